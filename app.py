@@ -1,0 +1,127 @@
+"""Application factory: `flask --app app run`, or `create_app()` from a WSGI server."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+import config as config_module
+from extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` (a mapping) overrides settings, e.g. in tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    env = (config or {}).get("APP_ENV") or config_module.environment_name()
+    app.config.from_object(config_module.CONFIGS[env])
+    config_module.load_environment(app.config)
+    if config:
+        app.config.update(config)
+    config_module.finalize(app)
+    if app.config["APP_ENV"] == "testing" and not app.config["SQLALCHEMY_DATABASE_URI"]:
+        raise config_module.ConfigurationError("testing needs SQLALCHEMY_DATABASE_URI")
+    _validate_operator(app)
+
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from commands import register_commands
+
+    register_commands(app)
+
+    from security import set_security_headers
+
+    app.after_request(set_security_headers)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _validate_operator(app: Flask) -> None:
+    from stdnum.eu import at_02
+
+    for country, creditor_id in app.config["OPERATOR"]["creditor_ids"].items():
+        if not at_02.is_valid(creditor_id) or not creditor_id.startswith(country):
+            raise config_module.ConfigurationError(
+                f"OPERATOR creditor id for {country} is not a valid SEPA creditor identifier."
+            )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # Enforce foreign keys on SQLite and wait for locks instead of failing at once.
+    module = type(dbapi_connection).__module__
+    if module.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def _init_extensions(app: Flask) -> None:
+    from i18n import TRANSLATIONS_DIR, FallbackDomain, select_locale
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(app.root_path + "/migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(TRANSLATIONS_DIR),
+    )
+    # Flask-Babel builds its default domain itself; ours adds the regional fallback.
+    babel.domain_instance = FallbackDomain(translation_directories=[str(TRANSLATIONS_DIR)])
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+
+    from telephony.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        return db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from blueprints.agent import bp as agent_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.errors import bp as errors_bp
+    from blueprints.lines import bp as lines_bp
+    from blueprints.main import bp as main_bp
+    from blueprints.translators import bp as translators_bp
+
+    for bp in (errors_bp, auth_bp, main_bp, lines_bp, agent_bp, translators_bp):
+        app.register_blueprint(bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from i18n import locale_context
+    from navigation import navigation_context
+    from templating import register_filters
+
+    register_filters(app)
+    app.context_processor(locale_context)
+    app.context_processor(navigation_context)

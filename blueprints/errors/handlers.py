@@ -1,0 +1,41 @@
+"""Error pages. A 500 rolls back the session so nothing half-done is committed later."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from blueprints.errors import bp
+from extensions import db
+from htmx import render
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    401: (_l("Sign-in needed"), _l("Please sign in to see this page.")),
+    403: (_l("Access denied"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address, or it is not yours.")),
+    405: (_l("Not allowed"), _l("This address does not accept this kind of request.")),
+    429: (_l("Too many attempts"), _l("Too many attempts. Please wait a minute and try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error happened. It has been logged; please try again later."),
+    ),
+}
+
+
+def _page(code: int, detail=None):
+    title, text = MESSAGES[code]
+    return render("errors/error.html", status=code, code=code, title=title, text=detail or text)
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(_error):
+    return _page(400, _l("Your form has expired or was sent from another page. Please try again."))
+
+
+for _code in (400, 401, 403, 404, 405, 429):
+    bp.app_errorhandler(_code)(lambda error, code=_code: _page(code))
+
+
+@bp.app_errorhandler(500)
+def internal_error(_error):
+    db.session.rollback()
+    return _page(500)

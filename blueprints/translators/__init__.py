@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("translators", __name__, url_prefix="/translations")
+
+from blueprints.translators import routes  # noqa: E402,F401

@@ -1,0 +1,141 @@
+"""Command-line actions under `flask`: renew, demo, translate, mail."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import current_app
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(renew)
+    app.cli.add_command(demo)
+    app.cli.add_command(translate)
+    app.cli.add_command(mail)
+
+
+@click.command()
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Run as of this day (default: today).",
+)
+def renew(day):
+    """Carry out every scheduled task due on or before the day, each exactly once."""
+    from telephony.billing import run_renewal
+
+    run_day = day.date() if day else date.today()
+    report = run_renewal(run_day)
+    click.echo(
+        f"renewal {run_day.isoformat()}: {len(report.done)} done, "
+        f"{len(report.errors)} error(s), {len(report.skipped)} skipped"
+    )
+    for task_id, message in report.errors:
+        click.echo(f"  task {task_id}: {message}", err=True)
+    sys.exit(1 if report.errors else 0)
+
+
+@click.command()
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Also create a large account with this many lines (benchmarks).",
+)
+def demo(scale):
+    """Create the demo operator's users and data (embedded demo only)."""
+    if not current_app.config["DEMO_ALLOWED"]:
+        raise click.ClickException("Demo data is never created in production.")
+    from telephony import demo as demo_data
+
+    created = demo_data.create_demo()
+    click.echo("demo data created" if created else "demo data already present")
+    if scale:
+        code = demo_data.create_scale_account(scale)
+        click.echo(f"scale account {code} created with {scale} lines")
+
+
+@click.group()
+def translate():
+    """Translator workflow: extract, update, compile, check, stats."""
+
+
+@translate.command()
+def extract():
+    """Collect the translatable messages into translations/messages.pot."""
+    from i18n_tools import POT
+    from i18n_tools import extract as do_extract
+
+    do_extract()
+    click.echo(f"wrote {POT}")
+
+
+@translate.command()
+def update():
+    """Extract, then merge the new messages into every catalogue."""
+    from i18n_tools import extract as do_extract
+    from i18n_tools import update as do_update
+
+    do_extract()
+    for line in do_update():
+        click.echo(line)
+
+
+@translate.command(name="compile")
+def compile_():
+    """Compile the .po catalogues to .mo (done at setup; .mo files are never committed)."""
+    from i18n_tools import compile_all
+
+    click.echo("compiled: " + ", ".join(compile_all()))
+
+
+@translate.command()
+@click.option("--lenient", is_flag=True, help="Do not report untranslated messages.")
+def check(lenient):
+    """Placeholders and tags consistent, nothing fuzzy, .pot fresh, everything translated."""
+    from i18n_tools import check as do_check
+
+    result = do_check(strict=not lenient)
+    for problem in result.problems:
+        click.echo(problem)
+    if not result.ok:
+        raise click.ClickException(f"{len(result.problems)} problem(s)")
+    click.echo("translations OK")
+
+
+@translate.command()
+@click.option("--missing", is_flag=True, help="List the untranslated messages too.")
+def stats(missing):
+    """Completeness per locale (regional locales count what their base language has)."""
+    from i18n_tools import stats as do_stats
+
+    for row in do_stats():
+        click.echo(
+            f"{row.locale:6} {row.translated:5}/{row.total:<5} {row.ratio:6.1%}"
+            f"  ({row.own} regional)"
+        )
+        if missing:
+            for msgid in row.missing:
+                click.echo(f"         - {msgid}")
+
+
+@click.group()
+def mail():
+    """Service e-mail queue."""
+
+
+@mail.command()
+@click.option("--limit", default=100, show_default=True)
+def send(limit):
+    """Send the queued service e-mails through SMTP (retries failures later)."""
+    from telephony.mail import send_queued
+
+    try:
+        sent, failed = send_queued(limit)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{sent} sent, {failed} failed")

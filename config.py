@@ -1,0 +1,189 @@
+"""Configuration: one base class read from the environment, one class per way of running.
+
+`APP_ENV` (or the older `FLASK_ENV`) chooses the class:
+
+* ``demo`` (default): the embedded site of the Quick start. SQLite in the instance folder, a
+  random secret generated once and kept in the instance folder, demo data allowed.
+* ``production``: everything that matters comes from the environment; a missing `SECRET_KEY`
+  or `DATABASE_URL` stops start-up with a message saying what to set.
+* ``testing``: used by the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+#: The invented operator of the demo. A real deployment replaces this block (or overrides
+#: single keys through `OPERATOR_*` settings in its own config object).
+OPERATOR = {
+    "name": "Velora Telecom",
+    "website": "https://velora.example",
+    "support_email": "support@velora.example",
+    "addresses": {
+        "FR": ["Velora Telecom SAS", "12 rue des Standards", "69003 Lyon", "France"],
+        "BE": ["Velora Telecom SRL", "Rue du Commutateur 4", "1000 Bruxelles", "Belgique"],
+        "CH": ["Velora Telecom Sàrl", "Chemin des Lignes 9", "1003 Lausanne", "Suisse"],
+    },
+    # SEPA creditor identifiers (checked with stdnum.eu.at_02 at start-up).
+    "creditor_ids": {
+        "FR": "FR87ZZZ938471",
+        "BE": "BE89ZZZ0598765432",
+        "CH": "CH13ZZZ00000012345",
+    },
+    # Where supporting documents of the validation procedure go.
+    "procedure_postal_address": {
+        "FR": ["Velora Telecom – Procédures", "BP 4021", "69003 Lyon Cedex", "France"],
+    },
+    "procedure_emails": {
+        "BE": "procedure-be@velora.example",
+        "CH": "procedure-ch@velora.example",
+    },
+    # Swiss CHF direct debit scheme: "lsv" (LSV+) or "bdd" (Business Direct Debit).
+    "ch_debit_scheme": "lsv",
+    "ch_payee_id": "VLR1A",
+}
+
+#: VAT rates by country, as decimals.
+VAT_RATES = {"FR": Decimal("0.20"), "BE": Decimal("0.21"), "CH": Decimal("0.081")}
+CURRENCIES = {"FR": "EUR", "BE": "EUR", "CH": "CHF"}
+TIMEZONES = {"FR": "Europe/Paris", "BE": "Europe/Brussels", "CH": "Europe/Zurich"}
+
+#: Monthly price excl. VAT of one extra simultaneous call, in the country's currency.
+EXTRA_CALL_PRICE = Decimal("1.00")
+
+
+class Config:
+    APP_ENV = "demo"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Rate limits (Flask-Limiter); Redis in production through REDIS_URL.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+
+    # Outgoing mail: the service e-mail queue is sent through this SMTP server.
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    MAIL_FROM = "no-reply@velora.example"
+
+    PAYMENT_PROVIDER = "sandbox"
+    PAGE_SIZE = 50
+    DEMO_ALLOWED = True
+    OPERATOR = OPERATOR
+    # Behind a TLS-terminating proxy: trust one hop of X-Forwarded-*.
+    PROXY_FIX = False
+
+
+class DemoConfig(Config):
+    APP_ENV = "demo"
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+    DEMO_ALLOWED = False
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PROXY_FIX = True
+
+
+class TestingConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-not-secret"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI: str | None = None  # the test fixtures set it
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SMTP_HOST = None
+
+
+#: Environment variables read at start-up (not at import), and the setting each fills.
+ENVIRONMENT = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REDIS_URL": ("RATELIMIT_STORAGE_URI", str),
+    "SMTP_HOST": ("SMTP_HOST", str),
+    "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_USERNAME": ("SMTP_USERNAME", str),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "SMTP_STARTTLS": ("SMTP_STARTTLS", lambda v: v == "1"),
+    "MAIL_FROM": ("MAIL_FROM", str),
+    "PROXY_FIX": ("PROXY_FIX", lambda v: v == "1"),
+}
+
+
+def load_environment(cfg) -> None:
+    """Copy the environment variables above into the Flask config (not under testing)."""
+    if cfg.get("TESTING"):
+        return
+    for var, (key, cast) in ENVIRONMENT.items():
+        value = os.environ.get(var)
+        if value:
+            cfg[key] = cast(value)
+    if cfg["SQLALCHEMY_DATABASE_URI"] and cfg["SQLALCHEMY_DATABASE_URI"].startswith(
+        "postgresql://"
+    ):
+        # psycopg 3 is the installed driver.
+        cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+
+
+CONFIGS = {"demo": DemoConfig, "production": ProductionConfig, "testing": TestingConfig}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration cannot run safely."""
+
+
+def environment_name() -> str:
+    name = os.environ.get("APP_ENV") or os.environ.get("FLASK_ENV") or "demo"
+    if name not in CONFIGS:
+        raise ConfigurationError(f"APP_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}.")
+    return name
+
+
+def finalize(app) -> None:
+    """Fill the values that depend on the instance folder and refuse unsafe settings."""
+    cfg = app.config
+    instance = Path(app.instance_path)
+    if cfg["APP_ENV"] == "production":
+        missing = [k for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not cfg.get(k)]
+        if missing:
+            names = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL"}
+            raise ConfigurationError(
+                "Refusing to start in production without "
+                + ", ".join(names.get(k, k) for k in missing)
+                + ": set them in the environment (see README, 'Production')."
+            )
+        return
+    instance.mkdir(parents=True, exist_ok=True)
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'telephony.sqlite'}"
+    if not cfg.get("SECRET_KEY"):
+        # Demo only: a random key made once per instance folder, never a constant.
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        cfg["SECRET_KEY"] = key_file.read_text().strip()

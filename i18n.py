@@ -1,0 +1,154 @@
+"""Locales: which ones exist, how a request's locale is chosen, and regional fallback.
+
+Choice order: `?lang=` → remembered choice (session, then the user's profile) →
+Accept-Language → the account's language → English.
+
+Regional catalogues (fr_BE, de_CH...) hold only what differs from the base language
+(fr, de...): a message missing from `fr_BE` is looked up in `fr`, then left in English.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel import Locale, support
+from flask import current_app, g, request, session
+from flask_babel import Domain, get_locale
+from flask_login import current_user
+
+#: Supported locales, in the order the switcher shows them.
+LOCALES = ["en", "fr_FR", "fr_BE", "fr_CH", "nl_BE", "de_BE", "de_CH", "it_CH"]
+#: For each country, its locales in order of preference.
+COUNTRY_LOCALES = {
+    "FR": ["fr_FR"],
+    "BE": ["fr_BE", "nl_BE", "de_BE"],
+    "CH": ["fr_CH", "de_CH", "it_CH"],
+}
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+
+def base_language(locale_id: str) -> str:
+    return locale_id.split("_")[0]
+
+
+def fallback_chain(locale_id: str) -> list[str]:
+    """fr_BE → [fr_BE, fr]; en → [en]."""
+    base = base_language(locale_id)
+    return [locale_id] if base == locale_id else [locale_id, base]
+
+
+def bcp47(locale_id: str) -> str:
+    """`nl_BE` → `nl-BE`, for `<html lang>`."""
+    return locale_id.replace("_", "-")
+
+
+def display_name(locale_id: str) -> str:
+    """The locale's own name, with the region: "français (Belgique)", "English"."""
+    locale = Locale.parse(locale_id)
+    name = locale.get_display_name(locale) or locale_id
+    return name[:1].upper() + name[1:] if locale.language in ("en",) else name
+
+
+def parse_locale_id(value: str | None) -> str | None:
+    """A supported locale id from user input (`nl-BE`, `nl_be`...), or None."""
+    if not value or len(value) > 16:
+        return None
+    candidate = value.strip().replace("-", "_")
+    for locale_id in LOCALES:
+        if locale_id.lower() == candidate.lower():
+            return locale_id
+    return None
+
+
+def match_accept_language(header_values, country: str | None = None) -> str | None:
+    """Best supported locale for the Accept-Language values [(tag, quality), ...].
+
+    An exact tag wins (`de-CH` → de_CH); a bare language (`nl`) takes that language's locale
+    in the account's country if there is one, else the first locale of that language."""
+    for tag, _quality in header_values:
+        exact = parse_locale_id(tag)
+        if exact:
+            return exact
+        language = tag.split("-")[0].split("_")[0].lower()
+        if language == "en":
+            return "en"
+        candidates = [loc for loc in LOCALES if base_language(loc) == language]
+        if not candidates:
+            continue
+        if country:
+            for loc in COUNTRY_LOCALES.get(country, []):
+                if loc in candidates:
+                    return loc
+        return candidates[0]
+    return None
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector (see the module docstring for the order)."""
+    chosen = parse_locale_id(request.args.get("lang"))
+    if chosen:
+        remember_locale(chosen)
+        return chosen
+    remembered = parse_locale_id(session.get("locale"))
+    if remembered:
+        return remembered
+    user = current_user if current_user and current_user.is_authenticated else None
+    if user is not None and parse_locale_id(user.locale):
+        return user.locale
+    account = getattr(g, "account", None) or (user.account if user is not None else None)
+    matched = match_accept_language(
+        request.accept_languages, account.country.value if account else None
+    )
+    if matched:
+        return matched
+    if account is not None and parse_locale_id(account.language):
+        return account.language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def remember_locale(locale_id: str) -> None:
+    """Keep an explicit choice in the session and, when signed in, in the user's profile."""
+    session["locale"] = locale_id
+    if current_user and current_user.is_authenticated and current_user.locale != locale_id:
+        from extensions import db
+
+        current_user.locale = locale_id
+        db.session.commit()
+
+
+class FallbackDomain(Domain):
+    """A translation domain where fr_BE falls back to fr before the English source."""
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:
+            return support.NullTranslations()
+        key = (str(locale), self.domain[0])
+        cache = self.get_translations_cache(None)
+        if key not in cache:
+            cache[key] = load_translations(str(locale), self.translation_directories)
+        return cache[key]
+
+
+def load_translations(locale_id: str, directories) -> support.Translations:
+    """The catalogue of `locale_id`, then its base language's, as one fallback chain."""
+    chain: support.NullTranslations | None = None
+    for name in fallback_chain(locale_id):
+        for directory in directories:
+            catalog = support.Translations.load(directory, [name])
+            if isinstance(catalog, support.Translations):
+                if chain is None:
+                    chain = catalog
+                else:
+                    chain.add_fallback(catalog)
+    return chain or support.NullTranslations()
+
+
+def locale_context() -> dict:
+    """Template globals for the layout: `<html lang>` and the switcher."""
+    current = str(get_locale() or "en")
+    return {
+        "html_lang": bcp47(current),
+        "current_locale": current,
+        "locale_choices": [(loc, display_name(loc)) for loc in LOCALES],
+    }

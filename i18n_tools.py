@@ -1,0 +1,199 @@
+"""Translator tooling behind `flask translate ...` and the translators' page.
+
+Catalogues: `translations/<base>/` (fr, nl, de, it) hold every message; regional ones
+(`fr_BE`, `de_CH`...) hold only the messages that differ from their base language.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+from i18n import LOCALES, TRANSLATIONS_DIR, base_language
+
+ROOT = Path(__file__).parent
+POT = TRANSLATIONS_DIR / "messages.pot"
+BASES = sorted({base_language(loc) for loc in LOCALES if loc != "en"})
+REGIONALS = [loc for loc in LOCALES if "_" in loc]
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdfr]|%[sdfr]|\{\w*\}")
+TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+
+
+def po_path(name: str) -> Path:
+    return TRANSLATIONS_DIR / name / "LC_MESSAGES" / "messages.po"
+
+
+def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as fh:
+        return read_po(fh, locale=locale)
+
+
+def write_catalog(path: Path, catalog: Catalog) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=96, sort_output=False, omit_header=False)
+
+
+def extract(output: Path = POT) -> None:
+    CommandLineInterface().run(
+        [
+            "pybabel", "-q", "extract",
+            "-F", str(ROOT / "babel.cfg"),
+            "-k", "_l", "-k", "lazy_gettext",
+            "--add-comments=Translators:",
+            "--no-location", "--sort-by-file",
+            "--project=telephony-selfservice", "--copyright-holder=the authors",
+            "-o", str(output), str(ROOT),
+        ]
+    )  # fmt: skip
+
+
+def update() -> list[str]:
+    """Merge the template into every catalogue; returns what was done, for the CLI."""
+    template = read_catalog(POT)
+    report = []
+    for name in BASES + REGIONALS:
+        path = po_path(name)
+        if path.exists():
+            catalog = read_catalog(path, locale=name)
+        else:
+            catalog = Catalog(locale=name, project="telephony-selfservice")
+        catalog.update(template, update_header_comment=False)
+        catalog.obsolete.clear()
+        if name in REGIONALS:
+            # Regional catalogues keep only their own translations.
+            for message in list(catalog):
+                if message.id and not message.string:
+                    catalog.delete(message.id, context=message.context)
+        write_catalog(path, catalog)
+        report.append(f"{name}: {len([m for m in catalog if m.id])} messages")
+    return report
+
+
+def compile_all() -> list[str]:
+    done = []
+    for name in BASES + REGIONALS:
+        path = po_path(name)
+        if not path.exists():
+            continue
+        catalog = read_catalog(path, locale=name)
+        with (path.with_suffix(".mo")).open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=False)
+        done.append(name)
+    return done
+
+
+def _set(pattern: re.Pattern, text: str) -> list[str]:
+    return sorted(pattern.findall(text))
+
+
+@dataclass
+class CheckResult:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(strict: bool = True) -> CheckResult:
+    """Placeholders and tags as in the source, no fuzzy entry, the .pot up to date, and
+    (strict) every message translated in every base catalogue."""
+    result = CheckResult()
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh_path = Path(tmp) / "fresh.pot"
+        extract(fresh_path)
+        fresh = {m.id for m in read_catalog(fresh_path) if m.id}
+    committed = {m.id for m in read_catalog(POT) if m.id} if POT.exists() else set()
+    if fresh != committed:
+        added, gone = len(fresh - committed), len(committed - fresh)
+        result.problems.append(
+            f"messages.pot is stale ({added} new, {gone} removed): run `flask translate update`"
+        )
+    for name in BASES + REGIONALS:
+        path = po_path(name)
+        if not path.exists():
+            result.problems.append(f"{name}: catalogue missing")
+            continue
+        catalog = read_catalog(path, locale=name)
+        for message in catalog:
+            if not message.id:
+                continue
+            label = f"{name}: {_short(message.id)}"
+            if message.fuzzy:
+                result.problems.append(f"{label}: marked fuzzy, review it")
+            sources = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if not any(strings):
+                if strict and name in BASES:
+                    result.problems.append(f"{label}: not translated")
+                continue
+            for text in strings:
+                if not text:
+                    continue
+                if _set(PLACEHOLDER, sources[0]) != _set(PLACEHOLDER, text) and (
+                    len(sources) == 1 or _set(PLACEHOLDER, sources[-1]) != _set(PLACEHOLDER, text)
+                ):
+                    result.problems.append(f"{label}: placeholders differ from the source")
+                if _set(TAG, sources[0]) != _set(TAG, text):
+                    result.problems.append(f"{label}: HTML tags differ from the source")
+    return result
+
+
+def _short(text) -> str:
+    text = text[0] if isinstance(text, tuple) else text
+    return repr(text if len(text) < 50 else text[:47] + "...")
+
+
+@dataclass
+class LocaleStats:
+    locale: str
+    translated: int
+    total: int
+    own: int  # messages the regional catalogue itself overrides
+    missing: list[str]
+
+    @property
+    def ratio(self) -> float:
+        return self.translated / self.total if self.total else 1.0
+
+
+def stats() -> list[LocaleStats]:
+    """Completeness of every supported locale, counting what falls back to the base."""
+    template_ids = [m.id for m in read_catalog(POT) if m.id] if POT.exists() else []
+    loaded: dict[str, dict] = {}
+    for name in BASES + REGIONALS:
+        path = po_path(name)
+        loaded[name] = (
+            {m.id: m for m in read_catalog(path, locale=name) if m.id} if path.exists() else {}
+        )
+    result = []
+    for loc in LOCALES:
+        if loc == "en":
+            result.append(LocaleStats(loc, len(template_ids), len(template_ids), 0, []))
+            continue
+        chain = [loaded.get(loc, {}), loaded.get(base_language(loc), {})]
+        missing = []
+        for msgid in template_ids:
+            if not any(_translated(cat.get(msgid)) for cat in chain):
+                missing.append(msgid if isinstance(msgid, str) else msgid[0])
+        own = sum(1 for m in chain[0].values() if _translated(m))
+        result.append(
+            LocaleStats(loc, len(template_ids) - len(missing), len(template_ids), own, missing)
+        )
+    return result
+
+
+def _translated(message) -> bool:
+    if message is None or message.fuzzy:
+        return False
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(strings)

@@ -1,0 +1,47 @@
+"""Translatable labels of the domain's codes, in one place for templates and e-mails."""
+
+from flask_babel import lazy_gettext as _l
+
+from telephony.models import AccountKind, AliasConfig, LineKind, TaskStatus
+
+LINE_KINDS = {
+    LineKind.SIP: _l("SIP line"),
+    LineKind.TRUNK: _l("Trunk"),
+    LineKind.FAX: _l("Fax line"),
+}
+ALIAS_CONFIGS = {
+    # Translators: how an alias number is configured.
+    AliasConfig.NONE: _l("Not configured"),
+    AliasConfig.REDIRECT: _l("Redirection"),
+    AliasConfig.VOICEMAIL: _l("Voicemail"),
+    AliasConfig.QUEUE: _l("Call queue"),
+    AliasConfig.IVR: _l("Interactive voice response"),
+    AliasConfig.CONFERENCE: _l("Conference"),
+}
+ACCOUNT_KINDS = {
+    AccountKind.INDIVIDUAL: _l("Individual"),
+    AccountKind.COMPANY: _l("Company"),
+    AccountKind.ASSOCIATION: _l("Association"),
+}
+TASK_STATUSES = {
+    # Translators: status of a scheduled change.
+    TaskStatus.TODO: _l("Scheduled"),
+    TaskStatus.DOING: _l("In progress"),
+    TaskStatus.DONE: _l("Done"),
+    TaskStatus.ERROR: _l("Failed"),
+    TaskStatus.CANCELLED: _l("Cancelled"),
+}
+HARDWARE_KINDS = {
+    "plug_and_phone": _l("Plug & Phone"),
+    "plug_and_fax": _l("Plug & Fax"),
+}
+
+
+def label_helpers() -> dict:
+    return {
+        "line_kind_label": LINE_KINDS.get,
+        "alias_config_label": ALIAS_CONFIGS.get,
+        "account_kind_label": ACCOUNT_KINDS.get,
+        "task_status_label": TASK_STATUSES.get,
+        "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
+    }

@@ -1,0 +1,35 @@
+"""The main navigation. An entry shows once its blueprint is registered, so the menu
+never links to a page the site does not have yet."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from telephony.models import Role
+
+#: (endpoint, label, roles that see it)
+ENTRIES = [
+    ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
+    ("services.index", _l("My services"), {Role.CUSTOMER}),
+    ("service_numbers.index", _l("Service numbers"), {Role.CUSTOMER}),
+    ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
+    ("emails.index", _l("Service e-mails"), {Role.CUSTOMER}),
+    ("faq.index", _l("FAQ"), None),
+    ("agent.index", _l("Agent console"), {Role.AGENT, Role.ADMIN}),
+    ("translators.index", _l("Translations"), {Role.TRANSLATOR, Role.ADMIN}),
+]
+
+
+def navigation_context() -> dict:
+    role = current_user.role if current_user.is_authenticated else None
+    items = []
+    for endpoint, label, roles in ENTRIES:
+        if endpoint not in current_app.view_functions:
+            continue
+        if roles is not None and role not in roles:
+            continue
+        blueprint = endpoint.split(".")[0]
+        items.append((endpoint, label, request.blueprint == blueprint))
+    return {"nav_items": items}

@@ -1,0 +1,15 @@
+"""The telephony domain: models and business rules, with no knowledge of HTTP requests."""
+
+
+class DomainError(Exception):
+    """A rule refused an action. `message` is a translatable (lazy) string for the user;
+    `field` names the form field it concerns, when there is one."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The object does not exist in the account's scope (answered as 404)."""

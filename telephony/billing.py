@@ -1,0 +1,241 @@
+"""The billing core: scheduled tasks and the renewal run that carries them out.
+
+A pending change (offer change, removal of calls, conversion, termination...) is a
+`ScheduledTask`. `run_renewal(day)` is the one place where such changes take effect:
+
+* each due task runs in its own transaction: the task is claimed (todo → doing) by a
+  conditional UPDATE, its handler makes the change, queues the service e-mail and the audit
+  event, and the task is marked done, all committed together;
+* a second run that overlaps finds the row locked (PostgreSQL) or the database locked
+  (SQLite) and then sees the task no longer todo: it skips it, so each task runs once;
+* a run killed halfway commits nothing for the task it was on: it stays todo and the next
+  run does it;
+* a handler that fails rolls back its changes; the task is then marked error with the reason.
+
+Feature modules register their handlers with `@task_action("name")`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from extensions import db
+from telephony import DomainError, audit
+from telephony.models import Account, ScheduledTask, TaskStatus, User, utcnow
+
+log = logging.getLogger(__name__)
+
+#: Handler signature: (task, run day) -> short result text stored on the task.
+TaskHandler = Callable[[ScheduledTask, date], str | None]
+ACTIONS: dict[str, TaskHandler] = {}
+
+
+def task_action(name: str):
+    """Register the handler that carries out tasks of action `name`."""
+
+    def register(fn: TaskHandler) -> TaskHandler:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def pending_key(target_type: str, target_id: int, kind: str) -> str:
+    return f"{target_type}:{target_id}:{kind}"
+
+
+def schedule(
+    *,
+    account: Account,
+    action: str,
+    target_type: str,
+    target_id: int,
+    execute_on: date,
+    actor: User | None,
+    params: dict[str, Any] | None = None,
+    kind: str | None = None,
+    reason: str = "",
+) -> ScheduledTask:
+    """Add a pending task to the caller's transaction.
+
+    `kind` groups actions that exclude each other on one target (default: the action);
+    a second pending task of the same kind on the same target is refused, even when two
+    requests race (unique `pending_key`)."""
+    if action not in ACTIONS:
+        raise ValueError(f"no handler registered for task action {action!r}")
+    key = pending_key(target_type, target_id, kind or action)
+    if db.session.scalar(select(ScheduledTask.id).where(ScheduledTask.pending_key == key)):
+        raise DomainError(_l("A change of this kind is already pending for this item."))
+    task = ScheduledTask(
+        account_id=account.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        params=params or {},
+        execute_on=execute_on,
+        status=TaskStatus.TODO,
+        pending_key=key,
+        created_by_id=actor.id if actor else None,
+        on_behalf=bool(actor and actor.account_id != account.id),
+        reason=reason,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(task)
+    except IntegrityError:
+        raise DomainError(_l("A change of this kind is already pending for this item.")) from None
+    audit.record(
+        "task.scheduled",
+        account=account,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        after={
+            "task": task.id,
+            "action": action,
+            "execute_on": execute_on.isoformat(),
+            "params": task.params,
+        },
+        reason=reason,
+    )
+    return task
+
+
+def cancel(task: ScheduledTask, *, account: Account, actor: User | None, reason: str = "") -> None:
+    """Cancel a task that has not started (in the caller's transaction)."""
+    if task.account_id != account.id:
+        raise DomainError(_l("This request does not exist."))
+    done = db.session.execute(
+        update(ScheduledTask)
+        .where(ScheduledTask.id == task.id, ScheduledTask.status == TaskStatus.TODO)
+        .values(status=TaskStatus.CANCELLED, pending_key=None, finished_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if done != 1:
+        raise DomainError(_l("This request can no longer be cancelled."))
+    audit.record(
+        "task.cancelled",
+        account=account,
+        actor=actor,
+        target_type=task.target_type,
+        target_id=task.target_id,
+        before={"task": task.id, "action": task.action, "status": "todo"},
+        after={"task": task.id, "status": "cancelled"},
+        reason=reason,
+    )
+
+
+@dataclass
+class RenewalReport:
+    day: date
+    done: list[int] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+def due_task_ids(day: date) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(ScheduledTask.id)
+            .where(ScheduledTask.status == TaskStatus.TODO, ScheduledTask.execute_on <= day)
+            .order_by(ScheduledTask.execute_on, ScheduledTask.id)
+        )
+    )
+
+
+def run_renewal(day: date) -> RenewalReport:
+    """Carry out every task due on or before `day`, each exactly once."""
+    report = RenewalReport(day)
+    ids = due_task_ids(day)
+    db.session.commit()  # end the read transaction before the per-task ones
+    for task_id in ids:
+        outcome, message = run_task(task_id, day)
+        if outcome == "done":
+            report.done.append(task_id)
+        elif outcome == "error":
+            report.errors.append((task_id, message))
+        else:
+            report.skipped.append(task_id)
+    return report
+
+
+def _claim(task_id: int, day: date) -> ScheduledTask | None:
+    """todo → doing, inside the task's transaction; None when another run has it."""
+    claimed = db.session.execute(
+        update(ScheduledTask)
+        .where(
+            ScheduledTask.id == task_id,
+            ScheduledTask.status == TaskStatus.TODO,
+            ScheduledTask.execute_on <= day,
+        )
+        .values(status=TaskStatus.DOING, started_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    return db.session.get(ScheduledTask, task_id, populate_existing=True)
+
+
+def run_task(task_id: int, day: date) -> tuple[str, str]:
+    """Claim, run and finish one task in one transaction. Returns (outcome, message)."""
+    session = db.session
+    try:
+        task = _claim(task_id, day)
+    except OperationalError:
+        # Database busy (another run holds the lock too long): leave the task for later.
+        session.rollback()
+        log.warning("task %s skipped: database busy", task_id)
+        return "skipped", "busy"
+    if task is None:
+        session.rollback()
+        return "skipped", ""
+    try:
+        handler = ACTIONS.get(task.action)
+        if handler is None:
+            raise DomainError(f"no handler for action {task.action!r}")
+        result = handler(task, day) or ""
+        task.status = TaskStatus.DONE
+        task.pending_key = None
+        task.finished_at = utcnow()
+        task.result = result
+        audit.record(
+            "task.done",
+            account=session.get(Account, task.account_id),
+            actor=None,
+            target_type=task.target_type,
+            target_id=task.target_id,
+            after={"task": task.id, "action": task.action, "result": result},
+        )
+        session.commit()
+        return "done", result
+    except Exception as exc:  # noqa: BLE001 - one failing task must not stop the run
+        session.rollback()
+        log.exception("task %s failed", task_id)
+        message = str(getattr(exc, "message", exc))[:500] or exc.__class__.__name__
+        # The rollback put the task back to todo; mark it error in a transaction of its own.
+        failed = session.execute(
+            update(ScheduledTask)
+            .where(ScheduledTask.id == task_id, ScheduledTask.status == TaskStatus.TODO)
+            .values(status=TaskStatus.ERROR, pending_key=None, result=message, finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if failed:
+            task = session.get(ScheduledTask, task_id, populate_existing=True)
+            audit.record(
+                "task.error",
+                account=session.get(Account, task.account_id),
+                actor=None,
+                target_type=task.target_type,
+                target_id=task.target_id,
+                after={"task": task_id, "action": task.action, "error": message},
+            )
+        session.commit()
+        return "error", message

@@ -1,0 +1,81 @@
+"""Reading an account's telephony: groups, lines, numbers. Every query is scoped to the
+account; a missing or foreign id raises NotFound (answered 404)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from extensions import db
+from telephony import NotFound
+from telephony.models import (
+    Account,
+    AliasNumber,
+    Line,
+    ScheduledTask,
+    TaskStatus,
+    TelephonyGroup,
+)
+from telephony.paging import Page, paginate
+
+
+def groups_of(account: Account) -> list[TelephonyGroup]:
+    return list(
+        db.session.scalars(
+            select(TelephonyGroup)
+            .where(TelephonyGroup.account_id == account.id)
+            .order_by(TelephonyGroup.code)
+        )
+    )
+
+
+def lines_page(account: Account, number: int, size: int) -> Page:
+    query = (
+        select(Line)
+        .where(Line.account_id == account.id)
+        .options(joinedload(Line.offer), joinedload(Line.group), selectinload(Line.hardware))
+        .order_by(Line.number, Line.id)
+    )
+    return paginate(query, number, size)
+
+
+def numbers_page(account: Account, number: int, size: int) -> Page:
+    query = (
+        select(AliasNumber)
+        .where(AliasNumber.account_id == account.id)
+        .options(joinedload(AliasNumber.group), joinedload(AliasNumber.pool))
+        .order_by(AliasNumber.number, AliasNumber.id)
+    )
+    return paginate(query, number, size)
+
+
+def get_line(account: Account, line_id: int) -> Line:
+    line = db.session.scalar(
+        select(Line)
+        .where(Line.id == line_id, Line.account_id == account.id)
+        .options(joinedload(Line.offer), joinedload(Line.group), selectinload(Line.hardware))
+    )
+    if line is None:
+        raise NotFound(_l("This line does not exist."))
+    return line
+
+
+def pending_tasks_for(account: Account, target_type: str, ids: list[int]) -> dict[int, list]:
+    """Pending tasks of the given targets, in one query, by target id."""
+    if not ids:
+        return {}
+    tasks = db.session.scalars(
+        select(ScheduledTask)
+        .where(
+            ScheduledTask.account_id == account.id,
+            ScheduledTask.target_type == target_type,
+            ScheduledTask.target_id.in_(ids),
+            ScheduledTask.status.in_([TaskStatus.TODO, TaskStatus.DOING]),
+        )
+        .order_by(ScheduledTask.execute_on, ScheduledTask.id)
+    )
+    result: dict[int, list] = {}
+    for task in tasks:
+        result.setdefault(task.target_id, []).append(task)
+    return result

@@ -1,0 +1,470 @@
+"""The domain model: SQLAlchemy 2 typed models. They know nothing of requests.
+
+Every row that belongs to a customer carries `account_id`, so that every query of customer
+data can be written `...where(Model.account_id == account.id)` and indexed on it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from config import CURRENCIES, TIMEZONES, VAT_RATES
+from extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store the value (readable in SQL), as VARCHAR + CHECK: portable and migration-friendly.
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda c: [m.value for m in c],
+        name=cls.__name__.lower(),
+    )
+
+
+class Country(enum.StrEnum):
+    FR = "FR"
+    BE = "BE"
+    CH = "CH"
+
+
+class AccountKind(enum.StrEnum):
+    INDIVIDUAL = "individual"
+    COMPANY = "company"
+    ASSOCIATION = "association"
+
+
+class Role(enum.StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    TRANSLATOR = "translator"
+    ADMIN = "admin"
+
+
+class LineKind(enum.StrEnum):
+    SIP = "sip"
+    TRUNK = "trunk"
+    FAX = "fax"
+
+
+class LineStatus(enum.StrEnum):
+    ACTIVE = "active"
+    TERMINATED = "terminated"
+
+
+class AliasConfig(enum.StrEnum):
+    NONE = "none"
+    REDIRECT = "redirect"
+    VOICEMAIL = "voicemail"
+    QUEUE = "queue"
+    IVR = "ivr"
+    CONFERENCE = "conference"
+
+
+class TaskStatus(enum.StrEnum):
+    TODO = "todo"
+    DOING = "doing"
+    DONE = "done"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+class RenewalMode(enum.StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class ServiceState(enum.StrEnum):
+    CREATING = "creating"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+class InvoiceKind(enum.StrEnum):
+    INVOICE = "invoice"
+    PURCHASE_ORDER = "purchase_order"
+
+
+class InvoiceStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"
+    SEPA_DEBIT = "sepa_debit"
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class EmailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Account(db.Model):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The customer's identifier, shown everywhere: two letters, five digits, dash, letter.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind))
+    country: Mapped[Country] = mapped_column(_enum(Country))
+    #: Locale id of the customer's language (e.g. nl_BE); service e-mails use it.
+    language: Mapped[str] = mapped_column(String(8))
+    billing_email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    groups: Mapped[list[TelephonyGroup]] = relationship(back_populates="account")
+
+    @property
+    def currency(self) -> str:
+        return CURRENCIES[self.country.value]
+
+    @property
+    def vat_rate(self) -> Decimal:
+        return VAT_RATES[self.country.value]
+
+    @property
+    def timezone(self) -> str:
+        return TIMEZONES[self.country.value]
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.CUSTOMER)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    #: Remembered locale choice (None: negotiate).
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    account: Mapped[Account | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+
+class TelephonyGroup(db.Model):
+    """A billing account: a container of lines and numbers, billed on one invoice."""
+
+    __tablename__ = "telephony_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+    account: Mapped[Account] = relationship(back_populates="groups")
+
+
+class Offer(db.Model):
+    """One entry of a country's catalogue."""
+
+    __tablename__ = "offer"
+    __table_args__ = (UniqueConstraint("country", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    country: Mapped[Country] = mapped_column(_enum(Country))
+    name: Mapped[str] = mapped_column(String(80))
+    #: Which kind of line the offer is for.
+    line_kind: Mapped[LineKind] = mapped_column(_enum(LineKind))
+    price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    #: Simultaneous calls included, and the most the line may have with this offer.
+    basic_calls: Mapped[int] = mapped_column(Integer, default=1)
+    max_calls: Mapped[int] = mapped_column(Integer, default=1)
+    #: Offers ordered by level; a line never moves to a lower level (Entreprise → Découverte).
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Line(db.Model):
+    """A SIP line, a trunk or a fax line."""
+
+    __tablename__ = "line"
+    __table_args__ = (Index("ix_line_account_number", "account_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("telephony_group.id"), index=True)
+    #: E.164 number, e.g. +33412345678.
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[LineKind] = mapped_column(_enum(LineKind))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
+    status: Mapped[LineStatus] = mapped_column(_enum(LineStatus), default=LineStatus.ACTIVE)
+    #: Simultaneous calls: current total, most allowed, and how many go at the next renewal.
+    #: "basic" is the offer's, "extra" is current - basic.
+    calls_current: Mapped[int] = mapped_column(Integer, default=1)
+    calls_max: Mapped[int] = mapped_column(Integer, default=1)
+    calls_to_remove: Mapped[int] = mapped_column(Integer, default=0)
+
+    group: Mapped[TelephonyGroup] = relationship()
+    offer: Mapped[Offer] = relationship()
+    hardware: Mapped[list[Hardware]] = relationship(back_populates="line")
+
+    @property
+    def calls_basic(self) -> int:
+        return self.offer.basic_calls
+
+    @property
+    def calls_extra(self) -> int:
+        return max(0, self.calls_current - self.calls_basic)
+
+
+class Hardware(db.Model):
+    """A device attached to a line (Plug & Phone, Plug & Fax)."""
+
+    __tablename__ = "hardware"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("line.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # plug_and_phone, plug_and_fax
+    model: Mapped[str] = mapped_column(String(80))
+    serial: Mapped[str] = mapped_column(String(40))
+    return_requested_on: Mapped[date | None] = mapped_column(Date)
+
+    line: Mapped[Line | None] = relationship(back_populates="hardware")
+
+
+class NumberPool(db.Model):
+    """A range of consecutive numbers sold together: they end together."""
+
+    __tablename__ = "number_pool"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("telephony_group.id"), index=True)
+    first_number: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class AliasNumber(db.Model):
+    """A number that does not register on a phone: redirection, queue, IVR, conference..."""
+
+    __tablename__ = "alias_number"
+    __table_args__ = (Index("ix_alias_number_account_number", "account_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("telephony_group.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("number_pool.id"), index=True)
+    config_kind: Mapped[AliasConfig] = mapped_column(_enum(AliasConfig), default=AliasConfig.NONE)
+    status: Mapped[LineStatus] = mapped_column(_enum(LineStatus), default=LineStatus.ACTIVE)
+
+    group: Mapped[TelephonyGroup] = relationship()
+    pool: Mapped[NumberPool | None] = relationship()
+
+
+class ScheduledTask(db.Model):
+    """A pending change, carried out once by the renewal run at `execute_on`.
+
+    `pending_key` is set while the task is todo/doing and cleared when it ends: a unique
+    index on it makes "one pending change of this kind per target" hold even under races.
+    """
+
+    __tablename__ = "scheduled_task"
+    __table_args__ = (Index("ix_scheduled_task_due", "status", "execute_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    execute_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), default=TaskStatus.TODO)
+    pending_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: Set when an agent created the task for the customer.
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (TaskStatus.TODO, TaskStatus.DOING)
+
+
+class Service(db.Model):
+    """Every billable thing of an account, with how it renews."""
+
+    __tablename__ = "service"
+    __table_args__ = (Index("ix_service_account_expires", "account_id", "expires_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: sip_line, trunk, fax_line, alias_number, number_pool, service_number...
+    service_type: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str | None] = mapped_column(String(40))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[ServiceState] = mapped_column(_enum(ServiceState), default=ServiceState.ACTIVE)
+    renewal_mode: Mapped[RenewalMode] = mapped_column(
+        _enum(RenewalMode), default=RenewalMode.AUTOMATIC
+    )
+    period_months: Mapped[int] = mapped_column(Integer, default=1)
+    expires_on: Mapped[date] = mapped_column(Date)
+    terminate_on: Mapped[date | None] = mapped_column(Date)
+    monthly_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+
+
+class Invoice(db.Model):
+    """An invoice or a purchase order, with its lines. Amounts are stored, not recomputed."""
+
+    __tablename__ = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[InvoiceKind] = mapped_column(_enum(InvoiceKind))
+    status: Mapped[InvoiceStatus] = mapped_column(
+        _enum(InvoiceStatus), default=InvoiceStatus.AWAITING_PAYMENT
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    total_excl_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    total_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    total_incl_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    terms_reference: Mapped[str] = mapped_column(String(80), default="")
+    #: What paying it triggers (e.g. {"action": "add_calls", ...}); read by the payment hooks.
+    on_paid: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    account: Mapped[Account] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.id", cascade="all, delete-orphan"
+    )
+
+
+class InvoiceLine(db.Model):
+    __tablename__ = "invoice_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    total_excl_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class Payment(db.Model):
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus))
+    provider_reference: Mapped[str] = mapped_column(String(80), default="")
+    failure_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ServiceEmail(db.Model):
+    """A message the operator sends a customer: rendered in their language, queued, sent."""
+
+    __tablename__ = "service_email"
+    __table_args__ = (Index("ix_service_email_status", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    template: Mapped[str] = mapped_column(String(60))
+    locale: Mapped[str] = mapped_column(String(8))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[EmailStatus] = mapped_column(_enum(EmailStatus), default=EmailStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(db.Model):
+    """Who did what to whose account, when, with the state before and after."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_account_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The user who acted (None: the system, e.g. the renewal run).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: The account acted upon (on whose behalf, when the actor is an agent).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(40), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()

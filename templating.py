@@ -1,0 +1,44 @@
+"""Jinja filters: money and dates always go through Babel, in the request's locale."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import phonenumbers
+from flask_babel import format_currency, format_date, format_datetime, format_percent
+
+
+def money(amount, currency: str) -> str:
+    return format_currency(amount, currency)
+
+
+def day(value: date | None, fmt: str = "medium") -> str:
+    return format_date(value, fmt) if value else ""
+
+
+def moment(value: datetime | None, fmt: str = "medium") -> str:
+    return format_datetime(value, fmt) if value else ""
+
+
+def percent(value) -> str:
+    return format_percent(value, "#,##0.#%")
+
+
+def phone(e164: str | None) -> str:
+    """+33972100001 → "+33 9 72 10 00 01" (as typed when it does not parse)."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def register_filters(app) -> None:
+    from labels import label_helpers
+
+    app.jinja_env.filters.update(money=money, day=day, moment=moment, percent=percent, phone=phone)
+    app.jinja_env.globals.update(label_helpers())
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
