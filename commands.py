@@ -7,6 +7,7 @@ from datetime import date
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 
 def register_commands(app) -> None:
@@ -17,6 +18,7 @@ def register_commands(app) -> None:
 
 
 @click.command()
+@with_appcontext
 @click.option(
     "--date",
     "day",
@@ -40,6 +42,7 @@ def renew(day):
 
 
 @click.command()
+@with_appcontext
 @click.option(
     "--scale",
     type=click.IntRange(min=1),
@@ -59,7 +62,7 @@ def demo(scale):
         click.echo(f"scale account {code} created with {scale} lines")
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def translate():
     """Translator workflow: extract, update, compile, check, stats."""
 
@@ -123,7 +126,7 @@ def stats(missing):
                 click.echo(f"         - {msgid}")
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def mail():
     """Service e-mail queue."""
 

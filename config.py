@@ -115,6 +115,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SMTP_HOST = None
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method, not a password
 
 
 #: Environment variables read at start-up (not at import), and the setting each fills.

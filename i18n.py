@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale, support
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import Domain, get_locale
 from flask_login import current_user
 
@@ -85,6 +85,8 @@ def match_accept_language(header_values, country: str | None = None) -> str | No
 
 def select_locale() -> str:
     """Flask-Babel's locale selector (see the module docstring for the order)."""
+    if not has_request_context():  # CLI, renewal run: English unless forced
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = parse_locale_id(request.args.get("lang"))
     if chosen:
         remember_locale(chosen)
@@ -132,15 +134,19 @@ class FallbackDomain(Domain):
 
 def load_translations(locale_id: str, directories) -> support.Translations:
     """The catalogue of `locale_id`, then its base language's, as one fallback chain."""
+    # Files are opened by exact path: gettext.find() would expand "fr" to "fr_FR" first.
     chain: support.NullTranslations | None = None
     for name in fallback_chain(locale_id):
         for directory in directories:
-            catalog = support.Translations.load(directory, [name])
-            if isinstance(catalog, support.Translations):
-                if chain is None:
-                    chain = catalog
-                else:
-                    chain.add_fallback(catalog)
+            path = Path(directory) / name / "LC_MESSAGES" / "messages.mo"
+            if not path.is_file():
+                continue
+            with path.open("rb") as fh:
+                catalog = support.Translations(fp=fh)
+            if chain is None:
+                chain = catalog
+            else:
+                chain.add_fallback(catalog)
     return chain or support.NullTranslations()
 
 

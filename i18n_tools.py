@@ -23,6 +23,11 @@ POT = TRANSLATIONS_DIR / "messages.pot"
 BASES = sorted({base_language(loc) for loc in LOCALES if loc != "en"})
 REGIONALS = [loc for loc in LOCALES if "_" in loc]
 
+#: What holds user-visible text: the packages, the templates and the top-level modules.
+SOURCES = [str(ROOT / name) for name in ("blueprints", "telephony", "templates")] + sorted(
+    str(path) for path in ROOT.glob("*.py")
+)
+
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdfr]|%[sdfr]|\{\w*\}")
 TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
 
@@ -51,7 +56,7 @@ def extract(output: Path = POT) -> None:
             "--add-comments=Translators:",
             "--no-location", "--sort-by-file",
             "--project=telephony-selfservice", "--copyright-holder=the authors",
-            "-o", str(output), str(ROOT),
+            "-o", str(output), *SOURCES,
         ]
     )  # fmt: skip
 
@@ -68,10 +73,11 @@ def update() -> list[str]:
             catalog = Catalog(locale=name, project="telephony-selfservice")
         catalog.update(template, update_header_comment=False)
         catalog.obsolete.clear()
+        catalog.fuzzy = False  # the header; messages keep their own flags
         if name in REGIONALS:
             # Regional catalogues keep only their own translations.
             for message in list(catalog):
-                if message.id and not message.string:
+                if message.id and not _translated(message):
                     catalog.delete(message.id, context=message.context)
         write_catalog(path, catalog)
         report.append(f"{name}: {len([m for m in catalog if m.id])} messages")

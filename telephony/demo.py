@@ -61,7 +61,14 @@ def ensure_catalogue() -> dict[tuple[str, str], Offer]:
 
 
 def _user(email: str, role: Role, name: str, account: Account | None = None) -> User:
-    user = User(email=email, role=role, name=name, account=account)
+    # Customers have chosen their account's language in their profile.
+    user = User(
+        email=email,
+        role=role,
+        name=name,
+        account=account,
+        locale=account.language if account else None,
+    )
     user.set_password(DEMO_PASSWORD)
     db.session.add(user)
     return user
@@ -316,14 +323,14 @@ def create_demo(today: date | None = None) -> bool:
     return True
 
 
-def create_scale_account(lines: int, seed: int = 7) -> str:
+def create_scale_account(lines: int) -> str:
     """A large French account for benchmarks: `lines` lines, a fifth as many alias numbers,
     a service for each, inserted in bulk."""
-    rng = random.Random(seed)
     offers = ensure_catalogue()
     code = new_account_code()
     while db.session.scalar(select(Account.id).where(Account.code == code)):
         code = new_account_code()
+    rng = random.Random(code)  # numbers differ between scale accounts
     account = Account(
         code=code,
         name=f"Scale test {lines}",
@@ -345,7 +352,7 @@ def create_scale_account(lines: int, seed: int = 7) -> str:
         db.session.add(group)
         groups.append(group)
     db.session.flush()
-    base = 100_000_000 + rng.randrange(0, 800_000_000 - 2 * lines)
+    base = rng.randrange(80_000_000, 99_999_999 - 2 * lines)  # +339 8xxxxxxx / 9xxxxxxx
     line_rows = []
     for index in range(lines):
         offer = offers[("FR", "entreprise" if index % 3 else "decouverte")]

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale
-from jinja2_fragments.flask import render_block
+from jinja2_fragments import render_block
 from sqlalchemy import select, update
 
 from extensions import db
@@ -26,9 +26,10 @@ def render_email(template: str, locale: str, **context) -> tuple[str, str]:
     """Subject and plain-text body of `templates/emails/<template>.txt` in `locale`."""
     name = f"emails/{template}.txt"
     context.setdefault("operator", current_app.config["OPERATOR"])
+    env = current_app.jinja_env  # not the request's context processors: no request here
     with force_locale(locale):
-        subject = render_block(name, "subject", **context)
-        body = render_block(name, "body", **context)
+        subject = render_block(env, name, "subject", **context)
+        body = render_block(env, name, "body", **context)
     return " ".join(subject.split()), body.strip() + "\n"
 
 
