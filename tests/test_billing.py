@@ -1,0 +1,275 @@
+"""The renewal run: each due task once, whatever happens."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import DomainError
+from telephony.billing import ACTIONS, cancel, run_renewal, schedule, task_action
+from telephony.models import (
+    Account,
+    AuditEvent,
+    Line,
+    ScheduledTask,
+    ServiceEmail,
+    TaskStatus,
+)
+
+DAY = date(2030, 3, 1)
+
+
+@pytest.fixture(autouse=True)
+def test_actions():
+    """Test handlers: add one simultaneous call to the target line (so a double run shows)."""
+
+    @task_action("test.add_call")
+    def add_call(task, day):
+        line = db.session.get(Line, task.target_id)
+        line.calls_current += 1
+        return f"calls now {line.calls_current}"
+
+    @task_action("test.add_call_and_mail")
+    def add_call_and_mail(task, day):
+        from telephony.mail import queue_email
+
+        line = db.session.get(Line, task.target_id)
+        line.calls_current += 1
+        queue_email(line.group.account, "change_applied", day=day, summary=line.number)
+
+    @task_action("test.fail_after_change")
+    def fail_after_change(task, day):
+        line = db.session.get(Line, task.target_id)
+        line.calls_current += 100
+        raise DomainError("the exchange refused the change")
+
+    @task_action("test.slow")
+    def slow(task, day):
+        line = db.session.get(Line, task.target_id)
+        line.calls_current += 1
+        db.session.flush()
+        time.sleep(float(task.params.get("sleep", 0)))
+
+    yield
+    for name in [n for n in ACTIONS if n.startswith("test.")]:
+        del ACTIONS[name]
+
+
+def _fr(app_ctx=None):
+    account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+    lines = list(db.session.scalars(select(Line).where(Line.account_id == account.id)))
+    return account, lines
+
+
+def _schedule(action, line, account, day=DAY, **params):
+    return schedule(account=account, action=action, target_type="line", target_id=line.id,
+                    execute_on=day, actor=None, params=params)  # fmt: skip
+
+
+def test_a_second_run_at_the_same_date_changes_nothing(app_ctx):
+    account, lines = _fr()
+    before = {line.id: line.calls_current for line in lines}
+    for line in lines:
+        _schedule("test.add_call", line, account)
+    db.session.commit()
+    first = run_renewal(DAY)
+    assert len(first.done) == len(lines) and not first.errors
+    second = run_renewal(DAY)
+    assert second.done == [] and second.errors == []
+    db.session.expire_all()
+    for line in _fr()[1]:
+        assert line.calls_current == before[line.id] + 1
+    statuses = db.session.scalars(select(ScheduledTask.status)).all()
+    assert set(statuses) == {TaskStatus.DONE}
+    assert db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.done")
+    ) == len(lines)
+
+
+def test_tasks_run_only_when_due(app_ctx):
+    account, lines = _fr()
+    _schedule("test.add_call", lines[0], account, day=date(2030, 4, 1))
+    db.session.commit()
+    assert run_renewal(date(2030, 3, 31)).done == []
+    assert len(run_renewal(date(2030, 4, 1)).done) == 1
+
+
+def test_a_second_pending_task_of_the_same_kind_is_refused(app_ctx):
+    account, lines = _fr()
+    _schedule("test.add_call", lines[0], account)
+    with pytest.raises(DomainError):
+        _schedule("test.add_call", lines[0], account)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 1
+    run_renewal(DAY)
+    _schedule("test.add_call", lines[0], account)  # allowed again once done
+
+
+def test_cancelled_tasks_do_not_run_and_free_the_slot(app_ctx):
+    account, lines = _fr()
+    task = _schedule("test.add_call", lines[0], account)
+    db.session.commit()
+    cancel(task, account=account, actor=None)
+    db.session.commit()
+    assert run_renewal(DAY).done == []
+    with pytest.raises(DomainError):
+        cancel(task, account=account, actor=None)
+    _schedule("test.add_call", lines[0], account)
+
+
+def test_a_task_cannot_be_cancelled_from_another_account(app_ctx):
+    account, lines = _fr()
+    task = _schedule("test.add_call", lines[0], account)
+    other = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+    with pytest.raises(DomainError):
+        cancel(task, account=other, actor=None)
+
+
+def test_a_failing_task_is_rolled_back_and_marked_error(app_ctx):
+    account, lines = _fr()
+    before = lines[0].calls_current
+    task = _schedule("test.fail_after_change", lines[0], account)
+    _schedule("test.add_call", lines[1], account)
+    db.session.commit()
+    report = run_renewal(DAY)
+    assert [tid for tid, _ in report.errors] == [task.id]
+    assert len(report.done) == 1  # the other task still ran
+    db.session.expire_all()
+    assert db.session.get(Line, lines[0].id).calls_current == before
+    failed = db.session.get(ScheduledTask, task.id)
+    assert failed.status == TaskStatus.ERROR
+    assert "refused" in failed.result
+    assert failed.pending_key is None
+
+
+def test_the_email_is_queued_with_the_change_in_the_accounts_language(app_ctx):
+    account, lines = _fr()
+    _schedule("test.add_call_and_mail", lines[0], account)
+    db.session.commit()
+    run_renewal(DAY)
+    message = db.session.scalar(select(ServiceEmail))
+    assert message.locale == "fr_FR"
+    assert message.to_address == account.billing_email
+    assert "Velora Telecom" in message.subject
+    assert "1 mars 2030" in message.body
+
+
+def _run_in_child(url, day):  # pragma: no cover - runs in a child process
+    from app import create_app
+
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+
+    @task_action("test.slow")
+    def slow(task, day):
+        line = db.session.get(Line, task.target_id)
+        line.calls_current += 1
+        db.session.flush()
+        time.sleep(60)
+
+    with app.app_context():
+        run_renewal(day)
+
+
+def test_a_run_killed_halfway_leaves_the_task_for_the_next_run(app):
+    with app.app_context():
+        account, lines = _fr()
+        line_id, before = lines[0].id, lines[0].calls_current
+        _schedule("test.slow", lines[0], account, sleep=0)
+        db.session.commit()
+        url = str(db.engine.url.render_as_string(hide_password=False))
+        db.session.remove()
+        db.engine.dispose()
+    child = multiprocessing.get_context("spawn").Process(target=_run_in_child, args=(url, DAY))
+    child.start()
+    with app.app_context():
+        deadline = time.time() + 30
+        claimed = False
+        # Wait until the child has claimed the task (its transaction is open, not committed).
+        while time.time() < deadline and child.is_alive() and not claimed:
+            time.sleep(0.2)
+            claimed = _claimed_by_someone(url)
+        assert claimed, f"the child run never claimed the task (exit code {child.exitcode})"
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        db.session.remove()
+        db.engine.dispose()
+        db.session.expire_all()
+        task = db.session.scalar(select(ScheduledTask))
+        assert task.status == TaskStatus.TODO
+        report = run_renewal(DAY)
+        assert report.done == [task.id]
+        assert db.session.get(Line, line_id).calls_current == before + 1
+
+
+def _claimed_by_someone(url) -> bool:
+    """True once another connection holds the task (locked row / locked database)."""
+    from sqlalchemy import create_engine, text
+
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        con = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:  # "database is locked": the child holds it
+            return True
+        finally:
+            con.close()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id FROM scheduled_task FOR UPDATE SKIP LOCKED")).all()
+            conn.rollback()
+            return len(rows) == 0
+    finally:
+        engine.dispose()
+
+
+def test_two_runs_in_parallel_carry_out_each_task_once(app):
+    with app.app_context():
+        account, lines = _fr()
+        before = {line.id: line.calls_current for line in lines}
+        for line in lines:
+            _schedule("test.slow", line, account, sleep=0.05)
+        db.session.commit()
+    reports = []
+
+    def run():
+        with app.app_context():
+            reports.append(run_renewal(DAY))
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(reports) == 2
+    done = sorted(reports[0].done + reports[1].done)
+    assert len(done) == len(lines) == len(set(done))
+    assert not reports[0].errors and not reports[1].errors
+    with app.app_context():
+        for line in _fr()[1]:
+            assert line.calls_current == before[line.id] + 1
+
+
+def test_renew_command(runner, app):
+    with app.app_context():
+        account, lines = _fr()
+        _schedule("test.add_call", lines[0], account)
+        db.session.commit()
+    result = runner.invoke(args=["renew", "--date", "2030-03-01"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "1 done" in result.output
+    result = runner.invoke(args=["renew", "--date", "2030-03-01"])
+    assert "0 done" in result.output

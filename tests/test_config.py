@@ -1,0 +1,61 @@
+import pytest
+
+from app import create_app
+from config import ConfigurationError
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_refuses_to_start_without_database_url(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        create_app()
+
+
+def test_production_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("FLASK_ENV", "production")
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://user@db/telephony")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "k" * 40
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://user@db/telephony"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DEMO_ALLOWED"] is False
+
+
+def test_demo_generates_a_random_secret_per_instance(monkeypatch, tmp_path):
+    monkeypatch.setenv("APP_ENV", "demo")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    first = create_app({"APP_ENV": "demo"})
+    assert len(first.config["SECRET_KEY"]) >= 40
+    assert create_app({"APP_ENV": "demo"}).config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_unknown_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "staging-typo")
+    with pytest.raises(ConfigurationError, match="staging-typo"):
+        create_app()
+
+
+def test_invalid_creditor_identifier_is_refused(tmp_path):
+    from config import OPERATOR
+
+    operator = dict(OPERATOR, creditor_ids={"FR": "FR00ZZZ123456"})
+    with pytest.raises(ConfigurationError, match="creditor"):
+        create_app(
+            {
+                "APP_ENV": "testing",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                "OPERATOR": operator,
+            }
+        )

@@ -1,0 +1,103 @@
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from telephony import DomainError
+from telephony.mail import queue_email, render_email, send_queued
+from telephony.models import (
+    Account,
+    EmailStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentMethod,
+    PaymentStatus,
+    ServiceEmail,
+)
+from telephony.payments import PAID_HANDLERS, PROVIDERS, on_paid, pay_invoice
+
+
+def _account(code):
+    return db.session.scalar(select(Account).where(Account.code == code))
+
+
+@pytest.mark.parametrize(
+    ("locale", "word"),
+    [("fr_FR", "Bonjour"), ("nl_BE", "Hallo"), ("de_CH", "Guten Tag"), ("it_CH", "Buongiorno"),
+     ("en", "Hello")],
+)  # fmt: skip
+def test_service_emails_are_rendered_in_the_given_locale(app_ctx, locale, word):
+    from datetime import date
+
+    subject, body = render_email("change_applied", locale, account=_account("vt10001-f"),
+                                 day=date(2030, 3, 1), summary="x")  # fmt: skip
+    assert "Velora Telecom" in subject
+    assert body.startswith(word)
+
+
+def test_sending_without_smtp_configured_says_so(app_ctx):
+    with pytest.raises(RuntimeError, match="SMTP_HOST"):
+        send_queued()
+
+
+def test_failed_send_is_kept_for_a_retry(app, app_ctx):
+    from datetime import date
+
+    account = _account("vt20002-b")
+    queue_email(account, "change_applied", day=date(2030, 3, 1), summary="x")
+    db.session.commit()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9)  # nothing listens on port 9
+    sent, failed = send_queued()
+    assert (sent, failed) == (0, 1)
+    message = db.session.scalar(select(ServiceEmail))
+    assert message.status == EmailStatus.QUEUED
+    assert message.attempts == 1 and message.last_error
+    assert send_queued() == (0, 0)  # not due again before its back-off
+
+
+def _invoice(account, total="12.00"):
+    invoice = Invoice(account_id=account.id, number=f"PO-{account.code}-1",
+                      kind=InvoiceKind.PURCHASE_ORDER, currency=account.currency,
+                      vat_rate=account.vat_rate, total_excl_vat=Decimal("10.00"),
+                      total_vat=Decimal("2.00"), total_incl_vat=Decimal(total),
+                      on_paid={"action": "test.record"})  # fmt: skip
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice
+
+
+@pytest.fixture
+def paid_log():
+    seen = []
+    on_paid("test.record")(lambda invoice, actor: seen.append(invoice.number))
+    yield seen
+    del PAID_HANDLERS["test.record"]
+
+
+def test_sandbox_card_payment_marks_the_invoice_paid_and_runs_its_action(app_ctx, paid_log):
+    invoice = _invoice(_account("vt10001-f"))
+    payment = pay_invoice(invoice, method=PaymentMethod.CARD, instrument="4242 4242 4242 4242",
+                          actor=None, provider=PROVIDERS["sandbox"])  # fmt: skip
+    db.session.commit()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert invoice.status == InvoiceStatus.PAID and invoice.paid_at
+    assert paid_log == [invoice.number]
+    with pytest.raises(DomainError):
+        pay_invoice(invoice, method=PaymentMethod.CARD, instrument="4242424242424242",
+                    actor=None, provider=PROVIDERS["sandbox"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "instrument"),
+    [(PaymentMethod.CARD, "4000 0000 0000 0002"), (PaymentMethod.CARD, "12"),
+     (PaymentMethod.SEPA_DEBIT, "FR7630006000011234567890000")],
+)  # fmt: skip
+def test_sandbox_declines_leave_the_invoice_awaiting(app_ctx, paid_log, method, instrument):
+    invoice = _invoice(_account("vt10001-f"))
+    payment = pay_invoice(invoice, method=method, instrument=instrument, actor=None,
+                          provider=PROVIDERS["sandbox"])  # fmt: skip
+    assert payment.status == PaymentStatus.FAILED and payment.failure_reason
+    assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
+    assert paid_log == []

@@ -1,0 +1,92 @@
+"""The project's own machinery: migrations match the models, catalogues are sound, demo data."""
+
+import subprocess
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from extensions import db
+
+
+def test_migrations_build_the_schema_of_the_models(app_factory):
+    app = app_factory()
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+            )
+        assert diff == []
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def test_translation_catalogues_pass_the_check():
+    from i18n_tools import check
+
+    result = check(strict=True)
+    assert result.problems == []
+
+
+def test_check_finds_a_broken_placeholder(tmp_path, monkeypatch):
+    from i18n_tools import PLACEHOLDER, _set
+
+    assert _set(PLACEHOLDER, "Page %(number)s of %(pages)s") != _set(
+        PLACEHOLDER, "Page %(nombre)s sur %(pages)s"
+    )
+
+
+def test_stats_count_the_base_language_for_regional_locales():
+    from i18n_tools import stats
+
+    rows = {row.locale: row for row in stats()}
+    assert set(rows) == {"en", "fr_FR", "fr_BE", "fr_CH", "nl_BE", "de_BE", "de_CH", "it_CH"}
+    assert all(row.ratio == 1.0 for row in rows.values())
+    assert rows["de_CH"].own >= 1  # Swiss spellings
+
+
+def test_no_compiled_catalogue_is_committed():
+    tracked = subprocess.run(["git", "ls-files", "*.mo"], capture_output=True, text=True,
+                             check=True).stdout  # fmt: skip
+    assert tracked == ""
+
+
+def test_demo_users_exist_with_hashed_passwords(app_ctx):
+    from telephony.models import User
+
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    for email in ["demo-fr@example.com", "demo-be@example.com", "demo-ch@example.com",
+                  "agent@example.com", "translator@example.com"]:  # fmt: skip
+        assert email in users
+        assert users[email].password_hash != "demo"
+        assert users[email].check_password("demo")
+
+
+def test_demo_is_idempotent_and_scale_creates_lines(runner, app):
+    from telephony.models import Line
+
+    assert "already present" in runner.invoke(args=["demo"]).output
+    result = runner.invoke(args=["demo", "--scale", "250"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Line)) >= 250
+
+
+def test_demo_is_refused_in_production(app_factory):
+    app = app_factory(DEMO_ALLOWED=False)
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "never" in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "stats"])
+def test_translate_commands_run(runner, command):
+    result = runner.invoke(args=["translate", command])
+    assert result.exit_code == 0, result.output
