@@ -1,0 +1,95 @@
+"""Foundation benchmarks on a fresh database (SQLite in a temp dir, or BENCH_DATABASE_URL).
+
+* the "Lines and numbers" page of a 5,000-line account: median time and SQL queries, on the
+  first page and on a deep page (paging is done in SQL, so both should match);
+* the renewal run: 1,000 due tasks carried out, one transaction each.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import event, select
+
+from app import create_app
+from extensions import db
+
+
+def _median_ms(fn, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    tmp = tempfile.mkdtemp()
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    from telephony.demo import create_demo, create_scale_account
+    from telephony.models import Account, Line, User
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        create_demo()
+        code = create_scale_account(5000)
+        email = db.session.scalar(select(User.email).join(Account).where(Account.code == code))
+    print(f"database: {url.split(':')[0]}")
+
+    client = app.test_client()
+    from tests.conftest import Auth
+
+    assert Auth(client).login(email).status_code == 303
+    queries = {"n": 0}
+
+    def count(*_args, **_kwargs):
+        queries["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    for label, path in [("page 1", "/lines/"), ("page 100", "/lines/?page=100")]:
+        client.get(path)
+        queries["n"] = 0
+        assert client.get(path).status_code == 200
+        n = queries["n"]
+        ms = _median_ms(lambda p=path: client.get(p), 30)
+        print(f"lines page, 5,000-line account, {label}: median {ms:.1f} ms, {n} SQL queries")
+    event.remove(engine, "before_cursor_execute", count)
+
+    from telephony.billing import run_renewal, schedule, task_action
+
+    @task_action("bench.touch")
+    def touch(task, day):
+        db.session.get(Line, task.target_id).description = "renewed"
+
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.code == code))
+        line_ids = db.session.scalars(
+            select(Line.id).where(Line.account_id == account.id).limit(1000)
+        ).all()
+        for line_id in line_ids:
+            schedule(account=account, action="bench.touch", target_type="line",
+                     target_id=line_id, execute_on=date(2030, 1, 1), actor=None)  # fmt: skip
+        db.session.commit()
+        start = time.perf_counter()
+        report = run_renewal(date(2030, 1, 1))
+        elapsed = time.perf_counter() - start
+        print(
+            f"renewal run: {len(report.done)} tasks in {elapsed:.2f} s "
+            f"({len(report.done) / elapsed:.0f} tasks/s), {len(report.errors)} errors"
+        )
+        db.session.remove()
+        db.drop_all()
+
+
+if __name__ == "__main__":
+    main()
