@@ -31,6 +31,9 @@ TASK_STATUSES = {
     TaskStatus.ERROR: _l("Failed"),
     TaskStatus.CANCELLED: _l("Cancelled"),
 }
+#: Labels of scheduled task actions; feature modules add theirs.
+TASK_ACTIONS: dict = {}
+
 HARDWARE_KINDS = {
     "plug_and_phone": _l("Plug & Phone"),
     "plug_and_fax": _l("Plug & Fax"),
@@ -44,4 +47,6 @@ def label_helpers() -> dict:
         "account_kind_label": ACCOUNT_KINDS.get,
         "task_status_label": TASK_STATUSES.get,
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
+        # Translators: a pending change whose kind has no label of its own.
+        "task_action_label": lambda action: TASK_ACTIONS.get(action, _l("Scheduled change")),
     }

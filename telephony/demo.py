@@ -146,7 +146,7 @@ def create_demo(today: date | None = None) -> bool:
                     account_id=fr.id,
                     line_id=line.id,
                     kind="plug_and_phone",
-                    model="Plug & Phone Cisco SPA504G",
+                    model="Cisco SPA504G",
                     serial=f"PNP-FR-{index:04d}",
                 )
             )
@@ -156,7 +156,7 @@ def create_demo(today: date | None = None) -> bool:
                     account_id=fr.id,
                     line_id=line.id,
                     kind="plug_and_fax",
-                    model="Plug & Fax ATA",
+                    model="Grandstream HT802",
                     serial="PNF-FR-0001",
                 )
             )
