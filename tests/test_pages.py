@@ -14,7 +14,7 @@ def test_dashboard_lists_the_fr_company_lines_and_numbers(signed_in):
     assert "Lines and numbers" in html
     assert "+33 9 72 10 00 01" in html  # formatted number
     assert "Trunk" in html and "Fax line" in html
-    assert "Plug &amp; Phone" in html
+    assert "Plug &amp; Phone" in html or "Plug & Phone Cisco SPA504G" in html
     assert "+33 1 84 80 00 10" in html  # a pool number
     assert "vt10001-f-1" in html
     # French prices in EUR, formatted for English here.
