@@ -34,6 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
 
+    # Feature modules register their renewal actions and payment hooks on import.
+    import telephony.calls  # noqa: F401
+    import telephony.lifecycle  # noqa: F401
+    import telephony.offers  # noqa: F401
     from commands import register_commands
 
     register_commands(app)
@@ -114,9 +118,10 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.errors import bp as errors_bp
     from blueprints.lines import bp as lines_bp
     from blueprints.main import bp as main_bp
+    from blueprints.orders import bp as orders_bp
     from blueprints.translators import bp as translators_bp
 
-    for bp in (errors_bp, auth_bp, main_bp, lines_bp, agent_bp, translators_bp):
+    for bp in (errors_bp, auth_bp, main_bp, lines_bp, orders_bp, agent_bp, translators_bp):
         app.register_blueprint(bp)
 
 

@@ -44,6 +44,9 @@ OPERATOR = {
     # Swiss CHF direct debit scheme: "lsv" (LSV+) or "bdd" (Business Direct Debit).
     "ch_debit_scheme": "lsv",
     "ch_payee_id": "VLR1A",
+    # The general terms of sale that purchase orders refer to.
+    "terms_reference": "VT-CGV-2026-01",
+    "terms_url": "https://velora.example/terms",
 }
 
 #: VAT rates by country, as decimals.
@@ -53,6 +56,10 @@ TIMEZONES = {"FR": "Europe/Paris", "BE": "Europe/Brussels", "CH": "Europe/Zurich
 
 #: Monthly price excl. VAT of one extra simultaneous call, in the country's currency.
 EXTRA_CALL_PRICE = Decimal("1.00")
+#: Monthly price excl. VAT of an alias number, in the country's currency.
+ALIAS_NUMBER_PRICE = Decimal("1.00")
+#: Days the customer has to send back hardware of a terminated or converted line.
+HARDWARE_RETURN_DAYS = 15
 
 
 class Config:

@@ -24,9 +24,9 @@ BASES = sorted({base_language(loc) for loc in LOCALES if loc != "en"})
 REGIONALS = [loc for loc in LOCALES if "_" in loc]
 
 #: What holds user-visible text: the packages, the templates and the top-level modules.
-SOURCES = [str(ROOT / name) for name in ("blueprints", "telephony", "templates")] + sorted(
-    str(path) for path in ROOT.glob("*.py")
-)
+SOURCES = [
+    str(ROOT / name) for name in ("blueprints", "documents", "telephony", "templates")
+] + sorted(str(path) for path in ROOT.glob("*.py"))
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdfr]|%[sdfr]|\{\w*\}")
 TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
@@ -50,15 +50,25 @@ def write_catalog(path: Path, catalog: Catalog) -> None:
 def extract(output: Path = POT) -> None:
     CommandLineInterface().run(
         [
-            "pybabel", "-q", "extract",
-            "-F", str(ROOT / "babel.cfg"),
-            "-k", "_l", "-k", "lazy_gettext",
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
             "--add-comments=Translators:",
-            "--no-location", "--sort-by-file",
-            "--project=telephony-selfservice", "--copyright-holder=the authors",
-            "-o", str(output), *SOURCES,
+            "--no-location",
+            "--sort-by-file",
+            "--project=telephony-selfservice",
+            "--copyright-holder=the authors",
+            "-o",
+            str(output),
+            *SOURCES,
         ]
-    )  # fmt: skip
+    )
 
 
 def update() -> list[str]:

@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 
-from telephony.models import AccountKind, AliasConfig, LineKind, TaskStatus
+from telephony.models import (
+    AccountKind,
+    AliasConfig,
+    InvoiceStatus,
+    LineKind,
+    PaymentStatus,
+    TaskStatus,
+)
 
 LINE_KINDS = {
     LineKind.SIP: _l("SIP line"),
@@ -31,6 +38,18 @@ TASK_STATUSES = {
     TaskStatus.ERROR: _l("Failed"),
     TaskStatus.CANCELLED: _l("Cancelled"),
 }
+INVOICE_STATUSES = {
+    # Translators: status of an invoice or purchase order.
+    InvoiceStatus.AWAITING_PAYMENT: _l("Awaiting payment"),
+    InvoiceStatus.PAID: _l("Paid"),
+    InvoiceStatus.CANCELLED: _l("Cancelled"),
+}
+PAYMENT_STATUSES = {
+    # Translators: status of a payment.
+    PaymentStatus.PENDING: _l("Pending"),
+    PaymentStatus.SUCCEEDED: _l("Succeeded"),
+    PaymentStatus.FAILED: _l("Refused"),
+}
 #: Labels of scheduled task actions; feature modules add theirs.
 TASK_ACTIONS: dict = {}
 
@@ -40,13 +59,29 @@ HARDWARE_KINDS = {
 }
 
 
+#: The cancel button of a pending change, by action (fixed English labels of PRODUCT.md).
+CANCEL_LABELS = {
+    "change_offer": _l("Cancel offer change"),
+    # Translators: button that cancels a pending removal of simultaneous calls.
+    "remove_calls": _l("Cancel removal of calls"),
+    "convert_to_alias": _l("Cancel conversion"),
+    "convert_to_line": _l("Cancel conversion"),
+    "terminate_line": _l("Cancel termination"),
+    "terminate_alias": _l("Cancel termination"),
+    "terminate_pool": _l("Cancel termination"),
+}
+
+
 def label_helpers() -> dict:
     return {
         "line_kind_label": LINE_KINDS.get,
         "alias_config_label": ALIAS_CONFIGS.get,
         "account_kind_label": ACCOUNT_KINDS.get,
         "task_status_label": TASK_STATUSES.get,
+        "order_status_label": INVOICE_STATUSES.get,
+        "payment_status_label": PAYMENT_STATUSES.get,
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
         # Translators: a pending change whose kind has no label of its own.
         "task_action_label": lambda action: TASK_ACTIONS.get(action, _l("Scheduled change")),
+        "cancel_label": lambda action: CANCEL_LABELS.get(action, _l("Cancel")),
     }

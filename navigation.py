@@ -23,13 +23,17 @@ ENTRIES = [
 
 
 def navigation_context() -> dict:
+    from blueprints.common import acting_account, action_reason
+
     role = current_user.role if current_user.is_authenticated else None
+    account = acting_account() if role in (Role.AGENT, Role.ADMIN) else None
     items = []
     for endpoint, label, roles in ENTRIES:
         if endpoint not in current_app.view_functions:
             continue
-        if roles is not None and role not in roles:
+        # An agent acting for a customer sees the customer's menu too.
+        if roles is not None and role not in roles and not (account and Role.CUSTOMER in roles):
             continue
         blueprint = endpoint.split(".")[0]
         items.append((endpoint, label, request.blueprint == blueprint))
-    return {"nav_items": items}
+    return {"nav_items": items, "acting_account": account, "acting_reason": action_reason()}

@@ -60,5 +60,7 @@ def roles_required(*roles: Role):
 
 
 customer_required = roles_required(Role.CUSTOMER)
+#: The customer's pages: the customer, or an agent acting for them (see blueprints.common).
+account_required = roles_required(Role.CUSTOMER, Role.AGENT, Role.ADMIN)
 agent_required = roles_required(Role.AGENT, Role.ADMIN)
 translator_required = roles_required(Role.TRANSLATOR, Role.ADMIN)

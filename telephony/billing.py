@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 #: Handler signature: (task, run day) -> short result text stored on the task.
 TaskHandler = Callable[[ScheduledTask, date], str | None]
 ACTIONS: dict[str, TaskHandler] = {}
+#: What cancelling a task of an action undoes at once (e.g. the calls shown "to be removed").
+CANCEL_HOOKS: dict[str, Callable[[ScheduledTask], None]] = {}
 
 
 def task_action(name: str):
@@ -43,6 +45,16 @@ def task_action(name: str):
 
     def register(fn: TaskHandler) -> TaskHandler:
         ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def on_cancel(name: str):
+    """Register what cancelling a pending task of action `name` must undo."""
+
+    def register(fn: Callable[[ScheduledTask], None]):
+        CANCEL_HOOKS[name] = fn
         return fn
 
     return register
@@ -121,6 +133,8 @@ def cancel(task: ScheduledTask, *, account: Account, actor: User | None, reason:
     ).rowcount
     if done != 1:
         raise DomainError(_l("This request can no longer be cancelled."))
+    if task.action in CANCEL_HOOKS:
+        CANCEL_HOOKS[task.action](task)
     audit.record(
         "task.cancelled",
         account=account,

@@ -49,11 +49,16 @@ def ensure_catalogue() -> dict[tuple[str, str], Offer]:
             if (country.value, code) in offers:
                 continue
             offer = Offer(
-                code=code, country=country, name=name, line_kind=kind, level=level,
-                basic_calls=basic, max_calls=maximum,
+                code=code,
+                country=country,
+                name=name,
+                line_kind=kind,
+                level=level,
+                basic_calls=basic,
+                max_calls=maximum,
                 price_excl_vat=Decimal(chf if country == Country.CH else eur),
                 currency=CURRENCIES[country.value],
-            )  # fmt: skip
+            )
             db.session.add(offer)
             offers[(country.value, code)] = offer
     db.session.flush()
@@ -87,11 +92,17 @@ def _service(
 ) -> None:
     db.session.add(
         Service(
-            account_id=account.id, name=name, service_type=service_type,
-            target_type=target_type, target_id=target_id, renewal_mode=mode,
-            period_months=period, expires_on=expires, monthly_price_excl_vat=price,
+            account_id=account.id,
+            name=name,
+            service_type=service_type,
+            target_type=target_type,
+            target_id=target_id,
+            renewal_mode=mode,
+            period_months=period,
+            expires_on=expires,
+            monthly_price_excl_vat=price,
         )
-    )  # fmt: skip
+    )
 
 
 def create_demo(today: date | None = None) -> bool:
@@ -171,7 +182,7 @@ def create_demo(today: date | None = None) -> bool:
             service_type,
             "line",
             line.id,
-            offer.price_excl_vat,
+            line.monthly_price_excl_vat,
             renewal,
         )
     for number, config in [
@@ -356,30 +367,53 @@ def create_scale_account(lines: int) -> str:
     line_rows = []
     for index in range(lines):
         offer = offers[("FR", "entreprise" if index % 3 else "decouverte")]
-        line_rows.append(dict(
-            account_id=account.id, group_id=groups[index % len(groups)].id,
-            number=f"+339{base + index:08d}", kind=LineKind.SIP, description=f"Line {index + 1}",
-            offer_id=offer.id, calls_current=1, calls_max=offer.max_calls,
-            calls_to_remove=0, status="active",
-        ))  # fmt: skip
+        line_rows.append(
+            dict(
+                account_id=account.id,
+                group_id=groups[index % len(groups)].id,
+                number=f"+339{base + index:08d}",
+                kind=LineKind.SIP,
+                description=f"Line {index + 1}",
+                offer_id=offer.id,
+                calls_current=1,
+                calls_max=offer.max_calls,
+                calls_to_remove=0,
+                status="active",
+            )
+        )
     db.session.execute(insert(Line), line_rows)
     alias_rows = [
-        dict(account_id=account.id, group_id=groups[0].id,
-             number=f"+339{base + lines + index:08d}", description="",
-             config_kind=AliasConfig.REDIRECT, status="active")
+        dict(
+            account_id=account.id,
+            group_id=groups[0].id,
+            number=f"+339{base + lines + index:08d}",
+            description="",
+            config_kind=AliasConfig.REDIRECT,
+            status="active",
+        )
         for index in range(lines // 5)
-    ]  # fmt: skip
+    ]
     if alias_rows:
         db.session.execute(insert(AliasNumber), alias_rows)
     renewal = first_of_next_month(date.today())
     line_ids = db.session.scalars(select(Line.id).where(Line.account_id == account.id)).all()
     db.session.execute(
         insert(Service),
-        [dict(account_id=account.id, name=f"SIP line {line_id}", service_type="sip_line",
-              target_type="line", target_id=line_id, state="active", renewal_mode="automatic",
-              period_months=rng.choice([1, 3, 6, 12]), expires_on=renewal,
-              monthly_price_excl_vat=Decimal("9.99"))
-         for line_id in line_ids],
-    )  # fmt: skip
+        [
+            dict(
+                account_id=account.id,
+                name=f"SIP line {line_id}",
+                service_type="sip_line",
+                target_type="line",
+                target_id=line_id,
+                state="active",
+                renewal_mode="automatic",
+                period_months=rng.choice([1, 3, 6, 12]),
+                expires_on=renewal,
+                monthly_price_excl_vat=Decimal("9.99"),
+            )
+            for line_id in line_ids
+        ],
+    )
     db.session.commit()
     return code

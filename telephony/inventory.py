@@ -13,6 +13,7 @@ from telephony.models import (
     Account,
     AliasNumber,
     Line,
+    NumberPool,
     ScheduledTask,
     TaskStatus,
     TelephonyGroup,
@@ -61,6 +62,17 @@ def get_line(account: Account, line_id: int) -> Line:
     return line
 
 
+def get_alias(account: Account, alias_id: int) -> AliasNumber:
+    alias = db.session.scalar(
+        select(AliasNumber)
+        .where(AliasNumber.id == alias_id, AliasNumber.account_id == account.id)
+        .options(joinedload(AliasNumber.group), joinedload(AliasNumber.pool))
+    )
+    if alias is None:
+        raise NotFound(_l("This number does not exist."))
+    return alias
+
+
 def pending_tasks_for(account: Account, target_type: str, ids: list[int]) -> dict[int, list]:
     """Pending tasks of the given targets, in one query, by target id."""
     if not ids:
@@ -79,3 +91,36 @@ def pending_tasks_for(account: Account, target_type: str, ids: list[int]) -> dic
     for task in tasks:
         result.setdefault(task.target_id, []).append(task)
     return result
+
+
+def pending_tasks(account: Account) -> list[tuple[ScheduledTask, str]]:
+    """Every pending task of the account with the number it concerns (at most four queries)."""
+    tasks = list(
+        db.session.scalars(
+            select(ScheduledTask)
+            .where(
+                ScheduledTask.account_id == account.id,
+                ScheduledTask.status.in_([TaskStatus.TODO, TaskStatus.DOING]),
+            )
+            .order_by(ScheduledTask.execute_on, ScheduledTask.id)
+        )
+    )
+    numbers: dict[tuple[str, int], str] = {}
+    for target_type, model in (("line", Line), ("alias_number", AliasNumber)):
+        ids = [t.target_id for t in tasks if t.target_type == target_type]
+        if ids:
+            rows = db.session.execute(
+                select(model.id, model.number).where(
+                    model.account_id == account.id, model.id.in_(ids)
+                )
+            )
+            numbers.update({(target_type, row.id): row.number for row in rows})
+    pool_ids = [t.target_id for t in tasks if t.target_type == "number_pool"]
+    if pool_ids:
+        rows = db.session.execute(
+            select(NumberPool.id, NumberPool.first_number).where(
+                NumberPool.account_id == account.id, NumberPool.id.in_(pool_ids)
+            )
+        )
+        numbers.update({("number_pool", row.id): row.first_number for row in rows})
+    return [(task, numbers.get((task.target_type, task.target_id), "")) for task in tasks]

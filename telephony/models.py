@@ -26,11 +26,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from config import CURRENCIES, TIMEZONES, VAT_RATES
+from config import CURRENCIES, EXTRA_CALL_PRICE, TIMEZONES, VAT_RATES
 from extensions import db
 
 
@@ -236,13 +237,24 @@ class Line(db.Model):
     """A SIP line, a trunk or a fax line."""
 
     __tablename__ = "line"
-    __table_args__ = (Index("ix_line_account_number", "account_id", "number"),)
+    __table_args__ = (
+        Index("ix_line_account_number", "account_id", "number"),
+        # A number belongs to one active line; a terminated or converted line keeps it in
+        # its history (and the alias number it became may carry it again).
+        Index(
+            "uq_line_active_number",
+            "number",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("telephony_group.id"), index=True)
     #: E.164 number, e.g. +33412345678.
-    number: Mapped[str] = mapped_column(String(20), unique=True)
+    number: Mapped[str] = mapped_column(String(20))
     kind: Mapped[LineKind] = mapped_column(_enum(LineKind))
     description: Mapped[str] = mapped_column(String(200), default="")
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
@@ -264,6 +276,16 @@ class Line(db.Model):
     @property
     def calls_extra(self) -> int:
         return max(0, self.calls_current - self.calls_basic)
+
+    @property
+    def calls_adjustable(self) -> bool:
+        """Découverte (and fax) are fixed at their basic calls; Entreprise goes up to a max."""
+        return max(self.calls_max, self.offer.max_calls) > self.offer.basic_calls
+
+    @property
+    def monthly_price_excl_vat(self) -> Decimal:
+        """The offer's price plus each extra simultaneous call."""
+        return self.offer.price_excl_vat + self.calls_extra * EXTRA_CALL_PRICE
 
 
 class Hardware(db.Model):
@@ -298,12 +320,21 @@ class AliasNumber(db.Model):
     """A number that does not register on a phone: redirection, queue, IVR, conference..."""
 
     __tablename__ = "alias_number"
-    __table_args__ = (Index("ix_alias_number_account_number", "account_id", "number"),)
+    __table_args__ = (
+        Index("ix_alias_number_account_number", "account_id", "number"),
+        Index(
+            "uq_alias_number_active_number",
+            "number",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("telephony_group.id"), index=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
+    number: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(String(200), default="")
     pool_id: Mapped[int | None] = mapped_column(ForeignKey("number_pool.id"), index=True)
     config_kind: Mapped[AliasConfig] = mapped_column(_enum(AliasConfig), default=AliasConfig.NONE)

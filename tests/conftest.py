@@ -41,25 +41,32 @@ def app_factory(tmp_path):
 
     yield build
     for app in built:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        drop_database(app)
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
+def demo_database(app) -> None:
+    """Fresh tables holding the demo data."""
     with app.app_context():
         db.drop_all()
         db.create_all()
         create_demo()
         db.session.remove()
-    yield app
+
+
+def drop_database(app) -> None:
+    """Drop the tables and close every connection (no ResourceWarning later)."""
     with app.app_context():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    demo_database(app)
+    yield app
+    drop_database(app)
 
 
 @pytest.fixture

@@ -58,8 +58,11 @@ def test_sign_out_is_a_post_with_csrf(client, auth):
 
 def test_next_parameter_only_allows_local_paths(client):
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    for target, expected in [("//evil.example/x", "/"), ("https://evil.example", "/"),
-                             ("/lines/2", "/lines/2")]:  # fmt: skip
+    for target, expected in [
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/lines/2", "/lines/2"),
+    ]:
         response = client.post(
             f"/login?next={target}",
             data={"email": "demo-fr@example.com", "password": "demo", "csrf_token": token},
@@ -82,8 +85,10 @@ def test_login_is_rate_limited(app_factory, storage):
     if storage == "redis":
         if not os.environ.get("TEST_REDIS_URL"):
             pytest.skip("TEST_REDIS_URL not set (CI sets it)")
-        settings.update(RATELIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"],
-                        RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")  # fmt: skip
+        settings.update(
+            RATELIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"],
+            RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+        )
     app = app_factory(**settings)
     from extensions import db
 
@@ -92,9 +97,10 @@ def test_login_is_rate_limited(app_factory, storage):
     client = app.test_client()
     token = csrf_from(client.get("/login").get_data(as_text=True))
     codes = [
-        client.post("/login", data={"email": "x@example.com", "password": "y",
-                                    "csrf_token": token}).status_code
+        client.post(
+            "/login", data={"email": "x@example.com", "password": "y", "csrf_token": token}
+        ).status_code
         for _ in range(4)
-    ]  # fmt: skip
+    ]
     assert codes == [422, 422, 422, 429]
     assert "Too many attempts" in client.post("/login?lang=en", data={"csrf_token": token}).text

@@ -70,8 +70,15 @@ def _fr(app_ctx=None):
 
 
 def _schedule(action, line, account, day=DAY, **params):
-    return schedule(account=account, action=action, target_type="line", target_id=line.id,
-                    execute_on=day, actor=None, params=params)  # fmt: skip
+    return schedule(
+        account=account,
+        action=action,
+        target_type="line",
+        target_id=line.id,
+        execute_on=day,
+        actor=None,
+        params=params,
+    )
 
 
 def test_a_second_run_at_the_same_date_changes_nothing(app_ctx):

@@ -103,17 +103,29 @@ def test_remembered_choice_follows_the_user_to_a_new_session(app, auth):
 
 def test_switcher_lists_every_locale_with_its_region(client):
     html = client.get("/login").get_data(as_text=True)
-    for name in ["English", "français (France)", "français (Belgique)", "français (Suisse)",
-                 "Nederlands (België)", "Deutsch (Belgien)", "Deutsch (Schweiz)",
-                 "italiano (Svizzera)"]:  # fmt: skip
+    for name in [
+        "English",
+        "français (France)",
+        "français (Belgique)",
+        "français (Suisse)",
+        "Nederlands (België)",
+        "Deutsch (Belgien)",
+        "Deutsch (Schweiz)",
+        "italiano (Svizzera)",
+    ]:
         assert name in html
 
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
-    [("nl_BE", "€\u00a09,99"), ("fr_BE", "9,99\u00a0€"), ("de_CH", "CHF\u00a011.00"),
-     ("it_CH", "CHF\u00a011.00"), ("en", "€9.99")],
-)  # fmt: skip
+    [
+        ("nl_BE", "€\u00a09,99"),
+        ("fr_BE", "9,99\u00a0€"),
+        ("de_CH", "CHF\u00a011.00"),
+        ("it_CH", "CHF\u00a011.00"),
+        ("en", "€9.99"),
+    ],
+)
 def test_money_is_formatted_by_babel_for_the_locale(app, locale, expected):
     from flask_babel import force_locale
 

@@ -25,14 +25,20 @@ def _account(code):
 
 @pytest.mark.parametrize(
     ("locale", "word"),
-    [("fr_FR", "Bonjour"), ("nl_BE", "Hallo"), ("de_CH", "Guten Tag"), ("it_CH", "Buongiorno"),
-     ("en", "Hello")],
-)  # fmt: skip
+    [
+        ("fr_FR", "Bonjour"),
+        ("nl_BE", "Hallo"),
+        ("de_CH", "Guten Tag"),
+        ("it_CH", "Buongiorno"),
+        ("en", "Hello"),
+    ],
+)
 def test_service_emails_are_rendered_in_the_given_locale(app_ctx, locale, word):
     from datetime import date
 
-    subject, body = render_email("change_applied", locale, account=_account("vt10001-f"),
-                                 day=date(2030, 3, 1), summary="x")  # fmt: skip
+    subject, body = render_email(
+        "change_applied", locale, account=_account("vt10001-f"), day=date(2030, 3, 1), summary="x"
+    )
     assert "Velora Telecom" in subject
     assert body.startswith(word)
 
@@ -58,11 +64,17 @@ def test_failed_send_is_kept_for_a_retry(app, app_ctx):
 
 
 def _invoice(account, total="12.00"):
-    invoice = Invoice(account_id=account.id, number=f"PO-{account.code}-1",
-                      kind=InvoiceKind.PURCHASE_ORDER, currency=account.currency,
-                      vat_rate=account.vat_rate, total_excl_vat=Decimal("10.00"),
-                      total_vat=Decimal("2.00"), total_incl_vat=Decimal(total),
-                      on_paid={"action": "test.record"})  # fmt: skip
+    invoice = Invoice(
+        account_id=account.id,
+        number=f"PO-{account.code}-1",
+        kind=InvoiceKind.PURCHASE_ORDER,
+        currency=account.currency,
+        vat_rate=account.vat_rate,
+        total_excl_vat=Decimal("10.00"),
+        total_vat=Decimal("2.00"),
+        total_incl_vat=Decimal(total),
+        on_paid={"action": "test.record"},
+    )
     db.session.add(invoice)
     db.session.flush()
     return invoice
@@ -78,26 +90,40 @@ def paid_log():
 
 def test_sandbox_card_payment_marks_the_invoice_paid_and_runs_its_action(app_ctx, paid_log):
     invoice = _invoice(_account("vt10001-f"))
-    payment = pay_invoice(invoice, method=PaymentMethod.CARD, instrument="4242 4242 4242 4242",
-                          actor=None, provider=PROVIDERS["sandbox"])  # fmt: skip
+    payment = pay_invoice(
+        invoice,
+        method=PaymentMethod.CARD,
+        instrument="4242 4242 4242 4242",
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+    )
     db.session.commit()
     assert payment.status == PaymentStatus.SUCCEEDED
     assert invoice.status == InvoiceStatus.PAID and invoice.paid_at
     assert paid_log == [invoice.number]
     with pytest.raises(DomainError):
-        pay_invoice(invoice, method=PaymentMethod.CARD, instrument="4242424242424242",
-                    actor=None, provider=PROVIDERS["sandbox"])  # fmt: skip
+        pay_invoice(
+            invoice,
+            method=PaymentMethod.CARD,
+            instrument="4242424242424242",
+            actor=None,
+            provider=PROVIDERS["sandbox"],
+        )
 
 
 @pytest.mark.parametrize(
     ("method", "instrument"),
-    [(PaymentMethod.CARD, "4000 0000 0000 0002"), (PaymentMethod.CARD, "12"),
-     (PaymentMethod.SEPA_DEBIT, "FR7630006000011234567890000")],
-)  # fmt: skip
+    [
+        (PaymentMethod.CARD, "4000 0000 0000 0002"),
+        (PaymentMethod.CARD, "12"),
+        (PaymentMethod.SEPA_DEBIT, "FR7630006000011234567890000"),
+    ],
+)
 def test_sandbox_declines_leave_the_invoice_awaiting(app_ctx, paid_log, method, instrument):
     invoice = _invoice(_account("vt10001-f"))
-    payment = pay_invoice(invoice, method=method, instrument=instrument, actor=None,
-                          provider=PROVIDERS["sandbox"])  # fmt: skip
+    payment = pay_invoice(
+        invoice, method=method, instrument=instrument, actor=None, provider=PROVIDERS["sandbox"]
+    )
     assert payment.status == PaymentStatus.FAILED and payment.failure_reason
     assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
     assert paid_log == []

@@ -68,7 +68,7 @@ def test_paging_is_done_in_sql(app, client):
     _scale_client(app, client, 120)
     html = client.get("/lines/?page=3&lang=en").get_data(as_text=True)
     assert "Page 3 of 3" in html
-    assert html.count('<th scope="row"><a href="/lines/') == 20
+    assert len(re.findall(r'<th scope="row"><a href="/lines/\d+"', html)) == 20
     # Odd page numbers fall back to the first or last page, never an error.
     assert client.get("/lines/?page=abc").status_code == 200
     assert "Page 3 of 3" in client.get("/lines/?page=999999&lang=en").get_data(as_text=True)

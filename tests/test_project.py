@@ -53,8 +53,9 @@ def test_stats_count_the_base_language_for_regional_locales():
 
 
 def test_no_compiled_catalogue_is_committed():
-    tracked = subprocess.run(["git", "ls-files", "*.mo"], capture_output=True, text=True,
-                             check=True).stdout  # fmt: skip
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.mo"], capture_output=True, text=True, check=True
+    ).stdout
     assert tracked == ""
 
 
@@ -62,8 +63,13 @@ def test_demo_users_exist_with_hashed_passwords(app_ctx):
     from telephony.models import User
 
     users = {u.email: u for u in db.session.scalars(select(User))}
-    for email in ["demo-fr@example.com", "demo-be@example.com", "demo-ch@example.com",
-                  "agent@example.com", "translator@example.com"]:  # fmt: skip
+    for email in [
+        "demo-fr@example.com",
+        "demo-be@example.com",
+        "demo-ch@example.com",
+        "agent@example.com",
+        "translator@example.com",
+    ]:
         assert email in users
         assert users[email].password_hash != "demo"
         assert users[email].check_password("demo")

@@ -13,15 +13,19 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from extensions import db
-from telephony.demo import create_demo
-from tests.conftest import make_app
+from tests.conftest import demo_database, drop_database, make_app
 
 CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
-]  # fmt: skip
+]
 
 
 def chromium_path() -> str | None:
@@ -51,24 +55,26 @@ def browser():
         browser.close()
 
 
+class LiveServer(str):
+    """The base URL (a str), with the app for work outside the browser (`.app`)."""
+
+    def __new__(cls, url: str, app):
+        obj = super().__new__(cls, url)
+        obj.app = app
+        return obj
+
+
 @pytest.fixture
 def live_server(tmp_path):
     app = make_app(tmp_path)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        create_demo()
-        db.session.remove()
+    demo_database(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
     server.shutdown()
     thread.join(timeout=10)
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    drop_database(app)
 
 
 @pytest.fixture
@@ -112,3 +118,21 @@ def sign_in(page, base_url: str, email: str, password: str = "demo") -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def act_for(page, base_url: str, code: str, reason: str = "Caller on the phone") -> None:
+    """Signed in as the demo agent, open the account `code` and act for the customer."""
+    sign_in(page, base_url, "agent@example.com")
+    page.goto(f"{base_url}/agent/?q={code}&lang=en")
+    page.get_by_role("link", name=code).click()
+    page.get_by_label("Reason for acting on the customer's behalf").fill(reason)
+    page.get_by_role("button", name="Open the customer's pages").click()
+    page.wait_for_load_state()
+
+
+def open_account(page, base_url: str, who: str) -> None:
+    """As the French demo company itself ("customer") or as the agent acting for it."""
+    if who == "agent":
+        act_for(page, base_url, "vt10001-f")
+    else:
+        sign_in(page, base_url, "demo-fr@example.com")

@@ -1,0 +1,72 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class ChangeOfferForm(FlaskForm):
+    offer = RadioField(
+        _l("New offer"), coerce=int, validators=[InputRequired(_l("Choose an offer."))]
+    )
+    submit = SubmitField(_l("Confirm the offer change"))
+
+
+class BulkOfferForm(FlaskForm):
+    offer = SelectField(
+        _l("New offer"), coerce=int, validators=[InputRequired(_l("Choose an offer."))]
+    )
+    lines = SelectMultipleField(
+        _l("Lines"),
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[InputRequired(_l("Choose at least one line."))],
+    )
+    submit = SubmitField(_l("Apply to the chosen lines"))
+
+
+class CancelForm(FlaskForm):
+    submit = SubmitField(_l("Cancel"))
+
+
+class CallsForm(FlaskForm):
+    calls = IntegerField(
+        # Translators: the total number of simultaneous calls the line should have.
+        _l("Simultaneous calls wanted"),
+        validators=[InputRequired(_l("Enter a number of simultaneous calls."))],
+    )
+    terms = BooleanField(_l("I accept the terms of sale (needed for an increase)"))
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation step with nothing to fill in: the button is the decision."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class ToLineForm(FlaskForm):
+    offer = RadioField(
+        _l("Offer of the line"), coerce=int, validators=[InputRequired(_l("Choose an offer."))]
+    )
+    contracts = BooleanField(_l("I accept the contracts of the chosen offer"))
+    submit = SubmitField(_l("Convert to line"))
+
+
+class TerminateForm(FlaskForm):
+    reason = RadioField(
+        _l("Reason"), validators=[InputRequired(_l("Choose a reason from the list."))]
+    )
+    details = TextAreaField(
+        _l("Details"),
+        validators=[Length(max=1000, message=_l("Write at most %(max)d characters."))],
+    )
+    submit = SubmitField(_l("Terminate"))

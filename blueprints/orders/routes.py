@@ -1,0 +1,137 @@
+"""Purchase orders: see one, download its PDF, pay it (sandbox provider), or cancel it."""
+
+from flask import abort, current_app, flash, redirect, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from blueprints.common import action_reason, current_account
+from blueprints.lines.forms import CancelForm
+from blueprints.orders import bp
+from blueprints.orders.forms import PayForm
+from documents.purchase_order import purchase_order_pdf
+from extensions import db
+from htmx import render
+from security import account_required
+from telephony import DomainError, calls
+from telephony.models import Invoice, InvoiceKind, Line, Payment, PaymentMethod
+from telephony.payments import PROVIDERS, pay_invoice
+
+#: Why the sandbox refused a payment, in words for the customer.
+FAILURES = {
+    "invalid_card": _l("This card number is not valid."),
+    "card_declined": _l("The card was declined."),
+    "debit_refused": _l("The bank refused the direct debit."),
+}
+
+
+def _order_or_404(account, order_id: int) -> Invoice:
+    order = db.session.scalar(
+        select(Invoice)
+        .where(
+            Invoice.id == order_id,
+            Invoice.account_id == account.id,
+            Invoice.kind == InvoiceKind.PURCHASE_ORDER,
+        )
+        .options(selectinload(Invoice.lines))
+    )
+    if order is None:
+        abort(404)
+    return order
+
+
+def _page(account, order, form, status=200):
+    line_id = (order.on_paid or {}).get("line_id")
+    line = db.session.get(Line, line_id) if line_id else None
+    payments = db.session.scalars(
+        select(Payment).where(Payment.invoice_id == order.id).order_by(Payment.id)
+    ).all()
+    return render(
+        "orders/show.html",
+        status=status,
+        account=account,
+        order=order,
+        line=line if line is not None and line.account_id == account.id else None,
+        form=form,
+        payments=payments,
+        failures=FAILURES,
+    )
+
+
+@bp.get("/<int:order_id>")
+@account_required
+def show(order_id: int):
+    account = current_account()
+    return _page(account, _order_or_404(account, order_id), PayForm())
+
+
+@bp.get("/<int:order_id>/pdf")
+@account_required
+def pdf(order_id: int):
+    account = current_account()
+    order = _order_or_404(account, order_id)
+    body = purchase_order_pdf(
+        order,
+        operator=current_app.config["OPERATOR"],
+        locale=str(get_locale()),
+        invariant=current_app.testing,
+    )
+    response = current_app.response_class(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{order.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/<int:order_id>/pay")
+@account_required
+def pay(order_id: int):
+    account = current_account()
+    order = _order_or_404(account, order_id)
+    form = PayForm()
+    if not form.validate_on_submit():
+        return _page(account, order, form, 422)
+    provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+    try:
+        payment = pay_invoice(
+            order,
+            method=PaymentMethod(form.method.data),
+            instrument=form.instrument.data,
+            actor=current_user,
+            provider=provider,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return _page(account, order, form, 422)
+    db.session.commit()  # a refused payment is recorded too
+    if payment.status.value != "succeeded":
+        form.instrument.errors = [
+            FAILURES.get(payment.failure_reason, _("The payment was refused."))
+        ]
+        return _page(account, order, form, 422)
+    flash(_("Thank you: the order is paid and the calls are added."), "success")
+    target = (order.on_paid or {}).get("line_id")
+    if target:
+        return redirect(url_for("lines.show", line_id=target), 303)
+    return redirect(url_for("orders.show", order_id=order.id), 303)
+
+
+@bp.post("/<int:order_id>/cancel")
+@account_required
+def cancel(order_id: int):
+    account = current_account()
+    order = _order_or_404(account, order_id)
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    try:
+        calls.cancel_order(account, order, actor=current_user, reason=action_reason())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The purchase order is cancelled."), "success")
+    return redirect(url_for("orders.show", order_id=order.id), 303)

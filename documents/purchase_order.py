@@ -1,0 +1,251 @@
+"""The purchase order PDF: what the customer orders, its amounts, and how it takes effect.
+
+Built with ReportLab's Platypus in the locale given (not the request's), so the same order
+can be printed for the customer and for the back office. Every text coming from the
+database goes through `paragraph_text`, never straight into Paragraph markup.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from io import BytesIO
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from documents.fonts import paragraph_text, register_fonts
+from i18n import bcp47
+from telephony.dates import local_today
+
+MARGIN = 18 * mm
+#: Inner padding of the page's frame (ReportLab's default), so tables fit inside it.
+FRAME_PADDING = 6
+CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
+#: Widths of Description | Quantity | Unit price | Total.
+COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.45, 0.13, 0.21, 0.21))
+GRID = colors.HexColor("#9aa3ad")
+HEADER_BACKGROUND = colors.HexColor("#e8ecf0")
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    bold = f"{font}-Bold"
+    body = ParagraphStyle("po-body", fontName=font, fontSize=9.5, leading=12.5)
+    return {
+        "body": body,
+        "small": ParagraphStyle("po-small", parent=body, fontSize=8.5, leading=11),
+        "strong": ParagraphStyle("po-strong", parent=body, fontName=bold),
+        "title": ParagraphStyle(
+            "po-title", parent=body, fontName=bold, fontSize=18, leading=22, spaceAfter=4
+        ),
+        "heading": ParagraphStyle(
+            "po-heading", parent=body, fontName=bold, fontSize=10.5, leading=14, spaceAfter=2
+        ),
+        "cell": ParagraphStyle("po-cell", parent=body, fontSize=9, leading=11.5),
+        "head": ParagraphStyle("po-head", parent=body, fontName=bold, fontSize=9, leading=11.5),
+        "amount": ParagraphStyle(
+            "po-amount", parent=body, fontSize=9, leading=11.5, alignment=TA_RIGHT
+        ),
+        "head-amount": ParagraphStyle(
+            "po-head-amount",
+            parent=body,
+            fontName=bold,
+            fontSize=9,
+            leading=11.5,
+            alignment=TA_RIGHT,
+        ),
+        "total-label": ParagraphStyle(
+            "po-total-label", parent=body, fontSize=9, leading=11.5, alignment=TA_RIGHT
+        ),
+        "total-amount": ParagraphStyle(
+            "po-total-amount",
+            parent=body,
+            fontName=bold,
+            fontSize=9,
+            leading=11.5,
+            alignment=TA_RIGHT,
+        ),
+    }
+
+
+def _status_text(status: str) -> str | None:
+    if status == "awaiting_payment":
+        # Translators: state of a purchase order, printed on the PDF.
+        return _("Status: awaiting payment")
+    if status == "paid":
+        # Translators: state of a purchase order, printed on the PDF.
+        return _("Status: paid")
+    if status == "cancelled":
+        # Translators: state of a purchase order, printed on the PDF.
+        return _("Status: cancelled")
+    return None
+
+
+def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool = False) -> bytes:
+    """The PDF of purchase order `invoice` (a telephony.models.Invoice) in `locale`.
+
+    `operator` is `current_app.config["OPERATOR"]`; its address for the account's country
+    heads the document. Needs an app context. `invariant=True` gives the same bytes for the
+    same input (fixed dates and ids in the file), for tests."""
+    font = register_fonts()
+    styles = _styles(font)
+    account = invoice.account
+    currency = invoice.currency
+
+    def money(amount) -> str:
+        return format_currency(Decimal(amount), currency, locale=locale)
+
+    def para(text: str, style: str = "body") -> Paragraph:
+        """A paragraph of plain text (escaped here: translations and data alike)."""
+        return Paragraph(paragraph_text(text), styles[style])
+
+    created = invoice.created_at or datetime.now(UTC)
+    if created.tzinfo is None:  # SQLite gives back naive datetimes, stored in UTC
+        created = created.replace(tzinfo=UTC)
+    issued_on = format_date(local_today(account.timezone, created), format="long", locale=locale)
+    country = getattr(account.country, "value", account.country)
+    address = operator.get("addresses", {}).get(country) or [operator["name"]]
+
+    with force_locale(locale):
+        # Translators: title of the PDF document (file properties); %(number)s is its number.
+        title = _("Purchase order %(number)s", number=invoice.number)
+        # Translators: subject of the PDF document (file properties).
+        subject = _("Purchase order for account %(code)s", code=account.code)
+
+        story: list = []
+        operator_block = [para(address[0], "strong")]
+        operator_block += [para(line) for line in address[1:]]
+        operator_block += [
+            para(value, "small")
+            for value in (operator.get("website"), operator.get("support_email"))
+            if value
+        ]
+        # Translators: heading of the purchase order PDF.
+        heading = [para(_("Purchase order"), "title")]
+        # Translators: number of the purchase order, under its title.
+        heading.append(para(_("Number: %(number)s", number=invoice.number), "strong"))
+        # Translators: date the purchase order was issued, e.g. "Date: 3 March 2026".
+        heading.append(para(_("Date: %(date)s", date=issued_on)))
+        top = Table(
+            [[operator_block, heading]], colWidths=(CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45)
+        )
+        top.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (0, -1), 0),
+                    ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        story += [top, Spacer(1, 8 * mm)]
+
+        # Translators: heading of the block naming the customer on a purchase order.
+        story.append(para(_("Customer"), "heading"))
+        story.append(para(account.name, "strong"))
+        story.append(para(_("Account %(code)s", code=account.code)))
+        if account.billing_email:
+            story.append(para(account.billing_email))
+        story.append(Spacer(1, 7 * mm))
+
+        rows = [
+            [
+                para(_("Description"), "head"),
+                # Translators: column of a purchase order: number of units ordered.
+                para(_("Quantity"), "head-amount"),
+                # Translators: column of a purchase order: price of one unit for one month.
+                para(_("Unit price excl. VAT (a month)"), "head-amount"),
+                # Translators: column (quantity × unit price) and total row of a purchase order.
+                para(_("Total excl. VAT"), "head-amount"),
+            ]
+        ]
+        for line in invoice.lines:
+            rows.append(
+                [
+                    para(line.description, "cell"),
+                    para(format_decimal(line.quantity, locale=locale), "amount"),
+                    para(money(line.unit_price_excl_vat), "amount"),
+                    para(money(line.total_excl_vat), "amount"),
+                ]
+            )
+        first_total = len(rows)
+        # The locale's own percent pattern ("20 %" in French, "8.1%" in Italian), with the
+        # rate's decimals kept (8.1 % in Switzerland) but not its trailing zeros.
+        rate = format_percent(Decimal(invoice.vat_rate), locale=locale, decimal_quantization=False)
+        totals = [
+            (_("Total excl. VAT"), invoice.total_excl_vat),
+            # Translators: VAT amount of a purchase order; %(rate)s is e.g. "20 %".
+            (_("VAT %(rate)s", rate=rate), invoice.total_vat),
+            # Translators: amount to pay for a purchase order, VAT included.
+            (_("Total incl. VAT"), invoice.total_incl_vat),
+        ]
+        for label, amount in totals:
+            rows.append([para(label, "total-label"), "", "", para(money(amount), "total-amount")])
+        last = len(rows) - 1
+        table = Table(rows, colWidths=COLUMNS, repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BACKGROUND", (0, 0), (-1, 0), HEADER_BACKGROUND),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, GRID),
+                    ("LINEBELOW", (0, 1), (-1, first_total - 1), 0.3, GRID),
+                    ("BOX", (0, 0), (-1, first_total - 1), 0.5, GRID),
+                    ("LINEABOVE", (0, last), (-1, last), 0.8, GRID),
+                    ("TOPPADDING", (0, 0), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ]
+                + [("SPAN", (0, row), (2, row)) for row in range(first_total, len(rows))]
+            )
+        )
+        story += [table, Spacer(1, 7 * mm)]
+
+        conditions = _("The order takes effect once it is paid.")
+        if invoice.terms_reference:
+            # Translators: %(terms)s is the reference of the general terms of sale.
+            conditions += " " + _("Terms of sale: %(terms)s.", terms=invoice.terms_reference)
+        story.append(para(conditions))
+        status = _status_text(getattr(invoice.status, "value", invoice.status))
+        if status:
+            story += [Spacer(1, 3 * mm), para(status, "strong")]
+
+        def footer(canvas, doc) -> None:
+            canvas.saveState()
+            canvas.setFont(font, 8)
+            canvas.setFillColor(colors.HexColor("#555555"))
+            canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, operator["name"])
+            # Translators: footer of each page of a PDF document.
+            page = _("Page %(number)s", number=doc.page)
+            right = doc.pagesize[0] - doc.rightMargin - FRAME_PADDING
+            canvas.drawRightString(right, 10 * mm, page)
+            canvas.restoreState()
+
+        buffer = BytesIO()
+        doc = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN,
+            bottomMargin=MARGIN,
+            title=title,
+            author=operator["name"],
+            subject=subject,
+            creator=operator["name"],
+            lang=bcp47(locale),
+            displayDocTitle=True,
+            invariant=1 if invariant else None,
+            initialFontName=font,
+        )
+        doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()

@@ -1,0 +1,338 @@
+"""Simultaneous calls of a line: how many, what more costs, and how the number changes.
+
+Rules (PRODUCT.md, seed 000):
+* Découverte (and any offer whose basic calls equal its maximum) is fixed; Entreprise goes
+  from its basic calls up to the line's maximum;
+* an increase costs EXTRA_CALL_PRICE excl. VAT a month per extra call (in the account's
+  currency, VAT of its country); it produces a purchase order that needs the terms accepted,
+  and the calls are added once the order is paid;
+* a decrease is a task carried out at the next renewal; while it is pending, no other
+  change of calls (nor a second purchase order);
+* while a termination or conversion is pending, the calls don't change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from config import EXTRA_CALL_PRICE
+from extensions import db
+from labels import TASK_ACTIONS
+from telephony import DomainError, audit
+from telephony.billing import on_cancel, pending_key, schedule, task_action
+from telephony.dates import next_billing_date
+from telephony.mail import queue_email
+from telephony.models import (
+    Account,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Line,
+    LineStatus,
+    ScheduledTask,
+    Service,
+    User,
+    utcnow,
+)
+from telephony.money import Price, price_for, round_cents
+from telephony.payments import on_paid
+
+REMOVE = "remove_calls"
+ADD_ON_PAYMENT = "add_calls"
+#: Pending-key kind shared by every change of a line's calls.
+KIND = "calls"
+LIFECYCLE_ACTIONS = ("terminate_line", "convert_to_alias")
+
+# Translators: a pending change: fewer simultaneous calls on a line.
+TASK_ACTIONS[REMOVE] = _l("Removal of simultaneous calls")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an increase to `new_total` calls costs each month."""
+
+    line: Line
+    new_total: int
+    added: int
+    unit: Price
+    total: Price
+
+
+def open_orders(account: Account) -> list[Invoice]:
+    """Purchase orders of the account still awaiting payment (few: one per line at most)."""
+    return list(
+        db.session.scalars(
+            select(Invoice).where(
+                Invoice.account_id == account.id,
+                Invoice.kind == InvoiceKind.PURCHASE_ORDER,
+                Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+            )
+        )
+    )
+
+
+def open_order_for(account: Account, line: Line) -> Invoice | None:
+    for order in open_orders(account):
+        if (order.on_paid or {}).get("line_id") == line.id:
+            return order
+    return None
+
+
+def pending_removal(account: Account, line: Line) -> ScheduledTask | None:
+    return db.session.scalar(
+        select(ScheduledTask).where(
+            ScheduledTask.account_id == account.id,
+            ScheduledTask.pending_key == pending_key("line", line.id, KIND),
+        )
+    )
+
+
+def pending_line_actions(account: Account, line: Line) -> set[str]:
+    from telephony.offers import pending_actions
+
+    return pending_actions(account, [line.id])[line.id]
+
+
+def refusal(line: Line, pending: set[str]):
+    """Why the calls of `line` can't change at all (a translatable message), or None."""
+    if line.status != LineStatus.ACTIVE:
+        return _l("This line is terminated.")
+    if not line.calls_adjustable:
+        return _l(
+            "The simultaneous calls of the offer %(offer)s are fixed at %(num)d.",
+            offer=line.offer.name,
+            num=line.offer.basic_calls,
+        )
+    if REMOVE in pending:
+        return _l(
+            "A removal of simultaneous calls is pending: no other change until it is applied."
+        )
+    if pending & set(LIFECYCLE_ACTIONS):
+        return _l("A termination or conversion is pending for this line.")
+    return None
+
+
+def check_total(line: Line, new_total: int | None) -> int:
+    """`new_total` when it is a valid number of calls for `line`, else DomainError."""
+    lowest, highest = line.calls_basic, line.calls_max
+    if new_total is None or not lowest <= new_total <= highest:
+        raise DomainError(
+            _l(
+                "Enter a number of simultaneous calls from %(min)d to %(max)d.",
+                min=lowest,
+                max=highest,
+            ),
+            field="calls",
+        )
+    if new_total == line.calls_current:
+        raise DomainError(
+            _l("The line already has %(num)d simultaneous calls.", num=new_total), field="calls"
+        )
+    return new_total
+
+
+def quote(account: Account, line: Line, new_total: int) -> Quote:
+    added = max(0, new_total - line.calls_current)
+    country = account.country.value
+    return Quote(
+        line=line,
+        new_total=new_total,
+        added=added,
+        unit=price_for(EXTRA_CALL_PRICE, country),
+        total=price_for(round_cents(EXTRA_CALL_PRICE * added), country),
+    )
+
+
+def _order_number() -> str:
+    return f"PO-{utcnow():%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def order_calls(
+    account: Account,
+    line: Line,
+    new_total: int | None,
+    *,
+    actor: User | None,
+    terms_accepted: bool,
+    reason: str = "",
+) -> Invoice:
+    """An increase: a purchase order that adds the calls once paid (caller's transaction)."""
+    blocked = refusal(line, pending_line_actions(account, line))
+    if blocked:
+        raise DomainError(blocked, field="calls")
+    new_total = check_total(line, new_total)
+    if new_total < line.calls_current:
+        raise DomainError(_l("A decrease does not need a purchase order."), field="calls")
+    if open_order_for(account, line) is not None:
+        raise DomainError(
+            _l("A purchase order for this line is awaiting payment: pay or cancel it first."),
+            field="calls",
+        )
+    if not terms_accepted:
+        raise DomainError(_l("Accept the terms of sale to order."), field="terms")
+    offer = quote(account, line, new_total)
+    with force_locale(account.language):  # the order is written in the customer's language
+        description = gettext(
+            "Extra simultaneous calls on line %(number)s, monthly", number=line.number
+        )
+    order = Invoice(
+        account_id=account.id,
+        account=account,
+        number=_order_number(),
+        kind=InvoiceKind.PURCHASE_ORDER,
+        status=InvoiceStatus.AWAITING_PAYMENT,
+        currency=offer.total.currency,
+        vat_rate=offer.total.vat_rate,
+        total_excl_vat=offer.total.excl_vat,
+        total_vat=offer.total.vat,
+        total_incl_vat=offer.total.incl_vat,
+        terms_reference=current_app.config["OPERATOR"]["terms_reference"],
+        on_paid={
+            "action": ADD_ON_PAYMENT,
+            "line_id": line.id,
+            "add": offer.added,
+            "from": line.calls_current,
+        },
+        created_by_id=actor.id if actor else None,
+        lines=[
+            InvoiceLine(
+                description=description,
+                quantity=offer.added,
+                unit_price_excl_vat=offer.unit.excl_vat,
+                total_excl_vat=offer.total.excl_vat,
+            )
+        ],
+    )
+    db.session.add(order)
+    db.session.flush()
+    audit.record(
+        "calls.order_created",
+        account=account,
+        actor=actor,
+        target_type="line",
+        target_id=line.id,
+        before={"calls_current": line.calls_current},
+        after={"order": order.number, "calls_current": new_total, "terms_accepted": True},
+        reason=reason,
+    )
+    return order
+
+
+def cancel_order(account: Account, order: Invoice, *, actor: User | None, reason: str = "") -> None:
+    if order.account_id != account.id or order.status != InvoiceStatus.AWAITING_PAYMENT:
+        raise DomainError(_l("This purchase order can no longer be cancelled."))
+    order.status = InvoiceStatus.CANCELLED
+    audit.record(
+        "calls.order_cancelled",
+        account=account,
+        actor=actor,
+        target_type="invoice",
+        target_id=order.id,
+        after={"order": order.number},
+        reason=reason,
+    )
+
+
+def _update_service_price(line: Line) -> None:
+    for service in db.session.scalars(
+        select(Service).where(Service.target_type == "line", Service.target_id == line.id)
+    ):
+        service.monthly_price_excl_vat = line.monthly_price_excl_vat
+
+
+@on_paid(ADD_ON_PAYMENT)
+def add_paid_calls(order: Invoice, actor: User | None) -> None:
+    """The purchase order is paid: the line gets its calls now."""
+    line = db.session.get(Line, order.on_paid["line_id"])
+    account = order.account
+    added = int(order.on_paid["add"])
+    if line is None or line.account_id != account.id or line.status != LineStatus.ACTIVE:
+        raise DomainError(_l("This line is terminated."))
+    if line.calls_current + added > line.calls_max:
+        raise DomainError(
+            _l("This order would exceed the line's maximum of simultaneous calls."),
+        )
+    before = line.calls_current
+    line.calls_current += added
+    _update_service_price(line)
+    audit.record(
+        "calls.added",
+        account=account,
+        actor=actor,
+        target_type="line",
+        target_id=line.id,
+        before={"calls_current": before},
+        after={"calls_current": line.calls_current, "order": order.number},
+    )
+    queue_email(account, "calls_added", line=line, order=order, added=added)
+
+
+def request_removal(
+    account: Account,
+    line: Line,
+    new_total: int | None,
+    *,
+    actor: User | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> ScheduledTask:
+    """A decrease: the calls go at the next renewal; shown "to be removed" until then."""
+    blocked = refusal(line, pending_line_actions(account, line))
+    if blocked:
+        raise DomainError(blocked, field="calls")
+    new_total = check_total(line, new_total)
+    if new_total > line.calls_current:
+        raise DomainError(_l("An increase needs a purchase order."), field="calls")
+    remove = line.calls_current - new_total
+    task = schedule(
+        account=account,
+        action=REMOVE,
+        kind=KIND,
+        target_type="line",
+        target_id=line.id,
+        execute_on=next_billing_date(account.timezone, now),
+        actor=actor,
+        params={"remove": remove, "from": line.calls_current},
+        reason=reason,
+    )
+    line.calls_to_remove = remove
+    return task
+
+
+@on_cancel(REMOVE)
+def _removal_cancelled(task: ScheduledTask) -> None:
+    line = db.session.get(Line, task.target_id)
+    if line is not None:
+        line.calls_to_remove = 0
+
+
+@task_action(REMOVE)
+def apply_removal(task: ScheduledTask, day: date) -> str:
+    line = db.session.get(Line, task.target_id)
+    if line is None or line.status != LineStatus.ACTIVE:
+        raise DomainError("the line is no longer active")
+    account = db.session.get(Account, task.account_id)
+    before = line.calls_current
+    remove = min(int(task.params["remove"]), line.calls_current - line.calls_basic)
+    line.calls_current -= max(0, remove)
+    line.calls_to_remove = 0
+    _update_service_price(line)
+    audit.record(
+        "calls.removed",
+        account=account,
+        actor=None,
+        target_type="line",
+        target_id=line.id,
+        before={"calls_current": before},
+        after={"calls_current": line.calls_current},
+    )
+    queue_email(account, "calls_removed", line=line, day=day, before=before)
+    return f"calls {before} -> {line.calls_current}"

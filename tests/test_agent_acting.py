@@ -1,0 +1,137 @@
+"""Support agents acting on a customer's behalf: a reason first, the customer's own pages
+and rules, a banner, and every view and change on the record."""
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from telephony import DomainError, support
+from telephony.models import Account, AuditEvent, Line, Offer, ScheduledTask, User
+from tests.conftest import csrf_from
+
+
+def _fr_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
+
+
+@pytest.mark.parametrize("text", ["", "  ", "ok", "\x00\x01\x02", "x" * 301])
+def test_a_reason_is_required(app_ctx, text):
+    with pytest.raises(DomainError):
+        support.clean_reason(text)
+
+
+def test_reasons_are_kept_on_one_line(app_ctx):
+    assert support.clean_reason("  Caller\nasked\tfor  it \x07") == "Caller asked for it"
+
+
+def test_customers_and_translators_cannot_act(app_ctx):
+    account = db.session.scalar(select(Account))
+    for email in ("demo-fr@example.com", "translator@example.com"):
+        user = db.session.scalar(select(User).where(User.email == email))
+        with pytest.raises(DomainError):
+            support.start_acting(user, account, "a good reason")
+
+
+def test_agent_pages_refuse_customers_and_translators(app, signed_in):
+    account_id = _fr_id(app)
+    for who in ("fr", "translator"):
+        client = signed_in(who)
+        assert client.get("/agent/").status_code == 403
+        assert client.get(f"/agent/accounts/{account_id}").status_code == 403
+        html = client.get("/?lang=en", follow_redirects=True).text
+        posted = client.post(
+            f"/agent/accounts/{account_id}/act",
+            data={"csrf_token": csrf_from(html), "reason": "let me in"},
+        )
+        assert posted.status_code == 403
+        client.post("/logout", data={"csrf_token": csrf_from(html)})
+
+
+def test_translators_have_no_customer_pages(signed_in):
+    client = signed_in("translator")
+    assert client.get("/lines/").status_code == 403
+
+
+def test_an_agent_must_open_an_account_before_its_pages(signed_in):
+    client = signed_in("agent")
+    response = client.get("/lines/")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/agent/")
+
+
+def test_agent_acts_with_a_reason_and_the_change_records_it(app, signed_in):
+    account_id = _fr_id(app)
+    client = signed_in("agent")
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    assert "Boulangerie Dupré &amp; Fils SARL" in page
+    refused = client.post(
+        f"/agent/accounts/{account_id}/act", data={"csrf_token": csrf_from(page), "reason": ""}
+    )
+    assert refused.status_code == 422
+    assert "Say why you act for this customer." in refused.text
+    no_csrf = client.post(f"/agent/accounts/{account_id}/act", data={"reason": "Caller asked"})
+    assert no_csrf.status_code == 400
+
+    opened = client.post(
+        f"/agent/accounts/{account_id}/act",
+        data={"csrf_token": csrf_from(page), "reason": "Caller asked for Entreprise"},
+    )
+    assert opened.status_code == 303
+    lines_page = client.get("/lines/").text
+    assert "Viewing Boulangerie Dupré &amp; Fils SARL (vt10001-f) as agent." in lines_page
+    assert "Lines and numbers" in lines_page
+
+    with app.app_context():
+        line = db.session.scalar(select(Line).where(Line.description == "Atelier"))
+        entreprise = db.session.scalar(
+            select(Offer).where(Offer.country == "FR", Offer.code == "entreprise")
+        )
+        line_id, offer_id = line.id, entreprise.id
+    form = client.get(f"/lines/{line_id}/offer").text
+    done = client.post(
+        f"/lines/{line_id}/offer", data={"csrf_token": csrf_from(form), "offer": offer_id}
+    )
+    assert done.status_code == 303
+
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.com"))
+        task = db.session.scalar(select(ScheduledTask))
+        assert (task.created_by_id, task.on_behalf) == (agent.id, True)
+        assert task.reason == "Caller asked for Entreprise"
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "offer.change_requested")
+        )
+        assert (event.actor_id, event.account_id, event.on_behalf) == (agent.id, account_id, True)
+        assert event.reason == "Caller asked for Entreprise"
+        assert event.before == {"offer_id": line.offer_id}
+        views = db.session.scalars(
+            select(AuditEvent.after).where(AuditEvent.action == "agent.viewed")
+        ).all()
+        assert any(view["path"].startswith("/lines/") for view in views)
+        assert db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "agent.acting_started")
+        )
+
+    # Stopping ends the access.
+    client.post("/agent/stop", data={"csrf_token": csrf_from(form)})
+    assert client.get("/lines/").status_code == 303
+
+
+def test_an_acting_agent_follows_the_customers_rules(app, signed_in):
+    """No bypass: the agent meets the same refusals (a trunk has no offer change)."""
+    account_id = _fr_id(app)
+    client = signed_in("agent")
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    client.post(
+        f"/agent/accounts/{account_id}/act",
+        data={"csrf_token": csrf_from(page), "reason": "Caller on the phone"},
+    )
+    with app.app_context():
+        trunk = db.session.scalar(select(Line).where(Line.kind == "trunk"))
+        trunk_id = trunk.id
+        other = db.session.scalar(select(Line).where(Line.account_id != account_id))
+        other_id = other.id
+    html = client.get(f"/lines/{trunk_id}/offer").text
+    assert "A trunk has no offer change." in html
+    assert client.get(f"/lines/{other_id}").status_code == 404

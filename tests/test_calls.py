@@ -1,0 +1,299 @@
+"""Simultaneous calls: fixed for Découverte, purchase order for more (added once paid),
+a renewal task for fewer; the screens, the PDF and the bad input."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import DomainError, calls
+from telephony.billing import cancel, run_renewal
+from telephony.models import (
+    Account,
+    AuditEvent,
+    Invoice,
+    InvoiceStatus,
+    Line,
+    PaymentMethod,
+    ScheduledTask,
+    Service,
+    ServiceEmail,
+)
+from telephony.payments import SandboxProvider, pay_invoice
+from tests.conftest import csrf_from
+
+NOW = datetime(2026, 3, 14, 10, tzinfo=UTC)
+
+
+def _line(code: str, description: str) -> tuple[Account, Line]:
+    account = db.session.scalar(select(Account).where(Account.code == code))
+    line = db.session.scalar(
+        select(Line).where(Line.account_id == account.id, Line.description == description)
+    )
+    return account, line
+
+
+def test_decouverte_and_fax_are_fixed_entreprise_is_not(app_ctx):
+    _, atelier = _line("vt10001-f", "Atelier")
+    _, fax = _line("vt10001-f", "Fax commandes")
+    _, accueil = _line("vt10001-f", "Accueil")
+    assert calls.refusal(atelier, set()) is not None
+    assert calls.refusal(fax, set()) is not None
+    assert calls.refusal(accueil, set()) is None
+
+
+@pytest.mark.parametrize("wanted", [0, -1, 11, None, 4])
+def test_quantity_outside_basic_to_maximum_or_unchanged_is_refused(app_ctx, wanted):
+    account, accueil = _line("vt10001-f", "Accueil")  # 4 calls of at most 10
+    with pytest.raises(DomainError) as refused:
+        calls.order_calls(account, accueil, wanted, actor=None, terms_accepted=True)
+    assert refused.value.field == "calls"
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+def test_increase_needs_the_terms_and_prices_each_extra_call(app_ctx):
+    account, accueil = _line("vt10001-f", "Accueil")
+    with pytest.raises(DomainError) as refused:
+        calls.order_calls(account, accueil, 6, actor=None, terms_accepted=False)
+    assert refused.value.field == "terms"
+    order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+    assert order.kind.value == "purchase_order"
+    assert order.lines[0].quantity == 2
+    assert order.total_excl_vat == Decimal("2.00")
+    assert order.total_vat == Decimal("0.40")  # 20 % in France
+    assert order.total_incl_vat == Decimal("2.40")
+    assert order.currency == "EUR"
+    assert order.terms_reference
+    assert accueil.calls_current == 4  # nothing added before payment
+
+
+def test_swiss_orders_are_in_chf_with_swiss_vat(app_ctx):
+    account, studio = _line("vt30003-s", "Studio")
+    order = calls.order_calls(account, studio, 5, actor=None, terms_accepted=True)
+    assert order.currency == "CHF"
+    assert order.total_excl_vat == Decimal("3.00")
+    assert order.total_vat == Decimal("0.24")  # 8.1 %, rounded to the cent
+    assert "Linea" in order.lines[0].description or "linea" in order.lines[0].description
+
+
+def test_calls_are_added_when_the_order_is_paid_and_not_before(app_ctx):
+    account, accueil = _line("vt10001-f", "Accueil")
+    order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+    with pytest.raises(DomainError):  # a second order for the same line
+        calls.order_calls(account, accueil, 7, actor=None, terms_accepted=True)
+    declined = pay_invoice(
+        order,
+        method=PaymentMethod.CARD,
+        instrument="4000000000000002",
+        actor=None,
+        provider=SandboxProvider(),
+    )
+    assert declined.status.value == "failed"
+    assert accueil.calls_current == 4
+    pay_invoice(
+        order,
+        method=PaymentMethod.CARD,
+        instrument="4242424242424242",
+        actor=None,
+        provider=SandboxProvider(),
+    )
+    db.session.commit()
+    assert order.status == InvoiceStatus.PAID
+    assert accueil.calls_current == 6
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == accueil.id)
+    )
+    assert service.monthly_price_excl_vat == Decimal("9.99") + 5  # five extra calls
+    assert db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "calls_added"))
+    with pytest.raises(DomainError):  # paid once only
+        pay_invoice(
+            order,
+            method=PaymentMethod.CARD,
+            instrument="4242424242424242",
+            actor=None,
+            provider=SandboxProvider(),
+        )
+
+
+def test_decrease_is_a_task_at_the_next_renewal_blocking_other_changes(app_ctx):
+    account, accueil = _line("vt10001-f", "Accueil")
+    task = calls.request_removal(account, accueil, 2, actor=None, now=NOW)
+    db.session.commit()
+    assert task.execute_on == date(2026, 4, 1)
+    assert accueil.calls_to_remove == 2
+    assert calls.refusal(accueil, calls.pending_line_actions(account, accueil)) is not None
+    with pytest.raises(DomainError):
+        calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+    with pytest.raises(DomainError):
+        calls.request_removal(account, accueil, 3, actor=None)
+    with pytest.raises(DomainError):  # a decrease below the offer's basic calls
+        calls.check_total(accueil, 0)
+
+    assert run_renewal(date(2026, 3, 31)).done == []
+    assert run_renewal(date(2026, 4, 1)).done == [task.id]
+    assert run_renewal(date(2026, 4, 1)).done == []
+    db.session.refresh(accueil)
+    assert (accueil.calls_current, accueil.calls_to_remove) == (2, 0)
+    assert db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "calls_removed"))
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "calls.removed"))
+
+
+def test_cancelling_a_decrease_clears_the_calls_to_remove(app_ctx):
+    account, accueil = _line("vt10001-f", "Accueil")
+    task = calls.request_removal(account, accueil, 1, actor=None)
+    db.session.commit()
+    cancel(task, account=account, actor=None)
+    db.session.commit()
+    assert accueil.calls_to_remove == 0
+    assert calls.refusal(accueil, calls.pending_line_actions(account, accueil)) is None
+
+
+@pytest.fixture
+def fr_client(signed_in):
+    """The French demo company, with the site in English (remembered by the session)."""
+    client = signed_in("fr")
+    client.get("/lines/?lang=en")
+    return client
+
+
+def _fr_line_id(app, description):
+    with app.app_context():
+        return db.session.scalar(select(Line.id).where(Line.description == description))
+
+
+def test_calls_page_shows_the_cost_live_and_generates_a_purchase_order(app, fr_client):
+    client = fr_client
+    line_id = _fr_line_id(app, "Accueil")
+    page = client.get(f"/lines/{line_id}/calls")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Generate purchase order" in html
+
+    fragment = client.get(
+        f"/lines/{line_id}/calls?calls=7",
+        headers={"HX-Request": "true", "HX-Target": "calls-summary"},
+    )
+    body = fragment.get_data(as_text=True)
+    assert body.strip().startswith('<div id="calls-summary"')
+    assert "3 extra calls" in body and "€3.60" in body
+    assert "HX-Request" in fragment.headers["Vary"]
+
+    refused = client.post(
+        f"/lines/{line_id}/calls",
+        data={"csrf_token": csrf_from(html), "calls": "7", "intent": "increase"},
+    )
+    assert refused.status_code == 422
+    assert "Accept the terms of sale" in refused.get_data(as_text=True)
+
+    done = client.post(
+        f"/lines/{line_id}/calls",
+        data={"csrf_token": csrf_from(html), "calls": "7", "terms": "y", "intent": "increase"},
+    )
+    assert done.status_code == 303
+    order_url = done.headers["Location"]
+    order_page = client.get(order_url).get_data(as_text=True)
+    assert "Download PDF" in order_page and "€3.60" in order_page
+
+    pdf = client.get(order_url + "/pdf")
+    assert pdf.mimetype == "application/pdf"
+    reader = PdfReader(__import__("io").BytesIO(pdf.data))
+    text = " ".join(page.extract_text() for page in reader.pages).replace("\u202f", " ")
+    assert "Boulangerie Dupré & Fils SARL" in text and "Velora Telecom" in text
+
+    paid = client.post(
+        order_url + "/pay",
+        data={
+            "csrf_token": csrf_from(order_page),
+            "method": "card",
+            "instrument": "4242 4242 4242 4242",
+        },
+    )
+    assert paid.status_code == 303
+    with app.app_context():
+        assert db.session.get(Line, line_id).calls_current == 7
+
+
+def test_a_declined_card_says_so_beside_the_field(app, fr_client):
+    client = fr_client
+    line_id = _fr_line_id(app, "Accueil")
+    html = client.get(f"/lines/{line_id}/calls").get_data(as_text=True)
+    order_url = client.post(
+        f"/lines/{line_id}/calls",
+        data={"csrf_token": csrf_from(html), "calls": "5", "terms": "y", "intent": "increase"},
+    ).headers["Location"]
+    page = client.get(order_url).get_data(as_text=True)
+    declined = client.post(
+        order_url + "/pay",
+        data={"csrf_token": csrf_from(page), "method": "card", "instrument": "4000000000000002"},
+    )
+    assert declined.status_code == 422
+    assert "The card was declined." in declined.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Line, line_id).calls_current == 4
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"calls": "abc", "intent": "decrease"}, "valid integer"),
+        ({"calls": "99", "intent": "decrease"}, "from 1 to 10"),
+        ({"calls": "6", "intent": "decrease"}, "An increase needs a purchase order."),
+        ({"calls": "2", "intent": "increase", "terms": "y"}, "does not need a purchase order"),
+        ({"calls": "4", "intent": "decrease"}, "already has 4"),
+    ],
+)
+def test_bad_calls_input_gets_a_message_and_saves_nothing(app, fr_client, data, message):
+    client = fr_client
+    line_id = _fr_line_id(app, "Accueil")
+    html = client.get(f"/lines/{line_id}/calls").get_data(as_text=True)
+    response = client.post(f"/lines/{line_id}/calls", data={"csrf_token": csrf_from(html), **data})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+        assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 0
+
+
+def test_decrease_from_the_page_and_cancel(app, fr_client):
+    client = fr_client
+    line_id = _fr_line_id(app, "Accueil")
+    html = client.get(f"/lines/{line_id}/calls").get_data(as_text=True)
+    response = client.post(
+        f"/lines/{line_id}/calls",
+        data={"csrf_token": csrf_from(html), "calls": "2", "intent": "decrease"},
+    )
+    assert response.status_code == 303
+    page = client.get(f"/lines/{line_id}").get_data(as_text=True)
+    assert "Removal of simultaneous calls" in page and "Cancel removal of calls" in page
+    with app.app_context():
+        task_id = db.session.scalar(select(ScheduledTask.id))
+    client.post(f"/lines/requests/{task_id}/cancel", data={"csrf_token": csrf_from(page)})
+    with app.app_context():
+        assert db.session.get(Line, line_id).calls_to_remove == 0
+
+
+def test_orders_of_another_account_answer_404(app, signed_in):
+    with app.app_context():
+        account, studio = _line("vt30003-s", "Studio")
+        order = calls.order_calls(account, studio, 4, actor=None, terms_accepted=True)
+        db.session.commit()
+        order_id, studio_id = order.id, studio.id
+    client = signed_in("fr")
+    assert client.get(f"/orders/{order_id}").status_code == 404
+    assert client.get(f"/orders/{order_id}/pdf").status_code == 404
+    html = client.get("/lines/").get_data(as_text=True)
+    for action in ("pay", "cancel"):
+        response = client.post(
+            f"/orders/{order_id}/{action}",
+            data={
+                "csrf_token": csrf_from(html),
+                "method": "card",
+                "instrument": "4242424242424242",
+            },
+        )
+        assert response.status_code == 404
+    other_line = client.get(f"/lines/{studio_id}/calls")
+    assert other_line.status_code == 404

@@ -1,0 +1,363 @@
+"""Conversions (line ↔ alias number) and terminations: rules, renewal, screens, bad input."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import DomainError, calls, lifecycle, offers
+from telephony.billing import cancel, run_renewal
+from telephony.models import (
+    Account,
+    AliasNumber,
+    AuditEvent,
+    Hardware,
+    Line,
+    LineStatus,
+    Offer,
+    ScheduledTask,
+    Service,
+    ServiceEmail,
+    ServiceState,
+    TaskStatus,
+)
+from tests.conftest import csrf_from
+
+
+def _fr() -> Account:
+    return db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+
+
+def _line(description: str) -> Line:
+    return db.session.scalar(select(Line).where(Line.description == description))
+
+
+def _alias(number: str) -> AliasNumber:
+    return db.session.scalar(select(AliasNumber).where(AliasNumber.number == number))
+
+
+def _offer(account: Account, code: str) -> Offer:
+    return db.session.scalar(
+        select(Offer).where(Offer.country == account.country, Offer.code == code)
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2026, 1, 1, 0, 0, tzinfo=UTC), date(2026, 2, 1)),
+        (datetime(2026, 1, 31, 12, 0, tzinfo=UTC), date(2026, 2, 1)),
+        # 31 January 23:30 UTC is already 1 February in Paris.
+        (datetime(2026, 1, 31, 23, 30, tzinfo=UTC), date(2026, 3, 1)),
+        (datetime(2026, 12, 31, 12, 0, tzinfo=UTC), date(2027, 1, 1)),
+    ],
+)
+def test_changes_apply_at_the_next_billing(app_ctx, now, expected):
+    account = _fr()
+    task = lifecycle.request_to_alias(account, _line("Direction"), actor=None, now=now)
+    assert task.execute_on == expected
+
+
+def test_a_fax_line_cannot_become_an_alias_number(app_ctx):
+    account = _fr()
+    fax = _line("Fax commandes")
+    assert lifecycle.to_alias_refusal(account, fax) is not None
+    with pytest.raises(DomainError):
+        lifecycle.request_to_alias(account, fax, actor=None)
+
+
+def test_line_to_alias_at_renewal_keeps_the_number_and_asks_the_hardware_back(app_ctx):
+    account = _fr()
+    accueil = _line("Accueil")  # has a Plug & Phone
+    number, line_id = accueil.number, accueil.id
+    task = lifecycle.request_to_alias(account, accueil, actor=None)
+    db.session.commit()
+    # While the conversion is pending: no offer change, no change of calls, no termination.
+    pending = offers.pending_actions(account, [line_id])[line_id]
+    assert offers.line_refusal(accueil, pending) is not None
+    assert calls.refusal(accueil, pending) is not None
+    with pytest.raises(DomainError):
+        lifecycle.request_termination(account, accueil, "moving", "", actor=None)
+
+    day = task.execute_on
+    assert run_renewal(day).done == [task.id]
+    assert run_renewal(day).done == []
+    db.session.expire_all()
+    line = db.session.get(Line, line_id)
+    assert line.status == LineStatus.TERMINATED
+    alias = _alias(number)
+    assert alias is not None and alias.status == LineStatus.ACTIVE
+    hardware = db.session.scalar(select(Hardware).where(Hardware.line_id == line_id))
+    assert hardware.return_requested_on == day
+    services = db.session.scalars(select(Service).where(Service.name.contains(number[-4:])))
+    states = {(s.service_type, s.state) for s in services}
+    assert ("sip_line", ServiceState.TERMINATED) in states
+    assert ("alias_number", ServiceState.ACTIVE) in states
+    message = db.session.scalar(
+        select(ServiceEmail).where(ServiceEmail.template == "converted_to_alias")
+    )
+    assert "Cisco SPA504G" in message.body and message.locale == "fr_FR"
+
+
+def test_alias_to_line_needs_an_offer_and_the_contracts_and_not_a_pool(app_ctx):
+    account = _fr()
+    alias = _alias("+33972100100")
+    entreprise = _offer(account, "entreprise")
+    with pytest.raises(DomainError) as refused:
+        lifecycle.request_to_line(
+            account, alias, entreprise.id, contracts_accepted=False, actor=None
+        )
+    assert refused.value.field == "contracts"
+    for forged in (_offer(account, "fax").id, 999999):
+        with pytest.raises(DomainError) as refused:
+            lifecycle.request_to_line(account, alias, forged, contracts_accepted=True, actor=None)
+        assert refused.value.field == "offer"
+    swiss = db.session.scalar(select(Offer).where(Offer.country == "CH"))
+    with pytest.raises(DomainError):
+        lifecycle.request_to_line(account, alias, swiss.id, contracts_accepted=True, actor=None)
+
+    pooled = _alias("+33184800012")
+    assert "range" in str(lifecycle.to_line_refusal(account, pooled))
+    with pytest.raises(DomainError):
+        lifecycle.request_to_line(
+            account, pooled, entreprise.id, contracts_accepted=True, actor=None
+        )
+    assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 0
+
+
+def test_a_number_goes_to_line_and_back_keeping_its_number(app_ctx):
+    account = _fr()
+    alias = _alias("+33972100100")
+    decouverte = _offer(account, "decouverte")
+    task = lifecycle.request_to_line(
+        account, alias, decouverte.id, contracts_accepted=True, actor=None
+    )
+    db.session.commit()
+    assert run_renewal(task.execute_on).done == [task.id]
+    db.session.expire_all()
+    line = db.session.scalar(
+        select(Line).where(Line.number == "+33972100100", Line.status == LineStatus.ACTIVE)
+    )
+    assert line.offer.code == "decouverte" and line.hardware == []
+    assert (line.calls_current, line.calls_max) == (1, 1)
+    # ... and back: the number becomes an alias again (the unique index is on active rows).
+    back = lifecycle.request_to_alias(account, line, actor=None)
+    db.session.commit()
+    assert run_renewal(back.execute_on).done == [back.id]
+    numbers = db.session.scalars(
+        select(AliasNumber.status).where(AliasNumber.number == "+33972100100")
+    ).all()
+    assert sorted(numbers) == [LineStatus.ACTIVE, LineStatus.TERMINATED]
+
+
+@pytest.mark.parametrize(
+    ("reason", "details", "field"),
+    [
+        (None, "", "reason"),
+        ("forged", "", "reason"),
+        ("missing_features", "", "details"),
+        ("other", "   \x00\x07 ", "details"),
+        ("moving", "x" * 1001, "details"),
+    ],
+)
+def test_termination_needs_a_reason_from_the_list_and_details_where_asked(
+    app_ctx, reason, details, field
+):
+    account = _fr()
+    with pytest.raises(DomainError) as refused:
+        lifecycle.request_termination(account, _line("Atelier"), reason, details, actor=None)
+    assert refused.value.field == field
+    assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 0
+
+
+def test_the_fixed_list_of_reasons():
+    assert list(lifecycle.REASONS) == [
+        "moving",
+        "billing_not_suited",
+        "end_of_activity",
+        "missing_features",
+        "competitor",
+        "hardware_problems",
+        "technical_problems",
+        "other",
+    ]
+    assert set(lifecycle.DETAILS_REQUIRED) == {"missing_features", "other"}
+
+
+def test_a_pool_number_terminates_the_whole_pool(app_ctx):
+    account = _fr()
+    pooled = _alias("+33184800013")
+    preview = lifecycle.termination_preview(account, pooled)
+    assert preview.pool and len(preview.numbers) == 10
+    task = lifecycle.request_termination(
+        account, pooled, "other", "Nous regroupons nos numéros", actor=None
+    )
+    db.session.commit()
+    assert task.target_type == "number_pool" and len(task.params["numbers"]) == 10
+    # Every number of the pool now shows the pending termination.
+    with pytest.raises(DomainError):
+        lifecycle.request_termination(account, _alias("+33184800019"), "moving", "", actor=None)
+    services = db.session.scalars(select(Service).where(Service.service_type == "number_pool"))
+    assert all(s.terminate_on == task.execute_on for s in services)
+
+    assert run_renewal(task.execute_on).done == [task.id]
+    statuses = db.session.scalars(
+        select(AliasNumber.status).where(AliasNumber.pool_id == pooled.pool_id)
+    ).all()
+    assert set(statuses) == {LineStatus.TERMINATED} and len(statuses) == 10
+    message = db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "terminated"))
+    assert message.body.count("+33 1 84 80") == 10
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "number_pool.terminated")
+    )
+
+
+def test_cancelled_termination_leaves_everything_as_it_was(app_ctx):
+    account = _fr()
+    line = _line("Comptabilité")
+    task = lifecycle.request_termination(account, line, "moving", "", actor=None)
+    db.session.commit()
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == line.id)
+    )
+    assert service.terminate_on == task.execute_on
+    cancel(task, account=account, actor=None)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(ScheduledTask, task.id).status == TaskStatus.CANCELLED
+    assert db.session.get(Service, service.id).terminate_on is None
+    assert run_renewal(task.execute_on).done == []
+    assert db.session.get(Line, line.id).status == LineStatus.ACTIVE
+
+
+def test_line_termination_at_renewal(app_ctx):
+    account = _fr()
+    fax = _line("Fax commandes")
+    task = lifecycle.request_termination(account, fax, "end_of_activity", "", actor=None)
+    db.session.commit()
+    assert run_renewal(task.execute_on).done == [task.id]
+    db.session.expire_all()
+    assert db.session.get(Line, fax.id).status == LineStatus.TERMINATED
+    hardware = db.session.scalar(select(Hardware).where(Hardware.line_id == fax.id))
+    assert hardware.return_requested_on == task.execute_on
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == fax.id)
+    )
+    assert service.state == ServiceState.TERMINATED
+
+
+def test_other_pending_changes_must_be_cancelled_before_a_termination(app_ctx):
+    account = _fr()
+    atelier = _line("Atelier")
+    offers.request_change(account, [atelier], _offer(account, "entreprise"), actor=None)
+    db.session.commit()
+    with pytest.raises(DomainError) as refused:
+        lifecycle.request_termination(account, atelier, "moving", "", actor=None)
+    assert "cancel them first" in str(refused.value)
+
+
+# --- Screens ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fr_client(signed_in):
+    client = signed_in("fr")
+    client.get("/lines/?lang=en")
+    return client
+
+
+def _ids(app):
+    with app.app_context():
+        return {
+            "accueil": _line("Accueil").id,
+            "fax": _line("Fax commandes").id,
+            "alias": _alias("+33972100100").id,
+            "pooled": _alias("+33184800012").id,
+            "be_alias": _alias("+3223001100").id,
+        }
+
+
+def test_convert_a_line_from_its_page_and_cancel(app, fr_client):
+    ids = _ids(app)
+    page = fr_client.get(f"/lines/{ids['accueil']}").text
+    assert "Convert to alias number" in page and "Terminate" in page
+    confirm = fr_client.get(f"/lines/{ids['accueil']}/alias").text
+    assert "no longer make outgoing calls" in confirm and "within 15 days" in confirm
+    done = fr_client.post(f"/lines/{ids['accueil']}/alias", data={"csrf_token": csrf_from(confirm)})
+    assert done.status_code == 303
+    page = fr_client.get(f"/lines/{ids['accueil']}").text
+    assert "Conversion to alias number" in page and "Cancel conversion" in page
+    with app.app_context():
+        task_id = db.session.scalar(select(ScheduledTask.id))
+    fr_client.post(f"/lines/requests/{task_id}/cancel", data={"csrf_token": csrf_from(page)})
+    with app.app_context():
+        assert db.session.get(ScheduledTask, task_id).status == TaskStatus.CANCELLED
+
+
+def test_fax_line_page_offers_no_conversion(app, fr_client):
+    ids = _ids(app)
+    assert "Convert to alias number" not in fr_client.get(f"/lines/{ids['fax']}").text
+    refused = fr_client.get(f"/lines/{ids['fax']}/alias").text
+    assert "A fax line cannot become an alias number." in refused
+    html = fr_client.get("/lines/").text
+    posted = fr_client.post(f"/lines/{ids['fax']}/alias", data={"csrf_token": csrf_from(html)})
+    assert posted.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 0
+
+
+def test_convert_a_number_to_a_line_from_its_page(app, fr_client):
+    ids = _ids(app)
+    form = fr_client.get(f"/lines/numbers/{ids['alias']}/line").text
+    with app.app_context():
+        entreprise = _offer(_fr(), "entreprise").id
+    missing = fr_client.post(
+        f"/lines/numbers/{ids['alias']}/line",
+        data={"csrf_token": csrf_from(form), "offer": entreprise},
+    )
+    assert missing.status_code == 422
+    assert "Accept the contracts" in missing.text
+    done = fr_client.post(
+        f"/lines/numbers/{ids['alias']}/line",
+        data={"csrf_token": csrf_from(form), "offer": entreprise, "contracts": "y"},
+    )
+    assert done.status_code == 303
+    assert "Conversion to line" in fr_client.get(f"/lines/numbers/{ids['alias']}").text
+
+
+def test_pool_number_page_explains_and_its_termination_lists_the_pool(app, fr_client):
+    ids = _ids(app)
+    page = fr_client.get(f"/lines/numbers/{ids['pooled']}").text
+    assert "Convert to line" not in page
+    refused = fr_client.get(f"/lines/numbers/{ids['pooled']}/line").text
+    assert "cannot be converted on its own" in refused
+    form = fr_client.get(f"/lines/numbers/{ids['pooled']}/terminate").text
+    assert "its 10 numbers end together" in form
+    assert form.count("+33 1 84 80 00") >= 10
+    missing = fr_client.post(
+        f"/lines/numbers/{ids['pooled']}/terminate",
+        data={"csrf_token": csrf_from(form), "reason": "missing_features"},
+    )
+    assert missing.status_code == 422 and "Tell us more" in missing.text
+    done = fr_client.post(
+        f"/lines/numbers/{ids['pooled']}/terminate",
+        data={"csrf_token": csrf_from(form), "reason": "missing_features", "details": "SMS"},
+    )
+    assert done.status_code == 303
+    requests_page = fr_client.get("/lines/requests").text
+    assert "Termination of the number range" in requests_page
+    assert "Cancel termination" in requests_page
+
+
+def test_another_accounts_number_answers_404(app, fr_client):
+    ids = _ids(app)
+    html = fr_client.get("/lines/").text
+    for url in ("", "/line", "/terminate"):
+        assert fr_client.get(f"/lines/numbers/{ids['be_alias']}{url}").status_code == 404
+    for url in ("/line", "/terminate"):
+        posted = fr_client.post(
+            f"/lines/numbers/{ids['be_alias']}{url}",
+            data={"csrf_token": csrf_from(html), "reason": "moving"},
+        )
+        assert posted.status_code == 404
