@@ -42,8 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
 
-    from security import set_security_headers
+    from security import end_idle_staff_session, set_security_headers
 
+    app.before_request(end_idle_staff_session)
     app.after_request(set_security_headers)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
@@ -126,10 +127,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from i18n import locale_context
+    from i18n import display_name, locale_context
     from navigation import navigation_context
     from templating import register_filters
 
     register_filters(app)
+    app.jinja_env.globals["locale_display_name"] = display_name
+    from telephony.support import for_agents
+
+    app.jinja_env.globals["audit_for_agents"] = for_agents
     app.context_processor(locale_context)
     app.context_processor(navigation_context)

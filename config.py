@@ -75,6 +75,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    #: An agent's session ends after this many seconds without a request.
+    AGENT_IDLE_TIMEOUT = 15 * 60
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Rate limits (Flask-Limiter); Redis in production through REDIS_URL.

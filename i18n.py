@@ -1,6 +1,7 @@
 """Locales: which ones exist, how a request's locale is chosen, and regional fallback.
 
-Choice order: `?lang=` → remembered choice (session, then the user's profile) →
+Choice order: `?lang=` → (an agent acting for a customer who switched to the customer's
+language: that language) → remembered choice (session, then the user's profile) →
 Accept-Language → the account's language → English.
 
 Regional catalogues (fr_BE, de_CH...) hold only what differs from the base language
@@ -91,6 +92,9 @@ def select_locale() -> str:
     if chosen:
         remember_locale(chosen)
         return chosen
+    customer_locale = acting_customer_locale()
+    if customer_locale:
+        return customer_locale
     remembered = parse_locale_id(session.get("locale"))
     if remembered:
         return remembered
@@ -108,9 +112,26 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def acting_customer_locale() -> str | None:
+    """The customer's language, when an agent acting for them asked to see the pages as the
+    customer does (the banner's switch); an explicit choice of locale switches back."""
+    from blueprints.common import acting, acting_account
+
+    state = acting()
+    if state is None or state.get("locale") != "customer":
+        return None
+    account = acting_account()
+    return parse_locale_id(account.language) if account is not None else None
+
+
 def remember_locale(locale_id: str) -> None:
     """Keep an explicit choice in the session and, when signed in, in the user's profile."""
     session["locale"] = locale_id
+    from blueprints.common import ACTING_KEY, acting
+
+    state = acting()
+    if state is not None:  # an agent who picks a locale wants it, not the customer's
+        session[ACTING_KEY] = {**state, "locale": "agent"}
     if current_user and current_user.is_authenticated and current_user.locale != locale_id:
         from extensions import db
 

@@ -71,6 +71,40 @@ CANCEL_LABELS = {
     "terminate_pool": _l("Cancel termination"),
 }
 
+#: What an audit event says happened (agents read them in the account's timeline).
+AUDIT_ACTIONS = {
+    "agent.acting_started": _l("Agent started acting for the customer"),
+    "agent.acting_stopped": _l("Agent stopped acting for the customer"),
+    "agent.viewed": _l("Agent viewed a page"),
+    "agent.note_added": _l("Call note added"),
+    "agent.note_edited": _l("Call note corrected"),
+    "alias_number.converted_to_line": _l("Alias number converted to a line"),
+    "alias_number.terminated": _l("Alias number terminated"),
+    "calls.added": _l("Simultaneous calls added"),
+    "calls.order_cancelled": _l("Purchase order cancelled"),
+    "calls.order_created": _l("Purchase order generated"),
+    "calls.removed": _l("Simultaneous calls removed"),
+    "line.converted_to_alias": _l("Line converted to an alias number"),
+    "line.terminated": _l("Line terminated"),
+    "number_pool.terminated": _l("Number range terminated"),
+    "offer.changed": _l("Offer changed"),
+    "payment.pending": _l("Payment pending"),
+    "payment.succeeded": _l("Payment received"),
+    "payment.failed": _l("Payment refused"),
+    "task.cancelled": _l("Request cancelled"),
+    "task.done": _l("Request carried out"),
+    "task.error": _l("Request failed"),
+    "task.scheduled": _l("Request scheduled"),
+}
+TIMELINE_KINDS = {
+    # Translators: kinds of entries in an account's timeline (agent console filter).
+    "change": _l("Changes"),
+    "view": _l("Agent views"),
+    "email": _l("Service e-mails"),
+    "task": _l("Pending requests"),
+    "note": _l("Call notes"),
+}
+
 
 def label_helpers() -> dict:
     return {
@@ -84,4 +118,6 @@ def label_helpers() -> dict:
         # Translators: a pending change whose kind has no label of its own.
         "task_action_label": lambda action: TASK_ACTIONS.get(action, _l("Scheduled change")),
         "cancel_label": lambda action: CANCEL_LABELS.get(action, _l("Cancel")),
+        "audit_action_label": lambda action: AUDIT_ACTIONS.get(action, action),
+        "timeline_kind_label": TIMELINE_KINDS.get,
     }

@@ -23,7 +23,7 @@ ENTRIES = [
 
 
 def navigation_context() -> dict:
-    from blueprints.common import acting_account, action_reason
+    from blueprints.common import acting, acting_account, action_reason
 
     role = current_user.role if current_user.is_authenticated else None
     account = acting_account() if role in (Role.AGENT, Role.ADMIN) else None
@@ -36,4 +36,11 @@ def navigation_context() -> dict:
             continue
         blueprint = endpoint.split(".")[0]
         items.append((endpoint, label, request.blueprint == blueprint))
-    return {"nav_items": items, "acting_account": account, "acting_reason": action_reason()}
+    state = acting() if account is not None else None
+    return {
+        "nav_items": items,
+        "acting_account": account,
+        "acting_reason": action_reason(),
+        # "customer": the pages in the customer's language; "agent": in the agent's own.
+        "acting_locale_mode": (state or {}).get("locale", "agent"),
+    }

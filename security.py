@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from functools import wraps
 
-from flask import abort
-from flask_login import current_user, login_required
+from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
 
 from telephony.models import Role
 
@@ -64,3 +66,38 @@ customer_required = roles_required(Role.CUSTOMER)
 account_required = roles_required(Role.CUSTOMER, Role.AGENT, Role.ADMIN)
 agent_required = roles_required(Role.AGENT, Role.ADMIN)
 translator_required = roles_required(Role.TRANSLATOR, Role.ADMIN)
+
+
+#: Roles whose session ends after AGENT_IDLE_TIMEOUT seconds without a request.
+STAFF = (Role.AGENT, Role.ADMIN)
+
+
+def end_idle_staff_session():
+    """before_request: an agent's session ends after a while without activity; the time of
+    the last request is kept in the session (refreshed at most every 30 s)."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    if current_user.role not in STAFF:
+        return None
+    now = int(time.time())
+    seen = session.get("seen_at")
+    limit = current_app.config["AGENT_IDLE_TIMEOUT"]
+    if isinstance(seen, int) and now - seen > limit:
+        logout_user()
+        session.clear()
+        flash(
+            _(
+                "You were signed out after %(minutes)d minutes without activity.",
+                minutes=limit // 60,
+            ),
+            "info",
+        )
+        target = url_for("auth.login")
+        if request.headers.get("HX-Request") == "true":
+            response = make_response("", 204)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target, 303)
+    if not isinstance(seen, int) or now - seen >= 30:
+        session["seen_at"] = now
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import phonenumbers
+from flask import request, url_for
 from flask_babel import format_currency, format_date, format_datetime, format_percent
 
 
@@ -35,10 +36,17 @@ def phone(e164: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def page_url(endpoint: str, arg: str, number: int) -> str:
+    """The current page's URL (path values and every query value kept) at page `number`."""
+    args = request.args.to_dict(flat=False)
+    args[arg] = [str(number)]
+    return url_for(endpoint, **(request.view_args or {}), **args)
+
+
 def register_filters(app) -> None:
     from labels import label_helpers
 
     app.jinja_env.filters.update(money=money, day=day, moment=moment, percent=percent, phone=phone)
-    app.jinja_env.globals.update(label_helpers())
+    app.jinja_env.globals.update(label_helpers(), page_url=page_url)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

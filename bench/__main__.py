@@ -124,5 +124,55 @@ def main() -> None:
         db.drop_all()
 
 
+def phone_search() -> None:
+    """The agent console's caller search by phone number among 100,000+ numbers."""
+    tmp = tempfile.mkdtemp()
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'phones.sqlite'}"
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    import random
+
+    from telephony import directory
+    from telephony.demo import create_demo, create_scale_account
+    from telephony.models import AliasNumber, Line
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        create_demo()
+        create_scale_account(84_000)  # 84,000 lines and 16,800 alias numbers
+        db.session.commit()
+        numbers = db.session.scalars(select(Line.number)).all()
+        numbers += db.session.scalars(select(AliasNumber.number)).all()
+        rng = random.Random(7)
+        typed = [
+            rng.choice(
+                [
+                    "0" + n[3:],  # national: 0972100003
+                    "00" + n[1:],  # international prefix: 0033972100003
+                    f"{n[:3]} {n[3]} {n[4:6]} {n[6:8]} {n[8:10]} {n[10:]}",  # +33 9 72 10 00 03
+                    ".".join(("0" + n[3:])[i : i + 2] for i in range(0, 10, 2)),
+                ]
+            )
+            for n in rng.sample(numbers, 300)
+        ]
+        for query in typed[:20]:  # warm up
+            directory.search_accounts(query, 1, 50)
+        samples = []
+        for query in typed:
+            start = time.perf_counter()
+            page = directory.search_accounts(query, 1, 50)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert page.total == 1, (query, page.total)
+        samples.sort()
+        p95 = samples[int(len(samples) * 0.95) - 1]
+        print(
+            f"caller search by phone among {len(numbers):,} numbers: "
+            f"median {statistics.median(samples):.2f} ms, p95 {p95:.2f} ms"
+        )
+        db.session.remove()
+        db.drop_all()
+
+
 if __name__ == "__main__":
     main()
+    phone_search()

@@ -1,13 +1,62 @@
-"""Finding accounts (support agents)."""
+"""Finding accounts (support agents): by account id, name, e-mail, or any phone number.
+
+A phone number may be typed in any form (`+33 1 23 45 67 89`, `0123456789`,
+`0033123456789`, `01.23.45.67.89`). It is normalised to E.164 with phonenumbers, the form
+numbers are stored in; a national form is read in each of the operator's countries and
+only matches accounts of that country. The lookup then uses the index on `number`.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, or_, select
+import re
+from dataclasses import dataclass
 
-from telephony.models import Account, User
+import phonenumbers
+from phonenumbers import CountryCodeSource
+from sqlalchemy import and_, exists, false, func, or_, select, union
+
+from extensions import db
+from telephony.models import (
+    Account,
+    AliasNumber,
+    Country,
+    Line,
+    ScheduledTask,
+    TaskStatus,
+    User,
+)
 from telephony.paging import Page, paginate
 
 MAX_QUERY = 200
+#: Digits (and the signs people put between them) and nothing else: a phone number.
+PHONE_CHARS = re.compile(r"^[\d\s+().\-/]+$")
+
+
+@dataclass(frozen=True)
+class PhoneCandidate:
+    e164: str
+    #: The country whose national form was typed; None when the number was international.
+    country: Country | None
+
+
+def phone_candidates(text: str) -> list[PhoneCandidate]:
+    """The E.164 numbers `text` may stand for; [] when it is not a phone number."""
+    text = text.strip()
+    if not PHONE_CHARS.match(text) or not 6 <= sum(ch.isdigit() for ch in text) <= 17:
+        return []
+    found: dict[tuple[str, Country | None], PhoneCandidate] = {}
+    for country in Country:
+        try:
+            parsed = phonenumbers.parse(text, country.value, keep_raw_input=True)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_possible_number(parsed):
+            continue
+        national = parsed.country_code_source == CountryCodeSource.FROM_DEFAULT_COUNTRY
+        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        candidate = PhoneCandidate(e164, country if national else None)
+        found[(candidate.e164, candidate.country)] = candidate
+    return list(found.values())
 
 
 def _like_pattern(text: str) -> str:
@@ -15,12 +64,36 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _accounts_with_numbers(candidates: list[PhoneCandidate]):
+    """A subquery of the ids of accounts that have one of the candidate numbers."""
+    parts = []
+    for model in (Line, AliasNumber):
+        conditions = [
+            model.number == c.e164
+            if c.country is None
+            else and_(model.number == c.e164, Account.country == c.country)
+            for c in candidates
+        ]
+        parts.append(
+            select(model.account_id)
+            .join(Account, Account.id == model.account_id)
+            .where(or_(*conditions))
+        )
+    return union(*parts).subquery()
+
+
 def search_accounts(query: str, number: int, size: int) -> Page:
-    """Accounts whose id, name, billing e-mail or a user's e-mail contains `query`."""
+    """Accounts whose id, name, billing e-mail or a user's e-mail contains `query`, or
+    that have the phone number `query` stands for."""
     text = " ".join((query or "").split())[:MAX_QUERY].lower()
     stmt = select(Account).order_by(Account.code)
     if text:
         pattern = _like_pattern(text)
+        candidates = phone_candidates(text)
+        by_number = false()
+        if candidates:
+            numbers = _accounts_with_numbers(candidates)
+            by_number = Account.id.in_(select(numbers.c[0]))
         stmt = stmt.where(
             or_(
                 func.lower(Account.code).like(pattern, escape="\\"),
@@ -30,6 +103,22 @@ def search_accounts(query: str, number: int, size: int) -> Page:
                     User.account_id == Account.id,
                     func.lower(User.email).like(pattern, escape="\\"),
                 ),
+                by_number,
             )
         )
     return paginate(stmt, number, size)
+
+
+def open_requests(account_ids: list[int]) -> dict[int, int]:
+    """Pending scheduled changes per account, for a page of results (one query)."""
+    if not account_ids:
+        return {}
+    rows = db.session.execute(
+        select(ScheduledTask.account_id, func.count())
+        .where(
+            ScheduledTask.account_id.in_(account_ids),
+            ScheduledTask.status.in_((TaskStatus.TODO, TaskStatus.DOING)),
+        )
+        .group_by(ScheduledTask.account_id)
+    )
+    return {account_id: count for account_id, count in rows}

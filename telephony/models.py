@@ -239,6 +239,8 @@ class Line(db.Model):
     __tablename__ = "line"
     __table_args__ = (
         Index("ix_line_account_number", "account_id", "number"),
+        # Agents find a caller by any of their numbers, active or not.
+        Index("ix_line_number", "number"),
         # A number belongs to one active line; a terminated or converted line keeps it in
         # its history (and the alias number it became may carry it again).
         Index(
@@ -322,6 +324,7 @@ class AliasNumber(db.Model):
     __tablename__ = "alias_number"
     __table_args__ = (
         Index("ix_alias_number_account_number", "account_id", "number"),
+        Index("ix_alias_number_number", "number"),
         Index(
             "uq_alias_number_active_number",
             "number",
@@ -503,3 +506,19 @@ class AuditEvent(db.Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+
+class CallNote(db.Model):
+    """A support agent's short note about a call with the customer (kept as written)."""
+
+    __tablename__ = "call_note"
+    __table_args__ = (Index("ix_call_note_account_at", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    author: Mapped[User] = relationship()

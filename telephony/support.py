@@ -8,11 +8,31 @@ made is an audit event naming the agent, the account and the reason.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import selectinload
 
+from extensions import db
 from telephony import DomainError, audit
-from telephony.models import Account, Role, User
+from telephony.models import (
+    Account,
+    AuditEvent,
+    CallNote,
+    Role,
+    ScheduledTask,
+    ServiceEmail,
+    TaskStatus,
+    User,
+    utcnow,
+)
+from telephony.paging import Page
+
+#: The audit action of an agent's page view.
+VIEWED = "agent.viewed"
 
 REASON_MIN = 3
 REASON_MAX = 300
@@ -51,10 +71,167 @@ def stop_acting(agent: User, account: Account, reason: str = "") -> None:
 def record_view(agent: User, account: Account, path: str, reason: str = "") -> None:
     """An agent saw a page of the account: that, too, is on the record."""
     audit.record(
-        "agent.viewed",
+        VIEWED,
         account=account,
         actor=agent,
         target_type="page",
         after={"path": path[:300]},
         reason=reason,
     )
+
+
+def mask_iban(iban: str | None) -> str:
+    """What an agent may see of an IBAN: its country and its last four characters."""
+    compact = "".join((iban or "").split())
+    if len(compact) < 8:
+        return "•" * len(compact)
+    return f"{compact[:2]}•• •••• {compact[-4:]}"
+
+
+def for_agents(details: dict[str, Any] | None) -> dict[str, Any]:
+    """An audit event's before/after as agents may read it: IBANs masked."""
+    return {
+        key: mask_iban(str(value)) if "iban" in key.lower() else value
+        for key, value in (details or {}).items()
+    }
+
+
+# --- Call notes --------------------------------------------------------------------------
+
+NOTE_MAX = 1000
+
+
+def clean_note(text: str | None) -> str:
+    """A call note: up to 1,000 characters, control characters removed, lines kept."""
+    text = "".join(
+        ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
+    ).strip()
+    if not text:
+        raise DomainError(_l("Write what the call was about."), field="body")
+    if len(text) > NOTE_MAX:
+        raise DomainError(_l("Write at most %(num)d characters.", num=NOTE_MAX), field="body")
+    return text
+
+
+def add_note(agent: User, account: Account, body: str | None) -> CallNote:
+    if not can_act(agent):
+        raise DomainError(_l("Only support agents can act for a customer."))
+    note = CallNote(account_id=account.id, author_id=agent.id, body=clean_note(body))
+    db.session.add(note)
+    db.session.flush()
+    audit.record(
+        "agent.note_added", account=account, actor=agent, target_type="call_note", target_id=note.id
+    )
+    return note
+
+
+def edit_note(agent: User, note: CallNote, body: str | None) -> CallNote:
+    """Only the note's author may correct it; the audit keeps the earlier text."""
+    if note.author_id != agent.id:
+        raise PermissionError("not the author of this note")
+    before = note.body
+    note.body = clean_note(body)
+    note.updated_at = utcnow()
+    audit.record(
+        "agent.note_edited",
+        account=db.session.get(Account, note.account_id),
+        actor=agent,
+        target_type="call_note",
+        target_id=note.id,
+        before={"body": before},
+        after={"body": note.body},
+    )
+    return note
+
+
+# --- Timeline ----------------------------------------------------------------------------
+
+#: The kinds of entries of an account's timeline, in the order the filter shows them.
+TIMELINE_KINDS = ("change", "view", "email", "task", "note")
+
+
+@dataclass
+class TimelineEntry:
+    kind: str
+    at: datetime
+    item: Any
+
+
+def timeline(account: Account, kinds: set[str] | None, number: int, size: int) -> Page:
+    """Audit events, service e-mails, pending tasks and call notes of `account`, newest
+    first, paged in SQL: one UNION for the page's keys, then one query per kind shown."""
+    kinds = set(kinds or TIMELINE_KINDS) & set(TIMELINE_KINDS) or set(TIMELINE_KINDS)
+    parts = []
+
+    def key(kind: str, model, at):
+        return select(literal(kind).label("kind"), model.id.label("id"), at.label("at"))
+
+    if "change" in kinds:
+        parts.append(
+            key("change", AuditEvent, AuditEvent.at).where(
+                AuditEvent.account_id == account.id, AuditEvent.action != VIEWED
+            )
+        )
+    if "view" in kinds:
+        parts.append(
+            key("view", AuditEvent, AuditEvent.at).where(
+                AuditEvent.account_id == account.id, AuditEvent.action == VIEWED
+            )
+        )
+    if "email" in kinds:
+        parts.append(
+            key("email", ServiceEmail, ServiceEmail.created_at).where(
+                ServiceEmail.account_id == account.id
+            )
+        )
+    if "task" in kinds:
+        parts.append(
+            key("task", ScheduledTask, ScheduledTask.created_at).where(
+                ScheduledTask.account_id == account.id,
+                ScheduledTask.status.in_((TaskStatus.TODO, TaskStatus.DOING)),
+            )
+        )
+    if "note" in kinds:
+        parts.append(
+            key("note", CallNote, CallNote.created_at).where(CallNote.account_id == account.id)
+        )
+    keys = union_all(*parts).subquery()
+    total = db.session.scalar(select(func.count()).select_from(keys))
+    pages = max(1, -(-total // size))
+    number = min(max(1, number), pages)
+    rows = db.session.execute(
+        select(keys.c.kind, keys.c.id)
+        .order_by(keys.c.at.desc(), keys.c.kind, keys.c.id.desc())
+        .limit(size)
+        .offset((number - 1) * size)
+    ).all()
+    wanted: dict[type, list[int]] = {}
+    for kind, id_ in rows:
+        wanted.setdefault(_TIMELINE_MODELS[kind][0], []).append(id_)
+    loaded: dict[tuple[type, int], Any] = {}
+    for model, ids in wanted.items():
+        options = [selectinload(rel) for rel in _TIMELINE_PEOPLE.get(model, ())]
+        for item in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options)):
+            loaded[(model, item.id)] = item
+    items = []
+    for kind, id_ in rows:
+        model, when = _TIMELINE_MODELS[kind]
+        item = loaded[(model, id_)]
+        items.append(TimelineEntry(kind, getattr(item, when), item))
+    return Page(items, total, number, size)
+
+
+#: Timeline kind → (model, its date attribute).
+_TIMELINE_MODELS = {
+    "change": (AuditEvent, "at"),
+    "view": (AuditEvent, "at"),
+    "email": (ServiceEmail, "created_at"),
+    "task": (ScheduledTask, "created_at"),
+    "note": (CallNote, "created_at"),
+}
+#: The people shown with each entry, loaded with the page.
+_TIMELINE_PEOPLE = {
+    AuditEvent: (AuditEvent.actor,),
+    ScheduledTask: (ScheduledTask.created_by,),
+    CallNote: (CallNote.author,),
+}

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SubmitField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms import HiddenField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired
 
 
 class ActForm(FlaskForm):
@@ -15,3 +15,27 @@ class ActForm(FlaskForm):
 
 class StopForm(FlaskForm):
     submit = SubmitField(_l("Stop acting for this customer"))
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        # Translators: a support agent's note about a phone call with the customer.
+        _l("Call note"),
+        validators=[InputRequired(_l("Write what the call was about."))],
+        render_kw={"maxlength": 1000, "rows": 3},
+    )
+    submit = SubmitField(_l("Add the note"))
+
+
+class EditNoteForm(FlaskForm):
+    body = TextAreaField(
+        _l("Call note"),
+        validators=[InputRequired(_l("Write what the call was about."))],
+        render_kw={"maxlength": 1000, "rows": 3},
+    )
+    submit = SubmitField(_l("Save the note"))
+
+
+class LocaleForm(FlaskForm):
+    #: "customer": the pages in the customer's language; "agent": in the agent's own.
+    mode = HiddenField(validators=[AnyOf(("customer", "agent"))])

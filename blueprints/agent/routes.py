@@ -3,22 +3,31 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.agent import bp
-from blueprints.agent.forms import ActForm, StopForm
-from blueprints.common import ACTING_KEY, acting_account, action_reason, page_arg
+from blueprints.agent.forms import ActForm, EditNoteForm, LocaleForm, NoteForm, StopForm
+from blueprints.common import ACTING_KEY, acting, acting_account, action_reason, page_arg
 from extensions import db
-from htmx import render
+from htmx import is_htmx, render
 from security import agent_required
 from telephony import DomainError, directory, inventory, support
-from telephony.models import Account
+from telephony.models import Account, CallNote
+
+TIMELINE_SIZE = 25
 
 
 @bp.get("/")
 @agent_required
 def index():
-    """Find a caller's account: by account id, name or e-mail."""
+    """Find the caller: account id, name, e-mail or any of their phone numbers."""
     query = request.args.get("q", "")
     results = directory.search_accounts(query, page_arg(), current_app.config["PAGE_SIZE"])
-    return render("agent/index.html", blocks=("account-results",), q=query, results=results)
+    open_requests = directory.open_requests([account.id for account in results.items])
+    return render(
+        "agent/index.html",
+        blocks=("account-results",),
+        q=query,
+        results=results,
+        open_requests=open_requests,
+    )
 
 
 def _account_or_404(account_id: int) -> Account:
@@ -28,24 +37,36 @@ def _account_or_404(account_id: int) -> Account:
     return account
 
 
-def _account_page(account: Account, form: ActForm, status: int = 200):
+def _timeline_kinds() -> list[str]:
+    return [kind for kind in request.args.getlist("kind") if kind in support.TIMELINE_KINDS]
+
+
+def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: int = 200):
+    kinds = _timeline_kinds()
     return render(
         "agent/account.html",
+        blocks=("timeline",),
         status=status,
         account=account,
         form=form,
+        note_form=note_form,
+        edit_form=EditNoteForm(formdata=None),
         pending=inventory.pending_tasks(account),
+        kinds=kinds,
+        all_kinds=support.TIMELINE_KINDS,
+        timeline=support.timeline(account, set(kinds), page_arg(), TIMELINE_SIZE),
     )
 
 
 @bp.get("/accounts/<int:account_id>")
 @agent_required
 def account(account_id: int):
-    """An account at a glance, and the form to act on the customer's behalf."""
+    """An account at a glance: its timeline, call notes, and acting on the customer's behalf."""
     account = _account_or_404(account_id)
-    support.record_view(current_user, account, request.full_path)
-    db.session.commit()
-    return _account_page(account, ActForm())
+    if not is_htmx():  # paging or filtering the timeline is not a new view
+        support.record_view(current_user, account, request.full_path)
+        db.session.commit()
+    return _account_page(account, ActForm(), NoteForm())
 
 
 @bp.post("/accounts/<int:account_id>/act")
@@ -61,13 +82,72 @@ def act(account_id: int):
             form.reason.errors = [*form.reason.errors, error.message]
         else:
             db.session.commit()
-            session[ACTING_KEY] = {"account_id": account.id, "reason": reason}
+            session[ACTING_KEY] = {"account_id": account.id, "reason": reason, "locale": "agent"}
             flash(
                 _("You are acting for %(name)s (%(code)s).", name=account.name, code=account.code),
                 "success",
             )
             return redirect(url_for("lines.index"), 303)
-    return _account_page(account, form, 422)
+    return _account_page(account, form, NoteForm(formdata=None), 422)
+
+
+@bp.post("/accounts/<int:account_id>/notes")
+@agent_required
+def add_note(account_id: int):
+    account = _account_or_404(account_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            support.add_note(current_user, account, form.body.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.body.errors = [*form.body.errors, error.message]
+        else:
+            db.session.commit()
+            flash(_("The note is saved."), "success")
+            return redirect(url_for("agent.account", account_id=account.id), 303)
+    return _account_page(account, ActForm(formdata=None), form, 422)
+
+
+@bp.post("/notes/<int:note_id>")
+@agent_required
+def edit_note(note_id: int):
+    """An agent corrects their own note; another agent's note answers 403."""
+    note = db.session.get(CallNote, note_id)
+    if note is None:
+        abort(404)
+    if note.author_id != current_user.id:
+        abort(403)
+    form = EditNoteForm()
+    if form.validate_on_submit():
+        try:
+            support.edit_note(current_user, note, form.body.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The note is saved."), "success")
+    else:
+        for message in form.body.errors:
+            flash(message, "error")
+    return redirect(url_for("agent.account", account_id=note.account_id), 303)
+
+
+@bp.post("/locale")
+@agent_required
+def locale():
+    """While acting: show the customer's pages in the customer's language or the agent's."""
+    form = LocaleForm()
+    state = acting()
+    if form.validate_on_submit() and state is not None:
+        session[ACTING_KEY] = {**state, "locale": form.mode.data}
+    target = request.referrer if _same_site(request.referrer) else url_for("lines.index")
+    return redirect(target, 303)
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
 
 
 @bp.post("/stop")

@@ -13,7 +13,12 @@ from tests.browser.conftest import check_accessibility, sign_in
 def test_agent_changes_an_offer_and_terminates_a_line_for_the_customer(page, browser, live_server):
     sign_in(page, live_server, "agent@example.com")
     page.goto(f"{live_server}/agent/?lang=en")
-    page.get_by_label("Find an account by account id, name or e-mail").fill("vt10001")
+    # The caller gives the number of the workshop line, in national format.
+    page.get_by_label("Find an account by account id, name, e-mail or phone number").fill(
+        "09 72 10 00 03"
+    )
+    page.wait_for_url(re.compile(r"q=09"))
+    assert page.locator("#account-results tbody tr").count() == 1
     page.get_by_role("link", name="vt10001-f").click()
     page.wait_for_load_state()
     check_accessibility(page)
@@ -46,6 +51,26 @@ def test_agent_changes_an_offer_and_terminates_a_line_for_the_customer(page, bro
     page.get_by_role("button", name="Stop acting for this customer").click()
     page.wait_for_load_state()
     assert page.url.endswith("/agent/")
+
+    # The account's timeline names the agent; a note about the call goes with it.
+    page.get_by_label("Find an account by account id, name, e-mail or phone number").fill(
+        "0033972100003"
+    )
+    page.wait_for_url(re.compile(r"q=0033"))
+    page.get_by_role("link", name="vt10001-f").click()
+    page.get_by_label("Call note").first.fill("Upgraded the workshop line, moved out of Livraisons")
+    page.get_by_role("button", name="Add the note").click()
+    page.wait_for_load_state()
+    timeline = page.locator("#timeline")
+    assert "Upgraded the workshop line" in timeline.inner_text()
+    assert "Request scheduled · Sam Agent · on the customer's behalf" in timeline.inner_text()
+    check_accessibility(page)
+    page.get_by_role("checkbox", name="Call notes").uncheck()
+    page.wait_for_url(re.compile(r"kind=change"))
+    page.wait_for_function(
+        "!document.querySelector('#timeline').innerText.includes('Upgraded the workshop')"
+    )
+    assert "Request scheduled" in page.locator("#timeline").inner_text()
 
     # The customer sees both pending changes.
     context = browser.new_context(locale="en-US")

@@ -87,7 +87,7 @@ def test_login_errors_are_announced_and_accessible(page, live_server):
 
 def test_agent_live_search(page, live_server):
     sign_in(page, live_server, "agent@example.com")
-    page.get_by_label("Find an account by account id, name or e-mail").fill("groene")
+    page.get_by_label("Find an account by account id, name, e-mail or phone number").fill("groene")
     page.wait_for_url(re.compile(r"q=groene"))
     assert page.locator("#account-results tbody tr").count() == 1
     assert "vt20002-b" in page.locator("#account-results").inner_text()

@@ -1,0 +1,290 @@
+"""The agent console: finding the caller by any written form of a number, the account's
+timeline and call notes, the customer's or the agent's language, masked IBANs, idle timeout."""
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from telephony import DomainError, directory, support
+from telephony.models import Account, CallNote, Country, Role, User
+from tests.conftest import Auth, csrf_from
+
+
+def _account_id(app, code="vt10001-f") -> int:
+    with app.app_context():
+        return db.session.scalar(select(Account.id).where(Account.code == code))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["+33 9 72 10 00 03", "0972100003", "0033972100003", "09.72.10.00.03", "+33972100003"],
+)
+def test_every_written_form_of_a_number_means_the_same(typed):
+    e164s = {candidate.e164 for candidate in directory.phone_candidates(typed)}
+    assert "+33972100003" in e164s
+
+
+@pytest.mark.parametrize("typed", ["", "vt10001", "12345", "Dupré", "1" * 30, "0972 abc"])
+def test_what_is_not_a_phone_number_gives_no_candidate(typed):
+    assert directory.phone_candidates(typed) == []
+
+
+def test_a_national_form_only_matches_accounts_of_that_country():
+    candidates = directory.phone_candidates("0972100003")
+    assert {c.country for c in candidates} == set(Country)
+    assert all(c.country is None for c in directory.phone_candidates("+33972100003"))
+
+
+def _codes(page) -> list[str]:
+    return [account.code for account in page.items]
+
+
+@pytest.mark.parametrize(
+    "typed", ["09 72 10 00 03", "0033972100003", "+33 9 72 10 00 03", "09.72.10.00.03"]
+)
+def test_the_fr_company_is_found_by_a_line_number(app_ctx, typed):
+    assert _codes(directory.search_accounts(typed, 1, 50)) == ["vt10001-f"]
+
+
+def test_alias_numbers_find_their_account_too(app_ctx):
+    from telephony.models import AliasNumber
+
+    alias = db.session.scalar(select(AliasNumber).order_by(AliasNumber.id))
+    account = db.session.get(Account, alias.account_id)
+    national = "0" + alias.number[3:]
+    found = _codes(directory.search_accounts(national, 1, 50))
+    assert found == [account.code]
+
+
+def test_a_number_of_another_country_in_national_form_is_not_a_match(app_ctx):
+    # The FR number read as Belgian or Swiss belongs to nobody.
+    belgian = db.session.scalar(select(Account).where(Account.country == Country.BE))
+    assert belgian.code not in _codes(directory.search_accounts("0972100003", 1, 50))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "' OR 1=1 --",
+        "%",
+        "_",
+        "\\",
+        "x" * 10_000,
+        "📞☎️ 😀",
+        "<script>alert(1)</script>",
+        "+",
+        "0" * 17,
+    ],
+)
+def test_any_search_string_answers_without_error(app, signed_in, query):
+    client = signed_in("agent")
+    response = client.get("/agent/", query_string={"q": query})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+
+
+def test_results_show_open_requests_and_search_by_phone_in_the_page(app, signed_in):
+    client = signed_in("agent")
+    page = client.get("/agent/", query_string={"q": "09 72 10 00 03", "lang": "en"}).text
+    assert "vt10001-f" in page and "Open requests" in page
+    fragment = client.get(
+        "/agent/",
+        query_string={"q": "0033972100003"},
+        headers={"HX-Request": "true", "HX-Target": "account-results"},
+    )
+    assert fragment.text.lstrip().startswith('<div id="account-results">')
+    assert "vt10001-f" in fragment.text
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_search_query_count_does_not_grow_with_results(app, signed_in, count_queries):
+    client = signed_in("agent")
+    client.get("/agent/?q=example")
+    with count_queries() as few:
+        client.get("/agent/?q=vt10001")
+    with count_queries() as many:
+        client.get("/agent/?q=example")
+    assert many.count == few.count
+
+
+def test_agents_write_call_notes_and_only_the_author_corrects_one(app, client, signed_in):
+    account_id = _account_id(app)
+    client = signed_in("agent")
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    assert client.post(f"/agent/accounts/{account_id}/notes", data={"body": "x"}).status_code == 400
+    empty = client.post(
+        f"/agent/accounts/{account_id}/notes", data={"csrf_token": csrf_from(page), "body": " "}
+    )
+    assert empty.status_code == 422
+    assert "Write what the call was about." in empty.text
+    too_long = client.post(
+        f"/agent/accounts/{account_id}/notes",
+        data={"csrf_token": csrf_from(page), "body": "x" * 1001},
+    )
+    assert too_long.status_code == 422
+    saved = client.post(
+        f"/agent/accounts/{account_id}/notes",
+        data={"csrf_token": csrf_from(page), "body": "Caller <b>asked</b> about fax\nCall back"},
+    )
+    assert saved.status_code == 303
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    assert "Caller &lt;b&gt;asked&lt;/b&gt; about fax" in page
+    with app.app_context():
+        note = db.session.scalar(select(CallNote))
+        note_id = note.id
+        other = User(email="agent2@example.com", role=Role.AGENT, name="Second agent")
+        other.set_password("demo")
+        db.session.add(other)
+        db.session.commit()
+
+    fixed = client.post(
+        f"/agent/notes/{note_id}", data={"csrf_token": csrf_from(page), "body": "Fax question"}
+    )
+    assert fixed.status_code == 303
+    with app.app_context():
+        assert db.session.get(CallNote, note_id).body == "Fax question"
+
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
+    assert Auth(client).login("agent2@example.com").status_code == 303
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    assert "Correct this note" not in page
+    refused = client.post(
+        f"/agent/notes/{note_id}", data={"csrf_token": csrf_from(page), "body": "Not mine"}
+    )
+    assert refused.status_code == 403
+    assert (
+        client.post("/agent/notes/999999", data={"csrf_token": csrf_from(page)}).status_code == 404
+    )
+    with app.app_context():
+        assert db.session.get(CallNote, note_id).body == "Fax question"
+
+
+@pytest.mark.parametrize("who", ["fr", "translator"])
+def test_customers_and_translators_get_403_on_every_agent_url(app, signed_in, who):
+    account_id = _account_id(app)
+    client = signed_in(who)
+    token = csrf_from(client.get("/login?lang=en", follow_redirects=True).text)
+    for url in ("/agent/", f"/agent/accounts/{account_id}"):
+        assert client.get(url).status_code == 403, url
+    for url in (
+        f"/agent/accounts/{account_id}/notes",
+        "/agent/notes/1",
+        "/agent/locale",
+        f"/agent/accounts/{account_id}/act",
+        "/agent/stop",
+    ):
+        assert client.post(url, data={"csrf_token": token, "body": "x"}).status_code == 403, url
+
+
+def test_timeline_mixes_entries_newest_first_and_filters(app, signed_in, count_queries):
+    account_id = _account_id(app)
+    client = signed_in("agent")
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    client.post(
+        f"/agent/accounts/{account_id}/notes",
+        data={"csrf_token": csrf_from(page), "body": "First call"},
+    )
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    assert "Timeline" in page and "First call" in page
+    assert "Agent viewed a page" in page
+    only_notes = client.get(
+        f"/agent/accounts/{account_id}?lang=en&kind=note",
+        headers={"HX-Request": "true", "HX-Target": "timeline"},
+    )
+    assert only_notes.text.lstrip().startswith('<div id="timeline">')
+    assert "First call" in only_notes.text
+    assert "Agent viewed a page" not in only_notes.text
+    # Paging or filtering through htmx is not recorded as another view.
+    with app.app_context():
+        from telephony.models import AuditEvent
+
+        views = db.session.scalar(
+            select(db.func.count()).where(AuditEvent.action == support.VIEWED)
+        )
+    assert views == 2
+    # A constant number of queries, however long the timeline.
+    with count_queries() as before:
+        client.get(f"/agent/accounts/{account_id}?lang=en")
+    for n in range(30):
+        page = client.get(f"/agent/accounts/{account_id}?lang=en&kind=note").text
+        client.post(
+            f"/agent/accounts/{account_id}/notes",
+            data={"csrf_token": csrf_from(page), "body": f"Call {n}"},
+        )
+    with count_queries() as after:
+        client.get(f"/agent/accounts/{account_id}?lang=en")
+    assert after.count == before.count
+
+
+def test_timeline_domain_orders_and_pages(app_ctx):
+    account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+    agent = db.session.scalar(select(User).where(User.email == "agent@example.com"))
+    for n in range(3):
+        support.add_note(agent, account, f"note {n}")
+    db.session.commit()
+    page = support.timeline(account, {"note"}, 1, 2)
+    assert page.total == 3 and page.pages == 2
+    assert [entry.item.body for entry in page.items] == ["note 2", "note 1"]
+    with pytest.raises(DomainError):
+        support.add_note(agent, account, "\x00\x01")
+    customer = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+    with pytest.raises(DomainError):
+        support.add_note(customer, account, "not an agent")
+
+
+def test_ibans_are_masked_for_agents():
+    assert support.mask_iban("FR76 3000 6000 0112 3456 7890 189") == "FR•• •••• 0189"
+    assert support.for_agents({"iban": "CH9300762011623852957", "name": "Jürg"}) == {
+        "iban": "CH•• •••• 2957",
+        "name": "Jürg",
+    }
+    assert support.mask_iban("") == ""
+
+
+def test_an_acting_agent_switches_between_the_customers_language_and_their_own(app, signed_in):
+    account_id = _account_id(app, "vt20002-b")  # Dutch-speaking Belgian association
+    client = signed_in("agent")
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    client.post(
+        f"/agent/accounts/{account_id}/act",
+        data={"csrf_token": csrf_from(page), "reason": "Caller asked for help"},
+    )
+    mine = client.get("/lines/").text
+    assert '<html lang="en">' in mine
+    assert "Show in the customer's language (Nederlands (België))" in mine
+    switched = client.post(
+        "/agent/locale", data={"csrf_token": csrf_from(mine), "mode": "customer"}
+    )
+    assert switched.status_code == 303
+    theirs = client.get("/lines/").text
+    assert '<html lang="nl-BE">' in theirs
+    forged = client.post("/agent/locale", data={"csrf_token": csrf_from(theirs), "mode": "xx"})
+    assert forged.status_code == 303
+    assert '<html lang="nl-BE">' in client.get("/lines/").text
+    client.post("/agent/locale", data={"csrf_token": csrf_from(theirs), "mode": "agent"})
+    assert '<html lang="en">' in client.get("/lines/").text
+
+
+def test_an_idle_agent_session_ends(app, signed_in):
+    client = signed_in("agent")
+    assert client.get("/agent/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] -= app.config["AGENT_IDLE_TIMEOUT"] + 1
+    ended = client.get("/agent/")
+    assert ended.status_code == 303
+    assert ended.headers["Location"].endswith("/login")
+    assert client.get("/agent/").status_code in (302, 401)
+    htmx_client = app.test_client()
+    Auth(htmx_client).login("agent@example.com")
+    htmx_client.get("/agent/")
+    with htmx_client.session_transaction() as session:
+        session["seen_at"] -= app.config["AGENT_IDLE_TIMEOUT"] + 1
+    response = htmx_client.get("/agent/?q=x", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"].endswith("/login")
+
+
+def test_customers_are_not_timed_out_by_the_agent_rule(app, signed_in):
+    client = signed_in("fr")
+    client.get("/lines/")
+    with client.session_transaction() as session:
+        assert "seen_at" not in session
