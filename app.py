@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_template_helpers(app)
 
     # Feature modules register their renewal actions and payment hooks on import.
+    import documents.mandate  # noqa: F401  (builds the procedure PDF attached to e-mails)
     import telephony.calls  # noqa: F401
     import telephony.lifecycle  # noqa: F401
     import telephony.offers  # noqa: F401
@@ -116,13 +117,25 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from blueprints.agent import bp as agent_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.emails import bp as emails_bp
     from blueprints.errors import bp as errors_bp
     from blueprints.lines import bp as lines_bp
     from blueprints.main import bp as main_bp
     from blueprints.orders import bp as orders_bp
+    from blueprints.procedure import bp as procedure_bp
     from blueprints.translators import bp as translators_bp
 
-    for bp in (errors_bp, auth_bp, main_bp, lines_bp, orders_bp, agent_bp, translators_bp):
+    for bp in (
+        errors_bp,
+        auth_bp,
+        main_bp,
+        lines_bp,
+        orders_bp,
+        procedure_bp,
+        emails_bp,
+        agent_bp,
+        translators_bp,
+    ):
         app.register_blueprint(bp)
 
 

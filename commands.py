@@ -34,8 +34,11 @@ def renew(day):
     report = run_renewal(run_day)
     click.echo(
         f"renewal {run_day.isoformat()}: {len(report.done)} done, "
-        f"{len(report.errors)} error(s), {len(report.skipped)} skipped"
+        f"{len(report.errors)} error(s), {len(report.skipped)} skipped, "
+        f"{len(report.waiting)} waiting"
     )
+    for task_id, message in report.waiting:
+        click.echo(f"  task {task_id} waits: {message}")
     for task_id, message in report.errors:
         click.echo(f"  task {task_id}: {message}", err=True)
     sys.exit(1 if report.errors else 0)

@@ -8,6 +8,7 @@ from telephony.models import (
     InvoiceStatus,
     LineKind,
     PaymentStatus,
+    ProcedureStatus,
     TaskStatus,
 )
 
@@ -49,6 +50,15 @@ PAYMENT_STATUSES = {
     PaymentStatus.PENDING: _l("Pending"),
     PaymentStatus.SUCCEEDED: _l("Succeeded"),
     PaymentStatus.FAILED: _l("Refused"),
+}
+PROCEDURE_STATUSES = {
+    # Translators: status of the validation procedure (direct-debit authorization).
+    ProcedureStatus.TODO: _l("To do"),
+    ProcedureStatus.WAITING: _l("Waiting for your documents"),
+    ProcedureStatus.RECEIVED: _l("Documents received, being checked"),
+    ProcedureStatus.VALIDATED: _l("Validated"),
+    ProcedureStatus.REJECTED: _l("Rejected"),
+    ProcedureStatus.CANCELLED: _l("Cancelled"),
 }
 #: Labels of scheduled task actions; feature modules add theirs.
 TASK_ACTIONS: dict = {}
@@ -114,6 +124,7 @@ def label_helpers() -> dict:
         "task_status_label": TASK_STATUSES.get,
         "order_status_label": INVOICE_STATUSES.get,
         "payment_status_label": PAYMENT_STATUSES.get,
+        "procedure_status_label": lambda status: PROCEDURE_STATUSES.get(status, status),
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
         # Translators: a pending change whose kind has no label of its own.
         "task_action_label": lambda action: TASK_ACTIONS.get(action, _l("Scheduled change")),

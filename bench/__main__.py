@@ -2,7 +2,9 @@
 
 * the "Lines and numbers" page of a 5,000-line account: median time and SQL queries, on the
   first page and on a deep page (paging is done in SQL, so both should match);
-* the renewal run: 1,000 due tasks carried out, one transaction each.
+* the renewal run: 1,000 due tasks carried out, one transaction each;
+* the validation procedure PDF against a bare one-page ReportLab document with the same
+  embedded font (target: median at most 2x).
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ def main() -> None:
             f"renewal run: {len(report.done)} tasks in {elapsed:.2f} s "
             f"({len(report.done) / elapsed:.0f} tasks/s), {len(report.errors)} errors"
         )
+        bench_procedure_pdf(app)
         db.session.remove()
         db.drop_all()
 
@@ -171,6 +174,57 @@ def phone_search() -> None:
         )
         db.session.remove()
         db.drop_all()
+
+
+def bench_procedure_pdf(app, runs: int = 30) -> None:
+    """Median time of the procedure PDF and of a bare one-page document, same run, same font."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    from documents.fonts import register_fonts
+    from documents.mandate import procedure_pdf
+    from telephony import procedure as procedures
+    from telephony.models import Account
+
+    account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+    procedure = procedures.submit(
+        account,
+        {
+            "holder_name": "Łukasz Źródło",
+            "holder_street": "3 place Bellecour",
+            "holder_postcode": "69002",
+            "holder_city": "Lyon",
+            "holder_country": "FR",
+            "iban": "FR1420041010050500013M02606",
+            "bic": "",
+            "currency": "EUR",
+            "customer_kind": "company",
+            "organisation_id": "732829320",
+            "document_locale": "fr_FR",
+        },
+        actor=None,
+    )
+    db.session.commit()
+    font = register_fonts()
+    style = ParagraphStyle("bare", fontName=font, fontSize=10)
+
+    def bare() -> bytes:
+        buffer = BytesIO()
+        SimpleDocTemplate(buffer, pagesize=A4).build([Paragraph("Łukasz Źródło", style)])
+        return buffer.getvalue()
+
+    operator = app.config["OPERATOR"]
+    bare()
+    procedure_pdf(procedure, account, operator=operator)  # warm-up: fonts, catalogues
+    bare_ms = _median_ms(bare, runs)
+    pdf_ms = _median_ms(lambda: procedure_pdf(procedure, account, operator=operator), runs)
+    print(
+        f"procedure PDF: median {pdf_ms:.1f} ms; bare one-page document, same font: "
+        f"{bare_ms:.1f} ms; ratio {pdf_ms / bare_ms:.2f} (target <= 2)"
+    )
 
 
 if __name__ == "__main__":

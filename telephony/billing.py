@@ -10,7 +10,9 @@ A pending change (offer change, removal of calls, conversion, termination...) is
   (SQLite) and then sees the task no longer todo: it skips it, so each task runs once;
 * a run killed halfway commits nothing for the task it was on: it stays todo and the next
   run does it;
-* a handler that fails rolls back its changes; the task is then marked error with the reason.
+* a handler that fails rolls back its changes; the task is then marked error with the reason;
+* a handler that raises `Waiting` (e.g. a VoIP order while the validation procedure is not
+  validated) rolls back too, but the task stays todo: every later run tries it again.
 
 Feature modules register their handlers with `@task_action("name")`.
 """
@@ -38,6 +40,10 @@ TaskHandler = Callable[[ScheduledTask, date], str | None]
 ACTIONS: dict[str, TaskHandler] = {}
 #: What cancelling a task of an action undoes at once (e.g. the calls shown "to be removed").
 CANCEL_HOOKS: dict[str, Callable[[ScheduledTask], None]] = {}
+
+
+class Waiting(DomainError):
+    """Raised by a task handler: the task cannot run yet and stays todo for a later run."""
 
 
 def task_action(name: str):
@@ -153,6 +159,8 @@ class RenewalReport:
     done: list[int] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    #: Tasks whose handler said they must wait (still todo).
+    waiting: list[tuple[int, str]] = field(default_factory=list)
 
 
 def due_task_ids(day: date) -> list[int]:
@@ -176,6 +184,8 @@ def run_renewal(day: date) -> RenewalReport:
             report.done.append(task_id)
         elif outcome == "error":
             report.errors.append((task_id, message))
+        elif outcome == "waiting":
+            report.waiting.append((task_id, message))
         else:
             report.skipped.append(task_id)
     return report
@@ -230,6 +240,9 @@ def run_task(task_id: int, day: date) -> tuple[str, str]:
         )
         session.commit()
         return "done", result
+    except Waiting as wait:
+        session.rollback()  # the claim too: the task is todo again
+        return "waiting", str(wait.message)
     except Exception as exc:  # noqa: BLE001 - one failing task must not stop the run
         session.rollback()
         log.exception("task %s failed", task_id)

@@ -21,9 +21,11 @@ from telephony.models import (
     AliasNumber,
     Country,
     Line,
+    ProcedureStatus,
     ScheduledTask,
     TaskStatus,
     User,
+    ValidationProcedure,
 )
 from telephony.paging import Page, paginate
 
@@ -122,3 +124,20 @@ def open_requests(account_ids: list[int]) -> dict[int, int]:
         .group_by(ScheduledTask.account_id)
     )
     return {account_id: count for account_id, count in rows}
+
+
+def procedure_statuses(account_ids: list[int]) -> dict[int, ProcedureStatus]:
+    """The status of each account's latest validation procedure (one query for a page)."""
+    if not account_ids:
+        return {}
+    latest = (
+        select(func.max(ValidationProcedure.id))
+        .where(ValidationProcedure.account_id.in_(account_ids))
+        .group_by(ValidationProcedure.account_id)
+    )
+    rows = db.session.execute(
+        select(ValidationProcedure.account_id, ValidationProcedure.status).where(
+            ValidationProcedure.id.in_(latest)
+        )
+    )
+    return {account_id: status for account_id, status in rows}

@@ -25,8 +25,8 @@ from sqlalchemy import select, update
 from config import ALIAS_NUMBER_PRICE, HARDWARE_RETURN_DAYS
 from extensions import db
 from labels import TASK_ACTIONS
-from telephony import DomainError, audit
-from telephony.billing import on_cancel, pending_key, schedule, task_action
+from telephony import DomainError, audit, procedure
+from telephony.billing import Waiting, on_cancel, pending_key, schedule, task_action
 from telephony.dates import next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
@@ -53,6 +53,8 @@ TERMINATE_LINE = "terminate_line"
 TERMINATE_ALIAS = "terminate_alias"
 TERMINATE_POOL = "terminate_pool"
 TERMINATIONS = (TERMINATE_LINE, TERMINATE_ALIAS, TERMINATE_POOL)
+# A number becoming a line is a VoIP order: it waits for the validation procedure.
+procedure.VOIP_ORDER_ACTIONS.add(TO_LINE)
 
 # Translators: pending changes of a line or number, listed with their date.
 TASK_ACTIONS[TO_ALIAS] = _l("Conversion to alias number")
@@ -218,7 +220,7 @@ def request_to_line(
         raise DomainError(_l("Choose one of the offers listed."), field="offer")
     if not contracts_accepted:
         raise DomainError(_l("Accept the contracts to convert this number."), field="contracts")
-    return _schedule(
+    task = _schedule(
         account,
         TO_LINE,
         "alias_number",
@@ -228,6 +230,8 @@ def request_to_line(
         params={"offer_id": offer.id},
         reason=reason,
     )
+    procedure.require_for_order(account, actor=actor, reason=reason)
+    return task
 
 
 def clean_details(text: str | None) -> str:
@@ -402,6 +406,8 @@ def apply_to_line(task: ScheduledTask, day: date) -> str:
     if alias.pool_id is not None:
         raise DomainError("the number belongs to a pool")
     account = db.session.get(Account, task.account_id)
+    if not procedure.is_validated(account):
+        raise Waiting("waiting for the validation procedure")
     offer = db.session.get(Offer, task.params["offer_id"])
     if offer is None or offer.country != account.country or offer.line_kind != LineKind.SIP:
         raise DomainError("the offer no longer applies")

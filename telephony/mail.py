@@ -2,12 +2,19 @@
 
 Queueing happens inside the transaction of the change it reports, so a rolled-back change
 sends nothing. Delivery (`flask mail send`) claims each message before sending, so two
-senders never send the same message; a failed send is retried later with a back-off.
+senders never send the same message; a failed send is retried later with a back-off. A
+claim is a lease: a sender that dies between the claim and the outcome leaves the message
+"sending" with an expired lease, and the next run sends it again under the same Message-ID
+(so a receiving server that did get it can drop the duplicate). Nothing is lost.
+
+A message may carry one attachment, named by (type, id) and built when sent by the builder
+registered for the type (`@attachment_builder("procedure")`): stored data, not a stored file.
 """
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -20,6 +27,30 @@ from extensions import db
 from telephony.models import Account, EmailStatus, ServiceEmail, utcnow
 
 MAX_ATTEMPTS = 8
+#: How long a sender owns a claimed message before another run may take it back.
+LEASE = timedelta(minutes=10)
+
+#: type → function(id, masked=False) returning (file name, MIME type, bytes), or None when
+#: it is gone. `masked=True`: the copy an agent may see (bank details hidden).
+ATTACHMENTS: dict[str, Callable[..., tuple[str, str, bytes] | None]] = {}
+
+
+def attachment_builder(kind: str):
+    """Register the builder of the attachments of type `kind`."""
+
+    def register(fn):
+        ATTACHMENTS[kind] = fn
+        return fn
+
+    return register
+
+
+def attachment_of(message: ServiceEmail, *, masked: bool = False):
+    """(file name, MIME type, bytes) of the message's attachment, or None."""
+    builder = ATTACHMENTS.get(message.attachment_type or "")
+    if builder is None or message.attachment_id is None:
+        return None
+    return builder(message.attachment_id, masked=masked)
 
 
 def render_email(template: str, locale: str, **context) -> tuple[str, str]:
@@ -33,9 +64,14 @@ def render_email(template: str, locale: str, **context) -> tuple[str, str]:
     return " ".join(subject.split()), body.strip() + "\n"
 
 
-def queue_email(account: Account, template: str, **context) -> ServiceEmail:
-    """Render and queue a service e-mail for `account` (committed with the caller's work)."""
+def queue_email(
+    account: Account, template: str, *, attachment: tuple[str, int] | None = None, **context
+) -> ServiceEmail:
+    """Render and queue a service e-mail for `account` (committed with the caller's work).
+
+    `attachment` = (type, id) of a document built when the message is sent."""
     subject, body = render_email(template, account.language, account=account, **context)
+    attachment_type, attachment_id = attachment or (None, None)
     message = ServiceEmail(
         account_id=account.id,
         template=template,
@@ -43,16 +79,30 @@ def queue_email(account: Account, template: str, **context) -> ServiceEmail:
         to_address=account.billing_email,
         subject=subject,
         body=body,
+        attachment_type=attachment_type,
+        attachment_id=attachment_id,
     )
     db.session.add(message)
     return message
 
 
+def _due(now):
+    """Queued and due, or claimed by a sender whose lease ran out."""
+    return ServiceEmail.status.in_([EmailStatus.QUEUED, EmailStatus.SENDING]) & (
+        ServiceEmail.next_attempt_at <= now
+    )
+
+
 def _claim(message_id: int) -> bool:
+    now = utcnow()
     claimed = db.session.execute(
         update(ServiceEmail)
-        .where(ServiceEmail.id == message_id, ServiceEmail.status == EmailStatus.QUEUED)
-        .values(status=EmailStatus.SENDING, attempts=ServiceEmail.attempts + 1)
+        .where(ServiceEmail.id == message_id, _due(now))
+        .values(
+            status=EmailStatus.SENDING,
+            attempts=ServiceEmail.attempts + 1,
+            next_attempt_at=now + LEASE,
+        )
     ).rowcount
     db.session.commit()
     return claimed == 1
@@ -65,10 +115,7 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
         raise RuntimeError("SMTP_HOST is not set: nothing can be sent.")
     now = utcnow()
     ids = db.session.scalars(
-        select(ServiceEmail.id)
-        .where(ServiceEmail.status == EmailStatus.QUEUED, ServiceEmail.next_attempt_at <= now)
-        .order_by(ServiceEmail.id)
-        .limit(limit)
+        select(ServiceEmail.id).where(_due(now)).order_by(ServiceEmail.id).limit(limit)
     ).all()
     sent = failed = 0
     for message_id in ids:
@@ -77,7 +124,7 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
         message = db.session.get(ServiceEmail, message_id)
         try:
             _deliver(message, cfg)
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, ValueError) as exc:
             failed += 1
             message.last_error = str(exc)[:500]
             if message.attempts >= MAX_ATTEMPTS:
@@ -101,6 +148,11 @@ def _deliver(message: ServiceEmail, cfg) -> None:
     email["Subject"] = message.subject
     email["Message-ID"] = f"<service-email-{message.id}@{cfg['MAIL_FROM'].split('@')[-1]}>"
     email.set_content(message.body)
+    attached = attachment_of(message)
+    if attached is not None:
+        filename, mimetype, data = attached
+        maintype, subtype = mimetype.split("/", 1)
+        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30) as smtp:
         if cfg.get("SMTP_STARTTLS"):
             smtp.starttls()

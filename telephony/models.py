@@ -483,6 +483,9 @@ class ServiceEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: A document sent with the message, built when sent: ("procedure", its id).
+    attachment_type: Mapped[str | None] = mapped_column(String(40))
+    attachment_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEvent(db.Model):
@@ -522,3 +525,80 @@ class CallNote(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     author: Mapped[User] = relationship()
+
+
+class ProcedureStatus(enum.StrEnum):
+    """Where a validation procedure stands (see telephony.procedure for the transitions)."""
+
+    TODO = "todo"
+    WAITING = "waiting_for_customer"
+    RECEIVED = "received"
+    VALIDATED = "validated"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+def mask_iban(iban: str | None) -> str:
+    """What an agent may see of an IBAN: its last four characters."""
+    compact = "".join((iban or "").split())
+    return "•" * (len(compact) - 4) + compact[-4:] if len(compact) > 4 else "•" * len(compact)
+
+
+class ValidationProcedure(db.Model):
+    """The direct-debit authorization and supporting documents an account must send before
+    its first VoIP order, and again after a change of billing contact.
+
+    The bank details are the account holder's as typed (cleaned); agents only ever see the
+    IBAN masked (`masked_iban`)."""
+
+    __tablename__ = "validation_procedure"
+    __table_args__ = (Index("ix_validation_procedure_account_status", "account_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    status: Mapped[ProcedureStatus] = mapped_column(
+        _enum(ProcedureStatus), default=ProcedureStatus.TODO
+    )
+    #: Why it was started: first_order, billing_contact, anticipated.
+    trigger: Mapped[str] = mapped_column(String(24), default="anticipated")
+    #: Unique mandate reference (SEPA: at most 35 characters of the allowed set).
+    mandate_reference: Mapped[str | None] = mapped_column(String(35), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(70), default="")
+    holder_street: Mapped[str] = mapped_column(String(70), default="")
+    holder_postcode: Mapped[str] = mapped_column(String(16), default="")
+    holder_city: Mapped[str] = mapped_column(String(70), default="")
+    holder_country: Mapped[str] = mapped_column(String(2), default="")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    #: Currency of the debited account: EUR (SEPA mandate) or CHF (Swiss authorization).
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    customer_kind: Mapped[AccountKind | None] = mapped_column(_enum(AccountKind))
+    #: SIREN/SIRET, Belgian enterprise number or Swiss UID, in its compact form.
+    organisation_id: Mapped[str] = mapped_column(String(20), default="")
+    #: Locale id of the PDF (fr_FR, nl_BE, it_CH, en...).
+    document_locale: Mapped[str] = mapped_column(String(8), default="")
+    #: Reason of a rejection or cancellation, shown to the customer.
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    account: Mapped[Account] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (
+            ProcedureStatus.TODO,
+            ProcedureStatus.WAITING,
+            ProcedureStatus.RECEIVED,
+        )
+
+    @property
+    def has_details(self) -> bool:
+        return bool(self.iban and self.mandate_reference)
+
+    @property
+    def masked_iban(self) -> str:
+        """All but the last four characters hidden: what agents see."""
+        return mask_iban(self.iban)

@@ -27,6 +27,7 @@ from telephony.models import (
     ServiceEmail,
     TaskStatus,
     User,
+    mask_iban,
     utcnow,
 )
 from telephony.paging import Page
@@ -78,14 +79,6 @@ def record_view(agent: User, account: Account, path: str, reason: str = "") -> N
         after={"path": path[:300]},
         reason=reason,
     )
-
-
-def mask_iban(iban: str | None) -> str:
-    """What an agent may see of an IBAN: its country and its last four characters."""
-    compact = "".join((iban or "").split())
-    if len(compact) < 8:
-        return "•" * len(compact)
-    return f"{compact[:2]}•• •••• {compact[-4:]}"
 
 
 def for_agents(details: dict[str, Any] | None) -> dict[str, Any]:

@@ -233,12 +233,14 @@ def test_timeline_domain_orders_and_pages(app_ctx):
 
 
 def test_ibans_are_masked_for_agents():
-    assert support.mask_iban("FR76 3000 6000 0112 3456 7890 189") == "FR•• •••• 0189"
+    from telephony.models import mask_iban
+
+    assert mask_iban("FR76 3000 6000 0112 3456 7890 189") == "•" * 23 + "0189"
     assert support.for_agents({"iban": "CH9300762011623852957", "name": "Jürg"}) == {
-        "iban": "CH•• •••• 2957",
+        "iban": "•" * 17 + "2957",
         "name": "Jürg",
     }
-    assert support.mask_iban("") == ""
+    assert mask_iban("") == ""
 
 
 def test_an_acting_agent_switches_between_the_customers_language_and_their_own(app, signed_in):
@@ -288,3 +290,23 @@ def test_customers_are_not_timed_out_by_the_agent_rule(app, signed_in):
     client.get("/lines/")
     with client.session_transaction() as session:
         assert "seen_at" not in session
+
+
+def test_agents_see_the_procedure_status_and_only_the_last_four_of_the_iban(app, signed_in):
+    from telephony import procedure
+    from tests.test_procedure import DETAILS
+
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+        customer = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+        procedure.submit(account, DETAILS["vt10001-f"], actor=customer)
+        db.session.commit()
+        account_id = account.id
+    client = signed_in("agent")
+    results = client.get("/agent/", query_string={"q": "vt", "lang": "en"}).text
+    assert "Waiting for your documents" in results and "Not started" in results
+    page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    assert "•" * 23 + "2606" in page
+    compact = DETAILS["vt10001-f"]["iban"].replace(" ", "")
+    assert compact not in page and DETAILS["vt10001-f"]["iban"] not in page
+    assert "2004 1010" not in page and "20041010" not in page

@@ -23,6 +23,7 @@ from telephony.models import (
     TaskStatus,
 )
 from tests.conftest import csrf_from
+from tests.test_procedure import validate_procedure
 
 
 def _fr() -> Account:
@@ -134,6 +135,9 @@ def test_a_number_goes_to_line_and_back_keeping_its_number(app_ctx):
         account, alias, decouverte.id, contracts_accepted=True, actor=None
     )
     db.session.commit()
+    # A first VoIP order waits for the validation procedure (tests/test_procedure.py).
+    assert [task_id for task_id, _ in run_renewal(task.execute_on).waiting] == [task.id]
+    validate_procedure(account)
     assert run_renewal(task.execute_on).done == [task.id]
     db.session.expire_all()
     line = db.session.scalar(

@@ -8,7 +8,7 @@ from blueprints.common import ACTING_KEY, acting, acting_account, action_reason,
 from extensions import db
 from htmx import is_htmx, render
 from security import agent_required
-from telephony import DomainError, directory, inventory, support
+from telephony import DomainError, directory, inventory, procedure, support
 from telephony.models import Account, CallNote
 
 TIMELINE_SIZE = 25
@@ -20,13 +20,14 @@ def index():
     """Find the caller: account id, name, e-mail or any of their phone numbers."""
     query = request.args.get("q", "")
     results = directory.search_accounts(query, page_arg(), current_app.config["PAGE_SIZE"])
-    open_requests = directory.open_requests([account.id for account in results.items])
+    ids = [account.id for account in results.items]
     return render(
         "agent/index.html",
         blocks=("account-results",),
         q=query,
         results=results,
-        open_requests=open_requests,
+        open_requests=directory.open_requests(ids),
+        procedures=directory.procedure_statuses(ids),
     )
 
 
@@ -52,6 +53,7 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
         note_form=note_form,
         edit_form=EditNoteForm(formdata=None),
         pending=inventory.pending_tasks(account),
+        procedure=procedure.latest(account),
         kinds=kinds,
         all_kinds=support.TIMELINE_KINDS,
         timeline=support.timeline(account, set(kinds), page_arg(), TIMELINE_SIZE),

@@ -1,0 +1,45 @@
+"""Service e-mails: every message the operator sent the account, newest first, with its
+attachment (built again from the stored data; bank details masked for agents)."""
+
+from flask import abort, current_app
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.common import current_account, page_arg
+from blueprints.emails import bp
+from extensions import db
+from htmx import render
+from security import account_required
+from telephony.mail import attachment_of
+from telephony.models import Role, ServiceEmail
+from telephony.paging import paginate
+
+
+@bp.get("/")
+@account_required
+def index():
+    account = current_account()
+    query = (
+        select(ServiceEmail)
+        .where(ServiceEmail.account_id == account.id)
+        .order_by(ServiceEmail.created_at.desc(), ServiceEmail.id.desc())
+    )
+    page = paginate(query, page_arg(), current_app.config["PAGE_SIZE"])
+    return render("emails_page/index.html", blocks=("email-list",), account=account, page=page)
+
+
+@bp.get("/<int:email_id>/attachment")
+@account_required
+def attachment(email_id: int):
+    account = current_account()
+    message = db.session.get(ServiceEmail, email_id)
+    if message is None or message.account_id != account.id:
+        abort(404)
+    attached = attachment_of(message, masked=current_user.role != Role.CUSTOMER)
+    if attached is None:
+        abort(404)
+    filename, mimetype, data = attached
+    response = current_app.response_class(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,29 @@
+"""The forms only parse: every rule on the values lives in telephony.procedure."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+
+
+class ProcedureForm(FlaskForm):
+    # Translators: the person or organisation holding the bank account to debit.
+    holder_name = StringField(_l("Name of the account holder"))
+    holder_street = StringField(_l("Street and number"))
+    holder_postcode = StringField(_l("Postcode"))
+    holder_city = StringField(_l("Town or city"))
+    holder_country = SelectField(_l("Country"), validate_choice=False)
+    iban = StringField(_l("IBAN"))
+    # Translators: the bank's BIC (SWIFT) code; the customer may leave it empty.
+    bic = StringField(_l("BIC (optional)"))
+    currency = RadioField(_l("Currency of the account"), validate_choice=False)
+    customer_kind = RadioField(_l("Kind of customer"), validate_choice=False)
+    organisation_id = StringField(_l("Organisation identifier"))
+    document_locale = SelectField(_l("Language of the document"), validate_choice=False)
+    submit = SubmitField(_l("Create the document"))
+
+
+class StatusForm(FlaskForm):
+    status = RadioField(_l("New status"), validate_choice=False)
+    # Translators: why an agent rejects or cancels a procedure; the customer reads it.
+    reason = TextAreaField(_l("Reason (required to reject or cancel)"))
+    submit = SubmitField(_l("Change the status"))

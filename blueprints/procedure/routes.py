@@ -1,0 +1,192 @@
+"""The validation procedure: where it stands, the holder's details form (checked inline with
+htmx, and the same without JavaScript), the PDF, and the agents' status page."""
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.common import action_reason, current_account
+from blueprints.procedure import bp
+from blueprints.procedure.forms import ProcedureForm, StatusForm
+from documents.mandate import filename, procedure_pdf
+from extensions import db
+from htmx import render
+from i18n import display_name
+from labels import ACCOUNT_KINDS, PROCEDURE_STATUSES
+from security import account_required, agent_required
+from telephony import DomainError, NotFound
+from telephony import procedure as procedures
+from telephony.models import Role
+
+#: Each field sits in a block named like its DOM id: the inline check renders just that one.
+FIELD_BLOCKS = tuple(f"{name}-field" for name in procedures.FIELDS)
+
+ORGANISATION_HINTS = {
+    "FR": "SIREN / SIRET",
+    "BE": "0403.170.701",
+    "CH": "CHE-123.456.789",
+}
+
+
+def _is_agent() -> bool:
+    return current_user.role != Role.CUSTOMER
+
+
+def _form(account, procedure, formdata=None) -> ProcedureForm:
+    country = account.country.value
+    if formdata is None:
+        data = procedures.initial_values(account, procedure)
+        if _is_agent():
+            data["iban"] = ""  # agents never see the full IBAN, not even in a form
+        form = ProcedureForm(data=data)
+    else:
+        form = ProcedureForm(formdata=formdata)
+    territories = get_locale().territories
+    form.holder_country.choices = [
+        (code, territories.get(code, code)) for code in procedures.HOLDER_COUNTRIES
+    ]
+    form.currency.choices = [(code, code) for code in procedures.CURRENCIES[country]]
+    form.customer_kind.choices = [(kind.value, label) for kind, label in ACCOUNT_KINDS.items()]
+    form.document_locale.choices = [
+        (locale_id, display_name(locale_id)) for locale_id in procedures.DOCUMENT_LOCALES[country]
+    ]
+    return form
+
+
+def _page(account, form, status=200):
+    procedure = procedures.latest(account)
+    operator = current_app.config["OPERATOR"]
+    country = account.country.value
+    return render(
+        "procedure/index.html",
+        blocks=FIELD_BLOCKS,
+        status=status,
+        account=account,
+        procedure=procedure,
+        form=form,
+        can_fill=procedure is None
+        or procedure.status in ("todo", "waiting_for_customer", "rejected", "cancelled"),
+        waiting=procedures.waiting_orders(account),
+        history=procedures.history(account),
+        checklist=procedures.checklist(
+            country,
+            procedure.customer_kind if procedure and procedure.customer_kind else account.kind,
+        ),
+        route=procedures.sending(country, operator),
+        organisation_hint=ORGANISATION_HINTS[country],
+        is_agent=_is_agent(),
+    )
+
+
+def _apply_errors(form, error: DomainError) -> None:
+    errors = getattr(error, "errors", None) or {error.field: error.message}
+    for name, message in errors.items():
+        field = getattr(form, name or "", None)
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@account_required
+def index():
+    """Where the procedure stands, and the form that produces the document to sign."""
+    account = current_account()
+    procedure = procedures.latest(account)
+    if request.method == "GET":
+        return _page(account, _form(account, procedure))
+    form = _form(account, procedure, formdata=request.form)
+    if form.validate():
+        try:
+            procedures.submit(account, form.data, actor=current_user, reason=action_reason())
+        except DomainError as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("Your document is ready: download it, sign it and send it with the documents."),
+                "success",
+            )
+            return redirect(url_for("procedure.index"), 303)
+    return _page(account, form, 422)
+
+
+@bp.post("/check")
+@account_required
+def check():
+    """Inline check (htmx): the same rules as the submit, nothing saved; answers the block of
+    the field named by HX-Target (the whole page without htmx)."""
+    account = current_account()
+    procedure = procedures.latest(account)
+    form = _form(account, procedure, formdata=request.form)
+    if form.validate():
+        try:
+            procedures.check_details(account, form.data)
+        except DomainError as error:
+            _apply_errors(form, error)
+    return _page(account, form)
+
+
+@bp.get("/<int:procedure_id>/pdf")
+@account_required
+def pdf(procedure_id: int):
+    """Download PDF: the authorization to sign with the checklist (agents: IBAN masked)."""
+    account = current_account()
+    try:
+        procedure = procedures.get(account, procedure_id)
+    except NotFound:
+        abort(404)
+    if not procedure.has_details:
+        abort(404)
+    body = procedure_pdf(
+        procedure, account, operator=current_app.config["OPERATOR"], mask_iban=_is_agent()
+    )
+    response = current_app.response_class(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename(procedure)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/manage", methods=["GET", "POST"])
+@agent_required
+def manage():
+    """Agents only, acting for the customer: move the procedure on (audited, e-mailed)."""
+    account = current_account()
+    procedure = procedures.latest(account)
+    form = StatusForm()
+    allowed = sorted(procedures.TRANSITIONS.get(procedure.status, ()) if procedure else ())
+    form.status.choices = [(status.value, PROCEDURE_STATUSES[status]) for status in allowed]
+    if procedure is not None and form.validate_on_submit():
+        try:
+            procedures.change_status(
+                account,
+                procedure,
+                form.status.data,
+                actor=current_user,
+                reason=form.reason.data,
+                note=action_reason(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _apply_errors(form, error if error.field else DomainError(error.message, "status"))
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The procedure is now: %(status)s.",
+                    status=PROCEDURE_STATUSES[procedure.status],
+                ),
+                "success",
+            )
+            return redirect(url_for("procedure.manage"), 303)
+    return render(
+        "procedure/manage.html",
+        status=422 if form.is_submitted() else 200,
+        account=account,
+        procedure=procedure,
+        form=form,
+        waiting=procedures.waiting_orders(account),
+    )

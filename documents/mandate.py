@@ -1,0 +1,411 @@
+"""The validation procedure PDF: the direct-debit authorization to sign, the checklist of
+supporting documents and how to send them.
+
+* EUR accounts (France, Belgium, and EUR accounts in Switzerland): a SEPA Core mandate with
+  every element the EPC rulebook asks for (and the contract reference in Belgium);
+* CHF accounts in Switzerland: an authorization addressed to the debtor's bank, for LSV+
+  (right of objection) or BDD (business, none) as `OPERATOR["ch_debit_scheme"]` says.
+
+Printed in `procedure.document_locale` with the embedded DejaVu fonts; every value typed by
+a user goes through `paragraph_text`. `invariant=True` gives the same bytes for the same
+input (tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from io import BytesIO
+
+from babel import Locale
+from babel.dates import format_date
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from documents.fonts import paragraph_text, register_fonts
+from extensions import db
+from i18n import bcp47
+from labels import ACCOUNT_KINDS
+from telephony import procedure as procedures
+from telephony.mail import attachment_builder
+from telephony.models import Account, ValidationProcedure
+
+MARGIN = 18 * mm
+FRAME_PADDING = 6
+CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
+LABEL_WIDTH = CONTENT_WIDTH * 0.32
+GRID = colors.HexColor("#9aa3ad")
+SHADE = colors.HexColor("#e8ecf0")
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    bold = f"{font}-Bold"
+    body = ParagraphStyle("md-body", fontName=font, fontSize=9.5, leading=12.5)
+    return {
+        "body": body,
+        "small": ParagraphStyle("md-small", parent=body, fontSize=8.5, leading=11),
+        "strong": ParagraphStyle("md-strong", parent=body, fontName=bold),
+        "title": ParagraphStyle(
+            "md-title", parent=body, fontName=bold, fontSize=16, leading=20, spaceAfter=4
+        ),
+        "heading": ParagraphStyle(
+            "md-heading",
+            parent=body,
+            fontName=bold,
+            fontSize=10.5,
+            leading=14,
+            spaceBefore=6,
+            spaceAfter=3,
+        ),
+        "label": ParagraphStyle("md-label", parent=body, fontName=bold, fontSize=9, leading=11.5),
+        "cell": ParagraphStyle("md-cell", parent=body, fontSize=9, leading=11.5),
+    }
+
+
+def format_iban(iban: str) -> str:
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def _country_name(code: str, locale: str) -> str:
+    return Locale.parse(locale).territories.get(code, code)
+
+
+def procedure_pdf(
+    procedure: ValidationProcedure,
+    account: Account,
+    *,
+    operator: Mapping,
+    invariant: bool = False,
+    today: date | None = None,
+    mask_iban: bool = False,
+) -> bytes:
+    """The PDF of `procedure` (its details filled in) for `account`. Needs an app context.
+
+    `mask_iban=True` hides all but the last four characters of the IBAN (agents' copy)."""
+    font = register_fonts()
+    styles = _styles(font)
+    locale = procedure.document_locale or "en"
+    country = account.country.value
+    kind = procedures.document_kind(procedure, operator)
+    today = today or date.today()
+
+    def para(text: str, style: str = "body") -> Paragraph:
+        return Paragraph(paragraph_text(text), styles[style])
+
+    def rows_table(rows: list[tuple[str, str | list[str]]]) -> Table:
+        """Label | value rows; a value may have several lines (an address)."""
+        data = []
+        for label, value in rows:
+            lines = value if isinstance(value, list) else [value]
+            data.append([para(label, "label"), [para(line, "cell") for line in lines if line]])
+        table = Table(data, colWidths=(LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BOX", (0, 0), (-1, -1), 0.5, GRID),
+                    ("LINEBELOW", (0, 0), (-1, -2), 0.3, GRID),
+                    ("BACKGROUND", (0, 0), (0, -1), SHADE),
+                    ("TOPPADDING", (0, 0), (-1, -1), 3),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ]
+            )
+        )
+        return table
+
+    holder_address = [
+        procedure.holder_street,
+        f"{procedure.holder_postcode} {procedure.holder_city}",
+        _country_name(procedure.holder_country, locale),
+    ]
+    operator_address = list(operator.get("addresses", {}).get(country) or [operator["name"]])
+    bic = procedure.bic or ""
+
+    with force_locale(locale):
+        story: list = []
+        if kind == "sepa":
+            # Translators: title of the SEPA direct-debit mandate (PDF).
+            title = _("SEPA Direct Debit Mandate")
+        elif kind == "bdd":
+            # Translators: title of the Swiss business direct debit form (PDF), CHF accounts.
+            title = _("Business direct debit authorization (BDD)")
+        else:
+            # Translators: title of the Swiss LSV+ direct debit form (PDF), CHF accounts.
+            title = _("Direct debit authorization with right of objection (LSV+)")
+        story.append(para(title, "title"))
+        # Translators: the unique mandate reference, printed under the title.
+        story.append(
+            para(_("Mandate reference: %(reference)s", reference=procedure.mandate_reference))
+        )
+        story.append(
+            para(_("Account %(code)s", code=account.code) + " · " + operator["name"], "small")
+        )
+        story.append(Spacer(1, 4 * mm))
+
+        if kind == "sepa":
+            creditor_id = operator["creditor_ids"][country]
+            story.append(
+                para(
+                    # Translators: authorization text of the SEPA mandate.
+                    _(
+                        "By signing this form, you allow %(creditor)s to send instructions to "
+                        "your bank to debit your account, and your bank to debit your account "
+                        "as %(creditor)s instructs.",
+                        creditor=operator["name"],
+                    )
+                )
+            )
+            story.append(Spacer(1, 2 * mm))
+            story.append(
+                para(
+                    # Translators: the debtor's rights on the SEPA mandate (EPC rulebook).
+                    _(
+                        "Your rights: you may have your bank refund a debit within 8 weeks of "
+                        "the date your account was debited, under the terms of your agreement "
+                        "with your bank. A debit you did not authorise can be refunded within "
+                        "13 months. Your bank can give you a statement of these rights."
+                    ),
+                    "small",
+                )
+            )
+            # Translators: heading of the creditor block of the SEPA mandate.
+            story.append(para(_("Creditor"), "heading"))
+            story.append(
+                rows_table(
+                    [
+                        (_("Name"), operator["name"]),
+                        (_("Address"), operator_address),
+                        # Translators: the SEPA creditor identifier (ICS/SCI).
+                        (_("Creditor identifier"), creditor_id),
+                    ]
+                )
+            )
+        else:
+            # Translators: the Swiss authorization is addressed to the debtor's bank.
+            story.append(para(_("To the bank of the account holder"), "strong"))
+            story.append(Spacer(1, 2 * mm))
+            if kind == "bdd":
+                text = _(
+                    "I authorise my bank, until revoked, to debit my account with the amounts "
+                    "the payee below charges me. A business direct debit cannot be objected "
+                    "to once it is debited: check each notice the payee sends."
+                )
+            else:
+                text = _(
+                    "I authorise my bank, until revoked, to debit my account with the amounts "
+                    "the payee below charges me. My bank is not obliged to pay when the "
+                    "account lacks funds. I am told of each debit and may object to it within "
+                    "30 days of the notice, by writing to my bank; the amount is then credited "
+                    "back."
+                )
+            story.append(para(text))
+            # Translators: heading of the payee (creditor) block of the Swiss authorization.
+            story.append(para(_("Payee"), "heading"))
+            story.append(
+                rows_table(
+                    [
+                        (_("Name"), operator["name"]),
+                        (_("Address"), operator_address),
+                        # Translators: the identifier the Swiss banks give the payee (LSV ID).
+                        (_("Payee identifier"), operator["ch_payee_id"]),
+                    ]
+                )
+            )
+
+        debtor_rows = [
+            (_("Name"), procedure.holder_name),
+            (_("Address"), holder_address),
+            (_("IBAN"), procedure.masked_iban if mask_iban else format_iban(procedure.iban)),
+        ]
+        if kind == "sepa":
+            debtor_rows.append((_("BIC"), bic))
+        else:
+            # Translators: the debtor's bank on the Swiss authorization.
+            debtor_rows.append((_("Bank"), procedures.bank_name(procedure) or bic))
+        debtor_rows.append(
+            (
+                # Translators: individual, company or association.
+                _("Kind of customer"),
+                str(ACCOUNT_KINDS[procedure.customer_kind]),
+            )
+        )
+        if procedure.organisation_id:
+            # Translators: SIREN/SIRET, enterprise number or UID of the customer.
+            debtor_rows.append((_("Organisation identifier"), procedure.organisation_id))
+        # Translators: heading of the debtor block (the holder of the debited account).
+        story.append(para(_("Account holder (debtor)"), "heading"))
+        story.append(rows_table(debtor_rows))
+
+        terms_rows = []
+        if kind == "sepa":
+            # Translators: SEPA payment type; the mandate is for recurrent payments.
+            terms_rows.append((_("Type of payment"), "☒ " + _("Recurrent payment")))
+        if country == "BE":
+            terms_rows.append(
+                (
+                    # Translators: reference of the underlying contract (required in Belgium).
+                    _("Contract reference"),
+                    f"{account.code} – {operator.get('terms_reference', '')}".strip(" –"),
+                )
+            )
+        if terms_rows:
+            story.append(Spacer(1, 3 * mm))
+            story.append(rows_table(terms_rows))
+
+        if kind != "sepa":
+            story.append(Spacer(1, 3 * mm))
+            story.append(
+                para(
+                    # Translators: LSV+ and BDD end; what replaces them.
+                    _(
+                        "The Swiss banks end LSV+ and BDD on 30 September 2028. Before that "
+                        "date, %(operator)s will ask you to move this debit to the eBill direct "
+                        "debit offered in your e-banking (PostFinance customers: CH-DD, which "
+                        "continues). Until then, nothing changes for you.",
+                        operator=operator["name"],
+                    ),
+                    "small",
+                )
+            )
+
+        signature = Table(
+            [
+                [
+                    # Translators: where the form is signed (a town).
+                    [para(_("Place"), "label"), Spacer(1, 9 * mm)],
+                    [para(_("Date"), "label"), Spacer(1, 9 * mm)],
+                ],
+                [[para(_("Signature of the account holder"), "label"), Spacer(1, 22 * mm)], ""],
+            ],
+            colWidths=(CONTENT_WIDTH / 2, CONTENT_WIDTH / 2),
+        )
+        signature.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("GRID", (0, 0), (-1, -1), 0.6, GRID),
+                    ("SPAN", (0, 1), (1, 1)),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        story += [Spacer(1, 5 * mm), KeepTogether([signature])]
+
+        # Translators: heading of the checklist printed after the authorization.
+        story.append(para(_("Documents to send with the signed form"), "heading"))
+        story.append(
+            ListFlowable(
+                [
+                    ListItem(para(str(item)), value="☐", bulletFontName=font)
+                    for item in procedures.checklist(country, procedure.customer_kind)
+                ],
+                bulletType="bullet",
+                start="☐",
+                bulletFontName=font,
+                leftIndent=12,
+            )
+        )
+        # Translators: heading of the instructions saying where to send the file.
+        story.append(para(_("How to send them"), "heading"))
+        route = procedures.sending(country, operator)
+        if route.by_post:
+            story.append(
+                para(
+                    _(
+                        "Send the signed original and the original documents by post "
+                        "(copies are not accepted for the form and the cheque) to:"
+                    )
+                )
+            )
+            story += [para(line, "strong") for line in route.address]
+        else:
+            story.append(
+                para(
+                    _(
+                        "Scan the signed form and the documents and send them by e-mail "
+                        "to %(email)s.",
+                        email=route.email,
+                    )
+                )
+            )
+        if kind != "sepa":
+            story.append(para(_("We forward the signed authorization to your bank.")))
+        story.append(
+            para(
+                _(
+                    "Write the reference %(reference)s in your letter or e-mail.",
+                    reference=procedure.mandate_reference,
+                ),
+                "small",
+            )
+        )
+        # Translators: date the document was printed, at the bottom of the procedure PDF.
+        story.append(
+            para(
+                _("Printed on %(date)s", date=format_date(today, format="long", locale=locale)),
+                "small",
+            )
+        )
+
+        def footer(canvas, doc) -> None:
+            canvas.saveState()
+            canvas.setFont(font, 8)
+            canvas.setFillColor(colors.HexColor("#555555"))
+            canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, operator["name"])
+            page = _("Page %(number)s", number=doc.page)
+            right = doc.pagesize[0] - doc.rightMargin - FRAME_PADDING
+            canvas.drawRightString(right, 10 * mm, page)
+            canvas.restoreState()
+
+        buffer = BytesIO()
+        doc = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN,
+            bottomMargin=MARGIN,
+            title=title,
+            author=operator["name"],
+            # Translators: subject of the procedure PDF (file properties).
+            subject=_("Validation procedure of account %(code)s", code=account.code),
+            creator=operator["name"],
+            lang=bcp47(locale),
+            displayDocTitle=True,
+            invariant=1 if invariant else None,
+            initialFontName=font,
+        )
+        doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
+
+
+def filename(procedure: ValidationProcedure) -> str:
+    return f"procedure-{procedure.mandate_reference}.pdf"
+
+
+@attachment_builder("procedure")
+def procedure_attachment(procedure_id: int, *, masked: bool = False):
+    """The PDF attached to the procedure's service e-mail (built when the mail is sent)."""
+    procedure = db.session.get(ValidationProcedure, procedure_id)
+    if procedure is None or not procedure.has_details:
+        return None
+    pdf = procedure_pdf(
+        procedure, procedure.account, operator=current_app.config["OPERATOR"], mask_iban=masked
+    )
+    return filename(procedure), "application/pdf", pdf

@@ -1,0 +1,502 @@
+"""The validation procedure: checks of the holder's details, when it is required, the PDF
+in each country and language, statuses changed by agents, and orders that wait for it."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from documents.mandate import procedure_pdf
+from extensions import db
+from telephony import DomainError, lifecycle
+from telephony import procedure as procedures
+from telephony.billing import run_renewal
+from telephony.models import (
+    Account,
+    AccountKind,
+    AliasNumber,
+    AuditEvent,
+    Country,
+    ProcedureStatus,
+    ServiceEmail,
+    ValidationProcedure,
+)
+from tests.conftest import csrf_from
+
+FR_IBAN = "FR14 2004 1010 0505 0001 3M02 606"
+BE_IBAN = "BE68 5390 0754 7034"
+CH_IBAN = "CH93 0076 2011 6238 5295 7"
+
+DETAILS = {
+    "vt10001-f": {
+        "holder_name": "Boulangerie Dupré & Fils",
+        "holder_street": "3 place Bellecour",
+        "holder_postcode": "69002",
+        "holder_city": "Lyon",
+        "holder_country": "FR",
+        "iban": FR_IBAN,
+        "bic": "",
+        "currency": "EUR",
+        "customer_kind": "company",
+        "organisation_id": "732 829 320",
+        "document_locale": "fr_FR",
+    },
+    "vt20002-b": {
+        "holder_name": "Vzw De Groene Fiets",
+        "holder_street": "Kerkstraat 12",
+        "holder_postcode": "2000",
+        "holder_city": "Antwerpen",
+        "holder_country": "BE",
+        "iban": BE_IBAN,
+        "bic": "",
+        "currency": "EUR",
+        "customer_kind": "association",
+        "organisation_id": "0403.170.701",
+        "document_locale": "nl_BE",
+    },
+    "vt30003-s": {
+        "holder_name": "Lucia Bernasconi",
+        "holder_street": "Via Nassa 5",
+        "holder_postcode": "6900",
+        "holder_city": "Lugano",
+        "holder_country": "CH",
+        "iban": CH_IBAN,
+        "bic": "",
+        "currency": "CHF",
+        "customer_kind": "individual",
+        "organisation_id": "",
+        "document_locale": "it_CH",
+    },
+}
+
+
+def account_of(code: str) -> Account:
+    return db.session.scalar(select(Account).where(Account.code == code))
+
+
+def validate_procedure(account: Account) -> ValidationProcedure:
+    """Fill the form with valid details and have it validated (helper for other tests)."""
+    procedure = procedures.submit(account, DETAILS[account.code], actor=None)
+    procedures.change_status(account, procedure, ProcedureStatus.VALIDATED, actor=None)
+    db.session.commit()
+    return procedure
+
+
+def pdf_text(data: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        text = "\n".join(page.extract_text() or "" for page in document.pages)
+    return " ".join(text.split())
+
+
+def build(code: str, **changes) -> tuple[str, bytes, ValidationProcedure]:
+    account = account_of(code)
+    procedure = procedures.submit(account, {**DETAILS[code], **changes}, actor=None)
+    db.session.commit()
+    from flask import current_app
+
+    data = procedure_pdf(
+        procedure,
+        account,
+        operator=current_app.config["OPERATOR"],
+        invariant=True,
+        today=date(2026, 3, 2),
+    )
+    return pdf_text(data), data, procedure
+
+
+# --- Checks of the details --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "changes", "field"),
+    [
+        ("vt10001-f", {"iban": "FR14 2004 1010 0505 0001 3M02 607"}, "iban"),  # check digits
+        ("vt10001-f", {"iban": "FR8420041010050500013M02607"}, "iban"),  # French RIB key
+        ("vt10001-f", {"iban": "not an iban"}, "iban"),
+        ("vt10001-f", {"iban": "TR330006100519786457841326"}, "iban"),  # outside SEPA
+        ("vt10001-f", {"iban": ""}, "iban"),
+        ("vt10001-f", {"bic": "GEBABEBB"}, "bic"),  # a Belgian bank for a French IBAN
+        ("vt10001-f", {"bic": "NOTABIC!"}, "bic"),
+        ("vt10001-f", {"currency": "CHF"}, "currency"),  # a CHF account in France
+        ("vt30003-s", {"iban": FR_IBAN}, "iban"),  # CHF needs a Swiss IBAN
+        ("vt10001-f", {"holder_name": "x" * 71}, "holder_name"),
+        ("vt10001-f", {"holder_name": ""}, "holder_name"),
+        ("vt10001-f", {"holder_city": "Lyon\x00\x07"}, "holder_city"),
+        ("vt10001-f", {"holder_street": "1 rue\nX"}, "holder_street"),
+        ("vt10001-f", {"holder_name": "<script>alert(1)</script>"}, "holder_name"),
+        ("vt10001-f", {"holder_name": "A <b> & Co"}, "holder_name"),
+        ("vt10001-f", {"holder_street": "<< /JS (app.alert(1)) >>"}, "holder_street"),
+        ("vt10001-f", {"holder_postcode": "%PDF-1.7"}, "holder_postcode"),
+        ("vt10001-f", {"holder_country": "US"}, "holder_country"),
+        ("vt10001-f", {"organisation_id": "123456789"}, "organisation_id"),
+        ("vt20002-b", {"organisation_id": "0403.170.700"}, "organisation_id"),
+        ("vt30003-s", {"customer_kind": "company", "organisation_id": "CHE-1"}, "organisation_id"),
+        ("vt10001-f", {"customer_kind": "robot"}, "customer_kind"),
+        ("vt10001-f", {"document_locale": "nl_BE"}, "document_locale"),  # not a French one
+        ("vt30003-s", {"document_locale": "fr_FR"}, "document_locale"),
+    ],
+)
+def test_bad_details_are_refused_beside_their_field(app_ctx, code, changes, field):
+    account = account_of(code)
+    with pytest.raises(procedures.InvalidDetails) as refused:
+        procedures.submit(account, {**DETAILS[code], **changes}, actor=None)
+    assert field in refused.value.errors
+    assert str(refused.value.errors[field])
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ValidationProcedure)) == 0
+
+
+def test_good_details_are_cleaned_and_given_a_reference(app_ctx):
+    account = account_of("vt10001-f")
+    procedure = procedures.submit(
+        account,
+        {**DETAILS["vt10001-f"], "holder_name": "  Łukasz   Źródło ", "bic": "psst frpp"},
+        actor=None,
+    )
+    assert procedure.holder_name == "Łukasz Źródło"
+    assert procedure.iban == "FR1420041010050500013M02606"
+    assert procedure.bic == "PSSTFRPP"
+    assert procedure.organisation_id == "732829320"
+    assert procedure.status == ProcedureStatus.WAITING
+    assert procedures.is_valid_reference(procedure.mandate_reference)
+    assert procedure.masked_iban.endswith("2606") and "FR14" not in procedure.masked_iban
+    # The audit trail never holds the full IBAN.
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "procedure.submitted"))
+    assert procedure.iban not in str(event.after)
+
+
+def test_siret_and_swiss_uid_are_accepted(app_ctx):
+    procedures.check_details(
+        account_of("vt10001-f"), {**DETAILS["vt10001-f"], "organisation_id": "73282932000074"}
+    )
+    details = procedures.check_details(
+        account_of("vt30003-s"),
+        {**DETAILS["vt30003-s"], "customer_kind": "company", "organisation_id": "CHE-100.155.212"},
+    )
+    assert details.organisation_id == "CHE100155212"
+
+
+def test_references_are_unique_and_within_the_sepa_rules(app_ctx):
+    account = account_of("vt10001-f")
+    references = {procedures.generate_reference(account) for _ in range(50)}
+    assert len(references) == 50
+    assert all(procedures.is_valid_reference(ref) and len(ref) <= 35 for ref in references)
+    assert not procedures.is_valid_reference("-starts-with-a-sign")
+    assert not procedures.is_valid_reference("x" * 36)
+
+
+# --- When it is required, and what waits for it ------------------------------------------
+
+
+def test_a_first_voip_order_waits_for_the_procedure_and_runs_once_validated(app_ctx):
+    account = account_of("vt20002-b")
+    alias = db.session.scalar(select(AliasNumber).where(AliasNumber.number == "+3223001100"))
+    offer = lifecycle.line_offers(account)[0]
+    task = lifecycle.request_to_line(account, alias, offer.id, contracts_accepted=True, actor=None)
+    db.session.commit()
+    procedure = procedures.latest(account)
+    assert procedure.status == ProcedureStatus.TODO and procedure.trigger == "first_order"
+    awaited = db.session.scalar(
+        select(ServiceEmail).where(ServiceEmail.template == "procedure_awaited")
+    )
+    assert "Velora Telecom" in awaited.subject and awaited.locale == "nl_BE"
+    assert awaited.subject != "[Velora Telecom – important] We are waiting"  # translated
+
+    assert procedures.waiting_orders(account) == [task]
+    report = run_renewal(task.execute_on)
+    assert report.waiting and not report.done and not report.errors
+    db.session.refresh(task)
+    assert task.status == "todo"
+
+    validate_procedure(account)
+    assert run_renewal(task.execute_on).done == [task.id]
+    # A second order does not start another procedure.
+    assert db.session.scalar(select(func.count()).select_from(ValidationProcedure)) == 1
+
+
+def test_a_change_of_billing_contact_requires_a_new_procedure(app_ctx):
+    account = account_of("vt10001-f")
+    validate_procedure(account)
+    assert procedures.is_validated(account)
+    procedures.billing_contact_changed(account, actor=None)
+    db.session.commit()
+    assert not procedures.is_validated(account)
+    assert procedures.latest(account).trigger == "billing_contact"
+
+
+def test_status_changes_follow_the_rules_and_are_audited_and_emailed(app_ctx):
+    account = account_of("vt10001-f")
+    procedure = procedures.submit(account, DETAILS["vt10001-f"], actor=None)
+    with pytest.raises(DomainError):
+        procedures.change_status(account, procedure, "todo", actor=None)
+    with pytest.raises(DomainError) as refused:
+        procedures.change_status(account, procedure, ProcedureStatus.REJECTED, actor=None)
+    assert refused.value.field == "reason"
+    procedures.change_status(account, procedure, ProcedureStatus.RECEIVED, actor=None)
+    procedures.change_status(
+        account, procedure, ProcedureStatus.REJECTED, actor=None, reason="Cheque missing"
+    )
+    db.session.commit()
+    assert procedure.status_reason == "Cheque missing" and procedure.closed_at is not None
+    with pytest.raises(DomainError):
+        procedures.change_status(account, procedure, ProcedureStatus.VALIDATED, actor=None)
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.like("procedure.%"))
+    ).all()
+    assert actions.count("procedure.status_changed") == 2
+    mails = db.session.scalars(
+        select(ServiceEmail).where(ServiceEmail.template == "procedure_status")
+    ).all()
+    assert len(mails) == 2 and "Cheque missing" in mails[-1].body
+    # Filling the form again after a rejection starts a new procedure.
+    again = procedures.submit(account, DETAILS["vt10001-f"], actor=None)
+    assert again.id != procedure.id and again.status == ProcedureStatus.WAITING
+
+
+# --- The PDF ----------------------------------------------------------------------------
+
+SEPA_ELEMENTS = ("IBAN", "BIC")
+
+
+def test_pdf_france_company(app_ctx):
+    text, data, procedure = build("vt10001-f")
+    for element in [
+        "Mandat de prélèvement SEPA",
+        procedure.mandate_reference,
+        "Velora Telecom SAS",
+        "12 rue des Standards",
+        "FR87ZZZ938471",
+        "Boulangerie Dupré & Fils",
+        "3 place Bellecour",
+        "FR14 2004 1010 0505 0001 3M02 606",
+        "PSSTFRPP",
+        "récurrent",
+        "8 semaines",
+        "13 mois",
+        "Lieu",
+        "Signature",
+        "732829320",
+        "K-bis",
+        "chèque",
+        "BP 4021",
+        "69003 Lyon Cedex",
+    ]:
+        assert element in text, element
+    assert "procedure-be@" not in text and "procedure-ch@" not in text
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title == "Mandat de prélèvement SEPA"
+    assert reader.metadata.author == "Velora Telecom"
+    assert reader.trailer["/Root"]["/Lang"] == "fr-FR"
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("nl_BE", ["SEPA-domiciliëringsmandaat", "8 weken", "13 maanden", "Handtekening"]),
+        ("fr_BE", ["Mandat de prélèvement SEPA", "8 semaines", "13 mois", "Signature"]),
+    ],
+)
+def test_pdf_belgium_association(app_ctx, locale, words):
+    text, _data, procedure = build("vt20002-b", document_locale=locale)
+    for element in [
+        *words,
+        procedure.mandate_reference,
+        "BE89ZZZ0598765432",
+        "Rue du Commutateur 4",
+        "Vzw De Groene Fiets",
+        "BE68 5390 0754 7034",
+        "0403170701",
+        "vt20002-b – VT-CGV-2026-01",  # the contract reference, required in Belgium
+        "procedure-be@velora.example",
+    ]:
+        assert element in text, element
+    assert "BP 4021" not in text and "K-bis" not in text
+
+
+def test_pdf_switzerland_individual_chf_in_italian(app_ctx):
+    text, data, procedure = build("vt30003-s")
+    for element in [
+        "LSV+",
+        procedure.mandate_reference,
+        "Velora Telecom Sàrl",
+        "VLR1A",
+        "Lucia Bernasconi",
+        "Via Nassa 5",
+        "CH93 0076 2011 6238 5295 7",
+        "30 giorni",
+        "30 settembre 2028",
+        "eBill",
+        "procedure-ch@velora.example",
+        "domicilio",  # proof of address in the country
+    ]:
+        assert element in text, element
+    assert "SEPA" not in text and "CH13ZZZ00000012345" not in text
+    assert PdfReader(io.BytesIO(data)).trailer["/Root"]["/Lang"] == "it-CH"
+
+
+def test_pdf_switzerland_bdd_when_configured(app, app_ctx):
+    app.config["OPERATOR"] = {**app.config["OPERATOR"], "ch_debit_scheme": "bdd"}
+    text, _data, _procedure = build("vt30003-s", document_locale="de_CH")
+    assert "BDD" in text and "30. September 2028" in text
+
+
+def test_pdf_switzerland_eur_account_is_a_sepa_mandate(app_ctx):
+    text, _data, procedure = build(
+        "vt30003-s", currency="EUR", document_locale="fr_CH", holder_name="Jürg Müller-Schärer"
+    )
+    for element in [
+        "Mandat de prélèvement SEPA",
+        "CH13ZZZ00000012345",
+        "Jürg Müller-Schärer",
+        "8 semaines",
+        "13 mois",
+        "procedure-ch@velora.example",
+        procedure.mandate_reference,
+    ]:
+        assert element in text, element
+    assert "LSV+" not in text
+
+
+def test_pdf_prints_user_text_literally_with_embedded_fonts_and_same_bytes(app, app_ctx):
+    account = account_of("vt10001-f")
+    procedure = ValidationProcedure(
+        account_id=account.id,
+        status=ProcedureStatus.WAITING,
+        mandate_reference="VT10001F-260302-ABCDEFGH",
+        holder_name="A <b> & Co",
+        holder_street="Łukasz Źródło <i>",
+        holder_postcode="69002",
+        holder_city="Lyon",
+        holder_country="FR",
+        iban="FR1420041010050500013M02606",
+        bic="PSSTFRPP",
+        currency="EUR",
+        customer_kind=AccountKind.INDIVIDUAL,
+        document_locale="en",
+    )
+    kwargs = {"operator": app.config["OPERATOR"], "invariant": True, "today": date(2026, 3, 2)}
+    first = procedure_pdf(procedure, account, **kwargs)
+    assert first == procedure_pdf(procedure, account, **kwargs)
+    text = pdf_text(first)
+    assert "A <b> & Co" in text and "Łukasz Źródło <i>" in text
+    assert "SEPA Direct Debit Mandate" in text
+    reader = PdfReader(io.BytesIO(first))
+    fonts = {
+        str(font["/BaseFont"]).split("+")[-1]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts <= {"DejaVuSans", "DejaVuSans-Bold"}
+    masked = pdf_text(procedure_pdf(procedure, account, mask_iban=True, **kwargs))
+    assert "FR14" not in masked and "2606" in masked
+
+
+# --- The pages --------------------------------------------------------------------------
+
+
+def test_form_without_javascript_shows_messages_and_saves_nothing(signed_in, app):
+    client = signed_in("be")
+    page = client.get("/procedure/?lang=en").get_data(as_text=True)
+    data = {
+        **DETAILS["vt20002-b"],
+        "iban": "BE68 5390 0754 7035",
+        "holder_name": "A <b>",
+        "csrf_token": csrf_from(page),
+    }
+    response = client.post("/procedure/", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="iban-error"' in html and 'id="holder_name-error"' in html
+    assert 'class="error-summary"' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ValidationProcedure)) == 0
+    # Without the CSRF token: refused.
+    assert client.post("/procedure/", data=DETAILS["vt20002-b"]).status_code == 400
+
+
+def test_inline_check_answers_only_the_field_asked(signed_in):
+    client = signed_in("fr")
+    token = csrf_from(client.get("/procedure/").get_data(as_text=True))
+    response = client.post(
+        "/procedure/check",
+        data={**DETAILS["vt10001-f"], "bic": "GEBABEBB"},
+        headers={"HX-Request": "true", "HX-Target": "bic-field", "X-CSRFToken": token},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert html.lstrip().startswith('<div class="field" id="bic-field">')
+    assert 'id="bic-error"' in html and "<html" not in html
+
+
+def test_customer_downloads_the_pdf_and_sees_the_email(signed_in, app):
+    client = signed_in("fr")
+    token = csrf_from(client.get("/procedure/").get_data(as_text=True))
+    response = client.post("/procedure/", data={**DETAILS["vt10001-f"], "csrf_token": token})
+    assert response.status_code == 303
+    page = client.get("/procedure/").get_data(as_text=True)
+    link = re.search(r'href="(/procedure/\d+/pdf)"', page).group(1)
+    pdf = client.get(link)
+    assert pdf.mimetype == "application/pdf"
+    assert "FR14 2004" in pdf_text(pdf.data)
+    emails = client.get("/emails/").get_data(as_text=True)
+    assert "direct-debit" in emails or "prélèvement" in emails
+    attachment = re.search(r'href="(/emails/\d+/attachment)"', emails).group(1)
+    assert client.get(attachment).mimetype == "application/pdf"
+
+
+def test_another_accounts_procedure_and_email_are_not_found(signed_in, app):
+    with app.app_context():
+        procedure = procedures.submit(account_of("vt10001-f"), DETAILS["vt10001-f"], actor=None)
+        db.session.commit()
+        procedure_id = procedure.id
+        email_id = db.session.scalar(select(ServiceEmail.id))
+    client = signed_in("be")
+    assert client.get(f"/procedure/{procedure_id}/pdf").status_code == 404
+    assert client.get(f"/emails/{email_id}/attachment").status_code == 404
+    assert client.get("/procedure/manage").status_code == 403
+
+
+def test_agent_validates_with_iban_masked(client, auth, app):
+    with app.app_context():
+        account = account_of("vt30003-s")
+        procedures.submit(account, DETAILS["vt30003-s"], actor=None)
+        db.session.commit()
+        account_id = account.id
+    auth.login("agent@example.com")
+    page = client.get(f"/agent/accounts/{account_id}").get_data(as_text=True)
+    client.post(
+        f"/agent/accounts/{account_id}/act",
+        data={"reason": "Documents arrived by e-mail", "csrf_token": csrf_from(page)},
+    )
+    manage = client.get("/procedure/manage?lang=en").get_data(as_text=True)
+    assert "CH93" not in manage and "2957" in manage
+    assert "CH93" not in client.get("/procedure/").get_data(as_text=True)
+    response = client.post(
+        "/procedure/manage", data={"status": "validated", "csrf_token": csrf_from(manage)}
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        assert procedures.is_validated(account_of("vt30003-s"))
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "procedure.status_changed")
+        )
+        assert event.on_behalf and event.reason == "Documents arrived by e-mail"
+    # A status the rules don't allow: a message, no 500.
+    manage = client.get("/procedure/manage").get_data(as_text=True)
+    response = client.post(
+        "/procedure/manage", data={"status": "todo", "csrf_token": csrf_from(manage)}
+    )
+    assert response.status_code == 422
+
+
+def test_the_procedure_documents_match_the_country():
+    assert procedures.checklist("FR", AccountKind.COMPANY) != procedures.checklist(
+        "BE", AccountKind.COMPANY
+    )
+    assert procedures.DOCUMENT_LOCALES[Country.CH.value] == ("fr_CH", "de_CH", "it_CH", "en")

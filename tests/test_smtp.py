@@ -1,0 +1,108 @@
+"""Real delivery of the service e-mail queue through a local SMTP server (aiosmtpd): sent
+once with its attachment, kept for a retry when the server is down, taken back when a
+sender died mid-send."""
+
+from __future__ import annotations
+
+import email
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from extensions import db
+from telephony import procedure as procedures
+from telephony.mail import send_queued
+from telephony.models import EmailStatus, ServiceEmail, utcnow
+from tests.test_procedure import DETAILS, account_of
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    yield inbox
+    controller.stop()
+
+
+def _queue_procedure_mail() -> int:
+    account = account_of("vt10001-f")
+    procedures.submit(account, DETAILS["vt10001-f"], actor=None)
+    db.session.commit()
+    return db.session.scalar(
+        select(ServiceEmail.id).where(ServiceEmail.template == "procedure_document")
+    )
+
+
+def test_queued_mail_is_sent_once_with_its_pdf(app_ctx, smtp):
+    message_id = _queue_procedure_mail()
+    assert send_queued() == (1, 0)
+    assert send_queued() == (0, 0)  # nothing twice
+    assert len(smtp.messages) == 1
+    received = smtp.messages[0]
+    assert received["To"] == "compta@dupre.example"
+    assert "Velora Telecom" in str(
+        email.header.make_header(email.header.decode_header(received["Subject"]))
+    )
+    assert received["Message-ID"] == f"<service-email-{message_id}@velora.example>"
+    parts = [part for part in received.walk() if part.get_filename()]
+    assert parts and parts[0].get_content_type() == "application/pdf"
+    assert parts[0].get_payload(decode=True).startswith(b"%PDF")
+    assert db.session.get(ServiceEmail, message_id).status == EmailStatus.SENT
+
+
+def test_a_failed_send_is_retried_then_delivered(app, app_ctx, smtp):
+    message_id = _queue_procedure_mail()
+    port = app.config["SMTP_PORT"]
+    app.config["SMTP_PORT"] = _free_port()  # nobody listens there
+    assert send_queued() == (0, 1)
+    message = db.session.get(ServiceEmail, message_id)
+    assert message.status == EmailStatus.QUEUED and message.last_error
+    assert send_queued() == (0, 0)  # not before its next attempt
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    app.config["SMTP_PORT"] = port
+    assert send_queued() == (1, 0)
+    assert len(smtp.messages) == 1
+
+
+def test_a_message_left_sending_by_a_dead_sender_is_taken_back(app_ctx, smtp):
+    message_id = _queue_procedure_mail()
+    message = db.session.get(ServiceEmail, message_id)
+    message.status = EmailStatus.SENDING  # claimed, then the sender died
+    message.next_attempt_at = utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    assert send_queued() == (0, 0)  # its lease still runs
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert send_queued() == (1, 0)
+    assert len(smtp.messages) == 1
+
+
+def test_mail_send_command_uses_smtp(runner, app, smtp):
+    with app.app_context():
+        _queue_procedure_mail()
+    result = runner.invoke(args=["mail", "send"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent, 0 failed" in result.output
+    assert len(smtp.messages) == 1
