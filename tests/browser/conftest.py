@@ -37,6 +37,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            # The browser may drop a connection while the live server streams a static
+            # file; the server thread then leaves the file to the garbage collector. That is
+            # the test server's business, not a leak of the site's.
+            item.add_marker(
+                pytest.mark.filterwarnings(
+                    "ignore:Exception ignored in. <_io.FileIO name=.*static/"
+                    ":pytest.PytestUnraisableExceptionWarning"
+                )
+            )
 
 
 @pytest.fixture(scope="session")
