@@ -116,12 +116,22 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.agent import bp as agent_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.errors import bp as errors_bp
+    from blueprints.faq import bp as faq_bp
     from blueprints.lines import bp as lines_bp
     from blueprints.main import bp as main_bp
     from blueprints.orders import bp as orders_bp
     from blueprints.translators import bp as translators_bp
 
-    for bp in (errors_bp, auth_bp, main_bp, lines_bp, orders_bp, agent_bp, translators_bp):
+    for bp in (
+        errors_bp,
+        auth_bp,
+        main_bp,
+        lines_bp,
+        orders_bp,
+        agent_bp,
+        translators_bp,
+        faq_bp,
+    ):
         app.register_blueprint(bp)
 
 
