@@ -164,7 +164,7 @@ def panel():
         for item in _search(service, locale, query, PANEL_RESULTS):
             entry = item["entry"]
             item["answer"] = to_html(entry.body, _resolver(service, locale))
-            item["copy"] = entry.question + "\n\n" + to_text(entry.body, resolve)
+            item["copy_text"] = entry.question + "\n\n" + to_text(entry.body, resolve)
             results.append(item)
     # The results block lives in the partial that agent pages include.
     template = "faq/_panel.html" if requested_block(PANEL_BLOCKS) else "faq/panel.html"
