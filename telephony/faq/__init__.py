@@ -133,7 +133,7 @@ class FaqService:
 
     def search(self, locale: str, query: str, limit: int = 10) -> SearchResults:
         if locale not in self._locales:
-            locale = "en"
+            return SearchResults(query=query or "")
         phrases = self.phrases(locale, query or "")
         results = SearchResults(query=query or "")
         if not phrases:
