@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.auth import bp as auth_bp
     from blueprints.emails import bp as emails_bp
     from blueprints.errors import bp as errors_bp
+    from blueprints.faq import bp as faq_bp
     from blueprints.lines import bp as lines_bp
     from blueprints.main import bp as main_bp
     from blueprints.orders import bp as orders_bp
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
         emails_bp,
         agent_bp,
         translators_bp,
+        faq_bp,
     ):
         app.register_blueprint(bp)
 

@@ -127,6 +127,11 @@ def stats(missing):
         if missing:
             for msgid in row.missing:
                 click.echo(f"         - {msgid}")
+    from telephony.faq.content import completeness
+
+    click.echo("FAQ questions written in the locale (or its base language):")
+    for locale, (written, total) in completeness().items():
+        click.echo(f"{locale:6} {written:5}/{total:<5}")
 
 
 @click.group(cls=AppGroup)

@@ -161,6 +161,10 @@ def check(strict: bool = True) -> CheckResult:
                     result.problems.append(f"{label}: placeholders differ from the source")
                 if _set(TAG, sources[0]) != _set(TAG, text):
                     result.problems.append(f"{label}: HTML tags differ from the source")
+    # The FAQ's content files (content/faq/): every question in every language, sound headers.
+    from telephony.faq.content import check_content
+
+    result.problems.extend(check_content())
     return result
 
 

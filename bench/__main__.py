@@ -228,5 +228,13 @@ def bench_procedure_pdf(app, runs: int = 30) -> None:
 
 
 if __name__ == "__main__":
-    main()
-    phone_search()
+    import sys
+
+    # `python -m bench` runs everything; `python -m bench faq` only the FAQ search.
+    if sys.argv[1:] != ["faq"]:
+        main()
+        phone_search()
+    if not sys.argv[1:] or sys.argv[1:] == ["faq"]:
+        from bench import faq
+
+        faq.main()

@@ -90,6 +90,14 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # The FAQ search index (FTS5 or tsvector tables) is built by telephony.faq.index from the
+    # content files, not by migrations: autogenerate leaves its tables alone.
+    def include_name(name, type_, parent_names):
+        index_tables = ("faq_fts", "faq_search", "faq_index_meta")
+        return not (type_ == "table" and name and name.startswith(index_tables))
+
+    conf_args.setdefault("include_name", include_name)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

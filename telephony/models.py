@@ -602,3 +602,16 @@ class ValidationProcedure(db.Model):
     def masked_iban(self) -> str:
         """All but the last four characters hidden: what agents see."""
         return mask_iban(self.iban)
+
+
+class FaqFeedback(db.Model):
+    """One answer to "Was this helpful?" under a FAQ question (anonymous: no user kept)."""
+
+    __tablename__ = "faq_feedback"
+    __table_args__ = (Index("ix_faq_feedback_slug", "slug", "helpful"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    locale: Mapped[str] = mapped_column(String(8))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,3 +10,20 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const summary = event.detail.target.querySelector("#error-summary");
   if (summary) summary.focus();
 });
+
+// FAQ panel of the agents: "Copy the answer" buttons (the text stays selectable without them).
+function showCopyButtons(root) {
+  if (!navigator.clipboard) return;
+  root.querySelectorAll(".faq-copy-button[hidden]").forEach((button) => { button.hidden = false; });
+}
+document.addEventListener("DOMContentLoaded", () => showCopyButtons(document));
+document.addEventListener("htmx:afterSwap", (event) => showCopyButtons(event.detail.target));
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".faq-copy-button");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  navigator.clipboard.writeText(source.value).then(() => {
+    button.textContent = button.dataset.done;
+  });
+});

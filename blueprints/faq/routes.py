@@ -1,0 +1,181 @@
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+from blueprints.faq import bp
+from blueprints.faq.forms import FeedbackForm
+from extensions import db, limiter
+from htmx import is_htmx, render, requested_block
+from security import agent_required
+from telephony.faq import FaqService, service_for
+from telephony.faq import feedback as faq_feedback
+from telephony.faq.highlight import highlight, snippet
+from telephony.faq.render import to_html, to_text
+
+#: The site's screens an answer may send people to, with their (translated) names. A screen
+#: whose blueprint this site does not have yet is left out of the answer.
+SCREENS = {
+    "lines.index": _l("Lines and numbers"),
+    "lines.requests": _l("Pending requests"),
+    "lines.bulk_offer": _l("Apply to several lines"),
+    "procedure.index": _l("Validation procedure"),
+    "emails.index": _l("Service e-mails"),
+    "services.index": _l("My services"),
+    "service_numbers.index": _l("Service numbers"),
+}
+MAX_QUERY = 200  # characters kept from the query string
+RESULTS = 10
+PANEL_RESULTS = 5
+VOTED_KEY = "faq_voted"
+PANEL_BLOCKS = ("faq-panel-results",)
+
+
+def _service() -> FaqService:
+    return service_for(current_app._get_current_object())
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _query() -> str:
+    return request.args.get("q", "", type=str)[:MAX_QUERY].strip()
+
+
+def _screen_url(endpoint: str) -> str | None:
+    if endpoint not in SCREENS or endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint)
+    except BuildError:
+        return None
+
+
+def _resolver(service: FaqService, locale: str, external: bool = False):
+    def resolve(target: str) -> str | None:
+        kind, _sep, name = target.partition(":")
+        if kind == "faq" and service.entry(locale, name) is not None:
+            return url_for("faq.show", slug=name, _external=external)
+        if kind == "screen":
+            url = _screen_url(name)
+            return (request.host_url.rstrip("/") + url) if url and external else url
+        return None
+
+    return resolve
+
+
+def _search(service: FaqService, locale: str, query: str, limit: int):
+    """Results ready for the templates: highlighted question and snippet."""
+    found = service.search(locale, query, limit=limit)
+    analyzer = service.analyzer(locale)
+    items = []
+    for result in found.results:
+        entry = result.entry
+        plain = to_text(entry.body)
+        items.append(
+            {
+                "entry": entry,
+                "question": highlight(entry.question, found.terms, analyzer),
+                "snippet": highlight(snippet(plain, found.terms, analyzer), found.terms, analyzer),
+            }
+        )
+    return items
+
+
+@bp.get("/faq")
+def index():
+    """Every question, or the ones matching `q` (the index ranks them)."""
+    service = _service()
+    locale = _locale()
+    query = _query()
+    results = _search(service, locale, query, RESULTS) if query else None
+    return render(
+        "faq/index.html",
+        blocks=("faq-results",),
+        q=query,
+        results=results,
+        entries=service.entries(locale),
+        is_htmx_request=is_htmx(),
+    )
+
+
+@bp.get("/faq/<slug>")
+def show(slug: str):
+    service = _service()
+    locale = _locale()
+    entry = service.entry(locale, slug)
+    if entry is None:
+        abort(404)
+    return _show_page(service, locale, entry, FeedbackForm())
+
+
+def _show_page(service, locale, entry, form, status=200):
+    screens = [(SCREENS[e], url) for e in entry.screens if (url := _screen_url(e))]
+    related = [r for slug in entry.related if (r := service.entry(locale, slug)) is not None]
+    return render(
+        "faq/show.html",
+        blocks=("faq-feedback",),
+        status=status,
+        entry=entry,
+        answer=to_html(entry.body, _resolver(service, locale)),
+        screens=screens,
+        related=related,
+        form=form,
+        voted=entry.slug in session.get(VOTED_KEY, []),
+        q=_query(),
+    )
+
+
+@bp.post("/faq/<slug>/feedback")
+@limiter.limit("30 per minute")
+def feedback(slug: str):
+    """Record "Was this helpful?" once per visitor and question."""
+    service = _service()
+    locale = _locale()
+    entry = service.entry(locale, slug)
+    if entry is None:
+        abort(404)
+    form = FeedbackForm()
+    if not form.validate_on_submit() or not (form.yes.data or form.no.data):
+        return _show_page(service, locale, entry, form, status=422)
+    voted = list(session.get(VOTED_KEY, []))
+    if slug not in voted:
+        faq_feedback.record(slug, locale, helpful=bool(form.yes.data))
+        db.session.commit()
+        session[VOTED_KEY] = (voted + [slug])[-100:]
+    if is_htmx():
+        return _show_page(service, locale, entry, FeedbackForm())
+    flash(_("Thank you: your answer helps us improve this page."), "success")
+    return redirect(url_for("faq.show", slug=slug), 303)
+
+
+@bp.get("/faq/panel")
+@agent_required
+def panel():
+    """The agents' compact search: answers in full, with a plain-text copy of each."""
+    service = _service()
+    locale = _locale()
+    query = _query()
+    results = []
+    if query:
+        resolve = _resolver(service, locale, external=True)
+        for item in _search(service, locale, query, PANEL_RESULTS):
+            entry = item["entry"]
+            item["answer"] = to_html(entry.body, _resolver(service, locale))
+            item["copy_text"] = entry.question + "\n\n" + to_text(entry.body, resolve)
+            results.append(item)
+    # The results block lives in the partial that agent pages include.
+    template = "faq/_panel.html" if requested_block(PANEL_BLOCKS) else "faq/panel.html"
+    return render(template, blocks=PANEL_BLOCKS, faq_q=query, faq_results=results)
+
+
+@bp.get("/faq/feedback")
+@agent_required
+def feedback_counts():
+    """For the operator: how many found each answer helpful."""
+    service = _service()
+    locale = _locale()
+    rows = [(service.entry(locale, c.slug), c) for c in faq_feedback.counts()]
+    return render("faq/feedback.html", rows=rows)

@@ -1,0 +1,39 @@
+"""'Was this helpful?': answers stored one per row, counted per question for the operator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from extensions import db
+from telephony.models import FaqFeedback
+
+
+@dataclass(frozen=True)
+class FeedbackCount:
+    slug: str
+    helpful: int
+    not_helpful: int
+
+    @property
+    def total(self) -> int:
+        return self.helpful + self.not_helpful
+
+
+def record(slug: str, locale: str, helpful: bool) -> FaqFeedback:
+    """Add one answer to the session (the caller commits)."""
+    row = FaqFeedback(slug=slug, locale=locale[:8], helpful=helpful)
+    db.session.add(row)
+    return row
+
+
+def counts() -> list[FeedbackCount]:
+    """Per question: how many found it helpful and how many did not, most answers first."""
+    yes = func.sum(case((FaqFeedback.helpful.is_(True), 1), else_=0))
+    no = func.sum(case((FaqFeedback.helpful.is_(False), 1), else_=0))
+    rows = db.session.execute(
+        select(FaqFeedback.slug, yes, no).group_by(FaqFeedback.slug).order_by(FaqFeedback.slug)
+    ).all()
+    result = [FeedbackCount(slug, int(y or 0), int(n or 0)) for slug, y, n in rows]
+    return sorted(result, key=lambda c: (-c.total, c.slug))

@@ -1,0 +1,41 @@
+"""Query words marked in result text: every word whose term the query searched for (typos
+mended, synonyms included) is wrapped in <mark>; everything else is escaped."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from telephony.faq.text import WORD, Analyzer, fold
+
+
+def highlight(text: str, terms: frozenset[str], analyzer: Analyzer) -> Markup:
+    out: list[str] = []
+    position = 0
+    for match in WORD.finditer(text):
+        word = fold(match.group())
+        if len(word) > 1 and word not in analyzer.stopwords and analyzer.stem(word) in terms:
+            out.append(str(escape(text[position : match.start()])))
+            out.append(f"<mark>{escape(match.group())}</mark>")
+            position = match.end()
+    out.append(str(escape(text[position:])))
+    return Markup("".join(out))  # noqa: S704 - every piece is escaped above
+
+
+def snippet(text: str, terms: frozenset[str], analyzer: Analyzer, words: int = 30) -> str:
+    """About `words` words of `text` around its densest run of query terms."""
+    tokens = text.split()
+    if len(tokens) <= words:
+        return text
+    hits = [
+        i
+        for i, token in enumerate(tokens)
+        if any(analyzer.stem(fold(w)) in terms for w in WORD.findall(token))
+    ]
+    best_start, best = 0, -1
+    for start in sorted({max(0, h - 3) for h in hits} | {0}):
+        count = sum(1 for h in hits if start <= h < start + words)
+        if count > best:
+            best_start, best = start, count
+    best_start = min(best_start, len(tokens) - words)
+    piece = " ".join(tokens[best_start : best_start + words])
+    return ("… " if best_start else "") + piece + (" …" if best_start + words < len(tokens) else "")

@@ -1,0 +1,64 @@
+"""The FAQ in a real browser: search with a typo in French and in Dutch, with JavaScript on
+(live results) and off (the form), open the answer, follow it to the site's screen; axe on
+every FAQ page; the agents' panel."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import check_accessibility, sign_in
+
+CASES = [
+    # locale, query with a typo, expected answer, its "go to" link, the search button
+    ("fr_FR", "renvoie d'apel", "call-forwarding", "Aller à : Lignes et numéros", "Rechercher"),
+    ("nl_BE", "doorschakkelen", "call-forwarding", "Ga naar: Lijnen en nummers", "Zoeken"),
+]
+
+
+@pytest.mark.parametrize(("locale", "query", "slug", "go_to", "search"), CASES)
+def test_live_search_with_a_typo_then_the_answer_then_the_screen(
+    page, live_server, locale, query, slug, go_to, search
+):
+    sign_in(page, live_server, "demo-fr@example.com")
+    page.goto(f"{live_server}/faq?lang={locale}")
+    check_accessibility(page)
+    page.locator("#faq-q").press_sequentially(query, delay=20)
+    result = page.locator(f'#faq-results a[href^="/faq/{slug}"]').first
+    result.wait_for()
+    page.wait_for_url(re.compile(r"[?&]q="))  # the URL follows the search
+    assert page.locator("#faq-status").inner_text() != ""
+    assert page.locator("#faq-results mark").count() > 0
+    check_accessibility(page)
+    result.click()
+    page.wait_for_url(re.compile(f"/faq/{slug}"))
+    check_accessibility(page)
+    page.get_by_role("button", name=re.compile("^(Oui|Ja)$")).click()
+    page.locator("#faq-feedback [role=status]").wait_for()
+    page.get_by_role("link", name=go_to).click()
+    page.wait_for_url(re.compile(r"/lines/$"))
+
+
+@pytest.mark.parametrize(("locale", "query", "slug", "go_to", "search"), CASES)
+def test_search_without_javascript(nojs_page, live_server, locale, query, slug, go_to, search):
+    page = nojs_page
+    sign_in(page, live_server, "demo-fr@example.com")
+    page.goto(f"{live_server}/faq?lang={locale}")
+    page.locator("#faq-q").fill(query)
+    page.get_by_role("button", name=search, exact=True).first.click()
+    page.wait_for_url(re.compile(r"[?&]q="))
+    page.locator(f'#faq-results a[href^="/faq/{slug}"]').first.click()
+    page.wait_for_url(re.compile(f"/faq/{slug}"))
+    page.get_by_role("link", name=go_to).click()
+    page.wait_for_url(re.compile(r"/lines/$"))
+
+
+def test_agent_panel_in_the_console(page, live_server):
+    sign_in(page, live_server, "agent@example.com")
+    page.goto(f"{live_server}/agent/?lang=en")
+    page.get_by_label("Search the FAQ").press_sequentially("voicemial", delay=20)
+    page.locator("#faq-copy-voicemail").wait_for()
+    assert "123" in page.locator("#faq-copy-voicemail").input_value()
+    assert page.get_by_role("button", name="Copy the answer").first.is_visible()
+    check_accessibility(page)

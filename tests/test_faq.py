@@ -1,0 +1,287 @@
+"""The FAQ: content files, analysis, the full-text index, the pages, feedback, the panel."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony.faq import FaqService, service_for
+from telephony.faq.content import CONTENT_DIR, check_content, load_corpus
+from telephony.faq.evaluation import evaluate
+from telephony.faq.index import index_for
+from telephony.faq.render import to_html, to_text
+from telephony.faq.text import Analyzer, Synonyms, Vocabulary, distance, fold
+from tests.conftest import csrf_from
+
+# --- analysis ---------------------------------------------------------------------------
+
+
+def test_fold_removes_accents_and_case():
+    assert fold("Répondeur") == "repondeur"
+    assert fold("Grüße") == "grusse"
+
+
+def test_analyzer_stems_and_drops_stop_words():
+    analyzer = Analyzer("fr", ["le", "de"])
+    assert analyzer.terms("le renvoi de l'appel") == ["renvoi", "appel"]
+    assert analyzer.terms("appels") == ["appel"]
+    assert analyzer.terms("Répondeur") == analyzer.terms("repondeur")
+
+
+def test_vocabulary_mends_one_typo_and_two_in_long_words():
+    vocabulary = Vocabulary(["appel", "repondeur", "tape"])
+    assert vocabulary.correct("apel") == ["appel"]
+    assert vocabulary.correct("repodneur") == ["repondeur"]  # swapped letters
+    assert vocabulary.correct("rpondeurr") == ["repondeur"]  # two edits, long word
+    assert vocabulary.correct("xyz") == []
+    assert distance("apel", "tape") == 2
+
+
+def test_synonyms_expand_phrases_both_ways():
+    analyzer = Analyzer("fr")
+    synonyms = Synonyms(analyzer, [["messagerie vocale", "répondeur"]])
+    assert synonyms.expand(analyzer.terms("répondeur")) == [
+        tuple(analyzer.terms("messagerie vocale"))
+    ]
+    assert synonyms.expand(analyzer.terms("ma messagerie vocale")) == [("repondeur",)]
+
+
+# --- content ----------------------------------------------------------------------------
+
+
+def test_regional_locale_takes_its_own_entries_then_the_base_language():
+    corpus = load_corpus()
+    assert corpus.entry("fr_BE", "call-forwarding").source_locale == "fr_BE"
+    assert corpus.entry("fr_BE", "voicemail").source_locale == "fr"
+    assert corpus.entry("fr_FR", "call-forwarding").source_locale == "fr"
+    assert corpus.entry("de_CH", "call-recording").source_locale == "de_CH"
+    assert len(corpus.locale_entries("it_CH")) == len(corpus.locale_entries("en")) >= 18
+
+
+def test_content_passes_the_check():
+    assert check_content() == []
+
+
+@pytest.fixture
+def content_copy(tmp_path):
+    root = tmp_path / "faq"
+    shutil.copytree(CONTENT_DIR, root)
+    return root
+
+
+def test_check_reports_a_missing_question_and_bad_files(content_copy):
+    (content_copy / "nl" / "voicemail.md").unlink()
+    (content_copy / "fr" / "orphan.md").write_text("---\nquestion: Q ?\n---\nR.\n", "utf-8")
+    bad = content_copy / "it" / "voicemail.md"
+    bad.write_text(bad.read_text("utf-8") + "\n<script>x</script> [a](faq:nope)\n", "utf-8")
+    problems = "\n".join(check_content(content_copy))
+    assert "FAQ nl: question 'voicemail' missing" in problems
+    assert "fr/orphan.md: no English question has this slug" in problems
+    assert "it/voicemail.md: raw HTML is not allowed" in problems
+    assert "it/voicemail.md: links to unknown question 'nope'" in problems
+
+
+def test_translate_check_includes_the_faq(monkeypatch, content_copy):
+    import telephony.faq.content as content
+
+    (content_copy / "de" / "voicemail.md").unlink()
+    monkeypatch.setattr(content, "CONTENT_DIR", content_copy)
+    monkeypatch.setattr(content.check_content, "__defaults__", (content_copy,))
+    from i18n_tools import check
+
+    assert "FAQ de: question 'voicemail' missing (de/voicemail.md)" in check().problems
+
+
+# --- rendering --------------------------------------------------------------------------
+
+
+def test_markdown_is_rendered_without_raw_html_or_unsafe_links():
+    html = to_html(
+        "<b>bold</b> [x](javascript:alert(1)) [y](faq:voicemail) [z](screen:nowhere)",
+        lambda target: "/faq/voicemail" if target == "faq:voicemail" else None,
+    )
+    assert "<b>" not in html and "&lt;b&gt;" in html
+    assert "javascript" not in html.replace("javascript:alert(1)", "")  # text only
+    assert 'href="javascript' not in html
+    assert '<a href="/faq/voicemail">y</a>' in html
+    assert "z" in html and "nowhere" not in html
+
+
+def test_plain_text_keeps_lists_and_links():
+    text = to_text("Hello [there](faq:x).\n\n- one\n- two", lambda t: "https://site/faq/x")
+    assert text == "Hello there (https://site/faq/x).\n\n- one\n- two"
+
+
+# --- the index --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(app):
+    with app.app_context():
+        yield service_for(app)
+
+
+def test_evaluation_set_reaches_90_percent_top3_in_every_locale(service):
+    for score in evaluate(service):
+        assert score.ratio(score.top3) >= 0.9, (score.locale, score.misses)
+
+
+@pytest.mark.parametrize(
+    ("locale", "query", "slug"),
+    [
+        ("fr_FR", "repondeur", "voicemail"),
+        ("fr_BE", "renvoie d'apel", "call-forwarding"),
+        ("fr_CH", "transfert", "call-forwarding"),
+        ("en", "speed dial", "abbreviated-numbers"),
+        ("nl_BE", "doorschakkelen", "call-forwarding"),
+        ("de_CH", "Natel umleiten", "call-forwarding"),
+        ("it_CH", "segreteria telefonica", "voicemail"),
+    ],
+)
+def test_search_finds_typos_accents_and_synonyms(service, locale, query, slug):
+    assert service.search(locale, query).results[0].entry.slug == slug
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "x" * 10_000,
+        '"',
+        "*",
+        "NEAR(a b",
+        "-appel",
+        "a OR b AND",
+        "<script>x</script>",
+        "'; DROP TABLE faq_feedback; --",
+        "{loc}: fr",
+        "\x00\x01",
+    ],
+)
+def test_search_never_fails_on_odd_input(service, query):
+    service.search("fr_FR", query)
+
+
+def test_index_is_rebuilt_when_the_content_changes(app, content_copy):
+    with app.app_context():
+        engine = db.engine
+    first = FaqService(load_corpus(content_copy), index_for(engine))
+    first.ensure_index()
+    assert FaqService(load_corpus(content_copy), index_for(engine)).ensure_index() is False
+    path = content_copy / "en" / "voicemail.md"
+    path.write_text(path.read_text("utf-8").replace("123", "123 zanzibar"), "utf-8")
+    changed = FaqService(load_corpus(content_copy), index_for(engine))
+    assert changed.ensure_index() is True
+    assert changed.search("en", "zanzibar").results[0].entry.slug == "voicemail"
+
+
+def test_reindex_and_eval_commands(runner):
+    result = runner.invoke(args=["faq", "reindex"])
+    assert result.exit_code == 0 and "entries" in result.output
+    result = runner.invoke(args=["faq", "eval"])
+    assert result.exit_code == 0 and "it_CH" in result.output
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def test_faq_is_public_and_lists_every_question(client):
+    page = client.get("/faq?lang=nl_BE").get_data(as_text=True)
+    assert "Veelgestelde vragen" in page
+    assert 'href="/faq/voicemail"' in page
+
+
+def test_search_page_without_javascript_highlights_escaped_words(client):
+    response = client.get("/faq?q=repondeur+%3Cb%3E&lang=fr_FR")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="/faq/voicemail?q=' in page
+    assert "<mark>répondeur</mark>" in page
+    assert "<b>" not in page
+
+
+def test_search_with_htmx_returns_the_results_block(client):
+    response = client.get(
+        "/faq?q=voicemial", headers={"HX-Request": "true", "HX-Target": "faq-results"}
+    )
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and "/faq/voicemail" in body
+    assert 'hx-swap-oob="innerHTML:#faq-status"' in body
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    "query", ["", "x" * 10_000, '"NEAR(*', "-", "<img src=x onerror=alert(1)>", "1' OR '1'='1"]
+)
+def test_bad_queries_give_a_page(client, query):
+    response = client.get("/faq", query_string={"q": query})
+    assert response.status_code == 200
+    assert "<img src=x" not in response.get_data(as_text=True)
+
+
+def test_answer_links_to_the_sites_screen_and_related_questions(client):
+    page = client.get("/faq/alias-configuration?lang=fr_FR").get_data(as_text=True)
+    assert 'href="/lines/"' in page
+    assert "Aller à : Lignes et numéros" in page
+    assert 'href="/faq/line-or-alias"' in page
+    assert client.get("/faq/no-such-question").status_code == 404
+
+
+def test_a_screen_this_site_lacks_is_left_out(client):
+    page = client.get("/faq/porting-follow-up").get_data(as_text=True)
+    assert "Go to:" not in page  # the numbers section is not part of this site yet
+
+
+def test_feedback_is_stored_once_per_visitor(client, app):
+    page = client.get("/faq/voicemail").get_data(as_text=True)
+    token = csrf_from(page)
+    response = client.post("/faq/voicemail/feedback", data={"csrf_token": token, "yes": "Yes"})
+    assert response.status_code == 303
+    assert "Thank you" in client.get("/faq/voicemail").get_data(as_text=True)
+    client.post("/faq/voicemail/feedback", data={"csrf_token": token, "no": "No"})
+    with app.app_context():
+        from telephony.faq.feedback import counts
+        from telephony.models import FaqFeedback
+
+        assert db.session.scalar(select(func.count()).select_from(FaqFeedback)) == 1
+        assert [(c.slug, c.helpful, c.not_helpful) for c in counts()] == [("voicemail", 1, 0)]
+
+
+def test_feedback_with_htmx_returns_the_block_and_needs_csrf(client):
+    token = csrf_from(client.get("/faq/voicemail").get_data(as_text=True))
+    assert client.post("/faq/voicemail/feedback", data={"no": "No"}).status_code in (400, 422)
+    response = client.post(
+        "/faq/voicemail/feedback",
+        data={"csrf_token": token, "no": "No"},
+        headers={"HX-Request": "true", "HX-Target": "faq-feedback"},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body and "Thank you" in body
+
+
+def test_agent_panel_needs_an_agent_and_gives_copyable_answers(client, signed_in):
+    assert client.get("/faq/panel?q=voicemail").status_code in (302, 401)
+    signed_in("agent")
+    console = client.get("/agent/").get_data(as_text=True)
+    assert 'id="faq-panel-q"' in console
+    response = client.get(
+        "/faq/panel?q=forward+calls",
+        headers={"HX-Request": "true", "HX-Target": "faq-panel-results"},
+    )
+    body = response.get_data(as_text=True)
+    assert "<html" not in body
+    assert 'id="faq-copy-call-forwarding"' in body
+    copy_text = body.split('id="faq-copy-call-forwarding"', 1)[1].split("</textarea>", 1)[0]
+    assert "#21#" in copy_text and "http://localhost/faq/phone-not-ringing" not in copy_text
+    full = client.get("/faq/panel?q=voicemail").get_data(as_text=True)
+    assert "<html" in full and "faq-copy-voicemail" in full
+    assert client.get("/faq/feedback").status_code == 200
+
+
+def test_customer_cannot_see_the_panel(client, signed_in):
+    signed_in("fr")
+    assert client.get("/faq/panel").status_code == 403
