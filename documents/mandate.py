@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from io import BytesIO
 
 from babel import Locale
 from babel.dates import format_date
@@ -31,22 +30,19 @@ from reportlab.platypus import (
     ListFlowable,
     ListItem,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
 from documents.fonts import paragraph_text, register_fonts
+from documents.layout import FRAME_PADDING, MARGIN, build_pdf
 from extensions import db
-from i18n import bcp47
 from labels import ACCOUNT_KINDS
 from telephony import procedure as procedures
 from telephony.mail import attachment_builder
 from telephony.models import Account, ValidationProcedure
 
-MARGIN = 18 * mm
-FRAME_PADDING = 6
 CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 LABEL_WIDTH = CONTENT_WIDTH * 0.32
 GRID = colors.HexColor("#9aa3ad")
@@ -363,36 +359,17 @@ def procedure_pdf(
             )
         )
 
-        def footer(canvas, doc) -> None:
-            canvas.saveState()
-            canvas.setFont(font, 8)
-            canvas.setFillColor(colors.HexColor("#555555"))
-            canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, operator["name"])
-            page = _("Page %(number)s", number=doc.page)
-            right = doc.pagesize[0] - doc.rightMargin - FRAME_PADDING
-            canvas.drawRightString(right, 10 * mm, page)
-            canvas.restoreState()
-
-        buffer = BytesIO()
-        doc = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN,
+        # Translators: subject of the procedure PDF (file properties).
+        subject = _("Validation procedure of account %(code)s", code=account.code)
+        return build_pdf(
+            story,
+            font=font,
+            operator_name=operator["name"],
             title=title,
-            author=operator["name"],
-            # Translators: subject of the procedure PDF (file properties).
-            subject=_("Validation procedure of account %(code)s", code=account.code),
-            creator=operator["name"],
-            lang=bcp47(locale),
-            displayDocTitle=True,
-            invariant=1 if invariant else None,
-            initialFontName=font,
+            subject=subject,
+            locale=locale,
+            invariant=invariant,
         )
-        doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
 
 
 def filename(procedure: ValidationProcedure) -> str:

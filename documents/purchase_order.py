@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from io import BytesIO
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -20,15 +19,12 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from documents.fonts import paragraph_text, register_fonts
-from i18n import bcp47
+from documents.layout import FRAME_PADDING, MARGIN, build_pdf
 from telephony.dates import local_today
 
-MARGIN = 18 * mm
-#: Inner padding of the page's frame (ReportLab's default), so tables fit inside it.
-FRAME_PADDING = 6
 CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 #: Widths of Description | Quantity | Unit price | Total.
 COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.45, 0.13, 0.21, 0.21))
@@ -219,33 +215,12 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
         if status:
             story += [Spacer(1, 3 * mm), para(status, "strong")]
 
-        def footer(canvas, doc) -> None:
-            canvas.saveState()
-            canvas.setFont(font, 8)
-            canvas.setFillColor(colors.HexColor("#555555"))
-            canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, operator["name"])
-            # Translators: footer of each page of a PDF document.
-            page = _("Page %(number)s", number=doc.page)
-            right = doc.pagesize[0] - doc.rightMargin - FRAME_PADDING
-            canvas.drawRightString(right, 10 * mm, page)
-            canvas.restoreState()
-
-        buffer = BytesIO()
-        doc = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN,
+        return build_pdf(
+            story,
+            font=font,
+            operator_name=operator["name"],
             title=title,
-            author=operator["name"],
             subject=subject,
-            creator=operator["name"],
-            lang=bcp47(locale),
-            displayDocTitle=True,
-            invariant=1 if invariant else None,
-            initialFontName=font,
+            locale=locale,
+            invariant=invariant,
         )
-        doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()

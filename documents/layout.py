@@ -1,0 +1,63 @@
+"""What every PDF of the site shares: A4 pages, margins, the operator's footer with the page
+number, the document's metadata (title, author, subject, language), reproducible output."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import SimpleDocTemplate
+
+from i18n import bcp47
+
+MARGIN = 18 * mm
+#: Platypus frames pad their content by 6 points; the footer lines up with the text.
+FRAME_PADDING = 6
+
+
+def build_pdf(
+    story: list,
+    *,
+    font: str,
+    operator_name: str,
+    title: str,
+    subject: str,
+    locale: str,
+    invariant: bool = False,
+) -> bytes:
+    """Lay `story` out on A4 pages (call it in the document's locale: the footer is
+    translated as the pages are drawn)."""
+
+    def footer(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, operator_name)
+        # Translators: footer of each page of a PDF document.
+        page = _("Page %(number)s", number=doc.page)
+        right = doc.pagesize[0] - doc.rightMargin - FRAME_PADDING
+        canvas.drawRightString(right, 10 * mm, page)
+        canvas.restoreState()
+
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+        author=operator_name,
+        subject=subject,
+        creator=operator_name,
+        lang=bcp47(locale),
+        displayDocTitle=True,
+        invariant=1 if invariant else None,
+        initialFontName=font,
+    )
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
