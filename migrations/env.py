@@ -93,8 +93,9 @@ def run_migrations_online():
     # The FAQ search index (FTS5 or tsvector tables) is built by telephony.faq.index from the
     # content files, not by migrations: autogenerate leaves its tables alone.
     def include_name(name, type_, parent_names):
-        index_tables = ("faq_fts", "faq_search", "faq_index_meta")
-        return not (type_ == "table" and name and name.startswith(index_tables))
+        from telephony.faq.index import TABLES
+
+        return not (type_ == "table" and name and name.startswith(TABLES))
 
     conf_args.setdefault("include_name", include_name)
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from telephony.faq import FaqService, service_for
+from telephony.faq import Concept, FaqService, service_for
 from telephony.faq.content import CONTENT_DIR, check_content, load_corpus
 from telephony.faq.evaluation import evaluate
 from telephony.faq.index import index_for
@@ -164,6 +164,33 @@ def test_search_finds_typos_accents_and_synonyms(service, locale, query, slug):
 )
 def test_search_never_fails_on_odd_input(service, query):
     service.search("fr_FR", query)
+
+
+def test_words_a_synonym_list_joins_make_one_concept(service):
+    concepts = service.concepts("fr_FR", "historique des appels sip")
+    assert [c.phrases[0] for c in concepts] == [("histor", "appel"), ("sip",)]
+    assert ("consomm",) in concepts[0].phrases  # its synonyms, not every entry with "appel"
+
+
+def test_search_plan_stays_within_the_ranking_budget(service):
+    plan = lambda concepts, size: list(service._plan(concepts, size))  # noqa: E731
+    rare, rarer, common = (
+        Concept((("a",),), 300),
+        Concept((("b",), ("b2",)), 900),
+        Concept((("c",),), 4000),
+    )
+    # A small FAQ: one search for any concept, the index ranks them all.
+    small = [Concept((("a",),), 3), Concept((("b",),), 12)]
+    assert plan(small, 18) == [[[("a",), ("b",)]]]
+    # A large one: the rare concepts within the budget, the common one left out.
+    assert plan([common, rarer, rare], 10_000) == [[[("a",), ("b",), ("b2",)]]]
+    # Only common concepts: all of them required, then fewer, the rarest last.
+    everywhere = [Concept((("d",),), 6000), common, Concept((("e",),), 3000)]
+    assert plan(everywhere, 10_000) == [
+        [(("e",),), (("c",),), (("d",),)],
+        [(("e",),), (("c",),)],
+        [(("e",),)],
+    ]
 
 
 def test_index_is_rebuilt_when_the_content_changes(app, content_copy):

@@ -7,14 +7,25 @@ the person typed; it returns ranked entries and the terms to highlight.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 from telephony.faq.content import CONTENT_DIR, Corpus, Entry, load_corpus
-from telephony.faq.index import Document, SearchIndex, index_for
+from telephony.faq.index import Document, Phrase, SearchIndex, index_for
 from telephony.faq.render import to_text
 from telephony.faq.text import Analyzer, Synonyms, Vocabulary, base_language_of
 
-__all__ = ["FaqService", "Result", "SearchResults", "service_for"]
+__all__ = ["Concept", "FaqService", "Result", "SearchResults", "service_for"]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the person asked about: a word (typo mended) or a run of words that a
+    synonym list knows, with every index phrase that stands for it."""
+
+    phrases: tuple[Phrase, ...]
+    #: How many entries hold one of the phrases, at most (from the index's term counts).
+    frequency: int
 
 
 @dataclass(frozen=True)
@@ -34,9 +45,14 @@ class SearchResults:
 class _LocaleSearch:
     """What a locale needs at query time: analyser, vocabulary, synonyms."""
 
-    def __init__(self, analyzer: Analyzer, synonyms: Synonyms, words: set[str]):
+    def __init__(
+        self, analyzer: Analyzer, synonyms: Synonyms, words: set[str], frequency: Counter, size: int
+    ):
         self.analyzer = analyzer
         self.synonyms = synonyms
+        #: Entries holding each term, and the number of entries.
+        self.frequency = frequency
+        self.size = size
         #: Words as written (folded) and their terms: a typo is mended on the word first
         #: ("voicemial" → "voicemail"), since stemming a misspelt word can make it unrecognisable.
         self.words = Vocabulary(words)
@@ -53,6 +69,12 @@ class _LocaleSearch:
         candidates += self.terms.correct(stem)
         return list(dict.fromkeys(candidates))[:4]
 
+    def frequency_of(self, phrases: tuple[Phrase, ...]) -> int:
+        """Entries holding one of `phrases`, at most (a phrase is no commoner than its
+        rarest term)."""
+        total = sum(min(self.frequency[term] for term in phrase) for phrase in phrases)
+        return min(total, self.size)
+
 
 class FaqService:
     #: Results scoring under this share of the best one's score are left out.
@@ -67,6 +89,7 @@ class FaqService:
             analyzer = Analyzer(base_language_of(locale), corpus.stopwords.get(locale, ()))
             synonyms = Synonyms(analyzer, corpus.synonyms.get(locale, ()))
             words: set[str] = set()
+            frequency: Counter = Counter()
             for group in corpus.synonyms.get(locale, ()):
                 words.update(analyzer.words(" ".join(group)))
             for entry in entries.values():
@@ -79,8 +102,11 @@ class FaqService:
                     body=" ".join(analyzer.terms(plain)),
                 )
                 self._documents.append(doc)
+                frequency.update(set(f"{doc.question} {doc.keywords} {doc.body}".split()))
                 words.update(analyzer.words(f"{entry.question} {' '.join(entry.keywords)} {plain}"))
-            self._locales[locale] = _LocaleSearch(analyzer, synonyms, words)
+            self._locales[locale] = _LocaleSearch(
+                analyzer, synonyms, words, frequency, len(entries)
+            )
         self._ensured = False
         self._lock = threading.Lock()
 
@@ -93,7 +119,7 @@ class FaqService:
             if self._ensured:
                 return False
             rebuilt = False
-            if self.index.stored_hash() != self.corpus.content_hash:
+            if not self.index.is_current(self.corpus.content_hash):
                 self.reindex()
                 rebuilt = True
             self._ensured = True
@@ -115,41 +141,111 @@ class FaqService:
         return self._locales[locale].analyzer
 
     # Searching.
-    def phrases(self, locale: str, query: str) -> list[tuple[str, ...]]:
-        """The query as index phrases: its terms (typos mended), then their synonyms."""
+    def concepts(self, locale: str, query: str) -> list[Concept]:
+        """What the query asks about, in its order: each word with its typo mendings, words
+        that a synonym list joins (`messagerie vocale`) taken together, each with the
+        synonyms' phrases."""
         search = self._locales[locale]
-        mended: list[str] = []
-        alternatives: list[tuple[str, ...]] = []
-        for word in search.analyzer.query_words(query):
-            candidates = search.mend(word)
-            mended.append(candidates[0] if candidates else word)
-            alternatives.extend((c,) for c in candidates)
-        alternatives.extend(search.synonyms.expand(mended))
-        unique: list[tuple[str, ...]] = []
-        for phrase in alternatives:
-            if phrase not in unique:
-                unique.append(phrase)
-        return unique
+        words = search.analyzer.query_words(query)
+        candidates = [search.mend(word) for word in words]
+        mended = [
+            found[0] if found else word for found, word in zip(candidates, words, strict=True)
+        ]
+        phrases: list[list[Phrase]] = [[(term,) for term in found] for found in candidates]
+        owner = list(range(len(words)))  # which concept each word belongs to
+        for start, length, others in search.synonyms.matches(mended):
+            target = owner[start]
+            if length > 1:
+                # Words a synonym list joins stand together: "historique des appels" is not
+                # any entry that says "appels".
+                phrases[target] = [tuple(mended[start : start + length])]
+            for position in range(start + 1, start + length):
+                joined = owner[position]
+                if joined != target:
+                    phrases[joined] = []
+                    owner = [target if o == joined else o for o in owner]
+            phrases[target].extend(others)
+        concepts = []
+        for group in phrases:
+            unique = tuple(dict.fromkeys(group))
+            if unique:
+                concepts.append(Concept(unique, search.frequency_of(unique)))
+        return concepts
+
+    def phrases(self, locale: str, query: str) -> list[Phrase]:
+        """Every index phrase the query stands for (what results highlight)."""
+        unique: dict[Phrase, None] = {}
+        for concept in self.concepts(locale, query):
+            unique.update(dict.fromkeys(concept.phrases))
+        return list(unique)
+
+    #: Entries the index may rank for one query before the plan gets choosier (bm25 costs
+    #: about half a microsecond an entry in FTS5; a small FAQ never comes near this).
+    RANKING_BUDGET = 2000
+    #: At most this many searches when every concept is common (see `_plan`).
+    MAX_ROUNDS = 4
 
     def search(self, locale: str, query: str, limit: int = 10) -> SearchResults:
-        if locale not in self._locales:
-            return SearchResults(query=query or "")
-        phrases = self.phrases(locale, query or "")
         results = SearchResults(query=query or "")
-        if not phrases:
+        search = self._locales.get(locale)
+        if search is None:
+            return results
+        concepts = self.concepts(locale, query or "")
+        results.terms = frozenset(
+            term for concept in concepts for phrase in concept.phrases for term in phrase
+        )
+        known = [c for c in concepts if c.frequency > 0]
+        if not known:
             return results
         self.ensure_index()
-        hits = self.index.search(locale, phrases, limit)
-        # Answers far weaker than the best share one common word with the query: drop them.
-        floor = hits[0].score * self.RELATIVE_FLOOR if hits else 0
-        for hit in hits:
-            if hit.score < floor:
+        hits, seen = [], set()
+        for groups in self._plan(known, search.size):
+            for hit in self.index.search(locale, groups, limit):
+                if hit.slug not in seen:
+                    seen.add(hit.slug)
+                    hits.append(hit)
+            if len(hits) >= limit:
                 break
+        # Answers far weaker than the best share one common word with the query: drop them.
+        floor = max((hit.score for hit in hits), default=0) * self.RELATIVE_FLOOR
+        for hit in hits[:limit]:
             entry = self.corpus.entry(locale, hit.slug)
-            if entry is not None:
+            if entry is not None and hit.score >= floor:
                 results.results.append(Result(entry, hit.score))
-        results.terms = frozenset(term for phrase in phrases for term in phrase)
         return results
+
+    def _plan(self, concepts: list[Concept], size: int):
+        """The index searches to run, in order, each a list of groups of phrases (an entry
+        must hold a phrase of every group), until `limit` entries are found.
+
+        * Few entries hold the query's concepts: one search, any concept (the index ranks
+          every entry that shares something with the query).
+        * Many do (a large FAQ): any of the rarest concepts, as many as the budget allows.
+          The commoner ones are left out; a concept in more than half the entries always
+          is, since bm25 gives it no weight.
+        * Even the rarest concept is common: every concept is required, then all but the
+          commonest, and so on.
+        """
+        if sum(c.frequency for c in concepts) <= self.RANKING_BUDGET:
+            yield [[phrase for c in concepts for phrase in c.phrases]]
+            return
+        ordered = sorted(concepts, key=lambda c: c.frequency)
+        chosen, total = [], 0
+        for concept in ordered:
+            if concept.frequency * 2 > size or total + concept.frequency > self.RANKING_BUDGET:
+                break
+            chosen.append(concept)
+            total += concept.frequency
+        if chosen:
+            yield [[phrase for c in chosen for phrase in c.phrases]]
+            return
+        required = ordered
+        for round_ in range(self.MAX_ROUNDS):
+            yield [c.phrases for c in required]
+            if len(required) == 1:
+                return
+            # The last round asks for the rarest concept alone.
+            required = required[: len(required) - 1 if round_ < self.MAX_ROUNDS - 2 else 1]
 
 
 def service_for(app) -> FaqService:

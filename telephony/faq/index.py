@@ -2,9 +2,9 @@
 
 Documents arrive already analysed (folded, stemmed terms separated by spaces, see
 `telephony.faq.text`), so both engines index the same terms and only rank: FTS5 with
-bm25(), PostgreSQL with ts_rank() over weighted tsvectors. Queries are lists of phrases
-(tuples of terms) joined by OR; every term is quoted, so nothing a user types reaches
-either query language as syntax.
+bm25(), PostgreSQL with ts_rank() over weighted tsvectors. A query is a list of groups of
+phrases (tuples of terms): an entry must hold a phrase of every group. Every term is
+quoted, so nothing a user types reaches either query language as syntax.
 
 The tables are made and rebuilt here, not by the ORM metadata or the migrations: they are
 a cache of the content files, rebuilt whenever the content hash changes.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
-#: Tables owned by the index (Alembic's autogenerate is told to leave them alone).
+#: Prefixes of the tables owned by the index (Alembic's autogenerate leaves them alone).
 TABLES = ("faq_fts", "faq_search", "faq_index_meta")
 META_DDL = (
     "CREATE TABLE IF NOT EXISTS faq_index_meta "
@@ -50,13 +50,18 @@ class SearchIndex:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def stored_hash(self) -> str | None:
+    #: Bump when the tables' layout changes: an index built the old way is rebuilt.
+    LAYOUT = "1"
+
+    def is_current(self, content_hash: str) -> bool:
+        """Whether the stored index holds this content, laid out as this code expects."""
         with self.engine.connect() as conn:
             if not self._has_table(conn, "faq_index_meta"):
-                return None
-            return conn.execute(
+                return False
+            stored = conn.execute(
                 text("SELECT value FROM faq_index_meta WHERE name = 'content_hash'")
             ).scalar()
+        return stored == f"{content_hash}/{self.LAYOUT}"
 
     def rebuild(self, documents: Iterable[Document], content_hash: str) -> int:
         rows = [doc.__dict__ for doc in documents]
@@ -66,18 +71,22 @@ class SearchIndex:
             self._recreate(conn)
             if rows:
                 conn.execute(text(self.INSERT), rows)
-            conn.execute(text("DELETE FROM faq_index_meta WHERE name = 'content_hash'"))
-            conn.execute(
-                text("INSERT INTO faq_index_meta (name, value) VALUES ('content_hash', :v)"),
-                {"v": content_hash},
-            )
+            self._store_hash(conn, content_hash)
         return len(rows)
 
+    def _store_hash(self, conn: Connection, content_hash: str) -> None:
+        conn.execute(text("DELETE FROM faq_index_meta WHERE name = 'content_hash'"))
+        conn.execute(
+            text("INSERT INTO faq_index_meta (name, value) VALUES ('content_hash', :v)"),
+            {"v": f"{content_hash}/{self.LAYOUT}"},
+        )
+
     def drop(self, conn: Connection) -> None:
-        for table in TABLES:
+        for table in ("faq_search", "faq_index_meta"):
             conn.execute(text(f"DROP TABLE IF EXISTS {table}"))  # noqa: S608 - constants
 
-    def search(self, locale: str, phrases: Sequence[Phrase], limit: int = 10) -> list[Hit]:
+    def search(self, locale: str, groups: Sequence[Sequence[Phrase]], limit: int = 10) -> list[Hit]:
+        """Entries of `locale` holding a phrase of every group, best first."""
         raise NotImplementedError
 
     # Engine-specific parts.
@@ -96,43 +105,104 @@ class SearchIndex:
 
 
 class Fts5Index(SearchIndex):
-    """SQLite FTS5. The locale is an indexed column, used as a column filter in MATCH."""
+    """SQLite FTS5: one contentless table per locale (`faq_fts_frfr`...), so a search reads
+    only its locale's postings and needs no column filter (a filter makes FTS5 decode the
+    position lists of every matching row). `faq_fts_doc` maps their rowids to slugs; rowids
+    follow (locale, slug) order, so ties in score keep the slug order."""
 
-    INSERT = (
-        "INSERT INTO faq_fts (slug, loc, question, keywords, body) "
-        "VALUES (:slug, :locale, :question, :keywords, :body)"
+    LAYOUT = "2"  # 1: one faq_fts table with a locale column
+    DOCS_DDL = (
+        "CREATE TABLE faq_fts_doc (id INTEGER PRIMARY KEY, loc VARCHAR(16) NOT NULL, "
+        "slug VARCHAR(80) NOT NULL)"
     )
-    # Column weights for bm25(): slug, loc, question, keywords, body.
+    # Column weights for bm25(): question, keywords, body.
     SEARCH = (
-        "SELECT slug, bm25(faq_fts, 0.0, 0.0, 8.0, 4.0, 1.0) AS score FROM faq_fts "
-        "WHERE faq_fts MATCH :match ORDER BY score, slug LIMIT :limit"
+        "SELECT d.slug, f.score FROM (SELECT rowid, bm25({table}, 8.0, 4.0, 1.0) AS score "
+        "FROM {table} WHERE {table} MATCH :match ORDER BY score, rowid LIMIT :limit) AS f "
+        "JOIN faq_fts_doc AS d ON d.id = f.rowid ORDER BY f.score, f.rowid"
     )
 
     def rebuild(self, documents: Iterable[Document], content_hash: str) -> int:
-        docs = [
-            Document(_loc_token(d.locale), d.slug, d.question, d.keywords, d.body)
-            for d in documents
-        ]
-        return super().rebuild(docs, content_hash)
+        docs = sorted(documents, key=lambda d: (d.locale, d.slug))
+        with self.engine.begin() as conn:
+            conn.execute(text(META_DDL))
+            self.drop(conn, keep_meta=True)
+            conn.execute(text(self.DOCS_DDL))
+            for locale in sorted({d.locale for d in docs}):
+                conn.execute(
+                    text(
+                        f"CREATE VIRTUAL TABLE {_fts5_table(locale)} USING fts5("
+                        "question, keywords, body, content = '', "
+                        "tokenize = 'unicode61 remove_diacritics 2', detail = 'full')"
+                    )
+                )
+            rows = [{"id": n, "loc": d.locale, "slug": d.slug} for n, d in enumerate(docs, 1)]
+            if rows:
+                conn.execute(
+                    text("INSERT INTO faq_fts_doc (id, loc, slug) VALUES (:id, :loc, :slug)"), rows
+                )
+            for locale in sorted({d.locale for d in docs}):
+                table = _fts5_table(locale)
+                conn.execute(
+                    text(
+                        f"INSERT INTO {table} (rowid, question, keywords, body) "  # noqa: S608
+                        "VALUES (:id, :question, :keywords, :body)"
+                    ),
+                    [
+                        {"id": n, "question": d.question, "keywords": d.keywords, "body": d.body}
+                        for n, d in enumerate(docs, 1)
+                        if d.locale == locale
+                    ],
+                )
+            self._store_hash(conn, content_hash)
+        self._tables = None
+        return len(docs)
 
-    def _recreate(self, conn: Connection) -> None:
-        conn.execute(text("DROP TABLE IF EXISTS faq_fts"))
-        conn.execute(
+    def drop(self, conn: Connection, keep_meta: bool = False) -> None:
+        names = conn.execute(
             text(
-                "CREATE VIRTUAL TABLE faq_fts USING fts5("
-                "slug UNINDEXED, loc, question, keywords, body, "
-                "tokenize = 'unicode61 remove_diacritics 2', detail = 'full')"
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name GLOB 'faq_fts_*' AND sql LIKE 'CREATE VIRTUAL%'"
             )
-        )
+        ).scalars()
+        for name in list(names):
+            conn.execute(text(f"DROP TABLE IF EXISTS {name}"))  # noqa: S608 - our own tables
+        conn.execute(text("DROP TABLE IF EXISTS faq_fts_doc"))
+        conn.execute(
+            text("DROP TABLE IF EXISTS faq_fts")
+        )  # one table for all locales, until 2026-11
+        if not keep_meta:
+            conn.execute(text("DROP TABLE IF EXISTS faq_index_meta"))
+        self._tables = None
 
-    def search(self, locale: str, phrases: Sequence[Phrase], limit: int = 10) -> list[Hit]:
-        if not phrases:
+    def search(self, locale: str, groups: Sequence[Sequence[Phrase]], limit: int = 10) -> list[Hit]:
+        groups = [group for group in groups if group]
+        table = _fts5_table(locale)
+        if not groups or table not in self._existing_tables():
             return []
-        alternatives = " OR ".join(_fts5_phrase(p) for p in phrases)
-        match = f'loc : "{_loc_token(locale)}" AND {{question keywords body}} : ({alternatives})'
+        match = " AND ".join(
+            "(" + " OR ".join(_fts5_phrase(p) for p in group) + ")" for group in groups
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(text(self.SEARCH), {"match": match, "limit": limit}).all()
+            rows = conn.execute(
+                text(self.SEARCH.format(table=table)), {"match": match, "limit": limit}
+            ).all()
         return [Hit(slug, -score) for slug, score in rows]
+
+    _tables: frozenset[str] | None = None
+
+    def _existing_tables(self) -> frozenset[str]:
+        if self._tables is None:
+            with self.engine.connect() as conn:
+                self._tables = frozenset(
+                    conn.execute(
+                        text(
+                            "SELECT name FROM sqlite_master "
+                            "WHERE type = 'table' AND name GLOB 'faq_fts_*'"
+                        )
+                    ).scalars()
+                )
+        return self._tables
 
 
 class PostgresIndex(SearchIndex):
@@ -164,10 +234,13 @@ class PostgresIndex(SearchIndex):
         )
         conn.execute(text("CREATE INDEX faq_search_document ON faq_search USING GIN (document)"))
 
-    def search(self, locale: str, phrases: Sequence[Phrase], limit: int = 10) -> list[Hit]:
-        if not phrases:
+    def search(self, locale: str, groups: Sequence[Sequence[Phrase]], limit: int = 10) -> list[Hit]:
+        groups = [group for group in groups if group]
+        if not groups:
             return []
-        query = " | ".join(_tsquery_phrase(p) for p in phrases)
+        query = " & ".join(
+            "(" + " | ".join(_tsquery_phrase(p) for p in group) + ")" for group in groups
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(self.SEARCH), {"query": query, "locale": locale, "limit": limit}
@@ -175,8 +248,9 @@ class PostgresIndex(SearchIndex):
         return [Hit(slug, float(score)) for slug, score in rows]
 
 
-def _loc_token(locale: str) -> str:
-    return "loc" + locale.replace("_", "").lower()
+def _fts5_table(locale: str) -> str:
+    """The locale's FTS5 table: `faq_fts_frfr` for fr_FR (letters only, so safe in SQL)."""
+    return "faq_fts_" + "".join(ch for ch in locale.lower() if ch.isascii() and ch.isalpha())
 
 
 def _fts5_phrase(phrase: Phrase) -> str:

@@ -139,14 +139,20 @@ class Synonyms:
     def terms(self) -> set[str]:
         return {term for group in self.groups for phrase in group for term in phrase}
 
-    def expand(self, terms: list[str]) -> list[tuple[str, ...]]:
-        """The phrases of every group that one of the query's phrases belongs to."""
-        extra: list[tuple[str, ...]] = []
+    def matches(self, terms: list[str]) -> list[tuple[int, int, list[tuple[str, ...]]]]:
+        """Where the query's terms hold a phrase of a group: (start, length, the group's
+        other phrases) for each."""
+        found = []
         for position, term in enumerate(terms):
             for phrase, index in self._starts.get(term, ()):
                 if tuple(terms[position : position + len(phrase)]) == phrase:
-                    extra.extend(p for p in self.groups[index] if p != phrase)
-        return extra
+                    others = [p for p in self.groups[index] if p != phrase]
+                    found.append((position, len(phrase), others))
+        return found
+
+    def expand(self, terms: list[str]) -> list[tuple[str, ...]]:
+        """The phrases of every group that one of the query's phrases belongs to."""
+        return [phrase for _start, _length, others in self.matches(terms) for phrase in others]
 
 
 def parse_list_file(text: str) -> list[list[str]]:
