@@ -98,6 +98,8 @@ class Config:
 
     PAYMENT_PROVIDER = "sandbox"
     PAGE_SIZE = 50
+    #: FAQ searches whose results each process keeps (0: none), until the content changes.
+    FAQ_RESULTS_CACHE = 1024
     DEMO_ALLOWED = True
     OPERATOR = OPERATOR
     # Behind a TLS-terminating proxy: trust one hop of X-Forwarded-*.

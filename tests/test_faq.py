@@ -193,6 +193,14 @@ def test_search_plan_stays_within_the_ranking_budget(service):
     ]
 
 
+def test_found_results_are_marked_and_kept_for_the_same_words(service):
+    first = service.found("fr_FR", "Répondeur ")
+    assert first[0].entry.slug == "voicemail"
+    assert "<mark>" in first[0].question + first[0].snippet
+    assert service.found("fr_FR", "repondeur") is first  # same words once folded: cached
+    assert service.found("xx_XX", "repondeur") == ()
+
+
 def test_index_is_rebuilt_when_the_content_changes(app, content_copy):
     with app.app_context():
         engine = db.engine

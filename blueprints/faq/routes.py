@@ -11,7 +11,6 @@ from htmx import is_htmx, render, requested_block
 from security import agent_required
 from telephony.faq import FaqService, service_for
 from telephony.faq import feedback as faq_feedback
-from telephony.faq.highlight import highlight, snippet
 from telephony.faq.render import to_html, to_text
 
 #: The site's screens an answer may send people to, with their (translated) names. A screen
@@ -66,37 +65,19 @@ def _resolver(service: FaqService, locale: str, external: bool = False):
     return resolve
 
 
-def _search(service: FaqService, locale: str, query: str, limit: int):
-    """Results ready for the templates: highlighted question and snippet."""
-    found = service.search(locale, query, limit=limit)
-    analyzer = service.analyzer(locale)
-    items = []
-    for result in found.results:
-        entry = result.entry
-        plain = to_text(entry.body)
-        items.append(
-            {
-                "entry": entry,
-                "question": highlight(entry.question, found.terms, analyzer),
-                "snippet": highlight(snippet(plain, found.terms, analyzer), found.terms, analyzer),
-            }
-        )
-    return items
-
-
 @bp.get("/faq")
 def index():
     """Every question, or the ones matching `q` (the index ranks them)."""
     service = _service()
     locale = _locale()
     query = _query()
-    results = _search(service, locale, query, RESULTS) if query else None
+    results = service.found(locale, query, RESULTS) if query else None
     return render(
         "faq/index.html",
         blocks=("faq-results",),
         q=query,
         results=results,
-        entries=service.entries(locale),
+        entries=service.entries(locale) if results is None else (),
         is_htmx_request=is_htmx(),
     )
 
@@ -161,11 +142,16 @@ def panel():
     results = []
     if query:
         resolve = _resolver(service, locale, external=True)
-        for item in _search(service, locale, query, PANEL_RESULTS):
-            entry = item["entry"]
-            item["answer"] = to_html(entry.body, _resolver(service, locale))
-            item["copy_text"] = entry.question + "\n\n" + to_text(entry.body, resolve)
-            results.append(item)
+        for found in service.found(locale, query, PANEL_RESULTS):
+            entry = found.entry
+            results.append(
+                {
+                    "entry": entry,
+                    "question": found.question,
+                    "answer": to_html(entry.body, _resolver(service, locale)),
+                    "copy_text": entry.question + "\n\n" + to_text(entry.body, resolve),
+                }
+            )
     # The results block lives in the partial that agent pages include.
     template = "faq/_panel.html" if requested_block(PANEL_BLOCKS) else "faq/panel.html"
     return render(template, blocks=PANEL_BLOCKS, faq_q=query, faq_results=results)

@@ -9,13 +9,17 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from markupsafe import Markup
 
 from telephony.faq.content import CONTENT_DIR, Corpus, Entry, load_corpus
+from telephony.faq.highlight import Marker, highlight, snippet
 from telephony.faq.index import Document, Phrase, SearchIndex, index_for
 from telephony.faq.render import to_text
 from telephony.faq.text import Analyzer, Synonyms, Vocabulary, base_language_of
 
-__all__ = ["Concept", "FaqService", "Result", "SearchResults", "service_for"]
+__all__ = ["Concept", "FaqService", "Found", "Result", "SearchResults", "service_for"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,15 @@ class Concept:
 class Result:
     entry: Entry
     score: float
+
+
+@dataclass(frozen=True)
+class Found:
+    """A result as a page shows it: the question and a snippet, query words marked."""
+
+    entry: Entry
+    question: Markup
+    snippet: Markup
 
 
 @dataclass
@@ -80,11 +93,16 @@ class FaqService:
     #: Results scoring under this share of the best one's score are left out.
     RELATIVE_FLOOR = 0.15
 
-    def __init__(self, corpus: Corpus, index: SearchIndex):
+    def __init__(self, corpus: Corpus, index: SearchIndex, results_cache: int = 1024):
         self.corpus = corpus
         self.index = index
         self._locales: dict[str, _LocaleSearch] = {}
         self._documents: list[Document] = []
+        #: Each answer as plain text (for snippets), by (locale, slug).
+        self._plain: dict[tuple[str, str], str] = {}
+        #: Pages ask for the same searches again and again (popular questions, the same
+        #: words typed by many): their results are kept, for as long as this content is.
+        self._found = lru_cache(maxsize=results_cache)(self._find) if results_cache else self._find
         for locale, entries in corpus.entries.items():
             analyzer = Analyzer(base_language_of(locale), corpus.stopwords.get(locale, ()))
             synonyms = Synonyms(analyzer, corpus.synonyms.get(locale, ()))
@@ -93,7 +111,7 @@ class FaqService:
             for group in corpus.synonyms.get(locale, ()):
                 words.update(analyzer.words(" ".join(group)))
             for entry in entries.values():
-                plain = to_text(entry.body)
+                plain = self._plain[locale, entry.slug] = to_text(entry.body)
                 doc = Document(
                     locale=locale,
                     slug=entry.slug,
@@ -179,6 +197,31 @@ class FaqService:
             unique.update(dict.fromkeys(concept.phrases))
         return list(unique)
 
+    def found(self, locale: str, query: str, limit: int = 10) -> tuple[Found, ...]:
+        """`search`, ready to show: each question and a snippet of its answer with the
+        query's words marked (escaped). Kept in a cache keyed by the words that count."""
+        search = self._locales.get(locale)
+        if search is None:
+            return ()
+        return self._found(locale, " ".join(search.analyzer.query_words(query or "")), limit)
+
+    def _find(self, locale: str, words: str, limit: int) -> tuple[Found, ...]:
+        results = self.search(locale, words, limit)
+        analyzer = self._locales[locale].analyzer
+        marks = Marker(results.terms, analyzer)
+        return tuple(
+            Found(
+                entry=result.entry,
+                question=highlight(result.entry.question, marks, analyzer),
+                snippet=highlight(
+                    snippet(self._plain[locale, result.entry.slug], marks, analyzer),
+                    marks,
+                    analyzer,
+                ),
+            )
+            for result in results.results
+        )
+
     #: Entries the index may rank for one query before the plan gets choosier (bm25 costs
     #: about half a microsecond an entry in FTS5; a small FAQ never comes near this).
     RANKING_BUDGET = 2000
@@ -257,7 +300,11 @@ def service_for(app) -> FaqService:
         with app.app_context():
             engine = db.engine
         content_dir = app.config.get("FAQ_CONTENT_DIR") or CONTENT_DIR
-        service = FaqService(load_corpus(content_dir), index_for(engine))
+        service = FaqService(
+            load_corpus(content_dir),
+            index_for(engine),
+            results_cache=app.config.get("FAQ_RESULTS_CACHE", 1024),
+        )
         app.extensions["faq"] = service
     return service
 

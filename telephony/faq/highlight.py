@@ -8,12 +8,33 @@ from markupsafe import Markup, escape
 from telephony.faq.text import WORD, Analyzer, fold
 
 
-def highlight(text: str, terms: frozenset[str], analyzer: Analyzer) -> Markup:
+class Marker:
+    """Tells whether a word as written stands for one of the query's terms (remembering
+    the answer: the words of a page repeat)."""
+
+    def __init__(self, terms: frozenset[str], analyzer: Analyzer):
+        self.terms = terms
+        self.analyzer = analyzer
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, written: str) -> bool:
+        known = self._seen.get(written)
+        if known is None:
+            word = fold(written)
+            known = self._seen[written] = (
+                len(word) > 1
+                and word not in self.analyzer.stopwords
+                and self.analyzer.stem(word) in self.terms
+            )
+        return known
+
+
+def highlight(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer) -> Markup:
+    marks = terms if isinstance(terms, Marker) else Marker(terms, analyzer)
     out: list[str] = []
     position = 0
     for match in WORD.finditer(text):
-        word = fold(match.group())
-        if len(word) > 1 and word not in analyzer.stopwords and analyzer.stem(word) in terms:
+        if marks(match.group()):
             out.append(str(escape(text[position : match.start()])))
             out.append(f"<mark>{escape(match.group())}</mark>")
             position = match.end()
@@ -21,16 +42,13 @@ def highlight(text: str, terms: frozenset[str], analyzer: Analyzer) -> Markup:
     return Markup("".join(out))  # noqa: S704 - every piece is escaped above
 
 
-def snippet(text: str, terms: frozenset[str], analyzer: Analyzer, words: int = 30) -> str:
+def snippet(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer, words: int = 30) -> str:
     """About `words` words of `text` around its densest run of query terms."""
     tokens = text.split()
     if len(tokens) <= words:
         return text
-    hits = [
-        i
-        for i, token in enumerate(tokens)
-        if any(analyzer.stem(fold(w)) in terms for w in WORD.findall(token))
-    ]
+    marks = terms if isinstance(terms, Marker) else Marker(terms, analyzer)
+    hits = [i for i, token in enumerate(tokens) if any(marks(w) for w in WORD.findall(token))]
     best_start, best = 0, -1
     for start in sorted({max(0, h - 3) for h in hits} | {0}):
         count = sum(1 for h in hits if start <= h < start + words)
