@@ -25,6 +25,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     KeepTogether,
     ListFlowable,
@@ -35,7 +36,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from documents.fonts import paragraph_text, register_fonts
+from documents.fonts import paragraph_text, register_fonts, single_line
 from documents.layout import FRAME_PADDING, MARGIN, build_pdf
 from extensions import db
 from labels import ACCOUNT_KINDS
@@ -45,16 +46,17 @@ from telephony.models import Account, ValidationProcedure
 
 CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 LABEL_WIDTH = CONTENT_WIDTH * 0.32
+CELL_PADDING = 6
 GRID = colors.HexColor("#9aa3ad")
 SHADE = colors.HexColor("#e8ecf0")
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
     bold = f"{font}-Bold"
-    body = ParagraphStyle("md-body", fontName=font, fontSize=9.5, leading=12.5)
+    body = ParagraphStyle("md-body", fontName=font, fontSize=9, leading=11.5)
     return {
         "body": body,
-        "small": ParagraphStyle("md-small", parent=body, fontSize=8.5, leading=11),
+        "small": ParagraphStyle("md-small", parent=body, fontSize=8, leading=10),
         "strong": ParagraphStyle("md-strong", parent=body, fontName=bold),
         "title": ParagraphStyle(
             "md-title", parent=body, fontName=bold, fontSize=16, leading=20, spaceAfter=4
@@ -68,8 +70,8 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
             spaceBefore=6,
             spaceAfter=3,
         ),
-        "label": ParagraphStyle("md-label", parent=body, fontName=bold, fontSize=9, leading=11.5),
-        "cell": ParagraphStyle("md-cell", parent=body, fontSize=9, leading=11.5),
+        "label": ParagraphStyle("md-label", parent=body, fontName=bold, fontSize=8.5, leading=11),
+        "cell": ParagraphStyle("md-cell", parent=body, fontSize=8.5, leading=11),
     }
 
 
@@ -103,17 +105,33 @@ def procedure_pdf(
     def para(text: str, style: str = "body") -> Paragraph:
         return Paragraph(paragraph_text(text), styles[style])
 
+    def cell(text: str, style: str, width: float) -> str | Paragraph:
+        """A table cell: the text as is when it fits on one line (drawn as a string, with
+        no markup to escape), a wrapping paragraph otherwise."""
+        text = single_line(text)
+        face = styles[style]
+        if stringWidth(text, face.fontName, face.fontSize) <= width - 2 * CELL_PADDING:
+            return text
+        return para(text, style)
+
     def rows_table(rows: list[tuple[str, str | list[str]]]) -> Table:
-        """Label | value rows; a value may have several lines (an address)."""
+        """Label | value rows; a value may have several parts (an address: one line, the
+        parts separated by commas)."""
+        value_width = CONTENT_WIDTH - LABEL_WIDTH
         data = []
         for label, value in rows:
-            lines = value if isinstance(value, list) else [value]
-            data.append([para(label, "label"), [para(line, "cell") for line in lines if line]])
-        table = Table(data, colWidths=(LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH))
+            text = ", ".join(part for part in value if part) if isinstance(value, list) else value
+            data.append([cell(label, "label", LABEL_WIDTH), cell(text, "cell", value_width)])
+        table = Table(data, colWidths=(LABEL_WIDTH, value_width))
         table.setStyle(
             TableStyle(
                 [
-                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("FONTNAME", (0, 0), (0, -1), styles["label"].fontName),
+                    ("FONTNAME", (1, 0), (1, -1), font),
+                    ("FONTSIZE", (0, 0), (-1, -1), styles["cell"].fontSize),
+                    ("LEADING", (0, 0), (-1, -1), styles["cell"].leading),
+                    ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("BOX", (0, 0), (-1, -1), 0.5, GRID),
                     ("LINEBELOW", (0, 0), (-1, -2), 0.3, GRID),
@@ -284,10 +302,10 @@ def procedure_pdf(
             [
                 [
                     # Translators: where the form is signed (a town).
-                    [para(_("Place"), "label"), Spacer(1, 9 * mm)],
-                    [para(_("Date"), "label"), Spacer(1, 9 * mm)],
+                    [para(_("Place"), "label"), Spacer(1, 7 * mm)],
+                    [para(_("Date"), "label"), Spacer(1, 7 * mm)],
                 ],
-                [[para(_("Signature of the account holder"), "label"), Spacer(1, 22 * mm)], ""],
+                [[para(_("Signature of the account holder"), "label"), Spacer(1, 18 * mm)], ""],
             ],
             colWidths=(CONTENT_WIDTH / 2, CONTENT_WIDTH / 2),
         )

@@ -397,6 +397,18 @@ def test_pdf_prints_user_text_literally_with_embedded_fonts_and_same_bytes(app, 
     assert "FR14" not in masked and "2606" in masked
 
 
+def test_pdf_wraps_a_long_value_and_fits_the_mandate_on_one_page(app, app_ctx):
+    street = "Résidence des Grands Chênes, bâtiment B, escalier 4, appartement 1207"
+    city = "Saint-Rémy-en-Bouzemont-Saint-Genest-et-Isson (Marne), secteur Nord-Est"
+    text, data, _procedure = build("vt10001-f", holder_street=street, holder_city=city[:70])
+    assert "appartement 1207" in text and "secteur Nord" in text
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        assert len(document.pages) == 1
+        page = document.pages[0]
+        # Nothing printed past the right margin.
+        assert all(char["x1"] <= page.width - 18 * 2.83 for char in page.chars)
+
+
 # --- The pages --------------------------------------------------------------------------
 
 
