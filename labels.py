@@ -60,6 +60,12 @@ PROCEDURE_STATUSES = {
     ProcedureStatus.REJECTED: _l("Rejected"),
     ProcedureStatus.CANCELLED: _l("Cancelled"),
 }
+PROCEDURE_TRIGGERS = {
+    # Translators: why a validation procedure was started.
+    "first_order": _l("Your first telephony order"),
+    "billing_contact": _l("A change of billing contact"),
+    "anticipated": _l("Started in advance"),
+}
 #: Labels of scheduled task actions; feature modules add theirs.
 TASK_ACTIONS: dict = {}
 
@@ -88,6 +94,7 @@ AUDIT_ACTIONS = {
     "agent.viewed": _l("Agent viewed a page"),
     "agent.note_added": _l("Call note added"),
     "agent.note_edited": _l("Call note corrected"),
+    "account.billing_contact_changed": _l("Billing contact changed"),
     "alias_number.converted_to_line": _l("Alias number converted to a line"),
     "alias_number.terminated": _l("Alias number terminated"),
     "calls.added": _l("Simultaneous calls added"),
@@ -125,6 +132,7 @@ def label_helpers() -> dict:
         "order_status_label": INVOICE_STATUSES.get,
         "payment_status_label": PAYMENT_STATUSES.get,
         "procedure_status_label": lambda status: PROCEDURE_STATUSES.get(status, status),
+        "procedure_trigger_label": lambda trigger: PROCEDURE_TRIGGERS.get(trigger, trigger),
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
         # Translators: a pending change whose kind has no label of its own.
         "task_action_label": lambda action: TASK_ACTIONS.get(action, _l("Scheduled change")),
