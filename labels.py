@@ -85,6 +85,8 @@ CANCEL_LABELS = {
     "terminate_line": _l("Cancel termination"),
     "terminate_alias": _l("Cancel termination"),
     "terminate_pool": _l("Cancel termination"),
+    # Translators: button that cancels the pending order of a new line.
+    "order_line": _l("Cancel order"),
 }
 
 #: What an audit event says happened (agents read them in the account's timeline).
@@ -102,6 +104,7 @@ AUDIT_ACTIONS = {
     "calls.order_created": _l("Purchase order generated"),
     "calls.removed": _l("Simultaneous calls removed"),
     "line.converted_to_alias": _l("Line converted to an alias number"),
+    "line.created": _l("Line created"),
     "line.terminated": _l("Line terminated"),
     "number_pool.terminated": _l("Number range terminated"),
     "offer.changed": _l("Offer changed"),
