@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     import documents.mandate  # noqa: F401  (builds the procedure PDF attached to e-mails)
     import telephony.calls  # noqa: F401
     import telephony.lifecycle  # noqa: F401
+    import telephony.line_orders  # noqa: F401
     import telephony.offers  # noqa: F401
     from commands import register_commands
 

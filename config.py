@@ -60,6 +60,13 @@ EXTRA_CALL_PRICE = Decimal("1.00")
 ALIAS_NUMBER_PRICE = Decimal("1.00")
 #: Days the customer has to send back hardware of a terminated or converted line.
 HARDWARE_RETURN_DAYS = 15
+#: Where the numbers of newly ordered lines come from, by country: the first and last E.164
+#: number of the operator's block (same length). A number once used is never given again.
+NEW_LINE_NUMBERS = {
+    "FR": ("+33972300000", "+33972399999"),
+    "BE": ("+3223009000", "+3223009999"),
+    "CH": ("+41912009000", "+41912009999"),
+}
 
 
 class Config:

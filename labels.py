@@ -60,6 +60,12 @@ PROCEDURE_STATUSES = {
     ProcedureStatus.REJECTED: _l("Rejected"),
     ProcedureStatus.CANCELLED: _l("Cancelled"),
 }
+PROCEDURE_TRIGGERS = {
+    # Translators: why a validation procedure was started.
+    "first_order": _l("Your first telephony order"),
+    "billing_contact": _l("A change of billing contact"),
+    "anticipated": _l("Started in advance"),
+}
 #: Labels of scheduled task actions; feature modules add theirs.
 TASK_ACTIONS: dict = {}
 
@@ -79,6 +85,8 @@ CANCEL_LABELS = {
     "terminate_line": _l("Cancel termination"),
     "terminate_alias": _l("Cancel termination"),
     "terminate_pool": _l("Cancel termination"),
+    # Translators: button that cancels the pending order of a new line.
+    "order_line": _l("Cancel order"),
 }
 
 #: What an audit event says happened (agents read them in the account's timeline).
@@ -88,6 +96,7 @@ AUDIT_ACTIONS = {
     "agent.viewed": _l("Agent viewed a page"),
     "agent.note_added": _l("Call note added"),
     "agent.note_edited": _l("Call note corrected"),
+    "account.billing_contact_changed": _l("Billing contact changed"),
     "alias_number.converted_to_line": _l("Alias number converted to a line"),
     "alias_number.terminated": _l("Alias number terminated"),
     "calls.added": _l("Simultaneous calls added"),
@@ -95,6 +104,7 @@ AUDIT_ACTIONS = {
     "calls.order_created": _l("Purchase order generated"),
     "calls.removed": _l("Simultaneous calls removed"),
     "line.converted_to_alias": _l("Line converted to an alias number"),
+    "line.created": _l("Line created"),
     "line.terminated": _l("Line terminated"),
     "number_pool.terminated": _l("Number range terminated"),
     "offer.changed": _l("Offer changed"),
@@ -125,6 +135,7 @@ def label_helpers() -> dict:
         "order_status_label": INVOICE_STATUSES.get,
         "payment_status_label": PAYMENT_STATUSES.get,
         "procedure_status_label": lambda status: PROCEDURE_STATUSES.get(status, status),
+        "procedure_trigger_label": lambda trigger: PROCEDURE_TRIGGERS.get(trigger, trigger),
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
         # Translators: a pending change whose kind has no label of its own.
         "task_action_label": lambda action: TASK_ACTIONS.get(action, _l("Scheduled change")),

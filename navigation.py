@@ -12,9 +12,11 @@ from telephony.models import Role
 #: (endpoint, label, roles that see it)
 ENTRIES = [
     ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
+    ("lines.order_line", _l("Order a line"), {Role.CUSTOMER}),
     ("services.index", _l("My services"), {Role.CUSTOMER}),
     ("service_numbers.index", _l("Service numbers"), {Role.CUSTOMER}),
     ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
+    ("procedure.change_billing_contact", _l("Billing contact"), {Role.CUSTOMER}),
     ("emails.index", _l("Service e-mails"), {Role.CUSTOMER}),
     ("faq.index", _l("FAQ"), None),
     ("agent.index", _l("Agent console"), {Role.AGENT, Role.ADMIN}),
@@ -27,15 +29,19 @@ def navigation_context() -> dict:
 
     role = current_user.role if current_user.is_authenticated else None
     account = acting_account() if role in (Role.AGENT, Role.ADMIN) else None
-    items = []
+    visible = []
     for endpoint, label, roles in ENTRIES:
         if endpoint not in current_app.view_functions:
             continue
         # An agent acting for a customer sees the customer's menu too.
         if roles is not None and role not in roles and not (account and Role.CUSTOMER in roles):
             continue
-        blueprint = endpoint.split(".")[0]
-        items.append((endpoint, label, request.blueprint == blueprint))
+        visible.append((endpoint, label))
+    # The current entry: the one for this very page, else the first of its blueprint.
+    current = next((e for e, _label in visible if e == request.endpoint), None) or next(
+        (e for e, _label in visible if e.split(".")[0] == request.blueprint), None
+    )
+    items = [(endpoint, label, endpoint == current) for endpoint, label in visible]
     state = acting() if account is not None else None
     return {
         "nav_items": items,

@@ -120,6 +120,7 @@ def create_demo(today: date | None = None) -> bool:
         kind=AccountKind.COMPANY,
         country=Country.FR,
         language="fr_FR",
+        billing_contact_name="Camille Dupré",
         billing_email="compta@dupre.example",
     )
     db.session.add(fr)
@@ -233,6 +234,7 @@ def create_demo(today: date | None = None) -> bool:
         kind=AccountKind.ASSOCIATION,
         country=Country.BE,
         language="nl_BE",
+        billing_contact_name="Lotte Peeters",
         billing_email="penning@groenefiets.example",
     )
     db.session.add(be)
@@ -295,6 +297,7 @@ def create_demo(today: date | None = None) -> bool:
         kind=AccountKind.INDIVIDUAL,
         country=Country.CH,
         language="it_CH",
+        billing_contact_name="Lucia Bernasconi",
         billing_email="lucia@bernasconi.example",
     )
     db.session.add(ch)

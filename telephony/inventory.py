@@ -94,7 +94,8 @@ def pending_tasks_for(account: Account, target_type: str, ids: list[int]) -> dic
 
 
 def pending_tasks(account: Account) -> list[tuple[ScheduledTask, str]]:
-    """Every pending task of the account with the number it concerns (at most four queries)."""
+    """Every pending task of the account with the number it concerns (the group's code for
+    an order of a new line), in at most five queries."""
     tasks = list(
         db.session.scalars(
             select(ScheduledTask)
@@ -115,6 +116,14 @@ def pending_tasks(account: Account) -> list[tuple[ScheduledTask, str]]:
                 )
             )
             numbers.update({(target_type, row.id): row.number for row in rows})
+    group_ids = [t.target_id for t in tasks if t.target_type == "telephony_group"]
+    if group_ids:  # orders of new lines: the group's code stands for the number to come
+        rows = db.session.execute(
+            select(TelephonyGroup.id, TelephonyGroup.code).where(
+                TelephonyGroup.account_id == account.id, TelephonyGroup.id.in_(group_ids)
+            )
+        )
+        numbers.update({("telephony_group", row.id): row.code for row in rows})
     pool_ids = [t.target_id for t in tasks if t.target_type == "number_pool"]
     if pool_ids:
         rows = db.session.execute(

@@ -65,18 +65,25 @@ def render_email(template: str, locale: str, **context) -> tuple[str, str]:
 
 
 def queue_email(
-    account: Account, template: str, *, attachment: tuple[str, int] | None = None, **context
+    account: Account,
+    template: str,
+    *,
+    attachment: tuple[str, int] | None = None,
+    to_address: str | None = None,
+    **context,
 ) -> ServiceEmail:
     """Render and queue a service e-mail for `account` (committed with the caller's work).
 
-    `attachment` = (type, id) of a document built when the message is sent."""
+    `attachment` = (type, id) of a document built when the message is sent; `to_address`
+    replaces the account's billing e-mail address (e.g. to tell the former billing contact
+    of a change)."""
     subject, body = render_email(template, account.language, account=account, **context)
     attachment_type, attachment_id = attachment or (None, None)
     message = ServiceEmail(
         account_id=account.id,
         template=template,
         locale=account.language,
-        to_address=account.billing_email,
+        to_address=to_address or account.billing_email,
         subject=subject,
         body=body,
         attachment_type=attachment_type,

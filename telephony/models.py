@@ -150,6 +150,9 @@ class Account(db.Model):
     country: Mapped[Country] = mapped_column(_enum(Country))
     #: Locale id of the customer's language (e.g. nl_BE); service e-mails use it.
     language: Mapped[str] = mapped_column(String(8))
+    #: The billing contact: who receives the invoices and the service e-mails. Changing it
+    #: requires a new validation procedure (telephony.contacts).
+    billing_contact_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     billing_email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

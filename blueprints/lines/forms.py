@@ -2,10 +2,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -70,3 +72,24 @@ class TerminateForm(FlaskForm):
         validators=[Length(max=1000, message=_l("Write at most %(max)d characters."))],
     )
     submit = SubmitField(_l("Terminate"))
+
+
+def _id_or_none(value):
+    """An id from the form, or None for anything else (the rules then say what is wrong)."""
+    if isinstance(value, int):
+        return value
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+class OrderLineForm(FlaskForm):
+    """Parses only: the rules on the values live in telephony.line_orders."""
+
+    group = RadioField(_l("Telephony group"), coerce=_id_or_none, validate_choice=False)
+    offer = RadioField(_l("Offer of the line"), coerce=_id_or_none, validate_choice=False)
+    # Translators: a name the customer gives the new line, e.g. "Reception".
+    description = StringField(_l("Label (optional)"))
+    contracts = BooleanField(_l("I accept the contracts of the chosen offer"))
+    #: Sending the same form twice places one order.
+    token = HiddenField()
+    submit = SubmitField(_l("Order the line"))

@@ -11,13 +11,24 @@ from blueprints.lines.forms import (
     CancelForm,
     ChangeOfferForm,
     ConfirmForm,
+    OrderLineForm,
     TerminateForm,
     ToLineForm,
 )
 from extensions import db
 from htmx import render
 from security import account_required
-from telephony import DomainError, NotFound, billing, calls, inventory, lifecycle, offers
+from telephony import (
+    DomainError,
+    NotFound,
+    billing,
+    calls,
+    inventory,
+    lifecycle,
+    line_orders,
+    offers,
+    procedure,
+)
 from telephony.models import ScheduledTask
 from telephony.money import price_for
 
@@ -37,9 +48,11 @@ def _number_or_404(account, alias_id):
 
 
 def _field_error(form, error: DomainError, default: str) -> None:
-    """Put a domain refusal beside the field it concerns (or the default one)."""
-    field = getattr(form, error.field or default, None) or getattr(form, default)
-    field.errors = [*field.errors, error.message]
+    """Put a domain refusal beside the field it concerns (or the default one); a refusal
+    listing several mistakes (`errors`) puts each beside its own field."""
+    for name, message in (getattr(error, "errors", None) or {error.field: error.message}).items():
+        field = getattr(form, name or default, None) or getattr(form, default)
+        field.errors = [*field.errors, message]
 
 
 @bp.get("/")
@@ -58,6 +71,7 @@ def index():
         lines=lines,
         numbers=numbers,
         pending=pending,
+        orders=line_orders.describe(account, line_orders.pending_orders(account)),
     )
 
 
@@ -203,7 +217,13 @@ def requests():
     """Every pending request of the account, each cancellable."""
     account = current_account()
     tasks = inventory.pending_tasks(account)
-    return render("lines/requests.html", account=account, tasks=tasks)
+    return render(
+        "lines/requests.html",
+        account=account,
+        tasks=tasks,
+        voip_orders=procedure.VOIP_ORDER_ACTIONS,
+        procedure_validated=procedure.is_validated(account) if tasks else True,
+    )
 
 
 @bp.post("/requests/<int:task_id>/cancel")
@@ -407,11 +427,15 @@ def show_number(alias_id: int):
         pending += inventory.pending_tasks_for(account, "number_pool", [alias.pool_id]).get(
             alias.pool_id, []
         )
+    voip = [
+        t.id for t in pending if t.action in procedure.VOIP_ORDER_ACTIONS and t.status == "todo"
+    ]
     return render(
         "lines/number.html",
         account=account,
         alias=alias,
         pending=pending,
+        waiting_ids=voip if voip and not procedure.is_validated(account) else [],
         pool=lifecycle.pool_numbers(account, alias.pool_id) if alias.pool_id else [],
         to_line_refusal=lifecycle.to_line_refusal(account, alias),
     )
@@ -475,3 +499,75 @@ def terminate_number(alias_id: int):
     back = url_for("lines.show_number", alias_id=alias.id)
     refusal = lifecycle.alias_busy(account, alias)
     return _terminate(account, alias, back, refusal)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@account_required
+def order_line():
+    """Order a new SIP line: group, offer, contracts. It waits for the validation procedure
+    when the account has none validated; the daily run creates it."""
+    account = current_account()
+    groups = inventory.groups_of(account)
+    choices = [
+        (offer, price_for(offer.price_excl_vat, account.country.value))
+        for offer in line_orders.offers(account)
+    ]
+    form = OrderLineForm()
+    if not form.is_submitted():
+        form.token.data = line_orders.new_token()
+    if groups and form.validate_on_submit():
+        try:
+            task = line_orders.order_line(
+                account,
+                form.group.data,
+                form.offer.data,
+                description=form.description.data,
+                contracts_accepted=form.contracts.data,
+                token=form.token.data,
+                actor=current_user,
+                reason=action_reason(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _field_error(form, error, "offer")
+        else:
+            db.session.commit()
+            if procedure.is_validated(account):
+                flash(_("Your order is placed: the line is created within a day."), "success")
+            else:
+                flash(
+                    _("Your order is placed. It waits for your validation procedure: see below."),
+                    "success",
+                )
+            return redirect(url_for("lines.show_order", task_id=task.id), 303)
+    selected = form.offer.data if form.is_submitted() else request.args.get("offer", type=int)
+    return render(
+        "lines/order_line.html",
+        blocks=("offer-summary",),
+        status=422 if form.is_submitted() else 200,
+        account=account,
+        form=form,
+        groups=groups,
+        choices=choices,
+        selected=next(((o, p) for o, p in choices if o.id == selected), None),
+        validated=procedure.is_validated(account),
+        operator=current_app.config["OPERATOR"],
+    )
+
+
+@bp.get("/orders/<int:task_id>")
+@account_required
+def show_order(task_id: int):
+    """One order of a new line: where it stands, what to do, the line once created."""
+    account = current_account()
+    try:
+        task = line_orders.get_order(account, task_id)
+    except NotFound:
+        abort(404)
+    (order,) = line_orders.describe(account, [task])
+    return render(
+        "lines/order.html",
+        account=account,
+        order=order,
+        procedure=procedure.latest(account),
+    )

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
 
 class ProcedureForm(FlaskForm):
@@ -27,3 +27,10 @@ class StatusForm(FlaskForm):
     # Translators: why an agent rejects or cancels a procedure; the customer reads it.
     reason = TextAreaField(_l("Reason (required to reject or cancel)"))
     submit = SubmitField(_l("Change the status"))
+
+
+class BillingContactForm(FlaskForm):
+    # Translators: the person who receives the invoices and service e-mails.
+    contact_name = StringField(_l("Name of the billing contact"))
+    contact_email = EmailField(_l("E-mail address of the billing contact"))
+    submit = SubmitField(_l("Change the billing contact"))

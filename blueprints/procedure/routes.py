@@ -8,14 +8,14 @@ from flask_login import current_user
 
 from blueprints.common import action_reason, current_account
 from blueprints.procedure import bp
-from blueprints.procedure.forms import ProcedureForm, StatusForm
+from blueprints.procedure.forms import BillingContactForm, ProcedureForm, StatusForm
 from documents.mandate import filename, procedure_pdf
 from extensions import db
 from htmx import render
 from i18n import display_name
 from labels import ACCOUNT_KINDS, PROCEDURE_STATUSES
 from security import account_required, agent_required
-from telephony import DomainError, NotFound
+from telephony import DomainError, NotFound, contacts
 from telephony import procedure as procedures
 from telephony.models import Role
 
@@ -190,3 +190,67 @@ def manage():
         form=form,
         waiting=procedures.waiting_orders(account),
     )
+
+
+#: Each field of the billing contact form sits in a block named like its DOM id.
+CONTACT_BLOCKS = tuple(f"{name}-field" for name in contacts.FIELDS)
+
+
+def _contact_page(account, form, status=200):
+    procedure = procedures.latest(account)
+    return render(
+        "procedure/billing_contact.html",
+        blocks=CONTACT_BLOCKS,
+        status=status,
+        account=account,
+        form=form,
+        contact=contacts.current(account),
+        procedure=procedure,
+        validated=procedure is not None and procedure.status == "validated",
+        waiting=procedures.waiting_orders(account),
+    )
+
+
+@bp.route("/billing-contact", methods=["GET", "POST"])
+@account_required
+def change_billing_contact():
+    """Who receives the invoices and service e-mails; a change requires a new procedure."""
+    account = current_account()
+    if request.method == "GET":
+        contact = contacts.current(account)
+        form = BillingContactForm(
+            data={"contact_name": contact.name, "contact_email": contact.email}
+        )
+        return _contact_page(account, form)
+    form = BillingContactForm(formdata=request.form)
+    if form.validate():
+        try:
+            contacts.change_billing_contact(
+                account, form.data, actor=current_user, reason=action_reason()
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("The billing contact is changed: a new validation procedure is required."),
+                "success",
+            )
+            return redirect(url_for("procedure.change_billing_contact"), 303)
+    return _contact_page(account, form, 422)
+
+
+@bp.post("/billing-contact/check")
+@account_required
+def check_billing_contact():
+    """Inline check (htmx): the same rules as the change, nothing saved; answers the block
+    of the field named by HX-Target (the whole page without htmx)."""
+    account = current_account()
+    form = BillingContactForm(formdata=request.form)
+    if form.validate():
+        try:
+            contacts.check_contact(form.data)
+        except DomainError as error:
+            _apply_errors(form, error)
+    return _contact_page(account, form)

@@ -50,6 +50,8 @@ def test_apply_to_several_lines_then_renewal(page, live_server, who):
     open_account(page, live_server, who)
     page.goto(f"{live_server}/lines/?lang=en")
     page.get_by_role("link", name="Apply to several lines").click()
+    # The page's scripts first: a choice made before htmx is ready loads nothing.
+    page.wait_for_load_state()
     page.get_by_label("New offer").select_option(label="Entreprise")
     rows = page.locator("#bulk-lines tbody tr")
     rows.first.wait_for()  # htmx loads the lines when the offer is chosen
