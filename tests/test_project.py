@@ -96,3 +96,22 @@ def test_demo_is_refused_in_production(app_factory):
 def test_translate_commands_run(runner, command):
     result = runner.invoke(args=["translate", command])
     assert result.exit_code == 0, result.output
+
+
+def test_every_audit_action_the_code_records_has_a_label():
+    """The agents' timeline names each event; a new action needs its label in labels.py."""
+    import re
+    from pathlib import Path
+
+    from labels import AUDIT_ACTIONS
+
+    root = Path(__file__).resolve().parent.parent
+    recorded = re.compile(r'(?:audit\.record\(\s*|"action":\s*)"([a-z_]+\.[a-z_]+)"')
+    actions = {
+        action
+        for folder in ("telephony", "blueprints")
+        for path in (root / folder).rglob("*.py")
+        for action in recorded.findall(path.read_text("utf-8"))
+    }
+    assert len(actions) > 20
+    assert actions - set(AUDIT_ACTIONS) == set()
