@@ -181,16 +181,33 @@ def test_search_plan_stays_within_the_ranking_budget(service):
     )
     # A small FAQ: one search for any concept, the index ranks them all.
     small = [Concept((("a",),), 3), Concept((("b",),), 12)]
-    assert plan(small, 18) == [[[("a",), ("b",)]]]
+    assert plan(small, 18) == [([[("a",), ("b",)]], False)]
     # A large one: the rare concepts within the budget, the common one left out.
-    assert plan([common, rarer, rare], 10_000) == [[[("a",), ("b",), ("b2",)]]]
-    # Only common concepts: all of them required, then fewer, the rarest last.
+    assert plan([common, rarer, rare], 10_000) == [([[("a",), ("b",), ("b2",)]], False)]
+    # Only common concepts: those of at most half the entries required, in the questions
+    # and keywords first, then anywhere, then fewer (the rarest last).
     everywhere = [Concept((("d",),), 6000), common, Concept((("e",),), 3000)]
     assert plan(everywhere, 10_000) == [
-        [(("e",),), (("c",),), (("d",),)],
-        [(("e",),), (("c",),)],
-        [(("e",),)],
+        ([(("e",),), (("c",),)], True),
+        ([(("e",),), (("c",),)], False),
+        ([(("e",),)], False),
     ]
+    # Every concept in most entries: all of them are required.
+    assert plan([Concept((("d",),), 6000), Concept((("f",),), 7000)], 10_000)[0] == (
+        [(("d",),), (("f",),)],
+        True,
+    )
+
+
+def test_index_can_look_in_the_questions_and_keywords_only(service):
+    service.ensure_index()
+    documents = [d for d in service._documents if d.locale == "en"]
+    heads = {d.slug for d in documents if "number" in f"{d.question} {d.keywords}".split()}
+    anywhere = {d.slug for d in documents if "number" in d.body.split()} | heads
+    assert heads and anywhere - heads  # the word is in some answers only
+    search = service.index.search
+    assert {h.slug for h in search("en", [[("number",)]], 50, questions_only=True)} == heads
+    assert {h.slug for h in search("en", [[("number",)]], 50)} == anywhere
 
 
 def test_found_results_are_marked_and_kept_for_the_same_words(service):

@@ -242,8 +242,9 @@ class FaqService:
             return results
         self.ensure_index()
         hits, seen = [], set()
-        for groups in self._plan(known, search.size):
-            for hit in self.index.search(locale, groups, limit):
+        for groups, questions_only in self._plan(known, search.size):
+            found = self.index.search(locale, groups, limit, questions_only=questions_only)
+            for hit in found:
                 if hit.slug not in seen:
                     seen.add(hit.slug)
                     hits.append(hit)
@@ -258,19 +259,21 @@ class FaqService:
         return results
 
     def _plan(self, concepts: list[Concept], size: int):
-        """The index searches to run, in order, each a list of groups of phrases (an entry
-        must hold a phrase of every group), until `limit` entries are found.
+        """The index searches to run, in order, until `limit` entries are found: each a
+        list of groups of phrases (an entry must hold a phrase of every group) and whether
+        to look in the questions and keywords only.
 
         * Few entries hold the query's concepts: one search, any concept (the index ranks
           every entry that shares something with the query).
         * Many do (a large FAQ): any of the rarest concepts, as many as the budget allows.
           The commoner ones are left out; a concept in more than half the entries always
           is, since bm25 gives it no weight.
-        * Even the rarest concept is common: every concept is required, then all but the
-          commonest, and so on.
+        * Even the rarest concept is common: the entries whose question or keywords hold
+          every concept (bm25 weighs the question most anyway), then every concept
+          anywhere, then all but the commonest, and so on.
         """
         if sum(c.frequency for c in concepts) <= self.RANKING_BUDGET:
-            yield [[phrase for c in concepts for phrase in c.phrases]]
+            yield [[phrase for c in concepts for phrase in c.phrases]], False
             return
         ordered = sorted(concepts, key=lambda c: c.frequency)
         chosen, total = [], 0
@@ -280,11 +283,14 @@ class FaqService:
             chosen.append(concept)
             total += concept.frequency
         if chosen:
-            yield [[phrase for c in chosen for phrase in c.phrases]]
+            yield [[phrase for c in chosen for phrase in c.phrases]], False
             return
-        required = ordered
+        # Requiring a concept of most entries narrows little and costs much (bm25 reads
+        # every entry holding a phrase of the query to weigh it).
+        required = [c for c in ordered if c.frequency * 2 <= size] or ordered
+        yield [c.phrases for c in required], True
         for round_ in range(self.MAX_ROUNDS):
-            yield [c.phrases for c in required]
+            yield [c.phrases for c in required], False
             if len(required) == 1:
                 return
             # The last round asks for the rarest concept alone.

@@ -85,8 +85,16 @@ class SearchIndex:
         for table in ("faq_search", "faq_index_meta"):
             conn.execute(text(f"DROP TABLE IF EXISTS {table}"))  # noqa: S608 - constants
 
-    def search(self, locale: str, groups: Sequence[Sequence[Phrase]], limit: int = 10) -> list[Hit]:
-        """Entries of `locale` holding a phrase of every group, best first."""
+    def search(
+        self,
+        locale: str,
+        groups: Sequence[Sequence[Phrase]],
+        limit: int = 10,
+        *,
+        questions_only: bool = False,
+    ) -> list[Hit]:
+        """Entries of `locale` holding a phrase of every group, best first; with
+        `questions_only`, holding them in the question or the keywords."""
         raise NotImplementedError
 
     # Engine-specific parts.
@@ -175,7 +183,14 @@ class Fts5Index(SearchIndex):
             conn.execute(text("DROP TABLE IF EXISTS faq_index_meta"))
         self._tables = None
 
-    def search(self, locale: str, groups: Sequence[Sequence[Phrase]], limit: int = 10) -> list[Hit]:
+    def search(
+        self,
+        locale: str,
+        groups: Sequence[Sequence[Phrase]],
+        limit: int = 10,
+        *,
+        questions_only: bool = False,
+    ) -> list[Hit]:
         groups = [group for group in groups if group]
         table = _fts5_table(locale)
         if not groups or table not in self._existing_tables():
@@ -183,6 +198,8 @@ class Fts5Index(SearchIndex):
         match = " AND ".join(
             "(" + " OR ".join(_fts5_phrase(p) for p in group) + ")" for group in groups
         )
+        if questions_only:
+            match = f"{{question keywords}} : ({match})"
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(self.SEARCH.format(table=table)), {"match": match, "limit": limit}
@@ -234,12 +251,20 @@ class PostgresIndex(SearchIndex):
         )
         conn.execute(text("CREATE INDEX faq_search_document ON faq_search USING GIN (document)"))
 
-    def search(self, locale: str, groups: Sequence[Sequence[Phrase]], limit: int = 10) -> list[Hit]:
+    def search(
+        self,
+        locale: str,
+        groups: Sequence[Sequence[Phrase]],
+        limit: int = 10,
+        *,
+        questions_only: bool = False,
+    ) -> list[Hit]:
         groups = [group for group in groups if group]
         if not groups:
             return []
+        weights = "AB" if questions_only else ""  # A: question, B: keywords
         query = " & ".join(
-            "(" + " | ".join(_tsquery_phrase(p) for p in group) + ")" for group in groups
+            "(" + " | ".join(_tsquery_phrase(p, weights) for p in group) + ")" for group in groups
         )
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -257,8 +282,9 @@ def _fts5_phrase(phrase: Phrase) -> str:
     return '"' + " ".join(term.replace('"', '""') for term in phrase) + '"'
 
 
-def _tsquery_phrase(phrase: Phrase) -> str:
-    quoted = ["'" + term.replace("'", "''").replace("\\", "") + "'" for term in phrase]
+def _tsquery_phrase(phrase: Phrase, weights: str = "") -> str:
+    label = f":{weights}" if weights else ""
+    quoted = ["'" + term.replace("'", "''").replace("\\", "") + "'" + label for term in phrase]
     return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
 
 
