@@ -10,6 +10,7 @@ Regional catalogues (fr_BE, de_CH...) hold only what differs from the base langu
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, support
@@ -43,6 +44,7 @@ def bcp47(locale_id: str) -> str:
     return locale_id.replace("_", "-")
 
 
+@lru_cache(maxsize=32)
 def display_name(locale_id: str) -> str:
     """The locale's own name, with the region: "français (Belgique)", "English"."""
     locale = Locale.parse(locale_id)
@@ -126,7 +128,8 @@ def acting_customer_locale() -> str | None:
 
 def remember_locale(locale_id: str) -> None:
     """Keep an explicit choice in the session and, when signed in, in the user's profile."""
-    session["locale"] = locale_id
+    if session.get("locale") != locale_id:  # an unchanged session is not sent again
+        session["locale"] = locale_id
     from blueprints.common import ACTING_KEY, acting
 
     state = acting()
@@ -171,11 +174,17 @@ def load_translations(locale_id: str, directories) -> support.Translations:
     return chain or support.NullTranslations()
 
 
+@lru_cache(maxsize=1)
+def locale_choices() -> tuple[tuple[str, str], ...]:
+    """Every locale with its own name, for the switcher (the same on every page)."""
+    return tuple((loc, display_name(loc)) for loc in LOCALES)
+
+
 def locale_context() -> dict:
     """Template globals for the layout: `<html lang>` and the switcher."""
     current = str(get_locale() or "en")
     return {
         "html_lang": bcp47(current),
         "current_locale": current,
-        "locale_choices": [(loc, display_name(loc)) for loc in LOCALES],
+        "locale_choices": locale_choices(),
     }
