@@ -331,6 +331,7 @@ def test_order_without_javascript_then_see_it_wait_and_cancel_it(app, signed_in)
     requests = client.get("/lines/requests?lang=en").get_data(as_text=True)
     assert "New line in vt10001-f-1" in requests
     assert "Waiting for the validation procedure" in requests
+    assert "Once the procedure is validated" in requests  # no date while it waits
     procedure_page = client.get("/procedure/?lang=en").get_data(as_text=True)
     assert "1 order waits for this procedure" in procedure_page and location in procedure_page
     assert "Your first telephony order" in procedure_page
