@@ -12,11 +12,9 @@ from telephony.models import Role
 #: (endpoint, label, roles that see it)
 ENTRIES = [
     ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
-    ("lines.order_line", _l("Order a line"), {Role.CUSTOMER}),
     ("services.index", _l("My services"), {Role.CUSTOMER}),
     ("service_numbers.index", _l("Service numbers"), {Role.CUSTOMER}),
     ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
-    ("procedure.change_billing_contact", _l("Billing contact"), {Role.CUSTOMER}),
     ("emails.index", _l("Service e-mails"), {Role.CUSTOMER}),
     ("faq.index", _l("FAQ"), None),
     ("agent.index", _l("Agent console"), {Role.AGENT, Role.ADMIN}),
