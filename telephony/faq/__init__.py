@@ -223,7 +223,7 @@ class FaqService:
         )
 
     #: Entries the index may rank for one query before the plan gets choosier (bm25 costs
-    #: about half a microsecond an entry in FTS5; a small FAQ never comes near this).
+    #: about a microsecond an entry in FTS5; a small FAQ never comes near this).
     RANKING_BUDGET = 2000
     #: At most this many searches when every concept is common (see `_plan`).
     MAX_ROUNDS = 4
@@ -268,9 +268,9 @@ class FaqService:
         * Many do (a large FAQ): any of the rarest concepts, as many as the budget allows.
           The commoner ones are left out; a concept in more than half the entries always
           is, since bm25 gives it no weight.
-        * Even the rarest concept is common: the entries whose question or keywords hold
-          every concept (bm25 weighs the question most anyway), then every concept
-          anywhere, then all but the commonest, and so on.
+        * Even the rarest concept is common: those of at most half the entries (all, if
+          none is) are required, in the question or keywords first (bm25 weighs them most
+          anyway), then anywhere, then all but the commonest, and so on.
         """
         if sum(c.frequency for c in concepts) <= self.RANKING_BUDGET:
             yield [[phrase for c in concepts for phrase in c.phrases]], False
