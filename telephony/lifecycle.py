@@ -27,7 +27,7 @@ from extensions import db
 from labels import TASK_ACTIONS
 from telephony import DomainError, audit, procedure
 from telephony.billing import Waiting, on_cancel, pending_key, schedule, task_action
-from telephony.dates import next_billing_date
+from telephony.dates import first_of_next_month, next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -345,7 +345,8 @@ def _new_service(account: Account, name, service_type, target_type, target_id, p
             target_id=target_id,
             state=ServiceState.ACTIVE,
             period_months=1,
-            expires_on=day,
+            # Started today for a month: renewed on the 1st, like every monthly service.
+            expires_on=first_of_next_month(day),
             monthly_price_excl_vat=price,
         )
     )

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from telephony import DomainError, calls, lifecycle, offers
 from telephony.billing import cancel, run_renewal
+from telephony.dates import first_of_next_month
 from telephony.models import (
     Account,
     AliasNumber,
@@ -95,6 +96,12 @@ def test_line_to_alias_at_renewal_keeps_the_number_and_asks_the_hardware_back(ap
     states = {(s.service_type, s.state) for s in services}
     assert ("sip_line", ServiceState.TERMINATED) in states
     assert ("alias_number", ServiceState.ACTIVE) in states
+    new_service = db.session.scalar(
+        select(Service).where(
+            Service.service_type == "alias_number", Service.name.contains(number[-4:])
+        )
+    )
+    assert new_service.expires_on == first_of_next_month(day)  # a month, not expired at once
     message = db.session.scalar(
         select(ServiceEmail).where(ServiceEmail.template == "converted_to_alias")
     )
