@@ -111,6 +111,7 @@ def test_agents_write_call_notes_and_only_the_author_corrects_one(app, client, s
     account_id = _account_id(app)
     client = signed_in("agent")
     page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    assert "Camille Dupré &lt;" in page  # the billing contact, by name and address
     assert client.post(f"/agent/accounts/{account_id}/notes", data={"body": "x"}).status_code == 400
     empty = client.post(
         f"/agent/accounts/{account_id}/notes", data={"csrf_token": csrf_from(page), "body": " "}
