@@ -120,6 +120,10 @@ class CheckResult:
         return not self.problems
 
 
+#: French sets ":" and ";" after a no-break space; an ordinary one lets a line break there.
+FRENCH_SPACE = re.compile(r" [:;]")
+
+
 def check(strict: bool = True) -> CheckResult:
     """Placeholders and tags as in the source, no fuzzy entry, the .pot up to date, and
     (strict) every message translated in every base catalogue."""
@@ -161,6 +165,10 @@ def check(strict: bool = True) -> CheckResult:
                     result.problems.append(f"{label}: placeholders differ from the source")
                 if _set(TAG, sources[0]) != _set(TAG, text):
                     result.problems.append(f"{label}: HTML tags differ from the source")
+                if name.startswith("fr") and FRENCH_SPACE.search(text):
+                    result.problems.append(
+                        f"{label}: a no-break space (U+00A0) goes before : and ; in French"
+                    )
     # The FAQ's content files (content/faq/): every question in every language, sound headers.
     from telephony.faq.content import check_content
 

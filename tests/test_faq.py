@@ -278,7 +278,7 @@ def test_bad_queries_give_a_page(client, query):
 def test_answer_links_to_the_sites_screen_and_related_questions(client):
     page = client.get("/faq/alias-configuration?lang=fr_FR").get_data(as_text=True)
     assert 'href="/lines/"' in page
-    assert "Aller à : Lignes et numéros" in page
+    assert "Aller à\u00a0: Lignes et numéros" in page
     assert 'href="/faq/line-or-alias"' in page
     assert client.get("/faq/no-such-question").status_code == 404
 

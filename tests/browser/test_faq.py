@@ -12,7 +12,13 @@ from tests.browser.conftest import check_accessibility, sign_in
 
 CASES = [
     # locale, query with a typo, expected answer, its "go to" link, the search button
-    ("fr_FR", "renvoie d'apel", "call-forwarding", "Aller à : Lignes et numéros", "Rechercher"),
+    (
+        "fr_FR",
+        "renvoie d'apel",
+        "call-forwarding",
+        "Aller à\u00a0: Lignes et numéros",
+        "Rechercher",
+    ),
     ("nl_BE", "doorschakkelen", "call-forwarding", "Ga naar: Lijnen en nummers", "Zoeken"),
 ]
 
