@@ -1,4 +1,5 @@
-"""Helpers shared by the customer-facing blueprints: whose account a request acts on."""
+"""Helpers shared by the customer-facing blueprints: whose account a request acts on, and
+a domain refusal shown on its form."""
 
 from __future__ import annotations
 
@@ -65,3 +66,15 @@ def page_arg(name: str = "page") -> int:
     """A page number from the query string; anything odd means page 1."""
     value = request.args.get(name, "1")
     return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
+def errors_to_form(form, error, default: str | None = None) -> None:
+    """Put a domain refusal beside the field it concerns (else the `default` field, else at
+    the top of the form); a refusal listing several mistakes (`errors`) puts each beside
+    its own field."""
+    for name, message in (getattr(error, "errors", None) or {error.field: error.message}).items():
+        field = getattr(form, name or "", None) or (getattr(form, default) if default else None)
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]

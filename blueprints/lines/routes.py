@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from blueprints.common import action_reason, current_account, page_arg
+from blueprints.common import action_reason, current_account, errors_to_form, page_arg
 from blueprints.lines import bp
 from blueprints.lines.forms import (
     BulkOfferForm,
@@ -45,14 +45,6 @@ def _number_or_404(account, alias_id):
         return inventory.get_alias(account, alias_id)
     except NotFound:
         abort(404)
-
-
-def _field_error(form, error: DomainError, default: str) -> None:
-    """Put a domain refusal beside the field it concerns (or the default one); a refusal
-    listing several mistakes (`errors`) puts each beside its own field."""
-    for name, message in (getattr(error, "errors", None) or {error.field: error.message}).items():
-        field = getattr(form, name or default, None) or getattr(form, default)
-        field.errors = [*field.errors, message]
 
 
 @bp.get("/")
@@ -288,7 +280,7 @@ def change_calls(line_id: int):
                 order = None
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error, "calls")
+            errors_to_form(form, error, "calls")
         else:
             db.session.commit()
             if order is not None:
@@ -383,7 +375,7 @@ def _terminate(account, target, back: str, refusal):
             )
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error, "reason")
+            errors_to_form(form, error, "reason")
         else:
             db.session.commit()
             flash(
@@ -466,7 +458,7 @@ def convert_to_line(alias_id: int):
             )
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error, "offer")
+            errors_to_form(form, error, "offer")
         else:
             db.session.commit()
             flash(
@@ -529,7 +521,7 @@ def order_line():
             )
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error, "offer")
+            errors_to_form(form, error, "offer")
         else:
             db.session.commit()
             if procedure.is_validated(account):

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.common import action_reason, current_account
+from blueprints.common import action_reason, current_account, errors_to_form
 from blueprints.procedure import bp
 from blueprints.procedure.forms import BillingContactForm, ProcedureForm, StatusForm
 from documents.mandate import filename, procedure_pdf
@@ -79,16 +79,6 @@ def _page(account, form, status=200):
     )
 
 
-def _apply_errors(form, error: DomainError) -> None:
-    errors = getattr(error, "errors", None) or {error.field: error.message}
-    for name, message in errors.items():
-        field = getattr(form, name or "", None)
-        if field is None:
-            form.form_errors.append(message)
-        else:
-            field.errors = [*field.errors, message]
-
-
 @bp.route("/", methods=["GET", "POST"])
 @account_required
 def index():
@@ -103,7 +93,7 @@ def index():
             procedures.submit(account, form.data, actor=current_user, reason=action_reason())
         except DomainError as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            errors_to_form(form, error)
         else:
             db.session.commit()
             flash(
@@ -126,7 +116,7 @@ def check():
         try:
             procedures.check_details(account, form.data)
         except DomainError as error:
-            _apply_errors(form, error)
+            errors_to_form(form, error)
     return _page(account, form)
 
 
@@ -171,7 +161,7 @@ def manage():
             )
         except DomainError as error:
             db.session.rollback()
-            _apply_errors(form, error if error.field else DomainError(error.message, "status"))
+            errors_to_form(form, error if error.field else DomainError(error.message, "status"))
         else:
             db.session.commit()
             flash(
@@ -230,7 +220,7 @@ def change_billing_contact():
             )
         except DomainError as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            errors_to_form(form, error)
         else:
             db.session.commit()
             flash(
@@ -252,5 +242,5 @@ def check_billing_contact():
         try:
             contacts.check_contact(form.data)
         except DomainError as error:
-            _apply_errors(form, error)
+            errors_to_form(form, error)
     return _contact_page(account, form)
