@@ -174,9 +174,10 @@ def test_words_a_synonym_list_joins_make_one_concept(service):
 
 def test_search_plan_stays_within_the_ranking_budget(service):
     plan = lambda concepts, size: list(service._plan(concepts, size))  # noqa: E731
+    assert (service.RANKING_BUDGET, service.HEADS_RANKING_BUDGET) == (1000, 3000)
     rare, rarer, common = (
         Concept((("a",),), 300),
-        Concept((("b",), ("b2",)), 900),
+        Concept((("b",), ("b2",)), 600),
         Concept((("c",),), 4000),
     )
     # A small FAQ: one search for any concept, the index ranks them all.
@@ -184,18 +185,28 @@ def test_search_plan_stays_within_the_ranking_budget(service):
     assert plan(small, 18) == [([[("a",), ("b",)]], False)]
     # A large one: the rare concepts within the budget, the common one left out.
     assert plan([common, rarer, rare], 10_000) == [([[("a",), ("b",), ("b2",)]], False)]
-    # Only common concepts: those of at most half the entries required, in the questions
-    # and keywords first, then anywhere, then fewer (the rarest last).
+    # Concepts in the questions and keywords: the rarest there first, within their budget,
+    # then anywhere.
+    in_heads = [
+        Concept((("c",),), 4000, head_frequency=2700),
+        Concept((("d",),), 6000, head_frequency=400),
+        Concept((("e",),), 700, head_frequency=0),
+    ]
+    assert plan(in_heads, 10_000) == [
+        ([[("d",)]], True),
+        ([[("e",)]], False),
+    ]
+    # Only common concepts: those of at most half the entries required, then fewer (the
+    # rarest last).
     everywhere = [Concept((("d",),), 6000), common, Concept((("e",),), 3000)]
     assert plan(everywhere, 10_000) == [
-        ([(("e",),), (("c",),)], True),
         ([(("e",),), (("c",),)], False),
         ([(("e",),)], False),
     ]
     # Every concept in most entries: all of them are required.
     assert plan([Concept((("d",),), 6000), Concept((("f",),), 7000)], 10_000)[0] == (
         [(("d",),), (("f",),)],
-        True,
+        False,
     )
 
 

@@ -30,6 +30,8 @@ class Concept:
     phrases: tuple[Phrase, ...]
     #: How many entries hold one of the phrases, at most (from the index's term counts).
     frequency: int
+    #: The same, in the questions and keywords.
+    head_frequency: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,20 @@ class _LocaleSearch:
     """What a locale needs at query time: analyser, vocabulary, synonyms."""
 
     def __init__(
-        self, analyzer: Analyzer, synonyms: Synonyms, words: set[str], frequency: Counter, size: int
+        self,
+        analyzer: Analyzer,
+        synonyms: Synonyms,
+        words: set[str],
+        frequency: Counter,
+        head_frequency: Counter,
+        size: int,
     ):
         self.analyzer = analyzer
         self.synonyms = synonyms
-        #: Entries holding each term, and the number of entries.
+        #: Entries holding each term (anywhere; in the question or keywords), and the
+        #: number of entries.
         self.frequency = frequency
+        self.head_frequency = head_frequency
         self.size = size
         #: Words as written (folded) and their terms: a typo is mended on the word first
         #: ("voicemial" → "voicemail"), since stemming a misspelt word can make it unrecognisable.
@@ -82,11 +92,17 @@ class _LocaleSearch:
         candidates += self.terms.correct(stem)
         return list(dict.fromkeys(candidates))[:4]
 
-    def frequency_of(self, phrases: tuple[Phrase, ...]) -> int:
+    def frequency_of(self, phrases: tuple[Phrase, ...], counts: Counter | None = None) -> int:
         """Entries holding one of `phrases`, at most (a phrase is no commoner than its
-        rarest term)."""
-        total = sum(min(self.frequency[term] for term in phrase) for phrase in phrases)
+        rarest term), by `counts` (anywhere by default)."""
+        counts = self.frequency if counts is None else counts
+        total = sum(min(counts[term] for term in phrase) for phrase in phrases)
         return min(total, self.size)
+
+    def concept(self, phrases: tuple[Phrase, ...]) -> Concept:
+        return Concept(
+            phrases, self.frequency_of(phrases), self.frequency_of(phrases, self.head_frequency)
+        )
 
 
 class FaqService:
@@ -108,6 +124,7 @@ class FaqService:
             synonyms = Synonyms(analyzer, corpus.synonyms.get(locale, ()))
             words: set[str] = set()
             frequency: Counter = Counter()
+            head_frequency: Counter = Counter()
             for group in corpus.synonyms.get(locale, ()):
                 words.update(analyzer.words(" ".join(group)))
             for entry in entries.values():
@@ -121,9 +138,10 @@ class FaqService:
                 )
                 self._documents.append(doc)
                 frequency.update(set(f"{doc.question} {doc.keywords} {doc.body}".split()))
+                head_frequency.update(set(f"{doc.question} {doc.keywords}".split()))
                 words.update(analyzer.words(f"{entry.question} {' '.join(entry.keywords)} {plain}"))
             self._locales[locale] = _LocaleSearch(
-                analyzer, synonyms, words, frequency, len(entries)
+                analyzer, synonyms, words, frequency, head_frequency, len(entries)
             )
         self._ensured = False
         self._lock = threading.Lock()
@@ -187,7 +205,7 @@ class FaqService:
         for group in phrases:
             unique = tuple(dict.fromkeys(group))
             if unique:
-                concepts.append(Concept(unique, search.frequency_of(unique)))
+                concepts.append(search.concept(unique))
         return concepts
 
     def phrases(self, locale: str, query: str) -> list[Phrase]:
@@ -224,7 +242,9 @@ class FaqService:
 
     #: Entries the index may rank for one query before the plan gets choosier (bm25 costs
     #: about a microsecond an entry in FTS5; a small FAQ never comes near this).
-    RANKING_BUDGET = 2000
+    RANKING_BUDGET = 1000
+    #: The same in the questions and keywords (the index ranks them three times faster).
+    HEADS_RANKING_BUDGET = 3000
     #: At most this many searches when every concept is common (see `_plan`).
     MAX_ROUNDS = 4
 
@@ -265,36 +285,49 @@ class FaqService:
 
         * Few entries hold the query's concepts: one search, any concept (the index ranks
           every entry that shares something with the query).
-        * Many do (a large FAQ): any of the rarest concepts, as many as the budget allows.
-          The commoner ones are left out; a concept in more than half the entries always
-          is, since bm25 gives it no weight.
+        * Many do (a large FAQ): first the questions and keywords, where bm25 weighs a word
+          most and where words are rarer: any of the concepts they hold, the rarest first,
+          as many as the budget allows. Then anywhere: any of the rarest concepts, within
+          the budget. A concept in more than half the entries is left out, since bm25
+          gives it no weight.
         * Even the rarest concept is common: those of at most half the entries (all, if
-          none is) are required, in the question or keywords first (bm25 weighs them most
-          anyway), then anywhere, then all but the commonest, and so on.
+          none is) are required, then all but the commonest, and so on.
         """
         if sum(c.frequency for c in concepts) <= self.RANKING_BUDGET:
             yield [[phrase for c in concepts for phrase in c.phrases]], False
             return
-        ordered = sorted(concepts, key=lambda c: c.frequency)
-        chosen, total = [], 0
-        for concept in ordered:
-            if concept.frequency * 2 > size or total + concept.frequency > self.RANKING_BUDGET:
-                break
-            chosen.append(concept)
-            total += concept.frequency
+        heads = self._within_budget(
+            concepts, size, lambda c: c.head_frequency, self.HEADS_RANKING_BUDGET
+        )
+        if heads:
+            yield [[phrase for c in heads for phrase in c.phrases]], True
+        chosen = self._within_budget(concepts, size, lambda c: c.frequency, self.RANKING_BUDGET)
         if chosen:
             yield [[phrase for c in chosen for phrase in c.phrases]], False
             return
         # Requiring a concept of most entries narrows little and costs much (bm25 reads
         # every entry holding a phrase of the query to weigh it).
+        ordered = sorted(concepts, key=lambda c: c.frequency)
         required = [c for c in ordered if c.frequency * 2 <= size] or ordered
-        yield [c.phrases for c in required], True
         for round_ in range(self.MAX_ROUNDS):
             yield [c.phrases for c in required], False
             if len(required) == 1:
                 return
             # The last round asks for the rarest concept alone.
             required = required[: len(required) - 1 if round_ < self.MAX_ROUNDS - 2 else 1]
+
+    @staticmethod
+    def _within_budget(concepts: list[Concept], size: int, frequency, budget: int) -> list[Concept]:
+        """The rarest concepts by `frequency` that the index can rank within `budget`
+        (none in more than half the entries, none in no entry)."""
+        chosen, total = [], 0
+        for concept in sorted((c for c in concepts if frequency(c)), key=frequency):
+            count = frequency(concept)
+            if count * 2 > size or total + count > budget:
+                break
+            chosen.append(concept)
+            total += count
+        return chosen
 
 
 def service_for(app) -> FaqService:

@@ -113,19 +113,26 @@ class SearchIndex:
 
 
 class Fts5Index(SearchIndex):
-    """SQLite FTS5: one contentless table per locale (`faq_fts_frfr`...), so a search reads
-    only its locale's postings and needs no column filter (a filter makes FTS5 decode the
-    position lists of every matching row). `faq_fts_doc` maps their rowids to slugs; rowids
-    follow (locale, slug) order, so ties in score keep the slug order."""
+    """SQLite FTS5: contentless tables per locale, so a search reads only its locale's
+    postings and needs no column filter (a filter makes FTS5 decode the position lists of
+    every matching row): `faq_fts_frfr` holds question, keywords and answer,
+    `faq_fts_frfr_heads` the questions and keywords alone, for the searches that look there
+    only (a word there is rarer than in the answers). The heads table keeps no column sizes:
+    bm25 then skips a lookup per entry it ranks (most of its cost, three times faster
+    without), and questions are all short, so their length would tell little anyway.
+    `faq_fts_doc` maps their rowids to slugs; rowids follow (locale, slug) order, so ties in
+    score keep the slug order."""
 
-    LAYOUT = "2"  # 1: one faq_fts table with a locale column
+    #: 1: one faq_fts table with a locale column; 2: a table per locale.
+    LAYOUT = "3"
     DOCS_DDL = (
         "CREATE TABLE faq_fts_doc (id INTEGER PRIMARY KEY, loc VARCHAR(16) NOT NULL, "
         "slug VARCHAR(80) NOT NULL)"
     )
-    # Column weights for bm25(): question, keywords, body.
+    #: Column weights for bm25().
+    WEIGHTS = {"question": 8.0, "keywords": 4.0, "body": 1.0}
     SEARCH = (
-        "SELECT d.slug, f.score FROM (SELECT rowid, bm25({table}, 8.0, 4.0, 1.0) AS score "
+        "SELECT d.slug, f.score FROM (SELECT rowid, bm25({table}, {weights}) AS score "
         "FROM {table} WHERE {table} MATCH :match ORDER BY score, rowid LIMIT :limit) AS f "
         "JOIN faq_fts_doc AS d ON d.id = f.rowid ORDER BY f.score, f.rowid"
     )
@@ -137,31 +144,33 @@ class Fts5Index(SearchIndex):
             self.drop(conn, keep_meta=True)
             conn.execute(text(self.DOCS_DDL))
             for locale in sorted({d.locale for d in docs}):
-                conn.execute(
-                    text(
-                        f"CREATE VIRTUAL TABLE {_fts5_table(locale)} USING fts5("
-                        "question, keywords, body, content = '', "
-                        "tokenize = 'unicode61 remove_diacritics 2', detail = 'full')"
+                for table, columns in self._tables_of(locale):
+                    sizes = "" if "body" in columns else "columnsize = 0, "
+                    conn.execute(
+                        text(
+                            f"CREATE VIRTUAL TABLE {table} USING fts5({', '.join(columns)}, "
+                            f"content = '', {sizes}tokenize = 'unicode61 remove_diacritics 2', "
+                            "detail = 'full')"
+                        )
                     )
-                )
             rows = [{"id": n, "loc": d.locale, "slug": d.slug} for n, d in enumerate(docs, 1)]
             if rows:
                 conn.execute(
                     text("INSERT INTO faq_fts_doc (id, loc, slug) VALUES (:id, :loc, :slug)"), rows
                 )
             for locale in sorted({d.locale for d in docs}):
-                table = _fts5_table(locale)
-                conn.execute(
-                    text(
-                        f"INSERT INTO {table} (rowid, question, keywords, body) "  # noqa: S608
-                        "VALUES (:id, :question, :keywords, :body)"
-                    ),
-                    [
-                        {"id": n, "question": d.question, "keywords": d.keywords, "body": d.body}
-                        for n, d in enumerate(docs, 1)
-                        if d.locale == locale
-                    ],
-                )
+                rows = [
+                    {"id": n, "question": d.question, "keywords": d.keywords, "body": d.body}
+                    for n, d in enumerate(docs, 1)
+                    if d.locale == locale
+                ]
+                for table, columns in self._tables_of(locale):
+                    names = ", ".join(columns)
+                    values = ", ".join(f":{column}" for column in columns)
+                    conn.execute(
+                        text(f"INSERT INTO {table} (rowid, {names}) VALUES (:id, {values})"),  # noqa: S608
+                        rows,
+                    )
             self._store_hash(conn, content_hash)
         self._tables = None
         return len(docs)
@@ -192,19 +201,28 @@ class Fts5Index(SearchIndex):
         questions_only: bool = False,
     ) -> list[Hit]:
         groups = [group for group in groups if group]
-        table = _fts5_table(locale)
+        table, columns = self._tables_of(locale)[1 if questions_only else 0]
         if not groups or table not in self._existing_tables():
             return []
         match = " AND ".join(
             "(" + " OR ".join(_fts5_phrase(p) for p in group) + ")" for group in groups
         )
-        if questions_only:
-            match = f"{{question keywords}} : ({match})"
+        weights = ", ".join(str(self.WEIGHTS[column]) for column in columns)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                text(self.SEARCH.format(table=table)), {"match": match, "limit": limit}
+                text(self.SEARCH.format(table=table, weights=weights)),
+                {"match": match, "limit": limit},
             ).all()
         return [Hit(slug, -score) for slug, score in rows]
+
+    @staticmethod
+    def _tables_of(locale: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The locale's tables and their columns: everything, then the heads only."""
+        table = _fts5_table(locale)
+        return (
+            (table, ("question", "keywords", "body")),
+            (f"{table}_heads", ("question", "keywords")),
+        )
 
     _tables: frozenset[str] | None = None
 
