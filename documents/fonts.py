@@ -74,12 +74,3 @@ def paragraph_text(value: str | None) -> str:
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"))
     return escape(text).replace("\n", "<br/>")
-
-
-def single_line(value: str | None) -> str:
-    """User text for a string drawn as is (no markup involved): control characters
-    dropped, line breaks and tabs made spaces."""
-    if not value:
-        return ""
-    text = " ".join(str(value).split("\n")).replace("\r", " ").replace("\t", " ")
-    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs"))

@@ -6,9 +6,9 @@ supporting documents and how to send them.
 * CHF accounts in Switzerland: an authorization addressed to the debtor's bank, for LSV+
   (right of objection) or BDD (business, none) as `OPERATOR["ch_debit_scheme"]` says.
 
-Printed in `procedure.document_locale` with the embedded DejaVu fonts; every value typed by
-a user goes through `paragraph_text`. `invariant=True` gives the same bytes for the same
-input (tests).
+Printed in `procedure.document_locale` with the embedded DejaVu Sans (one face, see
+`documents.flow`), as plain text: what a user typed prints as typed. `invariant=True` gives
+the same bytes for the same input (tests).
 """
 
 from __future__ import annotations
@@ -21,22 +21,12 @@ from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import (
-    KeepTogether,
-    ListFlowable,
-    ListItem,
-    Paragraph,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import Spacer
 
-from documents.fonts import paragraph_text, register_fonts, single_line
+from documents.flow import Rows, SignatureBox, Text, TextStyle
+from documents.fonts import register_fonts
 from documents.layout import FRAME_PADDING, MARGIN, build_pdf
 from extensions import db
 from labels import ACCOUNT_KINDS
@@ -46,32 +36,18 @@ from telephony.models import Account, ValidationProcedure
 
 CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 LABEL_WIDTH = CONTENT_WIDTH * 0.32
-CELL_PADDING = 6
-GRID = colors.HexColor("#9aa3ad")
-SHADE = colors.HexColor("#e8ecf0")
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    bold = f"{font}-Bold"
-    body = ParagraphStyle("md-body", fontName=font, fontSize=9, leading=11.5)
+def _styles(font: str) -> dict[str, TextStyle]:
+    body = TextStyle(font, 9, 11.5)
     return {
         "body": body,
-        "small": ParagraphStyle("md-small", parent=body, fontSize=8, leading=10),
-        "strong": ParagraphStyle("md-strong", parent=body, fontName=bold),
-        "title": ParagraphStyle(
-            "md-title", parent=body, fontName=bold, fontSize=16, leading=20, spaceAfter=4
-        ),
-        "heading": ParagraphStyle(
-            "md-heading",
-            parent=body,
-            fontName=bold,
-            fontSize=10.5,
-            leading=14,
-            spaceBefore=6,
-            spaceAfter=3,
-        ),
-        "label": ParagraphStyle("md-label", parent=body, fontName=bold, fontSize=8.5, leading=11),
-        "cell": ParagraphStyle("md-cell", parent=body, fontSize=8.5, leading=11),
+        "small": body.but(size=8, leading=10),
+        "strong": body.but(bold=True),
+        "title": body.but(size=16, leading=20, bold=True, space_after=4),
+        "heading": body.but(size=10.5, leading=14, bold=True, space_before=6, space_after=3),
+        "label": body.but(size=8.5, leading=11, bold=True),
+        "cell": body.but(size=8.5, leading=11),
     }
 
 
@@ -102,46 +78,23 @@ def procedure_pdf(
     kind = procedures.document_kind(procedure, operator)
     today = today or date.today()
 
-    def para(text: str, style: str = "body") -> Paragraph:
-        return Paragraph(paragraph_text(text), styles[style])
+    def para(text: str, style: str = "body") -> Text:
+        return Text(text, styles[style])
 
-    def cell(text: str, style: str, width: float) -> str | Paragraph:
-        """A table cell: the text as is when it fits on one line (drawn as a string, with
-        no markup to escape), a wrapping paragraph otherwise."""
-        text = single_line(text)
-        face = styles[style]
-        if stringWidth(text, face.fontName, face.fontSize) <= width - 2 * CELL_PADDING:
-            return text
-        return para(text, style)
-
-    def rows_table(rows: list[tuple[str, str | list[str]]]) -> Table:
+    def rows_table(rows: list[tuple[str, str | list[str]]]) -> Rows:
         """Label | value rows; a value may have several parts (an address: one line, the
         parts separated by commas)."""
-        value_width = CONTENT_WIDTH - LABEL_WIDTH
-        data = []
-        for label, value in rows:
-            text = ", ".join(part for part in value if part) if isinstance(value, list) else value
-            data.append([cell(label, "label", LABEL_WIDTH), cell(text, "cell", value_width)])
-        table = Table(data, colWidths=(LABEL_WIDTH, value_width))
-        table.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (0, -1), styles["label"].fontName),
-                    ("FONTNAME", (1, 0), (1, -1), font),
-                    ("FONTSIZE", (0, 0), (-1, -1), styles["cell"].fontSize),
-                    ("LEADING", (0, 0), (-1, -1), styles["cell"].leading),
-                    ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("BOX", (0, 0), (-1, -1), 0.5, GRID),
-                    ("LINEBELOW", (0, 0), (-1, -2), 0.3, GRID),
-                    ("BACKGROUND", (0, 0), (0, -1), SHADE),
-                    ("TOPPADDING", (0, 0), (-1, -1), 3),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ]
-            )
+        return Rows(
+            [
+                (label, ", ".join(part for part in value if part))
+                if isinstance(value, list)
+                else (label, value)
+                for label, value in rows
+            ],
+            label=styles["label"],
+            value=styles["cell"],
+            label_width=LABEL_WIDTH,
         )
-        return table
 
     holder_address = [
         procedure.holder_street,
@@ -298,43 +251,22 @@ def procedure_pdf(
                 )
             )
 
-        signature = Table(
-            [
-                [
-                    # Translators: where the form is signed (a town).
-                    [para(_("Place"), "label"), Spacer(1, 7 * mm)],
-                    [para(_("Date"), "label"), Spacer(1, 7 * mm)],
-                ],
-                [[para(_("Signature of the account holder"), "label"), Spacer(1, 18 * mm)], ""],
-            ],
-            colWidths=(CONTENT_WIDTH / 2, CONTENT_WIDTH / 2),
+        signature = SignatureBox(
+            # Translators: where the form is signed (a town).
+            _("Place"),
+            _("Date"),
+            _("Signature of the account holder"),
+            label=styles["label"],
+            heights=(9 * mm, 25 * mm),
         )
-        signature.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), font),
-                    ("GRID", (0, 0), (-1, -1), 0.6, GRID),
-                    ("SPAN", (0, 1), (1, 1)),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        story += [Spacer(1, 5 * mm), KeepTogether([signature])]
+        story += [Spacer(1, 5 * mm), signature]
 
         # Translators: heading of the checklist printed after the authorization.
         story.append(para(_("Documents to send with the signed form"), "heading"))
-        story.append(
-            ListFlowable(
-                [
-                    ListItem(para(str(item)), value="☐", bulletFontName=font)
-                    for item in procedures.checklist(country, procedure.customer_kind)
-                ],
-                bulletType="bullet",
-                start="☐",
-                bulletFontName=font,
-                leftIndent=12,
-            )
-        )
+        story += [
+            Text(str(item), styles["body"], bullet="☐")
+            for item in procedures.checklist(country, procedure.customer_kind)
+        ]
         # Translators: heading of the instructions saying where to send the file.
         story.append(para(_("How to send them"), "heading"))
         route = procedures.sending(country, operator)

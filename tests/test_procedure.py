@@ -392,7 +392,7 @@ def test_pdf_prints_user_text_literally_with_embedded_fonts_and_same_bytes(app, 
         for page in reader.pages
         for font in page["/Resources"]["/Font"].values()
     }
-    assert fonts <= {"DejaVuSans", "DejaVuSans-Bold"}
+    assert fonts == {"DejaVuSans"}  # one face: emphasis is drawn, not a second font
     masked = pdf_text(procedure_pdf(procedure, account, mask_iban=True, **kwargs))
     assert "FR14" not in masked and "2606" in masked
 
@@ -406,6 +406,15 @@ def test_pdf_wraps_a_long_value_and_fits_the_mandate_on_one_page(app, app_ctx):
         assert len(document.pages) == 1
         page = document.pages[0]
         # Nothing printed past the right margin.
+        assert all(char["x1"] <= page.width - 18 * 2.83 for char in page.chars)
+
+
+def test_pdf_cuts_a_word_too_long_for_its_cell(app, app_ctx):
+    name = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft" * 2
+    text, data, _procedure = build("vt10001-f", holder_name=name[:70])
+    assert "Wolfeschlegel" in text
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        page = document.pages[0]
         assert all(char["x1"] <= page.width - 18 * 2.83 for char in page.chars)
 
 

@@ -1,0 +1,245 @@
+"""Light Platypus flowables for forms made of plain text: paragraphs, label | value grids,
+checklists and a signature box.
+
+Platypus' `Paragraph` parses markup into styled fragments and measures them fragment by
+fragment; `Table` sizes every cell of a general grid. For a one-page form of plain
+sentences that is most of the time spent building it. These flowables take text as it is
+(no markup: nothing a user typed is ever interpreted, so nothing needs escaping), wrap it
+on spaces (a word too long for its line is cut) and draw it with one embedded face.
+Emphasis is that face drawn filled and outlined, so no second font file is subset and
+compressed into every document.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable
+
+#: Width of the outline that makes text look bold, as a share of the font size.
+BOLD_OUTLINE = 0.035
+GRID = colors.HexColor("#9aa3ad")
+SHADE = colors.HexColor("#e8ecf0")
+#: Characters never drawn: control characters (a tab is a space, a line break breaks the
+#: line) and lone surrogates.
+_DROPPED = {"Cc", "Cs"}
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    font: str
+    size: float
+    leading: float
+    bold: bool = False
+    color: colors.Color = colors.black
+    space_before: float = 0
+    space_after: float = 0
+
+    def but(self, **changes) -> TextStyle:
+        return replace(self, **changes)
+
+
+def clean(text: str | None) -> str:
+    """Text as it will be drawn: line breaks kept ("\\n"), tabs made spaces, other control
+    characters dropped."""
+    if not text:
+        return ""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    if text.isprintable():
+        return text
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in _DROPPED)
+
+
+@lru_cache(maxsize=2048)
+def wrap_lines(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """`text` broken into lines no wider than `width`: at spaces, and inside a word only
+    when the word alone is wider than the line. A line break in the text is kept.
+
+    Kept in a cache: a form's fixed sentences come back in every document."""
+    space = stringWidth(" ", font, size)
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line: list[str] = []
+        used = 0.0
+        for word in paragraph.split():
+            needed = stringWidth(word, font, size)
+            if needed > width:
+                pieces = _cut(word, font, size, width)
+                word, needed = pieces[-1], stringWidth(pieces[-1], font, size)
+                if line:
+                    lines.append(" ".join(line))
+                lines.extend(pieces[:-1])
+                line, used = [], 0.0
+            if line and used + space + needed > width:
+                lines.append(" ".join(line))
+                line, used = [], 0.0
+            used += (space if line else 0) + needed
+            line.append(word)
+        lines.append(" ".join(line))
+    return tuple(lines)
+
+
+def _cut(word: str, font: str, size: float, width: float) -> list[str]:
+    """A word too wide for a line, in pieces that fit (at least one character each)."""
+    pieces, start, used = [], 0, 0.0
+    for end, ch in enumerate(word):
+        needed = stringWidth(ch, font, size)
+        if end > start and used + needed > width:
+            pieces.append(word[start:end])
+            start, used = end, 0.0
+        used += needed
+    pieces.append(word[start:])
+    return pieces
+
+
+def _draw_lines(canvas, lines, x: float, top: float, style: TextStyle) -> None:
+    """Draw `lines` from `top` down (the first baseline one font size below it)."""
+    _draw_blocks(canvas, ((lines, x, top),), style)
+
+
+def _draw_blocks(canvas, blocks, style: TextStyle) -> None:
+    """Draw blocks of lines, each `(lines, x, top)`, in one text object."""
+    text = canvas.beginText()
+    text.setFont(style.font, style.size, style.leading)
+    text.setFillColor(style.color)
+    if style.bold:
+        canvas.setStrokeColor(style.color)
+        canvas.setLineWidth(style.size * BOLD_OUTLINE)
+        text.setTextRenderMode(2)  # fill, then outline
+    for lines, x, top in blocks:
+        text.setTextOrigin(x, top - style.size)
+        for line in lines:
+            text.textLine(line)
+    if style.bold:
+        # The mode outlives the text object (it is graphics state): back to plain fill.
+        text.setTextRenderMode(0)
+    canvas.drawText(text)
+
+
+class Text(Flowable):
+    """A paragraph of plain text in one style; with a `bullet`, a hanging indent."""
+
+    def __init__(self, text: str | None, style: TextStyle, bullet: str | None = None):
+        super().__init__()
+        self.text = clean(text)
+        self.style = style
+        self.bullet = bullet
+        self.spaceBefore = style.space_before
+        self.spaceAfter = style.space_after
+
+    def _indent(self) -> float:
+        if not self.bullet:
+            return 0.0
+        return stringWidth(self.bullet + " ", self.style.font, self.style.size)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        style = self.style
+        self._lines = wrap_lines(self.text, style.font, style.size, avail_width - self._indent())
+        self.width = avail_width
+        self.height = len(self._lines) * style.leading
+        return self.width, self.height
+
+    def draw(self) -> None:
+        if self.bullet:
+            _draw_lines(self.canv, (self.bullet,), 0, self.height, self.style)
+        _draw_lines(self.canv, self._lines, self._indent(), self.height, self.style)
+
+
+class Rows(Flowable):
+    """Label | value rows in a box: labels on a shaded column, a rule between rows."""
+
+    def __init__(
+        self,
+        rows: list[tuple[str, str]],
+        *,
+        label: TextStyle,
+        value: TextStyle,
+        label_width: float,
+        padding: tuple[float, float] = (3, 6),
+    ):
+        super().__init__()
+        self.rows = [(clean(name), clean(text)) for name, text in rows]
+        self.label = label
+        self.value = value
+        self.label_width = label_width
+        self.padding = padding
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        vertical, horizontal = self.padding
+        value_width = avail_width - self.label_width
+        self._cells = []
+        for name, text in self.rows:
+            names = wrap_lines(
+                name, self.label.font, self.label.size, self.label_width - 2 * horizontal
+            )
+            texts = wrap_lines(text, self.value.font, self.value.size, value_width - 2 * horizontal)
+            height = 2 * vertical + max(
+                len(names) * self.label.leading, len(texts) * self.value.leading
+            )
+            self._cells.append((names, texts, height))
+        self.width = avail_width
+        self.height = sum(height for _names, _texts, height in self._cells)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        vertical, horizontal = self.padding
+        canvas.setFillColor(SHADE)
+        canvas.rect(0, 0, self.label_width, self.height, stroke=0, fill=1)
+        canvas.setStrokeColor(GRID)
+        canvas.setLineWidth(0.3)
+        top = self.height
+        for _names, _texts, height in self._cells[:-1]:
+            top -= height
+            canvas.line(0, top, self.width, top)
+        canvas.setLineWidth(0.5)
+        canvas.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+        names, texts, top = [], [], self.height
+        for name_lines, text_lines, height in self._cells:
+            names.append((name_lines, horizontal, top - vertical))
+            texts.append((text_lines, self.label_width + horizontal, top - vertical))
+            top -= height
+        _draw_blocks(canvas, names, self.label)
+        _draw_blocks(canvas, texts, self.value)
+
+
+class SignatureBox(Flowable):
+    """Where the form is signed: place and date side by side, then the signature."""
+
+    def __init__(
+        self, place: str, date: str, signature: str, *, label: TextStyle, heights=(34, 72)
+    ):
+        super().__init__()
+        self.labels = (clean(place), clean(date), clean(signature))
+        self.label = label
+        self.heights = heights
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        self.height = sum(self.heights)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        first, second = self.heights
+        half = self.width / 2
+        canvas.setStrokeColor(GRID)
+        canvas.setLineWidth(0.6)
+        canvas.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+        canvas.line(0, second, self.width, second)
+        canvas.line(half, second, half, self.height)
+        pad = 6
+        place, date, signature = self.labels
+        _draw_blocks(
+            canvas,
+            (
+                ((place,), pad, self.height - 4),
+                ((date,), half + pad, self.height - 4),
+                ((signature,), pad, second - 4),
+            ),
+            self.label,
+        )
