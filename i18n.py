@@ -149,7 +149,8 @@ class FallbackDomain(Domain):
         locale = get_locale()
         if locale is None:
             return support.NullTranslations()
-        key = (str(locale), self.domain[0])
+        # Every message asks: the key is made of the locale's parts, cheaper than its name.
+        key = (locale.language, locale.territory, locale.script, locale.variant, self.domain[0])
         cache = self.get_translations_cache(None)
         if key not in cache:
             cache[key] = load_translations(str(locale), self.translation_directories)
@@ -175,9 +176,10 @@ def load_translations(locale_id: str, directories) -> support.Translations:
 
 
 @lru_cache(maxsize=1)
-def locale_choices() -> tuple[tuple[str, str], ...]:
-    """Every locale with its own name, for the switcher (the same on every page)."""
-    return tuple((loc, display_name(loc)) for loc in LOCALES)
+def locale_choices() -> tuple[tuple[str, str, str], ...]:
+    """Every locale with its BCP 47 tag and its own name, for the switcher (the same on
+    every page)."""
+    return tuple((loc, bcp47(loc), display_name(loc)) for loc in LOCALES)
 
 
 def locale_context() -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 import phonenumbers
 from flask import request, url_for
@@ -43,10 +44,20 @@ def page_url(endpoint: str, arg: str, number: int) -> str:
     return url_for(endpoint, **(request.view_args or {}), **args)
 
 
+def static_url(filename: str) -> str:
+    """`url_for("static", filename=...)`, built once per file (the layout asks on every page)."""
+    return _static_url(request.script_root, filename)
+
+
+@lru_cache(maxsize=64)
+def _static_url(_root: str, filename: str) -> str:
+    return url_for("static", filename=filename)
+
+
 def register_filters(app) -> None:
     from labels import label_helpers
 
     app.jinja_env.filters.update(money=money, day=day, moment=moment, percent=percent, phone=phone)
-    app.jinja_env.globals.update(label_helpers(), page_url=page_url)
+    app.jinja_env.globals.update(label_helpers(), page_url=page_url, static_url=static_url)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -20,10 +20,10 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 
+from documents.layout import GRID, SHADE
+
 #: Width of the outline that makes text look bold, as a share of the font size.
 BOLD_OUTLINE = 0.035
-GRID = colors.HexColor("#9aa3ad")
-SHADE = colors.HexColor("#e8ecf0")
 #: Characters never drawn: control characters (a tab is a space, a line break breaks the
 #: line) and lone surrogates.
 _DROPPED = {"Cc", "Cs"}

@@ -16,6 +16,11 @@ from i18n import bcp47
 MARGIN = 18 * mm
 #: Platypus frames pad their content by 6 points; the footer lines up with the text.
 FRAME_PADDING = 6
+#: The width text and tables may take on an A4 page.
+CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
+#: Rules and boxes, and the shade behind labels and table headers.
+GRID = colors.HexColor("#9aa3ad")
+SHADE = colors.HexColor("#e8ecf0")
 
 
 def build_pdf(

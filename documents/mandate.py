@@ -21,20 +21,18 @@ from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
 from documents.flow import Rows, SignatureBox, Text, TextStyle
 from documents.fonts import register_fonts
-from documents.layout import FRAME_PADDING, MARGIN, build_pdf
+from documents.layout import CONTENT_WIDTH, build_pdf
 from extensions import db
 from labels import ACCOUNT_KINDS
 from telephony import procedure as procedures
 from telephony.mail import attachment_builder
 from telephony.models import Account, ValidationProcedure
 
-CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 LABEL_WIDTH = CONTENT_WIDTH * 0.32
 
 

@@ -14,22 +14,17 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from documents.fonts import paragraph_text, register_fonts
-from documents.layout import FRAME_PADDING, MARGIN, build_pdf
+from documents.layout import CONTENT_WIDTH, GRID, SHADE, build_pdf
 from telephony.dates import local_today
 
-CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 #: Widths of Description | Quantity | Unit price | Total.
 COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.45, 0.13, 0.21, 0.21))
-GRID = colors.HexColor("#9aa3ad")
-HEADER_BACKGROUND = colors.HexColor("#e8ecf0")
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
@@ -193,7 +188,7 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
                 [
                     ("FONTNAME", (0, 0), (-1, -1), font),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("BACKGROUND", (0, 0), (-1, 0), HEADER_BACKGROUND),
+                    ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                     ("LINEBELOW", (0, 0), (-1, 0), 0.8, GRID),
                     ("LINEBELOW", (0, 1), (-1, first_total - 1), 0.3, GRID),
                     ("BOX", (0, 0), (-1, first_total - 1), 0.5, GRID),
