@@ -5,14 +5,17 @@ Platypus' `Paragraph` parses markup into styled fragments and measures them frag
 fragment; `Table` sizes every cell of a general grid. For a one-page form of plain
 sentences that is most of the time spent building it. These flowables take text as it is
 (no markup: nothing a user typed is ever interpreted, so nothing needs escaping), wrap it
-on spaces (a word too long for its line is cut) and draw it with one embedded face.
-Emphasis is that face drawn filled and outlined, so no second font file is subset and
-compressed into every document.
+at spaces (never at a no-break space; a word too long for its line is cut) and draw it with
+one embedded face. Emphasis is that face drawn filled and outlined, so no second font file
+is subset and compressed into every document.
+
+They do not split across pages: a block that does not fit moves whole to the next one.
+That suits short forms (the procedure PDF is one page); long tables want Platypus' `Table`.
 """
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -24,9 +27,9 @@ from documents.layout import GRID, SHADE
 
 #: Width of the outline that makes text look bold, as a share of the font size.
 BOLD_OUTLINE = 0.035
-#: Characters never drawn: control characters (a tab is a space, a line break breaks the
-#: line) and lone surrogates.
-_DROPPED = {"Cc", "Cs"}
+#: Characters never drawn: control characters (category Cc, but the line break, which
+#: breaks the line) and lone surrogates (Cs).
+_DROPPED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,14 @@ def clean(text: str | None) -> str:
     if not text:
         return ""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    if text.isprintable():
-        return text
-    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in _DROPPED)
+    return _DROPPED.sub("", text)
 
 
 @lru_cache(maxsize=2048)
 def wrap_lines(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
-    """`text` broken into lines no wider than `width`: at spaces, and inside a word only
-    when the word alone is wider than the line. A line break in the text is kept.
+    """`text` broken into lines no wider than `width`: at spaces (not at no-break spaces,
+    which French puts before ":"), and inside a word only when the word alone is wider than
+    the line. A line break in the text is kept.
 
     Kept in a cache: a form's fixed sentences come back in every document."""
     space = stringWidth(" ", font, size)
@@ -65,7 +67,7 @@ def wrap_lines(text: str, font: str, size: float, width: float) -> tuple[str, ..
     for paragraph in text.split("\n"):
         line: list[str] = []
         used = 0.0
-        for word in paragraph.split():
+        for word in filter(None, paragraph.split(" ")):
             needed = stringWidth(word, font, size)
             if needed > width:
                 pieces = _cut(word, font, size, width)
@@ -138,7 +140,11 @@ class Text(Flowable):
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         style = self.style
-        self._lines = wrap_lines(self.text, style.font, style.size, avail_width - self._indent())
+        self._lines = (
+            wrap_lines(self.text, style.font, style.size, avail_width - self._indent())
+            if self.text
+            else ()
+        )
         self.width = avail_width
         self.height = len(self._lines) * style.leading
         return self.width, self.height
@@ -225,7 +231,7 @@ class SignatureBox(Flowable):
 
     def draw(self) -> None:
         canvas = self.canv
-        first, second = self.heights
+        second = self.heights[1]
         half = self.width / 2
         canvas.setStrokeColor(GRID)
         canvas.setLineWidth(0.6)

@@ -255,7 +255,7 @@ def procedure_pdf(
             _("Date"),
             _("Signature of the account holder"),
             label=styles["label"],
-            heights=(9 * mm, 25 * mm),
+            heights=(13 * mm, 25 * mm),
         )
         story += [Spacer(1, 5 * mm), signature]
 

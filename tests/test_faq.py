@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -185,17 +186,22 @@ def test_search_plan_stays_within_the_ranking_budget(service):
     assert plan(small, 18) == [([[("a",), ("b",)]], False)]
     # A large one: the rare concepts within the budget, the common one left out.
     assert plan([common, rarer, rare], 10_000) == [([[("a",), ("b",), ("b2",)]], False)]
-    # Concepts in the questions and keywords: the rarest there first, within their budget,
-    # then anywhere.
+    # Only common concepts, some in the questions and keywords: the rarest there first,
+    # within their budget (in more than half the entries, but rare among questions), then
+    # anywhere.
     in_heads = [
         Concept((("c",),), 4000, head_frequency=2700),
         Concept((("d",),), 6000, head_frequency=400),
-        Concept((("e",),), 700, head_frequency=0),
+        Concept((("e",),), 3000, head_frequency=0),
     ]
     assert plan(in_heads, 10_000) == [
         ([[("d",)]], True),
-        ([[("e",)]], False),
+        ([(("e",),), (("c",),)], False),
+        ([(("e",),)], False),
     ]
+    # A rare concept decides: the heads are not searched first.
+    in_heads[2] = Concept((("e",),), 700, head_frequency=0)
+    assert plan(in_heads, 10_000) == [([[("e",)]], False)]
     # Only common concepts: those of at most half the entries required, then fewer (the
     # rarest last).
     everywhere = [Concept((("d",),), 6000), common, Concept((("e",),), 3000)]
@@ -208,6 +214,32 @@ def test_search_plan_stays_within_the_ranking_budget(service):
         [(("d",),), (("f",),)],
         False,
     )
+
+
+def test_a_rare_word_decides_on_a_large_faq(app):
+    from bench.faq import LOCALE, generated_corpus
+
+    with app.app_context():
+        large = FaqService(generated_corpus(2000), index_for(db.engine), results_cache=0)
+        large.reindex()
+        holders = {
+            slug
+            for slug, entry in large.corpus.entries[LOCALE].items()
+            if "terme17" in re.findall(r"\w+", f"{entry.question} {entry.body}")
+        }
+        assert holders
+        # "appel" is in most entries and many questions; "terme17" in a handful.
+        found = {r.entry.slug for r in large.search(LOCALE, "terme17 appel").results}
+        assert found == holders
+        # Only common words (a budget this small makes them so): the questions that hold
+        # one of them come first.
+        large.RANKING_BUDGET, large.HEADS_RANKING_BUDGET = 300, 1000
+        query = "transfert des appels vers mon portable"
+        terms = large.search(LOCALE, query).terms
+        top = large.search(LOCALE, query).results
+        assert len(top) == 10
+        analyzer = large.analyzer(LOCALE)
+        assert all(set(analyzer.terms(r.entry.question)) & terms for r in top)
 
 
 def test_index_can_look_in_the_questions_and_keywords_only(service):

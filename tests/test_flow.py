@@ -31,6 +31,15 @@ def test_a_word_wider_than_the_line_is_cut_and_line_breaks_are_kept():
     assert "".join(lines).replace(" ", "") == f"before{word}afternext"
     assert all(stringWidth(line, FONT, 10) <= 100 for line in lines)
     assert wrap_lines("", FONT, 10, 100) == ("",)
+    assert Text("", TextStyle(FONT, 9, 11)).wrap(100, 100) == (100, 0)
+
+
+def test_no_break_spaces_hold_words_together():
+    text = "Référence unique du mandat\u00a0: VT10001F-261124-T7BZ5SFH"
+    for width in range(60, 300, 7):
+        lines = wrap_lines(text, FONT, 10, width)
+        assert not any(line.startswith(":") for line in lines)
+        assert "".join(lines).count("\u00a0") == 1
 
 
 def test_control_characters_are_dropped_and_tabs_are_spaces():

@@ -243,7 +243,8 @@ class FaqService:
     #: Entries the index may rank for one query before the plan gets choosier (bm25 costs
     #: about a microsecond an entry in FTS5; a small FAQ never comes near this).
     RANKING_BUDGET = 1000
-    #: The same in the questions and keywords (the index ranks them three times faster).
+    #: The same in the questions and keywords (SQLite's heads table ranks about three times
+    #: faster: it keeps no column sizes).
     HEADS_RANKING_BUDGET = 3000
     #: At most this many searches when every concept is common (see `_plan`).
     MAX_ROUNDS = 4
@@ -261,21 +262,21 @@ class FaqService:
         if not known:
             return results
         self.ensure_index()
-        hits, seen = [], set()
+        seen: set[str] = set()
         for groups, questions_only in self._plan(known, search.size):
             found = self.index.search(locale, groups, limit, questions_only=questions_only)
+            # Answers far weaker than the search's best share one common word with the
+            # query: drop them. Each search has its own scale (the heads table scores
+            # higher), so the floor is set search by search.
+            floor = max((hit.score for hit in found), default=0) * self.RELATIVE_FLOOR
             for hit in found:
-                if hit.slug not in seen:
+                entry = self.corpus.entry(locale, hit.slug)
+                if hit.slug not in seen and entry is not None and hit.score >= floor:
                     seen.add(hit.slug)
-                    hits.append(hit)
-            if len(hits) >= limit:
+                    results.results.append(Result(entry, hit.score))
+            if len(results.results) >= limit:
                 break
-        # Answers far weaker than the best share one common word with the query: drop them.
-        floor = max((hit.score for hit in hits), default=0) * self.RELATIVE_FLOOR
-        for hit in hits[:limit]:
-            entry = self.corpus.entry(locale, hit.slug)
-            if entry is not None and hit.score >= floor:
-                results.results.append(Result(entry, hit.score))
+        del results.results[limit:]
         return results
 
     def _plan(self, concepts: list[Concept], size: int):
@@ -285,26 +286,29 @@ class FaqService:
 
         * Few entries hold the query's concepts: one search, any concept (the index ranks
           every entry that shares something with the query).
-        * Many do (a large FAQ): first the questions and keywords, where bm25 weighs a word
-          most and where words are rarer: any of the concepts they hold, the rarest first,
-          as many as the budget allows. Then anywhere: any of the rarest concepts, within
-          the budget. A concept in more than half the entries is left out, since bm25
-          gives it no weight.
-        * Even the rarest concept is common: those of at most half the entries (all, if
-          none is) are required, then all but the commonest, and so on.
+        * Many do (a large FAQ), but some concepts are rare: one search for any of the
+          rarest, as many as the budget allows (a rare word decides what the person is
+          after). A concept in more than half the entries is left out, since bm25 gives it
+          no weight.
+        * Every concept is common: first the questions and keywords (SQLite searches them
+          in a table of their own, ranked about three times faster), for any of the
+          concepts rarest there, within their own budget: a question that names what the
+          person asked about is the best answer. Then anywhere, requiring the concepts of
+          at most half the entries (all, if none is), then all but the commonest, and so
+          on.
         """
         if sum(c.frequency for c in concepts) <= self.RANKING_BUDGET:
             yield [[phrase for c in concepts for phrase in c.phrases]], False
+            return
+        chosen = self._within_budget(concepts, size, lambda c: c.frequency, self.RANKING_BUDGET)
+        if chosen:
+            yield [[phrase for c in chosen for phrase in c.phrases]], False
             return
         heads = self._within_budget(
             concepts, size, lambda c: c.head_frequency, self.HEADS_RANKING_BUDGET
         )
         if heads:
             yield [[phrase for c in heads for phrase in c.phrases]], True
-        chosen = self._within_budget(concepts, size, lambda c: c.frequency, self.RANKING_BUDGET)
-        if chosen:
-            yield [[phrase for c in chosen for phrase in c.phrases]], False
-            return
         # Requiring a concept of most entries narrows little and costs much (bm25 reads
         # every entry holding a phrase of the query to weigh it).
         ordered = sorted(concepts, key=lambda c: c.frequency)

@@ -123,7 +123,8 @@ class Fts5Index(SearchIndex):
     `faq_fts_doc` maps their rowids to slugs; rowids follow (locale, slug) order, so ties in
     score keep the slug order."""
 
-    #: 1: one faq_fts table with a locale column; 2: a table per locale.
+    #: 1: one faq_fts table with a locale column; 2: a table per locale; 3: and a heads
+    #: table per locale.
     LAYOUT = "3"
     DOCS_DDL = (
         "CREATE TABLE faq_fts_doc (id INTEGER PRIMARY KEY, loc VARCHAR(16) NOT NULL, "
