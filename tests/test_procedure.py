@@ -421,6 +421,15 @@ def test_pdf_cuts_a_word_too_long_for_its_cell(app, app_ctx):
 # --- The pages --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("who", "example"),
+    [("fr", "FR76 3000 6000"), ("be", "BE68 5390 0754 7034"), ("ch", "CH93 0076 2011")],
+)
+def test_the_iban_hint_gives_an_example_of_the_accounts_country(signed_in, who, example):
+    page = signed_in(who).get("/procedure/").get_data(as_text=True)
+    assert example in page
+
+
 def test_form_without_javascript_shows_messages_and_saves_nothing(signed_in, app):
     client = signed_in("be")
     page = client.get("/procedure/?lang=en").get_data(as_text=True)

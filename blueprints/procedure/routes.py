@@ -27,6 +27,12 @@ ORGANISATION_HINTS = {
     "BE": "0403.170.701",
     "CH": "CHE-123.456.789",
 }
+#: An IBAN of the account's country, as the hint's example.
+IBAN_HINTS = {
+    "FR": "FR76 3000 6000 0112 3456 7890 189",
+    "BE": "BE68 5390 0754 7034",
+    "CH": "CH93 0076 2011 6238 5295 7",
+}
 
 
 def _is_agent() -> bool:
@@ -75,6 +81,7 @@ def _page(account, form, status=200):
         ),
         route=procedures.sending(country, operator),
         organisation_hint=ORGANISATION_HINTS[country],
+        iban_hint=IBAN_HINTS[country],
         is_agent=_is_agent(),
     )
 
