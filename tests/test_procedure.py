@@ -423,7 +423,7 @@ def test_pdf_cuts_a_word_too_long_for_its_cell(app, app_ctx):
 
 @pytest.mark.parametrize(
     ("who", "example"),
-    [("fr", "FR76 3000 6000"), ("be", "BE68 5390 0754 7034"), ("ch", "CH93 0076 2011")],
+    [("fr", "FR76 3000 6000"), ("be", "BE71 0961 2345 6769"), ("ch", "CH56 0483 5012")],
 )
 def test_the_iban_hint_gives_an_example_of_the_accounts_country(signed_in, who, example):
     page = signed_in(who).get("/procedure/").get_data(as_text=True)

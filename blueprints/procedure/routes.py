@@ -27,11 +27,12 @@ ORGANISATION_HINTS = {
     "BE": "0403.170.701",
     "CH": "CHE-123.456.789",
 }
-#: An IBAN of the account's country, as the hint's example.
+#: An IBAN of the account's country, as the hint's example (a documentation one: no
+#: customer's, not even the demo's, since agents may only see a masked IBAN).
 IBAN_HINTS = {
     "FR": "FR76 3000 6000 0112 3456 7890 189",
-    "BE": "BE68 5390 0754 7034",
-    "CH": "CH93 0076 2011 6238 5295 7",
+    "BE": "BE71 0961 2345 6769",
+    "CH": "CH56 0483 5012 3456 7800 9",
 }
 
 
