@@ -1,5 +1,6 @@
-"""Helpers shared by the customer-facing blueprints: whose account a request acts on, and
-a domain refusal shown on its form."""
+"""Helpers shared by the customer-facing blueprints: whose account a request acts on, the
+hooks every customer blueprint runs before its views (an agent's view audited, a change
+holding its account's lock), and a domain refusal shown on its form."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
-from telephony import support
+from telephony import locking, support
 from telephony.models import Account, Role
+
+#: Methods that change nothing: everything else is a change and takes the account's lock.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: Session key holding {"account_id": ..., "reason": ...} while an agent acts for a customer.
 ACTING_KEY = "acting_for"
@@ -53,13 +57,34 @@ def action_reason() -> str:
 
 
 def audit_agent_view() -> None:
-    """before_request of the customer blueprints: an agent's page view is an audit event."""
-    if request.method != "GET" or request.headers.get("HX-Request") == "true":
+    """before_request of the customer blueprints: whatever an agent reads of a customer's
+    account is an audit event: a page, a block that htmx asks for, a PDF, an attachment."""
+    if request.method not in SAFE_METHODS:
         return
     account = acting_account()
     if account is not None:
         support.record_view(current_user, account, request.full_path, action_reason())
         db.session.commit()
+
+
+def lock_for_change() -> None:
+    """before_request of the customer blueprints: a request that may change the account
+    holds the account's row until it commits or rolls back (telephony.locking), so that
+    two such requests for one account never interleave."""
+    if request.method in SAFE_METHODS or not current_user.is_authenticated:
+        return
+    if current_user.role == Role.CUSTOMER:
+        account_id = current_user.account_id
+    else:
+        account_id = (acting() or {}).get("account_id")
+    if account_id:
+        locking.lock_account(account_id)
+
+
+def customer_blueprint_hooks(bp) -> None:
+    """What every blueprint of the customer's pages runs before its views."""
+    bp.before_request(audit_agent_view)
+    bp.before_request(lock_for_change)
 
 
 def page_arg(name: str = "page") -> int:

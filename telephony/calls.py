@@ -20,13 +20,23 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from config import EXTRA_CALL_PRICE
 from extensions import db
 from labels import TASK_ACTIONS
 from telephony import DomainError, audit
-from telephony.billing import on_cancel, pending_key, schedule, task_action
+from telephony.billing import (
+    CALLS_ORDER,
+    LINE_LIFECYCLE,
+    excluded,
+    on_cancel,
+    pending_key,
+    pending_line_changes,
+    schedule,
+    task_action,
+)
 from telephony.dates import next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
@@ -49,7 +59,6 @@ REMOVE = "remove_calls"
 ADD_ON_PAYMENT = "add_calls"
 #: Pending-key kind shared by every change of a line's calls.
 KIND = "calls"
-LIFECYCLE_ACTIONS = ("terminate_line", "convert_to_alias")
 
 # Translators: a pending change: fewer simultaneous calls on a line.
 TASK_ACTIONS[REMOVE] = _l("Removal of simultaneous calls")
@@ -79,11 +88,15 @@ def open_orders(account: Account) -> list[Invoice]:
     )
 
 
+def order_key(line: Line) -> str:
+    """The open key of a line's purchase order: unique, so one per line awaits payment."""
+    return pending_key("line", line.id, CALLS_ORDER)
+
+
 def open_order_for(account: Account, line: Line) -> Invoice | None:
-    for order in open_orders(account):
-        if (order.on_paid or {}).get("line_id") == line.id:
-            return order
-    return None
+    return db.session.scalar(
+        select(Invoice).where(Invoice.account_id == account.id, Invoice.open_key == order_key(line))
+    )
 
 
 def pending_removal(account: Account, line: Line) -> ScheduledTask | None:
@@ -96,9 +109,7 @@ def pending_removal(account: Account, line: Line) -> ScheduledTask | None:
 
 
 def pending_line_actions(account: Account, line: Line) -> set[str]:
-    from telephony.offers import pending_actions
-
-    return pending_actions(account, [line.id])[line.id]
+    return pending_line_changes(account, [line.id])[line.id]
 
 
 def refusal(line: Line, pending: set[str]):
@@ -115,8 +126,15 @@ def refusal(line: Line, pending: set[str]):
         return _l(
             "A removal of simultaneous calls is pending: no other change until it is applied."
         )
-    if pending & set(LIFECYCLE_ACTIONS):
+    if excluded(REMOVE, pending) & LINE_LIFECYCLE:
         return _l("A termination or conversion is pending for this line.")
+    return None
+
+
+def _order_refusal(pending: set[str]):
+    """An open purchase order excludes every other change of the line's calls."""
+    if CALLS_ORDER in pending:
+        return _l("A purchase order for this line is awaiting payment: pay or cancel it first.")
     return None
 
 
@@ -165,17 +183,16 @@ def order_calls(
     reason: str = "",
 ) -> Invoice:
     """An increase: a purchase order that adds the calls once paid (caller's transaction)."""
-    blocked = refusal(line, pending_line_actions(account, line))
+    pending = pending_line_actions(account, line)
+    blocked = refusal(line, pending)
     if blocked:
         raise DomainError(blocked, field="calls")
     new_total = check_total(line, new_total)
     if new_total < line.calls_current:
         raise DomainError(_l("A decrease does not need a purchase order."), field="calls")
-    if open_order_for(account, line) is not None:
-        raise DomainError(
-            _l("A purchase order for this line is awaiting payment: pay or cancel it first."),
-            field="calls",
-        )
+    blocked = _order_refusal(pending)
+    if blocked:
+        raise DomainError(blocked, field="calls")
     if not terms_accepted:
         raise DomainError(_l("Accept the terms of sale to order."), field="terms")
     offer = quote(account, line, new_total)
@@ -189,6 +206,7 @@ def order_calls(
         number=_order_number(),
         kind=InvoiceKind.PURCHASE_ORDER,
         status=InvoiceStatus.AWAITING_PAYMENT,
+        open_key=order_key(line),
         currency=offer.total.currency,
         vat_rate=offer.total.vat_rate,
         total_excl_vat=offer.total.excl_vat,
@@ -211,8 +229,14 @@ def order_calls(
             )
         ],
     )
-    db.session.add(order)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(order)
+    except IntegrityError:  # the unique open key: another order for this line won
+        raise DomainError(
+            _l("A purchase order for this line is awaiting payment: pay or cancel it first."),
+            field="calls",
+        ) from None
     audit.record(
         "calls.order_created",
         account=account,
@@ -227,9 +251,19 @@ def order_calls(
 
 
 def cancel_order(account: Account, order: Invoice, *, actor: User | None, reason: str = "") -> None:
-    if order.account_id != account.id or order.status != InvoiceStatus.AWAITING_PAYMENT:
+    """awaiting payment → cancelled, by a conditional UPDATE (a payment can't slip between)."""
+    cancelled = db.session.execute(
+        update(Invoice)
+        .where(
+            Invoice.id == order.id,
+            Invoice.account_id == account.id,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+        )
+        .values(status=InvoiceStatus.CANCELLED, open_key=None)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if cancelled != 1:
         raise DomainError(_l("This purchase order can no longer be cancelled."))
-    order.status = InvoiceStatus.CANCELLED
     audit.record(
         "calls.order_cancelled",
         account=account,
@@ -285,7 +319,8 @@ def request_removal(
     now: datetime | None = None,
 ) -> ScheduledTask:
     """A decrease: the calls go at the next renewal; shown "to be removed" until then."""
-    blocked = refusal(line, pending_line_actions(account, line))
+    pending = pending_line_actions(account, line)
+    blocked = refusal(line, pending) or _order_refusal(pending)
     if blocked:
         raise DomainError(blocked, field="calls")
     new_total = check_total(line, new_total)

@@ -26,7 +26,16 @@ from config import ALIAS_NUMBER_PRICE, HARDWARE_RETURN_DAYS
 from extensions import db
 from labels import TASK_ACTIONS
 from telephony import DomainError, audit, procedure
-from telephony.billing import Waiting, on_cancel, pending_key, schedule, task_action
+from telephony.billing import (
+    LINE_LIFECYCLE,
+    Waiting,
+    excluded,
+    on_cancel,
+    pending_key,
+    pending_line_changes,
+    schedule,
+    task_action,
+)
 from telephony.dates import first_of_next_month, next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
@@ -42,7 +51,6 @@ from telephony.models import (
     ScheduledTask,
     Service,
     ServiceState,
-    TaskStatus,
     User,
 )
 
@@ -87,19 +95,6 @@ def return_deadline(day: date) -> date:
     return day + timedelta(days=HARDWARE_RETURN_DAYS)
 
 
-def _pending(account: Account, target_type: str, target_id: int) -> list[ScheduledTask]:
-    return list(
-        db.session.scalars(
-            select(ScheduledTask).where(
-                ScheduledTask.account_id == account.id,
-                ScheduledTask.target_type == target_type,
-                ScheduledTask.target_id == target_id,
-                ScheduledTask.status.in_([TaskStatus.TODO, TaskStatus.DOING]),
-            )
-        )
-    )
-
-
 def pending_lifecycle(account: Account, target_type: str, target_id: int):
     """The pending conversion or termination of a line, number or pool, or None."""
     return db.session.scalar(
@@ -114,10 +109,10 @@ def line_busy(account: Account, line: Line):
     """Why no conversion or termination can be requested for `line` now, or None."""
     if line.status != LineStatus.ACTIVE:
         return _l("This line is terminated.")
-    tasks = _pending(account, "line", line.id)
-    if any(task.pending_key == pending_key("line", line.id, KIND) for task in tasks):
+    blocking = excluded(TERMINATE_LINE, pending_line_changes(account, [line.id])[line.id])
+    if blocking & LINE_LIFECYCLE:
         return _l("A termination or conversion is already pending for this line.")
-    if tasks:
+    if blocking:
         return _l("Other changes are pending for this line: cancel them first.")
     return None
 

@@ -183,6 +183,9 @@ class User(UserMixin, db.Model):
     #: Remembered locale choice (None: negotiate).
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Raised to end every session of the user at once ("Sign out everywhere", a new
+    #: password, a removal): a session remembers the value it was opened with.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     account: Mapped[Account | None] = relationship()
@@ -426,6 +429,9 @@ class Invoice(db.Model):
     total_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     total_incl_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     terms_reference: Mapped[str] = mapped_column(String(80), default="")
+    #: Set while a purchase order awaits payment, e.g. "line:12:calls_order": unique, so a
+    #: line has at most one open order, even when two are placed at once.
+    open_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     #: What paying it triggers (e.g. {"action": "add_calls", ...}); read by the payment hooks.
     on_paid: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -512,6 +518,18 @@ class AuditEvent(db.Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+
+class WebSession(db.Model):
+    """A signed-in browser session kept on the server (see server_sessions.py); the cookie
+    holds a random token whose SHA-256 is the id, so this table can't be replayed."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    data: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class CallNote(db.Model):
@@ -617,4 +635,6 @@ class FaqFeedback(db.Model):
     slug: Mapped[str] = mapped_column(String(80))
     locale: Mapped[str] = mapped_column(String(8))
     helpful: Mapped[bool] = mapped_column(Boolean)
+    #: The token of the form that sent it: unique, so a form sent twice counts once.
+    token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

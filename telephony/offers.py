@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from extensions import db
 from labels import TASK_ACTIONS
 from telephony import DomainError, audit
-from telephony.billing import pending_key, task_action
+from telephony.billing import excluded, pending_key, pending_line_changes, task_action
 from telephony.dates import next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
@@ -40,8 +40,6 @@ from telephony.models import (
 from telephony.money import Price, price_for
 
 ACTION = "change_offer"
-#: Tasks that change what a line is; while one is pending, the offer can't change.
-LIFECYCLE_ACTIONS = ("terminate_line", "convert_to_alias")
 
 # Translators: a pending change of a line's offer.
 TASK_ACTIONS[ACTION] = _l("Offer change")
@@ -62,21 +60,8 @@ def catalogue(account: Account, kind: LineKind | None = None) -> list[Offer]:
 
 
 def pending_actions(account: Account, line_ids: list[int]) -> dict[int, set[str]]:
-    """The actions pending on each of `line_ids`, in one query."""
-    result: dict[int, set[str]] = {line_id: set() for line_id in line_ids}
-    if not line_ids:
-        return result
-    rows = db.session.execute(
-        select(ScheduledTask.target_id, ScheduledTask.action).where(
-            ScheduledTask.account_id == account.id,
-            ScheduledTask.target_type == "line",
-            ScheduledTask.target_id.in_(line_ids),
-            ScheduledTask.status.in_([TaskStatus.TODO, TaskStatus.DOING]),
-        )
-    )
-    for target_id, action in rows:
-        result[target_id].add(action)
-    return result
+    """The changes pending on each of `line_ids` (telephony.billing), in constant queries."""
+    return pending_line_changes(account, line_ids)
 
 
 def line_refusal(line: Line, pending: set[str]):
@@ -85,9 +70,10 @@ def line_refusal(line: Line, pending: set[str]):
         return _l("This line is terminated.")
     if line.kind == LineKind.TRUNK:
         return _l("A trunk has no offer change.")
-    if ACTION in pending:
+    blocking = excluded(ACTION, pending)
+    if ACTION in blocking:
         return _l("An offer change is already pending for this line.")
-    if pending & set(LIFECYCLE_ACTIONS):
+    if blocking:
         return _l("A termination or conversion is pending for this line.")
     return None
 

@@ -4,16 +4,24 @@ the tests; a real provider implements the same `charge` method.
 Sandbox rules (documented for testers): a card number ending in 0002 is declined, any other
 valid-looking card (13-19 digits) is accepted; a SEPA direct debit is accepted unless the
 IBAN ends in 0000.
+
+An invoice is paid once, whatever arrives at the same time: `pay_invoice` first claims it
+with a conditional UPDATE (awaiting payment → paid), so of two requests only one reaches
+the provider; the charge carries an idempotency key (the invoice's number and the attempt's
+rank), so that a provider that receives the same charge twice (a retry after a time-out)
+makes it once. A refused charge gives the claim back in the same transaction.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
 
 from extensions import db
 from telephony import DomainError, audit
@@ -39,14 +47,48 @@ class PaymentProvider(Protocol):
     name: str
 
     def charge(
-        self, *, amount, currency: str, method: PaymentMethod, instrument: str, description: str
+        self,
+        *,
+        amount,
+        currency: str,
+        method: PaymentMethod,
+        instrument: str,
+        description: str,
+        idempotency_key: str,
     ) -> ChargeResult: ...
 
 
 class SandboxProvider:
+    """Charges nothing; answers as a real provider would, idempotency keys included (the
+    same key answers the first result again, within this process)."""
+
     name = "sandbox"
 
-    def charge(self, *, amount, currency, method, instrument, description) -> ChargeResult:
+    def __init__(self) -> None:
+        self._answered: dict[str, ChargeResult] = {}
+        self._lock = threading.Lock()
+        #: How many charges were really made (tests count them).
+        self.charges = 0
+
+    def charge(
+        self, *, amount, currency, method, instrument, description, idempotency_key
+    ) -> ChargeResult:
+        with self._lock:
+            if idempotency_key in self._answered:
+                return self._answered[idempotency_key]
+            result = self._decide(method, instrument)
+            self._answered[idempotency_key] = result
+            self.charges += 1
+            return result
+
+    def forget(self) -> None:
+        """Forget the keys seen (a real provider forgets them after a day; tests, between
+        databases that reuse invoice numbers)."""
+        with self._lock:
+            self._answered.clear()
+
+    @staticmethod
+    def _decide(method, instrument) -> ChargeResult:
         reference = "sbx_" + secrets.token_hex(8)
         digits = "".join(ch for ch in instrument if ch.isalnum())
         if method == PaymentMethod.CARD:
@@ -74,6 +116,10 @@ def on_paid(action: str):
     return register
 
 
+class NotPayable(DomainError):
+    """The invoice is no longer awaiting payment (paid meanwhile, or cancelled)."""
+
+
 def pay_invoice(
     invoice: Invoice,
     *,
@@ -83,15 +129,28 @@ def pay_invoice(
     provider: PaymentProvider,
 ) -> Payment:
     """Charge `invoice` and, when it succeeds, mark it paid and run its on-paid action,
-    all in the caller's transaction. Raises DomainError when it cannot be paid."""
-    if invoice.status != InvoiceStatus.AWAITING_PAYMENT:
-        raise DomainError(_l("This document is not awaiting payment."))
+    all in the caller's transaction. Raises NotPayable when it is not awaiting payment
+    (checked by the claim itself, not before it)."""
+    claimed = db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id, Invoice.status == InvoiceStatus.AWAITING_PAYMENT)
+        .values(status=InvoiceStatus.PAID, paid_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(invoice)
+    if claimed != 1:
+        raise NotPayable(_l("This document is not awaiting payment."))
+    attempt = 1 + (
+        db.session.scalar(select(func.count(Payment.id)).where(Payment.invoice_id == invoice.id))
+        or 0
+    )
     result = provider.charge(
         amount=invoice.total_incl_vat,
         currency=invoice.currency,
         method=method,
         instrument=instrument,
         description=invoice.number,
+        idempotency_key=f"{invoice.number}/{attempt}",
     )
     payment = Payment(
         account_id=invoice.account_id,
@@ -106,11 +165,13 @@ def pay_invoice(
     )
     db.session.add(payment)
     if result.succeeded:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = utcnow()
+        invoice.open_key = None  # a new order may be placed for what it was for
         action = (invoice.on_paid or {}).get("action")
         if action:
             PAID_HANDLERS[action](invoice, actor)
+    else:
+        invoice.status = InvoiceStatus.AWAITING_PAYMENT  # the claim is given back
+        invoice.paid_at = None
     db.session.flush()
     audit.record(
         "payment." + payment.status.value,

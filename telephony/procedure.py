@@ -441,6 +441,10 @@ def submit(
     if procedure is None or not procedure.is_open:
         procedure = ValidationProcedure(account_id=account.id, trigger="anticipated")
         db.session.add(procedure)
+    elif procedure.status == ProcedureStatus.WAITING and all(
+        getattr(procedure, name) == getattr(details, name) for name in FIELDS
+    ):
+        return procedure  # the same details again (a double click): the PDF is already sent
     before = _snapshot(procedure)
     for name in FIELDS:
         setattr(procedure, name, getattr(details, name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -36,6 +36,9 @@ from telephony.paging import Page
 VIEWED = "agent.viewed"
 
 REASON_MIN = 3
+#: The same form sent again within this time by the same agent is the same act (a double
+#: click): a call note, the start of acting for a customer.
+NOTE_REPEAT = timedelta(minutes=2)
 REASON_MAX = 300
 
 
@@ -61,12 +64,40 @@ def start_acting(agent: User, account: Account, reason: str | None) -> str:
     if not can_act(agent):
         raise DomainError(_l("Only support agents can act for a customer."))
     reason = clean_reason(reason)
-    audit.record("agent.acting_started", account=account, actor=agent, reason=reason)
+    latest = _latest_acting(agent, account)
+    repeated = (
+        latest is not None
+        and latest.action == "agent.acting_started"
+        and latest.reason == reason
+        and _aware(latest.at) >= utcnow() - NOTE_REPEAT
+    )
+    if not repeated:  # the same form sent twice (under the account's lock) is recorded once
+        audit.record("agent.acting_started", account=account, actor=agent, reason=reason)
     return reason
 
 
 def stop_acting(agent: User, account: Account, reason: str = "") -> None:
-    audit.record("agent.acting_stopped", account=account, actor=agent, reason=reason)
+    latest = _latest_acting(agent, account)
+    if latest is None or latest.action != "agent.acting_stopped":
+        audit.record("agent.acting_stopped", account=account, actor=agent, reason=reason)
+
+
+def _latest_acting(agent: User, account: Account) -> AuditEvent | None:
+    """The agent's last start or end of acting for the account."""
+    return db.session.scalar(
+        select(AuditEvent)
+        .where(
+            AuditEvent.account_id == account.id,
+            AuditEvent.actor_id == agent.id,
+            AuditEvent.action.in_(("agent.acting_started", "agent.acting_stopped")),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def record_view(agent: User, account: Account, path: str, reason: str = "") -> None:
@@ -107,9 +138,22 @@ def clean_note(text: str | None) -> str:
 
 
 def add_note(agent: User, account: Account, body: str | None) -> CallNote:
+    """Add a call note (caller's transaction, holding the account's lock: the same text sent
+    twice by its author within NOTE_REPEAT is one note)."""
     if not can_act(agent):
         raise DomainError(_l("Only support agents can act for a customer."))
-    note = CallNote(account_id=account.id, author_id=agent.id, body=clean_note(body))
+    body = clean_note(body)
+    repeated = db.session.scalar(
+        select(CallNote).where(
+            CallNote.account_id == account.id,
+            CallNote.author_id == agent.id,
+            CallNote.body == body,
+            CallNote.created_at >= utcnow() - NOTE_REPEAT,
+        )
+    )
+    if repeated is not None:
+        return repeated
+    note = CallNote(account_id=account.id, author_id=agent.id, body=body)
     db.session.add(note)
     db.session.flush()
     audit.record(
@@ -123,6 +167,8 @@ def edit_note(agent: User, note: CallNote, body: str | None) -> CallNote:
     if note.author_id != agent.id:
         raise PermissionError("not the author of this note")
     before = note.body
+    if clean_note(body) == before:
+        return note  # nothing changes (e.g. the same correction sent twice)
     note.body = clean_note(body)
     note.updated_at = utcnow()
     audit.record(

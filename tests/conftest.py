@@ -16,6 +16,15 @@ from telephony.demo import create_demo
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sandbox_provider():
+    """Each test's database numbers its invoices from the start: the sandbox provider's
+    idempotency keys of an earlier test must not answer for them."""
+    from telephony.payments import PROVIDERS
+
+    PROVIDERS["sandbox"].forget()
+
+
 def _database_url(tmp_path) -> str:
     return PG_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
 

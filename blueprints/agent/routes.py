@@ -6,9 +6,9 @@ from blueprints.agent import bp
 from blueprints.agent.forms import ActForm, EditNoteForm, LocaleForm, NoteForm, StopForm
 from blueprints.common import ACTING_KEY, acting, acting_account, action_reason, page_arg
 from extensions import db
-from htmx import is_htmx, render
-from security import agent_required
-from telephony import DomainError, directory, inventory, procedure, support
+from htmx import render
+from security import agent_required, safe_local_target
+from telephony import DomainError, directory, inventory, locking, procedure, support
 from telephony.models import Account, CallNote
 
 TIMELINE_SIZE = 25
@@ -65,9 +65,9 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
 def account(account_id: int):
     """An account at a glance: its timeline, call notes, and acting on the customer's behalf."""
     account = _account_or_404(account_id)
-    if not is_htmx():  # paging or filtering the timeline is not a new view
-        support.record_view(current_user, account, request.full_path)
-        db.session.commit()
+    # Paging or filtering the timeline (htmx) reads the account too: audited like the page.
+    support.record_view(current_user, account, request.full_path)
+    db.session.commit()
     return _account_page(account, ActForm(), NoteForm())
 
 
@@ -75,6 +75,7 @@ def account(account_id: int):
 @agent_required
 def act(account_id: int):
     account = _account_or_404(account_id)
+    locking.lock_account(account.id)
     form = ActForm()
     if form.validate_on_submit():
         try:
@@ -97,6 +98,7 @@ def act(account_id: int):
 @agent_required
 def add_note(account_id: int):
     account = _account_or_404(account_id)
+    locking.lock_account(account.id)
     form = NoteForm()
     if form.validate_on_submit():
         try:
@@ -120,6 +122,7 @@ def edit_note(note_id: int):
         abort(404)
     if note.author_id != current_user.id:
         abort(403)
+    locking.lock_account(note.account_id)
     form = EditNoteForm()
     if form.validate_on_submit():
         try:
@@ -144,12 +147,9 @@ def locale():
     state = acting()
     if form.validate_on_submit() and state is not None:
         session[ACTING_KEY] = {**state, "locale": form.mode.data}
-    target = request.referrer if _same_site(request.referrer) else url_for("lines.index")
-    return redirect(target, 303)
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
+    referrer = request.referrer or ""
+    back = "/" + referrer[len(request.host_url) :] if referrer.startswith(request.host_url) else ""
+    return redirect(safe_local_target(back) or url_for("lines.index"), 303)
 
 
 @bp.post("/stop")
@@ -158,6 +158,7 @@ def stop():
     if StopForm().validate_on_submit():
         account = acting_account()
         if account is not None:
+            locking.lock_account(account.id)
             support.stop_acting(current_user, account, action_reason())
             db.session.commit()
         session.pop(ACTING_KEY, None)

@@ -2,8 +2,8 @@ from flask import Blueprint
 
 bp = Blueprint("emails", __name__, url_prefix="/emails")
 
-from blueprints.common import audit_agent_view  # noqa: E402
+from blueprints.common import customer_blueprint_hooks  # noqa: E402
 
-bp.before_request(audit_agent_view)
+customer_blueprint_hooks(bp)
 
 from blueprints.emails import routes  # noqa: E402,F401

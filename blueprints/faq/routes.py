@@ -123,7 +123,7 @@ def feedback(slug: str):
         return _show_page(service, locale, entry, form, status=422)
     voted = list(session.get(VOTED_KEY, []))
     if slug not in voted:
-        faq_feedback.record(slug, locale, helpful=bool(form.yes.data))
+        faq_feedback.record(slug, locale, helpful=bool(form.yes.data), token=form.token.data)
         db.session.commit()
         session[VOTED_KEY] = (voted + [slug])[-100:]
     if is_htmx():

@@ -2,8 +2,8 @@ from flask import Blueprint
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-from blueprints.common import audit_agent_view  # noqa: E402
+from blueprints.common import customer_blueprint_hooks  # noqa: E402
 
-bp.before_request(audit_agent_view)
+customer_blueprint_hooks(bp)
 
 from blueprints.orders import routes  # noqa: E402,F401

@@ -17,8 +17,8 @@ from extensions import db
 from htmx import render
 from security import account_required
 from telephony import DomainError, calls
-from telephony.models import Invoice, InvoiceKind, Line, Payment, PaymentMethod
-from telephony.payments import PROVIDERS, pay_invoice
+from telephony.models import Invoice, InvoiceKind, InvoiceStatus, Line, Payment, PaymentMethod
+from telephony.payments import PROVIDERS, NotPayable, pay_invoice
 
 #: Why the sandbox refused a payment, in words for the customer.
 FAILURES = {
@@ -102,6 +102,13 @@ def pay(order_id: int):
             actor=current_user,
             provider=provider,
         )
+    except NotPayable as error:
+        db.session.rollback()
+        if order.status == InvoiceStatus.PAID:  # paid meanwhile (a double click): say so
+            flash(_("This order is already paid."), "info")
+            return redirect(_after_payment(order), 303)
+        form.form_errors.append(error.message)
+        return _page(account, order, form, 422)
     except DomainError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
@@ -113,10 +120,15 @@ def pay(order_id: int):
         ]
         return _page(account, order, form, 422)
     flash(_("Thank you: the order is paid and the calls are added."), "success")
+    return redirect(_after_payment(order), 303)
+
+
+def _after_payment(order: Invoice) -> str:
+    """Where a paid order leads: its line, or the order itself."""
     target = (order.on_paid or {}).get("line_id")
     if target:
-        return redirect(url_for("lines.show", line_id=target), 303)
-    return redirect(url_for("orders.show", order_id=order.id), 303)
+        return url_for("lines.show", line_id=target)
+    return url_for("orders.show", order_id=order.id)
 
 
 @bp.post("/<int:order_id>/cancel")

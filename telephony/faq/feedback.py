@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from telephony.models import FaqFeedback
@@ -21,11 +23,25 @@ class FeedbackCount:
         return self.helpful + self.not_helpful
 
 
-def record(slug: str, locale: str, helpful: bool) -> FaqFeedback:
-    """Add one answer to the session (the caller commits)."""
-    row = FaqFeedback(slug=slug, locale=locale[:8], helpful=helpful)
-    db.session.add(row)
-    return row
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def record(slug: str, locale: str, helpful: bool, token: str | None = None) -> bool:
+    """Add one answer (the caller commits). `token` is the form's: an answer already
+    recorded with it (the same form sent twice, even at once) is not added again.
+    Returns whether it was added."""
+    row = FaqFeedback(
+        slug=slug,
+        locale=locale[:8],
+        helpful=helpful,
+        token=token if token and TOKEN.fullmatch(token) else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # the unique token: this form's answer is in already
+        return False
+    return True
 
 
 def counts() -> list[FeedbackCount]:

@@ -1,0 +1,44 @@
+"""One change at a time per account, enforced by the database.
+
+Every request that changes an account's state first takes that account's row lock
+(`lock_account`) in its own transaction, and keeps it until it commits or rolls back.
+Two requests for the same account (a double click, two tabs, an agent and the customer
+at once) then run one after the other: the second sees what the first committed, so the
+domain's checks ("an offer change is already pending", "this order is no longer awaiting
+payment") are made on current data and cannot both pass.
+
+* PostgreSQL: ``SELECT ... FOR UPDATE`` on the account row; other accounts are not held up.
+* SQLite: a write to the account row. SQLite allows one writer per database, so this
+  serialises writers altogether; a reader is never blocked (WAL), and the write lock is
+  taken at the first statement of the transaction, so every read after it is current.
+
+The database constraints stay the last word where a rule can be written as one (the unique
+pending key of scheduled tasks, the one open purchase order per line, the conditional UPDATE
+that claims an invoice for payment): the lock makes the checks right, the constraints make
+a missed check harmless.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from extensions import db
+from telephony.models import Account
+
+
+def lock_account(account_id: int) -> None:
+    """Hold the row of account `account_id` until the current transaction ends.
+
+    Objects already loaded in the session are expired, so that what the caller reads next
+    is what the database holds now, not what it held before the wait."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+    else:
+        session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(id=Account.id)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire_all()

@@ -1,0 +1,369 @@
+"""Every change happens once, whatever arrives at the same time: the same form sent many
+times at once (a double click, an impatient user), or two forms that exclude each other.
+
+The requests go to a live server in parallel (tests/live.py: threads on SQLite, gunicorn
+with two workers on PostgreSQL). Every state-changing route of the site has a case here or
+a stated reason why parallel copies can't do harm; a new route without one fails
+`test_every_state_changing_route_has_a_concurrency_case`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony.models import (
+    AuditEvent,
+    CallNote,
+    FaqFeedback,
+    Invoice,
+    InvoiceStatus,
+    Line,
+    Offer,
+    Payment,
+    PaymentStatus,
+    ScheduledTask,
+    ServiceEmail,
+    TaskStatus,
+    TelephonyGroup,
+    ValidationProcedure,
+)
+from tests.live import Client, LiveSite, at_once, form_fields
+from tests.test_procedure import DETAILS
+
+#: Parallel copies of each request.
+N = 12
+
+#: The test that proves each state-changing endpoint changes state once.
+CASES = {
+    "orders.pay": "test_a_purchase_order_is_paid_once",
+    "lines.change_calls": "test_one_open_purchase_order_per_line",
+    "lines.change_offer": "test_an_offer_change_and_a_termination_exclude_each_other",
+    "lines.terminate_line": "test_an_offer_change_and_a_termination_exclude_each_other",
+    "lines.bulk_offer": "test_a_bulk_offer_change_and_its_cancellation_happen_once",
+    "lines.cancel_offer_change": "test_a_bulk_offer_change_and_its_cancellation_happen_once",
+    "lines.convert_to_alias": "test_a_conversion_and_its_cancellation_happen_once",
+    "lines.cancel_request": "test_a_conversion_and_its_cancellation_happen_once",
+    "lines.convert_to_line": "test_an_alias_becomes_a_line_once",
+    "lines.terminate_number": "test_a_number_is_terminated_once",
+    "lines.order_line": "test_an_ordered_line_is_ordered_once",
+    "orders.cancel": "test_a_purchase_order_is_cancelled_once",
+    "procedure.change_billing_contact": "test_the_billing_contact_changes_once",
+    "procedure.index": "test_the_procedure_document_is_made_once",
+    "procedure.manage": "test_an_agents_work_happens_once",
+    "agent.act": "test_an_agents_work_happens_once",
+    "agent.add_note": "test_an_agents_work_happens_once",
+    "agent.edit_note": "test_an_agents_work_happens_once",
+    "agent.stop": "test_an_agents_work_happens_once",
+    "faq.feedback": "test_a_faq_answer_counts_once_per_form",
+}
+#: State-changing endpoints whose parallel copies can do no harm, and why.
+HARMLESS = {
+    "auth.login": "each sign-in opens its own session; no data changes",
+    "auth.logout": "ends the session it is sent with; a copy finds it ended",
+    "auth.logout_everywhere": "raises the user's session epoch; every copy ends the same sessions",
+    "agent.locale": "a display preference kept in the agent's own session",
+    "procedure.check": "checks the form inline; saves nothing",
+    "procedure.check_billing_contact": "checks the form inline; saves nothing",
+}
+#: What a copy that lost the race may answer: done already (303), or refused (422).
+FINE = {303, 422}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    live = LiveSite(tmp_path_factory.mktemp("live"))
+    yield live
+    live.stop()
+
+
+def count(site, query) -> int:
+    with site.app.app_context():
+        value = db.session.scalar(query)
+        db.session.remove()
+        return value
+
+
+def fetch(site, query):
+    with site.app.app_context():
+        rows = list(db.session.scalars(query))
+        db.session.expunge_all()
+        db.session.remove()
+        return rows
+
+
+def offer_id(site, country: str, code: str) -> int:
+    return count(site, select(Offer.id).where(Offer.country == country, Offer.code == code))
+
+
+def test_every_state_changing_route_has_a_concurrency_case(app):
+    changing = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods - {"GET", "HEAD", "OPTIONS"}
+    }
+    assert changing - set(CASES) - set(HARMLESS) == set(), "add a concurrency case"
+    assert set(CASES) | set(HARMLESS) <= changing, "a case for a route that is gone"
+    names = set(globals())
+    assert set(CASES.values()) <= names
+
+
+def test_a_purchase_order_is_paid_once(site):
+    customer = site.client().sign_in("fr")
+    token = customer.token("/lines/2/calls")
+    reply = customer.post("/lines/2/calls", {"csrf_token": token, "calls": "3", "terms": "y"})
+    assert reply.status == 303, reply.text[:300]
+    order_path = reply.location.removeprefix(site.base)
+    fields = form_fields(customer.get(order_path).text, order_path + "/pay")
+    data = {**fields, "method": "card", "instrument": "4242 4242 4242 4242"}
+
+    replies = at_once(20, lambda _i: customer.post(order_path + "/pay", data))
+
+    assert {r.status for r in replies} == {303}, [r.status for r in replies]
+    order_id = int(order_path.rsplit("/", 1)[1])
+    assert count(site, select(func.count(Payment.id)).where(Payment.invoice_id == order_id)) == 1
+    payment = fetch(site, select(Payment).where(Payment.invoice_id == order_id))[0]
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert count(site, select(Line.calls_current).where(Line.id == 2)) == 3
+    added = select(func.count(ServiceEmail.id)).where(ServiceEmail.template == "calls_added")
+    assert count(site, added) == 1
+    assert count(site, select(Invoice.status).where(Invoice.id == order_id)) == "paid"
+
+
+def test_one_open_purchase_order_per_line(site):
+    customer = site.client().sign_in("fr")
+    token = customer.token("/lines/1/calls")
+    # The same increase many times, and decreases mixed in: one change of calls in all.
+    replies = at_once(
+        N,
+        lambda i: customer.post(
+            "/lines/1/calls",
+            {"csrf_token": token, "calls": "5" if i % 2 else "3", "terms": "y"},
+        ),
+    )
+    assert {r.status for r in replies} <= FINE
+    orders = count(
+        site,
+        select(func.count(Invoice.id)).where(
+            Invoice.on_paid["line_id"].as_integer() == 1,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+        ),
+    )
+    removals = count(
+        site,
+        select(func.count(ScheduledTask.id)).where(
+            ScheduledTask.target_id == 1, ScheduledTask.status == TaskStatus.TODO
+        ),
+    )
+    assert (orders, removals) in {(1, 0), (0, 1)}, (orders, removals)
+
+
+def test_an_offer_change_and_a_termination_exclude_each_other(site):
+    customer = site.client().sign_in("fr")
+    offer_token = customer.token("/lines/3/offer")
+    enterprise = offer_id(site, "FR", "entreprise")
+
+    def send(i):
+        if i % 2:
+            return customer.post("/lines/3/offer", {"csrf_token": offer_token, "offer": enterprise})
+        return customer.post(
+            "/lines/3/terminate", {"csrf_token": offer_token, "reason": "moving", "details": ""}
+        )
+
+    replies = at_once(N, send)
+    assert {r.status for r in replies} <= FINE
+    pending = fetch(
+        site,
+        select(ScheduledTask).where(
+            ScheduledTask.target_type == "line",
+            ScheduledTask.target_id == 3,
+            ScheduledTask.status == TaskStatus.TODO,
+        ),
+    )
+    assert len(pending) == 1, [task.action for task in pending]
+
+
+def test_a_bulk_offer_change_and_its_cancellation_happen_once(site):
+    customer = site.client().sign_in("fr")
+    token = customer.token("/lines/offer")
+    data = {"csrf_token": token, "offer": offer_id(site, "FR", "entreprise"), "lines": ["4"]}
+    replies = at_once(N, lambda _i: customer.post("/lines/offer", data))
+    assert {r.status for r in replies} <= FINE
+    tasks = select(func.count(ScheduledTask.id)).where(
+        ScheduledTask.target_id == 4, ScheduledTask.action == "change_offer"
+    )
+    assert count(site, tasks) == 1
+
+    replies = at_once(N, lambda _i: customer.post("/lines/4/offer/cancel", {"csrf_token": token}))
+    assert {r.status for r in replies} == {303}
+    cancelled = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "task.cancelled", AuditEvent.target_id == 4
+    )
+    assert count(site, cancelled) == 1
+
+
+def test_a_conversion_and_its_cancellation_happen_once(site):
+    customer = site.client().sign_in("fr")
+    token = customer.token("/lines/5/alias")
+    replies = at_once(N, lambda _i: customer.post("/lines/5/alias", {"csrf_token": token}))
+    assert {r.status for r in replies} <= FINE
+    (task,) = fetch(site, select(ScheduledTask).where(ScheduledTask.target_id == 5))
+
+    replies = at_once(
+        N,
+        lambda _i: customer.post(
+            f"/lines/requests/{task.id}/cancel", {"csrf_token": token, "next": "/lines/5"}
+        ),
+    )
+    assert {r.status for r in replies} == {303}
+    cancelled = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "task.cancelled", AuditEvent.target_id == 5
+    )
+    assert count(site, cancelled) == 1
+
+
+def test_an_alias_becomes_a_line_once(site):
+    customer = site.client().sign_in("fr")
+    token = customer.token("/lines/numbers/2/line")
+    data = {"csrf_token": token, "offer": offer_id(site, "FR", "entreprise"), "contracts": "y"}
+    replies = at_once(N, lambda _i: customer.post("/lines/numbers/2/line", data))
+    assert {r.status for r in replies} <= FINE
+    tasks = select(func.count(ScheduledTask.id)).where(
+        ScheduledTask.target_type == "alias_number", ScheduledTask.target_id == 2
+    )
+    assert count(site, tasks) == 1
+    procedures = select(func.count(ValidationProcedure.id)).where(
+        ValidationProcedure.account_id == 1
+    )
+    assert count(site, procedures) == 1
+
+
+def test_a_number_is_terminated_once(site):
+    customer = site.client().sign_in("fr")
+    token = customer.token("/lines/numbers/1/terminate")
+    data = {"csrf_token": token, "reason": "other", "details": "No longer needed"}
+    replies = at_once(N, lambda _i: customer.post("/lines/numbers/1/terminate", data))
+    assert {r.status for r in replies} <= FINE
+    tasks = select(func.count(ScheduledTask.id)).where(
+        ScheduledTask.target_type == "alias_number", ScheduledTask.target_id == 1
+    )
+    assert count(site, tasks) == 1
+
+
+def test_an_ordered_line_is_ordered_once(site):
+    customer = site.client().sign_in("fr")
+    fields = form_fields(customer.get("/lines/new").text, "/lines/new")
+    group = count(site, select(TelephonyGroup.id).where(TelephonyGroup.account_id == 1))
+    data = {
+        **fields,
+        "group": group,
+        "offer": offer_id(site, "FR", "entreprise"),
+        "contracts": "y",
+        "description": "Accueil 2",
+    }
+    replies = at_once(N, lambda _i: customer.post("/lines/new", data))
+    assert {r.status for r in replies} <= FINE
+    orders = select(func.count(ScheduledTask.id)).where(ScheduledTask.action == "order_line")
+    assert count(site, orders) == 1
+
+
+def test_a_purchase_order_is_cancelled_once(site):
+    customer = site.client().sign_in("be")
+    token = customer.token("/lines/8/calls")
+    reply = customer.post("/lines/8/calls", {"csrf_token": token, "calls": "2", "terms": "y"})
+    order_path = reply.location.removeprefix(site.base)
+    replies = at_once(N, lambda _i: customer.post(order_path + "/cancel", {"csrf_token": token}))
+    assert {r.status for r in replies} == {303}
+    cancelled = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "calls.order_cancelled"
+    )
+    assert count(site, cancelled) == 1
+
+
+def test_the_billing_contact_changes_once(site):
+    customer = site.client().sign_in("be")
+    token = customer.token("/procedure/billing-contact")
+    data = {
+        "csrf_token": token,
+        "contact_name": "Jan Peeters",
+        "contact_email": "boekhouding@example.com",
+    }
+    replies = at_once(N, lambda _i: customer.post("/procedure/billing-contact", data))
+    assert {r.status for r in replies} <= FINE
+    changed = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "account.billing_contact_changed"
+    )
+    assert count(site, changed) == 1
+    notices = select(func.count(ServiceEmail.id)).where(
+        ServiceEmail.template == "billing_contact_changed"
+    )
+    assert count(site, notices) == 1
+
+
+def test_the_procedure_document_is_made_once(site):
+    customer = site.client().sign_in("ch")
+    token = customer.token("/procedure/")
+    data = {"csrf_token": token, **DETAILS["vt30003-s"]}
+    replies = at_once(N, lambda _i: customer.post("/procedure/", data))
+    assert {r.status for r in replies} <= FINE
+    documents = select(func.count(ServiceEmail.id)).where(
+        ServiceEmail.template == "procedure_document", ServiceEmail.account_id == 3
+    )
+    assert count(site, documents) == 1
+
+
+def test_an_agents_work_happens_once(site):
+    agent = site.client().sign_in("agent")
+    token = agent.token("/agent/accounts/3")
+
+    def events(action):
+        return count(site, select(func.count(AuditEvent.id)).where(AuditEvent.action == action))
+
+    replies = at_once(
+        N,
+        lambda _i: agent.post(
+            "/agent/accounts/3/act", {"csrf_token": token, "reason": "Customer on the phone"}
+        ),
+    )
+    assert {r.status for r in replies} <= FINE
+    assert events("agent.acting_started") == 1
+
+    replies = at_once(
+        N,
+        lambda _i: agent.post(
+            "/procedure/manage", {"csrf_token": token, "status": "received", "reason": ""}
+        ),
+    )
+    assert {r.status for r in replies} <= FINE
+    assert events("procedure.status_changed") == 1
+
+    replies = at_once(
+        N,
+        lambda _i: agent.post(
+            "/agent/accounts/3/notes", {"csrf_token": token, "body": "Asked about the PDF"}
+        ),
+    )
+    assert {r.status for r in replies} <= FINE
+    (note,) = fetch(site, select(CallNote))
+    replies = at_once(
+        N,
+        lambda _i: agent.post(
+            f"/agent/notes/{note.id}", {"csrf_token": token, "body": "Asked about the mandate"}
+        ),
+    )
+    assert {r.status for r in replies} <= FINE
+    assert events("agent.note_edited") == 1
+
+    replies = at_once(N, lambda _i: agent.post("/agent/stop", {"csrf_token": token}))
+    assert {r.status for r in replies} <= FINE
+    assert events("agent.acting_stopped") == 1
+
+
+def test_a_faq_answer_counts_once_per_form(site):
+    visitor: Client = site.client()
+    fields = form_fields(visitor.get("/faq/call-forwarding").text, "/faq/call-forwarding/feedback")
+    data = {**fields, "yes": "Yes"}
+    replies = at_once(N, lambda _i: visitor.post("/faq/call-forwarding/feedback", data))
+    assert {r.status for r in replies} == {303}
+    assert count(site, select(func.count(FaqFeedback.id))) == 1
