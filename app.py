@@ -25,10 +25,21 @@ def create_app(config: dict | None = None) -> Flask:
         raise config_module.ConfigurationError("testing needs SQLALCHEMY_DATABASE_URI")
     _validate_operator(app)
 
-    if app.config.get("PROXY_FIX"):
+    hops = int(app.config.get("PROXY_FIX") or 0)
+    if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    # Ids in URLs are 1 to 2^31 - 1 (what an integer column holds everywhere): a larger
+    # one answers 404 like any other id that is not there.
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+            super().__init__(map, fixed_digits, min, max, signed)
+
+    app.url_map.converters["int"] = IdConverter
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -44,8 +55,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
 
-    from security import end_idle_staff_session, set_security_headers
+    from i18n import remember_requested_locale
+    from security import end_idle_staff_session, refuse_nul, set_security_headers
 
+    app.before_request(refuse_nul)
+    app.before_request(remember_requested_locale)
     app.before_request(end_idle_staff_session)
     app.after_request(set_security_headers)
     if not app.debug and not app.testing:
@@ -112,9 +126,20 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        if not user_id.isdigit():
+        """The signed-in user, unless their sessions were ended since this one began
+        (telephony.accounts.end_sessions) or they were disabled."""
+        from flask import session
+
+        valid = user_id.isdigit() and len(user_id) < 12
+        user = db.session.get(User, int(user_id)) if valid else None
+        if user is None or not user.active or session.get("_epoch") != user.session_epoch:
+            session.clear()
             return None
-        return db.session.get(User, int(user_id))
+        return user
+
+    import server_sessions
+
+    server_sessions.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

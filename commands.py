@@ -1,4 +1,4 @@
-"""Command-line actions under `flask`: renew, demo, translate, mail."""
+"""Command-line actions under `flask`: renew, demo, translate, mail, users."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def register_commands(app) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(translate)
     app.cli.add_command(mail)
+    app.cli.add_command(users)
 
 
 @click.command()
@@ -150,3 +151,58 @@ def send(limit):
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{sent} sent, {failed} failed")
+
+
+@click.group(cls=AppGroup)
+def users():
+    """Users: end their sessions, set a password, remove one."""
+
+
+def _user(email):
+    from sqlalchemy import func, select
+
+    from extensions import db
+    from telephony.accounts import normalize_email
+    from telephony.models import User
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail address {email}")
+    return user
+
+
+@users.command("sign-out")
+@click.argument("email")
+def sign_out(email):
+    """End every session of the user at once."""
+    from extensions import db
+    from telephony.accounts import end_sessions
+
+    end_sessions(_user(email))
+    db.session.commit()
+    click.echo(f"every session of {email} is ended")
+
+
+@users.command("password")
+@click.argument("email")
+@click.password_option()
+def password(email, password):
+    """Set a new password; the user's sessions end."""
+    from extensions import db
+    from telephony.accounts import change_password
+
+    change_password(_user(email), password)
+    db.session.commit()
+    click.echo(f"the password of {email} is changed and its sessions are ended")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable(email):
+    """Remove a user (e.g. an agent who left): no more sign-in, every session ends."""
+    from extensions import db
+    from telephony.accounts import disable as disable_user
+
+    disable_user(_user(email))
+    db.session.commit()
+    click.echo(f"{email} is disabled and its sessions are ended")

@@ -81,7 +81,12 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: A signed-in session unused this long (seconds) ends (server_sessions.py).
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    #: Where signed-in sessions are kept: Redis at this URL, else the database.
+    SESSION_REDIS_URL: str | None = None
+    #: Strict-Transport-Security max-age in seconds (0: not sent). Production: one year.
+    HSTS_SECONDS = 0
     #: An agent's session ends after this many seconds without a request.
     AGENT_IDLE_TIMEOUT = 15 * 60
     WTF_CSRF_TIME_LIMIT = 8 * 3600
@@ -89,7 +94,10 @@ class Config:
     # Rate limits (Flask-Limiter); Redis in production through REDIS_URL.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    #: Failed sign-ins allowed per client address (an office behind one address shares
+    #: it), and per e-mail address tried; successful sign-ins never count.
+    LOGIN_RATE_LIMIT = "30 per minute;200 per hour"
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per minute;30 per hour"
     RATELIMIT_HEADERS_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -109,8 +117,10 @@ class Config:
     FAQ_RESULTS_CACHE = 1024
     DEMO_ALLOWED = True
     OPERATOR = OPERATOR
-    # Behind a TLS-terminating proxy: trust one hop of X-Forwarded-*.
-    PROXY_FIX = False
+    # Behind a TLS-terminating proxy: how many hops of X-Forwarded-* to trust (0: none).
+    # The client's address (sign-in limits, audit) comes from there: the app server must
+    # then be reachable only through those proxies (bind it to 127.0.0.1 or a socket).
+    PROXY_FIX = 0
 
 
 class DemoConfig(Config):
@@ -122,7 +132,8 @@ class ProductionConfig(Config):
     DEMO_ALLOWED = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    PROXY_FIX = True
+    PROXY_FIX = 1
+    HSTS_SECONDS = 365 * 24 * 3600
 
 
 class TestingConfig(Config):
@@ -147,7 +158,9 @@ ENVIRONMENT = {
     "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
     "SMTP_STARTTLS": ("SMTP_STARTTLS", lambda v: v == "1"),
     "MAIL_FROM": ("MAIL_FROM", str),
-    "PROXY_FIX": ("PROXY_FIX", lambda v: v == "1"),
+    "PROXY_FIX": ("PROXY_FIX", lambda v: int(v) if v.isdigit() else 0),
+    "HSTS_SECONDS": ("HSTS_SECONDS", int),
+    "SESSION_REDIS_URL": ("SESSION_REDIS_URL", str),
 }
 
 
@@ -159,6 +172,9 @@ def load_environment(cfg) -> None:
         value = os.environ.get(var)
         if value:
             cfg[key] = cast(value)
+    # Redis, when there is one, also keeps the sessions (unless told otherwise).
+    if os.environ.get("REDIS_URL") and not os.environ.get("SESSION_REDIS_URL"):
+        cfg["SESSION_REDIS_URL"] = os.environ["REDIS_URL"]
     if cfg["SQLALCHEMY_DATABASE_URI"] and cfg["SQLALCHEMY_DATABASE_URI"].startswith(
         "postgresql://"
     ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -42,7 +43,43 @@ def set_security_headers(response):
         response.headers.setdefault(name, value)
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
+    hsts = current_app.config.get("HSTS_SECONDS") or 0
+    if hsts:
+        response.headers.setdefault(
+            "Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains"
+        )
     return response
+
+
+def refuse_nul():
+    """before_request: a path or query string carrying NUL (which no link of the site makes,
+    and which PostgreSQL refuses in text) is a bad request. Forms say it beside the field
+    instead (blueprints.forms.BaseForm)."""
+    if "\x00" in request.path or "\x00" in request.query_string.decode("latin-1"):
+        abort(400)
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            abort(400)
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def safe_local_target(target: str | None, prefix: str = "/") -> str | None:
+    """`target` when it is a path of this site under `prefix` that is safe to redirect to,
+    else None: no scheme or host, no `//` or backslash, no control character (a line
+    break in a Location header would split the response)."""
+    if not target or len(target) > 2000 or not target.startswith(prefix):
+        return None
+    if not target.startswith("/") or "//" in target or "\\" in target:
+        return None
+    if _has_control(target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def roles_required(*roles: Role):
@@ -82,7 +119,8 @@ def end_idle_staff_session():
     now = int(time.time())
     seen = session.get("seen_at")
     limit = current_app.config["AGENT_IDLE_TIMEOUT"]
-    if isinstance(seen, int) and now - seen > limit:
+    if not isinstance(seen, int) or now - seen > limit:
+        # Past the limit, or no time kept at all (every staff session gets one at sign-in).
         logout_user()
         session.clear()
         flash(

@@ -42,3 +42,21 @@ def new_account_code(rng: secrets.SystemRandom | None = None) -> str:
         + "-"
         + rng.choice(letters)
     )
+
+
+def end_sessions(user: User) -> None:
+    """Every session of `user` ends at its next request (caller's transaction): "Sign out
+    everywhere", a new password, a removal. Sessions remember the epoch they began in."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def change_password(user: User, password: str) -> None:
+    """A new password ends every session of the user (caller's transaction)."""
+    user.set_password(password)
+    end_sessions(user)
+
+
+def disable(user: User) -> None:
+    """A removed user (e.g. an agent who left) can no longer sign in; their sessions end."""
+    user.active = False
+    end_sessions(user)

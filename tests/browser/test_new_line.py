@@ -51,7 +51,7 @@ def test_a_new_line_waits_for_the_procedure_then_appears(page, browser, live_ser
     page.get_by_role("button", name="Create the document").click()
     page.wait_for_load_state()
     assert "Waiting for your documents" in page.locator(".procedure-status").inner_text()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_load_state()
 
     # The documents arrived: an agent validates the procedure for the customer.

@@ -95,7 +95,7 @@ def test_agent_validates_and_the_waiting_conversion_runs(page, live_server):
     _fill(page, iban, currency, kind, organisation_id)
     page.get_by_role("button", name="Create the document").click()
     page.wait_for_load_state()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_load_state()
 
     act_for(page, live_server, "vt20002-b", "Documents arrived by e-mail")

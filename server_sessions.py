@@ -1,0 +1,231 @@
+"""Sessions that end when they should: once someone signs in, the session lives on the server.
+
+A visitor who has not signed in keeps Flask's signed cookie (a CSRF token, a chosen locale,
+a message to show): nothing is written on the server for anonymous traffic. Signing in
+moves the session to a server store under a new random token; the cookie then holds only
+``srv.<token>``, and the store keys the data by the token's SHA-256. So:
+
+* signing out deletes the record: a copy of the cookie taken before opens nothing;
+* an agent's idle timeout (security.end_idle_staff_session) signs the session out the same
+  way, whoever holds the cookie;
+* "Sign out everywhere", a new password and a removed or disabled user end every session
+  at once through the user's `session_epoch` (checked when the user is loaded), whatever
+  the store;
+* a record unused for PERMANENT_SESSION_LIFETIME expires in the store.
+
+Stores: the application's database (the default: no other service needed), or Redis when
+SESSION_REDIS_URL is set (production sets it from REDIS_URL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from flask import Flask
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
+from sqlalchemy import delete, select
+from werkzeug.datastructures import CallbackDict
+
+from extensions import db
+
+#: The cookie of a server-side session: this prefix, then the token.
+PREFIX = "srv."
+#: A record's expiry is pushed back at most this often (seconds) when nothing else changed.
+REFRESH_EVERY = 300
+#: The session key that marks a signed-in session (Flask-Login's).
+USER_KEY = "_user_id"
+
+serializer = TaggedJSONSerializer()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore(Protocol):
+    def load(self, key: str) -> tuple[dict, float] | None:
+        """The data and its expiry (a UNIX time), or None when missing or expired."""
+
+    def save(self, key: str, data: dict, ttl: int, user_id: int | None) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class DatabaseStore:
+    """Records in the `web_session` table, through the request's own database session.
+
+    A write first ends the request's transaction with a rollback: a view commits what it
+    means to keep before its response is made, and the teardown would drop the rest anyway.
+    (Writing in another connection would wait behind the request's own lock on SQLite.)"""
+
+    def load(self, key):
+        from telephony.models import WebSession
+
+        row = db.session.execute(
+            select(WebSession.data, WebSession.expires_at).where(WebSession.id == key)
+        ).first()
+        if row is None:
+            return None
+        expires = row.expires_at
+        if expires.tzinfo is None:  # SQLite gives naive UTC
+            expires = expires.replace(tzinfo=UTC)
+        if expires <= datetime.now(UTC):
+            return None
+        return serializer.loads(row.data), expires.timestamp()
+
+    def save(self, key, data, ttl, user_id):
+        from telephony.models import WebSession
+
+        db.session.rollback()
+        expires = datetime.now(UTC) + timedelta(seconds=ttl)
+        db.session.merge(
+            WebSession(id=key, user_id=user_id, data=serializer.dumps(data), expires_at=expires)
+        )
+        if secrets.randbelow(200) == 0:  # now and then, expired records go
+            db.session.execute(delete(WebSession).where(WebSession.expires_at < datetime.now(UTC)))
+        db.session.commit()
+
+    def delete(self, key):
+        from telephony.models import WebSession
+
+        db.session.rollback()
+        db.session.execute(delete(WebSession).where(WebSession.id == key))
+        db.session.commit()
+
+
+class RedisStore:
+    """Records in Redis (`session:<digest>`), expiring with the TTL."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+
+    def load(self, key):
+        pipe = self.redis.pipeline()
+        pipe.get("session:" + key)
+        pipe.pttl("session:" + key)
+        value, pttl = pipe.execute()
+        if value is None:
+            return None
+        return serializer.loads(value.decode()), time.time() + max(pttl, 0) / 1000
+
+    def save(self, key, data, ttl, user_id):
+        self.redis.set("session:" + key, serializer.dumps(data), ex=ttl)
+
+    def delete(self, key):
+        self.redis.delete("session:" + key)
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """The session of one request: its data, and the token of its server record (if any)."""
+
+    def __init__(self, initial=None, token: str | None = None, expires: float = 0.0):
+        def on_update(self):
+            self.modified = True
+            self.accessed = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.expires = expires
+        self.modified = False
+        self.accessed = False
+        self.rotate_requested = False
+
+    # Reading the session, too, makes the response depend on the cookie (Vary: Cookie).
+    def __getitem__(self, key):
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key, default=None):
+        self.accessed = True
+        return super().setdefault(key, default)
+
+    def rotate(self) -> None:
+        """Give the session a new token when it is saved (on sign-in: no fixation)."""
+        self.rotate_requested = True
+        self.modified = True
+
+
+class ServerSessionInterface(SessionInterface):
+    def __init__(self, store: SessionStore):
+        self.store = store
+        self.cookies = SecureCookieSessionInterface()
+
+    def open_session(self, app: Flask, request) -> ServerSession:
+        value = request.cookies.get(self.get_cookie_name(app), "")
+        if value.startswith(PREFIX):
+            token = value[len(PREFIX) :]
+            found = self.store.load(_digest(token)) if 20 <= len(token) <= 100 else None
+            if found is None:  # signed out, expired or forged: an empty anonymous session
+                session = ServerSession()
+                session.modified = True  # so that the stale cookie is removed
+                return session
+            data, expires = found
+            return ServerSession(data, token=token, expires=expires)
+        signed = self.cookies.open_session(app, request)
+        return ServerSession(dict(signed) if signed else None)
+
+    def save_session(self, app: Flask, session: ServerSession, response) -> None:
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        if session.accessed:
+            response.vary.add("Cookie")
+        if USER_KEY not in session:
+            # Anonymous, or just signed out: the server record (if any) goes.
+            if session.token is not None:
+                self.store.delete(_digest(session.token))
+            if not session:
+                if session.modified:
+                    response.delete_cookie(name, domain=domain, path=path)
+                return
+            if session.modified or session.token is not None:
+                signed = self.cookies.get_signing_serializer(app).dumps(dict(session))
+                self._set_cookie(app, response, signed)
+            return
+        ttl = int(app.permanent_session_lifetime.total_seconds())
+        if session.rotate_requested and session.token is not None:
+            self.store.delete(_digest(session.token))
+            session.token = None
+        stale = session.expires - time.time() < ttl - REFRESH_EVERY
+        if session.token is None or session.modified or stale:
+            new = session.token is None
+            if new:
+                session.token = secrets.token_urlsafe(32)
+            user_id = session.get(USER_KEY)
+            self.store.save(
+                _digest(session.token),
+                dict(session),
+                ttl,
+                int(user_id) if str(user_id).isdigit() else None,
+            )
+            if new:
+                self._set_cookie(app, response, PREFIX + session.token)
+
+    def _set_cookie(self, app, response, value: str) -> None:
+        response.set_cookie(
+            self.get_cookie_name(app),
+            value,
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            httponly=self.get_cookie_httponly(app),
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app),
+            partitioned=self.get_cookie_partitioned(app),
+        )
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("SESSION_REDIS_URL")
+    store: SessionStore = RedisStore(url) if url else DatabaseStore()
+    app.session_interface = ServerSessionInterface(store)

@@ -1,0 +1,137 @@
+"""Sessions end when they should: a copy of the session cookie opens nothing after sign-out,
+after an agent's idle timeout, after a new password, after "Sign out everywhere" or the
+user's removal. Signed-in sessions live on the server (server_sessions.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from telephony import accounts
+from telephony.models import User, WebSession
+from tests.conftest import USERS, csrf_from
+
+
+def copy_of(app, client):
+    """Another browser holding the same session cookie (a stolen or copied one)."""
+    other = app.test_client()
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.value.startswith("srv.")
+    other.set_cookie("session", cookie.value)
+    return other
+
+
+def opens_account(client) -> bool:
+    return client.get("/lines/").status_code == 200
+
+
+def user(app, who):
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.email == USERS[who]))
+
+
+def test_a_copied_cookie_opens_nothing_after_sign_out(app, client, signed_in, auth):
+    signed_in("fr")
+    thief = copy_of(app, client)
+    assert opens_account(thief)
+    auth.logout()
+    assert not opens_account(thief)
+    assert thief.get("/lines/").headers["Location"].startswith("/login")
+
+
+def test_sign_in_gives_a_new_session_id_and_the_store_keeps_no_token(app, client, auth):
+    client.get("/login")
+    before = client.get_cookie("session")
+    auth.login()
+    after = client.get_cookie("session").value
+    assert after.startswith("srv.") and (before is None or before.value != after)
+    with app.app_context():
+        ids = list(db.session.scalars(select(WebSession.id)))
+    assert ids and after.removeprefix("srv.") not in ids  # only its SHA-256 is stored
+
+
+def test_an_anonymous_visit_writes_nothing_on_the_server(app, client):
+    client.get("/login")
+    client.get("/faq?q=voicemail")
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(WebSession.id))) == 0
+
+
+def test_an_agents_copied_cookie_ends_with_the_idle_timeout(app, client, signed_in):
+    signed_in("agent")
+    thief = copy_of(app, client)
+    limit = app.config["AGENT_IDLE_TIMEOUT"]
+    with client.session_transaction() as session:
+        session["seen_at"] = int(time.time()) - limit - 5
+    reply = thief.get("/agent/")
+    assert reply.status_code == 303 and reply.headers["Location"].startswith("/login")
+    assert client.get("/agent/").status_code == 302  # the agent's own browser too
+
+
+def test_the_sign_in_response_cookie_of_an_agent_is_timed_too(app, client, auth):
+    auth.login(USERS["agent"])
+    with client.session_transaction() as session:
+        assert isinstance(session.get("seen_at"), int)  # set at sign-in, not at the next page
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        pytest.param(lambda u: accounts.change_password(u, "a new secret"), id="new-password"),
+        pytest.param(accounts.end_sessions, id="signed-out-everywhere"),
+        pytest.param(accounts.disable, id="user-removed"),
+    ],
+)
+def test_every_session_ends_at_once(app, client, signed_in, end):
+    signed_in("fr")
+    elsewhere = app.test_client()
+    token = csrf_from(elsewhere.get("/login").text)
+    elsewhere.post("/login", data={"email": USERS["fr"], "password": "demo", "csrf_token": token})
+    thief = copy_of(app, client)
+    assert opens_account(elsewhere) and opens_account(thief)
+    with app.app_context():
+        end(db.session.get(User, user(app, "fr").id))
+        db.session.commit()
+    assert not opens_account(client)
+    assert not opens_account(elsewhere)
+    assert not opens_account(thief)
+
+
+def test_sign_out_everywhere_button(app, client, signed_in):
+    signed_in("be")
+    elsewhere = app.test_client()
+    token = csrf_from(elsewhere.get("/login").text)
+    elsewhere.post("/login", data={"email": USERS["be"], "password": "demo", "csrf_token": token})
+    page = client.get("/lines/?lang=en").text
+    assert "Sign out everywhere" in page
+    reply = client.post("/logout/everywhere", data={"csrf_token": csrf_from(page)})
+    assert reply.status_code == 303
+    assert not opens_account(client) and not opens_account(elsewhere)
+    # Signing in again works, with the new epoch.
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": USERS["be"], "password": "demo", "csrf_token": token})
+    assert opens_account(client)
+
+
+def test_sessions_in_redis(app_factory):
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL not set (CI sets it)")
+    from tests.conftest import demo_database
+
+    app = app_factory(SESSION_REDIS_URL=url)
+    demo_database(app)
+    client = app.test_client()
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": USERS["fr"], "password": "demo", "csrf_token": token})
+    thief = copy_of(app, client)
+    assert opens_account(thief)
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(WebSession.id))) == 0
+    page = client.get("/lines/").text
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
+    assert not opens_account(thief)
