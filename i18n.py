@@ -91,8 +91,7 @@ def select_locale() -> str:
     if not has_request_context():  # CLI, renewal run: English unless forced
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = parse_locale_id(request.args.get("lang"))
-    if chosen:
-        remember_locale(chosen)
+    if chosen:  # remembered before the view (remember_requested_locale)
         return chosen
     customer_locale = acting_customer_locale()
     if customer_locale:
@@ -124,6 +123,14 @@ def acting_customer_locale() -> str | None:
         return None
     account = acting_account()
     return parse_locale_id(account.language) if account is not None else None
+
+
+def remember_requested_locale() -> None:
+    """before_request: `?lang=` on any URL, a redirect included, is remembered as the
+    visitor's choice (here, not in the locale selector, which may run at any time)."""
+    chosen = parse_locale_id(request.args.get("lang"))
+    if chosen:
+        remember_locale(chosen)
 
 
 def remember_locale(locale_id: str) -> None:

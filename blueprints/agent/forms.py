@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired
 
+from blueprints.forms import BaseForm
 
-class ActForm(FlaskForm):
+
+class ActForm(BaseForm):
     reason = TextAreaField(
         # Translators: an agent says why they open a customer's account (kept in the audit).
         _l("Reason for acting on the customer's behalf"),
@@ -13,11 +14,11 @@ class ActForm(FlaskForm):
     submit = SubmitField(_l("Open the customer's pages"))
 
 
-class StopForm(FlaskForm):
+class StopForm(BaseForm):
     submit = SubmitField(_l("Stop acting for this customer"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     body = TextAreaField(
         # Translators: a support agent's note about a phone call with the customer.
         _l("Call note"),
@@ -27,7 +28,7 @@ class NoteForm(FlaskForm):
     submit = SubmitField(_l("Add the note"))
 
 
-class EditNoteForm(FlaskForm):
+class EditNoteForm(BaseForm):
     body = TextAreaField(
         _l("Call note"),
         validators=[InputRequired(_l("Write what the call was about."))],
@@ -36,6 +37,6 @@ class EditNoteForm(FlaskForm):
     submit = SubmitField(_l("Save the note"))
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(BaseForm):
     #: "customer": the pages in the customer's language; "agent": in the agent's own.
     mode = HiddenField(validators=[AnyOf(("customer", "agent"))])

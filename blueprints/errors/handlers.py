@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from blueprints.errors import bp
 from extensions import db
 from htmx import render
+from telephony import NotFound
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -33,6 +34,13 @@ def csrf_error(_error):
 
 for _code in (400, 401, 403, 404, 405, 429):
     bp.app_errorhandler(_code)(lambda error, code=_code: _page(code))
+
+
+@bp.app_errorhandler(NotFound)
+def not_in_scope(_error):
+    """The domain found no such object in the account's scope: 404, as for any address."""
+    db.session.rollback()
+    return _page(404)
 
 
 @bp.app_errorhandler(500)

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -14,15 +13,17 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.forms import BaseForm
 
-class ChangeOfferForm(FlaskForm):
+
+class ChangeOfferForm(BaseForm):
     offer = RadioField(
         _l("New offer"), coerce=int, validators=[InputRequired(_l("Choose an offer."))]
     )
     submit = SubmitField(_l("Confirm the offer change"))
 
 
-class BulkOfferForm(FlaskForm):
+class BulkOfferForm(BaseForm):
     offer = SelectField(
         _l("New offer"), coerce=int, validators=[InputRequired(_l("Choose an offer."))]
     )
@@ -36,11 +37,11 @@ class BulkOfferForm(FlaskForm):
     submit = SubmitField(_l("Apply to the chosen lines"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     submit = SubmitField(_l("Cancel"))
 
 
-class CallsForm(FlaskForm):
+class CallsForm(BaseForm):
     calls = IntegerField(
         # Translators: the total number of simultaneous calls the line should have.
         _l("Simultaneous calls wanted"),
@@ -49,13 +50,13 @@ class CallsForm(FlaskForm):
     terms = BooleanField(_l("I accept the terms of sale (needed for an increase)"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """A confirmation step with nothing to fill in: the button is the decision."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class ToLineForm(FlaskForm):
+class ToLineForm(BaseForm):
     offer = RadioField(
         _l("Offer of the line"), coerce=int, validators=[InputRequired(_l("Choose an offer."))]
     )
@@ -63,7 +64,7 @@ class ToLineForm(FlaskForm):
     submit = SubmitField(_l("Convert to line"))
 
 
-class TerminateForm(FlaskForm):
+class TerminateForm(BaseForm):
     reason = RadioField(
         _l("Reason"), validators=[InputRequired(_l("Choose a reason from the list."))]
     )
@@ -82,7 +83,7 @@ def _id_or_none(value):
     return int(text) if text.isdigit() and len(text) < 12 else None
 
 
-class OrderLineForm(FlaskForm):
+class OrderLineForm(BaseForm):
     """Parses only: the rules on the values live in telephony.line_orders."""
 
     group = RadioField(_l("Telephony group"), coerce=_id_or_none, validate_choice=False)

@@ -17,7 +17,7 @@ from blueprints.lines.forms import (
 )
 from extensions import db
 from htmx import render
-from security import account_required
+from security import account_required, safe_local_target
 from telephony import (
     DomainError,
     NotFound,
@@ -232,10 +232,7 @@ def cancel_request(task_id: int):
 
 def _local_next() -> str | None:
     """The page a form came from (`next`), when it is one of this blueprint's pages."""
-    target = request.form.get("next", "")
-    if target.startswith(bp.url_prefix + "/") and "//" not in target and "\\" not in target:
-        return target
-    return None
+    return safe_local_target(request.form.get("next"), bp.url_prefix + "/")
 
 
 def _cancel(account, task, back: str):

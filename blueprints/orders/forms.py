@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from blueprints.forms import BaseForm
 from telephony.models import PaymentMethod
 
 
-class PayForm(FlaskForm):
+class PayForm(BaseForm):
     method = RadioField(
         _l("Payment method"),
         choices=[

@@ -1,11 +1,12 @@
 """The forms only parse: every rule on the values lives in telephony.procedure."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
+from blueprints.forms import BaseForm
 
-class ProcedureForm(FlaskForm):
+
+class ProcedureForm(BaseForm):
     # Translators: the person or organisation holding the bank account to debit.
     holder_name = StringField(_l("Name of the account holder"))
     holder_street = StringField(_l("Street and number"))
@@ -22,14 +23,14 @@ class ProcedureForm(FlaskForm):
     submit = SubmitField(_l("Create the document"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     status = RadioField(_l("New status"), validate_choice=False)
     # Translators: why an agent rejects or cancels a procedure; the customer reads it.
     reason = TextAreaField(_l("Reason (required to reject or cancel)"))
     submit = SubmitField(_l("Change the status"))
 
 
-class BillingContactForm(FlaskForm):
+class BillingContactForm(BaseForm):
     # Translators: the person who receives the invoices and service e-mails.
     contact_name = StringField(_l("Name of the billing contact"))
     contact_email = EmailField(_l("E-mail address of the billing contact"))

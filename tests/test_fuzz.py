@@ -1,0 +1,168 @@
+"""No input makes the server answer 500: every form of every page, and every route with an
+id or a slug, sent what browsers, robots and attackers send (huge ids, NUL, CR/LF, 10,000
+characters, emoji and right-to-left text, wrong types, missing and repeated fields), then
+random text (Hypothesis). Runs on SQLite, and on PostgreSQL with TEST_DATABASE_URL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from extensions import db
+from telephony.models import Account
+from tests.conftest import USERS, csrf_from, demo_database, drop_database, make_app
+
+PAYLOADS = [
+    "",
+    "\x00",
+    "a\x00b",
+    "\r\nSet-Cookie: x=1",
+    "x" * 10_000,
+    "😀" * 60,
+    "\u202eRTL\u202c עברית مرحبا",
+    "-1",
+    "0",
+    "99999999999999999999999",
+    "1e309",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE account; --",
+    "../../config.py",
+]
+HUGE_IDS = [0, 2**31, 2**63, 10**40]
+#: Pages whose forms are sent, per kind of visitor ({id} filled from the demo).
+PAGES = {
+    "anonymous": ["/login", "/faq", "/faq/call-forwarding"],
+    "fr": [
+        "/lines/",
+        "/lines/1",
+        "/lines/3/offer",
+        "/lines/1/calls",
+        "/lines/1/alias",
+        "/lines/1/terminate",
+        "/lines/offer?offer=1",
+        "/lines/new",
+        "/lines/numbers/1",
+        "/lines/numbers/1/line",
+        "/lines/numbers/4/terminate",
+        "/lines/requests",
+        "/procedure/",
+        "/procedure/billing-contact",
+        "/emails/",
+    ],
+    "agent": ["/agent/", "/agent/accounts/1", "/procedure/manage", "/faq/panel?q=x"],
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    app = make_app(tmp_path_factory.mktemp("fuzz"))
+    demo_database(app)
+    yield app
+    drop_database(app)
+
+
+def client_for(app, who: str):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    if who == "anonymous":
+        return client
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": USERS[who], "password": "demo", "csrf_token": token})
+    if who == "agent":  # acting for the French company, as agents do
+        token = csrf_from(client.get("/agent/accounts/1").text)
+        client.post("/agent/accounts/1/act", data={"csrf_token": token, "reason": "Fuzzing"})
+    return client
+
+
+def forms_of(html: str):
+    """(method, action, field names) of each form of a page."""
+    for attrs, body in re.findall(r"<form\b([^>]*)>(.*?)</form>", html, re.S):
+        method = (re.search(r'method="(\w+)"', attrs) or ["", "get"])[1].lower()
+        action = re.search(r'action="([^"]*)"', attrs)
+        names = set(re.findall(r'<(?:input|select|textarea)\b[^>]*name="([^"]+)"', body))
+        yield method, (action[1] if action else ""), names - {"csrf_token"}
+
+
+def send(client, method, action, data):
+    if method == "post":
+        return client.post(action, data=data)
+    return client.get(action, query_string=data)
+
+
+def assert_no_server_error(reply, what):
+    assert reply.status_code < 500, f"{what}: {reply.status_code}"
+
+
+@pytest.mark.parametrize("who", list(PAGES))
+def test_every_form_survives_bad_input(app, who):
+    client = client_for(app, who)
+    for page in PAGES[who]:
+        html = client.get(page).text
+        token = csrf_from(html) if "csrf_token" in html or "X-CSRFToken" in html else ""
+        for method, action, names in forms_of(html):
+            if not action or "logout" in action or "/agent/stop" in action:
+                continue  # signing out or stopping would end the walk, not test anything
+            cases = [{name: payload for name in names} for payload in PAYLOADS]
+            cases.append({})  # every field missing
+            cases.append({name: [payload, "1"] for name in names for payload in ("\x00",)})
+            for data in cases:
+                data = {**data, "csrf_token": token}
+                assert_no_server_error(send(client, method, action, data), f"{page} → {action}")
+
+
+@pytest.mark.parametrize("who", ["fr", "agent"])
+def test_every_route_with_an_id_or_slug_survives(app, who):
+    client = client_for(app, who)
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            values = HUGE_IDS if "int" in str(rule._converters) else PAYLOADS[:8]
+            for value in values:
+                path = rule.rule
+                for argument in rule.arguments:
+                    path = re.sub(rf"<(?:\w+:)?{argument}>", str(value).replace("/", "%2F"), path)
+                reply = client.open(path, method=method, data={"csrf_token": "x"})
+                assert_no_server_error(reply, f"{method} {path[:80]}")
+                if isinstance(value, int) and value >= 2**31:
+                    assert reply.status_code in (400, 404), f"{method} {path}"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "fr"])
+def test_query_strings_survive(app, who):
+    client = client_for(app, who)
+    for page in ["/faq", "/lines/", "/lines/requests", "/emails/", "/login", "/lines/offer"]:
+        for payload in PAYLOADS:
+            for name in ("q", "page", "npage", "lang", "offer", "next", "kind", "lines"):
+                reply = client.get(page, query_string={name: payload})
+                assert_no_server_error(reply, f"{page}?{name}=…")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(max_size=300),
+    email=st.text(max_size=300),
+    calls=st.text(max_size=40),
+    details=st.text(max_size=2000),
+)
+def test_random_text_in_the_customers_forms(app, name, email, calls, details):
+    client = client_for(app, "fr")
+    html = client.get("/procedure/billing-contact").text
+    token = csrf_from(html)
+    for action, data in [
+        ("/procedure/billing-contact", {"contact_name": name, "contact_email": email}),
+        ("/procedure/check", {"holder_name": name, "iban": email, "holder_postcode": calls}),
+        ("/lines/1/calls", {"calls": calls, "terms": "y"}),
+        ("/lines/numbers/4/terminate", {"reason": name, "details": details}),
+        ("/lines/new", {"description": name, "group": calls, "offer": calls, "token": email}),
+    ]:
+        reply = client.post(action, data={**data, "csrf_token": token})
+        assert_no_server_error(reply, action)
+    with app.app_context():
+        assert db.session.scalar(select(Account.id).where(Account.code == "vt10001-f")) == 1

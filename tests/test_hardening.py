@@ -1,0 +1,210 @@
+"""What an attacker or an impatient user may send: every agent view on the record, safe
+redirect targets, ids out of range, NUL, HEAD, ?lang= on redirects, HSTS, sign-in limits
+that count failures only."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import support
+from telephony.models import Account, AuditEvent, ScheduledTask
+from tests.conftest import USERS, csrf_from
+
+
+def act_for_fr(client, signed_in) -> int:
+    signed_in("agent")
+    with client.application.app_context():
+        account_id = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
+    page = client.get(f"/agent/accounts/{account_id}").text
+    reply = client.post(
+        f"/agent/accounts/{account_id}/act",
+        data={"csrf_token": csrf_from(page), "reason": "Customer on the phone"},
+    )
+    assert reply.status_code == 303
+    return account_id
+
+
+def views(app) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == support.VIEWED)
+        )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"HX-Request": "true"}, {"HX-Request": "true", "HX-Target": "line-list"}],
+    ids=["page", "htmx", "htmx-block"],
+)
+def test_every_agent_view_is_audited_with_or_without_htmx(app, client, signed_in, headers):
+    act_for_fr(client, signed_in)
+    before = views(app)
+    assert client.get("/lines/", headers=headers).status_code == 200
+    assert views(app) == before + 1
+
+
+def test_an_agents_download_is_audited(app, client, signed_in):
+    act_for_fr(client, signed_in)
+    page = client.get("/lines/2/calls").text
+    reply = client.post(
+        "/lines/2/calls", data={"csrf_token": csrf_from(page), "calls": "3", "terms": "y"}
+    )
+    order = reply.headers["Location"]
+    before = views(app)
+    assert client.get(order + "/pdf", headers={"HX-Request": "true"}).status_code == 200
+    assert views(app) == before + 1
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/lines/\r\nSet-Cookie: x=1", "/lines/%0d%0a", "//evil.example", "https://evil.example/"],
+)
+def test_a_bad_next_never_leaves_the_site_nor_breaks_the_answer(app, client, signed_in, target):
+    signed_in("fr")
+    page = client.get("/lines/5/alias").text
+    client.post("/lines/5/alias", data={"csrf_token": csrf_from(page)})
+    with app.app_context():
+        task_id = db.session.scalar(select(ScheduledTask.id))
+    reply = client.post(
+        f"/lines/requests/{task_id}/cancel", data={"csrf_token": csrf_from(page), "next": target}
+    )
+    assert reply.status_code == 303
+    assert reply.headers["Location"] in ("/lines/requests", "/lines/%0d%0a")
+
+
+@pytest.mark.parametrize("target", ["/lines/\r\nX: y", "//evil.example/", "/\\evil.example"])
+def test_sign_in_refuses_a_bad_next(client, target):
+    token = csrf_from(client.get("/login").text)
+    reply = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": USERS["fr"], "password": "demo", "csrf_token": token},
+    )
+    assert reply.status_code == 303 and reply.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("value", [2**31, 2**63, 10**40])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/lines/{}",
+        "/lines/{}/calls",
+        "/lines/numbers/{}",
+        "/orders/{}",
+        "/orders/{}/pdf",
+        "/procedure/{}/pdf",
+        "/emails/{}/attachment",
+        "/lines/orders/{}",
+        "/agent/accounts/{}",
+    ],
+)
+def test_ids_beyond_the_integer_range_answer_404(client, signed_in, path, value):
+    signed_in("agent" if path.startswith("/agent") else "fr")
+    assert client.get(path.format(value)).status_code == 404
+
+
+def test_nul_in_a_form_field_is_refused_beside_the_field(client, signed_in):
+    signed_in("fr")
+    page = client.get("/procedure/billing-contact").text
+    reply = client.post(
+        "/procedure/billing-contact",
+        data={"csrf_token": csrf_from(page), "contact_name": "Jean\x00", "contact_email": "a@b.fr"},
+    )
+    assert reply.status_code == 422
+    assert "Remove the invisible control characters" in reply.text
+
+
+@pytest.mark.parametrize("path", ["/faq?q=a%00b", "/agent/?q=%00", "/faq/%00", "/lines/?page=%00"])
+def test_nul_in_an_address_is_a_bad_request(client, signed_in, path):
+    signed_in("agent")
+    assert client.get(path).status_code == 400
+
+
+def test_head_answers_like_get(client):
+    assert client.head("/login").status_code == 200
+    assert client.head("/faq").status_code == 200
+
+
+def test_lang_is_remembered_on_a_redirect(client, signed_in):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.9"
+    reply = client.get("/?lang=nl_BE")
+    assert reply.status_code == 302
+    assert 'lang="nl-BE"' in client.get("/login").text
+    signed_in("ch")
+    assert client.get("/?lang=de_CH").status_code == 302
+    assert 'lang="de-CH"' in client.get("/lines/").text
+
+
+def test_hsts_in_production_only(app_factory, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    production = app_factory(APP_ENV="production")
+    header = production.test_client().get("/healthz").headers["Strict-Transport-Security"]
+    assert header.startswith("max-age=31536000")
+    monkeypatch.setenv("HSTS_SECONDS", "0")
+    assert (
+        "Strict-Transport-Security"
+        not in app_factory(APP_ENV="production").test_client().get("/healthz").headers
+    )
+
+
+def _attempts(client, email, password, times, address="203.0.113.9"):
+    token = csrf_from(client.get("/login").text)
+    return [
+        client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            environ_base={"REMOTE_ADDR": address},
+        ).status_code
+        for _ in range(times)
+    ]
+
+
+def test_successful_sign_ins_never_count(app_factory):
+    from tests.conftest import demo_database
+
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    demo_database(app)
+    codes = []
+    for _ in range(6):  # an office of agents behind one address
+        client = app.test_client()
+        codes += _attempts(client, USERS["agent"], "demo", 1)
+    assert codes == [303] * 6
+
+
+def test_failures_are_counted_per_account_whatever_the_address(app_factory):
+    from tests.conftest import demo_database
+
+    app = app_factory(
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="100 per minute",
+        LOGIN_ACCOUNT_RATE_LIMIT="3 per minute",
+    )
+    demo_database(app)
+    client = app.test_client()
+    codes = [
+        _attempts(client, USERS["fr"], "wrong", 1, address=f"198.51.100.{n}")[0] for n in range(4)
+    ]
+    assert codes == [422, 422, 422, 429]
+    # Another account from the same addresses is not locked out.
+    assert _attempts(client, USERS["be"], "demo", 1, address="198.51.100.1") == [303]
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(app_factory):
+    from tests.conftest import demo_database
+
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute")
+    demo_database(app)
+    client = app.test_client()
+    token = csrf_from(client.get("/login").text)
+    codes = [
+        client.post(
+            "/login",
+            data={"email": f"nobody{n}@example.com", "password": "x", "csrf_token": token},
+            headers={"X-Forwarded-For": f"192.0.2.{n}"},
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [422, 422, 429]
