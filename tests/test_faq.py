@@ -380,3 +380,23 @@ def test_agent_panel_needs_an_agent_and_gives_copyable_answers(client, signed_in
 def test_customer_cannot_see_the_panel(client, signed_in):
     signed_in("fr")
     assert client.get("/faq/panel").status_code == 403
+
+
+@pytest.mark.parametrize("locale", ["en", "fr_FR", "nl_BE", "de_CH", "it_CH"])
+def test_every_answer_renders_its_markdown_as_html(client, app, locale):
+    from blueprints.faq.routes import _service
+
+    with app.test_request_context():
+        slugs = [entry.slug for entry in _service().entries("en")]
+    assert len(slugs) >= 18
+    for slug in slugs:
+        page = client.get(f"/faq/{slug}?lang={locale}").get_data(as_text=True)
+        answer = page.split('class="faq-answer"', 1)[1].split("</article>", 1)[0]
+        assert "<p>" in answer, slug
+        assert "&lt;" not in answer and "&gt;" not in answer, (slug, answer[:300])
+
+
+def test_the_agents_panel_renders_answers_as_html(client, signed_in):
+    signed_in("agent")
+    body = client.get("/faq/panel?q=voicemail").get_data(as_text=True)
+    assert "<p>" in body and "&lt;p&gt;" not in body and "&lt;strong&gt;" not in body

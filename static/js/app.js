@@ -27,3 +27,10 @@ document.addEventListener("click", (event) => {
     button.textContent = button.dataset.done;
   });
 });
+
+// Wide screens: the menu is open (CSS shows it in browsers that can; this opens it in the
+// others). Narrow screens keep it folded until asked.
+document.addEventListener("DOMContentLoaded", () => {
+  const menu = document.querySelector("details[data-wide-open]");
+  if (menu && window.matchMedia("(min-width: 64rem)").matches) menu.open = true;
+});

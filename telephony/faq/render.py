@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 
 #: Resolves an internal target (`faq:voicemail`, `screen:lines.index`) to a URL, or None.
 Resolver = Callable[[str], str | None]
@@ -52,10 +53,12 @@ def _rewrite_links(tokens: list[Token], resolve: Resolver | None) -> None:
         token.children = kept
 
 
-def to_html(markdown: str, resolve: Resolver | None = None) -> str:
+def to_html(markdown: str, resolve: Resolver | None = None) -> Markup:
+    """Safe HTML, marked so for Jinja: markdown-it escapes every character of the content
+    (raw HTML is off) and only the links kept above carry an href."""
     tokens = _md.parse(markdown)
     _rewrite_links(tokens, resolve)
-    return _md.renderer.render(tokens, _md.options, {})
+    return Markup(_md.renderer.render(tokens, _md.options, {}))  # noqa: S704 - escaped above
 
 
 def to_text(markdown: str, resolve: Resolver | None = None) -> str:

@@ -7,6 +7,7 @@ except under CI=true, where a missing browser is a failure."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 
@@ -114,11 +115,27 @@ def nojs_page(browser):
 
 
 def check_accessibility(page) -> None:
-    """Run axe-core on the current page; fail on any violation."""
+    """Run axe-core on the current page; fail on any violation, on a page wider than the
+    window (a phone would scroll sideways) and on markup shown as text."""
     from axe_playwright_python.sync_playwright import Axe
 
+    check_layout(page)
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+#: Markup that a page shows as characters when HTML was escaped once too often.
+MARKUP_AS_TEXT = re.compile(r"</?(p|strong|em|a|ul|ol|li|br|code)\b[^>]*>|&(lt|gt|amp|quot);")
+
+
+def check_layout(page) -> None:
+    """No horizontal scrolling at the window's width, and no HTML shown as text."""
+    width = page.viewport_size["width"]
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} is {scroll} px wide in a {width} px window"
+    shown = page.locator("body").inner_text()
+    found = MARKUP_AS_TEXT.search(shown)
+    assert found is None, f"{page.url} shows markup as text: {found.group(0)!r}"
 
 
 def sign_in(page, base_url: str, email: str, password: str = "demo") -> None:

@@ -1,0 +1,115 @@
+"""Every page of the site, as each kind of user sees it, at a phone's width (360 px) and a
+desktop's (1280 px): axe finds nothing, nothing scrolls sideways, no markup shows as text.
+A page added to the site without being listed here fails the enumeration test."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from telephony import calls, line_orders
+from telephony.models import Account, Line, User
+from tests.browser.conftest import act_for, check_accessibility, sign_in
+
+WIDTHS = (360, 1280)
+#: GET endpoints not walked, and why.
+NOT_PAGES = {
+    "static": "files, not pages",
+    "main.healthz": "JSON for the load balancer",
+    "main.index": "redirects to the home page of one's role",
+    "orders.pdf": "a PDF download",
+    "procedure.pdf": "a PDF download",
+    "emails.attachment": "a PDF download",
+}
+
+
+def _prepare(app) -> dict:
+    """A purchase order and a line order of the French company, for their pages."""
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+        user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+        line = db.session.get(Line, 2)
+        order = calls.order_calls(account, line, 3, actor=user, terms_accepted=True)
+        group = account.groups[0]
+        offer = line_orders.offers(account)[0]
+        task = line_orders.order_line(
+            account,
+            group.id,
+            offer.id,
+            description="Walk",
+            contracts_accepted=True,
+            token=line_orders.new_token(),
+            actor=user,
+        )
+        db.session.commit()
+        ids = {"order": order.id, "task": task.id}
+        db.session.remove()
+        return ids
+
+
+def pages(ids) -> dict[str, list[tuple[str, str]]]:
+    """(endpoint, path) of every page, per kind of visitor."""
+    customer = [
+        ("lines.index", "/lines/"),
+        ("lines.show", "/lines/1"),
+        ("lines.change_offer", "/lines/3/offer"),
+        ("lines.bulk_offer", "/lines/offer?offer=2"),
+        ("lines.change_calls", "/lines/1/calls"),
+        ("lines.convert_to_alias", "/lines/1/alias"),
+        ("lines.terminate_line", "/lines/1/terminate"),
+        ("lines.show_number", "/lines/numbers/4"),
+        ("lines.convert_to_line", "/lines/numbers/1/line"),
+        ("lines.terminate_number", "/lines/numbers/4/terminate"),
+        ("lines.requests", "/lines/requests"),
+        ("lines.order_line", "/lines/new"),
+        ("lines.show_order", f"/lines/orders/{ids['task']}"),
+        ("orders.show", f"/orders/{ids['order']}"),
+        ("procedure.index", "/procedure/"),
+        ("procedure.change_billing_contact", "/procedure/billing-contact"),
+        ("emails.index", "/emails/"),
+    ]
+    return {
+        "anonymous": [
+            ("auth.login", "/login"),
+            ("faq.index", "/faq?q=voicemail"),
+            ("faq.show", "/faq/call-forwarding"),
+        ],
+        "customer": customer,
+        "agent": [
+            ("agent.index", "/agent/?q=vt"),
+            ("agent.account", "/agent/accounts/1"),
+            ("faq.panel", "/faq/panel?q=voicemail"),
+            ("faq.feedback_counts", "/faq/feedback"),
+            ("procedure.manage", "/procedure/manage"),
+            *customer,
+        ],
+        "translator": [("translators.index", "/translations/")],
+    }
+
+
+def test_every_page_is_walked(app):
+    get_endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+    walked = {
+        endpoint for group in pages({"order": 1, "task": 1}).values() for endpoint, _ in group
+    }
+    assert get_endpoints - walked - set(NOT_PAGES) == set(), "add the new page to the walk"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "customer", "agent", "translator"])
+def test_every_page_at_phone_and_desktop_width(browser, live_server, who):
+    ids = _prepare(live_server.app)
+    for width in WIDTHS:
+        context = browser.new_context(locale="en-US", viewport={"width": width, "height": 900})
+        page = context.new_page()
+        if who == "customer":
+            sign_in(page, live_server, "demo-fr@example.com")
+        elif who == "agent":
+            act_for(page, live_server, "vt10001-f")
+        elif who == "translator":
+            sign_in(page, live_server, "translator@example.com")
+        for _endpoint, path in pages(ids)[who]:
+            response = page.goto(live_server + path)
+            assert response.status == 200, (path, response.status)
+            check_accessibility(page)
+        context.close()
