@@ -162,3 +162,71 @@ def open_account(page, base_url: str, who: str) -> None:
         act_for(page, base_url, "vt10001-f")
     else:
         sign_in(page, base_url, "demo-fr@example.com")
+
+
+_FOCUS_SAMPLE = """() => {
+  const selectors = ["a[href]", "button:not(.secondary):not(.outline)", "button.secondary",
+    "button.outline", "input[type=submit]",
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])",
+    "select", "textarea", "input[type=checkbox]", "input[type=radio]", "summary"];
+  const background = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const colour = getComputedStyle(node).backgroundColor;
+      if (colour && !colour.endsWith(", 0)") && colour !== "transparent") return colour;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  const found = [];
+  for (const selector of selectors) {
+    const el = [...document.querySelectorAll(selector)].find((e) => e.checkVisibility());
+    if (!el) continue;
+    const resting = getComputedStyle(el);
+    const border = resting.borderTopColor, borderWidth = parseFloat(resting.borderTopWidth);
+    el.focus();
+    const style = getComputedStyle(el);
+    found.push({selector, html: el.outerHTML.slice(0, 80), outline: style.outlineColor,
+      outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth),
+      border, borderWidth, around: background(el.parentElement), inside: background(el)});
+    el.blur();
+  }
+  return found;
+}"""
+
+
+def _rgba(colour: str) -> tuple[float, float, float, float]:
+    values = [float(v) for v in re.findall(r"[\d.]+", colour)[:4]]
+    return values[0], values[1], values[2], values[3] if len(values) > 3 else 1.0
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of a CSS rgb()/rgba() colour drawn over an opaque one."""
+    r, g, b, alpha = _rgba(first)
+    under = _rgba(second)
+    blended = [alpha * c + (1 - alpha) * u for c, u in zip((r, g, b), under[:3], strict=True)]
+    first = "rgb({}, {}, {})".format(*blended)
+
+    def luminance(colour):
+        channels = []
+        for value in _rgba(colour)[:3]:
+            c = value / 255
+            channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def check_focus_and_borders(page) -> None:
+    """Each kind of control of the page, focused from the keyboard, shows a ring of at
+    least 2 px with 3:1 against what is around it; text fields, menus and checkboxes have
+    borders of 3:1 (WCAG 2.4.7, 1.4.11)."""
+    page.keyboard.press("Tab")  # keyboard modality: focus() then shows :focus-visible
+    for item in page.evaluate(_FOCUS_SAMPLE):
+        where = f"{page.url} {item['html']}"
+        assert item["outlineStyle"] != "none" and item["outlineWidth"] >= 2, where
+        ratio = contrast(item["outline"], item["around"])
+        assert ratio >= 3, f"focus ring {ratio:.2f}:1 — {where}"
+        field = item["selector"].startswith(("input:", "input[type=c", "input[type=r", "select"))
+        if (field or item["selector"] == "textarea") and item["borderWidth"]:
+            ratio = contrast(item["border"], item["around"])
+            assert ratio >= 3, f"control border {ratio:.2f}:1 — {where}"

@@ -1,6 +1,8 @@
 """Every page of the site, as each kind of user sees it, at a phone's width (360 px) and a
-desktop's (1280 px): axe finds nothing, nothing scrolls sideways, no markup shows as text.
-A page added to the site without being listed here fails the enumeration test."""
+desktop's (1280 px): axe finds nothing, nothing scrolls sideways, no markup shows as text,
+focus rings and control borders have 3:1; then with the system in dark mode and in forced
+colours (Windows high contrast), axe again. A page added to the site without being listed
+here fails the enumeration test."""
 
 from __future__ import annotations
 
@@ -10,9 +12,21 @@ from sqlalchemy import select
 from extensions import db
 from telephony import calls, line_orders
 from telephony.models import Account, Line, User
-from tests.browser.conftest import act_for, check_accessibility, sign_in
+from tests.browser.conftest import (
+    act_for,
+    check_accessibility,
+    check_focus_and_borders,
+    sign_in,
+)
 
-WIDTHS = (360, 1280)
+#: (viewport width, browser settings): phone and desktop, then the system's dark mode and
+#: forced colours on the desktop.
+MODES = (
+    (360, {}),
+    (1280, {}),
+    (1280, {"color_scheme": "dark"}),
+    (1280, {"forced_colors": "active"}),
+)
 #: GET endpoints not walked, and why.
 NOT_PAGES = {
     "static": "files, not pages",
@@ -99,8 +113,10 @@ def test_every_page_is_walked(app):
 @pytest.mark.parametrize("who", ["anonymous", "customer", "agent", "translator"])
 def test_every_page_at_phone_and_desktop_width(browser, live_server, who):
     ids = _prepare(live_server.app)
-    for width in WIDTHS:
-        context = browser.new_context(locale="en-US", viewport={"width": width, "height": 900})
+    for width, settings in MODES:
+        context = browser.new_context(
+            locale="en-US", viewport={"width": width, "height": 900}, **settings
+        )
         page = context.new_page()
         if who == "customer":
             sign_in(page, live_server, "demo-fr@example.com")
@@ -112,4 +128,6 @@ def test_every_page_at_phone_and_desktop_width(browser, live_server, who):
             response = page.goto(live_server + path)
             assert response.status == 200, (path, response.status)
             check_accessibility(page)
+            if not settings:
+                check_focus_and_borders(page)
         context.close()
