@@ -254,19 +254,19 @@ def test_an_acting_agent_switches_between_the_customers_language_and_their_own(a
         data={"csrf_token": csrf_from(page), "reason": "Caller asked for help"},
     )
     mine = client.get("/lines/").text
-    assert '<html lang="en">' in mine
+    assert '<html lang="en" ' in mine
     assert "Show in the customer's language (Nederlands (België))" in mine
     switched = client.post(
         "/agent/locale", data={"csrf_token": csrf_from(mine), "mode": "customer"}
     )
     assert switched.status_code == 303
     theirs = client.get("/lines/").text
-    assert '<html lang="nl-BE">' in theirs
+    assert '<html lang="nl-BE" ' in theirs
     forged = client.post("/agent/locale", data={"csrf_token": csrf_from(theirs), "mode": "xx"})
     assert forged.status_code == 303
-    assert '<html lang="nl-BE">' in client.get("/lines/").text
+    assert '<html lang="nl-BE" ' in client.get("/lines/").text
     client.post("/agent/locale", data={"csrf_token": csrf_from(theirs), "mode": "agent"})
-    assert '<html lang="en">' in client.get("/lines/").text
+    assert '<html lang="en" ' in client.get("/lines/").text
 
 
 def test_an_idle_agent_session_ends(app, signed_in):
