@@ -9,6 +9,7 @@ from telephony.models import (
     LineKind,
     PaymentStatus,
     ProcedureStatus,
+    TaskAction,
     TaskStatus,
 )
 
@@ -66,8 +67,21 @@ PROCEDURE_TRIGGERS = {
     "billing_contact": _l("A change of billing contact"),
     "anticipated": _l("Started in advance"),
 }
-#: Labels of scheduled task actions; feature modules add theirs.
-TASK_ACTIONS: dict = {}
+#: What each kind of pending change is called, listed with its date.
+TASK_ACTIONS = {
+    # Translators: a pending change of a line's offer.
+    TaskAction.CHANGE_OFFER: _l("Offer change"),
+    # Translators: a pending change: fewer simultaneous calls on a line.
+    TaskAction.REMOVE_CALLS: _l("Removal of simultaneous calls"),
+    # Translators: pending changes of a line or number, listed with their date.
+    TaskAction.CONVERT_TO_ALIAS: _l("Conversion to alias number"),
+    TaskAction.CONVERT_TO_LINE: _l("Conversion to line"),
+    TaskAction.TERMINATE_LINE: _l("Termination"),
+    TaskAction.TERMINATE_ALIAS: _l("Termination"),
+    TaskAction.TERMINATE_POOL: _l("Termination of the number range"),
+    # Translators: a pending order of a new SIP line, listed with the other pending requests.
+    TaskAction.ORDER_LINE: _l("New line"),
+}
 
 HARDWARE_KINDS = {
     "plug_and_phone": _l("Plug & Phone"),
@@ -77,16 +91,16 @@ HARDWARE_KINDS = {
 
 #: The cancel button of a pending change, by action (fixed English labels of PRODUCT.md).
 CANCEL_LABELS = {
-    "change_offer": _l("Cancel offer change"),
+    TaskAction.CHANGE_OFFER: _l("Cancel offer change"),
     # Translators: button that cancels a pending removal of simultaneous calls.
-    "remove_calls": _l("Cancel removal of calls"),
-    "convert_to_alias": _l("Cancel conversion"),
-    "convert_to_line": _l("Cancel conversion"),
-    "terminate_line": _l("Cancel termination"),
-    "terminate_alias": _l("Cancel termination"),
-    "terminate_pool": _l("Cancel termination"),
+    TaskAction.REMOVE_CALLS: _l("Cancel removal of calls"),
+    TaskAction.CONVERT_TO_ALIAS: _l("Cancel conversion"),
+    TaskAction.CONVERT_TO_LINE: _l("Cancel conversion"),
+    TaskAction.TERMINATE_LINE: _l("Cancel termination"),
+    TaskAction.TERMINATE_ALIAS: _l("Cancel termination"),
+    TaskAction.TERMINATE_POOL: _l("Cancel termination"),
     # Translators: button that cancels the pending order of a new line.
-    "order_line": _l("Cancel order"),
+    TaskAction.ORDER_LINE: _l("Cancel order"),
 }
 
 #: What an audit event says happened (agents read them in the account's timeline).
@@ -141,9 +155,9 @@ def label_helpers() -> dict:
         "procedure_status_label": lambda status: PROCEDURE_STATUSES.get(status, status),
         "procedure_trigger_label": lambda trigger: PROCEDURE_TRIGGERS.get(trigger, trigger),
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
-        # Translators: a pending change whose kind has no label of its own.
-        "task_action_label": lambda action: TASK_ACTIONS.get(action, _l("Scheduled change")),
-        "cancel_label": lambda action: CANCEL_LABELS.get(action, _l("Cancel")),
+        # Every action has its labels (telephony.wiring checks it): a missing one is an error.
+        "task_action_label": TASK_ACTIONS.__getitem__,
+        "cancel_label": CANCEL_LABELS.__getitem__,
         "audit_action_label": lambda action: AUDIT_ACTIONS.get(action, action),
         "timeline_kind_label": TIMELINE_KINDS.get,
     }

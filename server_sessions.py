@@ -28,7 +28,7 @@ from typing import Protocol
 from flask import Flask
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 from extensions import db
@@ -51,7 +51,10 @@ class SessionStore(Protocol):
     def load(self, key: str) -> tuple[dict, float] | None:
         """The data and its expiry (a UNIX time), or None when missing or expired."""
 
-    def save(self, key: str, data: dict, ttl: int, user_id: int | None) -> None: ...
+    def save(self, key: str, data: dict, ttl: int, user_id: int | None, *, new: bool) -> bool:
+        """Write a record: create it when `new`, else update it only if it still exists
+        (a request that began before sign-out must not bring the session back). Returns
+        whether it was written."""
 
     def delete(self, key: str) -> None: ...
 
@@ -78,17 +81,28 @@ class DatabaseStore:
             return None
         return serializer.loads(row.data), expires.timestamp()
 
-    def save(self, key, data, ttl, user_id):
+    def save(self, key, data, ttl, user_id, *, new):
         from telephony.models import WebSession
 
         db.session.rollback()
-        expires = datetime.now(UTC) + timedelta(seconds=ttl)
-        db.session.merge(
-            WebSession(id=key, user_id=user_id, data=serializer.dumps(data), expires_at=expires)
-        )
+        now = datetime.now(UTC)
+        values = {"data": serializer.dumps(data), "expires_at": now + timedelta(seconds=ttl)}
+        if new:
+            db.session.execute(insert(WebSession).values(id=key, user_id=user_id, **values))
+            written = True
+        else:
+            written = (
+                db.session.execute(
+                    update(WebSession)
+                    .where(WebSession.id == key, WebSession.expires_at > now)
+                    .values(**values)
+                ).rowcount
+                == 1
+            )
         if secrets.randbelow(200) == 0:  # now and then, expired records go
-            db.session.execute(delete(WebSession).where(WebSession.expires_at < datetime.now(UTC)))
+            db.session.execute(delete(WebSession).where(WebSession.expires_at < now))
         db.session.commit()
+        return written
 
     def delete(self, key):
         from telephony.models import WebSession
@@ -115,8 +129,10 @@ class RedisStore:
             return None
         return serializer.loads(value.decode()), time.time() + max(pttl, 0) / 1000
 
-    def save(self, key, data, ttl, user_id):
-        self.redis.set("session:" + key, serializer.dumps(data), ex=ttl)
+    def save(self, key, data, ttl, user_id, *, new):
+        # NX for a new record, XX for an existing one: never brings an ended session back.
+        options = {"nx": True} if new else {"xx": True}
+        return bool(self.redis.set("session:" + key, serializer.dumps(data), ex=ttl, **options))
 
     def delete(self, key):
         self.redis.delete("session:" + key)
@@ -202,15 +218,18 @@ class ServerSessionInterface(SessionInterface):
             new = session.token is None
             if new:
                 session.token = secrets.token_urlsafe(32)
-            user_id = session.get(USER_KEY)
-            self.store.save(
+            user_id = str(session.get(USER_KEY))
+            written = self.store.save(
                 _digest(session.token),
                 dict(session),
                 ttl,
-                int(user_id) if str(user_id).isdigit() else None,
+                int(user_id) if user_id.isascii() and user_id.isdigit() else None,
+                new=new,
             )
             if new:
                 self._set_cookie(app, response, PREFIX + session.token)
+            elif not written:  # ended meanwhile (signed out elsewhere): so is this copy
+                response.delete_cookie(name, domain=domain, path=path)
 
     def _set_cookie(self, app, response, value: str) -> None:
         response.set_cookie(

@@ -4,12 +4,16 @@ holding its account's lock), and a domain refusal shown on its form."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, session, url_for
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
-from telephony import locking, support
+from telephony import DomainError, NotFound, locking, support
 from telephony.models import Account, Role
 
 #: Methods that change nothing: everything else is a change and takes the account's lock.
@@ -67,11 +71,20 @@ def audit_agent_view() -> None:
         db.session.commit()
 
 
+def changes_nothing(view):
+    """Marks a view that posts but saves nothing (an inline check): it takes no lock."""
+    view.changes_nothing = True
+    return view
+
+
 def lock_for_change() -> None:
     """before_request of the customer blueprints: a request that may change the account
     holds the account's row until it commits or rolls back (telephony.locking), so that
     two such requests for one account never interleave."""
     if request.method in SAFE_METHODS or not current_user.is_authenticated:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "changes_nothing", False):
         return
     if current_user.role == Role.CUSTOMER:
         account_id = current_user.account_id
@@ -90,7 +103,7 @@ def customer_blueprint_hooks(bp) -> None:
 def page_arg(name: str = "page") -> int:
     """A page number from the query string; anything odd means page 1."""
     value = request.args.get(name, "1")
-    return int(value) if value.isdigit() and len(value) < 7 else 1
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
 
 
 def errors_to_form(form, error, default: str | None = None) -> None:
@@ -103,3 +116,43 @@ def errors_to_form(form, error, default: str | None = None) -> None:
             form.form_errors.append(message)
         else:
             field.errors = [*field.errors, message]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `perform` did: true when the change was committed; `value` is what it returned."""
+
+    value: Any = None
+    error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+def perform(change: Callable[[], Any], form=None, field: str | None = None) -> Outcome:
+    """Run a domain change in the request's transaction: commit it, or, when a rule refuses
+    it (DomainError), roll everything back and say why: beside the form's field (or
+    `field`), or as a message when there is no form. NotFound goes on to the 404 page."""
+    try:
+        value = change()
+    except NotFound:
+        db.session.rollback()
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        if form is None:
+            flash(str(error.message), "error")
+        else:
+            errors_to_form(form, error, field)
+        return Outcome(error=error)
+    db.session.commit()
+    return Outcome(value=value)
+
+
+def inline_check(rule: Callable[[], Any], form, field: str | None = None) -> None:
+    """An inline check (htmx): the same rule as the change, its refusal beside the field;
+    nothing is saved."""
+    try:
+        rule()
+    except DomainError as error:
+        errors_to_form(form, error, field)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extensions import db
 from telephony import DomainError, audit
+from telephony.locking import lock_account
 from telephony.models import Account, Invoice, ScheduledTask, TaskStatus, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -266,6 +267,13 @@ def run_task(task_id: int, day: date) -> tuple[str, str]:
     """Claim, run and finish one task in one transaction. Returns (outcome, message)."""
     session = db.session
     try:
+        # The account's lock first, as every request that changes the account takes it
+        # (telephony.locking): a customer cancelling this task waits, or makes us wait.
+        account_id = session.scalar(
+            select(ScheduledTask.account_id).where(ScheduledTask.id == task_id)
+        )
+        if account_id is not None:
+            lock_account(account_id)
         task = _claim(task_id, day)
     except OperationalError:
         # Database busy (another run holds the lock too long): leave the task for later.

@@ -22,11 +22,11 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from config import EXTRA_CALL_PRICE
 from extensions import db
-from labels import TASK_ACTIONS
-from telephony import DomainError, audit
+from telephony import DomainError, NotFound, audit
 from telephony.billing import (
     CALLS_ORDER,
     LINE_LIFECYCLE,
@@ -49,19 +49,17 @@ from telephony.models import (
     LineStatus,
     ScheduledTask,
     Service,
+    TaskAction,
     User,
     utcnow,
 )
 from telephony.money import Price, price_for, round_cents
 from telephony.payments import on_paid
 
-REMOVE = "remove_calls"
+REMOVE = TaskAction.REMOVE_CALLS
 ADD_ON_PAYMENT = "add_calls"
 #: Pending-key kind shared by every change of a line's calls.
 KIND = "calls"
-
-# Translators: a pending change: fewer simultaneous calls on a line.
-TASK_ACTIONS[REMOVE] = _l("Removal of simultaneous calls")
 
 
 @dataclass(frozen=True)
@@ -86,6 +84,22 @@ def open_orders(account: Account) -> list[Invoice]:
             )
         )
     )
+
+
+def get_order(account: Account, order_id: int) -> Invoice:
+    """A purchase order of the account, with its lines; NotFound otherwise."""
+    order = db.session.scalar(
+        select(Invoice)
+        .where(
+            Invoice.id == order_id,
+            Invoice.account_id == account.id,
+            Invoice.kind == InvoiceKind.PURCHASE_ORDER,
+        )
+        .options(selectinload(Invoice.lines))
+    )
+    if order is None:
+        raise NotFound(_l("This purchase order does not exist."))
+    return order
 
 
 def order_key(line: Line) -> str:

@@ -24,7 +24,6 @@ from sqlalchemy import select, update
 
 from config import ALIAS_NUMBER_PRICE, HARDWARE_RETURN_DAYS
 from extensions import db
-from labels import TASK_ACTIONS
 from telephony import DomainError, audit, procedure
 from telephony.billing import (
     LINE_LIFECYCLE,
@@ -51,25 +50,20 @@ from telephony.models import (
     ScheduledTask,
     Service,
     ServiceState,
+    TaskAction,
     User,
 )
 
 KIND = "lifecycle"
-TO_ALIAS = "convert_to_alias"
-TO_LINE = "convert_to_line"
-TERMINATE_LINE = "terminate_line"
-TERMINATE_ALIAS = "terminate_alias"
-TERMINATE_POOL = "terminate_pool"
+TO_ALIAS = TaskAction.CONVERT_TO_ALIAS
+TO_LINE = TaskAction.CONVERT_TO_LINE
+TERMINATE_LINE = TaskAction.TERMINATE_LINE
+TERMINATE_ALIAS = TaskAction.TERMINATE_ALIAS
+TERMINATE_POOL = TaskAction.TERMINATE_POOL
 TERMINATIONS = (TERMINATE_LINE, TERMINATE_ALIAS, TERMINATE_POOL)
 # A number becoming a line is a VoIP order: it waits for the validation procedure.
 procedure.VOIP_ORDER_ACTIONS.add(TO_LINE)
 
-# Translators: pending changes of a line or number, listed with their date.
-TASK_ACTIONS[TO_ALIAS] = _l("Conversion to alias number")
-TASK_ACTIONS[TO_LINE] = _l("Conversion to line")
-TASK_ACTIONS[TERMINATE_LINE] = _l("Termination")
-TASK_ACTIONS[TERMINATE_ALIAS] = _l("Termination")
-TASK_ACTIONS[TERMINATE_POOL] = _l("Termination of the number range")
 
 #: Why a customer terminates, in the order the form lists them.
 REASONS = {

@@ -32,7 +32,6 @@ from sqlalchemy.exc import IntegrityError
 
 from config import NEW_LINE_NUMBERS
 from extensions import db
-from labels import TASK_ACTIONS
 from telephony import DomainError, NotFound, audit, inventory, lifecycle, procedure
 from telephony.billing import Waiting, pending_key, schedule, task_action
 from telephony.dates import first_of_next_month, local_today
@@ -46,20 +45,19 @@ from telephony.models import (
     ScheduledTask,
     Service,
     ServiceState,
+    TaskAction,
     TaskStatus,
     TelephonyGroup,
     User,
 )
 from telephony.money import Price, price_for
 
-ORDER_LINE = "order_line"
+ORDER_LINE = TaskAction.ORDER_LINE
 TARGET = "telephony_group"
 LABEL_MAX = 80
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # A new line is a VoIP order: it waits for the validation procedure.
 procedure.VOIP_ORDER_ACTIONS.add(ORDER_LINE)
-# Translators: a pending order of a new SIP line, listed with the other pending requests.
-TASK_ACTIONS[ORDER_LINE] = _l("New line")
 
 
 class InvalidOrder(DomainError):

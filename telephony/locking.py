@@ -7,7 +7,9 @@ at once) then run one after the other: the second sees what the first committed,
 domain's checks ("an offer change is already pending", "this order is no longer awaiting
 payment") are made on current data and cannot both pass.
 
-* PostgreSQL: ``SELECT ... FOR UPDATE`` on the account row; other accounts are not held up.
+* PostgreSQL: ``SELECT ... FOR NO KEY UPDATE`` on the account row; other accounts are not
+  held up, and rows that merely point at the account (an audit event, a new line) can still
+  be written by others (they take FOR KEY SHARE, which this lock lets through).
 * SQLite: a write to the account row. SQLite allows one writer per database, so this
   serialises writers altogether; a reader is never blocked (WAL), and the write lock is
   taken at the first statement of the transaction, so every read after it is current.
@@ -33,7 +35,9 @@ def lock_account(account_id: int) -> None:
     is what the database holds now, not what it held before the wait."""
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+        session.execute(
+            select(Account.id).where(Account.id == account_id).with_for_update(key_share=True)
+        )
     else:
         session.execute(
             update(Account)

@@ -98,6 +98,20 @@ class TaskStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class TaskAction(enum.StrEnum):
+    """What a scheduled task does: one name per kind of pending change. Each has a handler
+    (telephony.wiring checks it at start-up) and labels (labels.TASK_ACTIONS)."""
+
+    CHANGE_OFFER = "change_offer"
+    REMOVE_CALLS = "remove_calls"
+    CONVERT_TO_ALIAS = "convert_to_alias"
+    CONVERT_TO_LINE = "convert_to_line"
+    TERMINATE_LINE = "terminate_line"
+    TERMINATE_ALIAS = "terminate_alias"
+    TERMINATE_POOL = "terminate_pool"
+    ORDER_LINE = "order_line"
+
+
 class RenewalMode(enum.StrEnum):
     AUTOMATIC = "automatic"
     MANUAL = "manual"

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from labels import TASK_ACTIONS
 from telephony import DomainError, audit
 from telephony.billing import excluded, pending_key, pending_line_changes, task_action
 from telephony.dates import next_billing_date
@@ -33,16 +32,14 @@ from telephony.models import (
     Offer,
     ScheduledTask,
     Service,
+    TaskAction,
     TaskStatus,
     User,
     utcnow,
 )
 from telephony.money import Price, price_for
 
-ACTION = "change_offer"
-
-# Translators: a pending change of a line's offer.
-TASK_ACTIONS[ACTION] = _l("Offer change")
+ACTION = TaskAction.CHANGE_OFFER
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ An invoice is paid once, whatever arrives at the same time: `pay_invoice` first 
 with a conditional UPDATE (awaiting payment → paid), so of two requests only one reaches
 the provider; the charge carries an idempotency key (the invoice's number and the attempt's
 rank), so that a provider that receives the same charge twice (a retry after a time-out)
-makes it once. A refused charge gives the claim back in the same transaction.
+makes it once (the key also names a digest of the card or account, so a retry with another
+card is another charge). A refused charge gives the claim back in the same transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from collections.abc import Callable
@@ -116,6 +118,13 @@ def on_paid(action: str):
     return register
 
 
+def _idempotency_key(invoice: Invoice, attempt: int, method, instrument: str) -> str:
+    """The same attempt sent again (after a time-out that rolled our side back) has the
+    same key, so the provider charges it once; another card or account is another key."""
+    means = hashlib.sha256(f"{method}:{instrument}".encode()).hexdigest()[:16]
+    return f"{invoice.number}/{attempt}/{means}"
+
+
 class NotPayable(DomainError):
     """The invoice is no longer awaiting payment (paid meanwhile, or cancelled)."""
 
@@ -133,7 +142,10 @@ def pay_invoice(
     (checked by the claim itself, not before it)."""
     claimed = db.session.execute(
         update(Invoice)
-        .where(Invoice.id == invoice.id, Invoice.status == InvoiceStatus.AWAITING_PAYMENT)
+        .where(
+            Invoice.id == invoice.id,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+        )
         .values(status=InvoiceStatus.PAID, paid_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -150,7 +162,7 @@ def pay_invoice(
         method=method,
         instrument=instrument,
         description=invoice.number,
-        idempotency_key=f"{invoice.number}/{attempt}",
+        idempotency_key=_idempotency_key(invoice, attempt, method, instrument),
     )
     payment = Payment(
         account_id=invoice.account_id,

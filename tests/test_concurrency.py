@@ -40,7 +40,7 @@ CASES = {
     "orders.pay": "test_a_purchase_order_is_paid_once",
     "lines.change_calls": "test_one_open_purchase_order_per_line",
     "lines.change_offer": "test_an_offer_change_and_a_termination_exclude_each_other",
-    "lines.terminate_line": "test_an_offer_change_and_a_termination_exclude_each_other",
+    "lines.terminate_line": "test_the_customer_and_an_agent_at_once_terminate_once",
     "lines.bulk_offer": "test_a_bulk_offer_change_and_its_cancellation_happen_once",
     "lines.cancel_offer_change": "test_a_bulk_offer_change_and_its_cancellation_happen_once",
     "lines.convert_to_alias": "test_a_conversion_and_its_cancellation_happen_once",
@@ -367,3 +367,55 @@ def test_a_faq_answer_counts_once_per_form(site):
     replies = at_once(N, lambda _i: visitor.post("/faq/call-forwarding/feedback", data))
     assert {r.status for r in replies} == {303}
     assert count(site, select(func.count(FaqFeedback.id))) == 1
+
+
+def test_the_customer_and_an_agent_at_once_terminate_once(site):
+    customer = site.client().sign_in("be")
+    agent = site.client().sign_in("agent")
+    token = agent.token("/agent/accounts/2")
+    reply = agent.post("/agent/accounts/2/act", {"csrf_token": token, "reason": "On the phone"})
+    assert reply.status == 303
+    mine = customer.token("/lines/9/terminate")
+    data = {"reason": "moving", "details": ""}
+
+    def send(i):
+        who, csrf = (customer, mine) if i % 2 else (agent, token)
+        return who.post("/lines/9/terminate", {**data, "csrf_token": csrf})
+
+    replies = at_once(N, send)
+    assert {r.status for r in replies} <= FINE
+    tasks = select(func.count(ScheduledTask.id)).where(
+        ScheduledTask.target_type == "line", ScheduledTask.target_id == 9
+    )
+    assert count(site, tasks) == 1
+
+
+def test_the_renewal_run_and_a_cancellation_at_once(site):
+    """The daily run carries out a task while the customer cancels it: one of the two
+    happens, never both, and neither fails (the renewal takes the account's lock first)."""
+    import threading
+
+    from telephony.billing import run_task
+
+    customer = site.client().sign_in("ch")
+    token = customer.token("/lines/10/alias")
+    assert customer.post("/lines/10/alias", {"csrf_token": token}).status == 303
+    (task,) = fetch(site, select(ScheduledTask).where(ScheduledTask.target_id == 10))
+    outcome = []
+
+    def renew():
+        with site.app.app_context():
+            outcome.append(run_task(task.id, task.execute_on)[0])
+            db.session.remove()
+
+    runner = threading.Thread(target=renew)
+    runner.start()
+    replies = at_once(
+        N, lambda _i: customer.post(f"/lines/requests/{task.id}/cancel", {"csrf_token": token})
+    )
+    runner.join(timeout=60)
+    assert {r.status for r in replies} == {303}
+    assert outcome and outcome[0] in ("done", "skipped"), outcome
+    (after,) = fetch(site, select(ScheduledTask).where(ScheduledTask.id == task.id))
+    assert after.status in (TaskStatus.DONE, TaskStatus.CANCELLED)
+    assert (after.status == TaskStatus.DONE) == (outcome[0] == "done")

@@ -208,3 +208,28 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(app_factory):
         for n in range(3)
     ]
     assert codes == [422, 422, 429]
+
+
+def test_parallel_wrong_passwords_are_all_counted(tmp_path):
+    """Attempts are counted before the password is checked: twenty sent at once against a
+    limit of three get three answers and seventeen refusals."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.conftest import demo_database, drop_database, make_app
+    from tests.live import Client, at_once
+
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, LOGIN_ACCOUNT_RATE_LIMIT="3 per minute")
+    demo_database(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(f"http://127.0.0.1:{server.server_port}")
+        token = client.token("/login")
+        data = {"email": USERS["fr"], "password": "wrong", "csrf_token": token}
+        codes = at_once(20, lambda _i: client.post("/login", data).status)
+    finally:
+        server.shutdown()
+        drop_database(app)
+    assert sorted(codes) == [422] * 3 + [429] * 17

@@ -43,12 +43,9 @@ def test_a_copied_cookie_opens_nothing_after_sign_out(app, client, signed_in, au
     assert thief.get("/lines/").headers["Location"].startswith("/login")
 
 
-def test_sign_in_gives_a_new_session_id_and_the_store_keeps_no_token(app, client, auth):
-    client.get("/login")
-    before = client.get_cookie("session")
+def test_the_store_keeps_no_token(app, client, auth):
     auth.login()
     after = client.get_cookie("session").value
-    assert after.startswith("srv.") and (before is None or before.value != after)
     with app.app_context():
         ids = list(db.session.scalars(select(WebSession.id)))
     assert ids and after.removeprefix("srv.") not in ids  # only its SHA-256 is stored
@@ -132,6 +129,70 @@ def test_sessions_in_redis(app_factory):
     assert opens_account(thief)
     with app.app_context():
         assert db.session.scalar(select(db.func.count(WebSession.id))) == 0
+    from flask import request
+
+    cookie = client.get_cookie("session").value
+    with app.test_request_context("/lines/", headers={"Cookie": f"session={cookie}"}):
+        in_flight = app.session_interface.open_session(app, request)
     page = client.get("/lines/").text
     client.post("/logout", data={"csrf_token": csrf_from(page)})
     assert not opens_account(thief)
+    in_flight["locale"] = "fr_FR"  # a request begun before the sign-out saves after it
+    with app.test_request_context("/lines/"):
+        app.session_interface.save_session(app, in_flight, app.response_class())
+    assert not opens_account(thief)
+
+
+def test_a_request_begun_before_sign_out_does_not_bring_the_session_back(
+    app, client, signed_in, auth
+):
+    from flask import request
+
+    signed_in("fr")
+    cookie = client.get_cookie("session").value
+    interface = app.session_interface
+    with app.test_request_context("/lines/", headers={"Cookie": f"session={cookie}"}):
+        in_flight = interface.open_session(app, request)  # loaded before the sign-out...
+    auth.logout()
+    in_flight["locale"] = "fr_FR"  # ...and changed, so saved after it
+    with app.test_request_context("/lines/"):
+        response = app.response_class()
+        interface.save_session(app, in_flight, response)
+    assert "session=;" in response.headers.get("Set-Cookie", "")  # its cookie goes too
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert not opens_account(thief)
+
+
+def test_signing_in_again_gives_another_token_and_ends_the_old_record(app, client, auth):
+    auth.login()
+    first = client.get_cookie("session").value
+    auth.logout()
+    auth.login()
+    second = client.get_cookie("session").value
+    assert first.startswith("srv.") and second.startswith("srv.") and first != second
+    old = app.test_client()
+    old.set_cookie("session", first)
+    assert not opens_account(old)
+
+
+def test_a_stale_server_cookie_is_removed_and_pages_vary_on_the_cookie(client, signed_in):
+    client.set_cookie("session", "srv." + "x" * 43)
+    reply = client.get("/login")
+    assert reply.status_code == 200
+    replaced = reply.headers["Set-Cookie"]  # by an anonymous cookie, or by none at all
+    assert replaced.startswith("session=") and not replaced.startswith("session=srv.")
+    signed_in("fr")
+    assert "Cookie" in client.get("/lines/").headers["Vary"]
+
+
+def test_an_unused_session_expires_on_the_server(app_factory):
+    from tests.conftest import demo_database
+
+    app = app_factory(PERMANENT_SESSION_LIFETIME=1)
+    demo_database(app)
+    client = app.test_client()
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": USERS["fr"], "password": "demo", "csrf_token": token})
+    time.sleep(1.2)
+    assert not opens_account(client)

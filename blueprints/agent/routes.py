@@ -4,11 +4,11 @@ from flask_login import current_user
 
 from blueprints.agent import bp
 from blueprints.agent.forms import ActForm, EditNoteForm, LocaleForm, NoteForm, StopForm
-from blueprints.common import ACTING_KEY, acting, acting_account, action_reason, page_arg
+from blueprints.common import ACTING_KEY, acting, acting_account, action_reason, page_arg, perform
 from extensions import db
 from htmx import render
 from security import agent_required, safe_local_target
-from telephony import DomainError, directory, inventory, locking, procedure, support
+from telephony import directory, inventory, locking, procedure, support
 from telephony.models import Account, CallNote
 
 TIMELINE_SIZE = 25
@@ -78,14 +78,15 @@ def act(account_id: int):
     locking.lock_account(account.id)
     form = ActForm()
     if form.validate_on_submit():
-        try:
-            reason = support.start_acting(current_user, account, form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, error.message]
-        else:
-            db.session.commit()
-            session[ACTING_KEY] = {"account_id": account.id, "reason": reason, "locale": "agent"}
+        done = perform(
+            lambda: support.start_acting(current_user, account, form.reason.data), form, "reason"
+        )
+        if done:
+            session[ACTING_KEY] = {
+                "account_id": account.id,
+                "reason": done.value,
+                "locale": "agent",
+            }
             flash(
                 _("You are acting for %(name)s (%(code)s).", name=account.name, code=account.code),
                 "success",
@@ -100,16 +101,11 @@ def add_note(account_id: int):
     account = _account_or_404(account_id)
     locking.lock_account(account.id)
     form = NoteForm()
-    if form.validate_on_submit():
-        try:
-            support.add_note(current_user, account, form.body.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, error.message]
-        else:
-            db.session.commit()
-            flash(_("The note is saved."), "success")
-            return redirect(url_for("agent.account", account_id=account.id), 303)
+    if form.validate_on_submit() and perform(
+        lambda: support.add_note(current_user, account, form.body.data), form, "body"
+    ):
+        flash(_("The note is saved."), "success")
+        return redirect(url_for("agent.account", account_id=account.id), 303)
     return _account_page(account, ActForm(formdata=None), form, 422)
 
 
@@ -125,13 +121,7 @@ def edit_note(note_id: int):
     locking.lock_account(note.account_id)
     form = EditNoteForm()
     if form.validate_on_submit():
-        try:
-            support.edit_note(current_user, note, form.body.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if perform(lambda: support.edit_note(current_user, note, form.body.data)):
             flash(_("The note is saved."), "success")
     else:
         for message in form.body.errors:

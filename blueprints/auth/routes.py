@@ -3,9 +3,10 @@ client address; a signed-in session lives on the server (server_sessions.py)."""
 
 import time
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import RateLimitItem, parse_many
 
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, LogoutForm
@@ -15,42 +16,52 @@ from security import STAFF, safe_local_target
 from telephony import accounts
 
 
-def _failed(response) -> bool:
-    """A sign-in that did not succeed counts against the limits; a success never does."""
-    return request.method == "POST" and response.status_code != 303
-
-
-def _attempted_email() -> str:
-    """The limits' key per account: the e-mail address tried, as the site compares it."""
-    return "login-email:" + accounts.normalize_email(request.form.get("email", ""))[:254]
-
-
-def _client_address() -> str:
+def _attempt_limits() -> list[tuple[RateLimitItem, str]]:
+    """The sign-in limits and their keys: per e-mail address tried, per client address."""
+    config = current_app.config
     # request.remote_addr is the proxy's client once PROXY_FIX trusts the hop (config.py).
-    return "login-address:" + (request.remote_addr or "")
+    email = accounts.normalize_email(request.form.get("email", ""))[:254]
+    return [
+        *(
+            (item, "login-email:" + email)
+            for item in parse_many(config["LOGIN_ACCOUNT_RATE_LIMIT"])
+        ),
+        *(
+            (item, "login-address:" + (request.remote_addr or ""))
+            for item in parse_many(config["LOGIN_RATE_LIMIT"])
+        ),
+    ]
+
+
+def _count_attempt() -> list[tuple[RateLimitItem, str]] | None:
+    """Count this sign-in attempt first, atomically (so that parallel attempts can't all
+    pass a check made before any of them is counted); None when a limit is exceeded."""
+    if not limiter.enabled:
+        return []
+    counted = _attempt_limits()
+    allowed = [limiter.limiter.hit(item, key) for item, key in counted]
+    return counted if all(allowed) else None
+
+
+def _give_back(counted: list[tuple[RateLimitItem, str]]) -> None:
+    """A successful sign-in never counts: its attempt is given back."""
+    for item, key in counted:
+        limiter.limiter.hit(item, key, cost=-1)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    key_func=_client_address,
-    methods=["POST"],
-    deduct_when=_failed,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
-    key_func=_attempted_email,
-    methods=["POST"],
-    deduct_when=_failed,
-)
 def login():
     target = safe_local_target(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(target or url_for("main.index"), 303)
     form = LoginForm()
+    counted = _count_attempt() if request.method == "POST" else []
+    if counted is None:
+        abort(429)
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            _give_back(counted)
             locale = session.get("locale")
             session.clear()
             session.rotate()  # a new session id on sign-in: no fixation

@@ -6,4 +6,4 @@ from blueprints.common import customer_blueprint_hooks  # noqa: E402
 
 customer_blueprint_hooks(bp)
 
-from blueprints.lines import routes  # noqa: E402,F401
+from blueprints.lines import lines, new_lines, numbers, requests  # noqa: E402,F401

@@ -80,7 +80,7 @@ def _id_or_none(value):
     if isinstance(value, int):
         return value
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 class OrderLineForm(BaseForm):

@@ -6,9 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from blueprints.common import action_reason, current_account
+from blueprints.common import action_reason, current_account, perform
 from blueprints.lines.forms import CancelForm
 from blueprints.orders import bp
 from blueprints.orders.forms import PayForm
@@ -16,8 +15,8 @@ from documents.purchase_order import purchase_order_pdf
 from extensions import db
 from htmx import render
 from security import account_required
-from telephony import DomainError, calls
-from telephony.models import Invoice, InvoiceKind, InvoiceStatus, Line, Payment, PaymentMethod
+from telephony import calls
+from telephony.models import Invoice, InvoiceStatus, Line, Payment, PaymentMethod, PaymentStatus
 from telephony.payments import PROVIDERS, NotPayable, pay_invoice
 
 #: Why the sandbox refused a payment, in words for the customer.
@@ -26,21 +25,6 @@ FAILURES = {
     "card_declined": _l("The card was declined."),
     "debit_refused": _l("The bank refused the direct debit."),
 }
-
-
-def _order_or_404(account, order_id: int) -> Invoice:
-    order = db.session.scalar(
-        select(Invoice)
-        .where(
-            Invoice.id == order_id,
-            Invoice.account_id == account.id,
-            Invoice.kind == InvoiceKind.PURCHASE_ORDER,
-        )
-        .options(selectinload(Invoice.lines))
-    )
-    if order is None:
-        abort(404)
-    return order
 
 
 def _page(account, order, form, status=200):
@@ -65,14 +49,14 @@ def _page(account, order, form, status=200):
 @account_required
 def show(order_id: int):
     account = current_account()
-    return _page(account, _order_or_404(account, order_id), PayForm())
+    return _page(account, calls.get_order(account, order_id), PayForm())
 
 
 @bp.get("/<int:order_id>/pdf")
 @account_required
 def pdf(order_id: int):
     account = current_account()
-    order = _order_or_404(account, order_id)
+    order = calls.get_order(account, order_id)
     body = purchase_order_pdf(
         order,
         operator=current_app.config["OPERATOR"],
@@ -89,34 +73,31 @@ def pdf(order_id: int):
 @account_required
 def pay(order_id: int):
     account = current_account()
-    order = _order_or_404(account, order_id)
+    order = calls.get_order(account, order_id)
     form = PayForm()
     if not form.validate_on_submit():
         return _page(account, order, form, 422)
     provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
-    try:
-        payment = pay_invoice(
+    # A refused charge is no refusal of the rules: it is committed, payment and all.
+    done = perform(
+        lambda: pay_invoice(
             order,
             method=PaymentMethod(form.method.data),
             instrument=form.instrument.data,
             actor=current_user,
             provider=provider,
-        )
-    except NotPayable as error:
-        db.session.rollback()
-        if order.status == InvoiceStatus.PAID:  # paid meanwhile (a double click): say so
-            flash(_("This order is already paid."), "info")
-            return redirect(_after_payment(order), 303)
-        form.form_errors.append(error.message)
+        ),
+        form,
+    )
+    if isinstance(done.error, NotPayable) and order.status == InvoiceStatus.PAID:
+        form.form_errors.clear()  # paid meanwhile (a double click): say so, and move on
+        flash(_("This order is already paid."), "info")
+        return redirect(_after_payment(order), 303)
+    if not done:
         return _page(account, order, form, 422)
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return _page(account, order, form, 422)
-    db.session.commit()  # a refused payment is recorded too
-    if payment.status.value != "succeeded":
+    if done.value.status != PaymentStatus.SUCCEEDED:
         form.instrument.errors = [
-            FAILURES.get(payment.failure_reason, _("The payment was refused."))
+            FAILURES.get(done.value.failure_reason, _("The payment was refused."))
         ]
         return _page(account, order, form, 422)
     flash(_("Thank you: the order is paid and the calls are added."), "success")
@@ -135,15 +116,11 @@ def _after_payment(order: Invoice) -> str:
 @account_required
 def cancel(order_id: int):
     account = current_account()
-    order = _order_or_404(account, order_id)
+    order = calls.get_order(account, order_id)
     if not CancelForm().validate_on_submit():
         abort(400)
-    try:
-        calls.cancel_order(account, order, actor=current_user, reason=action_reason())
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
+    if perform(
+        lambda: calls.cancel_order(account, order, actor=current_user, reason=action_reason())
+    ):
         flash(_("The purchase order is cancelled."), "success")
     return redirect(url_for("orders.show", order_id=order.id), 303)

@@ -6,16 +6,21 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.common import action_reason, current_account, errors_to_form
+from blueprints.common import (
+    action_reason,
+    changes_nothing,
+    current_account,
+    inline_check,
+    perform,
+)
 from blueprints.procedure import bp
 from blueprints.procedure.forms import BillingContactForm, ProcedureForm, StatusForm
 from documents.mandate import filename, procedure_pdf
-from extensions import db
 from htmx import render
 from i18n import display_name
 from labels import ACCOUNT_KINDS, PROCEDURE_STATUSES
 from security import account_required, agent_required
-from telephony import DomainError, NotFound, contacts
+from telephony import contacts
 from telephony import procedure as procedures
 from telephony.models import Role
 
@@ -96,24 +101,21 @@ def index():
     if request.method == "GET":
         return _page(account, _form(account, procedure))
     form = _form(account, procedure, formdata=request.form)
-    if form.validate():
-        try:
-            procedures.submit(account, form.data, actor=current_user, reason=action_reason())
-        except DomainError as error:
-            db.session.rollback()
-            errors_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("Your document is ready: download it, sign it and send it with the documents."),
-                "success",
-            )
-            return redirect(url_for("procedure.index"), 303)
+    if form.validate() and perform(
+        lambda: procedures.submit(account, form.data, actor=current_user, reason=action_reason()),
+        form,
+    ):
+        flash(
+            _("Your document is ready: download it, sign it and send it with the documents."),
+            "success",
+        )
+        return redirect(url_for("procedure.index"), 303)
     return _page(account, form, 422)
 
 
 @bp.post("/check")
 @account_required
+@changes_nothing
 def check():
     """Inline check (htmx): the same rules as the submit, nothing saved; answers the block of
     the field named by HX-Target (the whole page without htmx)."""
@@ -121,10 +123,7 @@ def check():
     procedure = procedures.latest(account)
     form = _form(account, procedure, formdata=request.form)
     if form.validate():
-        try:
-            procedures.check_details(account, form.data)
-        except DomainError as error:
-            errors_to_form(form, error)
+        inline_check(lambda: procedures.check_details(account, form.data), form)
     return _page(account, form)
 
 
@@ -133,10 +132,7 @@ def check():
 def pdf(procedure_id: int):
     """Download PDF: the authorization to sign with the checklist (agents: IBAN masked)."""
     account = current_account()
-    try:
-        procedure = procedures.get(account, procedure_id)
-    except NotFound:
-        abort(404)
+    procedure = procedures.get(account, procedure_id)
     if not procedure.has_details:
         abort(404)
     body = procedure_pdf(
@@ -157,29 +153,27 @@ def manage():
     form = StatusForm()
     allowed = sorted(procedures.TRANSITIONS.get(procedure.status, ()) if procedure else ())
     form.status.choices = [(status.value, PROCEDURE_STATUSES[status]) for status in allowed]
-    if procedure is not None and form.validate_on_submit():
-        try:
-            procedures.change_status(
+    if (
+        procedure is not None
+        and form.validate_on_submit()
+        and perform(
+            lambda: procedures.change_status(
                 account,
                 procedure,
                 form.status.data,
                 actor=current_user,
                 reason=form.reason.data,
                 note=action_reason(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            errors_to_form(form, error if error.field else DomainError(error.message, "status"))
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "The procedure is now: %(status)s.",
-                    status=PROCEDURE_STATUSES[procedure.status],
-                ),
-                "success",
-            )
-            return redirect(url_for("procedure.manage"), 303)
+            ),
+            form,
+            "status",
+        )
+    ):
+        flash(
+            _("The procedure is now: %(status)s.", status=PROCEDURE_STATUSES[procedure.status]),
+            "success",
+        )
+        return redirect(url_for("procedure.manage"), 303)
     return render(
         "procedure/manage.html",
         status=422 if form.is_submitted() else 200,
@@ -221,34 +215,28 @@ def change_billing_contact():
         )
         return _contact_page(account, form)
     form = BillingContactForm(formdata=request.form)
-    if form.validate():
-        try:
-            contacts.change_billing_contact(
-                account, form.data, actor=current_user, reason=action_reason()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            errors_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("The billing contact is changed: a new validation procedure is required."),
-                "success",
-            )
-            return redirect(url_for("procedure.change_billing_contact"), 303)
+    if form.validate() and perform(
+        lambda: contacts.change_billing_contact(
+            account, form.data, actor=current_user, reason=action_reason()
+        ),
+        form,
+    ):
+        flash(
+            _("The billing contact is changed: a new validation procedure is required."),
+            "success",
+        )
+        return redirect(url_for("procedure.change_billing_contact"), 303)
     return _contact_page(account, form, 422)
 
 
 @bp.post("/billing-contact/check")
 @account_required
+@changes_nothing
 def check_billing_contact():
     """Inline check (htmx): the same rules as the change, nothing saved; answers the block
     of the field named by HX-Target (the whole page without htmx)."""
     account = current_account()
     form = BillingContactForm(formdata=request.form)
     if form.validate():
-        try:
-            contacts.check_contact(form.data)
-        except DomainError as error:
-            errors_to_form(form, error)
+        inline_check(lambda: contacts.check_contact(form.data), form)
     return _contact_page(account, form)

@@ -23,7 +23,9 @@ def upgrade():
     with op.batch_alter_table("invoice", schema=None) as batch_op:
         batch_op.add_column(sa.Column("open_key", sa.String(length=120), nullable=True))
         batch_op.create_unique_constraint("uq_invoice_open_key", ["open_key"])
-    # Orders awaiting payment today get their key (the newest per line, should there be two).
+    # Orders awaiting payment today get their key: the newest per line. Should a line have
+    # several (the race this revision closes), the older ones are cancelled; the customer
+    # sees them cancelled and can pay the one left, which carries the same calls.
     invoice = sa.table(
         "invoice",
         sa.column("id", sa.Integer),
@@ -41,7 +43,12 @@ def upgrade():
     ).all()
     for row in rows:
         line_id = (row.on_paid or {}).get("line_id")
-        if line_id is None or line_id in seen:
+        if line_id is None:
+            continue
+        if line_id in seen:
+            bind.execute(
+                sa.update(invoice).where(invoice.c.id == row.id).values(status="cancelled")
+            )
             continue
         seen.add(line_id)
         bind.execute(

@@ -1,0 +1,41 @@
+"""Every pending request of the account, each cancellable."""
+
+from flask import abort, request, url_for
+
+from blueprints.common import current_account
+from blueprints.lines import bp
+from blueprints.lines.forms import CancelForm
+from blueprints.lines.shared import cancel
+from extensions import db
+from htmx import render
+from security import account_required, safe_local_target
+from telephony import inventory, procedure
+from telephony.models import ScheduledTask
+
+
+@bp.get("/requests")
+@account_required
+def requests():
+    account = current_account()
+    tasks = inventory.pending_tasks(account)
+    return render(
+        "lines/requests.html",
+        account=account,
+        tasks=tasks,
+        voip_orders=procedure.VOIP_ORDER_ACTIONS,
+        procedure_validated=procedure.is_validated(account) if tasks else True,
+    )
+
+
+@bp.post("/requests/<int:task_id>/cancel")
+@account_required
+def cancel_request(task_id: int):
+    account = current_account()
+    task = db.session.get(ScheduledTask, task_id)
+    if task is None or task.account_id != account.id:
+        abort(404)
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    # The page the form came from, when it is one of this blueprint's pages.
+    back = safe_local_target(request.form.get("next"), bp.url_prefix + "/")
+    return cancel(account, task, back or url_for("lines.requests"))
