@@ -45,12 +45,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
 
-    # Feature modules register their renewal actions and payment hooks on import.
-    import documents.mandate  # noqa: F401  (builds the procedure PDF attached to e-mails)
-    import telephony.calls  # noqa: F401
-    import telephony.lifecycle  # noqa: F401
-    import telephony.line_orders  # noqa: F401
-    import telephony.offers  # noqa: F401
+    # The features plug their task handlers, hooks and attachments into the core.
+    from telephony.wiring import wire
+
+    wire()
     from commands import register_commands
 
     register_commands(app)

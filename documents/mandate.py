@@ -30,8 +30,8 @@ from documents.layout import CONTENT_WIDTH, build_pdf
 from extensions import db
 from labels import ACCOUNT_KINDS
 from telephony import procedure as procedures
-from telephony.mail import attachment_builder
 from telephony.models import Account, ValidationProcedure
+from telephony.wiring import Plug
 
 LABEL_WIDTH = CONTENT_WIDTH * 0.32
 
@@ -324,7 +324,6 @@ def filename(procedure: ValidationProcedure) -> str:
     return f"procedure-{procedure.mandate_reference}.pdf"
 
 
-@attachment_builder("procedure")
 def procedure_attachment(procedure_id: int, *, masked: bool = False):
     """The PDF attached to the procedure's service e-mail (built when the mail is sent)."""
     procedure = db.session.get(ValidationProcedure, procedure_id)
@@ -334,3 +333,6 @@ def procedure_attachment(procedure_id: int, *, masked: bool = False):
         procedure, procedure.account, operator=current_app.config["OPERATOR"], mask_iban=masked
     )
     return filename(procedure), "application/pdf", pdf
+
+
+PLUG = Plug(attachments={"procedure": procedure_attachment})

@@ -14,7 +14,7 @@ A pending change (offer change, removal of calls, conversion, termination...) is
 * a handler that raises `Waiting` (e.g. a VoIP order while the validation procedure is not
   validated) rolls back too, but the task stays todo: every later run tries it again.
 
-Feature modules register their handlers with `@task_action("name")`.
+Feature modules declare their handlers in their PLUG, which telephony.wiring registers.
 """
 
 from __future__ import annotations
@@ -48,20 +48,11 @@ class Waiting(DomainError):
 
 
 def task_action(name: str):
-    """Register the handler that carries out tasks of action `name`."""
+    """Register the handler that carries out tasks of action `name` (features do it through
+    telephony.wiring; tests and benchmarks register their own actions with it)."""
 
     def register(fn: TaskHandler) -> TaskHandler:
         ACTIONS[name] = fn
-        return fn
-
-    return register
-
-
-def on_cancel(name: str):
-    """Register what cancelling a pending task of action `name` must undo."""
-
-    def register(fn: Callable[[ScheduledTask], None]):
-        CANCEL_HOOKS[name] = fn
         return fn
 
     return register

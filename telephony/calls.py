@@ -31,11 +31,9 @@ from telephony.billing import (
     CALLS_ORDER,
     LINE_LIFECYCLE,
     excluded,
-    on_cancel,
     pending_key,
     pending_line_changes,
     schedule,
-    task_action,
 )
 from telephony.dates import next_billing_date
 from telephony.mail import queue_email
@@ -54,7 +52,7 @@ from telephony.models import (
     utcnow,
 )
 from telephony.money import Price, price_for, round_cents
-from telephony.payments import on_paid
+from telephony.wiring import Plug
 
 REMOVE = TaskAction.REMOVE_CALLS
 ADD_ON_PAYMENT = "add_calls"
@@ -296,7 +294,6 @@ def _update_service_price(line: Line) -> None:
         service.monthly_price_excl_vat = line.monthly_price_excl_vat
 
 
-@on_paid(ADD_ON_PAYMENT)
 def add_paid_calls(order: Invoice, actor: User | None) -> None:
     """The purchase order is paid: the line gets its calls now."""
     line = db.session.get(Line, order.on_paid["line_id"])
@@ -356,14 +353,12 @@ def request_removal(
     return task
 
 
-@on_cancel(REMOVE)
 def _removal_cancelled(task: ScheduledTask) -> None:
     line = db.session.get(Line, task.target_id)
     if line is not None:
         line.calls_to_remove = 0
 
 
-@task_action(REMOVE)
 def apply_removal(task: ScheduledTask, day: date) -> str:
     line = db.session.get(Line, task.target_id)
     if line is None or line.status != LineStatus.ACTIVE:
@@ -385,3 +380,10 @@ def apply_removal(task: ScheduledTask, day: date) -> str:
     )
     queue_email(account, "calls_removed", line=line, day=day, before=before)
     return f"calls {before} -> {line.calls_current}"
+
+
+PLUG = Plug(
+    tasks={REMOVE: apply_removal},
+    cancel_hooks={REMOVE: _removal_cancelled},
+    paid={ADD_ON_PAYMENT: add_paid_calls},
+)

@@ -29,11 +29,9 @@ from telephony.billing import (
     LINE_LIFECYCLE,
     Waiting,
     excluded,
-    on_cancel,
     pending_key,
     pending_line_changes,
     schedule,
-    task_action,
 )
 from telephony.dates import first_of_next_month, next_billing_date
 from telephony.mail import queue_email
@@ -53,6 +51,7 @@ from telephony.models import (
     TaskAction,
     User,
 )
+from telephony.wiring import Plug
 
 KIND = "lifecycle"
 TO_ALIAS = TaskAction.CONVERT_TO_ALIAS
@@ -61,8 +60,6 @@ TERMINATE_LINE = TaskAction.TERMINATE_LINE
 TERMINATE_ALIAS = TaskAction.TERMINATE_ALIAS
 TERMINATE_POOL = TaskAction.TERMINATE_POOL
 TERMINATIONS = (TERMINATE_LINE, TERMINATE_ALIAS, TERMINATE_POOL)
-# A number becoming a line is a VoIP order: it waits for the validation procedure.
-procedure.VOIP_ORDER_ACTIONS.add(TO_LINE)
 
 
 #: Why a customer terminates, in the order the form lists them.
@@ -289,9 +286,6 @@ def request_termination(
     return task
 
 
-@on_cancel(TERMINATE_LINE)
-@on_cancel(TERMINATE_ALIAS)
-@on_cancel(TERMINATE_POOL)
 def _termination_cancelled(task: ScheduledTask) -> None:
     _mark_services(task.target_type, [task.target_id], None)
     if task.action == TERMINATE_POOL:
@@ -348,7 +342,6 @@ def _active_line(task: ScheduledTask) -> Line:
     return line
 
 
-@task_action(TO_ALIAS)
 def apply_to_alias(task: ScheduledTask, day: date) -> str:
     line = _active_line(task)
     account = db.session.get(Account, task.account_id)
@@ -388,7 +381,6 @@ def apply_to_alias(task: ScheduledTask, day: date) -> str:
     return f"line {line.id} -> alias number {alias.id}"
 
 
-@task_action(TO_LINE)
 def apply_to_line(task: ScheduledTask, day: date) -> str:
     alias = db.session.get(AliasNumber, task.target_id)
     if alias is None or alias.status != LineStatus.ACTIVE:
@@ -445,7 +437,6 @@ def _termination_email(account, task, day, numbers, hardware=()):
     )
 
 
-@task_action(TERMINATE_LINE)
 def apply_line_termination(task: ScheduledTask, day: date) -> str:
     line = _active_line(task)
     account = db.session.get(Account, task.account_id)
@@ -469,7 +460,6 @@ def apply_line_termination(task: ScheduledTask, day: date) -> str:
     return f"line {line.id} terminated"
 
 
-@task_action(TERMINATE_ALIAS)
 def apply_alias_termination(task: ScheduledTask, day: date) -> str:
     alias = db.session.get(AliasNumber, task.target_id)
     if alias is None or alias.status != LineStatus.ACTIVE:
@@ -490,7 +480,6 @@ def apply_alias_termination(task: ScheduledTask, day: date) -> str:
     return f"alias number {alias.id} terminated"
 
 
-@task_action(TERMINATE_POOL)
 def apply_pool_termination(task: ScheduledTask, day: date) -> str:
     account = db.session.get(Account, task.account_id)
     pool = db.session.get(NumberPool, task.target_id)
@@ -532,3 +521,19 @@ def termination_preview(account: Account, target: Line | AliasNumber, now=None):
         numbers = [alias.number for alias in pool_numbers(account, target.pool_id)]
         return TerminationPreview(numbers, day, [], True)
     return TerminationPreview([target.number], day, [], False)
+
+
+PLUG = Plug(
+    tasks={
+        TO_ALIAS: apply_to_alias,
+        TO_LINE: apply_to_line,
+        TERMINATE_LINE: apply_line_termination,
+        TERMINATE_ALIAS: apply_alias_termination,
+        TERMINATE_POOL: apply_pool_termination,
+    },
+    cancel_hooks={
+        TERMINATE_LINE: _termination_cancelled,
+        TERMINATE_ALIAS: _termination_cancelled,
+        TERMINATE_POOL: _termination_cancelled,
+    },
+)

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from config import NEW_LINE_NUMBERS
 from extensions import db
 from telephony import DomainError, NotFound, audit, inventory, lifecycle, procedure
-from telephony.billing import Waiting, pending_key, schedule, task_action
+from telephony.billing import Waiting, pending_key, schedule
 from telephony.dates import first_of_next_month, local_today
 from telephony.mail import queue_email
 from telephony.models import (
@@ -51,13 +51,12 @@ from telephony.models import (
     User,
 )
 from telephony.money import Price, price_for
+from telephony.wiring import Plug
 
 ORDER_LINE = TaskAction.ORDER_LINE
 TARGET = "telephony_group"
 LABEL_MAX = 80
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-# A new line is a VoIP order: it waits for the validation procedure.
-procedure.VOIP_ORDER_ACTIONS.add(ORDER_LINE)
 
 
 class InvalidOrder(DomainError):
@@ -280,7 +279,6 @@ def _add_line(account: Account, group: TelephonyGroup, offer: Offer, description
     raise DomainError("no number could be given to the line")
 
 
-@task_action(ORDER_LINE)
 def apply_order_line(task: ScheduledTask, day: date) -> str:
     account = db.session.get(Account, task.account_id)
     group = db.session.get(TelephonyGroup, task.target_id)
@@ -324,3 +322,6 @@ def apply_order_line(task: ScheduledTask, day: date) -> str:
         price=price_for(line.monthly_price_excl_vat, account.country.value),
     )
     return f"line {line.id} created ({line.number})"
+
+
+PLUG = Plug(tasks={ORDER_LINE: apply_order_line})

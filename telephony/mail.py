@@ -8,7 +8,7 @@ claim is a lease: a sender that dies between the claim and the outcome leaves th
 (so a receiving server that did get it can drop the duplicate). Nothing is lost.
 
 A message may carry one attachment, named by (type, id) and built when sent by the builder
-registered for the type (`@attachment_builder("procedure")`): stored data, not a stored file.
+plugged in for the type (a feature's PLUG, e.g. "procedure"): stored data, not a stored file.
 """
 
 from __future__ import annotations
@@ -31,25 +31,19 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=10)
 
 #: type → function(id, masked=False) returning (file name, MIME type, bytes), or None when
-#: it is gone. `masked=True`: the copy an agent may see (bank details hidden).
+#: it is gone. `masked=True`: the copy an agent may see (bank details hidden). Filled by
+#: telephony.wiring from the features' plugs.
 ATTACHMENTS: dict[str, Callable[..., tuple[str, str, bytes] | None]] = {}
 
 
-def attachment_builder(kind: str):
-    """Register the builder of the attachments of type `kind`."""
-
-    def register(fn):
-        ATTACHMENTS[kind] = fn
-        return fn
-
-    return register
-
-
 def attachment_of(message: ServiceEmail, *, masked: bool = False):
-    """(file name, MIME type, bytes) of the message's attachment, or None."""
-    builder = ATTACHMENTS.get(message.attachment_type or "")
-    if builder is None or message.attachment_id is None:
+    """(file name, MIME type, bytes) of the message's attachment, or None when it has
+    none or its document is gone. An attachment type nobody builds is an error."""
+    if not message.attachment_type or message.attachment_id is None:
         return None
+    builder = ATTACHMENTS.get(message.attachment_type)
+    if builder is None:
+        raise LookupError(f"no builder for attachments of type {message.attachment_type!r}")
     return builder(message.attachment_id, masked=masked)
 
 

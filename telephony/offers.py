@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from extensions import db
 from telephony import DomainError, audit
-from telephony.billing import excluded, pending_key, pending_line_changes, task_action
+from telephony.billing import excluded, pending_key, pending_line_changes
 from telephony.dates import next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
@@ -38,6 +38,7 @@ from telephony.models import (
     utcnow,
 )
 from telephony.money import Price, price_for
+from telephony.wiring import Plug
 
 ACTION = TaskAction.CHANGE_OFFER
 
@@ -224,7 +225,6 @@ def pending_change(account: Account, line: Line) -> ScheduledTask | None:
     )
 
 
-@task_action(ACTION)
 def apply_change(task: ScheduledTask, day: date) -> str:
     """At the renewal: the line takes its new offer, its service the new price."""
     line = db.session.get(Line, task.target_id)
@@ -270,3 +270,6 @@ def apply_change(task: ScheduledTask, day: date) -> str:
         price=price_for(offer.price_excl_vat, account.country.value),
     )
     return f"offer {before['offer']} -> {offer.code}"
+
+
+PLUG = Plug(tasks={ACTION: apply_change})

@@ -38,6 +38,7 @@ from telephony.models import (
     AccountKind,
     ProcedureStatus,
     ScheduledTask,
+    TaskAction,
     TaskStatus,
     User,
     ValidationProcedure,
@@ -63,8 +64,9 @@ TEXT_LIMITS = {"holder_name": 70, "holder_street": 70, "holder_postcode": 16, "h
 ALLOWED_SIGNS = set("'’-.,/&()+:?#")
 REASON_MAX = 300
 
-#: Task actions that are VoIP orders: they wait while the procedure is not validated.
-VOIP_ORDER_ACTIONS: set[str] = set()
+#: Task actions that are VoIP orders (a new line, an alias number becoming a line): they
+#: wait while the procedure is not validated.
+VOIP_ORDER_ACTIONS = frozenset({TaskAction.ORDER_LINE, TaskAction.CONVERT_TO_LINE})
 
 #: Who may move a procedure from one status to another (agents; the customer's form moves
 #: todo → waiting_for_customer through `submit`).
@@ -357,8 +359,6 @@ def is_validated(account: Account) -> bool:
 
 def waiting_orders(account: Account) -> list[ScheduledTask]:
     """The account's pending VoIP orders (they wait while the procedure is not validated)."""
-    if not VOIP_ORDER_ACTIONS:
-        return []
     return list(
         db.session.scalars(
             select(ScheduledTask)
