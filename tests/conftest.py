@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 
 from app import create_app
 from extensions import db
@@ -53,20 +56,86 @@ def app_factory(tmp_path):
         drop_database(app)
 
 
+#: The demo database, built once per test session (the schema and the demo data cost more
+#: than most tests): a SQLite file to copy, or the rows of each table to load again.
+_TEMPLATE: dict = {}
+
+
 def demo_database(app) -> None:
-    """Fresh tables holding the demo data."""
+    """Fresh tables holding the demo data, from the session's template."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite:///"):
+        _copy_sqlite_template(app, Path(url.removeprefix("sqlite:///")))
+    else:
+        _reload_rows(app)
+
+
+def _build(app) -> None:
+    from telephony.faq import service_for
+
     with app.app_context():
         db.drop_all()
         db.create_all()
         create_demo()
+        db.session.commit()
+    service_for(app).ensure_index()  # the FAQ's search index, in the template too (SQLite)
+
+
+def _copy_sqlite_template(app, target: Path) -> None:
+    template = _TEMPLATE.get("sqlite")
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="demo-template-")) / "demo.sqlite"
+        builder = make_app(template.parent, SQLALCHEMY_DATABASE_URI=f"sqlite:///{template}")
+        _build(builder)
+        with builder.app_context():
+            db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            db.session.remove()
+            db.engine.dispose()
+        _TEMPLATE["sqlite"] = template
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(template, target)
+
+
+def _reload_rows(app) -> None:
+    """PostgreSQL: the schema once, then per test every table emptied and its demo rows
+    inserted again (sequences set past them)."""
+    tables = db.metadata.sorted_tables
+    with app.app_context():
+        if "rows" not in _TEMPLATE:
+            _build(app)
+            _TEMPLATE["rows"] = {
+                table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
+                for table in tables
+            }
+            db.session.remove()
+            return
+        present = set(inspect(db.engine).get_table_names())
+        if not set(db.metadata.tables) <= present:  # a test dropped or changed the schema
+            db.drop_all()
+            db.create_all()
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in tables:
+            rows = _TEMPLATE["rows"][table.name]
+            if rows:
+                db.session.execute(table.insert(), rows)
+                if "id" in table.c and isinstance(rows[0].get("id"), int):
+                    sequence = f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                    sequence += f'(SELECT max(id) FROM "{table.name}"))'  # noqa: S608 - our tables
+                    db.session.execute(text(sequence))
+        db.session.commit()
         db.session.remove()
 
 
 def drop_database(app) -> None:
-    """Drop the tables and close every connection (no ResourceWarning later)."""
+    """Close every connection (no ResourceWarning later). The tables stay: the next test
+    empties and fills them again (PostgreSQL), or has a file of its own (SQLite)."""
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

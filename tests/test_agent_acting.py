@@ -15,10 +15,20 @@ def _fr_id(app) -> int:
         return db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
 
 
-@pytest.mark.parametrize("text", ["", "  ", "ok", "\x00\x01\x02", "x" * 301])
-def test_a_reason_is_required(app_ctx, text):
-    with pytest.raises(DomainError):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Say why you act for this customer"),
+        ("  ", "Say why you act for this customer"),
+        ("ok", "Say why you act for this customer"),
+        ("\x00\x01\x02", "Say why you act for this customer"),
+        ("x" * 301, "Write at most 300 characters"),
+    ],
+)
+def test_a_reason_is_required(app_ctx, text, message):
+    with pytest.raises(DomainError, match=message) as refused:
         support.clean_reason(text)
+    assert refused.value.field == "reason"
 
 
 def test_reasons_are_kept_on_one_line(app_ctx):
@@ -29,7 +39,7 @@ def test_customers_and_translators_cannot_act(app_ctx):
     account = db.session.scalar(select(Account))
     for email in ("demo-fr@example.com", "translator@example.com"):
         user = db.session.scalar(select(User).where(User.email == email))
-        with pytest.raises(DomainError):
+        with pytest.raises(DomainError, match="Only support agents can act for a customer"):
             support.start_acting(user, account, "a good reason")
 
 

@@ -227,10 +227,11 @@ def test_timeline_domain_orders_and_pages(app_ctx):
     page = support.timeline(account, {"note"}, 1, 2)
     assert page.total == 3 and page.pages == 2
     assert [entry.item.body for entry in page.items] == ["note 2", "note 1"]
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="Write what the call was about") as refused:
         support.add_note(agent, account, "\x00\x01")
+    assert refused.value.field == "body"
     customer = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="Only support agents can act for a customer"):
         support.add_note(customer, account, "not an agent")
 
 

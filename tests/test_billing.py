@@ -112,7 +112,7 @@ def test_tasks_run_only_when_due(app_ctx):
 def test_a_second_pending_task_of_the_same_kind_is_refused(app_ctx):
     account, lines = _fr()
     _schedule("test.add_call", lines[0], account)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="A change of this kind is already pending for this item"):
         _schedule("test.add_call", lines[0], account)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 1
@@ -127,7 +127,7 @@ def test_cancelled_tasks_do_not_run_and_free_the_slot(app_ctx):
     cancel(task, account=account, actor=None)
     db.session.commit()
     assert run_renewal(DAY).done == []
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="This request can no longer be cancelled"):
         cancel(task, account=account, actor=None)
     _schedule("test.add_call", lines[0], account)
 
@@ -136,7 +136,7 @@ def test_a_task_cannot_be_cancelled_from_another_account(app_ctx):
     account, lines = _fr()
     task = _schedule("test.add_call", lines[0], account)
     other = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="This request does not exist"):
         cancel(task, account=other, actor=None)
 
 

@@ -119,7 +119,7 @@ def test_a_change_requires_a_new_procedure_and_orders_wait_again(app_ctx):
 
 def test_the_same_contact_is_no_change(app_ctx):
     account = _account()
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError, match="This is already your billing contact") as refused:
         contacts.change_billing_contact(
             account,
             {"contact_name": "Camille Dupré", "contact_email": "COMPTA@dupre.example"},

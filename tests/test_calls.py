@@ -45,10 +45,19 @@ def test_decouverte_and_fax_are_fixed_entreprise_is_not(app_ctx):
     assert calls.refusal(accueil, set()) is None
 
 
-@pytest.mark.parametrize("wanted", [0, -1, 11, None, 4])
-def test_quantity_outside_basic_to_maximum_or_unchanged_is_refused(app_ctx, wanted):
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        (0, r"Enter a number of simultaneous calls from 1 to 10\."),
+        (-1, r"Enter a number of simultaneous calls from 1 to 10\."),
+        (11, r"Enter a number of simultaneous calls from 1 to 10\."),
+        (None, r"Enter a number of simultaneous calls from 1 to 10\."),
+        (4, "The line already has 4 simultaneous calls"),
+    ],
+)
+def test_quantity_outside_basic_to_maximum_or_unchanged_is_refused(app_ctx, wanted, message):
     account, accueil = _line("vt10001-f", "Accueil")  # 4 calls of at most 10
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError, match=message) as refused:
         calls.order_calls(account, accueil, wanted, actor=None, terms_accepted=True)
     assert refused.value.field == "calls"
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
@@ -56,7 +65,7 @@ def test_quantity_outside_basic_to_maximum_or_unchanged_is_refused(app_ctx, want
 
 def test_increase_needs_the_terms_and_prices_each_extra_call(app_ctx):
     account, accueil = _line("vt10001-f", "Accueil")
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError, match="Accept the terms of sale to order") as refused:
         calls.order_calls(account, accueil, 6, actor=None, terms_accepted=False)
     assert refused.value.field == "terms"
     order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
@@ -82,8 +91,11 @@ def test_swiss_orders_are_in_chf_with_swiss_vat(app_ctx):
 def test_calls_are_added_when_the_order_is_paid_and_not_before(app_ctx):
     account, accueil = _line("vt10001-f", "Accueil")
     order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
-    with pytest.raises(DomainError):  # a second order for the same line
+    with pytest.raises(  # a second order for the same line
+        DomainError, match="A purchase order for this line is awaiting payment"
+    ) as refused:
         calls.order_calls(account, accueil, 7, actor=None, terms_accepted=True)
+    assert refused.value.field == "calls"
     declined = pay_invoice(
         order,
         method=PaymentMethod.CARD,
@@ -108,7 +120,9 @@ def test_calls_are_added_when_the_order_is_paid_and_not_before(app_ctx):
     )
     assert service.monthly_price_excl_vat == Decimal("9.99") + 5  # five extra calls
     assert db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "calls_added"))
-    with pytest.raises(DomainError):  # paid once only
+    with pytest.raises(  # paid once only
+        DomainError, match="This document is not awaiting payment"
+    ):
         pay_invoice(
             order,
             method=PaymentMethod.CARD,
@@ -125,12 +139,18 @@ def test_decrease_is_a_task_at_the_next_renewal_blocking_other_changes(app_ctx):
     assert task.execute_on == date(2026, 4, 1)
     assert accueil.calls_to_remove == 2
     assert calls.refusal(accueil, calls.pending_line_actions(account, accueil)) is not None
-    with pytest.raises(DomainError):
+    pending = "A removal of simultaneous calls is pending: no other change"
+    with pytest.raises(DomainError, match=pending) as refused:
         calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
-    with pytest.raises(DomainError):
+    assert refused.value.field == "calls"
+    with pytest.raises(DomainError, match=pending) as refused:
         calls.request_removal(account, accueil, 3, actor=None)
-    with pytest.raises(DomainError):  # a decrease below the offer's basic calls
+    assert refused.value.field == "calls"
+    with pytest.raises(  # a decrease below the offer's basic calls
+        DomainError, match=r"Enter a number of simultaneous calls from 1 to 10\."
+    ) as refused:
         calls.check_total(accueil, 0)
+    assert refused.value.field == "calls"
 
     assert run_renewal(date(2026, 3, 31)).done == []
     assert run_renewal(date(2026, 4, 1)).done == [task.id]

@@ -65,7 +65,7 @@ def test_a_fax_line_cannot_become_an_alias_number(app_ctx):
     account = _fr()
     fax = _line("Fax commandes")
     assert lifecycle.to_alias_refusal(account, fax) is not None
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="A fax line cannot become an alias number"):
         lifecycle.request_to_alias(account, fax, actor=None)
 
 
@@ -79,7 +79,9 @@ def test_line_to_alias_at_renewal_keeps_the_number_and_asks_the_hardware_back(ap
     pending = offers.pending_actions(account, [line_id])[line_id]
     assert offers.line_refusal(accueil, pending) is not None
     assert calls.refusal(accueil, pending) is not None
-    with pytest.raises(DomainError):
+    with pytest.raises(
+        DomainError, match="A termination or conversion is already pending for this line"
+    ):
         lifecycle.request_termination(account, accueil, "moving", "", actor=None)
 
     day = task.execute_on
@@ -112,22 +114,23 @@ def test_alias_to_line_needs_an_offer_and_the_contracts_and_not_a_pool(app_ctx):
     account = _fr()
     alias = _alias("+33972100100")
     entreprise = _offer(account, "entreprise")
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError, match="Accept the contracts to convert this number") as refused:
         lifecycle.request_to_line(
             account, alias, entreprise.id, contracts_accepted=False, actor=None
         )
     assert refused.value.field == "contracts"
     for forged in (_offer(account, "fax").id, 999999):
-        with pytest.raises(DomainError) as refused:
+        with pytest.raises(DomainError, match="Choose one of the offers listed") as refused:
             lifecycle.request_to_line(account, alias, forged, contracts_accepted=True, actor=None)
         assert refused.value.field == "offer"
     swiss = db.session.scalar(select(Offer).where(Offer.country == "CH"))
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="Choose one of the offers listed") as refused:
         lifecycle.request_to_line(account, alias, swiss.id, contracts_accepted=True, actor=None)
+    assert refused.value.field == "offer"
 
     pooled = _alias("+33184800012")
     assert "range" in str(lifecycle.to_line_refusal(account, pooled))
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="belongs to a range of numbers"):
         lifecycle.request_to_line(
             account, pooled, entreprise.id, contracts_accepted=True, actor=None
         )
@@ -163,20 +166,20 @@ def test_a_number_goes_to_line_and_back_keeping_its_number(app_ctx):
 
 
 @pytest.mark.parametrize(
-    ("reason", "details", "field"),
+    ("reason", "details", "field", "message"),
     [
-        (None, "", "reason"),
-        ("forged", "", "reason"),
-        ("missing_features", "", "details"),
-        ("other", "   \x00\x07 ", "details"),
-        ("moving", "x" * 1001, "details"),
+        (None, "", "reason", "Choose a reason from the list"),
+        ("forged", "", "reason", "Choose a reason from the list"),
+        ("missing_features", "", "details", "Tell us more about this reason"),
+        ("other", "   \x00\x07 ", "details", "Tell us more about this reason"),
+        ("moving", "x" * 1001, "details", "Write at most 1000 characters"),
     ],
 )
 def test_termination_needs_a_reason_from_the_list_and_details_where_asked(
-    app_ctx, reason, details, field
+    app_ctx, reason, details, field, message
 ):
     account = _fr()
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError, match=message) as refused:
         lifecycle.request_termination(account, _line("Atelier"), reason, details, actor=None)
     assert refused.value.field == field
     assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 0
@@ -207,7 +210,9 @@ def test_a_pool_number_terminates_the_whole_pool(app_ctx):
     db.session.commit()
     assert task.target_type == "number_pool" and len(task.params["numbers"]) == 10
     # Every number of the pool now shows the pending termination.
-    with pytest.raises(DomainError):
+    with pytest.raises(
+        DomainError, match="A termination or conversion is already pending for this number"
+    ):
         lifecycle.request_termination(account, _alias("+33184800019"), "moving", "", actor=None)
     services = db.session.scalars(select(Service).where(Service.service_type == "number_pool"))
     assert all(s.terminate_on == task.execute_on for s in services)
@@ -263,7 +268,9 @@ def test_other_pending_changes_must_be_cancelled_before_a_termination(app_ctx):
     atelier = _line("Atelier")
     offers.request_change(account, [atelier], _offer(account, "entreprise"), actor=None)
     db.session.commit()
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(
+        DomainError, match="Other changes are pending for this line: cancel them first"
+    ) as refused:
         lifecycle.request_termination(account, atelier, "moving", "", actor=None)
     assert "cancel them first" in str(refused.value)
 

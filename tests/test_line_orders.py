@@ -212,7 +212,7 @@ def test_a_pending_order_is_cancelled_and_never_carried_out(app_ctx):
     validate_procedure(account)
     assert run_renewal(task.execute_on).done == []
     assert db.session.get(ScheduledTask, task.id).status == TaskStatus.CANCELLED
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="This request can no longer be cancelled"):
         cancel(task, account=account, actor=None)
 
 

@@ -101,7 +101,7 @@ def test_sandbox_card_payment_marks_the_invoice_paid_and_runs_its_action(app_ctx
     assert payment.status == PaymentStatus.SUCCEEDED
     assert invoice.status == InvoiceStatus.PAID and invoice.paid_at
     assert paid_log == [invoice.number]
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="This document is not awaiting payment"):
         pay_invoice(
             invoice,
             method=PaymentMethod.CARD,

@@ -41,8 +41,9 @@ def test_trunks_have_no_offer_change(app_ctx):
     trunk = lines["Standard IPBX"]
     assert trunk.kind == LineKind.TRUNK
     assert offers.line_refusal(trunk, set()) is not None
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="A trunk has no offer change") as refused:
         offers.request_change(account, [trunk], catalogue["trunk"], actor=None)
+    assert refused.value.field == "offer"
 
 
 def test_offers_of_another_country_or_kind_are_refused(app_ctx):
@@ -50,12 +51,17 @@ def test_offers_of_another_country_or_kind_are_refused(app_ctx):
     swiss = db.session.scalar(
         select(Offer).where(Offer.country == "CH", Offer.code == "entreprise")
     )
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="Choose one of the offers listed") as refused:
         offers.get_offer(account, swiss.id)
-    with pytest.raises(DomainError):
+    assert refused.value.field == "offer"
+    with pytest.raises(DomainError, match="Choose one of the offers listed") as refused:
         offers.get_offer(account, 999999)
-    with pytest.raises(DomainError):  # a fax offer for a SIP line
+    assert refused.value.field == "offer"
+    with pytest.raises(  # a fax offer for a SIP line
+        DomainError, match="This offer is not available for this kind of line"
+    ) as refused:
         offers.request_change(account, [lines["Atelier"]], catalogue["fax"], actor=None)
+    assert refused.value.field == "offer"
 
 
 @pytest.mark.parametrize(
@@ -79,16 +85,22 @@ def test_one_pending_change_at_a_time(app_ctx):
     account, lines, catalogue = _fr()
     offers.request_change(account, [lines["Atelier"]], catalogue["entreprise"], actor=None)
     db.session.commit()
-    with pytest.raises(DomainError):
+    with pytest.raises(
+        DomainError, match="An offer change is already pending for this line"
+    ) as refused:
         offers.request_change(account, [lines["Atelier"]], catalogue["entreprise"], actor=None)
+    assert refused.value.field == "offer"
 
 
 def test_several_lines_all_or_nothing(app_ctx):
     account, lines, catalogue = _fr()
-    with pytest.raises(DomainError):  # Accueil is already Entreprise
+    with pytest.raises(  # Accueil is already Entreprise
+        DomainError, match="^1 of the chosen lines cannot move to this offer"
+    ) as refused:
         offers.request_change(
             account, [lines["Atelier"], lines["Accueil"]], catalogue["entreprise"], actor=None
         )
+    assert refused.value.field == "lines"
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(ScheduledTask)) == 0
     tasks = offers.request_change(

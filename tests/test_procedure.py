@@ -233,9 +233,11 @@ def test_a_change_of_billing_contact_requires_a_new_procedure(app_ctx):
 def test_status_changes_follow_the_rules_and_are_audited_and_emailed(app_ctx):
     account = account_of("vt10001-f")
     procedure = procedures.submit(account, DETAILS["vt10001-f"], actor=None)
-    with pytest.raises(DomainError):
+    cannot_go = "The procedure cannot go to this status from its current one"
+    with pytest.raises(DomainError, match=cannot_go) as refused:
         procedures.change_status(account, procedure, "todo", actor=None)
-    with pytest.raises(DomainError) as refused:
+    assert refused.value.field == "status"
+    with pytest.raises(DomainError, match="Give the reason: the customer will read it") as refused:
         procedures.change_status(account, procedure, ProcedureStatus.REJECTED, actor=None)
     assert refused.value.field == "reason"
     procedures.change_status(account, procedure, ProcedureStatus.RECEIVED, actor=None)
@@ -244,8 +246,9 @@ def test_status_changes_follow_the_rules_and_are_audited_and_emailed(app_ctx):
     )
     db.session.commit()
     assert procedure.status_reason == "Cheque missing" and procedure.closed_at is not None
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=cannot_go) as refused:
         procedures.change_status(account, procedure, ProcedureStatus.VALIDATED, actor=None)
+    assert refused.value.field == "status"
     actions = db.session.scalars(
         select(AuditEvent.action).where(AuditEvent.action.like("procedure.%"))
     ).all()
