@@ -95,6 +95,9 @@ def _init_extensions(app: Flask) -> None:
     from i18n import TRANSLATIONS_DIR, FallbackDomain, select_locale
 
     db.init_app(app)
+    from telephony.faq.index import drop_with_metadata
+
+    drop_with_metadata(db.metadata)
     migrate.init_app(
         app,
         db,

@@ -16,8 +16,10 @@ import secrets
 from decimal import Decimal
 from pathlib import Path
 
-#: The invented operator of the demo. A real deployment replaces this block (or overrides
-#: single keys through `OPERATOR_*` settings in its own config object).
+#: The invented operator of the demo. A real deployment replaces this block in its own
+#: config object, or overrides its single texts (name, website, support_email,
+#: terms_reference, terms_url, ch_payee_id...) with `OPERATOR_<KEY>` settings or
+#: environment variables, e.g. OPERATOR_NAME="Acme Telecom" (see `operator_overrides`).
 OPERATOR = {
     "name": "Velora Telecom",
     "website": "https://velora.example",
@@ -112,6 +114,8 @@ class Config:
     MAIL_FROM = "no-reply@velora.example"
 
     PAYMENT_PROVIDER = "sandbox"
+    #: PDFs with fixed dates and ids, the same bytes each time (tests compare them).
+    PDF_INVARIANT = False
     PAGE_SIZE = 50
     #: FAQ searches whose results each process keeps (0: none), until the content changes.
     FAQ_RESULTS_CACHE = 1024
@@ -144,6 +148,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SMTP_HOST = None
+    PDF_INVARIANT = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method, not a password
 
 
@@ -198,9 +203,23 @@ def environment_name() -> str:
     return name
 
 
+def operator_overrides(cfg) -> None:
+    """`OPERATOR_<KEY>` (a setting, or an environment variable outside tests) replaces the
+    text `OPERATOR[<key>]`; the nested entries (addresses, creditor ids) need a config
+    object of their own."""
+    operator = dict(cfg["OPERATOR"])
+    for key, value in operator.items():
+        name = "OPERATOR_" + key.upper()
+        override = cfg.get(name) or (None if cfg.get("TESTING") else os.environ.get(name))
+        if override is not None and isinstance(value, str):
+            operator[key] = str(override)
+    cfg["OPERATOR"] = operator
+
+
 def finalize(app) -> None:
     """Fill the values that depend on the instance folder and refuse unsafe settings."""
     cfg = app.config
+    operator_overrides(cfg)
     instance = Path(app.instance_path)
     if cfg["APP_ENV"] == "production":
         missing = [k for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not cfg.get(k)]

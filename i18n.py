@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, support
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import Domain, get_locale
 from flask_login import current_user
 
@@ -102,7 +102,7 @@ def select_locale() -> str:
     user = current_user if current_user and current_user.is_authenticated else None
     if user is not None and parse_locale_id(user.locale):
         return user.locale
-    account = getattr(g, "account", None) or (user.account if user is not None else None)
+    account = user.account if user is not None else None
     matched = match_accept_language(
         request.accept_languages, account.country.value if account else None
     )
@@ -116,12 +116,11 @@ def select_locale() -> str:
 def acting_customer_locale() -> str | None:
     """The customer's language, when an agent acting for them asked to see the pages as the
     customer does (the banner's switch); an explicit choice of locale switches back."""
-    from blueprints.common import acting, acting_account
+    import acting
 
-    state = acting()
-    if state is None or state.get("locale") != "customer":
+    if acting.locale_mode() != "customer":
         return None
-    account = acting_account()
+    account = acting.account()
     return parse_locale_id(account.language) if account is not None else None
 
 
@@ -137,11 +136,9 @@ def remember_locale(locale_id: str) -> None:
     """Keep an explicit choice in the session and, when signed in, in the user's profile."""
     if session.get("locale") != locale_id:  # an unchanged session is not sent again
         session["locale"] = locale_id
-    from blueprints.common import ACTING_KEY, acting
+    import acting
 
-    state = acting()
-    if state is not None:  # an agent who picks a locale wants it, not the customer's
-        session[ACTING_KEY] = {**state, "locale": "agent"}
+    acting.set_locale_mode("agent")  # an agent who picks a locale wants it, not the customer's
     if current_user and current_user.is_authenticated and current_user.locale != locale_id:
         from extensions import db
 

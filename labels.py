@@ -89,7 +89,8 @@ HARDWARE_KINDS = {
 }
 
 
-#: The cancel button of a pending change, by action (fixed English labels of PRODUCT.md).
+#: The cancel button of a pending change, by action (fixed English labels: support scripts
+#: and tests name them).
 CANCEL_LABELS = {
     TaskAction.CHANGE_OFFER: _l("Cancel offer change"),
     # Translators: button that cancels a pending removal of simultaneous calls.

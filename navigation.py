@@ -12,8 +12,6 @@ from telephony.models import Role
 #: (endpoint, label, roles that see it)
 ENTRIES = [
     ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
-    ("services.index", _l("My services"), {Role.CUSTOMER}),
-    ("service_numbers.index", _l("Service numbers"), {Role.CUSTOMER}),
     ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
     ("emails.index", _l("Service e-mails"), {Role.CUSTOMER}),
     ("faq.index", _l("FAQ"), None),
@@ -23,10 +21,10 @@ ENTRIES = [
 
 
 def navigation_context() -> dict:
-    from blueprints.common import acting, acting_account, action_reason
+    import acting
 
     role = current_user.role if current_user.is_authenticated else None
-    account = acting_account() if role in (Role.AGENT, Role.ADMIN) else None
+    account = acting.account() if role in (Role.AGENT, Role.ADMIN) else None
     visible = []
     for endpoint, label, roles in ENTRIES:
         if endpoint not in current_app.view_functions:
@@ -40,11 +38,10 @@ def navigation_context() -> dict:
         (e for e, _label in visible if e.split(".")[0] == request.blueprint), None
     )
     items = [(endpoint, label, endpoint == current) for endpoint, label in visible]
-    state = acting() if account is not None else None
     return {
         "nav_items": items,
         "acting_account": account,
-        "acting_reason": action_reason(),
+        "acting_reason": acting.reason(),
         # "customer": the pages in the customer's language; "agent": in the agent's own.
-        "acting_locale_mode": (state or {}).get("locale", "agent"),
+        "acting_locale_mode": acting.locale_mode(),
     }

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import time
 from functools import wraps
+from io import BytesIO
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -64,6 +75,22 @@ def refuse_nul():
 
 def _has_control(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def sees_full_bank_details(user) -> bool:
+    """The one decision on bank details: the customer sees their own IBAN in full; agents
+    (and anyone else) see it masked to its last four characters, on pages and in PDFs."""
+    return user.is_authenticated and user.role == Role.CUSTOMER
+
+
+def send_document(data: bytes, filename: str, mimetype: str = "application/pdf"):
+    """A document to download: attachment with its name (RFC 6266, any characters), never
+    kept by a cache (it holds personal data)."""
+    response = send_file(
+        BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def safe_local_target(target: str | None, prefix: str = "/") -> str | None:

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import acting as acting_state
 from extensions import db
 from telephony import DomainError, NotFound, locking, support
 from telephony.models import Account, Role
@@ -19,24 +20,10 @@ from telephony.models import Account, Role
 #: Methods that change nothing: everything else is a change and takes the account's lock.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-#: Session key holding {"account_id": ..., "reason": ...} while an agent acts for a customer.
-ACTING_KEY = "acting_for"
-
-
-def acting() -> dict | None:
-    """What the signed-in agent is doing for a customer (None for anyone else)."""
-    if not current_user.is_authenticated or not support.can_act(current_user):
-        return None
-    value = session.get(ACTING_KEY)
-    return value if isinstance(value, dict) and "account_id" in value else None
-
-
-def acting_account() -> Account | None:
-    """The account an agent acts for, loaded once per request."""
-    if "acting_account" not in g:
-        state = acting()
-        g.acting_account = db.session.get(Account, state["account_id"]) if state else None
-    return g.acting_account
+# Whose account an agent acts for lives in acting.py; the views know it by these names.
+acting = acting_state.state
+acting_account = acting_state.account
+action_reason = acting_state.reason
 
 
 def current_account() -> Account:
@@ -52,12 +39,6 @@ def current_account() -> Account:
         flash(_("Find the customer's account first."), "error")
         abort(redirect(url_for("agent.index"), 303))
     abort(403)
-
-
-def action_reason() -> str:
-    """The reason recorded with a change: the agent's, when an agent acts; else none."""
-    state = acting()
-    return state.get("reason", "") if state else ""
 
 
 def audit_agent_view() -> None:

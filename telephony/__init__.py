@@ -11,5 +11,15 @@ class DomainError(Exception):
         self.field = field
 
 
+class InvalidForm(DomainError):
+    """A form holds several mistakes: `errors` maps each field to its message (the first
+    one is also the error's own message and field)."""
+
+    def __init__(self, errors: dict[str, object]):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = errors
+
+
 class NotFound(DomainError):
     """The object does not exist in the account's scope (answered as 404)."""

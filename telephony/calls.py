@@ -1,6 +1,6 @@
 """Simultaneous calls of a line: how many, what more costs, and how the number changes.
 
-Rules (PRODUCT.md, seed 000):
+Rules:
 * Découverte (and any offer whose basic calls equal its maximum) is fixed; Entreprise goes
   from its basic calls up to the line's maximum;
 * an increase costs EXTRA_CALL_PRICE excl. VAT a month per extra call (in the account's

@@ -1,6 +1,6 @@
 """The billing contact of an account: who receives the invoices and the service e-mails.
 
-Rules (PRODUCT.md, seed 002):
+Rules:
 * a name and an e-mail address, both required; the name at most NAME_MAX characters of
   letters, digits, spaces and a few signs, the address a valid one of at most EMAIL_MAX;
   no control characters anywhere;
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
-from telephony import DomainError, audit, procedure
+from telephony import DomainError, InvalidForm, audit, procedure
 from telephony.mail import queue_email
 from telephony.models import Account, User, ValidationProcedure
 
@@ -34,13 +34,8 @@ NAME_SIGNS = set("'’-.,&()/")
 FIELDS = ("contact_name", "contact_email")
 
 
-class InvalidContact(DomainError):
-    """The form holds mistakes: `errors` maps each field to its message."""
-
-    def __init__(self, errors: dict[str, object]):
-        field, message = next(iter(errors.items()))
-        super().__init__(message, field=field)
-        self.errors = errors
+#: The form holds mistakes, each beside its field.
+InvalidContact = InvalidForm
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Demo data of the embedded site (never in production): an invented operator's catalogue,
-the users of PRODUCT.md's fixed points, and a large account for benchmarks."""
+the demo users every guide names (demo-fr, demo-be, demo-ch, agent and translator
+@example.com, password demo), and a large account for benchmarks."""
 
 from __future__ import annotations
 

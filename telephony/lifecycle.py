@@ -1,6 +1,6 @@
 """What a line or a number becomes: conversions (line ↔ alias number) and terminations.
 
-Rules (PRODUCT.md, seed 000):
+Rules:
 * every such change is a task carried out at the next billing (1st of next month, account's
   time zone), cancellable until then; one at a time per line or number (pending-key kind
   "lifecycle"); other pending changes of a line (offer, calls) must be cancelled first;
@@ -51,6 +51,7 @@ from telephony.models import (
     TaskAction,
     User,
 )
+from telephony.offers import catalogue
 from telephony.wiring import Plug
 
 KIND = "lifecycle"
@@ -131,18 +132,8 @@ def to_line_refusal(account: Account, alias: AliasNumber):
 
 
 def line_offers(account: Account) -> list[Offer]:
-    """The offers an alias number may take when it becomes a line."""
-    return list(
-        db.session.scalars(
-            select(Offer)
-            .where(
-                Offer.country == account.country,
-                Offer.line_kind == LineKind.SIP,
-                Offer.active.is_(True),
-            )
-            .order_by(Offer.level, Offer.id)
-        )
-    )
+    """The offers an alias number may take when it becomes a line: the SIP offers."""
+    return catalogue(account, LineKind.SIP)
 
 
 def pool_numbers(account: Account, pool_id: int) -> list[AliasNumber]:

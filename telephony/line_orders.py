@@ -1,6 +1,6 @@
 """Ordering a new SIP line in one of the account's telephony groups: a VoIP order.
 
-Rules (PRODUCT.md, seed 002; the choices are those of an alias number becoming a line):
+Rules (the choices are those of an alias number becoming a line):
 * the customer picks one of their telephony groups (the only one when there is one), an
   offer among the SIP offers of their country (`lifecycle.line_offers`), accepts the
   contracts and may give the line a label;

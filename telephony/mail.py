@@ -48,8 +48,8 @@ def attachment_of(message: ServiceEmail, *, masked: bool = False):
 
 
 def render_email(template: str, locale: str, **context) -> tuple[str, str]:
-    """Subject and plain-text body of `templates/emails/<template>.txt` in `locale`."""
-    name = f"emails/{template}.txt"
+    """Subject and plain-text body of `templates/mail/<template>.txt` in `locale`."""
+    name = f"mail/{template}.txt"
     context.setdefault("operator", current_app.config["OPERATOR"])
     env = current_app.jinja_env  # not the request's context processors: no request here
     with force_locale(locale):

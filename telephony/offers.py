@@ -1,7 +1,7 @@
 """Offer changes: which offers a line may move to, for one line or many, and the task that
 applies the change at the next renewal (1st of the next month, account's time zone).
 
-Rules (PRODUCT.md, seed 000):
+Rules:
 * a line moves among its country's offers of its own kind, never to a lower level
   (Entreprise never goes back to Découverte); trunks have no offer change;
 * one pending offer change per line, cancellable until it is applied;

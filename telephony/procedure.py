@@ -31,7 +31,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 
 from extensions import db
-from telephony import DomainError, audit
+from telephony import DomainError, InvalidForm, audit
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -104,13 +104,8 @@ FIELDS = (
 )
 
 
-class InvalidDetails(DomainError):
-    """The form holds mistakes: `errors` maps each field to its message."""
-
-    def __init__(self, errors: dict[str, object]):
-        field, message = next(iter(errors.items()))
-        super().__init__(message, field=field)
-        self.errors = errors
+#: The form holds mistakes, each beside its field.
+InvalidDetails = InvalidForm
 
 
 @dataclass(frozen=True)

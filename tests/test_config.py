@@ -59,3 +59,13 @@ def test_invalid_creditor_identifier_is_refused(tmp_path):
                 "OPERATOR": operator,
             }
         )
+
+
+def test_operator_texts_can_be_overridden_one_by_one(app_factory):
+    app = app_factory(OPERATOR_NAME="Acme Telecom", OPERATOR_SUPPORT_EMAIL="help@acme.example")
+    assert app.config["OPERATOR"]["name"] == "Acme Telecom"
+    assert app.config["OPERATOR"]["support_email"] == "help@acme.example"
+    assert app.config["OPERATOR"]["creditor_ids"]["FR"] == "FR87ZZZ938471"
+    from config import OPERATOR
+
+    assert OPERATOR["name"] == "Velora Telecom"  # the module's own block is left alone

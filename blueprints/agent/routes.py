@@ -1,10 +1,11 @@
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import acting as acting_state
 from blueprints.agent import bp
 from blueprints.agent.forms import ActForm, EditNoteForm, LocaleForm, NoteForm, StopForm
-from blueprints.common import ACTING_KEY, acting, acting_account, action_reason, page_arg, perform
+from blueprints.common import acting_account, action_reason, page_arg, perform
 from extensions import db
 from htmx import render
 from security import agent_required, safe_local_target
@@ -82,11 +83,7 @@ def act(account_id: int):
             lambda: support.start_acting(current_user, account, form.reason.data), form, "reason"
         )
         if done:
-            session[ACTING_KEY] = {
-                "account_id": account.id,
-                "reason": done.value,
-                "locale": "agent",
-            }
+            acting_state.start(account.id, done.value)
             flash(
                 _("You are acting for %(name)s (%(code)s).", name=account.name, code=account.code),
                 "success",
@@ -134,9 +131,8 @@ def edit_note(note_id: int):
 def locale():
     """While acting: show the customer's pages in the customer's language or the agent's."""
     form = LocaleForm()
-    state = acting()
-    if form.validate_on_submit() and state is not None:
-        session[ACTING_KEY] = {**state, "locale": form.mode.data}
+    if form.validate_on_submit():
+        acting_state.set_locale_mode(form.mode.data)
     referrer = request.referrer or ""
     back = "/" + referrer[len(request.host_url) :] if referrer.startswith(request.host_url) else ""
     return redirect(safe_local_target(back) or url_for("lines.index"), 303)
@@ -151,5 +147,5 @@ def stop():
             locking.lock_account(account.id)
             support.stop_acting(current_user, account, action_reason())
             db.session.commit()
-        session.pop(ACTING_KEY, None)
+        acting_state.stop()
     return redirect(url_for("agent.index"), 303)

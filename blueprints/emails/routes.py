@@ -9,9 +9,9 @@ from blueprints.common import current_account, page_arg
 from blueprints.emails import bp
 from extensions import db
 from htmx import render
-from security import account_required
+from security import account_required, sees_full_bank_details, send_document
 from telephony.mail import attachment_of
-from telephony.models import Role, ServiceEmail
+from telephony.models import ServiceEmail
 from telephony.paging import paginate
 
 
@@ -25,7 +25,7 @@ def index():
         .order_by(ServiceEmail.created_at.desc(), ServiceEmail.id.desc())
     )
     page = paginate(query, page_arg(), current_app.config["PAGE_SIZE"])
-    return render("emails_page/index.html", blocks=("email-list",), account=account, page=page)
+    return render("emails/index.html", blocks=("email-list",), account=account, page=page)
 
 
 @bp.get("/<int:email_id>/attachment")
@@ -35,11 +35,8 @@ def attachment(email_id: int):
     message = db.session.get(ServiceEmail, email_id)
     if message is None or message.account_id != account.id:
         abort(404)
-    attached = attachment_of(message, masked=current_user.role != Role.CUSTOMER)
+    attached = attachment_of(message, masked=not sees_full_bank_details(current_user))
     if attached is None:
         abort(404)
     filename, mimetype, data = attached
-    response = current_app.response_class(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_document(data, filename, mimetype)

@@ -14,7 +14,7 @@ from blueprints.orders.forms import PayForm
 from documents.purchase_order import purchase_order_pdf
 from extensions import db
 from htmx import render
-from security import account_required
+from security import account_required, send_document
 from telephony import calls
 from telephony.models import Invoice, InvoiceStatus, Line, Payment, PaymentMethod, PaymentStatus
 from telephony.payments import PROVIDERS, NotPayable, pay_invoice
@@ -61,12 +61,9 @@ def pdf(order_id: int):
         order,
         operator=current_app.config["OPERATOR"],
         locale=str(get_locale()),
-        invariant=current_app.testing,
+        invariant=current_app.config["PDF_INVARIANT"],
     )
-    response = current_app.response_class(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{order.number}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_document(body, f"{order.number}.pdf")
 
 
 @bp.post("/<int:order_id>/pay")

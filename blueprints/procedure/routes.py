@@ -19,10 +19,9 @@ from documents.mandate import filename, procedure_pdf
 from htmx import render
 from i18n import display_name
 from labels import ACCOUNT_KINDS, PROCEDURE_STATUSES
-from security import account_required, agent_required
+from security import account_required, agent_required, sees_full_bank_details, send_document
 from telephony import contacts
 from telephony import procedure as procedures
-from telephony.models import Role
 
 #: Each field sits in a block named like its DOM id: the inline check renders just that one.
 FIELD_BLOCKS = tuple(f"{name}-field" for name in procedures.FIELDS)
@@ -42,7 +41,8 @@ IBAN_HINTS = {
 
 
 def _is_agent() -> bool:
-    return current_user.role != Role.CUSTOMER
+    """Whoever is not the customer sees the bank details masked (security.py decides)."""
+    return not sees_full_bank_details(current_user)
 
 
 def _form(account, procedure, formdata=None) -> ProcedureForm:
@@ -138,10 +138,7 @@ def pdf(procedure_id: int):
     body = procedure_pdf(
         procedure, account, operator=current_app.config["OPERATOR"], mask_iban=_is_agent()
     )
-    response = current_app.response_class(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename(procedure)}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_document(body, filename(procedure))
 
 
 @bp.route("/manage", methods=["GET", "POST"])

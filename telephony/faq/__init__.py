@@ -350,13 +350,3 @@ def service_for(app) -> FaqService:
         )
         app.extensions["faq"] = service
     return service
-
-
-def _drop_index_with_tables() -> None:
-    from extensions import db
-    from telephony.faq.index import drop_with_metadata
-
-    drop_with_metadata(db.metadata)
-
-
-_drop_index_with_tables()

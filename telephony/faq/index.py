@@ -316,8 +316,11 @@ def index_for(engine: Engine) -> SearchIndex:
 
 
 def drop_with_metadata(metadata) -> None:
-    """Drop the index tables whenever the ORM tables are dropped (tests, resets)."""
+    """Drop the index tables whenever the ORM tables are dropped (tests, resets). Called
+    once by the app factory; listening twice would drop them twice."""
+    if not event.contains(metadata, "after_drop", _drop_index):
+        event.listen(metadata, "after_drop", _drop_index)
 
-    @event.listens_for(metadata, "after_drop")
-    def _drop(_target, connection, **_kw):
-        index_for(connection.engine).drop(connection)
+
+def _drop_index(_target, connection, **_kw) -> None:
+    index_for(connection.engine).drop(connection)
