@@ -59,6 +59,10 @@ def register_filters(app) -> None:
 
     app.jinja_env.filters.update(money=money, day=day, moment=moment, percent=percent, phone=phone)
     app.jinja_env.globals.update(label_helpers(), page_url=page_url, static_url=static_url)
+    # Templates compare with the enums, never with their strings.
+    from telephony.models import InvoiceStatus, TaskStatus
+
+    app.jinja_env.globals.update(TaskStatus=TaskStatus, InvoiceStatus=InvoiceStatus)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

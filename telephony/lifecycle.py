@@ -99,9 +99,13 @@ def pending_lifecycle(account: Account, target_type: str, target_id: int):
 
 def line_busy(account: Account, line: Line):
     """Why no conversion or termination can be requested for `line` now, or None."""
+    return _line_busy(line, pending_line_changes(account, [line.id])[line.id])
+
+
+def _line_busy(line: Line, pending: set[str]):
     if line.status != LineStatus.ACTIVE:
         return _l("This line is terminated.")
-    blocking = excluded(TERMINATE_LINE, pending_line_changes(account, [line.id])[line.id])
+    blocking = excluded(TERMINATE_LINE, pending)
     if blocking & LINE_LIFECYCLE:
         return _l("A termination or conversion is already pending for this line.")
     if blocking:
@@ -117,6 +121,30 @@ def alias_busy(account: Account, alias: AliasNumber):
     ):
         return _l("A termination or conversion is already pending for this number.")
     return None
+
+
+@dataclass(frozen=True)
+class LineActions:
+    """What the line's page may offer: only what the rules would accept now."""
+
+    change_offer: bool
+    change_calls: bool
+    convert_to_alias: bool
+    terminate: bool
+
+
+def line_actions(account: Account, line: Line) -> LineActions:
+    """The actions of a line's page, from one look at its pending changes."""
+    from telephony import calls, offers
+
+    pending = pending_line_changes(account, [line.id])[line.id]
+    busy = _line_busy(line, pending)
+    return LineActions(
+        change_offer=offers.line_refusal(line, pending) is None,
+        change_calls=calls.refusal(line, pending) is None,
+        convert_to_alias=line.kind != LineKind.FAX and busy is None,
+        terminate=busy is None,
+    )
 
 
 def to_alias_refusal(account: Account, line: Line):

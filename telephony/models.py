@@ -292,6 +292,10 @@ class Line(db.Model):
     hardware: Mapped[list[Hardware]] = relationship(back_populates="line")
 
     @property
+    def is_active(self) -> bool:
+        return self.status == LineStatus.ACTIVE
+
+    @property
     def calls_basic(self) -> int:
         return self.offer.basic_calls
 
@@ -365,6 +369,10 @@ class AliasNumber(db.Model):
 
     group: Mapped[TelephonyGroup] = relationship()
     pool: Mapped[NumberPool | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == LineStatus.ACTIVE
 
 
 class ScheduledTask(db.Model):

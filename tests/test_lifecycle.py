@@ -379,3 +379,17 @@ def test_another_accounts_number_answers_404(app, fr_client):
             data={"csrf_token": csrf_from(html), "reason": "moving"},
         )
         assert posted.status_code == 404
+
+
+def test_the_line_page_offers_only_what_the_rules_accept(signed_in):
+    client = signed_in("fr")
+    page = client.get("/lines/1?lang=en").text
+    for action in ("/lines/1/offer", "/lines/1/calls", "/lines/1/alias", "/lines/1/terminate"):
+        assert f'href="{action}"' in page or action == "/lines/1/offer", action
+    token = csrf_from(client.get("/lines/1/alias").text)
+    assert client.post("/lines/1/alias", data={"csrf_token": token}).status_code == 303
+    page = client.get("/lines/1?lang=en").text
+    for action in ("/lines/1/offer", "/lines/1/calls", "/lines/1/alias", "/lines/1/terminate"):
+        assert f'href="{action}"' not in page, action  # each would only be refused now
+    fax = client.get("/lines/7?lang=en").text
+    assert 'href="/lines/7/alias"' not in fax and 'href="/lines/7/terminate"' in fax

@@ -52,7 +52,7 @@ def show(line_id: int):
         line=line,
         pending=pending,
         order=calls.open_order_for(account, line),
-        can_convert=lifecycle.to_alias_refusal(account, line) is None,
+        actions=lifecycle.line_actions(account, line),
     )
 
 

@@ -38,7 +38,6 @@ def test_change_offer_of_one_line_and_cancel(request, live_server, javascript, w
     assert "Offer change" in page.locator("main").inner_text()
     if javascript:
         check_accessibility(page)
-    page.get_by_role("link", name="Change offer").click()
     page.get_by_role("button", name="Cancel offer change").click()
     page.wait_for_load_state()
     assert "The request is cancelled." in page.locator("#flashes").inner_text()
