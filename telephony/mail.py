@@ -17,6 +17,7 @@ import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import formatdate
 
 from flask import current_app
 from flask_babel import force_locale
@@ -110,7 +111,7 @@ def _claim(message_id: int) -> bool:
 
 
 def send_queued(limit: int = 100) -> tuple[int, int]:
-    """Send due messages through SMTP. Returns (sent, failed)."""
+    """Send due messages through SMTP, over one connection. Returns (sent, failed)."""
     cfg = current_app.config
     if not cfg.get("SMTP_HOST"):
         raise RuntimeError("SMTP_HOST is not set: nothing can be sent.")
@@ -119,44 +120,98 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
         select(ServiceEmail.id).where(_due(now)).order_by(ServiceEmail.id).limit(limit)
     ).all()
     sent = failed = 0
-    for message_id in ids:
-        if not _claim(message_id):
-            continue  # another sender has it
-        message = db.session.get(ServiceEmail, message_id)
-        try:
-            _deliver(message, cfg)
-        except (OSError, smtplib.SMTPException, ValueError) as exc:
-            failed += 1
-            message.last_error = str(exc)[:500]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = EmailStatus.FAILED
+    connection = _Connection(cfg)
+    try:
+        for message_id in ids:
+            if not _claim(message_id):
+                continue  # another sender has it
+            message = db.session.get(ServiceEmail, message_id)
+            if _send_one(message, connection, cfg):
+                sent += 1
             else:
-                message.status = EmailStatus.QUEUED
-                message.next_attempt_at = utcnow() + timedelta(minutes=2**message.attempts)
-        else:
-            sent += 1
-            message.status = EmailStatus.SENT
-            message.sent_at = utcnow()
-            message.last_error = ""
-        db.session.commit()
+                failed += 1
+    finally:
+        connection.close()
     return sent, failed
 
 
-def _deliver(message: ServiceEmail, cfg) -> None:
+class _Connection:
+    """One SMTP connection for a batch, opened on first use; a connection that dropped is
+    opened again once for the message that found it dropped."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        try:
+            self._open().send_message(email)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            # Dropped since the last message (the server's idle time-out, a restart): the
+            # same message again on a new connection; its Message-ID lets a server that
+            # did get it drop the copy.
+            self.close()
+            self._open().send_message(email)
+
+    def _open(self) -> smtplib.SMTP:
+        if self.smtp is None:
+            cfg = self.cfg
+            smtp = smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30)
+            if cfg.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if cfg.get("SMTP_USERNAME"):
+                smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
+            self.smtp = smtp
+        return self.smtp
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+
+def _send_one(message: ServiceEmail, connection: _Connection, cfg) -> bool:
+    """Send one claimed message and record the outcome (committed). True when sent."""
+    try:
+        connection.send(_compose(message, cfg))
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+            connection.close()  # a broken connection is not reused
+        message.last_error = str(exc)[:500]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = EmailStatus.FAILED
+        else:
+            message.status = EmailStatus.QUEUED
+            message.next_attempt_at = utcnow() + timedelta(minutes=2**message.attempts)
+        db.session.commit()
+        return False
+    message.status = EmailStatus.SENT
+    message.sent_at = utcnow()
+    message.last_error = ""
+    db.session.commit()
+    return True
+
+
+def _compose(message: ServiceEmail, cfg) -> EmailMessage:
+    """The message as mail clients and spam filters expect an automatic one (RFC 5322
+    Date, RFC 3834 Auto-Submitted, its language, replies to support)."""
     email = EmailMessage()
     email["From"] = cfg["MAIL_FROM"]
     email["To"] = message.to_address
+    email["Reply-To"] = cfg["OPERATOR"]["support_email"]
     email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=False, usegmt=True)
     email["Message-ID"] = f"<service-email-{message.id}@{cfg['MAIL_FROM'].split('@')[-1]}>"
+    email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body)
     attached = attachment_of(message)
     if attached is not None:
         filename, mimetype, data = attached
         maintype, subtype = mimetype.split("/", 1)
         email.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30) as smtp:
-        if cfg.get("SMTP_STARTTLS"):
-            smtp.starttls()
-        if cfg.get("SMTP_USERNAME"):
-            smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
-        smtp.send_message(email)
+    # After the parts are made: set_content and add_attachment move Content-* headers.
+    email["Content-Language"] = message.locale.replace("_", "-")
+    return email
