@@ -37,7 +37,16 @@ def navigation_context() -> dict:
     current = next((e for e, _label in visible if e == request.endpoint), None) or next(
         (e for e, _label in visible if e.split(".")[0] == request.blueprint), None
     )
-    items = [(endpoint, label, endpoint == current) for endpoint, label in visible]
+    # aria-current: "page" on the page itself; "true" on its area's entry from a page below
+    # it (the breadcrumb then says "page").
+    items = [
+        (
+            endpoint,
+            label,
+            ("page" if endpoint == request.endpoint else "true") if endpoint == current else None,
+        )
+        for endpoint, label in visible
+    ]
     return {
         "nav_items": items,
         "acting_account": account,

@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
 from telephony.models import Role
@@ -151,9 +151,10 @@ def end_idle_staff_session():
         logout_user()
         session.clear()
         flash(
-            _(
-                "You were signed out after %(minutes)d minutes without activity.",
-                minutes=limit // 60,
+            ngettext(
+                "You were signed out after %(num)d minute without activity.",
+                "You were signed out after %(num)d minutes without activity.",
+                max(1, limit // 60),
             ),
             "info",
         )

@@ -166,7 +166,7 @@ def test_change_without_javascript_shows_the_procedure_now_required(app, signed_
     client = signed_in("fr")
     page = client.get("/procedure/billing-contact?lang=en").get_data(as_text=True)
     assert "<h1>Billing contact</h1>" in page and "compta@dupre.example" in page
-    assert 'aria-current="page">Validation procedure<' in page  # the menu entry of its area
+    assert 'aria-current="true">Validation procedure<' in page  # the menu entry of its area
     assert 'for="contact_name"' in page and 'for="contact_email"' in page
     response = client.post(
         "/procedure/billing-contact", data={**NEW, "csrf_token": csrf_from(page)}

@@ -233,3 +233,27 @@ def test_parallel_wrong_passwords_are_all_counted(tmp_path):
         server.shutdown()
         drop_database(app)
     assert sorted(codes) == [422] * 3 + [429] * 17
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"), [(60, "after 1 minute without"), (900, "after 15 minutes without")]
+)
+def test_the_idle_sign_out_says_how_long_in_good_english(app_factory, seconds, said):
+    import time
+
+    from tests.conftest import demo_database
+
+    app = app_factory(AGENT_IDLE_TIMEOUT=seconds)
+    demo_database(app)
+    client = app.test_client()
+    token = csrf_from(client.get("/login?lang=en").text)
+    client.post("/login", data={"email": USERS["agent"], "password": "demo", "csrf_token": token})
+    with client.session_transaction() as session:
+        session["seen_at"] = int(time.time()) - seconds - 5
+    page = client.get("/agent/", follow_redirects=True).text
+    assert said in page
+
+
+def test_an_error_page_says_error_in_its_title(client):
+    page = client.get("/no-such-page?lang=en").text
+    assert "<title>Error: Page not found · Velora Telecom</title>" in page

@@ -295,9 +295,10 @@ def test_the_order_form_shows_offers_with_prices_and_the_procedure_notice(signed
     assert 'href="/procedure/"' in html
     # One group: no choice to make, the group is named.
     assert "Telephony group: vt10001-f-1 – Siège Lyon" in html
-    # Reached from the lines page, which the menu marks as current.
-    assert 'aria-current="page">Lines and numbers<' in html
+    # Reached from the lines page: the menu marks that area, the breadcrumb this page.
+    assert 'aria-current="true">Lines and numbers<' in html
     assert html.count('aria-current="page"') == 1
+    assert '<li aria-current="page">Order a line</li>' in html
     # Swiss prices in CHF with Swiss VAT.
     client.post("/logout", data={"csrf_token": csrf_from(html)})
     swiss = signed_in("ch").get("/lines/new?lang=en").get_data(as_text=True)

@@ -533,3 +533,16 @@ def test_the_procedure_documents_match_the_country():
         "BE", AccountKind.COMPANY
     )
     assert procedures.DOCUMENT_LOCALES[Country.CH.value] == ("fr_CH", "de_CH", "it_CH", "en")
+
+
+def test_address_fields_say_what_they_hold_for_autofill(signed_in):
+    page = signed_in("fr").get("/procedure/?lang=en").text
+    for name, purpose in [
+        ("holder_name", "name"),
+        ("holder_street", "street-address"),
+        ("holder_postcode", "postal-code"),
+        ("holder_city", "address-level2"),
+        ("holder_country", "country"),
+    ]:
+        tag = re.search(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', page).group(0)
+        assert f'autocomplete="{purpose}"' in tag, name

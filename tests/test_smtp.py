@@ -20,11 +20,15 @@ from tests.test_procedure import DETAILS, account_of
 
 
 class Inbox:
+    """What the local server received, and the client connection each message came by."""
+
     def __init__(self):
         self.messages: list[email.message.Message] = []
+        self.peers: list = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
         self.messages.append(email.message_from_bytes(envelope.content))
+        self.peers.append(session.peer)
         return "250 OK"
 
 
@@ -108,29 +112,6 @@ def test_mail_send_command_uses_smtp(runner, app, smtp):
     assert len(smtp.messages) == 1
 
 
-class CountingInbox(Inbox):
-    """Also remembers the client connection each message came through."""
-
-    def __init__(self):
-        super().__init__()
-        self.peers: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
-        self.peers.append(session.peer)
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def counting_smtp(app):
-    inbox = CountingInbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
-    yield inbox
-    controller.stop()
-
-
 def _queue_three(holder: str = "") -> None:
     for code in ("vt10001-f", "vt20002-b", "vt30003-s"):
         details = {**DETAILS[code], "holder_name": holder or DETAILS[code]["holder_name"]}
@@ -148,14 +129,12 @@ def test_a_message_says_it_is_automatic_when_and_in_which_language(app, app_ctx,
     assert received["Reply-To"] == app.config["OPERATOR"]["support_email"]
 
 
-def test_a_batch_uses_one_connection_and_survives_a_dropped_one(
-    app_ctx, counting_smtp, monkeypatch
-):
+def test_a_batch_uses_one_connection_and_survives_a_dropped_one(app_ctx, smtp, monkeypatch):
     import telephony.mail as mail
 
     _queue_three()
     assert send_queued() == (3, 0)
-    assert len({peer for peer in counting_smtp.peers}) == 1  # one connection for the batch
+    assert len({peer for peer in smtp.peers}) == 1  # one connection for the batch
 
     _queue_three(holder="Another Holder")  # new details: a new document each
     original = mail._send_one
@@ -169,5 +148,5 @@ def test_a_batch_uses_one_connection_and_survives_a_dropped_one(
 
     monkeypatch.setattr(mail, "_send_one", drop_after_first)
     assert send_queued() == (3, 0)  # reconnected, nothing lost
-    subjects = [m["Message-ID"] for m in counting_smtp.messages]
+    subjects = [m["Message-ID"] for m in smtp.messages]
     assert len(subjects) == len(set(subjects)) == 6  # and nothing twice
