@@ -19,15 +19,18 @@ from telephony import accounts
 def _attempt_limits() -> list[tuple[RateLimitItem, str]]:
     """The sign-in limits and their keys: per e-mail address tried, per client address."""
     config = current_app.config
+    # The storage may be shared (Redis): keys carry the app's prefix, as Flask-Limiter's do.
+    prefix = config.get("RATELIMIT_KEY_PREFIX") or ""
     # request.remote_addr is the proxy's client once PROXY_FIX trusts the hop (config.py).
     email = accounts.normalize_email(request.form.get("email", ""))[:254]
+    address = request.remote_addr or ""
     return [
         *(
-            (item, "login-email:" + email)
+            (item, f"{prefix}login-email:{email}")
             for item in parse_many(config["LOGIN_ACCOUNT_RATE_LIMIT"])
         ),
         *(
-            (item, "login-address:" + (request.remote_addr or ""))
+            (item, f"{prefix}login-address:{address}")
             for item in parse_many(config["LOGIN_RATE_LIMIT"])
         ),
     ]
