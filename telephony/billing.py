@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extensions import db
-from telephony import DomainError, audit
+from telephony import DomainError, NotFound, audit
 from telephony.locking import lock_account
 from telephony.models import Account, Invoice, ScheduledTask, TaskStatus, User, utcnow
 
@@ -170,6 +170,14 @@ def schedule(
         },
         reason=reason,
     )
+    return task
+
+
+def get_task(account: Account, task_id: int) -> ScheduledTask:
+    """A scheduled task of the account; NotFound otherwise (another account's too)."""
+    task = db.session.get(ScheduledTask, task_id)
+    if task is None or task.account_id != account.id:
+        raise NotFound(_l("This request does not exist."))
     return task
 
 

@@ -21,10 +21,12 @@ from email.utils import formatdate
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from jinja2_fragments import render_block
 from sqlalchemy import select, update
 
 from extensions import db
+from telephony import NotFound
 from telephony.models import Account, EmailStatus, ServiceEmail, utcnow
 
 MAX_ATTEMPTS = 8
@@ -35,6 +37,14 @@ LEASE = timedelta(minutes=10)
 #: it is gone. `masked=True`: the copy an agent may see (bank details hidden). Filled by
 #: telephony.wiring from the features' plugs.
 ATTACHMENTS: dict[str, Callable[..., tuple[str, str, bytes] | None]] = {}
+
+
+def get_message(account: Account, message_id: int) -> ServiceEmail:
+    """A service e-mail of the account; NotFound otherwise (another account's too)."""
+    message = db.session.get(ServiceEmail, message_id)
+    if message is None or message.account_id != account.id:
+        raise NotFound(_l("This message does not exist."))
+    return message
 
 
 def attachment_of(message: ServiceEmail, *, masked: bool = False):

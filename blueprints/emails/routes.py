@@ -7,10 +7,9 @@ from sqlalchemy import select
 
 from blueprints.common import current_account, page_arg
 from blueprints.emails import bp
-from extensions import db
 from htmx import render
 from security import account_required, sees_full_bank_details, send_document
-from telephony.mail import attachment_of
+from telephony.mail import attachment_of, get_message
 from telephony.models import ServiceEmail
 from telephony.paging import paginate
 
@@ -32,9 +31,7 @@ def index():
 @account_required
 def attachment(email_id: int):
     account = current_account()
-    message = db.session.get(ServiceEmail, email_id)
-    if message is None or message.account_id != account.id:
-        abort(404)
+    message = get_message(account, email_id)
     attached = attachment_of(message, masked=not sees_full_bank_details(current_user))
     if attached is None:
         abort(404)

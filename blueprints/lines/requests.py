@@ -6,11 +6,9 @@ from blueprints.common import current_account
 from blueprints.lines import bp
 from blueprints.lines.forms import CancelForm
 from blueprints.lines.shared import cancel
-from extensions import db
 from htmx import render
 from security import account_required, safe_local_target
-from telephony import inventory, procedure
-from telephony.models import ScheduledTask
+from telephony import billing, inventory, procedure
 
 
 @bp.get("/requests")
@@ -31,9 +29,7 @@ def requests():
 @account_required
 def cancel_request(task_id: int):
     account = current_account()
-    task = db.session.get(ScheduledTask, task_id)
-    if task is None or task.account_id != account.id:
-        abort(404)
+    task = billing.get_task(account, task_id)
     if not CancelForm().validate_on_submit():
         abort(400)
     # The page the form came from, when it is one of this blueprint's pages.
