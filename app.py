@@ -53,12 +53,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
 
+    import idle
     from i18n import remember_requested_locale
-    from security import end_idle_staff_session, refuse_nul, set_security_headers
+    from security import refuse_nul, set_security_headers
 
     app.before_request(refuse_nul)
     app.before_request(remember_requested_locale)
-    app.before_request(end_idle_staff_session)
+    app.before_request(idle.end_idle_staff_session)
+    app.after_request(idle.add_header)
     app.after_request(set_security_headers)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
@@ -171,14 +173,21 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from i18n import display_name, locale_context
+    from i18n import bcp47, display_name, locale_context
     from navigation import navigation_context
     from templating import register_filters
 
     register_filters(app)
     app.jinja_env.globals["locale_display_name"] = display_name
+    app.jinja_env.globals["locale_tag"] = bcp47
+    from htmx import rendering_block
+
+    app.jinja_env.globals["htmx_block"] = rendering_block
     from telephony.support import for_agents
 
     app.jinja_env.globals["audit_for_agents"] = for_agents
     app.context_processor(locale_context)
     app.context_processor(navigation_context)
+    import idle
+
+    app.context_processor(idle.context)

@@ -91,6 +91,11 @@ class Config:
     HSTS_SECONDS = 0
     #: An agent's session ends after this many seconds without a request.
     AGENT_IDLE_TIMEOUT = 15 * 60
+    #: ... and a dialog warns this many seconds before, with a way to stay signed in.
+    AGENT_IDLE_WARNING = 2 * 60
+    #: Signing in again within this many seconds of the timeout goes back to where the
+    #: agent was, acting for the same customer, with the unsent form filled in (idle.py).
+    AGENT_RESUME_WINDOW = 8 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Rate limits (Flask-Limiter); Redis in production through REDIS_URL.
@@ -166,6 +171,8 @@ ENVIRONMENT = {
     "PROXY_FIX": ("PROXY_FIX", lambda v: int(v) if v.isdigit() else 0),
     "HSTS_SECONDS": ("HSTS_SECONDS", int),
     "SESSION_REDIS_URL": ("SESSION_REDIS_URL", str),
+    "AGENT_IDLE_TIMEOUT": ("AGENT_IDLE_TIMEOUT", int),
+    "AGENT_IDLE_WARNING": ("AGENT_IDLE_WARNING", int),
 }
 
 

@@ -7,7 +7,7 @@ the DOM ids they replace. Anything else gets the full page (which includes those
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import g, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -23,9 +23,16 @@ def requested_block(blocks: tuple[str, ...]) -> str | None:
     return target.replace("-", "_") if target in blocks else None
 
 
+def rendering_block() -> str | None:
+    """Template global: the block being rendered alone for htmx (None: the full page). A
+    block uses it to add out-of-band parts, e.g. what the live region #announcer says."""
+    return g.get("htmx_block")
+
+
 def render(template: str, *, blocks: tuple[str, ...] = (), status: int = 200, **context):
     """Render `template`, or only the block whose DOM id (in `blocks`) HX-Target names."""
     block = requested_block(blocks)
+    g.htmx_block = block
     body = (
         render_block(template, block, **context) if block else render_template(template, **context)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import wraps
 from io import BytesIO
 from urllib.parse import urlsplit
@@ -10,16 +9,10 @@ from urllib.parse import urlsplit
 from flask import (
     abort,
     current_app,
-    flash,
-    make_response,
-    redirect,
     request,
     send_file,
-    session,
-    url_for,
 )
-from flask_babel import ngettext
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
 from telephony.models import Role
 
@@ -132,38 +125,5 @@ agent_required = roles_required(Role.AGENT, Role.ADMIN)
 translator_required = roles_required(Role.TRANSLATOR, Role.ADMIN)
 
 
-#: Roles whose session ends after AGENT_IDLE_TIMEOUT seconds without a request.
+#: Roles whose session ends after AGENT_IDLE_TIMEOUT seconds without a request (idle.py).
 STAFF = (Role.AGENT, Role.ADMIN)
-
-
-def end_idle_staff_session():
-    """before_request: an agent's session ends after a while without activity; the time of
-    the last request is kept in the session (refreshed at most every 30 s)."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
-    if current_user.role not in STAFF:
-        return None
-    now = int(time.time())
-    seen = session.get("seen_at")
-    limit = current_app.config["AGENT_IDLE_TIMEOUT"]
-    if not isinstance(seen, int) or now - seen > limit:
-        # Past the limit, or no time kept at all (every staff session gets one at sign-in).
-        logout_user()
-        session.clear()
-        flash(
-            ngettext(
-                "You were signed out after %(num)d minute without activity.",
-                "You were signed out after %(num)d minutes without activity.",
-                max(1, limit // 60),
-            ),
-            "info",
-        )
-        target = url_for("auth.login")
-        if request.headers.get("HX-Request") == "true":
-            response = make_response("", 204)
-            response.headers["HX-Redirect"] = target
-            return response
-        return redirect(target, 303)
-    if not isinstance(seen, int) or now - seen >= 30:
-        session["seen_at"] = now
-    return None

@@ -6,7 +6,7 @@ moves the session to a server store under a new random token; the cookie then ho
 ``srv.<token>``, and the store keys the data by the token's SHA-256. So:
 
 * signing out deletes the record: a copy of the cookie taken before opens nothing;
-* an agent's idle timeout (security.end_idle_staff_session) signs the session out the same
+* an agent's idle timeout (idle.end_idle_staff_session) signs the session out the same
   way, whoever holds the cookie;
 * "Sign out everywhere", a new password and a removed or disabled user end every session
   at once through the user's `session_epoch` (checked when the user is loaded), whatever

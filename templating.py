@@ -54,10 +54,23 @@ def _static_url(_root: str, filename: str) -> str:
     return url_for("static", filename=filename)
 
 
+def control_id(field) -> str:
+    """The id of the control an error summary links to: the field's own input, or for a
+    group of radios or checkboxes, its first option's (a fieldset takes no focus). Templates
+    that draw the options themselves give them the same ids: "<field id>-<index>"."""
+    from wtforms.widgets import CheckboxInput, RadioInput
+
+    if isinstance(getattr(field, "option_widget", None), (RadioInput, CheckboxInput)):
+        return f"{field.id}-0"
+    return field.id
+
+
 def register_filters(app) -> None:
     from labels import label_helpers
 
-    app.jinja_env.filters.update(money=money, day=day, moment=moment, percent=percent, phone=phone)
+    app.jinja_env.filters.update(
+        money=money, day=day, moment=moment, percent=percent, phone=phone, control_id=control_id
+    )
     app.jinja_env.globals.update(label_helpers(), page_url=page_url, static_url=static_url)
     # Templates compare with the enums, never with their strings.
     from telephony.models import InvoiceStatus, TaskStatus

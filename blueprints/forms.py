@@ -13,7 +13,15 @@ def has_forbidden(value: object) -> bool:
 
 
 class BaseForm(FlaskForm):
-    """A form whose fields refuse NUL, each with its message beside the field."""
+    """A form whose fields refuse NUL, each with its message beside the field. Shown right
+    after an agent signed in again, it takes back what they were sending (idle.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not args and "formdata" not in kwargs and not self.is_submitted():
+            import idle
+
+            idle.restore_draft(self)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -92,7 +92,10 @@ def test_results_show_open_requests_and_search_by_phone_in_the_page(app, signed_
         query_string={"q": "0033972100003"},
         headers={"HX-Request": "true", "HX-Target": "account-results"},
     )
-    assert fragment.text.lstrip().startswith('<div id="account-results">')
+    # The block, with what the live region says (out of band).
+    assert fragment.text.lstrip().startswith(
+        '<span hx-swap-oob="innerHTML:#announcer">1 account</span><div id="account-results">'
+    )
     assert "vt10001-f" in fragment.text
     assert "HX-Request" in fragment.headers["Vary"]
 
@@ -277,7 +280,7 @@ def test_an_idle_agent_session_ends(app, signed_in):
         session["seen_at"] -= app.config["AGENT_IDLE_TIMEOUT"] + 1
     ended = client.get("/agent/")
     assert ended.status_code == 303
-    assert ended.headers["Location"].endswith("/login")
+    assert ended.headers["Location"] == "/login?next=/agent/"
     assert client.get("/agent/").status_code in (302, 401)
     htmx_client = app.test_client()
     Auth(htmx_client).login("agent@example.com")
@@ -285,7 +288,9 @@ def test_an_idle_agent_session_ends(app, signed_in):
     with htmx_client.session_transaction() as session:
         session["seen_at"] -= app.config["AGENT_IDLE_TIMEOUT"] + 1
     response = htmx_client.get("/agent/?q=x", headers={"HX-Request": "true"})
-    assert response.status_code == 204 and response.headers["HX-Redirect"].endswith("/login")
+    assert response.status_code == 204
+    # Back to the page the request came from (HX-Current-URL) after signing in again.
+    assert response.headers["HX-Redirect"] == "/login"
 
 
 def test_customers_are_not_timed_out_by_the_agent_rule(app, signed_in):
@@ -313,3 +318,17 @@ def test_agents_see_the_procedure_status_and_only_the_last_four_of_the_iban(app,
     compact = DETAILS["vt10001-f"]["iban"].replace(" ", "")
     assert compact not in page and DETAILS["vt10001-f"]["iban"] not in page
     assert "2004 1010" not in page and "20041010" not in page
+
+
+def test_the_timeline_marks_the_language_of_each_email(app, signed_in):
+    from telephony import procedure
+    from tests.test_procedure import DETAILS
+
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+        procedure.submit(account, DETAILS["vt10001-f"], actor=None)  # e-mails the customer
+        db.session.commit()
+        account_id = account.id
+    page = signed_in("agent").get(f"/agent/accounts/{account_id}?lang=en").text
+    assert '<html lang="en"' in page
+    assert '<pre class="email-body" lang="fr-FR">' in page

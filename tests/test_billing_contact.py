@@ -230,7 +230,11 @@ def test_inline_check_answers_only_the_field_asked(app, signed_in):
     )
     html = response.get_data(as_text=True).strip()
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-    assert html.startswith('<div class="field" id="contact_email-field">')
+    # The field's block, and what the live region says about it (out of band).
+    assert html.startswith(
+        '<span hx-swap-oob="innerHTML:#announcer">E-mail address of the billing contact: Enter'
+    )
+    assert '</span>\n<div class="field" id="contact_email-field">' in html
     assert 'id="contact_email-error"' in html and "<html" not in html
     good = client.post(
         "/procedure/billing-contact/check",
@@ -238,6 +242,7 @@ def test_inline_check_answers_only_the_field_asked(app, signed_in):
         headers={"HX-Request": "true", "HX-Target": "contact_email-field", "X-CSRFToken": token},
     ).get_data(as_text=True)
     assert "field-error" not in good
+    assert '<span hx-swap-oob="innerHTML:#announcer"></span>' in good  # nothing more to say
     with app.app_context():
         assert _account("vt20002-b").billing_email == "penning@groenefiets.example"
 

@@ -64,6 +64,7 @@ HARMLESS = {
     "auth.logout": "ends the session it is sent with; a copy finds it ended",
     "auth.logout_everywhere": "raises the user's session epoch; every copy ends the same sessions",
     "agent.locale": "a display preference kept in the agent's own session",
+    "auth.keep_alive": "restarts the agent's idle time in their own session; twice is once",
     "procedure.check": "checks the form inline; saves nothing",
     "procedure.check_billing_contact": "checks the form inline; saves nothing",
 }

@@ -368,8 +368,10 @@ def test_bad_input_is_answered_beside_each_field_and_saves_nothing(app, signed_i
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'class="error-summary"' in html
-    for field in ("group", "offer", "description", "contracts"):
-        assert f'href="#{field}"' in html, field
+    # Each link goes to a control: the first radio of a group. (One telephony group is not
+    # a choice: its link goes to the sentence that names it.)
+    for target in ("group", "offer-0", "description", "contracts"):
+        assert f'href="#{target}"' in html and f'id="{target}"' in html, target
     assert 'id="offer-error"' in html and 'id="contracts-error"' in html
     assert "Accept the contracts to order the line." in html
     assert "Choose one of your telephony groups." in html

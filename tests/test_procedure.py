@@ -463,7 +463,9 @@ def test_inline_check_answers_only_the_field_asked(signed_in):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-    assert html.lstrip().startswith('<div class="field" id="bic-field">')
+    said = '<span hx-swap-oob="innerHTML:#announcer">BIC (facultatif)\u00a0: Ce'
+    assert html.lstrip().startswith(said)
+    assert '</span>\n<div class="field" id="bic-field">' in html
     assert 'id="bic-error"' in html and "<html" not in html
 
 
@@ -479,6 +481,11 @@ def test_customer_downloads_the_pdf_and_sees_the_email(signed_in, app):
     assert "FR14 2004" in pdf_text(pdf.data)
     emails = client.get("/emails/").get_data(as_text=True)
     assert "direct-debit" in emails or "prélèvement" in emails
+    # The message keeps its own language on a page in another (a screen reader's voice).
+    english = client.get("/emails/?lang=en").get_data(as_text=True)
+    assert '<html lang="en"' in english
+    assert re.search(r'<h2 id="email-\d+-subject" lang="fr-FR">', english)
+    assert '<pre class="email-body" lang="fr-FR">' in english
     attachment = re.search(r'href="(/emails/\d+/attachment)"', emails).group(1)
     assert client.get(attachment).mimetype == "application/pdf"
 

@@ -1,18 +1,17 @@
 """Signing in and out. Sign-in limits count failed attempts only, per e-mail address and per
 client address; a signed-in session lives on the server (server_sessions.py)."""
 
-import time
-
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from limits import RateLimitItem, parse_many
 
+import idle
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, LogoutForm
 from extensions import db, limiter
 from htmx import render
-from security import STAFF, safe_local_target
+from security import safe_local_target
 from telephony import accounts
 
 
@@ -66,17 +65,18 @@ def login():
         if user is not None:
             _give_back(counted)
             locale = session.get("locale")
+            resume_point = session.get(idle.RESUME)
             session.clear()
             session.rotate()  # a new session id on sign-in: no fixation
             if locale:
                 session["locale"] = locale
             login_user(user)
             session["_epoch"] = user.session_epoch
-            if user.role in STAFF:
-                session["seen_at"] = int(time.time())
+            idle.start()
             if user.locale and not locale:
                 session["locale"] = user.locale
-            return redirect(target or url_for("main.index"), 303)
+            back = idle.resume(user, resume_point)
+            return redirect(target or back or url_for("main.index"), 303)
         # One answer for an unknown e-mail and a wrong password.
         form.form_errors.append(_("Wrong e-mail address or password."))
     return render("auth/login.html", form=form, status=422 if form.is_submitted() else 200)
@@ -104,3 +104,16 @@ def logout_everywhere():
         session.clear()
         flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.post("/session/keep-alive")
+@login_required
+def keep_alive():
+    """ "Stay signed in": an agent's idle time starts again (idle.py). app.js posts it from
+    the warning dialog and gets 204; without JavaScript the footer's button comes back to
+    the page."""
+    if LogoutForm().validate_on_submit():
+        idle.keep_alive()
+    if request.headers.get("HX-Request") == "true":
+        return "", 204
+    return redirect(safe_local_target(request.form.get("next")) or url_for("main.index"), 303)

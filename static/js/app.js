@@ -34,3 +34,64 @@ document.addEventListener("DOMContentLoaded", () => {
   const menu = document.querySelector("details[data-wide-open]");
   if (menu && window.matchMedia("(min-width: 64rem)").matches) menu.open = true;
 });
+
+// An agent's session ends after a while without activity (idle.py). Warn before the end,
+// with a button that asks for more time without leaving the page (WCAG 2.2.1); at the end,
+// say so: sending a form then asks to sign in again and keeps what was typed.
+(() => {
+  const dialog = document.getElementById("idle-dialog");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  const warnBefore = Number(dialog.dataset.warn);
+  let timers = [];
+  const show = (state) => {
+    dialog.querySelectorAll("[data-state]").forEach((el) => { el.hidden = el.dataset.state !== state; });
+    if (!dialog.open) dialog.showModal();
+  };
+  const schedule = (left) => {
+    timers.forEach(clearTimeout);
+    timers = [
+      setTimeout(() => show("warn"), Math.max(0, left - warnBefore) * 1000),
+      // One second more: the server counts whole seconds and ends the session after the limit.
+      setTimeout(() => show("ended"), (left + 1) * 1000),
+    ];
+  };
+  dialog.querySelector("form[data-keep-alive]").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: {"HX-Request": "true"},
+    }).then((response) => {
+      const left = response.headers.get("X-Idle-Seconds-Left");
+      if (response.ok && left !== null) {
+        schedule(Number(left));
+        dialog.close();
+      } else {
+        show("ended");
+      }
+    }, () => show("ended"));
+  });
+  // Any htmx request counts as activity: the server says how long is left now.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const left = event.detail.xhr && event.detail.xhr.getResponseHeader("X-Idle-Seconds-Left");
+    if (left !== null && left !== undefined) schedule(Number(left));
+  });
+  schedule(Number(dialog.dataset.secondsLeft));
+})();
+
+// When htmx replaces the control that had focus (a pager link, a feedback button), focus
+// would fall to the page's start. Move it to the new content instead: the element marked
+// data-focus-after-swap (a list, a table, a message), else the swapped block itself.
+let focusedBeforeSwap = null;
+document.addEventListener("htmx:beforeSwap", () => { focusedBeforeSwap = document.activeElement; });
+document.addEventListener("htmx:afterSettle", (event) => {
+  const lost = focusedBeforeSwap && focusedBeforeSwap !== document.body && !focusedBeforeSwap.isConnected;
+  focusedBeforeSwap = null;
+  if (!lost || (document.activeElement && document.activeElement !== document.body)) return;
+  const id = event.detail.target && event.detail.target.id;
+  const block = id ? document.getElementById(id) : null;
+  if (!block) return;
+  const goal = block.querySelector("[data-focus-after-swap]") || block;
+  if (!goal.hasAttribute("tabindex")) goal.setAttribute("tabindex", "-1");
+  goal.focus();
+});

@@ -120,8 +120,21 @@ def check_accessibility(page) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     check_layout(page)
+    check_error_links(page)
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def check_error_links(page) -> None:
+    """Each link of an error summary goes to an enabled control (tests/browser/
+    test_error_summaries.py clicks them)."""
+    wrong = page.evaluate(
+        """() => [...document.querySelectorAll("#error-summary a[href^='#']")]
+          .map((a) => [a.textContent, document.getElementById(a.getAttribute("href").slice(1))])
+          .filter(([, el]) => !el || !el.matches("input, select, textarea") || el.disabled)
+          .map(([text, el]) => text + " → " + (el ? el.outerHTML.slice(0, 60) : "nothing"))"""
+    )
+    assert wrong == [], f"{page.url}: error links that reach no control: {wrong}"
 
 
 #: Markup that a page shows as characters when HTML was escaped once too often.

@@ -1,0 +1,59 @@
+"""An agent's session nears its idle limit: a dialog warns, "Stay signed in" extends it without
+leaving the page; then it expires, and the note the agent typed comes back after signing in
+(WCAG 2.2.1; idle.py)."""
+
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from extensions import db
+from telephony.models import Account, CallNote
+from tests.browser.conftest import check_accessibility, sign_in
+
+
+def test_the_agent_is_warned_extends_then_gets_the_note_back(page, live_server):
+    # Seconds, not minutes: the rule is the same, read at each request.
+    live_server.app.config.update(AGENT_IDLE_TIMEOUT=6, AGENT_IDLE_WARNING=4)
+    with live_server.app.app_context():
+        account_id = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
+    sign_in(page, live_server, "agent@example.com")
+    page.goto(f"{live_server}/agent/accounts/{account_id}?lang=en")
+    note = page.get_by_label("Call note").first
+    note.fill("Caller asks for a second trunk")
+
+    dialog = page.get_by_role("dialog", name="Are you still there?")
+    expect(dialog).to_be_visible(timeout=5000)
+    expect(dialog).to_contain_text("you will be signed out in 1 minute")
+    stay = dialog.get_by_role("button", name="Stay signed in")
+    expect(stay).to_be_focused()
+    check_accessibility(page)
+    stay.click()
+    expect(dialog).to_be_hidden()
+    expect(note).to_be_focused()  # back where the agent was typing
+    expect(note).to_have_value("Caller asks for a second trunk")
+
+    # No answer this time: the session ends, and the dialog says what happens next.
+    expect(dialog).to_be_visible(timeout=5000)
+    expect(dialog).to_contain_text("You were signed out.", timeout=5000)
+    dialog.get_by_role("button", name="Close").click()
+    page.get_by_role("button", name="Add the note").click()
+    page.wait_for_load_state()
+    assert page.url.startswith(f"{live_server}/login")
+    assert "What you were sending is kept" in page.locator("#flashes").inner_text()
+
+    live_server.app.config.update(AGENT_IDLE_TIMEOUT=900, AGENT_IDLE_WARNING=120)
+    page.get_by_label("Email").fill("agent@example.com")
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(rf"/agent/accounts/{account_id}(\?lang=en)?$"))
+    expect(page.get_by_label("Call note").first).to_have_value("Caller asks for a second trunk")
+    assert "is back in its form below" in page.locator("#flashes").inner_text()
+    check_accessibility(page)
+    page.get_by_role("button", name="Add the note").click()
+    page.wait_for_load_state()
+    with live_server.app.app_context():
+        bodies = db.session.scalars(
+            select(CallNote.body).where(CallNote.account_id == account_id)
+        ).all()
+    assert bodies.count("Caller asks for a second trunk") == 1

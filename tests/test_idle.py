@@ -1,0 +1,184 @@
+"""An agent's idle timeout (idle.py, WCAG 2.2.1): warned before, extendable, and nothing lost
+after: signing in again goes back to the page, acting for the same customer, with the unsent
+form filled in. The browser side (the dialog) is in tests/browser/test_idle.py."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony.models import Account, AuditEvent, CallNote
+from tests.conftest import USERS, Auth, csrf_from
+
+
+def expire(app, client) -> None:
+    with client.session_transaction() as session:
+        session["seen_at"] = int(time.time()) - app.config["AGENT_IDLE_TIMEOUT"] - 5
+
+
+def account_id(app, code: str = "vt10001-f") -> int:
+    with app.app_context():
+        return db.session.scalar(select(Account.id).where(Account.code == code))
+
+
+def notes(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(CallNote.id)))
+
+
+def test_agent_pages_say_how_long_is_left_and_offer_to_stay(app, signed_in):
+    client = signed_in("agent")
+    page = client.get("/agent/?lang=en")
+    left = int(page.headers["X-Idle-Seconds-Left"])
+    assert app.config["AGENT_IDLE_TIMEOUT"] - 31 <= left <= app.config["AGENT_IDLE_TIMEOUT"]
+    assert 'id="idle-dialog"' in page.text and f'data-seconds-left="{left}"' in page.text
+    assert "you are signed out after 15 minutes without activity" in page.text
+    assert "Stay signed in" in page.text
+
+
+def test_customers_have_no_idle_limit_to_be_warned_of(signed_in):
+    page = signed_in("fr").get("/lines/?lang=en")
+    assert "X-Idle-Seconds-Left" not in page.headers
+    assert "idle-dialog" not in page.text and "Stay signed in" not in page.text
+
+
+def test_stay_signed_in_starts_the_time_again(app, signed_in):
+    client = signed_in("agent")
+    token = csrf_from(client.get("/agent/").text)
+    with client.session_transaction() as session:
+        session["seen_at"] = int(time.time()) - app.config["AGENT_IDLE_TIMEOUT"] + 60
+    reply = client.post(
+        "/session/keep-alive", data={"csrf_token": token}, headers={"HX-Request": "true"}
+    )
+    assert reply.status_code == 204
+    assert int(reply.headers["X-Idle-Seconds-Left"]) >= app.config["AGENT_IDLE_TIMEOUT"] - 1
+    # Without JavaScript: back to the page, never to another site.
+    plain = client.post("/session/keep-alive", data={"csrf_token": token, "next": "/agent/?q=x"})
+    assert plain.status_code == 303 and plain.headers["Location"] == "/agent/?q=x"
+    away = client.post("/session/keep-alive", data={"csrf_token": token, "next": "//evil.example"})
+    assert away.headers["Location"] == "/"
+
+
+def test_stay_signed_in_needs_the_csrf_token(app, signed_in):
+    client = signed_in("agent")
+    with client.session_transaction() as session:
+        session["seen_at"] = before = int(time.time()) - 100
+    client.post("/session/keep-alive", headers={"HX-Request": "true"})
+    with client.session_transaction() as session:
+        assert session["seen_at"] == before
+
+
+def test_a_note_sent_after_the_limit_comes_back_after_signing_in(app, client, signed_in):
+    signed_in("agent")
+    target = account_id(app)
+    page = f"/agent/accounts/{target}"
+    token = csrf_from(client.get(f"{page}?lang=en").text)
+    expire(app, client)
+    before = notes(app)
+    note = "Caller wants two more lines «before Friday» — call back at 14:00"
+    reply = client.post(
+        f"{page}/notes",
+        data={"csrf_token": token, "body": note},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert reply.status_code == 303
+    assert reply.headers["Location"] == f"/login?next=/agent/accounts/{target}"
+    assert notes(app) == before  # nothing saved
+    login = client.get(reply.headers["Location"]).text
+    assert "signed out after 15 minutes" in login
+    assert "What you were sending is kept: sign in again to find it." in login
+    again = client.post(
+        reply.headers["Location"],
+        data={"email": USERS["agent"], "password": "demo", "csrf_token": csrf_from(login)},
+    )
+    assert again.headers["Location"] == page
+    shown = client.get(again.headers["Location"]).text
+    assert "is back in its form below" in shown
+    assert note in shown.split('name="body"', 1)[1].split("</textarea>")[0]
+    assert "is back in its form below" not in client.get(page).text  # once
+
+
+def test_acting_for_a_customer_resumes_with_the_draft_offered_back(app, client, signed_in):
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    client.post(f"/agent/accounts/{target}/act", data={"csrf_token": token, "reason": "Caller"})
+    assert "as agent" in client.get("/lines/?lang=en").text
+    expire(app, client)
+    # An htmx request: the page it came from is where the agent goes back to.
+    reply = client.post(
+        "/lines/offer",
+        data={"csrf_token": token, "lines": "1", "offer": "x", "comment": "Move to Entreprise"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/lines/?lang=en"},
+    )
+    assert reply.status_code == 204
+    assert reply.headers["HX-Redirect"] == "/login?next=/lines/?lang%3Den"
+    assert client.get("/lines/").status_code == 302  # signed out, acting with it
+    Auth(client).login(USERS["agent"])
+    page = client.get("/lines/?lang=en").text
+    assert "Viewing Boulangerie Dupré &amp; Fils SARL (vt10001-f) as agent." in page
+    assert "Reason: Caller" in page
+    # No form of that page has those fields: the text is offered back to copy.
+    assert "You were signed out before this was sent" in page
+    assert ">Move to Entreprise</textarea>" in page
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.account_id == target, AuditEvent.action.like("agent.acting_%"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["agent.acting_started", "agent.acting_stopped", "agent.acting_started"]
+
+
+def test_someone_else_signing_in_gets_nothing_of_it(app, client, signed_in):
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    expire(app, client)
+    client.post(f"/agent/accounts/{target}/notes", data={"csrf_token": token, "body": "Secret"})
+    reply = Auth(client).login(USERS["fr"])
+    assert reply.headers["Location"] == "/"
+    assert "Secret" not in client.get("/lines/").text
+
+
+def test_an_old_resume_point_is_dropped(app, client, signed_in):
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    expire(app, client)
+    client.post(f"/agent/accounts/{target}/notes", data={"csrf_token": token, "body": "Late"})
+    with client.session_transaction() as session:
+        point = session["resume"]
+        session["resume"] = {**point, "at": point["at"] - app.config["AGENT_RESUME_WINDOW"] - 1}
+    reply = Auth(client).login(USERS["agent"])
+    assert reply.headers["Location"] == "/"
+    assert "Late" not in client.get(f"/agent/accounts/{target}").text
+
+
+@pytest.mark.parametrize("size", [10_000, 100_000])
+def test_a_draft_too_big_for_a_cookie_is_not_kept(app, client, signed_in, size):
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    expire(app, client)
+    body = "".join(random.Random(size).choices("абвгдежзийклмнопрстуфхцчшщ ", k=size))
+    reply = client.post(f"/agent/accounts/{target}/notes", data={"csrf_token": token, "body": body})
+    assert reply.status_code == 303
+    cookie = client.get_cookie("session")
+    assert cookie is not None and len(cookie.value) < 4000
+    page = client.get(reply.headers["Location"]).text
+    assert "What you were sending is kept" not in page
+    assert Auth(client).login(USERS["agent"]).status_code == 303
+
+
+def test_passwords_are_never_kept(app, client, signed_in):
+    signed_in("agent")
+    token = csrf_from(client.get("/agent/").text)
+    expire(app, client)
+    client.post("/logout/everywhere", data={"csrf_token": token, "password": "hunter2"})
+    with client.session_transaction() as session:
+        assert "hunter2" not in repr(dict(session))
