@@ -54,6 +54,12 @@ def _static_url(_root: str, filename: str) -> str:
     return url_for("static", filename=filename)
 
 
+def datetime_attr(value) -> str:
+    """A moment as HTML's datetime attribute takes it: ISO 8601 to the second (HTML allows
+    at most three digits of a second's fraction; Python writes six)."""
+    return value.replace(microsecond=0).isoformat()
+
+
 def control_id(field) -> str:
     """The id of the control an error summary links to: the field's own input, or for a
     group of radios or checkboxes, its first option's (a fieldset takes no focus). Templates
@@ -65,13 +71,38 @@ def control_id(field) -> str:
     return field.id
 
 
+def screen_url(endpoint: str, **values) -> str:
+    """The absolute address of a page of the site, built from SITE_URL: it works outside a
+    request too (a service e-mail queued by the renewal run). Empty without SITE_URL."""
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+
+    base = current_app.config.get("SITE_URL") or ""
+    if not base:
+        return ""
+    parts = urlsplit(base)
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
 def register_filters(app) -> None:
     from labels import label_helpers
 
     app.jinja_env.filters.update(
-        money=money, day=day, moment=moment, percent=percent, phone=phone, control_id=control_id
+        money=money,
+        day=day,
+        moment=moment,
+        percent=percent,
+        phone=phone,
+        control_id=control_id,
+        datetime_attr=datetime_attr,
     )
-    app.jinja_env.globals.update(label_helpers(), page_url=page_url, static_url=static_url)
+    app.jinja_env.globals.update(
+        label_helpers(), page_url=page_url, static_url=static_url, screen_url=screen_url
+    )
     # Templates compare with the enums, never with their strings.
     from telephony.models import InvoiceStatus, TaskStatus
 

@@ -147,6 +147,24 @@ def line_actions(account: Account, line: Line) -> LineActions:
     )
 
 
+@dataclass(frozen=True)
+class NumberActions:
+    """What an alias number's page may offer, and why not when it offers nothing."""
+
+    convert_to_line: bool
+    terminate: bool
+    busy: str | None
+
+
+def number_actions(account: Account, alias: AliasNumber) -> NumberActions:
+    busy = alias_busy(account, alias)
+    return NumberActions(
+        convert_to_line=to_line_refusal(account, alias) is None,
+        terminate=busy is None,
+        busy=busy,
+    )
+
+
 def to_alias_refusal(account: Account, line: Line):
     if line.kind == LineKind.FAX:
         return _l("A fax line cannot become an alias number.")
@@ -393,6 +411,7 @@ def apply_to_alias(task: ScheduledTask, day: date) -> str:
         account,
         "converted_to_alias",
         number=line.number,
+        alias=alias,
         day=day,
         hardware=hardware,
         deadline=return_deadline(day),
@@ -440,7 +459,7 @@ def apply_to_line(task: ScheduledTask, day: date) -> str:
         before={"alias_number": alias.id, "config": alias.config_kind.value},
         after={"line": line.id, "offer": offer.code},
     )
-    queue_email(account, "converted_to_line", number=alias.number, day=day, offer=offer)
+    queue_email(account, "converted_to_line", number=alias.number, line=line, day=day, offer=offer)
     return f"alias number {alias.id} -> line {line.id}"
 
 

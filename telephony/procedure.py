@@ -352,8 +352,25 @@ def is_validated(account: Account) -> bool:
     return procedure is not None and procedure.status == ProcedureStatus.VALIDATED
 
 
+def waiting_ids(account: Account, tasks) -> set[int]:
+    """Which of these tasks wait for the validation procedure: the VoIP orders still to do
+    while it is not validated. Every page that shows a task asks this, so that none says
+    "scheduled for <date>" while another says "waiting"."""
+    candidates = {
+        task.id
+        for task in tasks
+        if task.action in VOIP_ORDER_ACTIONS and task.status == TaskStatus.TODO
+    }
+    if not candidates or is_validated(account):
+        return set()
+    return candidates
+
+
 def waiting_orders(account: Account) -> list[ScheduledTask]:
-    """The account's pending VoIP orders (they wait while the procedure is not validated)."""
+    """The account's VoIP orders that wait for the procedure: none once it is validated
+    (they are then simply scheduled)."""
+    if is_validated(account):
+        return []
     return list(
         db.session.scalars(
             select(ScheduledTask)

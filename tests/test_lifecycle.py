@@ -344,6 +344,58 @@ def test_convert_a_number_to_a_line_from_its_page(app, fr_client):
     assert "Conversion to line" in fr_client.get(f"/lines/numbers/{ids['alias']}").text
 
 
+WAITING = "Waiting for the validation procedure"
+
+
+def test_a_conversion_that_waits_for_the_procedure_says_so_everywhere(app, client, auth):
+    """No page says "scheduled for <date>" while another says it waits; and the number's
+    page offers nothing the rules would refuse."""
+    ids = _ids(app)
+    auth.login("demo-fr@example.com")
+    form = client.get(f"/lines/numbers/{ids['alias']}/line?lang=en").text
+    with app.app_context():
+        entreprise = _offer(_fr(), "entreprise").id
+    done = client.post(
+        f"/lines/numbers/{ids['alias']}/line",
+        data={"csrf_token": csrf_from(form), "offer": entreprise, "contracts": "y"},
+    )
+    page = client.get(done.headers["Location"]).text
+    assert "It waits for your validation procedure" in page  # the message
+    assert "scheduled for" not in page
+    assert WAITING in page  # the number's pending changes
+    assert 'href="/lines/numbers/{}/terminate"'.format(ids["alias"]) not in page
+    assert "Convert to line</a>" not in page
+    assert "A termination or conversion is already pending for this number." in page
+    requests_page = client.get("/lines/requests").text
+    assert WAITING in requests_page and "Once the procedure is validated" in requests_page
+    auth.logout()
+    auth.login("agent@example.com")
+    with app.app_context():
+        account_id = _fr().id
+    agent_page = client.get(f"/agent/accounts/{account_id}?lang=en").text
+    pending = agent_page.split('id="requests-title"')[1].split("</section>")[0]
+    assert WAITING in pending and " on " not in pending
+    timeline = agent_page.split('id="timeline"')[1]
+    task = timeline.split('class="timeline-task"')[1].split("</li>")[0]
+    assert WAITING in task and " on " not in task
+
+
+def test_after_validation_nothing_waits_any_more(app_ctx):
+    from telephony import procedure
+
+    account = _fr()
+    alias = _alias("+33972100100")
+    task = lifecycle.request_to_line(
+        account, alias, _offer(account, "entreprise").id, contracts_accepted=True, actor=None
+    )
+    db.session.commit()
+    assert procedure.waiting_orders(account) == [task]
+    assert procedure.waiting_ids(account, [task]) == {task.id}
+    validate_procedure(account)
+    assert procedure.waiting_orders(account) == []  # the manage page: not "1 order waits"
+    assert procedure.waiting_ids(account, [task]) == set()
+
+
 def test_pool_number_page_explains_and_its_termination_lists_the_pool(app, fr_client):
     ids = _ids(app)
     page = fr_client.get(f"/lines/numbers/{ids['pooled']}").text

@@ -546,7 +546,7 @@ def test_address_fields_say_what_they_hold_for_autofill(signed_in):
     page = signed_in("fr").get("/procedure/?lang=en").text
     for name, purpose in [
         ("holder_name", "name"),
-        ("holder_street", "street-address"),
+        ("holder_street", "address-line1"),  # one line: street-address is for a textarea
         ("holder_postcode", "postal-code"),
         ("holder_city", "address-level2"),
         ("holder_country", "country"),

@@ -45,6 +45,10 @@ def _timeline_kinds() -> list[str]:
 
 def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: int = 200):
     kinds = _timeline_kinds()
+    pending = inventory.pending_tasks(account)
+    timeline = support.timeline(account, set(kinds), page_arg(), TIMELINE_SIZE)
+    tasks = [task for task, _number in pending]
+    tasks += [entry.item for entry in timeline.items if entry.kind == "task"]
     return render(
         "agent/account.html",
         blocks=("timeline",),
@@ -53,11 +57,12 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
         form=form,
         note_form=note_form,
         edit_form=EditNoteForm(formdata=None),
-        pending=inventory.pending_tasks(account),
+        pending=pending,
+        waiting_ids=procedure.waiting_ids(account, tasks),
         procedure=procedure.latest(account),
         kinds=kinds,
         all_kinds=support.TIMELINE_KINDS,
-        timeline=support.timeline(account, set(kinds), page_arg(), TIMELINE_SIZE),
+        timeline=timeline,
     )
 
 

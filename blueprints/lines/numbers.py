@@ -24,17 +24,14 @@ def show_number(alias_id: int):
         pending += inventory.pending_tasks_for(account, "number_pool", [alias.pool_id]).get(
             alias.pool_id, []
         )
-    voip = [
-        t.id for t in pending if t.action in procedure.VOIP_ORDER_ACTIONS and t.status == "todo"
-    ]
     return render(
         "lines/number.html",
         account=account,
         alias=alias,
         pending=pending,
-        waiting_ids=voip if voip and not procedure.is_validated(account) else [],
+        waiting_ids=procedure.waiting_ids(account, pending),
         pool=lifecycle.pool_numbers(account, alias.pool_id) if alias.pool_id else [],
-        to_line_refusal=lifecycle.to_line_refusal(account, alias),
+        actions=lifecycle.number_actions(account, alias),
     )
 
 
@@ -64,13 +61,22 @@ def convert_to_line(alias_id: int):
             "offer",
         )
         if done:
-            flash(
-                _(
-                    "The conversion to a line is scheduled for %(date)s.",
-                    date=long_day(done.value.execute_on),
-                ),
-                "success",
-            )
+            if procedure.waiting_ids(account, [done.value]):
+                flash(
+                    _(
+                        "Your request to convert this number to a line is recorded. It waits "
+                        "for your validation procedure: see below."
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _(
+                        "The conversion to a line is scheduled for %(date)s.",
+                        date=long_day(done.value.execute_on),
+                    ),
+                    "success",
+                )
             return redirect(url_for("lines.show_number", alias_id=alias.id), 303)
     return render(
         "lines/convert_to_line.html",

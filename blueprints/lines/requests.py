@@ -20,8 +20,7 @@ def requests():
         "lines/requests.html",
         account=account,
         tasks=tasks,
-        voip_orders=procedure.VOIP_ORDER_ACTIONS,
-        procedure_validated=procedure.is_validated(account) if tasks else True,
+        waiting_ids=procedure.waiting_ids(account, [task for task, _number in tasks]),
     )
 
 

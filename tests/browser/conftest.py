@@ -6,10 +6,13 @@ except under CI=true, where a missing browser is a failure."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -63,6 +66,69 @@ def browser():
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+#: The Nu HTML Checker (vnu), installed from npm by `make assets`; it runs on Java.
+VNU_JAR = Path(__file__).resolve().parents[2] / "node_modules/vnu-jar/build/dist/vnu.jar"
+#: htmx's own attributes are not HTML's; everything else must be valid HTML.
+VNU_IGNORE = r".*Attribute “hx-[a-z-]+” not allowed.*"
+#: Each distinct page check_accessibility saw (by digest): its file and its URL.
+_seen_pages: dict[str, tuple[Path, str]] = {}
+_pages_folder: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def validate_html(tmp_path_factory):
+    """Every distinct page the browser tests checked is valid HTML (vnu, once at the end:
+    one Java start for all of them). Errors fail the session's last test at teardown."""
+    _seen_pages.clear()
+    _pages_folder[:] = [tmp_path_factory.mktemp("pages")]
+    yield
+    pages = dict(_seen_pages.values())
+    _seen_pages.clear()
+    _pages_folder.clear()
+    if not pages:
+        return
+    java = shutil.which("java")
+    if java is None or not VNU_JAR.exists():
+        message = "no Java or vnu.jar (make assets): the HTML of the pages was not validated"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + ": required under CI")
+        return
+    result = subprocess.run(  # noqa: S603 - our own jar and files
+        [
+            java,
+            "-jar",
+            str(VNU_JAR),
+            "--errors-only",
+            "--format",
+            "gnu",
+            "--filterpattern",
+            VNU_IGNORE,
+            *map(str, pages),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    errors = (result.stderr + result.stdout).strip()
+    for path, url in pages.items():  # name the page, not the file
+        errors = errors.replace(f'"file:{path}"', url)
+    assert result.returncode == 0 and not errors, f"invalid HTML:\n{errors}"
+
+
+def keep_for_validation(page) -> None:
+    """Keep the page's HTML (once per distinct page: the tokens left out) for vnu."""
+    if not _pages_folder:
+        return
+    html = page.content()
+    key = hashlib.sha256(re.sub(r'value="[^"]{40,}"|"X-CSRFToken": "[^"]+"', "", html).encode())
+    digest = key.hexdigest()[:16]
+    if digest not in _seen_pages:
+        path = _pages_folder[0] / f"{len(_seen_pages):04d}-{digest}.html"
+        path.write_text(html, encoding="utf-8")
+        _seen_pages[digest] = (path, page.url)
 
 
 class LiveServer(str):
@@ -121,6 +187,7 @@ def check_accessibility(page) -> None:
 
     check_layout(page)
     check_error_links(page)
+    keep_for_validation(page)
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
 
