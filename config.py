@@ -130,10 +130,14 @@ class Config:
     # The client's address (sign-in limits, audit) comes from there: the app server must
     # then be reachable only through those proxies (bind it to 127.0.0.1 or a socket).
     PROXY_FIX = 0
+    #: The customer area's address as customers reach it (e.g. https://my.velora.example):
+    #: service e-mails link to the page they are about. Empty: no link.
+    SITE_URL = ""
 
 
 class DemoConfig(Config):
     APP_ENV = "demo"
+    SITE_URL = "http://127.0.0.1:5000"
 
 
 class ProductionConfig(Config):
@@ -155,6 +159,7 @@ class TestingConfig(Config):
     SMTP_HOST = None
     PDF_INVARIANT = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method, not a password
+    SITE_URL = "https://my.velora.example"
 
 
 #: Environment variables read at start-up (not at import), and the setting each fills.
@@ -171,6 +176,7 @@ ENVIRONMENT = {
     "PROXY_FIX": ("PROXY_FIX", lambda v: int(v) if v.isdigit() else 0),
     "HSTS_SECONDS": ("HSTS_SECONDS", int),
     "SESSION_REDIS_URL": ("SESSION_REDIS_URL", str),
+    "SITE_URL": ("SITE_URL", str),
     "AGENT_IDLE_TIMEOUT": ("AGENT_IDLE_TIMEOUT", int),
     "AGENT_IDLE_WARNING": ("AGENT_IDLE_WARNING", int),
 }

@@ -7,6 +7,10 @@ claim is a lease: a sender that dies between the claim and the outcome leaves th
 "sending" with an expired lease, and the next run sends it again under the same Message-ID
 (so a receiving server that did get it can drop the duplicate). Nothing is lost.
 
+A message goes out as plain text and as HTML made from the same text, both ending with a link
+to the page it is about (each template's `screen` block, an absolute address built from
+SITE_URL) and the operator's identity.
+
 A message may carry one attachment, named by (type, id) and built when sent by the builder
 plugged in for the type (a feature's PLUG, e.g. "procedure"): stored data, not a stored file.
 """
@@ -20,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from jinja2_fragments import render_block
 from sqlalchemy import select, update
@@ -69,6 +73,15 @@ def render_email(template: str, locale: str, **context) -> tuple[str, str]:
     return " ".join(subject.split()), body.strip() + "\n"
 
 
+def render_screen_url(template: str, **context) -> str | None:
+    """The page the message is about: the template's `screen` block (empty: none)."""
+    name = f"mail/{template}.txt"
+    env = current_app.jinja_env
+    if "screen" not in env.get_template(name).blocks:
+        return None
+    return render_block(env, name, "screen", **context).strip() or None
+
+
 def queue_email(
     account: Account,
     template: str,
@@ -83,6 +96,7 @@ def queue_email(
     replaces the account's billing e-mail address (e.g. to tell the former billing contact
     of a change)."""
     subject, body = render_email(template, account.language, account=account, **context)
+    screen_url = render_screen_url(template, account=account, **context)
     attachment_type, attachment_id = attachment or (None, None)
     message = ServiceEmail(
         account_id=account.id,
@@ -93,6 +107,7 @@ def queue_email(
         body=body,
         attachment_type=attachment_type,
         attachment_id=attachment_id,
+        screen_url=screen_url,
     )
     db.session.add(message)
     return message
@@ -205,6 +220,30 @@ def _send_one(message: ServiceEmail, connection: _Connection, cfg) -> bool:
     return True
 
 
+def _parts(message: ServiceEmail, cfg) -> tuple[str, str]:
+    """The plain text and the HTML of a message: the same text, then the link to its page
+    and the operator's identity (in the message's language)."""
+    operator = cfg["OPERATOR"]
+    account = db.session.get(Account, message.account_id)
+    country = account.country.value if account is not None else ""
+    identity = operator["addresses"].get(country) or [operator["name"]]
+    with force_locale(message.locale):
+        link = gettext("See it in your customer area: %(url)s", url=message.screen_url or "")
+        footer = [*(([link]) if message.screen_url else []), ", ".join(identity)]
+        footer.append(operator["support_email"])
+        text = f"{message.body.rstrip()}\n\n-- \n" + "\n".join(footer) + "\n"
+        paragraphs = [block.split("\n") for block in message.body.strip().split("\n\n")]
+        html = current_app.jinja_env.get_template("mail/_message.html").render(
+            lang=message.locale.replace("_", "-"),
+            subject=message.subject,
+            paragraphs=paragraphs,
+            screen_url=message.screen_url,
+            operator=operator,
+            identity=identity,
+        )
+    return text, html
+
+
 def _compose(message: ServiceEmail, cfg) -> EmailMessage:
     """The message as mail clients and spam filters expect an automatic one (RFC 5322
     Date, RFC 3834 Auto-Submitted, its language, replies to support)."""
@@ -216,7 +255,9 @@ def _compose(message: ServiceEmail, cfg) -> EmailMessage:
     email["Date"] = formatdate(localtime=False, usegmt=True)
     email["Message-ID"] = f"<service-email-{message.id}@{cfg['MAIL_FROM'].split('@')[-1]}>"
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.body)
+    text, html = _parts(message, cfg)
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
     attached = attachment_of(message)
     if attached is not None:
         filename, mimetype, data = attached

@@ -517,6 +517,8 @@ class ServiceEmail(db.Model):
     #: A document sent with the message, built when sent: ("procedure", its id).
     attachment_type: Mapped[str | None] = mapped_column(String(40))
     attachment_id: Mapped[int | None] = mapped_column(Integer)
+    #: The page of the customer area the message is about (absolute; None without SITE_URL).
+    screen_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class AuditEvent(db.Model):

@@ -150,3 +150,36 @@ def test_a_batch_uses_one_connection_and_survives_a_dropped_one(app_ctx, smtp, m
     assert send_queued() == (3, 0)  # reconnected, nothing lost
     subjects = [m["Message-ID"] for m in smtp.messages]
     assert len(subjects) == len(set(subjects)) == 6  # and nothing twice
+
+
+def test_a_message_has_a_text_and_an_html_part_linking_to_its_page(app, app_ctx, smtp):
+    account = account_of("vt10001-f")
+    account.name = "Dupré <Fils> & Cie"  # the HTML part escapes what it shows
+    _queue_procedure_mail()
+    assert send_queued() == (1, 0)
+    (received,) = smtp.messages
+    assert received.get_content_type() == "multipart/mixed"  # the text, and the PDF
+    alternative = received.get_payload()[0]
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, html = alternative.get_payload()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    plain = text.get_payload(decode=True).decode().replace("\r\n", "\n")
+    markup = html.get_payload(decode=True).decode()
+    page = "https://my.velora.example/procedure/"
+    assert f"À voir dans votre espace client\u00a0: {page}" in plain
+    assert "Velora Telecom SAS, 12 rue des Standards, 69003 Lyon, France" in plain
+    assert '<html lang="fr-FR">' in markup and f'<a href="{page}">' in markup
+    assert "Velora Telecom SAS, 12 rue des Standards" in markup
+    # The same words in both parts: the HTML one is the text, escaped, in paragraphs.
+    first = plain.split("\n\n")[1].split("\n")[0]
+    assert first[:40] in markup.replace("&#39;", "'")
+    assert "<script" not in markup and "<Fils>" not in markup
+
+
+def test_every_service_email_links_to_its_page(app, app_ctx):
+    """Each template names the page it is about: checked on every template file."""
+    from pathlib import Path
+
+    folder = Path(app.root_path) / "templates" / "mail"
+    for path in folder.glob("*.txt"):
+        assert "{% block screen %}" in path.read_text(), path.name
