@@ -126,9 +126,18 @@ def acting_customer_locale() -> str | None:
 
 def remember_requested_locale() -> None:
     """before_request: `?lang=` on any URL, a redirect included, is remembered as the
-    visitor's choice (here, not in the locale selector, which may run at any time)."""
+    visitor's choice (here, not in the locale selector, which may run at any time).
+
+    Agents open pages in a customer's language on purpose (an answer's link for the caller,
+    ?lang=fr_FR): for them `?lang=` shows that page only, and only the language switcher
+    (which adds remember=1) changes their language."""
     chosen = parse_locale_id(request.args.get("lang"))
-    if chosen:
+    if not chosen:
+        return
+    from security import STAFF
+
+    staff = current_user and current_user.is_authenticated and current_user.role in STAFF
+    if not staff or request.args.get("remember") == "1":
         remember_locale(chosen)
 
 

@@ -187,6 +187,9 @@ def edit_note(agent: User, note: CallNote, body: str | None) -> CallNote:
 
 #: The kinds of entries of an account's timeline, in the order the filter shows them.
 TIMELINE_KINDS = ("change", "view", "email", "task", "note")
+#: What the timeline shows unless asked: page views (one per page an agent opens) would
+#: bury the changes, so they are folded away until the agent ticks them.
+DEFAULT_TIMELINE_KINDS = tuple(kind for kind in TIMELINE_KINDS if kind != "view")
 
 
 @dataclass

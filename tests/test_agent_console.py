@@ -98,6 +98,9 @@ def test_results_show_open_requests_and_search_by_phone_in_the_page(app, signed_
     )
     assert "vt10001-f" in fragment.text
     assert "HX-Request" in fragment.headers["Vary"]
+    # The result says which line the caller's number is.
+    assert "<small>Line +33 9 72 10 00 03 · " in page
+    assert "<small>Line" not in client.get("/agent/?q=vt10001-f&lang=en").text
 
 
 def test_search_query_count_does_not_grow_with_results(app, signed_in, count_queries):
@@ -190,7 +193,11 @@ def test_timeline_mixes_entries_newest_first_and_filters(app, signed_in, count_q
     )
     page = client.get(f"/agent/accounts/{account_id}?lang=en").text
     assert "Timeline" in page and "First call" in page
-    assert "Agent viewed a page" in page
+    # Page views are folded away unless asked for: they would bury the changes.
+    assert "Agent viewed a page" not in page
+    assert 'name="kind" value="view">' in page and 'name="kind" value="note" checked>' in page
+    views_too = client.get(f"/agent/accounts/{account_id}?lang=en&kind=view&kind=note").text
+    assert "Agent viewed a page" in views_too
     only_notes = client.get(
         f"/agent/accounts/{account_id}?lang=en&kind=note",
         headers={"HX-Request": "true", "HX-Target": "timeline"},
@@ -205,7 +212,7 @@ def test_timeline_mixes_entries_newest_first_and_filters(app, signed_in, count_q
         views = db.session.scalar(
             select(db.func.count()).where(AuditEvent.action == support.VIEWED)
         )
-    assert views == 3
+    assert views == 4
     # A constant number of queries, however long the timeline.
     with count_queries() as before:
         client.get(f"/agent/accounts/{account_id}?lang=en")
@@ -332,3 +339,17 @@ def test_the_timeline_marks_the_language_of_each_email(app, signed_in):
     page = signed_in("agent").get(f"/agent/accounts/{account_id}?lang=en").text
     assert '<html lang="en"' in page
     assert '<pre class="email-body" lang="fr-FR">' in page
+
+
+def test_a_link_in_the_customers_language_does_not_change_the_agents(app, signed_in):
+    client = signed_in("agent")
+    assert '<html lang="en"' in client.get("/agent/?lang=en&remember=1").text
+    answer = client.get("/faq/call-forwarding?lang=fr_FR").text
+    assert '<html lang="fr-FR"' in answer  # that page, in the caller's language
+    assert '<html lang="en"' in client.get("/agent/").text  # the agent's own, still
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.com"))
+        assert agent.locale in (None, "", "en")
+    # The language switcher does change it.
+    assert '<html lang="nl-BE"' in client.get("/agent/?lang=nl_BE&remember=1").text
+    assert '<html lang="nl-BE"' in client.get("/agent/").text

@@ -369,11 +369,11 @@ def test_agent_panel_needs_an_agent_and_gives_copyable_answers(client, signed_in
     )
     body = response.get_data(as_text=True)
     assert "<html" not in body
-    assert 'id="faq-copy-call-forwarding"' in body
-    copy_text = body.split('id="faq-copy-call-forwarding"', 1)[1].split("</textarea>", 1)[0]
+    assert 'id="faq-copy-en-call-forwarding"' in body
+    copy_text = body.split('id="faq-copy-en-call-forwarding"', 1)[1].split("</textarea>", 1)[0]
     assert "#21#" in copy_text and "http://localhost/faq/phone-not-ringing" not in copy_text
     full = client.get("/faq/panel?q=voicemail").get_data(as_text=True)
-    assert "<html" in full and "faq-copy-voicemail" in full
+    assert "<html" in full and "faq-copy-en-voicemail" in full
     assert client.get("/faq/feedback").status_code == 200
 
 
@@ -400,3 +400,38 @@ def test_the_agents_panel_renders_answers_as_html(client, signed_in):
     signed_in("agent")
     body = client.get("/faq/panel?q=voicemail").get_data(as_text=True)
     assert "<p>" in body and "&lt;p&gt;" not in body and "&lt;strong&gt;" not in body
+
+
+def test_the_panel_searches_on_the_account_in_both_languages(app, client, signed_in):
+    """On a customer's account the panel answers in the agent's language and in the
+    customer's; its form comes back to the account (no JavaScript), htmx gets the block."""
+    from sqlalchemy import func, select
+
+    from extensions import db
+    from telephony.models import Account, AuditEvent
+
+    signed_in("agent")
+    with app.app_context():
+        account_id = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
+    path = f"/agent/accounts/{account_id}"
+    page = client.get(f"{path}?lang=en&kind=note").text
+    form = page.split('class="faq-panel"', 1)[1].split("</form>", 1)[0]
+    assert f'action="{path}"' in form and 'name="faq_q"' in form
+    assert '<input type="hidden" name="kind" value="note">' in form  # the timeline's filter kept
+    full = client.get(f"{path}?faq_q=voicemail&kind=note").text
+    assert "<html" in full and 'id="timeline"' in full
+    assert 'id="faq-copy-en-voicemail"' in full and 'id="faq-copy-fr_FR-' in full
+    assert '<div class="faq-panel-group" lang="fr-FR">' in full
+    assert "In the customer's language: français (France)" in full
+    with app.app_context():
+        views = db.session.scalar(select(func.count(AuditEvent.id)))
+    block = client.get(
+        f"{path}?faq_q=voicemail",
+        headers={"HX-Request": "true", "HX-Target": "faq-panel-results"},
+    ).text
+    assert "<html" not in block and 'id="faq-copy-fr_FR-' in block
+    with app.app_context():  # searching the FAQ reads nothing of the account
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == views
+    # The customer's copy links to answers in the customer's language.
+    copy = full.split('id="faq-copy-fr_FR-', 1)[1].split("</textarea>", 1)[0]
+    assert "lang=fr_FR" in copy or "/faq/" not in copy

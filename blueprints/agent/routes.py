@@ -6,6 +6,7 @@ import acting as acting_state
 from blueprints.agent import bp
 from blueprints.agent.forms import ActForm, EditNoteForm, LocaleForm, NoteForm, StopForm
 from blueprints.common import acting_account, action_reason, page_arg, perform
+from blueprints.faq.panel import panel_block, panel_context
 from extensions import db
 from htmx import render
 from security import agent_required, safe_local_target
@@ -19,6 +20,9 @@ TIMELINE_SIZE = 25
 @agent_required
 def index():
     """Find the caller: account id, name, e-mail or any of their phone numbers."""
+    block = panel_block()  # the FAQ panel's answers, asked for by htmx
+    if block is not None:
+        return block
     query = request.args.get("q", "")
     results = directory.search_accounts(query, page_arg(), current_app.config["PAGE_SIZE"])
     ids = [account.id for account in results.items]
@@ -29,6 +33,8 @@ def index():
         results=results,
         open_requests=directory.open_requests(ids),
         procedures=directory.procedure_statuses(ids),
+        matches=directory.matched_numbers(query, ids),
+        **panel_context(),
     )
 
 
@@ -40,7 +46,9 @@ def _account_or_404(account_id: int) -> Account:
 
 
 def _timeline_kinds() -> list[str]:
-    return [kind for kind in request.args.getlist("kind") if kind in support.TIMELINE_KINDS]
+    """The kinds the agent ticked, else the default (page views folded away)."""
+    chosen = [kind for kind in request.args.getlist("kind") if kind in support.TIMELINE_KINDS]
+    return chosen or list(support.DEFAULT_TIMELINE_KINDS)
 
 
 def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: int = 200):
@@ -63,6 +71,7 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
         kinds=kinds,
         all_kinds=support.TIMELINE_KINDS,
         timeline=timeline,
+        **panel_context(account.language),
     )
 
 
@@ -71,16 +80,21 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
 def account(account_id: int):
     """An account at a glance: its timeline, call notes, and acting on the customer's behalf."""
     account = _account_or_404(account_id)
+    block = panel_block(account.language)  # the FAQ panel's answers: in both languages
+    if block is not None:
+        return block
     # Paging or filtering the timeline (htmx) reads the account too: audited like the page.
     support.record_view(current_user, account, request.full_path)
     db.session.commit()
     return _account_page(account, ActForm(), NoteForm())
 
 
-@bp.post("/accounts/<int:account_id>/act")
+@bp.route("/accounts/<int:account_id>/act", methods=["GET", "POST"])
 @agent_required
 def act(account_id: int):
     account = _account_or_404(account_id)
+    if request.method == "GET":  # reloading the page a refused form left: the account
+        return redirect(url_for("agent.account", account_id=account.id), 303)
     locking.lock_account(account.id)
     form = ActForm()
     if form.validate_on_submit():
@@ -97,10 +111,12 @@ def act(account_id: int):
     return _account_page(account, form, NoteForm(formdata=None), 422)
 
 
-@bp.post("/accounts/<int:account_id>/notes")
+@bp.route("/accounts/<int:account_id>/notes", methods=["GET", "POST"])
 @agent_required
 def add_note(account_id: int):
     account = _account_or_404(account_id)
+    if request.method == "GET":
+        return redirect(url_for("agent.account", account_id=account.id), 303)
     locking.lock_account(account.id)
     form = NoteForm()
     if form.validate_on_submit() and perform(

@@ -6,12 +6,13 @@ from werkzeug.routing import BuildError
 
 from blueprints.faq import bp
 from blueprints.faq.forms import FeedbackForm
+from blueprints.faq.panel import PANEL_BLOCKS, panel_groups, panel_query
 from extensions import db, limiter
 from htmx import is_htmx, render, requested_block
 from security import agent_required
 from telephony.faq import FaqService, service_for
 from telephony.faq import feedback as faq_feedback
-from telephony.faq.render import to_html, to_text
+from telephony.faq.render import to_html
 
 #: The site's screens an answer may send people to, with their (translated) names. A screen
 #: whose blueprint this site does not have yet is left out of the answer.
@@ -26,9 +27,7 @@ SCREENS = {
 }
 MAX_QUERY = 200  # characters kept from the query string
 RESULTS = 10
-PANEL_RESULTS = 5
 VOTED_KEY = "faq_voted"
-PANEL_BLOCKS = ("faq-panel-results",)
 
 
 def _service() -> FaqService:
@@ -52,10 +51,15 @@ def _screen_url(endpoint: str) -> str | None:
         return None
 
 
-def _resolver(service: FaqService, locale: str, external: bool = False):
+def _resolver(service: FaqService, locale: str, external: bool = False, lang: str | None = None):
+    """Links of an answer: to other answers (in `lang` when given: another language than
+    the page's) and to the site's screens."""
+
     def resolve(target: str) -> str | None:
         kind, _sep, name = target.partition(":")
         if kind == "faq" and service.entry(locale, name) is not None:
+            if lang:
+                return url_for("faq.show", slug=name, lang=lang, _external=external)
             return url_for("faq.show", slug=name, _external=external)
         if kind == "screen":
             url = _screen_url(name)
@@ -109,7 +113,7 @@ def _show_page(service, locale, entry, form, status=200):
     )
 
 
-@bp.post("/faq/<slug>/feedback")
+@bp.route("/faq/<slug>/feedback", methods=["GET", "POST"])
 @limiter.limit("30 per minute")
 def feedback(slug: str):
     """Record "Was this helpful?" once per visitor and question."""
@@ -118,6 +122,8 @@ def feedback(slug: str):
     entry = service.entry(locale, slug)
     if entry is None:
         abort(404)
+    if request.method == "GET":  # reloading the page a refused vote left: the answer
+        return redirect(url_for("faq.show", slug=slug), 303)
     form = FeedbackForm()
     if not form.validate_on_submit() or not (form.yes.data or form.no.data):
         return _show_page(service, locale, entry, form, status=422)
@@ -135,26 +141,13 @@ def feedback(slug: str):
 @bp.get("/faq/panel")
 @agent_required
 def panel():
-    """The agents' compact search: answers in full, with a plain-text copy of each."""
-    service = _service()
-    locale = _locale()
-    query = _query()
-    results = []
-    if query:
-        resolve = _resolver(service, locale, external=True)
-        for found in service.found(locale, query, PANEL_RESULTS):
-            entry = found.entry
-            results.append(
-                {
-                    "entry": entry,
-                    "question": found.question,
-                    "answer": to_html(entry.body, _resolver(service, locale)),
-                    "copy_text": entry.question + "\n\n" + to_text(entry.body, resolve),
-                }
-            )
+    """The agents' compact search on a page of its own (`q` or the panel's `faq_q`); agent
+    pages carry the same panel (blueprints/faq/panel.py)."""
+    query = panel_query() or _query()
+    context = {"faq_q": query, "faq_groups": panel_groups(query)}
     # The results block lives in the partial that agent pages include.
     template = "faq/_panel.html" if requested_block(PANEL_BLOCKS) else "faq/panel.html"
-    return render(template, blocks=PANEL_BLOCKS, faq_q=query, faq_results=results)
+    return render(template, blocks=PANEL_BLOCKS, **context)
 
 
 @bp.get("/faq/feedback")

@@ -1,6 +1,6 @@
 """Purchase orders: see one, download its PDF, pay it (sandbox provider), or cancel it."""
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -66,11 +66,13 @@ def pdf(order_id: int):
     return send_document(body, f"{order.number}.pdf")
 
 
-@bp.post("/<int:order_id>/pay")
+@bp.route("/<int:order_id>/pay", methods=["GET", "POST"])
 @account_required
 def pay(order_id: int):
     account = current_account()
     order = calls.get_order(account, order_id)
+    if request.method == "GET":  # reloading the page a refused payment left: the order
+        return redirect(url_for("orders.show", order_id=order.id), 303)
     form = PayForm()
     if not form.validate_on_submit():
         return _page(account, order, form, 422)

@@ -64,7 +64,25 @@ def test_agent_panel_in_the_console(page, live_server):
     sign_in(page, live_server, "agent@example.com")
     page.goto(f"{live_server}/agent/?lang=en")
     page.get_by_label("Search the FAQ").press_sequentially("voicemial", delay=20)
-    page.locator("#faq-copy-voicemail").wait_for()
-    assert "123" in page.locator("#faq-copy-voicemail").input_value()
+    page.locator("#faq-copy-en-voicemail").wait_for()
+    assert "123" in page.locator("#faq-copy-en-voicemail").input_value()
     assert page.get_by_role("button", name="Copy the answer").first.is_visible()
     check_accessibility(page)
+
+
+def test_agent_panel_on_an_account_without_javascript(nojs_page, live_server):
+    """The panel's form comes back to the account, with the answers in the agent's
+    language and in the customer's."""
+    page = nojs_page
+    sign_in(page, live_server, "agent@example.com")
+    page.goto(f"{live_server}/agent/?q=vt10001-f&lang=en")
+    page.get_by_role("link", name="vt10001-f").click()
+    account_url = page.url.split("?")[0]
+    page.get_by_label("Search the FAQ").fill("voicemail")
+    page.locator(".faq-panel button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url.startswith(account_url + "?")
+    assert page.locator("#faq-copy-en-voicemail").count() == 1
+    french = page.locator(".faq-panel-group[lang=fr-FR]")
+    assert "In the customer's language: français (France)" in french.inner_text()
+    assert page.locator("#timeline").count() == 1  # still the account's page
