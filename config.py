@@ -29,6 +29,14 @@ OPERATOR = {
         "BE": ["Velora Telecom SRL", "Rue du Commutateur 4", "1000 Bruxelles", "Belgique"],
         "CH": ["Velora Telecom Sàrl", "Chemin des Lignes 9", "1003 Lausanne", "Suisse"],
     },
+    # Legal identifiers per country, printed on purchase orders: the registration (RCS and
+    # SIREN in France, enterprise number in Belgium, UID in Switzerland) and the VAT number.
+    "legal_ids": {
+        "FR": {"registration": "RCS Lyon 912 345 675", "vat": "FR65912345675"},
+        "BE": {"registration": "0598.765.459", "vat": "BE0598765459"},
+        # Swiss VAT numbers end with MWST, TVA or IVA: the document's language adds it.
+        "CH": {"registration": "CHE-114.223.452", "vat": "CHE-114.223.452"},
+    },
     # SEPA creditor identifiers (checked with stdnum.eu.at_02 at start-up).
     "creditor_ids": {
         "FR": "FR87ZZZ938471",

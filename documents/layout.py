@@ -66,3 +66,19 @@ def build_pdf(
     )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
+
+
+def country_name(code: str, locale: str) -> str:
+    """A country's name in the document's language (Babel's CLDR names)."""
+    from babel import Locale
+
+    return Locale.parse(locale).territories.get(code, code)
+
+
+def localized_address(operator, country: str, locale: str) -> list[str]:
+    """The operator's address for a country, its last line (the country) in the
+    document's language: "Suisse" on a French form, "Schweiz" on a German one."""
+    lines = list(operator.get("addresses", {}).get(country) or [operator["name"]])
+    if len(lines) > 1:
+        lines[-1] = country_name(country, locale)
+    return lines

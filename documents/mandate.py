@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from babel import Locale
 from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
@@ -26,7 +25,8 @@ from reportlab.platypus import Spacer
 
 from documents.flow import Rows, SignatureBox, Text, TextStyle
 from documents.fonts import register_fonts
-from documents.layout import CONTENT_WIDTH, build_pdf
+from documents.layout import CONTENT_WIDTH, build_pdf, localized_address
+from documents.layout import country_name as _country_name
 from extensions import db
 from labels import ACCOUNT_KINDS
 from telephony import procedure as procedures
@@ -51,10 +51,6 @@ def _styles(font: str) -> dict[str, TextStyle]:
 
 def format_iban(iban: str) -> str:
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
-
-
-def _country_name(code: str, locale: str) -> str:
-    return Locale.parse(locale).territories.get(code, code)
 
 
 def procedure_pdf(
@@ -99,7 +95,7 @@ def procedure_pdf(
         f"{procedure.holder_postcode} {procedure.holder_city}",
         _country_name(procedure.holder_country, locale),
     ]
-    operator_address = list(operator.get("addresses", {}).get(country) or [operator["name"]])
+    operator_address = localized_address(operator, country, locale)
     bic = procedure.bic or ""
 
     with force_locale(locale):
@@ -221,7 +217,7 @@ def procedure_pdf(
         if kind == "sepa":
             # Translators: SEPA payment type; the mandate is for recurrent payments.
             terms_rows.append((_("Type of payment"), "☒ " + _("Recurrent payment")))
-        if country == "BE":
+        if kind == "sepa":  # required in Belgium, useful everywhere: the mandate's contract
             terms_rows.append(
                 (
                     # Translators: reference of the underlying contract (required in Belgium).
@@ -263,7 +259,7 @@ def procedure_pdf(
         story.append(para(_("Documents to send with the signed form"), "heading"))
         story += [
             Text(str(item), styles["body"], bullet="☐")
-            for item in procedures.checklist(country, procedure.customer_kind)
+            for item in procedures.checklist(country, procedure.customer_kind, with_form=False)
         ]
         # Translators: heading of the instructions saying where to send the file.
         story.append(para(_("How to send them"), "heading"))
@@ -290,15 +286,18 @@ def procedure_pdf(
             )
         if kind != "sepa":
             story.append(para(_("We forward the signed authorization to your bank.")))
-        story.append(
-            para(
-                _(
-                    "Write the reference %(reference)s in your letter or e-mail.",
-                    reference=procedure.mandate_reference,
-                ),
-                "small",
+        # One channel per country: the letter (France) or the e-mail (Belgium, Switzerland).
+        if route.by_post:
+            reminder = _(
+                "Write the reference %(reference)s in your letter.",
+                reference=procedure.mandate_reference,
             )
-        )
+        else:
+            reminder = _(
+                "Write the reference %(reference)s in your e-mail.",
+                reference=procedure.mandate_reference,
+            )
+        story.append(para(reminder, "small"))
         # Translators: date the document was printed, at the bottom of the procedure PDF.
         story.append(
             para(

@@ -20,7 +20,14 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from documents.fonts import paragraph_text, register_fonts
-from documents.layout import CONTENT_WIDTH, GRID, SHADE, build_pdf
+from documents.layout import (
+    CONTENT_WIDTH,
+    GRID,
+    SHADE,
+    build_pdf,
+    country_name,
+    localized_address,
+)
 from telephony.dates import local_today
 
 #: Widths of Description | Quantity | Unit price | Total.
@@ -80,6 +87,24 @@ def _status_text(status: str) -> str | None:
     return None
 
 
+#: A Swiss VAT number is the UID followed by the VAT's name in the document's language.
+SWISS_VAT_SUFFIX = {"de": "MWST", "fr": "TVA", "it": "IVA", "en": "VAT"}
+
+
+def _billing_address(account, locale: str) -> list[str]:
+    """The customer's address as the validation procedure gave it (none before one)."""
+    from telephony import procedure as procedures
+
+    procedure = procedures.latest(account)
+    if procedure is None or not procedure.holder_street:
+        return []
+    return [
+        procedure.holder_street,
+        f"{procedure.holder_postcode} {procedure.holder_city}",
+        country_name(procedure.holder_country, locale),
+    ]
+
+
 def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool = False) -> bytes:
     """The PDF of purchase order `invoice` (a telephony.models.Invoice) in `locale`.
 
@@ -103,7 +128,8 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
         created = created.replace(tzinfo=UTC)
     issued_on = format_date(local_today(account.timezone, created), format="long", locale=locale)
     country = getattr(account.country, "value", account.country)
-    address = operator.get("addresses", {}).get(country) or [operator["name"]]
+    address = localized_address(operator, country, locale)
+    billing_address = _billing_address(account, locale)
 
     with force_locale(locale):
         # Translators: title of the PDF document (file properties); %(number)s is its number.
@@ -114,6 +140,18 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
         story: list = []
         operator_block = [para(address[0], "strong")]
         operator_block += [para(line) for line in address[1:]]
+        legal = operator.get("legal_ids", {}).get(country, {})
+        if legal.get("registration"):
+            # Translators: the operator's company registration on a purchase order.
+            operator_block.append(
+                para(_("Registration: %(id)s", id=legal["registration"]), "small")
+            )
+        if legal.get("vat"):
+            vat = legal["vat"]
+            if country == "CH":  # the UID with the language's VAT suffix
+                vat += " " + SWISS_VAT_SUFFIX.get(locale.split("_")[0], "MWST")
+            # Translators: the operator's VAT identification number on a purchase order.
+            operator_block.append(para(_("VAT number: %(id)s", id=vat), "small"))
         operator_block += [
             para(value, "small")
             for value in (operator.get("website"), operator.get("support_email"))
@@ -143,6 +181,8 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
         # Translators: heading of the block naming the customer on a purchase order.
         story.append(para(_("Customer"), "heading"))
         story.append(para(account.name, "strong"))
+        for line in billing_address:
+            story.append(para(line))
         story.append(para(_("Account %(code)s", code=account.code)))
         if account.billing_email:
             story.append(para(account.billing_email))

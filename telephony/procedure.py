@@ -27,6 +27,7 @@ from schwifty.exceptions import InvalidBBANChecksum, InvalidChecksumDigits, Schw
 from sqlalchemy import select
 from stdnum.be import vat as be_enterprise
 from stdnum.ch import uid as ch_uid
+from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 
@@ -190,11 +191,19 @@ def _check_organisation_id(country: str, value: str | None) -> tuple[str, object
     }
     if not value or len(value) > 30:
         return "", messages[country]
+    checksum = False
     for module in validators:
         try:
             return module.validate(value), None
+        except InvalidChecksum:
+            checksum = True  # the right shape, a digit wrong: say so, not "9 digits"
         except StdnumError:
             continue
+    if checksum:
+        return "", _l(
+            "This number has the right length but a wrong check digit: compare it with "
+            "the organisation's registration."
+        )
     return "", messages[country]
 
 
@@ -611,10 +620,12 @@ CHECKLISTS = {
 }
 
 
-def checklist(country: str, kind: AccountKind | str) -> tuple:
-    """The supporting documents for a country and kind of customer (lazy strings)."""
+def checklist(country: str, kind: AccountKind | str, *, with_form: bool = True) -> tuple:
+    """The supporting documents for a country and kind of customer (lazy strings).
+    `with_form=False`: without the form itself (the list printed on the form)."""
     kind = AccountKind(kind)
-    return CHECKLISTS.get((country, kind)) or CHECKLISTS[("*", kind)]
+    items = CHECKLISTS.get((country, kind)) or CHECKLISTS[("*", kind)]
+    return items if with_form else tuple(item for item in items if item is not _SIGNED_FORM)
 
 
 @dataclass(frozen=True)

@@ -553,3 +553,33 @@ def test_address_fields_say_what_they_hold_for_autofill(signed_in):
     ]:
         tag = re.search(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', page).group(0)
         assert f'autocomplete="{purpose}"' in tag, name
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "said"),
+    [
+        ("vt10001-f", "732 829 321", "wrong check digit"),  # SIREN, last digit off
+        ("vt10001-f", "73282932000075", "wrong check digit"),  # SIRET
+        ("vt10001-f", "7328", "SIREN (9 digits)"),  # too short: the shape is what is wrong
+        ("vt20002-b", "0403.170.700", "wrong check digit"),
+    ],
+)
+def test_an_organisation_id_says_whether_its_check_digit_or_its_shape_is_wrong(
+    app_ctx, code, value, said
+):
+    with pytest.raises(procedures.InvalidDetails) as refused:
+        procedures.check_details(account_of(code), {**DETAILS[code], "organisation_id": value})
+    assert said in str(refused.value.errors["organisation_id"])
+
+
+def test_each_mandate_names_its_own_channel_and_contract_and_not_itself(app_ctx):
+    french, _data, _procedure = build("vt10001-f")
+    assert "Référence du contrat" in french and "vt10001-f – VT-CGV-2026-01" in french
+    assert "dans votre courrier." in french and "e-mail." not in french.split("Imprimé")[0][-300:]
+    assert "Ce formulaire, daté et signé" not in french  # listed on the page, not on itself
+    assert "69003 Lyon France" in french or "69003 Lyon" in french
+    belgian, _data, _procedure = build("vt20002-b")
+    assert "in uw e-mail." in belgian or "e-mail." in belgian
+    assert "uw brief" not in belgian
+    swiss, _data, _procedure = build("vt30003-s", document_locale="de_CH")
+    assert "Schweiz" in swiss and "Suisse" not in swiss  # the creditor's country, in German

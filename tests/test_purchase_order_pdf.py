@@ -128,7 +128,12 @@ def test_purchase_order_prints_the_data_in_the_locale(
 
     assert "Velora Telecom" in text
     address = app.config["OPERATOR"]["addresses"][country.value]
-    assert all(line in text for line in address)
+    assert all(line in text for line in address[:-1])
+    # The country in the document's language; the operator's legal identifiers.
+    assert {"en": "France", "fr_FR": "France", "it_CH": "Svizzera"}[locale] in text
+    legal = app.config["OPERATOR"]["legal_ids"][country.value]
+    assert legal["registration"] in text
+    assert {"FR": "FR65912345675", "CH": "CHE-114.223.452 IVA"}[country.value] in text
     assert "PO-2026-000123" in text
     assert "C1042" in text
     assert name in text  # "A <b> & Co" literally: escaped, not read as markup
