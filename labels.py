@@ -145,6 +145,63 @@ TIMELINE_KINDS = {
 }
 
 
+def pending_change(request) -> str:
+    """What a pending request (telephony.pending.PendingRequest) will change, in words:
+    the offer and its monthly price, the calls before and after, what a conversion makes;
+    "" for a termination (its date says it all)."""
+    from flask_babel import gettext as _
+
+    from templating import money
+
+    action = request.task.action
+    price = (
+        money(request.price.excl_vat, request.price.currency) if request.price is not None else ""
+    )
+    offer = request.offer.name if request.offer is not None else ""
+    if action == TaskAction.CHANGE_OFFER and offer:
+        return _("to %(offer)s, %(price)s excl. VAT a month", offer=offer, price=price)
+    if action == TaskAction.REMOVE_CALLS and request.calls_to is not None:
+        return _(
+            "simultaneous calls from %(before)d to %(after)d",
+            before=request.calls_from,
+            after=request.calls_to,
+        )
+    if action == TaskAction.CONVERT_TO_ALIAS:
+        return _("becomes an alias number")
+    if action == TaskAction.CONVERT_TO_LINE and offer:
+        return _(
+            "becomes a line with %(offer)s, %(price)s excl. VAT a month", offer=offer, price=price
+        )
+    if action == TaskAction.ORDER_LINE and offer:
+        return _("with %(offer)s, %(price)s excl. VAT a month", offer=offer, price=price)
+    return ""
+
+
+def pending_when(request) -> str:
+    from flask_babel import gettext as _
+
+    from templating import day
+
+    if request.waiting:
+        return _("once the validation procedure is validated")
+    return _("on %(date)s", date=day(request.task.execute_on, "long"))
+
+
+def pending_summary(request) -> str:
+    """One line for a pending request: what, on which number, what changes, when."""
+    from flask_babel import gettext as _
+
+    from templating import phone
+
+    task = request.task
+    if task.target_type == "telephony_group":
+        where = _("New line in %(group)s", group=request.number)
+    else:
+        where = phone(request.number)
+    parts = [str(TASK_ACTIONS[task.action]), where, pending_change(request), pending_when(request)]
+    return " · ".join(part for part in parts if part)
+
+
 def label_helpers() -> dict:
     return {
         "line_kind_label": LINE_KINDS.get,
@@ -161,4 +218,7 @@ def label_helpers() -> dict:
         "cancel_label": CANCEL_LABELS.__getitem__,
         "audit_action_label": lambda action: AUDIT_ACTIONS.get(action, action),
         "timeline_kind_label": TIMELINE_KINDS.get,
+        "pending_change": pending_change,
+        "pending_when": pending_when,
+        "pending_summary": pending_summary,
     }

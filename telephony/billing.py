@@ -170,6 +170,10 @@ def schedule(
         },
         reason=reason,
     )
+    if actor is not None:  # somebody asked: they hear what will happen, and when
+        from telephony.pending import acknowledge
+
+        acknowledge(account, [task])
     return task
 
 

@@ -96,7 +96,12 @@ def pending_tasks_for(account: Account, target_type: str, ids: list[int]) -> dic
 def pending_tasks(account: Account) -> list[tuple[ScheduledTask, str]]:
     """Every pending task of the account with the number it concerns (the group's code for
     an order of a new line), in at most five queries."""
-    tasks = list(
+    return with_numbers(account, open_tasks(account))
+
+
+def open_tasks(account: Account) -> list[ScheduledTask]:
+    """The account's tasks still to do (or being done), soonest first."""
+    return list(
         db.session.scalars(
             select(ScheduledTask)
             .where(
@@ -106,6 +111,11 @@ def pending_tasks(account: Account) -> list[tuple[ScheduledTask, str]]:
             .order_by(ScheduledTask.execute_on, ScheduledTask.id)
         )
     )
+
+
+def with_numbers(account: Account, tasks: list[ScheduledTask]) -> list[tuple[ScheduledTask, str]]:
+    """Each task with the number it concerns (the group's code for an order of a new
+    line), in at most four queries."""
     numbers: dict[tuple[str, int], str] = {}
     for target_type, model in (("line", Line), ("alias_number", AliasNumber)):
         ids = [t.target_id for t in tasks if t.target_type == target_type]

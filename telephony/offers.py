@@ -89,6 +89,18 @@ def offer_refusal(line: Line, offer: Offer, account: Account):
     return None
 
 
+def bulk_targets(account: Account, lines: list[Line]) -> list[Offer]:
+    """The offers that at least one of `lines` may move to (no fax offer for an account of
+    voice lines); pending changes are the eligibility table's business."""
+    usable = [line for line in lines if line.status == LineStatus.ACTIVE]
+    return [
+        offer
+        for offer in catalogue(account)
+        if offer.line_kind != LineKind.TRUNK
+        and any(offer_refusal(line, offer, account) is None for line in usable)
+    ]
+
+
 def choices_for(line: Line, account: Account) -> list[OfferChoice]:
     """The offers this line may move to, with their monthly price."""
     return [
@@ -213,6 +225,10 @@ def request_change(
             for task in tasks
         ],
     )
+    if actor is not None:  # one e-mail for the batch: every line, its new offer and price
+        from telephony.pending import acknowledge
+
+        acknowledge(account, tasks)
     return tasks
 
 

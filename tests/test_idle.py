@@ -30,6 +30,16 @@ def notes(app) -> int:
         return db.session.scalar(select(func.count(CallNote.id)))
 
 
+def note_sent_too_late(app, client, body: str):
+    """Signed in as the agent: open an account, wait past the limit, send a note.
+    Returns the account's id and the answer to the note."""
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    expire(app, client)
+    reply = client.post(f"/agent/accounts/{target}/notes", data={"csrf_token": token, "body": body})
+    return target, reply
+
+
 def test_agent_pages_say_how_long_is_left_and_offer_to_stay(app, signed_in):
     client = signed_in("agent")
     page = client.get("/agent/?lang=en")
@@ -136,10 +146,7 @@ def test_acting_for_a_customer_resumes_with_the_draft_offered_back(app, client, 
 
 def test_someone_else_signing_in_gets_nothing_of_it(app, client, signed_in):
     signed_in("agent")
-    target = account_id(app)
-    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
-    expire(app, client)
-    client.post(f"/agent/accounts/{target}/notes", data={"csrf_token": token, "body": "Secret"})
+    note_sent_too_late(app, client, "Secret")
     reply = Auth(client).login(USERS["fr"])
     assert reply.headers["Location"] == "/"
     assert "Secret" not in client.get("/lines/").text
@@ -147,10 +154,7 @@ def test_someone_else_signing_in_gets_nothing_of_it(app, client, signed_in):
 
 def test_an_old_resume_point_is_dropped(app, client, signed_in):
     signed_in("agent")
-    target = account_id(app)
-    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
-    expire(app, client)
-    client.post(f"/agent/accounts/{target}/notes", data={"csrf_token": token, "body": "Late"})
+    target, _reply = note_sent_too_late(app, client, "Late")
     with client.session_transaction() as session:
         point = session["resume"]
         session["resume"] = {**point, "at": point["at"] - app.config["AGENT_RESUME_WINDOW"] - 1}
@@ -162,11 +166,8 @@ def test_an_old_resume_point_is_dropped(app, client, signed_in):
 @pytest.mark.parametrize("size", [10_000, 100_000])
 def test_a_draft_too_big_for_a_cookie_is_not_kept(app, client, signed_in, size):
     signed_in("agent")
-    target = account_id(app)
-    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
-    expire(app, client)
     body = "".join(random.Random(size).choices("абвгдежзийклмнопрстуфхцчшщ ", k=size))
-    reply = client.post(f"/agent/accounts/{target}/notes", data={"csrf_token": token, "body": body})
+    _target, reply = note_sent_too_late(app, client, body)
     assert reply.status_code == 303
     cookie = client.get_cookie("session")
     assert cookie is not None and len(cookie.value) < 4000

@@ -374,7 +374,7 @@ def test_a_conversion_that_waits_for_the_procedure_says_so_everywhere(app, clien
         account_id = _fr().id
     agent_page = client.get(f"/agent/accounts/{account_id}?lang=en").text
     pending = agent_page.split('id="requests-title"')[1].split("</section>")[0]
-    assert WAITING in pending and " on " not in pending
+    assert "once the validation procedure is validated" in pending and " on " not in pending
     timeline = agent_page.split('id="timeline"')[1]
     task = timeline.split('class="timeline-task"')[1].split("</li>")[0]
     assert WAITING in task and " on " not in task

@@ -127,3 +127,41 @@ def test_sandbox_declines_leave_the_invoice_awaiting(app_ctx, paid_log, method, 
     assert payment.status == PaymentStatus.FAILED and payment.failure_reason
     assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
     assert paid_log == []
+
+
+def test_a_request_is_acknowledged_with_what_will_change_and_when(app_ctx):
+    """One e-mail per request (a bulk change: one for all its lines), saying the new offer
+    and its price, the calls before and after, or that it waits for the procedure."""
+    from telephony import calls, offers
+    from telephony.models import Line, Offer, User
+
+    account = _account("vt10001-f")
+    user = db.session.scalar(select(User).where(User.account_id == account.id))
+    lines = {line.description: line for line in offers.lines_for_choice(account)}
+    entreprise = db.session.scalar(
+        select(Offer).where(Offer.country == account.country, Offer.code == "entreprise")
+    )
+    offers.request_change(account, [lines["Atelier"]], entreprise, actor=user)
+    line = db.session.get(Line, lines["Accueil"].id)
+    if line.calls_current > line.calls_basic:
+        calls.request_removal(account, line, line.calls_basic, actor=user)
+    db.session.commit()
+    sent = db.session.scalars(
+        select(ServiceEmail)
+        .where(ServiceEmail.template == "request_received")
+        .order_by(ServiceEmail.id)
+    ).all()
+    assert sent, "no acknowledgement"
+    first = sent[0]
+    assert first.locale == "fr_FR" and "demande" in first.subject
+    assert "Changement d'offre" in first.body and "Entreprise" in first.body
+    assert "HT par mois" in first.body or "HT" in first.body
+    assert first.screen_url.endswith("/lines/requests")
+    # Nothing is acknowledged for what nobody asked (the renewal run's own tasks).
+    before = len(sent)
+    offers.request_change(account, [lines["Livraisons"]], entreprise, actor=None)
+    db.session.commit()
+    after = db.session.scalar(
+        select(db.func.count(ServiceEmail.id)).where(ServiceEmail.template == "request_received")
+    )
+    assert after == before

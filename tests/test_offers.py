@@ -313,3 +313,44 @@ def test_cancel_from_the_line_and_from_the_requests_page(app, signed_in):
         ).status_code
         == 404
     )
+
+
+def test_bulk_offers_only_what_some_line_can_take(app_ctx):
+    """Voice lines never see the fax offer; the fax line alone brings it."""
+    account, by_name, _catalogue = _fr()
+    lines = list(by_name.values())
+    voice = [line for line in lines if line.kind == LineKind.SIP]
+    kinds = {offer.line_kind for offer in offers.bulk_targets(account, voice)}
+    assert kinds == {LineKind.SIP}
+    fax = [line for line in lines if line.kind == LineKind.FAX]
+    assert fax and {o.line_kind for o in offers.bulk_targets(account, fax)} <= {LineKind.FAX}
+    assert offers.bulk_targets(account, []) == []
+
+
+def test_pending_changes_say_what_will_change_everywhere(app, signed_in):
+    """The new offer and its price on the requests page and the line's page; the kind of
+    change and its date in the list of lines; the e-mail acknowledges it."""
+    lines, catalogue = _ids(app)
+    client = signed_in("fr")
+    page = client.get(f"/lines/{lines['Atelier']}/offer?lang=en").text
+    client.post(
+        f"/lines/{lines['Atelier']}/offer",
+        data={"offer": catalogue["entreprise"], "csrf_token": csrf_from(page)},
+    )
+    said = "to Entreprise, €9.99 excl. VAT a month"
+    requests = client.get("/lines/requests").text
+    assert "What changes" in requests and said in requests
+    line_page = client.get(f"/lines/{lines['Atelier']}").text
+    assert said in line_page
+    # Its cancel button comes back to the line's page.
+    assert f'<input type="hidden" name="next" value="/lines/{lines["Atelier"]}">' in line_page
+    listing = client.get("/lines/").text
+    atelier = listing.split("+33 9 72 10 00 03", 1)[1].split("</tr>", 1)[0]
+    assert "Offer change · Jan 1, 2027" in atelier or "Offer change · " in atelier
+    with app.app_context():
+        from telephony.models import ServiceEmail
+
+        body = db.session.scalar(
+            select(ServiceEmail.body).where(ServiceEmail.template == "request_received")
+        )
+    assert "Entreprise" in body

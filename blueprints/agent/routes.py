@@ -10,7 +10,8 @@ from blueprints.faq.panel import panel_block, panel_context
 from extensions import db
 from htmx import render
 from security import agent_required, safe_local_target
-from telephony import directory, inventory, locking, procedure, support
+from telephony import directory, locking, procedure, support
+from telephony import pending as pending_view
 from telephony.models import Account, CallNote
 
 TIMELINE_SIZE = 25
@@ -53,10 +54,9 @@ def _timeline_kinds() -> list[str]:
 
 def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: int = 200):
     kinds = _timeline_kinds()
-    pending = inventory.pending_tasks(account)
+    requests = pending_view.pending(account)
     timeline = support.timeline(account, set(kinds), page_arg(), TIMELINE_SIZE)
-    tasks = [task for task, _number in pending]
-    tasks += [entry.item for entry in timeline.items if entry.kind == "task"]
+    tasks = [entry.item for entry in timeline.items if entry.kind == "task"]
     return render(
         "agent/account.html",
         blocks=("timeline",),
@@ -65,7 +65,7 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
         form=form,
         note_form=note_form,
         edit_form=EditNoteForm(formdata=None),
-        pending=pending,
+        pending=requests,
         waiting_ids=procedure.waiting_ids(account, tasks),
         procedure=procedure.latest(account),
         kinds=kinds,

@@ -18,6 +18,7 @@ from blueprints.lines.shared import cancel, long_day, terminate
 from htmx import render
 from security import account_required
 from telephony import DomainError, calls, inventory, lifecycle, line_orders, offers
+from telephony import pending as pending_view
 
 
 @bp.get("/")
@@ -28,6 +29,13 @@ def index():
     lines = inventory.lines_page(account, page_arg("page"), size)
     numbers = inventory.numbers_page(account, page_arg("npage"), size)
     pending = inventory.pending_tasks_for(account, "line", [line.id for line in lines.items])
+    alias_ids = [alias.id for alias in numbers.items]
+    pending_numbers = inventory.pending_tasks_for(account, "alias_number", alias_ids)
+    pool_ids = list({alias.pool_id for alias in numbers.items if alias.pool_id})
+    for pool_id, tasks in inventory.pending_tasks_for(account, "number_pool", pool_ids).items():
+        for alias in numbers.items:
+            if alias.pool_id == pool_id:
+                pending_numbers.setdefault(alias.id, []).extend(tasks)
     return render(
         "lines/index.html",
         blocks=("line-list", "number-list"),
@@ -36,6 +44,7 @@ def index():
         lines=lines,
         numbers=numbers,
         pending=pending,
+        pending_numbers=pending_numbers,
         orders=line_orders.describe(account, line_orders.pending_orders(account)),
     )
 
@@ -45,7 +54,8 @@ def index():
 def show(line_id: int):
     account = current_account()
     line = inventory.get_line(account, line_id)
-    pending = inventory.pending_tasks_for(account, "line", [line.id]).get(line.id, [])
+    tasks = inventory.pending_tasks_for(account, "line", [line.id]).get(line.id, [])
+    pending = pending_view.describe(account, tasks)
     return render(
         "lines/show.html",
         account=account,
@@ -108,13 +118,14 @@ def change_offer(line_id: int):
 def bulk_offer():
     """Apply one offer to several lines: see which qualify and why the others don't."""
     account = current_account()
-    catalogue = [o for o in offers.catalogue(account) if o.line_kind.value != "trunk"]
+    lines = offers.lines_for_choice(account)
+    # Only offers some line can take: no fax offer for voice lines, none below them all.
+    catalogue = offers.bulk_targets(account, lines)
     form = BulkOfferForm(
         request.form if request.method == "POST" else request.args,
         meta={"csrf": request.method == "POST"},
     )
     form.offer.choices = [(offer.id, offer.name) for offer in catalogue]
-    lines = offers.lines_for_choice(account)
     form.lines.choices = [(line.id, line.number) for line in lines]
     offer = next((o for o in catalogue if o.id == form.offer.data), None)
     rows = offers.eligibility(account, lines, offer) if offer else []

@@ -11,6 +11,7 @@ from blueprints.lines.shared import long_day, terminate
 from htmx import render
 from security import account_required
 from telephony import inventory, lifecycle, procedure
+from telephony import pending as pending_view
 from telephony.money import price_for
 
 
@@ -28,8 +29,7 @@ def show_number(alias_id: int):
         "lines/number.html",
         account=account,
         alias=alias,
-        pending=pending,
-        waiting_ids=procedure.waiting_ids(account, pending),
+        pending=pending_view.describe(account, pending),
         pool=lifecycle.pool_numbers(account, alias.pool_id) if alias.pool_id else [],
         actions=lifecycle.number_actions(account, alias),
     )

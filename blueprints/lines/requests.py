@@ -8,20 +8,14 @@ from blueprints.lines.forms import CancelForm
 from blueprints.lines.shared import cancel
 from htmx import render
 from security import account_required, safe_local_target
-from telephony import billing, inventory, procedure
+from telephony import billing, pending
 
 
 @bp.get("/requests")
 @account_required
 def requests():
     account = current_account()
-    tasks = inventory.pending_tasks(account)
-    return render(
-        "lines/requests.html",
-        account=account,
-        tasks=tasks,
-        waiting_ids=procedure.waiting_ids(account, [task for task, _number in tasks]),
-    )
+    return render("lines/requests.html", account=account, requests=pending.pending(account))
 
 
 @bp.post("/requests/<int:task_id>/cancel")

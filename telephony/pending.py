@@ -1,0 +1,75 @@
+"""Pending requests as people read them: on which number, what will change, and when. One
+description for the requests page, the line and number pages, the agent's console and the
+acknowledgement e-mail, so that none says less (or otherwise) than the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from extensions import db
+from telephony.models import Account, Offer, ScheduledTask
+from telephony.money import Price, price_for
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    task: ScheduledTask
+    #: The line's or number's E.164 number, or the group's code for a new line.
+    number: str
+    #: The offer it moves to (offer change, conversion to a line, new line) and its price.
+    offer: Offer | None
+    price: Price | None
+    #: Simultaneous calls before and after (a removal of calls).
+    calls_from: int | None
+    calls_to: int | None
+    #: Waits for the validation procedure (no date yet).
+    waiting: bool
+
+
+def describe(account: Account, tasks: list[ScheduledTask]) -> list[PendingRequest]:
+    """The tasks as requests, in their order, in a constant number of queries."""
+    from telephony import inventory, procedure
+
+    numbered = inventory.with_numbers(account, tasks)
+    offer_ids = {task.params.get("offer_id") for task in tasks} - {None}
+    offers = (
+        {o.id: o for o in db.session.scalars(select(Offer).where(Offer.id.in_(offer_ids)))}
+        if offer_ids
+        else {}
+    )
+    waiting = procedure.waiting_ids(account, tasks)
+    country = account.country.value
+    described = []
+    for task, number in numbered:
+        offer = offers.get(task.params.get("offer_id"))
+        calls_from, remove = task.params.get("from"), task.params.get("remove")
+        described.append(
+            PendingRequest(
+                task=task,
+                number=number,
+                offer=offer,
+                price=price_for(offer.price_excl_vat, country) if offer else None,
+                calls_from=calls_from,
+                calls_to=calls_from - remove if calls_from is not None and remove else None,
+                waiting=task.id in waiting,
+            )
+        )
+    return described
+
+
+def pending(account: Account) -> list[PendingRequest]:
+    """Every pending request of the account, soonest first."""
+    from telephony import inventory
+
+    return describe(account, inventory.open_tasks(account))
+
+
+def acknowledge(account: Account, tasks: list[ScheduledTask]) -> None:
+    """Queue the "request recorded" e-mail: each request, what it will change and when
+    (in the caller's transaction: a refused request sends nothing)."""
+    from telephony.mail import queue_email
+
+    if tasks:
+        queue_email(account, "request_received", requests=describe(account, tasks))
