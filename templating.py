@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
-import phonenumbers
 from flask import request, url_for
 from flask_babel import format_currency, format_date, format_datetime, format_percent
 
@@ -28,13 +27,9 @@ def percent(value) -> str:
 
 def phone(e164: str | None) -> str:
     """+33972100001 → "+33 9 72 10 00 01" (as typed when it does not parse)."""
-    if not e164:
-        return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    from telephony.directory import international
+
+    return international(e164)
 
 
 def page_url(endpoint: str, arg: str, number: int) -> str:

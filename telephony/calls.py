@@ -36,6 +36,7 @@ from telephony.billing import (
     schedule,
 )
 from telephony.dates import next_billing_date
+from telephony.directory import international
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -143,6 +144,21 @@ def refusal(line: Line, pending: set[str]):
     return None
 
 
+def upgrade_for_calls(account: Account, line: Line):
+    """The offer this line may move to that lets it have more calls (Découverte →
+    Entreprise), or None."""
+    from telephony import offers
+
+    return next(
+        (
+            choice.offer
+            for choice in offers.choices_for(line, account)
+            if choice.offer.max_calls > choice.offer.basic_calls
+        ),
+        None,
+    )
+
+
 def _order_refusal(pending: set[str]):
     """An open purchase order excludes every other change of the line's calls."""
     if CALLS_ORDER in pending:
@@ -210,7 +226,8 @@ def order_calls(
     offer = quote(account, line, new_total)
     with force_locale(account.language):  # the order is written in the customer's language
         description = gettext(
-            "Extra simultaneous calls on line %(number)s, monthly", number=line.number
+            "Extra simultaneous calls on line %(number)s, monthly",
+            number=international(line.number),  # as people read it, on screen and in the PDF
         )
     order = Invoice(
         account_id=account.id,

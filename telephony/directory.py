@@ -41,6 +41,18 @@ class PhoneCandidate:
     country: Country | None
 
 
+def international(e164: str | None) -> str:
+    """+33972100001 → "+33 9 72 10 00 01": how people read a number (as given when it
+    does not parse)."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def phone_candidates(text: str) -> list[PhoneCandidate]:
     """The E.164 numbers `text` may stand for; [] when it is not a phone number."""
     text = text.strip()

@@ -190,7 +190,10 @@ def test_calls_page_shows_the_cost_live_and_generates_a_purchase_order(app, fr_c
     page = client.get(f"/lines/{line_id}/calls")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Generate purchase order" in html
+    # The form starts from the line's count, with one action: "Continue" until the number
+    # says which (more: a purchase order; fewer: a removal at the next renewal).
+    assert 'name="calls" type="number" value="4"' in html or 'value="4"' in html
+    assert ">Continue</button>" in html and "Generate purchase order" not in html
 
     fragment = client.get(
         f"/lines/{line_id}/calls?calls=7",
@@ -317,3 +320,53 @@ def test_orders_of_another_account_answer_404(app, signed_in):
         assert response.status_code == 404
     other_line = client.get(f"/lines/{studio_id}/calls")
     assert other_line.status_code == 404
+
+
+def test_the_calls_page_offers_the_one_action_the_number_asks_for(app, fr_client):
+    line_id = _fr_line_id(app, "Accueil")
+    more = fr_client.get(
+        f"/lines/{line_id}/calls?calls=6",
+        headers={"HX-Request": "true", "HX-Target": "calls-summary"},
+    ).text
+    assert "Generate purchase order" in more and "Remove calls" not in more
+    assert "I accept the terms of sale" in more
+    fewer = fr_client.get(
+        f"/lines/{line_id}/calls?calls=2",
+        headers={"HX-Request": "true", "HX-Target": "calls-summary"},
+    ).text
+    assert "Remove calls at the next renewal" in fewer and "Generate purchase order" not in fewer
+    assert "terms of sale" not in fewer
+
+
+def test_a_decouverte_line_is_pointed_to_the_offer_with_more_calls(app, fr_client):
+    line_id = _fr_line_id(app, "Atelier")  # Découverte: one call, fixed
+    page = fr_client.get(f"/lines/{line_id}/calls?lang=en").text
+    assert "More simultaneous calls need the Entreprise offer." in page
+    assert f'href="/lines/{line_id}/offer"' in page
+
+
+def test_cancelling_a_purchase_order_asks_first(app, fr_client):
+    line_id = _fr_line_id(app, "Accueil")
+    html = fr_client.get(f"/lines/{line_id}/calls").text
+    placed = fr_client.post(
+        f"/lines/{line_id}/calls",
+        data={"csrf_token": csrf_from(html), "calls": "6", "terms": "y", "intent": "increase"},
+    )
+    order_path = placed.headers["Location"]
+    page = fr_client.get(order_path + "?lang=en").text
+    # A secondary link to a page that asks, not a button that cancels at once.
+    assert f'class="button-link secondary-link" href="{order_path}/cancel"' in page
+    assert "+33972100001" not in page  # the number as people read it, in the order too
+    asked = fr_client.get(order_path + "/cancel").text
+    assert "Cancel the purchase order" in asked and "No, keep it" in asked
+    with app.app_context():
+        from telephony.models import Invoice, InvoiceStatus
+
+        order_id = int(order_path.rsplit("/", 1)[1])
+        assert db.session.get(Invoice, order_id).status == InvoiceStatus.AWAITING_PAYMENT
+    done = fr_client.post(order_path + "/cancel", data={"csrf_token": csrf_from(asked)})
+    assert done.status_code == 303
+    with app.app_context():
+        assert db.session.get(Invoice, order_id).status == InvoiceStatus.CANCELLED
+    # Once cancelled, the question is no longer asked.
+    assert fr_client.get(order_path + "/cancel").headers["Location"] == order_path

@@ -240,6 +240,9 @@ def test_bulk_shows_eligibility_and_creates_one_task_per_line(app, signed_in):
     client = signed_in("fr")
     page = client.get(f"/lines/offer?offer={catalogue['entreprise']}&lang=en").text
     assert page.count(">Eligible<") == 2  # Atelier and Livraisons
+    # People know their lines by name; the live count shows only where it can follow.
+    assert '<td data-label="Description">Atelier</td>' in page
+    assert '<p id="bulk-count" class="js-only"' in page
     assert "This line already has this offer." in page
     assert "A trunk has no offer change." in page
     count = client.get(

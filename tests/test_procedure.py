@@ -583,3 +583,18 @@ def test_each_mandate_names_its_own_channel_and_contract_and_not_itself(app_ctx)
     assert "uw brief" not in belgian
     swiss, _data, _procedure = build("vt30003-s", document_locale="de_CH")
     assert "Schweiz" in swiss and "Suisse" not in swiss  # the creditor's country, in German
+
+
+def test_once_the_document_exists_downloading_it_comes_first(signed_in):
+    client = signed_in("fr")
+    blank = client.get("/procedure/?lang=en").text
+    assert '<details class="correction"' not in blank  # nothing to correct yet
+    client.post("/procedure/", data={**DETAILS["vt10001-f"], "csrf_token": csrf_from(blank)})
+    page = client.get("/procedure/?lang=en").text
+    assert 'class="button-link download"' in page
+    assert '<details class="correction">' in page  # folded
+    refused = client.post(
+        "/procedure/",
+        data={**DETAILS["vt10001-f"], "iban": "FR00", "csrf_token": csrf_from(page)},
+    ).text
+    assert '<details class="correction" open>' in refused  # open again, with its problem

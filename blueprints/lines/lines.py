@@ -222,6 +222,10 @@ def change_calls(line_id: int):
                 )
                 return redirect(url_for("lines.show", line_id=line.id), 303)
     wanted = form.calls.data if form.is_submitted() else request.args.get("calls", type=int)
+    if not form.is_submitted():
+        # The form starts from the line's count; a live preview keeps the box ticked.
+        form.calls.data = wanted if wanted is not None else line.calls_current
+        form.terms.data = request.args.get("terms") == "y"
     preview = None
     if wanted is not None and refusal is None:
         try:
@@ -242,6 +246,7 @@ def change_calls(line_id: int):
         removal=calls.pending_removal(account, line),
         effective=lifecycle.effective_date(account),
         extra_unit=calls.quote(account, line, line.calls_current).unit,
+        upgrade=None if line.calls_adjustable else calls.upgrade_for_calls(account, line),
         operator=current_app.config["OPERATOR"],
     )
 

@@ -111,11 +111,18 @@ def _after_payment(order: Invoice) -> str:
     return url_for("orders.show", order_id=order.id)
 
 
-@bp.post("/<int:order_id>/cancel")
+@bp.route("/<int:order_id>/cancel", methods=["GET", "POST"])
 @account_required
 def cancel(order_id: int):
+    """Cancelling asks first (a page of its own, with or without JavaScript)."""
     account = current_account()
     order = calls.get_order(account, order_id)
+    if request.method == "GET":
+        if order.status != InvoiceStatus.AWAITING_PAYMENT:
+            return redirect(url_for("orders.show", order_id=order.id), 303)
+        line_id = (order.on_paid or {}).get("line_id")
+        line = db.session.get(Line, line_id) if line_id else None
+        return render("orders/cancel.html", account=account, order=order, line=line)
     if not CancelForm().validate_on_submit():
         abort(400)
     if perform(

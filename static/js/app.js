@@ -1,4 +1,7 @@
 // Small progressive enhancements; every page works without this file.
+
+// Parts that only work with JavaScript (class js-only) show once it runs.
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
   // Bring the error summary to the keyboard and screen reader at once.
   const summary = document.getElementById("error-summary");

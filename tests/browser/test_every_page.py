@@ -84,6 +84,7 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("lines.order_line", "/lines/new"),
         ("lines.show_order", f"/lines/orders/{ids['task']}"),
         ("orders.show", f"/orders/{ids['order']}"),
+        ("orders.cancel", f"/orders/{ids['order']}/cancel"),
         ("procedure.index", "/procedure/"),
         ("procedure.change_billing_contact", "/procedure/billing-contact"),
         ("emails.index", "/emails/"),
