@@ -435,3 +435,26 @@ def test_the_panel_searches_on_the_account_in_both_languages(app, client, signed
     # The customer's copy links to answers in the customer's language.
     copy = full.split('id="faq-copy-fr_FR-', 1)[1].split("</textarea>", 1)[0]
     assert "lang=fr_FR" in copy or "/faq/" not in copy
+
+
+@pytest.mark.parametrize("locale", ["en", "fr_FR", "nl_BE", "de_CH", "it_CH"])
+def test_the_faq_promises_only_what_exists(app, locale):
+    """Answers about screens the site doesn't have say how to get it done (ask support);
+    every screen an answer names exists or is left out; terminating has its answer."""
+    from blueprints.faq.routes import SCREENS, _service
+
+    with app.test_request_context():
+        service = _service()
+        for slug in (
+            "remove-alias-redirect",
+            "phone-error-message",
+            "consumption-statements",
+            "porting-follow-up",
+        ):
+            body = service.entry(locale, slug).body.lower()
+            assert "support" in body, (locale, slug)
+            assert "diagnostic of your plug" not in body and "porting part of" not in body
+        assert service.entry(locale, "terminate-line-or-number") is not None
+        for entry in service.entries("en"):
+            for endpoint in entry.screens:
+                assert endpoint in SCREENS, (entry.slug, endpoint)
