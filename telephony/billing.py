@@ -26,13 +26,21 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extensions import db
 from telephony import DomainError, NotFound, audit
 from telephony.locking import lock_account
-from telephony.models import Account, Invoice, ScheduledTask, TaskStatus, User, utcnow
+from telephony.models import (
+    Account,
+    AuditEvent,
+    Invoice,
+    ScheduledTask,
+    TaskStatus,
+    User,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -128,53 +136,100 @@ def schedule(
     kind: str | None = None,
     reason: str = "",
 ) -> ScheduledTask:
-    """Add a pending task to the caller's transaction.
-
-    `kind` groups actions that exclude each other on one target (default: the action);
-    a second pending task of the same kind on the same target is refused, even when two
-    requests race (unique `pending_key`)."""
-    if action not in ACTIONS:
-        raise ValueError(f"no handler registered for task action {action!r}")
-    key = pending_key(target_type, target_id, kind or action)
-    if db.session.scalar(select(ScheduledTask.id).where(ScheduledTask.pending_key == key)):
-        raise DomainError(_l("A change of this kind is already pending for this item."))
-    task = ScheduledTask(
-        account_id=account.id,
+    """Add one pending task to the caller's transaction (see `schedule_many`)."""
+    (task,) = schedule_many(
+        account=account,
         action=action,
-        target_type=target_type,
-        target_id=target_id,
-        params=params or {},
+        targets=[(target_type, target_id, params or {})],
         execute_on=execute_on,
-        status=TaskStatus.TODO,
-        pending_key=key,
-        created_by_id=actor.id if actor else None,
-        on_behalf=bool(actor and actor.account_id != account.id),
+        actor=actor,
+        kind=kind,
         reason=reason,
     )
+    return task
+
+
+def schedule_many(
+    *,
+    account: Account,
+    action: str,
+    targets: list[tuple[str, int, dict[str, Any]]],
+    execute_on: date,
+    actor: User | None,
+    kind: str | None = None,
+    reason: str = "",
+    conflict: Any = None,
+    field: str | None = None,
+) -> list[ScheduledTask]:
+    """Add pending tasks of one action, one per (target type, target id, params), to the
+    caller's transaction: one INSERT, one audit INSERT and, when a person asked, one
+    acknowledgement e-mail, however many targets. The one way changes are scheduled.
+
+    `kind` groups actions that exclude each other on one target (default: the action);
+    a target that already has a pending task of the kind refuses them all, even when two
+    requests race (unique `pending_key`): DomainError(`conflict`, `field`)."""
+    if action not in ACTIONS:
+        raise ValueError(f"no handler registered for task action {action!r}")
+    message = conflict or _l("A change of this kind is already pending for this item.")
+    keys = [
+        pending_key(target_type, target_id, kind or action)
+        for target_type, target_id, _p in targets
+    ]
+    taken = select(ScheduledTask.id).where(ScheduledTask.pending_key.in_(keys)).limit(1)
+    if db.session.scalar(taken):
+        raise DomainError(message, field=field)
+    created = utcnow()
+    on_behalf = bool(actor and actor.account_id != account.id)
+    rows = [
+        {
+            "account_id": account.id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "params": params,
+            "execute_on": execute_on,
+            "status": TaskStatus.TODO,
+            "pending_key": key,
+            "created_by_id": actor.id if actor else None,
+            "on_behalf": on_behalf,
+            "reason": reason,
+            "result": "",
+            "created_at": created,
+        }
+        for (target_type, target_id, params), key in zip(targets, keys, strict=True)
+    ]
     try:
         with db.session.begin_nested():
-            db.session.add(task)
-    except IntegrityError:
-        raise DomainError(_l("A change of this kind is already pending for this item.")) from None
-    audit.record(
-        "task.scheduled",
-        account=account,
-        actor=actor,
-        target_type=target_type,
-        target_id=target_id,
-        after={
-            "task": task.id,
-            "action": action,
-            "execute_on": execute_on.isoformat(),
-            "params": task.params,
-        },
-        reason=reason,
+            tasks = list(db.session.scalars(insert(ScheduledTask).returning(ScheduledTask), rows))
+    except IntegrityError:  # the unique pending key: a concurrent identical request won
+        raise DomainError(message, field=field) from None
+    db.session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "at": created,
+                "actor_id": actor.id if actor else None,
+                "account_id": account.id,
+                "on_behalf": on_behalf,
+                "action": "task.scheduled",
+                "target_type": task.target_type,
+                "target_id": task.target_id,
+                "reason": reason,
+                "after": {
+                    "task": task.id,
+                    "action": action,
+                    "execute_on": execute_on.isoformat(),
+                    "params": task.params,
+                },
+            }
+            for task in tasks
+        ],
     )
     if actor is not None:  # somebody asked: they hear what will happen, and when
         from telephony.pending import acknowledge
 
-        acknowledge(account, [task])
-    return task
+        acknowledge(account, tasks)
+    return tasks
 
 
 def get_task(account: Account, task_id: int) -> ScheduledTask:

@@ -14,18 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
 from telephony import DomainError, audit
-from telephony.billing import excluded, pending_key, pending_line_changes
+from telephony.billing import excluded, pending_key, pending_line_changes, schedule_many
 from telephony.dates import next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
-    AuditEvent,
     Line,
     LineKind,
     LineStatus,
@@ -33,9 +31,7 @@ from telephony.models import (
     ScheduledTask,
     Service,
     TaskAction,
-    TaskStatus,
     User,
-    utcnow,
 )
 from telephony.money import Price, price_for
 from telephony.wiring import Plug
@@ -175,61 +171,19 @@ def request_change(
             _l("%(num)d of the chosen lines cannot move to this offer.", num=len(refused)),
             field="lines",
         )
-    execute_on = effective_date(account, now)
-    on_behalf = bool(actor and actor.account_id != account.id)
-    created = utcnow()
-    rows = [
-        {
-            "account_id": account.id,
-            "action": ACTION,
-            "target_type": "line",
-            "target_id": line.id,
-            "params": {"offer_id": offer.id, "from_offer_id": line.offer_id},
-            "execute_on": execute_on,
-            "status": TaskStatus.TODO,
-            "pending_key": pending_key("line", line.id, ACTION),
-            "created_by_id": actor.id if actor else None,
-            "on_behalf": on_behalf,
-            "reason": reason,
-            "result": "",
-            "created_at": created,
-        }
-        for line in lines
-    ]
-    try:
-        with db.session.begin_nested():
-            tasks = list(db.session.scalars(insert(ScheduledTask).returning(ScheduledTask), rows))
-    except IntegrityError:  # the unique pending key: a concurrent identical request won
-        raise DomainError(
-            _l("An offer change is already pending for this line."), field="offer"
-        ) from None
-    db.session.execute(
-        insert(AuditEvent),
-        [
-            {
-                "at": created,
-                "actor_id": actor.id if actor else None,
-                "account_id": account.id,
-                "on_behalf": on_behalf,
-                "action": "offer.change_requested",
-                "target_type": "line",
-                "target_id": task.target_id,
-                "reason": reason,
-                "before": {"offer_id": task.params["from_offer_id"]},
-                "after": {
-                    "offer_id": offer.id,
-                    "task": task.id,
-                    "execute_on": execute_on.isoformat(),
-                },
-            }
-            for task in tasks
+    return schedule_many(
+        account=account,
+        action=ACTION,
+        targets=[
+            ("line", line.id, {"offer_id": offer.id, "from_offer_id": line.offer_id})
+            for line in lines
         ],
+        execute_on=effective_date(account, now),
+        actor=actor,
+        reason=reason,
+        conflict=_l("An offer change is already pending for this line."),
+        field="offer",
     )
-    if actor is not None:  # one e-mail for the batch: every line, its new offer and price
-        from telephony.pending import acknowledge
-
-        acknowledge(account, tasks)
-    return tasks
 
 
 def pending_change(account: Account, line: Line) -> ScheduledTask | None:

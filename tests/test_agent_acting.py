@@ -109,12 +109,10 @@ def test_agent_acts_with_a_reason_and_the_change_records_it(app, signed_in):
         task = db.session.scalar(select(ScheduledTask))
         assert (task.created_by_id, task.on_behalf) == (agent.id, True)
         assert task.reason == "Caller asked for Entreprise"
-        event = db.session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "offer.change_requested")
-        )
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "task.scheduled"))
         assert (event.actor_id, event.account_id, event.on_behalf) == (agent.id, account_id, True)
         assert event.reason == "Caller asked for Entreprise"
-        assert event.before == {"offer_id": line.offer_id}
+        assert event.after["params"]["from_offer_id"] == line.offer_id
         views = db.session.scalars(
             select(AuditEvent.after).where(AuditEvent.action == "agent.viewed")
         ).all()

@@ -108,10 +108,12 @@ def test_several_lines_all_or_nothing(app_ctx):
     )
     db.session.commit()
     assert len(tasks) == 2
+    # Scheduled like every change (billing.schedule_many): one audit event per line.
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "offer.change_requested")
+        select(AuditEvent).where(AuditEvent.action == "task.scheduled")
     ).all()
     assert len(events) == 2
+    assert {e.after["params"]["offer_id"] for e in events} == {catalogue["entreprise"].id}
 
 
 def test_renewal_applies_the_change_once_and_emails_the_customer(app_ctx):
