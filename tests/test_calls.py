@@ -370,3 +370,19 @@ def test_cancelling_a_purchase_order_asks_first(app, fr_client):
         assert db.session.get(Invoice, order_id).status == InvoiceStatus.CANCELLED
     # Once cancelled, the question is no longer asked.
     assert fr_client.get(order_path + "/cancel").headers["Location"] == order_path
+
+
+def test_another_accounts_order_cancel_page_is_not_found(app, client, auth):
+    with app.app_context():
+        from telephony.models import Account, Line, User
+
+        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+        user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+        order = calls.order_calls(
+            account, db.session.get(Line, 2), 3, actor=user, terms_accepted=True
+        )
+        db.session.commit()
+        order_id = order.id
+    auth.login("demo-be@example.com")
+    assert client.get(f"/orders/{order_id}/cancel").status_code == 404
+    assert client.get(f"/orders/{order_id}/pay").status_code == 404

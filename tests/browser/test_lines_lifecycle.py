@@ -154,6 +154,8 @@ def test_terminate_a_pool_number_then_renewal_applies_everything_once(page, live
     _open(page, live_server, "+33 9 72 10 00 02")
     page.get_by_role("link", name="Change simultaneous calls").click()
     page.get_by_label("Simultaneous calls wanted").fill("1")
+    # The button follows the number once the preview is in.
+    page.locator("#calls-summary").get_by_text("1 call will be removed").wait_for()
     page.get_by_role("button", name="Remove calls at the next renewal").click()
     page.wait_for_load_state()
 
