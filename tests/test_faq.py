@@ -384,7 +384,7 @@ def test_customer_cannot_see_the_panel(client, signed_in):
 
 @pytest.mark.parametrize("locale", ["en", "fr_FR", "nl_BE", "de_CH", "it_CH"])
 def test_every_answer_renders_its_markdown_as_html(client, app, locale):
-    from blueprints.faq.routes import _service
+    from blueprints.faq.answers import answer_service as _service
 
     with app.test_request_context():
         slugs = [entry.slug for entry in _service().entries("en")]
@@ -441,7 +441,8 @@ def test_the_panel_searches_on_the_account_in_both_languages(app, client, signed
 def test_the_faq_promises_only_what_exists(app, locale):
     """Answers about screens the site doesn't have say how to get it done (ask support);
     every screen an answer names exists or is left out; terminating has its answer."""
-    from blueprints.faq.routes import SCREENS, _service
+    from blueprints.faq.answers import SCREENS
+    from blueprints.faq.answers import answer_service as _service
 
     with app.test_request_context():
         service = _service()

@@ -11,8 +11,10 @@ from __future__ import annotations
 from flask import request
 from flask_babel import get_locale
 
+from blueprints.faq.answers import answer_service, link_resolver
 from htmx import render, requested_block
 from i18n import bcp47, display_name, parse_locale_id
+from telephony.faq.render import to_html, to_text
 
 #: How many answers per language, and the longest query kept.
 PANEL_RESULTS = 5
@@ -31,11 +33,9 @@ def panel_groups(query: str, customer_locale: str | None = None) -> list[dict]:
     The customer's group holds the same answers as the agent's (the agent types in their
     own language) and those the words find in the customer's. Each answer has its HTML,
     its copy for the caller (links in that language) and its language."""
-    from blueprints.faq.routes import _service
-
     if not query:
         return []
-    service = _service()
+    service = answer_service()
     page_locale = str(get_locale() or "en")
     found = service.found(page_locale, query, PANEL_RESULTS)
     # The agent's own language: the questions with the words found marked.
@@ -51,12 +51,9 @@ def panel_groups(query: str, customer_locale: str | None = None) -> list[dict]:
 
 
 def _group(service, locale: str, entries: list[tuple], foreign: bool) -> dict:
-    from blueprints.faq.routes import _resolver
-    from telephony.faq.render import to_html, to_text
-
     lang = locale if foreign else None  # links to answers stay in the group's language
-    shown = _resolver(service, locale, lang=lang)
-    copied = _resolver(service, locale, external=True, lang=lang)
+    shown = link_resolver(service, locale, lang=lang)
+    copied = link_resolver(service, locale, external=True, lang=lang)
     return {
         "locale": locale,
         "lang": bcp47(locale),

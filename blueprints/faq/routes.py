@@ -1,37 +1,20 @@
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from werkzeug.routing import BuildError
 
 from blueprints.faq import bp
+from blueprints.faq.answers import SCREENS, answer_service, link_resolver, screen_url_of
 from blueprints.faq.forms import FeedbackForm
 from blueprints.faq.panel import PANEL_BLOCKS, panel_groups, panel_query
 from extensions import db, limiter
 from htmx import is_htmx, render, requested_block
 from security import agent_required
-from telephony.faq import FaqService, service_for
 from telephony.faq import feedback as faq_feedback
 from telephony.faq.render import to_html
 
-#: The site's screens an answer may send people to, with their (translated) names. A screen
-#: whose blueprint this site does not have yet is left out of the answer.
-SCREENS = {
-    "lines.index": _l("Lines and numbers"),
-    "lines.requests": _l("Pending requests"),
-    "lines.bulk_offer": _l("Apply to several lines"),
-    "procedure.index": _l("Validation procedure"),
-    "emails.index": _l("Service e-mails"),
-    "services.index": _l("My services"),
-    "service_numbers.index": _l("Service numbers"),
-}
 MAX_QUERY = 200  # characters kept from the query string
 RESULTS = 10
 VOTED_KEY = "faq_voted"
-
-
-def _service() -> FaqService:
-    return service_for(current_app._get_current_object())
 
 
 def _locale() -> str:
@@ -42,37 +25,10 @@ def _query() -> str:
     return request.args.get("q", "", type=str)[:MAX_QUERY].strip()
 
 
-def _screen_url(endpoint: str) -> str | None:
-    if endpoint not in SCREENS or endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint)
-    except BuildError:
-        return None
-
-
-def _resolver(service: FaqService, locale: str, external: bool = False, lang: str | None = None):
-    """Links of an answer: to other answers (in `lang` when given: another language than
-    the page's) and to the site's screens."""
-
-    def resolve(target: str) -> str | None:
-        kind, _sep, name = target.partition(":")
-        if kind == "faq" and service.entry(locale, name) is not None:
-            if lang:
-                return url_for("faq.show", slug=name, lang=lang, _external=external)
-            return url_for("faq.show", slug=name, _external=external)
-        if kind == "screen":
-            url = _screen_url(name)
-            return (request.host_url.rstrip("/") + url) if url and external else url
-        return None
-
-    return resolve
-
-
 @bp.get("/faq")
 def index():
     """Every question, or the ones matching `q` (the index ranks them)."""
-    service = _service()
+    service = answer_service()
     locale = _locale()
     query = _query()
     results = service.found(locale, query, RESULTS) if query else None
@@ -88,7 +44,7 @@ def index():
 
 @bp.get("/faq/<slug>")
 def show(slug: str):
-    service = _service()
+    service = answer_service()
     locale = _locale()
     entry = service.entry(locale, slug)
     if entry is None:
@@ -97,14 +53,14 @@ def show(slug: str):
 
 
 def _show_page(service, locale, entry, form, status=200):
-    screens = [(SCREENS[e], url) for e in entry.screens if (url := _screen_url(e))]
+    screens = [(SCREENS[e], url) for e in entry.screens if (url := screen_url_of(e))]
     related = [r for slug in entry.related if (r := service.entry(locale, slug)) is not None]
     return render(
         "faq/show.html",
         blocks=("faq-feedback",),
         status=status,
         entry=entry,
-        answer=to_html(entry.body, _resolver(service, locale)),
+        answer=to_html(entry.body, link_resolver(service, locale)),
         screens=screens,
         related=related,
         form=form,
@@ -117,7 +73,7 @@ def _show_page(service, locale, entry, form, status=200):
 @limiter.limit("30 per minute")
 def feedback(slug: str):
     """Record "Was this helpful?" once per visitor and question."""
-    service = _service()
+    service = answer_service()
     locale = _locale()
     entry = service.entry(locale, slug)
     if entry is None:
@@ -154,7 +110,7 @@ def panel():
 @agent_required
 def feedback_counts():
     """For the operator: how many found each answer helpful."""
-    service = _service()
+    service = answer_service()
     locale = _locale()
     rows = [(service.entry(locale, c.slug), c) for c in faq_feedback.counts()]
     return render("faq/feedback.html", rows=rows)
