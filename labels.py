@@ -61,6 +61,11 @@ PROCEDURE_STATUSES = {
     ProcedureStatus.REJECTED: _l("Rejected"),
     ProcedureStatus.CANCELLED: _l("Cancelled"),
 }
+#: The same statuses as an agent reads them: whose documents, said plainly.
+PROCEDURE_STATUSES_FOR_AGENTS = {
+    # Translators: status of the validation procedure, as support agents read it.
+    ProcedureStatus.WAITING: _l("Waiting for the customer's documents"),
+}
 PROCEDURE_TRIGGERS = {
     # Translators: why a validation procedure was started.
     "first_order": _l("Your first telephony order"),
@@ -202,6 +207,22 @@ def pending_summary(request) -> str:
     return " · ".join(part for part in parts if part)
 
 
+def procedure_status_label(status, agent: bool = False):
+    """A procedure's status in words; `agent=True`: as an agent reads it (never "your")."""
+    if agent and status in PROCEDURE_STATUSES_FOR_AGENTS:
+        return PROCEDURE_STATUSES_FOR_AGENTS[status]
+    return PROCEDURE_STATUSES.get(status, status)
+
+
+def viewer_is_staff() -> bool:
+    """Whether the page is read by an agent (acting for a customer, or in the console)."""
+    from flask_login import current_user
+
+    from security import STAFF
+
+    return bool(current_user and current_user.is_authenticated and current_user.role in STAFF)
+
+
 def label_helpers() -> dict:
     return {
         "line_kind_label": LINE_KINDS.get,
@@ -210,7 +231,7 @@ def label_helpers() -> dict:
         "task_status_label": TASK_STATUSES.get,
         "order_status_label": INVOICE_STATUSES.get,
         "payment_status_label": PAYMENT_STATUSES.get,
-        "procedure_status_label": lambda status: PROCEDURE_STATUSES.get(status, status),
+        "procedure_status_label": procedure_status_label,
         "procedure_trigger_label": lambda trigger: PROCEDURE_TRIGGERS.get(trigger, trigger),
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
         # Every action has its labels (telephony.wiring checks it): a missing one is an error.
@@ -221,4 +242,5 @@ def label_helpers() -> dict:
         "pending_change": pending_change,
         "pending_when": pending_when,
         "pending_summary": pending_summary,
+        "viewer_is_staff": viewer_is_staff,
     }

@@ -319,7 +319,7 @@ def test_agents_see_the_procedure_status_and_only_the_last_four_of_the_iban(app,
         account_id = account.id
     client = signed_in("agent")
     results = client.get("/agent/", query_string={"q": "vt", "lang": "en"}).text
-    assert "Waiting for your documents" in results and "Not started" in results
+    assert "Waiting for the customer's documents" in results and "Not started" in results
     page = client.get(f"/agent/accounts/{account_id}?lang=en").text
     assert "•" * 23 + "2606" in page
     compact = DETAILS["vt10001-f"]["iban"].replace(" ", "")
@@ -353,3 +353,20 @@ def test_a_link_in_the_customers_language_does_not_change_the_agents(app, signed
     # The language switcher does change it.
     assert '<html lang="nl-BE"' in client.get("/agent/?lang=nl_BE&remember=1").text
     assert '<html lang="nl-BE"' in client.get("/agent/").text
+
+
+def test_agents_read_the_procedure_status_in_their_own_words(app, signed_in):
+    """'Waiting for your documents' is the customer's; an agent reads whose documents."""
+    from telephony import procedure
+    from tests.test_procedure import DETAILS
+
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+        procedure.submit(account, DETAILS["vt10001-f"], actor=None)
+        db.session.commit()
+        account_id = account.id
+    agent = signed_in("agent")
+    for path in (f"/agent/accounts/{account_id}?lang=en", "/agent/?q=vt10001&lang=en"):
+        page = agent.get(path).text
+        assert "Waiting for the customer's documents" in page, path
+        assert "Waiting for your documents" not in page, path

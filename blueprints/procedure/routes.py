@@ -18,7 +18,7 @@ from blueprints.procedure.forms import BillingContactForm, ProcedureForm, Status
 from documents.mandate import filename, procedure_pdf
 from htmx import render
 from i18n import display_name
-from labels import ACCOUNT_KINDS, PROCEDURE_STATUSES
+from labels import ACCOUNT_KINDS, procedure_status_label
 from security import account_required, agent_required, sees_full_bank_details, send_document
 from telephony import contacts
 from telephony import procedure as procedures
@@ -149,7 +149,10 @@ def manage():
     procedure = procedures.latest(account)
     form = StatusForm()
     allowed = sorted(procedures.TRANSITIONS.get(procedure.status, ()) if procedure else ())
-    form.status.choices = [(status.value, PROCEDURE_STATUSES[status]) for status in allowed]
+    # Agents only: the statuses in their words.
+    form.status.choices = [
+        (status.value, procedure_status_label(status, agent=True)) for status in allowed
+    ]
     if (
         procedure is not None
         and form.validate_on_submit()
@@ -167,7 +170,10 @@ def manage():
         )
     ):
         flash(
-            _("The procedure is now: %(status)s.", status=PROCEDURE_STATUSES[procedure.status]),
+            _(
+                "The procedure is now: %(status)s.",
+                status=procedure_status_label(procedure.status, agent=True),
+            ),
             "success",
         )
         return redirect(url_for("procedure.manage"), 303)
