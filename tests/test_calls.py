@@ -372,17 +372,22 @@ def test_cancelling_a_purchase_order_asks_first(app, fr_client):
     assert fr_client.get(order_path + "/cancel").headers["Location"] == order_path
 
 
-def test_another_accounts_order_cancel_page_is_not_found(app, client, auth):
-    with app.app_context():
-        from telephony.models import Account, Line, User
+def open_order(app) -> tuple[int, int]:
+    """A purchase order of the French company awaiting payment: (its id, the account's)."""
+    from telephony.models import Account, Line, User
 
+    with app.app_context():
         account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
         user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
         order = calls.order_calls(
             account, db.session.get(Line, 2), 3, actor=user, terms_accepted=True
         )
         db.session.commit()
-        order_id = order.id
+        return order.id, account.id
+
+
+def test_another_accounts_order_cancel_page_is_not_found(app, client, auth):
+    order_id, _account_id = open_order(app)
     auth.login("demo-be@example.com")
     assert client.get(f"/orders/{order_id}/cancel").status_code == 404
     assert client.get(f"/orders/{order_id}/pay").status_code == 404

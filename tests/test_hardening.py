@@ -262,20 +262,9 @@ def test_an_error_page_says_error_in_its_title(client):
 def test_reloading_a_refused_post_leads_back_to_its_page(app, client, auth):
     """A form refused with 422 leaves its POST address in the bar; reloading it (a GET)
     goes back to the page, never to a 405."""
-    from sqlalchemy import select
+    from tests.test_calls import open_order
 
-    from extensions import db
-    from telephony import calls
-    from telephony.models import Account, Line, User
-
-    with app.app_context():
-        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
-        user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
-        order = calls.order_calls(
-            account, db.session.get(Line, 2), 3, actor=user, terms_accepted=True
-        )
-        db.session.commit()
-        order_id, account_id = order.id, account.id
+    order_id, account_id = open_order(app)
     auth.login("demo-fr@example.com")
     reply = client.get(f"/orders/{order_id}/pay")
     assert reply.status_code == 303 and reply.headers["Location"] == f"/orders/{order_id}"
