@@ -391,3 +391,12 @@ def test_another_accounts_order_cancel_page_is_not_found(app, client, auth):
     auth.login("demo-be@example.com")
     assert client.get(f"/orders/{order_id}/cancel").status_code == 404
     assert client.get(f"/orders/{order_id}/pay").status_code == 404
+
+
+def test_with_an_order_awaiting_payment_the_calls_page_offers_no_form(app, fr_client):
+    """Any change of calls would be refused until the order is paid or cancelled: the page
+    says so and links to the order, with no form that could only be refused."""
+    order_id, _account_id = open_order(app)
+    page = fr_client.get("/lines/2/calls?lang=en").text
+    assert f'href="/orders/{order_id}"' in page and "is awaiting payment" in page
+    assert 'name="calls"' not in page and ">Continue</button>" not in page
