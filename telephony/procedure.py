@@ -207,8 +207,13 @@ def _check_organisation_id(country: str, value: str | None) -> tuple[str, object
     return "", messages[country]
 
 
-def check_details(account: Account, raw: Mapping[str, str | None]) -> Details:
-    """Check every field of the form at once; raise InvalidDetails listing each mistake."""
+def check_details(
+    account: Account, raw: Mapping[str, str | None], keep_iban: str | None = None
+) -> Details:
+    """Check every field of the form at once; raise InvalidDetails listing each mistake.
+
+    `keep_iban`: the IBAN already on file. The form never shows it in full (the page masks it
+    everywhere), so an empty IBAN field keeps it."""
     country = account.country.value
     errors: dict[str, object] = {}
     texts = {}
@@ -228,7 +233,10 @@ def check_details(account: Account, raw: Mapping[str, str | None]) -> Details:
     if holder_country not in HOLDER_COUNTRIES:
         errors["holder_country"] = _l("Choose a country from the list.")
 
-    iban = _check_iban(raw.get("iban"), errors)
+    iban_text = raw.get("iban") or ""
+    if keep_iban and not iban_text.strip():
+        iban_text = keep_iban
+    iban = _check_iban(iban_text, errors)
     currency = (raw.get("currency") or "").strip().upper()
     if currency not in ("EUR", "CHF"):
         errors["currency"] = _l("Choose the currency of the account.")
@@ -288,6 +296,7 @@ def initial_values(account: Account, procedure: ValidationProcedure | None) -> d
         return {
             name: getattr(getattr(procedure, name), "value", getattr(procedure, name))
             for name in FIELDS
+            if name != "iban"  # masked on the page; left empty, the field keeps it
         }
     country = account.country.value
     return {
@@ -299,6 +308,13 @@ def initial_values(account: Account, procedure: ValidationProcedure | None) -> d
         if account.language in DOCUMENT_LOCALES[country]
         else DOCUMENT_LOCALES[country][0],
     }
+
+
+def kept_iban(procedure: ValidationProcedure | None) -> str | None:
+    """The IBAN an empty IBAN field keeps: the one of the procedure's details, if any."""
+    if procedure is not None and procedure.has_details:
+        return procedure.iban
+    return None
 
 
 def generate_reference(account: Account, now: datetime | None = None) -> str:
@@ -451,8 +467,8 @@ def submit(
     """The customer filled the form: store the details, give the mandate its reference and
     wait for the signed document (status waiting_for_customer). A service e-mail carries
     the PDF."""
-    details = check_details(account, raw)
     procedure = latest(account)
+    details = check_details(account, raw, keep_iban=kept_iban(procedure))
     if procedure is not None and procedure.status == ProcedureStatus.RECEIVED:
         raise DomainError(
             _l("We have received your documents and are checking them: wait for our answer.")

@@ -41,6 +41,23 @@ def test_real_catalogues_fall_back_too(signed_in):
     assert 'lang="de-CH"' in html
 
 
+def test_swiss_german_writes_ss_and_mwst_in_every_message():
+    from babel.messages.pofile import read_po
+
+    with open("translations/de/LC_MESSAGES/messages.po", "rb") as fh:
+        german = read_po(fh)
+    swiss = load_translations("de_CH", ["translations"])
+    for message in german:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            texts = [swiss.ngettext(message.id[0], message.id[1], n) for n in (1, 2)]
+        else:
+            texts = [swiss.gettext(message.id)]
+        for text in texts:
+            assert "ß" not in text and "MwSt" not in text, text
+
+
 def test_display_names_show_the_region():
     assert display_name("fr_BE") == "français (Belgique)"
     assert display_name("nl_BE") == "Nederlands (België)"

@@ -323,7 +323,7 @@ def test_order_without_javascript_then_see_it_wait_and_cancel_it(app, signed_in)
     # The same form sent again (a double click): the same order.
     assert client.post("/lines/new", data=data).headers["Location"] == location
     page = client.get(location + "?lang=en").get_data(as_text=True)
-    assert "Your order is placed. It waits for your validation procedure" in page
+    assert "The order is placed. It waits for the validation procedure" in page
     assert "Waiting for the validation procedure" in page
     assert "Go to the validation procedure" in page and 'href="/procedure/"' in page
     assert "Boutique" in page and "€11.99 incl. VAT" in page

@@ -598,3 +598,59 @@ def test_once_the_document_exists_downloading_it_comes_first(signed_in):
         data={**DETAILS["vt10001-f"], "iban": "FR00", "csrf_token": csrf_from(page)},
     ).text
     assert '<details class="correction" open>' in refused  # open again, with its problem
+
+
+def test_the_iban_is_masked_everywhere_on_the_page_and_an_empty_field_keeps_it(signed_in, app):
+    client = signed_in("fr")
+    blank = client.get("/procedure/?lang=en").text
+    client.post("/procedure/", data={**DETAILS["vt10001-f"], "csrf_token": csrf_from(blank)})
+    page = client.get("/procedure/?lang=en").text
+    compact = DETAILS["vt10001-f"]["iban"].replace(" ", "")
+    assert compact not in page and DETAILS["vt10001-f"]["iban"] not in page
+    assert page.count("•" * 23 + "2606") == 2  # the status, and the field's hint
+    assert "Leave it empty to keep" in page
+    corrected = client.post(
+        "/procedure/",
+        data={
+            **DETAILS["vt10001-f"],
+            "iban": "",
+            "holder_name": "Marie Martin",
+            "csrf_token": csrf_from(page),
+        },
+    )
+    assert corrected.status_code == 303
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+        procedure = procedures.latest(account)
+        assert procedure.holder_name == "Marie Martin" and procedure.iban == compact
+
+
+def test_an_agent_corrects_the_details_without_the_iban_and_reads_agent_words(client, auth, app):
+    with app.app_context():
+        account = account_of("vt30003-s")
+        procedures.submit(account, DETAILS["vt30003-s"], actor=None)
+        db.session.commit()
+        account_id = account.id
+    auth.login("agent@example.com")
+    page = client.get(f"/agent/accounts/{account_id}").text
+    client.post(
+        f"/agent/accounts/{account_id}/act",
+        data={"reason": "Caller spelled the holder's name", "csrf_token": csrf_from(page)},
+    )
+    form = client.get("/procedure/?lang=en").text
+    assert "Your account" not in form and "your next order" not in form
+    corrected = client.post(
+        "/procedure/?lang=en",
+        data={
+            **DETAILS["vt30003-s"],
+            "iban": "",
+            "holder_name": "Jürg Meier",
+            "csrf_token": csrf_from(form),
+        },
+        follow_redirects=True,
+    ).text
+    assert "e-mailed to the customer" in corrected and "Your document" not in corrected
+    with app.app_context():
+        procedure = procedures.latest(account_of("vt30003-s"))
+        assert procedure.holder_name == "Jürg Meier"
+        assert procedure.iban == DETAILS["vt30003-s"]["iban"].replace(" ", "")

@@ -202,7 +202,7 @@ def change_calls(line_id: int):
                 "calls",
             )
             if done:
-                flash(_("Your purchase order is ready: pay it to add the calls."), "success")
+                flash(_("The purchase order is ready: pay it to add the calls."), "success")
                 return redirect(url_for("orders.show", order_id=done.value.id), 303)
         else:
             done = perform(

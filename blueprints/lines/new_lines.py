@@ -44,10 +44,10 @@ def order_line():
         )
         if done:
             if procedure.is_validated(account):
-                flash(_("Your order is placed: the line is created within a day."), "success")
+                flash(_("The order is placed: the line is created within a day."), "success")
             else:
                 flash(
-                    _("Your order is placed. It waits for your validation procedure: see below."),
+                    _("The order is placed. It waits for the validation procedure: see below."),
                     "success",
                 )
             return redirect(url_for("lines.show_order", task_id=done.value.id), 303)

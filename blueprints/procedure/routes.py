@@ -48,10 +48,7 @@ def _is_agent() -> bool:
 def _form(account, procedure, formdata=None) -> ProcedureForm:
     country = account.country.value
     if formdata is None:
-        data = procedures.initial_values(account, procedure)
-        if _is_agent():
-            data["iban"] = ""  # agents never see the full IBAN, not even in a form
-        form = ProcedureForm(data=data)
+        form = ProcedureForm(data=procedures.initial_values(account, procedure))
     else:
         form = ProcedureForm(formdata=formdata)
     territories = get_locale().territories
@@ -106,7 +103,9 @@ def index():
         form,
     ):
         flash(
-            _("Your document is ready: download it, sign it and send it with the documents."),
+            _("The document is ready and e-mailed to the customer, who signs it and sends it.")
+            if _is_agent()
+            else _("Your document is ready: download it, sign it and send it with the documents."),
             "success",
         )
         return redirect(url_for("procedure.index"), 303)
@@ -123,7 +122,12 @@ def check():
     procedure = procedures.latest(account)
     form = _form(account, procedure, formdata=request.form)
     if form.validate():
-        inline_check(lambda: procedures.check_details(account, form.data), form)
+        inline_check(
+            lambda: procedures.check_details(
+                account, form.data, keep_iban=procedures.kept_iban(procedure)
+            ),
+            form,
+        )
     return _page(account, form)
 
 

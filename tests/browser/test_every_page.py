@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from telephony import calls, line_orders
+from telephony import calls, line_orders, procedure
 from telephony.models import Account, Line, User
 from tests.browser.conftest import (
     act_for,
@@ -44,7 +44,10 @@ NOT_PAGES = {
 
 
 def _prepare(app) -> dict:
-    """A purchase order and a line order of the French company, for their pages."""
+    """A purchase order and a line order of the French company, for their pages, and its
+    validation procedure's details (the masked IBAN, the folded correction form)."""
+    from tests.test_procedure import DETAILS
+
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
         user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
@@ -61,6 +64,7 @@ def _prepare(app) -> dict:
             token=line_orders.new_token(),
             actor=user,
         )
+        procedure.submit(account, DETAILS["vt10001-f"], actor=user)
         db.session.commit()
         ids = {"order": order.id, "task": task.id}
         db.session.remove()
