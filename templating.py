@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import parse_pattern
+from babel.numbers import format_percent
 from flask import request, url_for
-from flask_babel import format_currency, format_date, format_datetime, format_percent
+from flask_babel import format_currency, format_datetime, get_locale
 
 
 def money(amount, currency: str) -> str:
     return format_currency(amount, currency)
 
 
-def day(value: date | None, fmt: str = "medium") -> str:
-    return format_date(value, fmt) if value else ""
+#: How a language writes the first day of a month in words: "1er janvier", "1° gennaio".
+FIRST_OF_MONTH = {"fr": "er", "it": "°"}
+#: A day-of-month field of a date pattern, outside quoted literals ('de').
+_DAY_FIELD = re.compile(r"(?<![d'])d(?![d'])")
+
+
+def day(value: date | None, fmt: str = "medium", locale: Locale | str | None = None) -> str:
+    """A date as the language says it: the locale's pattern (`short`, `medium`, `long`,
+    `full`), and the first of the month with its ordinal mark where the language writes one
+    in a date in words ("1er janvier 2027", "1° gennaio 2027"). Every date shown, on a page,
+    in an e-mail or in a PDF, goes through here; `locale` defaults to the request's."""
+    if not value:
+        return ""
+    locale = Locale.parse(locale) if locale is not None else get_locale()
+    pattern = locale.date_formats[fmt].pattern if fmt in locale.date_formats else fmt
+    mark = FIRST_OF_MONTH.get(locale.language)
+    if mark and value.day == 1 and "MMM" in pattern:  # a month in words, not in digits
+        pattern = _DAY_FIELD.sub(f"d'{mark}'", pattern, count=1)
+    return babel_format_date(value, parse_pattern(pattern).pattern, locale=locale)
 
 
 def moment(value: datetime | None, fmt: str = "medium") -> str:
@@ -22,7 +45,9 @@ def moment(value: datetime | None, fmt: str = "medium") -> str:
 
 
 def percent(value) -> str:
-    return format_percent(value, "#,##0.#%")
+    """A rate in the locale's way ("20 %" in French, "20%" in Italian), its decimals kept
+    (8.1 %) but not trailing zeros."""
+    return format_percent(Decimal(str(value)), locale=get_locale(), decimal_quantization=False)
 
 
 def phone(e164: str | None) -> str:

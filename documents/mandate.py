@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -32,6 +31,7 @@ from labels import ACCOUNT_KINDS
 from telephony import procedure as procedures
 from telephony.models import Account, ValidationProcedure
 from telephony.wiring import Plug
+from templating import day
 
 LABEL_WIDTH = CONTENT_WIDTH * 0.32
 
@@ -301,7 +301,7 @@ def procedure_pdf(
         # Translators: date the document was printed, at the bottom of the procedure PDF.
         story.append(
             para(
-                _("Printed on %(date)s", date=format_date(today, format="long", locale=locale)),
+                _("Printed on %(date)s", date=day(today, "long", locale=locale)),
                 "small",
             )
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from documents.layout import (
     localized_address,
 )
 from telephony.dates import local_today
+from templating import day
 
 #: Widths of Description | Quantity | Unit price | Total.
 COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.45, 0.13, 0.21, 0.21))
@@ -126,7 +126,7 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
     created = invoice.created_at or datetime.now(UTC)
     if created.tzinfo is None:  # SQLite gives back naive datetimes, stored in UTC
         created = created.replace(tzinfo=UTC)
-    issued_on = format_date(local_today(account.timezone, created), format="long", locale=locale)
+    issued_on = day(local_today(account.timezone, created), "long", locale=locale)
     country = getattr(account.country, "value", account.country)
     address = localized_address(operator, country, locale)
     billing_address = _billing_address(account, locale)

@@ -166,7 +166,7 @@ def test_the_email_is_queued_with_the_change_in_the_accounts_language(app_ctx):
     assert message.locale == "fr_FR"
     assert message.to_address == account.billing_email
     assert "Velora Telecom" in message.subject
-    assert "1 mars 2030" in message.body
+    assert "1er mars 2030" in message.body
 
 
 def _run_in_child(url, day):  # pragma: no cover - runs in a child process

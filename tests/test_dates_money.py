@@ -52,3 +52,37 @@ def test_vat_by_country(country, vat, total, currency):
     assert price.vat == Decimal(vat)
     assert price.incl_vat == Decimal(total)
     assert price.currency == currency
+
+
+@pytest.mark.parametrize(
+    ("locale", "fmt", "expected"),
+    [
+        ("fr_FR", "long", "1er janvier 2027"),
+        ("fr_BE", "full", "vendredi 1er janvier 2027"),
+        ("fr_CH", "medium", "1er janv. 2027"),
+        ("it_CH", "long", "1° gennaio 2027"),
+        ("de_CH", "long", "1. Januar 2027"),
+        ("nl_BE", "long", "1 januari 2027"),
+        ("en", "long", "January 1, 2027"),
+        ("fr_FR", "short", "01/01/2027"),  # digits: no ordinal mark
+    ],
+)
+def test_the_first_of_the_month_as_each_language_writes_it(locale, fmt, expected):
+    from templating import day
+
+    assert day(date(2027, 1, 1), fmt, locale=locale) == expected
+    assert "er" not in day(date(2027, 1, 11), "long", locale="fr_FR").split()[0]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("fr_FR", "8,1\u00a0%"), ("de", "8,1\u00a0%"), ("it_CH", "8.1%"), ("nl_BE", "8,1%")],
+)
+def test_rates_follow_the_locale_and_keep_their_decimals(app, locale, expected):
+    from flask_babel import force_locale
+
+    from templating import percent
+
+    with app.test_request_context(), force_locale(locale):
+        assert percent(Decimal("0.081")) == expected
+        assert percent(Decimal("0.20")) == expected.replace("8,1", "20").replace("8.1", "20")
