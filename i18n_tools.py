@@ -59,6 +59,8 @@ def extract(output: Path = POT) -> None:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "_lp:1c,2",
             "--add-comments=Translators:",
             "--no-location",
             "--sort-by-file",
@@ -120,13 +122,10 @@ class CheckResult:
         return not self.problems
 
 
-#: French sets ":" and ";" after a no-break space; an ordinary one lets a line break there.
-FRENCH_SPACE = re.compile(r" [:;]")
-
-
 def check(strict: bool = True) -> CheckResult:
-    """Placeholders and tags as in the source, no fuzzy entry, the .pot up to date, and
-    (strict) every message translated in every base catalogue."""
+    """Placeholders and tags as in the source, no fuzzy entry, the .pot up to date,
+    (strict) every message translated in every base catalogue, and the language rules
+    (i18n_rules: termbase, register, typography) over the catalogues and the FAQ."""
     result = CheckResult()
     with tempfile.TemporaryDirectory() as tmp:
         fresh_path = Path(tmp) / "fresh.pot"
@@ -165,10 +164,15 @@ def check(strict: bool = True) -> CheckResult:
                     result.problems.append(f"{label}: placeholders differ from the source")
                 if _set(TAG, sources[0]) != _set(TAG, text):
                     result.problems.append(f"{label}: HTML tags differ from the source")
-                if name.startswith("fr") and FRENCH_SPACE.search(text):
-                    result.problems.append(
-                        f"{label}: a no-break space (U+00A0) goes before : and ; in French"
-                    )
+    # The termbase, the register and the typography, over the catalogues and the FAQ.
+    import i18n_rules
+
+    catalogs = {
+        name: read_catalog(po_path(name), locale=name)
+        for name in BASES + REGIONALS
+        if po_path(name).exists()
+    }
+    result.problems.extend(i18n_rules.check_all(catalogs))
     # The FAQ's content files (content/faq/): every question in every language, sound headers.
     from telephony.faq.content import check_content
 

@@ -1,6 +1,7 @@
 """Translatable labels of the domain's codes, in one place for templates and e-mails."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from telephony.models import (
     AccountKind,
@@ -33,12 +34,14 @@ ACCOUNT_KINDS = {
     AccountKind.ASSOCIATION: _l("Association"),
 }
 TASK_STATUSES = {
-    # Translators: status of a scheduled change.
-    TaskStatus.TODO: _l("Scheduled"),
-    TaskStatus.DOING: _l("In progress"),
-    TaskStatus.DONE: _l("Done"),
-    TaskStatus.ERROR: _l("Failed"),
-    TaskStatus.CANCELLED: _l("Cancelled"),
+    # Translators: status of a requested change, shown after its name ("Offer change ·
+    # Scheduled", "Termination · Cancelled"): the names differ in gender, so the status
+    # should not agree with one of them.
+    TaskStatus.TODO: _lp("task status", "Scheduled"),
+    TaskStatus.DOING: _lp("task status", "In progress"),
+    TaskStatus.DONE: _lp("task status", "Done"),
+    TaskStatus.ERROR: _lp("task status", "Failed"),
+    TaskStatus.CANCELLED: _lp("task status", "Cancelled"),
 }
 INVOICE_STATUSES = {
     # Translators: status of an invoice or purchase order.

@@ -27,7 +27,7 @@ def _account(code):
     ("locale", "word"),
     [
         ("fr_FR", "Bonjour"),
-        ("nl_BE", "Hallo"),
+        ("nl_BE", "Goedendag"),
         ("de_CH", "Guten Tag"),
         ("it_CH", "Buongiorno"),
         ("en", "Hello"),

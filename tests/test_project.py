@@ -43,13 +43,6 @@ def test_check_finds_a_broken_placeholder(tmp_path, monkeypatch):
     )
 
 
-def test_check_wants_a_no_break_space_before_a_colon_in_french():
-    from i18n_tools import FRENCH_SPACE
-
-    assert FRENCH_SPACE.search("Merci : votre réponse")
-    assert not FRENCH_SPACE.search("Merci\u00a0: votre réponse, 10:30")
-
-
 def test_stats_count_the_base_language_for_regional_locales():
     from i18n_tools import stats
 
