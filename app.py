@@ -183,9 +183,6 @@ def _register_template_helpers(app: Flask) -> None:
     from htmx import rendering_block
 
     app.jinja_env.globals["htmx_block"] = rendering_block
-    from telephony.support import for_agents
-
-    app.jinja_env.globals["audit_for_agents"] = for_agents
     app.context_processor(locale_context)
     app.context_processor(navigation_context)
     import idle

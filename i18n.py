@@ -6,6 +6,10 @@ Accept-Language → the account's language → English.
 
 Regional catalogues (fr_BE, de_CH...) hold only what differs from the base language
 (fr, de...): a message missing from `fr_BE` is looked up in `fr`, then left in English.
+
+`en_XA` is a pseudo-locale for testing: every message accented and about 40 % longer,
+generated from the .pot by `flask translate compile` (i18n_tools.pseudo_translate), English
+formats. Anyone may open it with `?lang=en_XA`; only translators see it in the switcher.
 """
 
 from __future__ import annotations
@@ -27,6 +31,28 @@ COUNTRY_LOCALES = {
     "CH": ["fr_CH", "de_CH", "it_CH"],
 }
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+#: The pseudo-locale (not a language customers choose).
+PSEUDO_LOCALE = "en_XA"
+
+
+class PseudoLocale(Locale):
+    """`en_XA` for Babel: English dates, numbers and names under the pseudo-locale's id
+    (CLDR has no data of its own for it)."""
+
+    def __init__(self) -> None:
+        super().__init__("en")
+        self.territory = "XA"
+
+
+def content_locale(locale_id: str) -> str:
+    """The locale whose files (the FAQ) a page shows: the pseudo-locale has none of its own
+    and shows the English source, marked as English."""
+    return "en" if locale_id == PSEUDO_LOCALE else locale_id
+
+
+def as_locale(locale_id: str) -> Locale | str:
+    """What Flask-Babel's locale selector returns: the id, or the pseudo-locale's object."""
+    return PseudoLocale() if locale_id == PSEUDO_LOCALE else locale_id
 
 
 def base_language(locale_id: str) -> str:
@@ -47,6 +73,11 @@ def bcp47(locale_id: str) -> str:
 @lru_cache(maxsize=32)
 def display_name(locale_id: str) -> str:
     """The locale's own name, with the region: "français (Belgique)", "English"."""
+    if locale_id == PSEUDO_LOCALE:
+        from flask_babel import lazy_gettext
+
+        # Translators: the pseudo-locale, in the language switcher of translators.
+        return lazy_gettext("Pseudo-locale (for testing)")
     locale = Locale.parse(locale_id)
     name = locale.get_display_name(locale) or locale_id
     return name[:1].upper() + name[1:] if locale.language in ("en",) else name
@@ -57,7 +88,7 @@ def parse_locale_id(value: str | None) -> str | None:
     if not value or len(value) > 16:
         return None
     candidate = value.strip().replace("-", "_")
-    for locale_id in LOCALES:
+    for locale_id in (*LOCALES, PSEUDO_LOCALE):
         if locale_id.lower() == candidate.lower():
             return locale_id
     return None
@@ -86,8 +117,12 @@ def match_accept_language(header_values, country: str | None = None) -> str | No
     return None
 
 
-def select_locale() -> str:
+def select_locale() -> Locale | str:
     """Flask-Babel's locale selector (see the module docstring for the order)."""
+    return as_locale(_selected_locale_id())
+
+
+def _selected_locale_id() -> str:
     if not has_request_context():  # CLI, renewal run: English unless forced
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = parse_locale_id(request.args.get("lang"))
@@ -188,11 +223,12 @@ def load_translations(locale_id: str, directories) -> support.Translations:
     return chain or support.NullTranslations()
 
 
-@lru_cache(maxsize=1)
-def locale_choices() -> tuple[tuple[str, str, str], ...]:
+@lru_cache(maxsize=2)
+def locale_choices(pseudo: bool = False) -> tuple[tuple[str, str, str], ...]:
     """Every locale with its BCP 47 tag and its own name, for the switcher (the same on
-    every page)."""
-    return tuple((loc, bcp47(loc), display_name(loc)) for loc in LOCALES)
+    every page); translators also get the pseudo-locale."""
+    ids = (*LOCALES, PSEUDO_LOCALE) if pseudo else LOCALES
+    return tuple((loc, bcp47(loc), display_name(loc)) for loc in ids)
 
 
 def locale_context() -> dict:
@@ -201,5 +237,14 @@ def locale_context() -> dict:
     return {
         "html_lang": bcp47(current),
         "current_locale": current,
-        "locale_choices": locale_choices(),
+        "locale_choices": locale_choices(pseudo=_is_translator()),
     }
+
+
+def _is_translator() -> bool:
+    from security import Role
+
+    user = current_user if has_request_context() else None
+    return bool(
+        user is not None and user.is_authenticated and user.role in (Role.TRANSLATOR, Role.ADMIN)
+    )

@@ -96,8 +96,60 @@ def update() -> list[str]:
     return report
 
 
+#: Every ASCII letter and its accented look-alike: a message of the pseudo-locale holds no
+#: plain English word, so one on a page has escaped translation.
+_PSEUDO_LETTERS = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "áƀçðéƒĝĥíĵķĺɱñóþǫŕšţúṽŵẋýžÁƁÇÐÉƑĜĤÍĴĶĹṀÑÓÞǪŔŠŢÚṼŴẊÝŽ",
+)
+#: What the pseudo-translation keeps: placeholders, tags, entities.
+_PSEUDO_KEEP = re.compile(r"%\(\w+\)[sdfr]|%[sdfr%]|\{\w*\}|<[^>]*>|&\w+;|&#\d+;")
+#: Words that lengthen a message, like the long words of German or Dutch.
+_PSEUDO_FILLER = "ĺóŕéɱ íþšúɱ ðóĺóŕ šíţ áɱéţ çóñšéçţéţúŕ áðíþíšçíñĝ éĺíţ"
+
+
+def pseudo_translate(text: str) -> str:
+    """A message of the pseudo-locale: accented, about 40 % longer, between ⟦ ⟧ (a cut
+    shows), placeholders and tags kept."""
+    if not text:
+        return text
+    parts, last = [], 0
+    for match in _PSEUDO_KEEP.finditer(text):
+        parts.append(text[last : match.start()].translate(_PSEUDO_LETTERS))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(text[last:].translate(_PSEUDO_LETTERS))
+    extra = max(1, round(len(text) * 0.4))
+    filler = ((_PSEUDO_FILLER + " ") * (extra // len(_PSEUDO_FILLER) + 1))[:extra].strip()
+    return f"⟦{''.join(parts)} {filler}⟧"
+
+
+def compile_pseudo() -> Path:
+    """The pseudo-locale's compiled catalogue, made from the .pot (never a .po to edit)."""
+    from i18n import PSEUDO_LOCALE
+
+    template = read_catalog(POT)
+    catalog = Catalog(locale="en")
+    for message in template:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            string = tuple(pseudo_translate(part) for part in message.id)
+        else:
+            string = pseudo_translate(message.id)
+        catalog.add(message.id, string, context=message.context)
+    path = TRANSLATIONS_DIR / PSEUDO_LOCALE / "LC_MESSAGES" / "messages.mo"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_mo(fh, catalog)
+    return path
+
+
 def compile_all() -> list[str]:
-    done = []
+    from i18n import PSEUDO_LOCALE
+
+    compile_pseudo()
+    done = [PSEUDO_LOCALE]
     for name in BASES + REGIONALS:
         path = po_path(name)
         if not path.exists():

@@ -226,6 +226,72 @@ def viewer_is_staff() -> bool:
     return bool(current_user and current_user.is_authenticated and current_user.role in STAFF)
 
 
+#: The fields an audit event keeps before and after a change, as agents read them in the
+#: timeline (a request's details, `params`, are listed field by field).
+AUDIT_FIELDS = {
+    "action": _l("Change"),
+    "alias_number": _l("Alias number"),
+    "amount": _l("Amount"),
+    "body": _l("Note"),
+    "calls_current": _l("Simultaneous calls"),
+    "calls_max": _l("Maximum calls"),
+    "config": _l("Configuration"),
+    "contracts_accepted": _l("Contracts accepted"),
+    "currency": _l("Currency"),
+    "description": _l("Description"),
+    "details": _l("Details"),
+    "email": _l("E-mail"),
+    "error": _l("Error"),
+    "from": _l("Before the change"),
+    "group": _l("Telephony group"),
+    "hardware_return": _l("Hardware to send back"),
+    "holder_name": _l("Account holder"),
+    "iban": _l("IBAN"),
+    "line": _l("Line"),
+    "line_id": _l("Line"),
+    "name": _l("Name"),
+    "number": _l("Number"),
+    "numbers": _l("Numbers"),
+    "offer": _l("Offer"),
+    "offer_id": _l("Offer"),
+    "order": _l("Purchase order"),
+    "path": _l("Page"),
+    "reason": _l("Reason"),
+    "reference": _l("Mandate reference"),
+    "remove": _l("Calls to remove"),
+    "result": _l("Result"),
+    "status": _l("Status"),
+    "task": _l("Request"),
+    "terms_accepted": _l("Terms accepted"),
+    "trigger": _l("Why"),
+}
+
+
+def audit_details(details: dict | None) -> list[tuple[str, str]]:
+    """An audit event's before or after as (label, value) rows an agent can read: IBANs
+    masked, a request's details one row each, yes/no for flags, lists joined."""
+    from flask_babel import gettext
+
+    from telephony.support import for_agents
+
+    rows: list[tuple[str, str]] = []
+    for key, value in for_agents(details).items():
+        if key == "params" and isinstance(value, dict):
+            rows.extend(audit_details(value))
+            continue
+        label = str(AUDIT_FIELDS.get(key, key))
+        if key == "action" and isinstance(value, str):
+            value = TASK_ACTIONS.get(value, value)
+        if isinstance(value, bool):
+            value = gettext("Yes") if value else gettext("No")
+        elif isinstance(value, list | tuple):
+            value = ", ".join(str(item) for item in value) or "–"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{AUDIT_FIELDS.get(k, k)}: {v}" for k, v in value.items())
+        rows.append((label, "–" if value is None or value == "" else str(value)))
+    return rows
+
+
 def label_helpers() -> dict:
     return {
         "line_kind_label": LINE_KINDS.get,
@@ -246,4 +312,5 @@ def label_helpers() -> dict:
         "pending_when": pending_when,
         "pending_summary": pending_summary,
         "viewer_is_staff": viewer_is_staff,
+        "audit_details": audit_details,
     }

@@ -3,6 +3,8 @@ for, and lets the right text through."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import i18n_rules
@@ -107,3 +109,21 @@ def test_the_termbase_names_a_term_for_each_forbidden_variant():
 
 def test_a_time_in_a_french_text_is_not_a_colon_that_wants_a_space():
     assert check_typography([Text("fr", "x", "Merci\u00a0: votre réponse, 10:30")]) == []
+
+
+def test_the_pseudo_locale_accents_lengthens_and_keeps_placeholders_and_tags():
+    from i18n_tools import pseudo_translate
+
+    text = "Each extra call costs %(price)s a month, <strong>from %(date)s</strong>."
+    pseudo = pseudo_translate(text)
+    assert pseudo.startswith("⟦") and pseudo.endswith("⟧")
+    assert "%(price)s" in pseudo and "%(date)s" in pseudo and "<strong>" in pseudo
+    assert re.sub(r"%\(\w+\)s|<[^>]+>", "", pseudo).isascii() is False
+    assert not re.search(r"[A-Za-z]{3,}", re.sub(r"%\(\w+\)s|<[^>]+>", "", pseudo))
+    assert len(pseudo) >= len(text) * 1.35
+
+
+def test_the_pseudo_locale_is_served_with_english_formats(client):
+    page = client.get("/login?lang=en_XA").text
+    assert 'lang="en-XA"' in page and "⟦" in page
+    assert client.get("/faq/call-forwarding?lang=en_XA").status_code == 200

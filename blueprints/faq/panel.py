@@ -13,7 +13,7 @@ from flask_babel import get_locale
 
 from blueprints.faq.answers import answer_service, link_resolver
 from htmx import render, requested_block
-from i18n import bcp47, display_name, parse_locale_id
+from i18n import bcp47, content_locale, display_name, parse_locale_id
 from telephony.faq.render import to_html, to_text
 
 #: How many answers per language, and the longest query kept.
@@ -36,7 +36,7 @@ def panel_groups(query: str, customer_locale: str | None = None) -> list[dict]:
     if not query:
         return []
     service = answer_service()
-    page_locale = str(get_locale() or "en")
+    page_locale = content_locale(str(get_locale() or "en"))
     found = service.found(page_locale, query, PANEL_RESULTS)
     # The agent's own language: the questions with the words found marked.
     groups = [_group(service, page_locale, [(i.entry, i.question) for i in found], False)]

@@ -8,6 +8,7 @@ from blueprints.faq.forms import FeedbackForm
 from blueprints.faq.panel import PANEL_BLOCKS, panel_groups, panel_query
 from extensions import db, limiter
 from htmx import is_htmx, render, requested_block
+from i18n import content_locale
 from security import agent_required
 from telephony.faq import feedback as faq_feedback
 from telephony.faq.render import to_html
@@ -18,7 +19,7 @@ VOTED_KEY = "faq_voted"
 
 
 def _locale() -> str:
-    return str(get_locale() or "en")
+    return content_locale(str(get_locale() or "en"))
 
 
 def _query() -> str:
