@@ -155,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.main import bp as main_bp
     from blueprints.orders import bp as orders_bp
     from blueprints.procedure import bp as procedure_bp
+    from blueprints.services import bp as services_bp
     from blueprints.translators import bp as translators_bp
 
     for bp in (
@@ -162,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
         auth_bp,
         main_bp,
         lines_bp,
+        services_bp,
         orders_bp,
         procedure_bp,
         emails_bp,

@@ -226,6 +226,43 @@ def viewer_is_staff() -> bool:
     return bool(current_user and current_user.is_authenticated and current_user.role in STAFF)
 
 
+#: My services: the kinds of service, their state, how they renew, the expiry filters.
+SERVICE_TYPES = {
+    "sip_line": _l("SIP line"),
+    "trunk": _l("SIP trunk"),
+    "fax_line": _l("Fax line"),
+    "alias_number": _l("Alias number"),
+    "number_pool": _l("Number range"),
+}
+SERVICE_STATES = {
+    # Translators: state of a service (My services).
+    "creating": _lp("service state", "Being created"),
+    "active": _lp("service state", "Active"),
+    "suspended": _lp("service state", "Suspended"),
+    "terminated": _lp("service state", "Terminated"),
+}
+RENEWAL_STATUSES = {
+    # Translators: how a service renews (My services).
+    "automatic": _l("Automatic renewal"),
+    "manual": _l("Manual renewal"),
+    "invoice_to_pay": _l("Invoice to pay"),
+    "termination_requested": _l("Termination requested"),
+    "terminated": _lp("renewal status", "Terminated"),
+}
+SERVICE_EXPIRY = {
+    "week": _l("Expires within a week"),
+    "month": _l("Expires within a month"),
+    "renewed_month": _l("Renewed within the last month"),
+}
+
+
+def renewal_frequency(months: int) -> str:
+    """How often a service renews: "Every month", "Every 3 months"."""
+    from flask_babel import ngettext
+
+    return ngettext("Every month", "Every %(num)d months", months)
+
+
 #: The fields an audit event keeps before and after a change, as agents read them in the
 #: timeline (a request's details, `params`, are listed field by field).
 AUDIT_FIELDS = {
@@ -313,4 +350,9 @@ def label_helpers() -> dict:
         "pending_summary": pending_summary,
         "viewer_is_staff": viewer_is_staff,
         "audit_details": audit_details,
+        "service_type_label": lambda kind: SERVICE_TYPES.get(kind, kind),
+        "service_state_label": lambda state: SERVICE_STATES.get(str(state), state),
+        "renewal_status_label": lambda status: RENEWAL_STATUSES.get(status, status),
+        "service_expiry_label": lambda key: SERVICE_EXPIRY.get(key, key),
+        "renewal_frequency": renewal_frequency,
     }

@@ -12,6 +12,7 @@ from telephony.models import Role
 #: (endpoint, label, roles that see it)
 ENTRIES = [
     ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
+    ("services.index", _l("My services"), {Role.CUSTOMER}),
     ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
     ("emails.index", _l("Service e-mails"), {Role.CUSTOMER}),
     ("faq.index", _l("FAQ"), None),

@@ -108,6 +108,15 @@ def screen_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+_E164 = re.compile(r"\+\d{8,15}\b")
+
+
+def phones(text: str | None) -> str:
+    """Every E.164 number in a text as people read it: "+33972100001 – Accueil" →
+    "+33 9 72 10 00 01 – Accueil"."""
+    return _E164.sub(lambda match: phone(match.group(0)), text or "")
+
+
 def register_filters(app) -> None:
     from labels import label_helpers
 
@@ -117,6 +126,7 @@ def register_filters(app) -> None:
         moment=moment,
         percent=percent,
         phone=phone,
+        phones=phones,
         control_id=control_id,
         datetime_attr=datetime_attr,
     )

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from config import CURRENCIES
 from extensions import db
 from telephony.accounts import new_account_code
-from telephony.dates import first_of_next_month
+from telephony.dates import add_months, first_of_next_month
 from telephony.models import (
     Account,
     AccountKind,
@@ -21,6 +21,9 @@ from telephony.models import (
     AliasNumber,
     Country,
     Hardware,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
     Line,
     LineKind,
     NumberPool,
@@ -100,10 +103,48 @@ def _service(
             target_id=target_id,
             renewal_mode=mode,
             period_months=period,
+            renewed_on=add_months(expires, -period),
             expires_on=expires,
             monthly_price_excl_vat=price,
         )
     )
+
+
+def _vary_renewals(account: Account, renewal: date) -> None:
+    """The French company's services renew in every way My services shows: the fax line
+    by hand, one number yearly by hand, and one number whose renewal invoice is due."""
+    db.session.flush()
+    services = {
+        service.name: service
+        for service in db.session.scalars(select(Service).where(Service.account_id == account.id))
+    }
+    fax = next(s for s in services.values() if s.service_type == "fax_line")
+    fax.renewal_mode = RenewalMode.MANUAL
+    yearly = services["+33972100102"]
+    yearly.renewal_mode, yearly.period_months = RenewalMode.MANUAL, 12
+    yearly.expires_on = add_months(renewal, 5)
+    yearly.renewed_on = add_months(yearly.expires_on, -12)
+    due = services["+33972100101"]
+    invoice = Invoice(
+        account_id=account.id,
+        number=f"INV-DEMO-{account.code.upper()}-1",
+        kind=InvoiceKind.INVOICE,
+        currency="EUR",
+        vat_rate=Decimal("0.20"),
+        total_excl_vat=due.monthly_price_excl_vat,
+        total_vat=(due.monthly_price_excl_vat * Decimal("0.20")).quantize(Decimal("0.01")),
+        total_incl_vat=(due.monthly_price_excl_vat * Decimal("1.20")).quantize(Decimal("0.01")),
+    )
+    invoice.lines.append(
+        InvoiceLine(
+            service_id=due.id,
+            description=due.name,
+            quantity=1,
+            unit_price_excl_vat=due.monthly_price_excl_vat,
+            total_excl_vat=due.monthly_price_excl_vat,
+        )
+    )
+    db.session.add(invoice)
 
 
 def create_demo(today: date | None = None) -> bool:
@@ -227,6 +268,7 @@ def create_demo(today: date | None = None) -> bool:
         RenewalMode.AUTOMATIC,
         12,
     )
+    _vary_renewals(fr, renewal)
 
     # Belgium: a Dutch-speaking association.
     be = Account(

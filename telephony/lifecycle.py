@@ -366,6 +366,7 @@ def _new_service(account: Account, name, service_type, target_type, target_id, p
             state=ServiceState.ACTIVE,
             period_months=1,
             # Started today for a month: renewed on the 1st, like every monthly service.
+            renewed_on=day,
             expires_on=first_of_next_month(day),
             monthly_price_excl_vat=price,
         )

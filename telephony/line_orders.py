@@ -300,6 +300,7 @@ def apply_order_line(task: ScheduledTask, day: date) -> str:
             target_id=line.id,
             state=ServiceState.ACTIVE,
             period_months=1,
+            renewed_on=day,
             expires_on=first_of_next_month(day),
             monthly_price_excl_vat=line.monthly_price_excl_vat,
         )

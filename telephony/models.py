@@ -430,6 +430,8 @@ class Service(db.Model):
     period_months: Mapped[int] = mapped_column(Integer, default=1)
     expires_on: Mapped[date] = mapped_column(Date)
     terminate_on: Mapped[date | None] = mapped_column(Date)
+    #: When the current period started (created or last renewed): "renewed within a month".
+    renewed_on: Mapped[date | None] = mapped_column(Date)
     monthly_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
 
 
@@ -471,6 +473,9 @@ class InvoiceLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    #: The service this line bills (a renewal), if any: its invoice due makes the service's
+    #: renewal status "invoice to pay".
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"), index=True)
     description: Mapped[str] = mapped_column(String(300))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2))

@@ -30,10 +30,15 @@ class Page:
         return self.number < self.pages
 
 
-def paginate(query: Select, number: int, size: int) -> Page:
-    """Run `query` for page `number` (1-based, clamped to the existing pages)."""
+def paginate(query: Select, number: int, size: int, rows: bool = False) -> Page:
+    """Run `query` for page `number` (1-based, clamped to the existing pages); `rows`: the
+    items are whole result rows (a query of several columns), not their first column."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max(1, -(-total // size))
     number = min(max(1, number), pages)
-    items = list(db.session.scalars(query.limit(size).offset((number - 1) * size)).unique())
+    page = query.limit(size).offset((number - 1) * size)
+    if rows:
+        items = list(db.session.execute(page).all())
+    else:
+        items = list(db.session.scalars(page).unique())
     return Page(items, total, number, size)

@@ -302,7 +302,7 @@ def test_pdf_france_company(app_ctx):
     ("locale", "words"),
     [
         ("nl_BE", ["SEPA-domiciliëringsmandaat", "8 weken", "13 maanden", "Handtekening"]),
-        ("fr_BE", ["Mandat de prélèvement SEPA", "8 semaines", "13 mois", "Signature"]),
+        ("fr_BE", ["Mandat de domiciliation SEPA", "8 semaines", "13 mois", "Signature"]),
     ],
 )
 def test_pdf_belgium_association(app_ctx, locale, words):

@@ -85,6 +85,7 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("lines.convert_to_line", "/lines/numbers/1/line"),
         ("lines.terminate_number", "/lines/numbers/4/terminate"),
         ("lines.requests", "/lines/requests"),
+        ("services.index", "/services/?renewal=manual&q=0"),
         ("lines.order_line", "/lines/new"),
         ("lines.show_order", f"/lines/orders/{ids['task']}"),
         ("orders.show", f"/orders/{ids['order']}"),

@@ -1,0 +1,53 @@
+"""My services in a browser, as the French company and as an agent acting for it, with
+JavaScript (the table follows each change, the address keeps the filters) and without
+(the form is sent with its button): filter, search, sort, remove a chip."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import check_accessibility, open_account
+
+
+@pytest.mark.parametrize("who", ["customer", "agent"])
+@pytest.mark.parametrize("js", [True, False])
+def test_filter_search_and_sort_my_services(browser, live_server, who, js):
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    open_account(page, live_server, who)
+    page.goto(live_server + "/services/?lang=en")
+    rows = page.locator("table.services tbody tr")
+    assert rows.count() > 10
+    if js:  # axe runs in the page
+        check_accessibility(page)
+
+    page.get_by_label("Renewal", exact=True).select_option("manual")
+    if not js:
+        page.get_by_role("button", name="Apply the filters").click()
+    page.wait_for_url("**renewal=manual**")
+    assert rows.count() == 2  # the fax line and the yearly number
+    assert "Manual renewal" in page.locator(".chips").inner_text()
+
+    page.get_by_label("Search by name or number").fill("09 72 10 01 02")
+    if js:
+        page.wait_for_url("**q=09**")
+    else:
+        page.get_by_role("button", name="Apply the filters").click()
+        page.wait_for_load_state()
+    assert rows.count() == 1 and "+33 9 72 10 01 02" in rows.first.inner_text()
+
+    page.locator(".chips").get_by_role("link", name="Manual renewal").click()
+    page.wait_for_url(lambda url: "renewal=" not in url)
+    assert rows.count() == 1  # the search stays
+
+    page.goto(live_server + "/services/?lang=en")
+    page.get_by_role("link", name="Name", exact=True).click()
+    page.wait_for_url("**sort=name**")
+    first = rows.first.locator("th").inner_text()
+    page.get_by_role("link", name="Name", exact=True).click()
+    page.wait_for_url("**dir=desc**")
+    assert rows.first.locator("th").inner_text() != first
+    assert page.locator("th[aria-sort=descending]").count() == 1
+    if js:
+        check_accessibility(page)
+    context.close()

@@ -1,0 +1,170 @@
+"""My services: the table of every service and how it renews (seed 004), filtered, sorted,
+searched and paged in SQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert, select
+
+from extensions import db
+from telephony import lifecycle
+from telephony.models import Account, Line, RenewalMode, Service, User
+from telephony.services.listing import Filters, list_services
+
+TODAY = date(2026, 12, 2)
+
+
+def _fr():
+    return db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+
+
+def _names(page) -> list[str]:
+    return [row.service.name for row in page.items]
+
+
+def _statuses(page) -> dict[str, str]:
+    return {row.service.name: row.renewal for row in page.items}
+
+
+def test_each_service_says_how_it_renews_and_when(app_ctx):
+    page = list_services(_fr(), Filters(), 1, 100, TODAY)
+    statuses = _statuses(page)
+    assert statuses["+33972100001 – Accueil"] == "automatic"
+    assert statuses["+33972100102"] == "manual"  # yearly, by hand
+    assert statuses["+33972100101"] == "invoice_to_pay"
+    fax = next(row for row in page.items if row.service.service_type == "fax_line")
+    assert fax.renewal == "manual" and fax.effect_on == fax.service.expires_on
+    due = next(row for row in page.items if row.renewal == "invoice_to_pay")
+    assert due.effect_on is None  # immediately
+    assert page.items[0] is due  # by date of effect: what is due now comes first
+
+
+def test_a_termination_requested_on_the_line_page_shows_here_with_its_date(app_ctx):
+    account = _fr()
+    line = db.session.get(Line, 4)
+    user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+    task = lifecycle.request_termination(account, line, "moving", None, actor=user)
+    db.session.commit()
+    page = list_services(account, Filters(renewal="termination_requested"), 1, 100, TODAY)
+    assert [row.service.target_id for row in page.items] == [line.id]
+    assert page.items[0].effect_on == task.execute_on
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(type="alias_number"), {"+33972100100", "+33972100101", "+33972100102"}),
+        (Filters(renewal="manual", type="alias_number"), {"+33972100102"}),
+        (Filters(q="accueil"), {"+33972100001 – Accueil"}),  # any case
+        (Filters(q="09 72 10 00 01"), {"+33972100001 – Accueil"}),  # a number as people type it
+        (Filters(q="+33 1 84 80 00 10"), {"+33 1 84 80 00 10 – +33 1 84 80 00 19"}),
+        (Filters(q="100%_"), set()),  # LIKE's signs are only characters
+    ],
+)
+def test_filters_and_search(app_ctx, filters, expected):
+    assert set(_names(list_services(_fr(), filters, 1, 100, TODAY))) == expected
+
+
+def test_expiry_filters(app_ctx):
+    account = _fr()
+    everything = list_services(account, Filters(), 1, 100, TODAY)
+    # Every monthly service expires on 1 January: within a month, not within a week.
+    month = set(_names(list_services(account, Filters(expiry="month"), 1, 100, TODAY)))
+    week = set(_names(list_services(account, Filters(expiry="week"), 1, 100, TODAY)))
+    assert "+33972100001 – Accueil" in month and "+33972100102" not in month and not week
+    renewed = set(_names(list_services(account, Filters(expiry="renewed_month"), 1, 100, TODAY)))
+    assert renewed and renewed < set(_names(everything))
+    assert "+33972100102" not in renewed  # renewed seven months ago
+
+
+@pytest.mark.parametrize("sort", ["name", "type", "state", "renewal", "frequency", "effect"])
+def test_every_column_sorts_both_ways(app_ctx, sort):
+    account = _fr()
+    up = _names(list_services(account, Filters(sort=sort), 1, 100, TODAY))
+    down = _names(list_services(account, Filters(sort=sort, desc=True), 1, 100, TODAY))
+    assert sorted(up) == sorted(down) and len(up) > 10
+    assert up == list(reversed(down))  # ties broken the same way, both ways
+    if sort == "name":
+        assert up == sorted(up)
+
+
+def test_odd_query_strings_fall_back_to_the_defaults():
+    filters = Filters.from_args(
+        {"type": "'; drop", "state": "x" * 10_000, "sort": "id", "dir": "up", "q": "a\x00b\r\n"}
+    )
+    assert filters == Filters(q="ab")
+    assert Filters.from_args({"q": "9" * 10_000}).q == "9" * 100
+
+
+def test_paging_costs_the_same_queries_on_the_first_and_the_last_page(app, count_queries):
+    with app.app_context():
+        account = _fr()
+        db.session.execute(
+            insert(Service),
+            [
+                dict(
+                    account_id=account.id,
+                    name=f"Extra {n:04d}",
+                    service_type="alias_number",
+                    renewal_mode=RenewalMode.AUTOMATIC,
+                    period_months=1,
+                    expires_on=date(2027, 1, 1),
+                    monthly_price_excl_vat=Decimal("1.00"),
+                )
+                for n in range(300)
+            ],
+        )
+        db.session.commit()
+    client = app.test_client()
+    from tests.conftest import Auth
+
+    Auth(client).login()
+    client.get("/services/")
+    counts = []
+    for page in (1, 7):
+        with count_queries() as counter:
+            response = client.get(f"/services/?page={page}&sort=name")
+        assert response.status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
+def test_the_page_without_javascript_and_the_table_alone_for_htmx(signed_in):
+    client = signed_in("fr")
+    page = client.get("/services/?lang=en&renewal=manual&sort=name&dir=desc")
+    html = page.text
+    assert page.status_code == 200 and "HX-Request" in page.headers["Vary"]
+    assert "My services" in html and "Manual renewal" in html
+    assert 'aria-sort="descending"' in html
+    assert "+33 9 72 10 01 02" in html  # numbers as people read them
+    assert "Automatic renewal ×" not in html and "Remove all filters" in html  # one chip
+    assert "+33 9 72 10 00 01 – Accueil" not in html  # filtered out
+    block = client.get(
+        "/services/?renewal=manual", headers={"HX-Request": "true", "HX-Target": "services-table"}
+    ).text
+    assert block.lstrip().startswith("<span hx-swap-oob") and "<html" not in block
+    assert 'id="services-table"' in block
+
+
+def test_the_menu_offers_my_services_and_agents_see_them_for_the_customer(signed_in, client):
+    html = signed_in("fr").get("/lines/?lang=en").text
+    assert 'href="/services/"' in html and "My services" in html
+
+
+def test_another_account_sees_only_its_own(signed_in):
+    html = signed_in("be").get("/services/?lang=en").text
+    assert "+3223001100" not in html or "+32 2 300 11 00" in html
+    assert "Accueil" not in html and "+33 9 72" not in html
+
+
+@pytest.mark.parametrize(
+    "query", ["?page=99999999999", "?q=%0d%0aa", "?sort=name&dir=desc&page=-1", "?type=x" * 50]
+)
+def test_no_query_string_breaks_the_page(signed_in, query):
+    client = signed_in("fr")
+    assert client.get("/services/" + query).status_code == 200
+    # A NUL byte is refused before any view (security.py), never a 500.
+    assert client.get("/services/?q=%00").status_code == 400
