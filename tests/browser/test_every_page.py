@@ -71,6 +71,17 @@ def _prepare(app) -> dict:
         return ids
 
 
+def visit_as(page, live_server, who: str) -> None:
+    """Start the walk as `who`: anonymous, the French company, the agent acting for it, or
+    the translator."""
+    if who == "customer":
+        sign_in(page, live_server, "demo-fr@example.com")
+    elif who == "agent":
+        act_for(page, live_server, "vt10001-f")
+    elif who == "translator":
+        sign_in(page, live_server, "translator@example.com")
+
+
 def pages(ids) -> dict[str, list[tuple[str, str]]]:
     """(endpoint, path) of every page, per kind of visitor."""
     customer = [
@@ -129,12 +140,7 @@ def test_every_page_at_phone_and_desktop_width(browser, live_server, who):
             locale="en-US", viewport={"width": width, "height": 900}, **settings
         )
         page = context.new_page()
-        if who == "customer":
-            sign_in(page, live_server, "demo-fr@example.com")
-        elif who == "agent":
-            act_for(page, live_server, "vt10001-f")
-        elif who == "translator":
-            sign_in(page, live_server, "translator@example.com")
+        visit_as(page, live_server, who)
         for _endpoint, path in pages(ids)[who]:
             response = page.goto(live_server + path)
             assert response.status == 200, (path, response.status)

@@ -15,8 +15,7 @@ from babel import Locale
 from sqlalchemy import JSON, String, Text, select
 
 from extensions import db
-from tests.browser.conftest import act_for, sign_in
-from tests.browser.test_every_page import _prepare, pages
+from tests.browser.test_every_page import _prepare, pages, visit_as
 
 #: Visible text and the texts read aloud (labels, placeholders, titles, button values),
 #: outside scripts and outside elements in another language than the page's.
@@ -128,12 +127,7 @@ def test_every_page_in_the_pseudo_locale(browser, live_server, who):
     for width in (360, 1280):
         context = browser.new_context(locale="en-US", viewport={"width": width, "height": 900})
         page = context.new_page()
-        if who == "customer":
-            sign_in(page, live_server, "demo-fr@example.com")
-        elif who == "agent":
-            act_for(page, live_server, "vt10001-f")
-        elif who == "translator":
-            sign_in(page, live_server, "translator@example.com")
+        visit_as(page, live_server, who)
         known = _data_words(live_server.app)  # what the sign-in stored (a reason) included
         for _endpoint, path in pages(ids)[who]:
             response = page.goto(live_server + _with_pseudo_locale(path))
