@@ -168,3 +168,48 @@ def test_no_query_string_breaks_the_page(signed_in, query):
     assert client.get("/services/" + query).status_code == 200
     # A NUL byte is refused before any view (security.py), never a 500.
     assert client.get("/services/?q=%00").status_code == 400
+
+
+def _csv(client, query=""):
+
+    response = client.get("/services/export.csv" + query)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.is_streamed
+    return response, response.get_data(as_text=True)
+
+
+def test_the_csv_export_reads_back_in_the_locales_dialect(signed_in, app):
+    import csv
+    import io
+
+    client = signed_in("fr")
+    client.get("/services/?lang=fr_FR")
+    response, text = _csv(client, "?renewal=manual&sort=name")
+    assert text.startswith("\ufeff") and "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert table[0][:4] == ["Nom", "Type", "État", "Renouvellement"]
+    assert len(table) == 3  # the header and the two manual services
+    fax = next(row for row in table if "Fax" in row[0])
+    assert fax[0] == "'+33 9 72 10 00 20 – Fax commandes"  # a leading + neutralised
+    assert fax[6] == "2027-01-01" and fax[5] == "01/01/2027"  # the locale's and ISO
+    assert fax[9] == "4,99" and fax[10] == "4.99" and fax[11] == "EUR"
+
+
+def test_the_english_export_uses_commas_and_no_bom(signed_in):
+    import csv
+    import io
+
+    client = signed_in("fr")
+    client.get("/services/?lang=en")
+    _response, text = _csv(client)
+    assert not text.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0][0] == "Name" and len(table) > 10
+
+
+def test_exported_cells_that_look_like_formulas_are_neutralised():
+    from blueprints.services.export import neutralise
+
+    for value in ("=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(value) == "'" + value
+    assert neutralise("Accueil") == "Accueil" and neutralise(None) == ""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Response, current_app, request, stream_with_context
 
 from blueprints.common import current_account, page_arg
 from blueprints.services import bp
+from blueprints.services.export import rows as csv_rows
 from htmx import render
 from security import account_required
 from telephony.dates import local_today
@@ -37,3 +38,20 @@ def index():
             "expiry": listing.EXPIRY,
         },
     )
+
+
+@bp.get("/export.csv")
+@account_required
+def export():
+    """Every service the filters select (the table's query string), as CSV, streamed."""
+    account = current_account()
+    filters = listing.Filters.from_args(request.args)
+    today = local_today(account.timezone)
+    response = Response(
+        stream_with_context(csv_rows(account, filters, today)),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="services-{account.code}-{today.isoformat()}.csv"'
+    )
+    return response

@@ -35,6 +35,7 @@ NOT_PAGES = {
     "orders.pdf": "a PDF download",
     "procedure.pdf": "a PDF download",
     "emails.attachment": "a PDF download",
+    "services.export": "a CSV download",
     # A refused form leaves its POST address in the bar: reloading it goes back to the page.
     "orders.pay": "a GET redirects to the order",
     "agent.act": "a GET redirects to the account",

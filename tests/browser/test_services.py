@@ -51,3 +51,21 @@ def test_filter_search_and_sort_my_services(browser, live_server, who, js):
     if js:
         check_accessibility(page)
     context.close()
+
+
+def test_export_the_filtered_services_and_read_them_back(browser, live_server):
+    """The export link carries the filters; the file opens in the locale's dialect."""
+    import csv
+    import io
+
+    context = browser.new_context(locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    open_account(page, live_server, "customer")
+    page.goto(live_server + "/services/?lang=fr_FR&renewal=manual")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Exporter ces services (CSV)").click()
+    with open(download.value.path(), encoding="utf-8-sig") as fh:
+        text = fh.read()
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert table[0][0] == "Nom" and len(table) == 3
+    context.close()

@@ -1,0 +1,89 @@
+"""My services as CSV: every service the filters select, streamed row by row, in the
+reader's locale (a spreadsheet in French, Dutch, German or Italian opens `;`-separated
+UTF-8 with a BOM; English uses `,`), with the dates and amounts as the locale writes them
+and as ISO values. A cell that a spreadsheet would run as a formula is neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from extensions import db
+from labels import RENEWAL_STATUSES, SERVICE_STATES, SERVICE_TYPES
+from telephony.models import Account
+from telephony.money import price_for
+from telephony.services import listing
+from templating import day, phones
+
+#: Characters a spreadsheet reads as the start of a formula (or that hide one).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BATCH = 500
+
+
+def dialect() -> tuple[str, bool]:
+    """(separator, BOM) for the reader's language."""
+    return (",", False) if get_locale().language == "en" else (";", True)
+
+
+def neutralise(value: object) -> str:
+    """A cell as text; one that starts like a formula gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
+    """The CSV, a line at a time (the database is read in batches, never all at once)."""
+    separator, bom = dialect()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+
+    def line(values) -> str:
+        writer.writerow([neutralise(value) for value in values])
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    locale = get_locale()
+    currency = price_for(0, account.country.value).currency
+    yield ("\ufeff" if bom else "") + line(
+        [
+            _("Name"),
+            _("Type"),
+            _("State"),
+            _("Renewal"),
+            _("Frequency"),
+            _("Date of effect"),
+            _("Date of effect (ISO 8601)"),
+            _("Expiry"),
+            _("Expiry (ISO 8601)"),
+            _("Monthly price excl. VAT"),
+            _("Monthly price excl. VAT (decimal)"),
+            _("Currency"),
+        ]
+    )
+    query = listing.services_query(account, filters, today).execution_options(yield_per=BATCH)
+    for row in db.session.execute(query):
+        service, effect_on = row.Service, row.effect_on
+        price = service.monthly_price_excl_vat
+        yield line(
+            [
+                phones(service.name),
+                SERVICE_TYPES.get(service.service_type, service.service_type),
+                SERVICE_STATES.get(str(service.state), service.state),
+                RENEWAL_STATUSES.get(row.renewal, row.renewal),
+                service.period_months,
+                day(effect_on, "short") if effect_on else _("Immediately"),
+                effect_on.isoformat() if effect_on else "",
+                day(service.expires_on, "short"),
+                service.expires_on.isoformat(),
+                format_decimal(price, "#,##0.00", locale=locale),
+                f"{price:.2f}",
+                currency,
+            ]
+        )
