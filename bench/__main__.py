@@ -2,6 +2,8 @@
 
 * the "Lines and numbers" page of a 5,000-line account: median time and SQL queries, on the
   first page and on a deep page (paging is done in SQL, so both should match);
+* My services of that account: the same two figures, and the streamed CSV export of every
+  service (time, peak Python memory);
 * the renewal run: 1,000 due tasks carried out, one transaction each;
 * the validation procedure PDF against a bare one-page ReportLab document with the same
   embedded font (target: median at most 2x).
@@ -65,6 +67,7 @@ def main() -> None:
         n = queries["n"]
         ms = _median_ms(lambda p=path: client.get(p), 30)
         print(f"lines page, 5,000-line account, {label}: median {ms:.1f} ms, {n} SQL queries")
+    bench_services(client, queries)
     # Offer change on 1,000 lines in one request (the "Apply to several lines" form).
     from telephony import offers
 
@@ -125,6 +128,37 @@ def main() -> None:
         bench_procedure_pdf(app)
         db.session.remove()
         db.drop_all()
+
+
+def bench_services(client, queries: dict) -> None:
+    """My services of the 5,000-line account: the table (first and deep page: the same SQL
+    queries) and the CSV export of every service, streamed (time, peak Python memory)."""
+    import tracemalloc
+
+    for label, path in [
+        ("page 1", "/services/"),
+        ("page 100, sorted by name", "/services/?page=100&sort=name"),
+    ]:
+        client.get(path)
+        queries["n"] = 0
+        assert client.get(path).status_code == 200
+        n = queries["n"]
+        ms = _median_ms(lambda p=path: client.get(p), 30)
+        print(f"My services, 5,000-service account, {label}: median {ms:.1f} ms, {n} SQL queries")
+    tracemalloc.start()
+    start = time.perf_counter()
+    response = client.get("/services/export.csv")
+    size = lines = 0
+    for chunk in response.response:
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    elapsed = time.perf_counter() - start
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"My services CSV export: {lines - 1:,} services, {size / 1e6:.1f} MB in {elapsed:.2f} s, "
+        f"peak Python memory {peak / 1e6:.1f} MB"
+    )
 
 
 def phone_search() -> None:
