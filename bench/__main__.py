@@ -60,13 +60,12 @@ def main() -> None:
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
-    for label, path in [("page 1", "/lines/"), ("page 100", "/lines/?page=100")]:
-        client.get(path)
-        queries["n"] = 0
-        assert client.get(path).status_code == 200
-        n = queries["n"]
-        ms = _median_ms(lambda p=path: client.get(p), 30)
-        print(f"lines page, 5,000-line account, {label}: median {ms:.1f} ms, {n} SQL queries")
+    _page_figures(
+        client,
+        queries,
+        "lines page, 5,000-line account",
+        [("page 1", "/lines/"), ("page 100", "/lines/?page=100")],
+    )
     bench_services(client, queries)
     # Offer change on 1,000 lines in one request (the "Apply to several lines" form).
     from telephony import offers
@@ -130,21 +129,28 @@ def main() -> None:
         db.drop_all()
 
 
-def bench_services(client, queries: dict) -> None:
-    """My services of the 5,000-line account: the table (first and deep page: the same SQL
-    queries) and the CSV export of every service, streamed (time, peak Python memory)."""
-    import tracemalloc
-
-    for label, path in [
-        ("page 1", "/services/"),
-        ("page 100, sorted by name", "/services/?page=100&sort=name"),
-    ]:
+def _page_figures(client, queries: dict, title: str, paths) -> None:
+    """Median time and SQL queries of each (label, path), warmed up once."""
+    for label, path in paths:
         client.get(path)
         queries["n"] = 0
         assert client.get(path).status_code == 200
         n = queries["n"]
         ms = _median_ms(lambda p=path: client.get(p), 30)
-        print(f"My services, 5,000-service account, {label}: median {ms:.1f} ms, {n} SQL queries")
+        print(f"{title}, {label}: median {ms:.1f} ms, {n} SQL queries")
+
+
+def bench_services(client, queries: dict) -> None:
+    """My services of the 5,000-line account: the table (first and deep page: the same SQL
+    queries) and the CSV export of every service, streamed (time, peak Python memory)."""
+    import tracemalloc
+
+    _page_figures(
+        client,
+        queries,
+        "My services, 5,000-service account",
+        [("page 1", "/services/"), ("page 100, sorted by name", "/services/?page=100&sort=name")],
+    )
     tracemalloc.start()
     start = time.perf_counter()
     response = client.get("/services/export.csv")

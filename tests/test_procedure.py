@@ -502,7 +502,8 @@ def test_another_accounts_procedure_and_email_are_not_found(signed_in, app):
     assert client.get("/procedure/manage").status_code == 403
 
 
-def test_agent_validates_with_iban_masked(client, auth, app):
+def _agent_acting_for_swiss_customer_with_details(client, auth, app, reason: str) -> None:
+    """The Swiss customer has filled the procedure; the agent acts for them with `reason`."""
     with app.app_context():
         account = account_of("vt30003-s")
         procedures.submit(account, DETAILS["vt30003-s"], actor=None)
@@ -512,8 +513,12 @@ def test_agent_validates_with_iban_masked(client, auth, app):
     page = client.get(f"/agent/accounts/{account_id}").get_data(as_text=True)
     client.post(
         f"/agent/accounts/{account_id}/act",
-        data={"reason": "Documents arrived by e-mail", "csrf_token": csrf_from(page)},
+        data={"reason": reason, "csrf_token": csrf_from(page)},
     )
+
+
+def test_agent_validates_with_iban_masked(client, auth, app):
+    _agent_acting_for_swiss_customer_with_details(client, auth, app, "Documents arrived by e-mail")
     manage = client.get("/procedure/manage?lang=en").get_data(as_text=True)
     assert "CH93" not in manage and "2957" in manage
     assert "CH93" not in client.get("/procedure/").get_data(as_text=True)
@@ -626,16 +631,8 @@ def test_the_iban_is_masked_everywhere_on_the_page_and_an_empty_field_keeps_it(s
 
 
 def test_an_agent_corrects_the_details_without_the_iban_and_reads_agent_words(client, auth, app):
-    with app.app_context():
-        account = account_of("vt30003-s")
-        procedures.submit(account, DETAILS["vt30003-s"], actor=None)
-        db.session.commit()
-        account_id = account.id
-    auth.login("agent@example.com")
-    page = client.get(f"/agent/accounts/{account_id}").text
-    client.post(
-        f"/agent/accounts/{account_id}/act",
-        data={"reason": "Caller spelled the holder's name", "csrf_token": csrf_from(page)},
+    _agent_acting_for_swiss_customer_with_details(
+        client, auth, app, "Caller spelled the holder's name"
     )
     form = client.get("/procedure/?lang=en").text
     assert "Your account" not in form and "your next order" not in form

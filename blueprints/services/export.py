@@ -13,10 +13,10 @@ from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from config import CURRENCIES
 from extensions import db
 from labels import RENEWAL_STATUSES, SERVICE_STATES, SERVICE_TYPES
 from telephony.models import Account
-from telephony.money import price_for
 from telephony.services import listing
 from templating import day, phones
 
@@ -50,7 +50,7 @@ def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
         return text
 
     locale = get_locale()
-    currency = price_for(0, account.country.value).currency
+    currency = CURRENCIES[account.country.value]
     yield ("\ufeff" if bom else "") + line(
         [
             _("Name"),
