@@ -148,6 +148,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from blueprints.agent import bp as agent_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.billing import bp as billing_bp
     from blueprints.emails import bp as emails_bp
     from blueprints.errors import bp as errors_bp
     from blueprints.faq import bp as faq_bp
@@ -164,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
         main_bp,
         lines_bp,
         services_bp,
+        billing_bp,
         orders_bp,
         procedure_bp,
         emails_bp,

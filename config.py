@@ -79,6 +79,20 @@ NEW_LINE_NUMBERS = {
 }
 
 
+#: How each kind of service may renew: the automatic periods (in months) it allows, and
+#: whether the customer may renew it by hand instead. Lines and trunks renew automatically
+#: only; numbers and fax lines may also be renewed by hand (My services).
+SERVICE_RENEWAL = {
+    "sip_line": {"periods": (1, 3, 6, 12), "manual": False},
+    "trunk": {"periods": (1, 3, 6, 12), "manual": False},
+    "fax_line": {"periods": (1, 3, 6, 12), "manual": True},
+    "alias_number": {"periods": (1, 3, 6, 12), "manual": True},
+    "number_pool": {"periods": (1, 3, 6, 12), "manual": True},
+}
+#: A card is flagged as about to expire this many months before the end of its last month.
+CARD_EXPIRY_WARNING_MONTHS = 1
+
+
 class Config:
     APP_ENV = "demo"
     SECRET_KEY: str | None = None

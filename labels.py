@@ -132,10 +132,14 @@ AUDIT_ACTIONS = {
     "number_pool.terminated": _l("Number range terminated"),
     "offer.changed": _l("Offer changed"),
     "offer.change_requested": _l("Offer change requested"),
+    "payment_method.added": _l("Payment method added"),
+    "payment_method.default_changed": _l("Default payment method changed"),
+    "payment_method.removed": _l("Payment method removed"),
     "payment.pending": _l("Payment pending"),
     "payment.succeeded": _l("Payment received"),
     "payment.failed": _l("Payment refused"),
     "procedure.required": _l("Validation procedure required"),
+    "service.renewal_changed": _l("Renewal changed"),
     "procedure.submitted": _l("Validation procedure details filled in"),
     "procedure.status_changed": _l("Validation procedure status changed"),
     "task.cancelled": _l("Request cancelled"),
@@ -272,13 +276,16 @@ AUDIT_FIELDS = {
     "body": _l("Note"),
     "calls_current": _l("Simultaneous calls"),
     "calls_max": _l("Maximum calls"),
+    "card": _l("Card"),
     "config": _l("Configuration"),
     "contracts_accepted": _l("Contracts accepted"),
     "currency": _l("Currency"),
+    "default": _l("Default"),
     "description": _l("Description"),
     "details": _l("Details"),
     "email": _l("E-mail"),
     "error": _l("Error"),
+    "expires": _l("Expiry date"),
     "from": _l("Before the change"),
     "group": _l("Telephony group"),
     "hardware_return": _l("Hardware to send back"),
@@ -286,6 +293,8 @@ AUDIT_FIELDS = {
     "iban": _l("IBAN"),
     "line": _l("Line"),
     "line_id": _l("Line"),
+    "method": _l("Payment method"),
+    "mode": _l("Renewal"),
     "name": _l("Name"),
     "number": _l("Number"),
     "numbers": _l("Numbers"),
@@ -293,6 +302,7 @@ AUDIT_FIELDS = {
     "offer_id": _l("Offer"),
     "order": _l("Purchase order"),
     "path": _l("Page"),
+    "period": _l("Period (months)"),
     "reason": _l("Reason"),
     "reference": _l("Mandate reference"),
     "remove": _l("Calls to remove"),
@@ -329,6 +339,14 @@ def audit_details(details: dict | None) -> list[tuple[str, str]]:
     return rows
 
 
+#: Card schemes are brand names, the same in every language; an unknown one is "Card".
+CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"}
+
+
+def card_brand_label(brand: str) -> str:
+    return CARD_BRANDS.get(brand) or str(_l("Card"))
+
+
 def label_helpers() -> dict:
     return {
         "line_kind_label": LINE_KINDS.get,
@@ -340,6 +358,7 @@ def label_helpers() -> dict:
         "procedure_status_label": procedure_status_label,
         "procedure_trigger_label": lambda trigger: PROCEDURE_TRIGGERS.get(trigger, trigger),
         "hardware_kind_label": lambda kind: HARDWARE_KINDS.get(kind, kind),
+        "card_brand_label": card_brand_label,
         # Every action has its labels (telephony.wiring checks it): a missing one is an error.
         "task_action_label": TASK_ACTIONS.__getitem__,
         "cancel_label": CANCEL_LABELS.__getitem__,

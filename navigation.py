@@ -13,6 +13,7 @@ from telephony.models import Role
 ENTRIES = [
     ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
     ("services.index", _l("My services"), {Role.CUSTOMER}),
+    ("billing.payment_methods_page", _l("Payment methods"), {Role.CUSTOMER}),
     ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
     ("emails.index", _l("Service e-mails"), {Role.CUSTOMER}),
     ("faq.index", _l("FAQ"), None),

@@ -134,9 +134,14 @@ def register_filters(app) -> None:
         label_helpers(), page_url=page_url, static_url=static_url, screen_url=screen_url
     )
     # Templates compare with the enums, never with their strings.
-    from telephony.models import InvoiceStatus, TaskStatus
+    from telephony.models import InvoiceStatus, PaymentMethod, RenewalMode, TaskStatus
 
-    app.jinja_env.globals.update(TaskStatus=TaskStatus, InvoiceStatus=InvoiceStatus)
+    app.jinja_env.globals.update(
+        TaskStatus=TaskStatus,
+        InvoiceStatus=InvoiceStatus,
+        PaymentMethod=PaymentMethod,
+        RenewalMode=RenewalMode,
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

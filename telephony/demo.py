@@ -28,9 +28,11 @@ from telephony.models import (
     LineKind,
     NumberPool,
     Offer,
+    PaymentMethod,
     RenewalMode,
     Role,
     Service,
+    StoredPaymentMethod,
     TelephonyGroup,
     User,
 )
@@ -112,7 +114,8 @@ def _service(
 
 def _vary_renewals(account: Account, renewal: date) -> None:
     """The French company's services renew in every way My services shows: the fax line
-    by hand, one number yearly by hand, and one number whose renewal invoice is due."""
+    by hand, one number yearly by hand, one number whose renewal invoice is due, and the
+    trunk under a 12-month commitment."""
     db.session.flush()
     services = {
         service.name: service
@@ -124,6 +127,8 @@ def _vary_renewals(account: Account, renewal: date) -> None:
     yearly.renewal_mode, yearly.period_months = RenewalMode.MANUAL, 12
     yearly.expires_on = add_months(renewal, 5)
     yearly.renewed_on = add_months(yearly.expires_on, -12)
+    trunk = next(s for s in services.values() if s.service_type == "trunk")
+    trunk.committed_until = add_months(renewal, 11)  # a 12-month commitment
     due = services["+33972100101"]
     invoice = Invoice(
         account_id=account.id,
@@ -145,6 +150,29 @@ def _vary_renewals(account: Account, renewal: date) -> None:
         )
     )
     db.session.add(invoice)
+
+
+def _cards(account: Account, today: date) -> None:
+    """The French company pays by card: a Visa by default, and a Mastercard that expires at
+    the end of this month (flagged on the payment methods page). Tokens as the sandbox
+    provider gives them."""
+    for brand, last4, month, year, default in [
+        ("visa", "4242", today.month, today.year + 3, True),
+        ("mastercard", "4444", today.month, today.year, False),
+    ]:
+        db.session.add(
+            StoredPaymentMethod(
+                account_id=account.id,
+                kind=PaymentMethod.CARD,
+                fingerprint=f"demo-{account.id}-{last4}",
+                token=f"tok_sbx_demo{account.id}{last4}_{last4}",
+                brand=brand,
+                last4=last4,
+                exp_month=month,
+                exp_year=year,
+                is_default=default,
+            )
+        )
 
 
 def create_demo(today: date | None = None) -> bool:
@@ -269,6 +297,7 @@ def create_demo(today: date | None = None) -> bool:
         12,
     )
     _vary_renewals(fr, renewal)
+    _cards(fr, today)
 
     # Belgium: a Dutch-speaking association.
     be = Account(

@@ -432,6 +432,8 @@ class Service(db.Model):
     terminate_on: Mapped[date | None] = mapped_column(Date)
     #: When the current period started (created or last renewed): "renewed within a month".
     renewed_on: Mapped[date | None] = mapped_column(Date)
+    #: The end of a commitment period: until then renewal cannot be changed or anticipated.
+    committed_until: Mapped[date | None] = mapped_column(Date)
     monthly_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
 
 
@@ -482,6 +484,46 @@ class InvoiceLine(db.Model):
     total_excl_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class StoredPaymentMethod(db.Model):
+    """A way the account pays: a card kept by the payment provider (a token, never the
+    number), or the SEPA mandate of its validated procedure. At most one is the default,
+    enforced by a unique index: the renewal run collects invoices from it."""
+
+    __tablename__ = "stored_payment_method"
+    __table_args__ = (
+        Index(
+            "uq_stored_payment_method_default",
+            "account_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+        # The same card added twice (a double click) is kept once.
+        UniqueConstraint("account_id", "fingerprint"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    #: The provider's fingerprint of a card (the same card, the same print); none for a mandate.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    #: The provider's token of a card (what a charge names); empty for a mandate.
+    token: Mapped[str] = mapped_column(String(80), default="")
+    #: Card brand (visa, mastercard, amex, card) and its last four digits.
+    brand: Mapped[str] = mapped_column(String(20), default="")
+    last4: Mapped[str] = mapped_column(String(4), default="")
+    exp_month: Mapped[int | None] = mapped_column(Integer)
+    exp_year: Mapped[int | None] = mapped_column(Integer)
+    #: The validated procedure whose SEPA mandate this is.
+    procedure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("validation_procedure.id"), unique=True
+    )
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    procedure: Mapped[ValidationProcedure | None] = relationship()
 
 
 class Payment(db.Model):

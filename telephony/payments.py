@@ -3,7 +3,8 @@ the tests; a real provider implements the same `charge` method.
 
 Sandbox rules (documented for testers): a card number ending in 0002 is declined, any other
 valid-looking card (13-19 digits) is accepted; a SEPA direct debit is accepted unless the
-IBAN ends in 0000.
+IBAN ends in 0000. A card kept for later (`tokenize_card`) must also pass the Luhn check
+(4242 4242 4242 4242 does); its token is charged by the same rules.
 
 An invoice is paid once, whatever arrives at the same time: `pay_invoice` first claims it
 with a conditional UPDATE (awaiting payment → paid), so of two requests only one reaches
@@ -24,6 +25,7 @@ from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from stdnum import luhn
 
 from extensions import db
 from telephony import DomainError, audit
@@ -36,6 +38,19 @@ from telephony.models import (
     User,
     utcnow,
 )
+
+
+@dataclass(frozen=True)
+class CardToken:
+    """What a provider gives back for a card it keeps: the token to charge, and what may be
+    shown (brand, last four digits). `failure_reason` is set when it refused the card."""
+
+    token: str = ""
+    brand: str = ""
+    last4: str = ""
+    #: The same card gives the same fingerprint (to keep it once).
+    fingerprint: str = ""
+    failure_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class PaymentProvider(Protocol):
         description: str,
         idempotency_key: str,
     ) -> ChargeResult: ...
+
+    def tokenize_card(self, *, number: str, exp_month: int, exp_year: int) -> CardToken: ...
 
 
 class SandboxProvider:
@@ -83,6 +100,20 @@ class SandboxProvider:
             self.charges += 1
             return result
 
+    def tokenize_card(self, *, number: str, exp_month: int, exp_year: int) -> CardToken:
+        """Keep a card: the token carries its last four digits, so that charging it later
+        follows the same rules as the number (0002: declined) in any process."""
+        digits = "".join(ch for ch in number if ch.isdigit())
+        if not (13 <= len(digits) <= 19) or not luhn.is_valid(digits):
+            return CardToken(failure_reason="invalid_card")
+        if digits.endswith("0002"):
+            return CardToken(failure_reason="card_declined")
+        token = f"tok_sbx_{secrets.token_hex(8)}_{digits[-4:]}"
+        fingerprint = hashlib.sha256(f"{digits}:{exp_month}:{exp_year}".encode()).hexdigest()
+        return CardToken(
+            token=token, brand=card_brand(digits), last4=digits[-4:], fingerprint=fingerprint[:32]
+        )
+
     def forget(self) -> None:
         """Forget the keys seen (a real provider forgets them after a day; tests, between
         databases that reuse invoice numbers)."""
@@ -93,7 +124,11 @@ class SandboxProvider:
     def _decide(method, instrument) -> ChargeResult:
         reference = "sbx_" + secrets.token_hex(8)
         digits = "".join(ch for ch in instrument if ch.isalnum())
-        if method == PaymentMethod.CARD:
+        if method == PaymentMethod.CARD and instrument.startswith("tok_sbx_"):
+            digits = instrument.rsplit("_", 1)[-1]  # a kept card: its last four digits
+            if digits.endswith("0002"):
+                return ChargeResult(False, reference, "card_declined")
+        elif method == PaymentMethod.CARD:
             if not (13 <= len(digits) <= 19 and digits.isdigit()):
                 return ChargeResult(False, reference, "invalid_card")
             if digits.endswith("0002"):
@@ -101,6 +136,17 @@ class SandboxProvider:
         elif digits.endswith("0000"):
             return ChargeResult(False, reference, "debit_refused")
         return ChargeResult(True, reference)
+
+
+def card_brand(digits: str) -> str:
+    """The card scheme, from the number's first digits (what the customer recognises)."""
+    if digits.startswith("4"):
+        return "visa"
+    if digits[:2] in {"51", "52", "53", "54", "55"} or "2221" <= digits[:4] <= "2720":
+        return "mastercard"
+    if digits[:2] in {"34", "37"}:
+        return "amex"
+    return "card"
 
 
 PROVIDERS: dict[str, PaymentProvider] = {"sandbox": SandboxProvider()}

@@ -32,7 +32,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 
 from extensions import db
-from telephony import DomainError, InvalidForm, audit
+from telephony import DomainError, InvalidForm, audit, payment_methods
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -575,6 +575,8 @@ def change_status(
         after={"status": status.value, "reason": procedure.status_reason},
         reason=note,
     )
+    if status == ProcedureStatus.VALIDATED and procedure.iban:
+        payment_methods.add_mandate(account, procedure, actor=actor)
     queue_email(account, "procedure_status", procedure=procedure)
     return procedure
 

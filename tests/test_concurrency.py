@@ -24,7 +24,9 @@ from telephony.models import (
     Payment,
     PaymentStatus,
     ScheduledTask,
+    Service,
     ServiceEmail,
+    StoredPaymentMethod,
     TaskStatus,
     TelephonyGroup,
     ValidationProcedure,
@@ -57,6 +59,10 @@ CASES = {
     "agent.edit_note": "test_an_agents_work_happens_once",
     "agent.stop": "test_an_agents_work_happens_once",
     "faq.feedback": "test_a_faq_answer_counts_once_per_form",
+    "billing.add_card": "test_a_card_sent_many_times_is_kept_once",
+    "billing.make_default": "test_one_default_payment_method_whatever_arrives",
+    "billing.remove": "test_one_default_payment_method_whatever_arrives",
+    "services.configure_renewal": "test_a_renewal_setting_changes_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -420,3 +426,76 @@ def test_the_renewal_run_and_a_cancellation_at_once(site):
     (after,) = fetch(site, select(ScheduledTask).where(ScheduledTask.id == task.id))
     assert after.status in (TaskStatus.DONE, TaskStatus.CANCELLED)
     assert (after.status == TaskStatus.DONE) == (outcome[0] == "done")
+
+
+def test_a_card_sent_many_times_is_kept_once(site):
+    customer = site.client().sign_in("ch")
+    token = customer.token("/billing/payment-methods/new-card")
+    data = {"csrf_token": token, "number": "4242 4242 4242 4242", "expiry": "09/31", "cvc": "123"}
+    replies = at_once(N, lambda _i: customer.post("/billing/payment-methods/new-card", data))
+    assert {r.status for r in replies} <= FINE and 303 in {r.status for r in replies}
+    cards = select(func.count(StoredPaymentMethod.id)).where(StoredPaymentMethod.account_id == 3)
+    assert count(site, cards) == 1
+
+
+def test_one_default_payment_method_whatever_arrives(site):
+    """Make each of the French company's cards the default, and remove the default, all at
+    once: one default remains, held by the database."""
+    customer = site.client().sign_in("fr")
+    token = customer.token("/billing/payment-methods")
+    data = {"csrf_token": token, "number": "5555 5555 5555 4444", "expiry": "10/31", "cvc": "123"}
+    assert customer.post("/billing/payment-methods/new-card", data).status == 303
+    ids = [
+        method.id
+        for method in fetch(
+            site, select(StoredPaymentMethod).where(StoredPaymentMethod.account_id == 1)
+        )
+    ]
+    default = next(
+        method.id
+        for method in fetch(
+            site,
+            select(StoredPaymentMethod).where(
+                StoredPaymentMethod.account_id == 1, StoredPaymentMethod.is_default
+            ),
+        )
+    )
+    others = [i for i in ids if i != default]
+
+    def act(i):
+        if i % 3 == 0:
+            return customer.post(
+                f"/billing/payment-methods/{default}/remove",
+                {"csrf_token": token, "new_default": others[0]},
+            )
+        return customer.post(
+            f"/billing/payment-methods/{others[i % 2]}/default", {"csrf_token": token}
+        )
+
+    replies = at_once(N, act)
+    assert {r.status for r in replies} <= FINE | {404}  # removed meanwhile
+    defaults = select(func.count(StoredPaymentMethod.id)).where(
+        StoredPaymentMethod.account_id == 1, StoredPaymentMethod.is_default
+    )
+    assert count(site, defaults) == 1
+    remaining = select(func.count(StoredPaymentMethod.id)).where(
+        StoredPaymentMethod.account_id == 1
+    )
+    assert count(site, remaining) == len(ids) - 1
+
+
+def test_a_renewal_setting_changes_once(site):
+    customer = site.client().sign_in("fr")
+    service = fetch(
+        site, select(Service).where(Service.account_id == 1, Service.service_type == "sip_line")
+    )[0]
+    path = f"/services/{service.id}/renewal"
+    token = customer.token(path)
+    data = {"csrf_token": token, "mode": "automatic", "period": "3"}
+    replies = at_once(N, lambda _i: customer.post(path, data))
+    assert {r.status for r in replies} == {303}
+    changes = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "service.renewal_changed", AuditEvent.target_id == service.id
+    )
+    assert count(site, changes) == 1
+    assert count(site, select(Service.period_months).where(Service.id == service.id)) == 3

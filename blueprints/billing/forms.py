@@ -1,0 +1,75 @@
+"""The payment-method forms. The card number goes to the provider and is never stored."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, RadioField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from blueprints.forms import BaseForm
+
+_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+
+
+def parse_expiry(value: str) -> tuple[int, int] | None:
+    """MM/YY or MM/YYYY as (month, year), or None."""
+    match = _EXPIRY.match(value or "")
+    if not match:
+        return None
+    month, year = int(match.group(1)), int(match.group(2))
+    year = year + 2000 if year < 100 else year
+    return (month, year) if 1 <= month <= 12 and 2000 <= year <= 2099 else None
+
+
+class CardForm(BaseForm):
+    number = StringField(
+        _l("Card number"),
+        validators=[
+            InputRequired(_l("Enter the card number.")),
+            Length(max=30, message=_l("Write at most %(max)d characters.")),
+        ],
+        render_kw={"autocomplete": "cc-number", "inputmode": "numeric"},
+    )
+    # Translators: the card's expiry date, as printed on it (MM/YY).
+    expiry = StringField(
+        _l("Expiry date"),
+        validators=[
+            InputRequired(_l("Enter the expiry date as printed on the card.")),
+            Length(max=7, message=_l("Write at most %(max)d characters.")),
+        ],
+        render_kw={"autocomplete": "cc-exp", "inputmode": "numeric", "size": 7},
+    )
+    # Translators: the 3 or 4 digits on the back of a card.
+    cvc = StringField(
+        _l("Security code"),
+        validators=[InputRequired(_l("Enter the security code."))],
+        render_kw={"autocomplete": "cc-csc", "inputmode": "numeric", "size": 4},
+    )
+    make_default = BooleanField(_l("Use it by default"))
+    submit = SubmitField(_l("Add the card"))
+
+    def validate_expiry(self, field) -> None:
+        if parse_expiry(field.data) is None:
+            raise ValidationError(_l("Write the expiry date as MM/YY, e.g. 08/29."))
+
+    def validate_cvc(self, field) -> None:
+        value = (field.data or "").strip()
+        if not (value.isascii() and value.isdigit() and 3 <= len(value) <= 4):
+            raise ValidationError(_l("The security code has 3 or 4 digits."))
+
+    @property
+    def expiry_parts(self) -> tuple[int, int]:
+        parsed = parse_expiry(self.expiry.data)
+        assert parsed is not None  # validated
+        return parsed
+
+
+class RemoveForm(BaseForm):
+    new_default = RadioField(_l("New default payment method"), choices=[], validate_choice=False)
+    submit = SubmitField(_l("Remove"))
+
+
+class DefaultForm(BaseForm):
+    submit = SubmitField(_l("Use by default"))
