@@ -134,6 +134,7 @@ def _vary_renewals(account: Account, renewal: date) -> None:
         account_id=account.id,
         number=f"INV-DEMO-{account.code.upper()}-1",
         kind=InvoiceKind.INVOICE,
+        on_paid={"action": "service_paid"},  # telephony.services.paying
         currency="EUR",
         vat_rate=Decimal("0.20"),
         total_excl_vat=due.monthly_price_excl_vat,

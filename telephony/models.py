@@ -458,6 +458,8 @@ class Invoice(db.Model):
     #: Set while a purchase order awaits payment, e.g. "line:12:calls_order": unique, so a
     #: line has at most one open order, even when two are placed at once.
     open_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    #: The form that asked for it (a token): unique, so a form sent twice makes one invoice.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: What paying it triggers (e.g. {"action": "add_calls", ...}); read by the payment hooks.
     on_paid: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -27,6 +27,7 @@ from telephony.models import (
     User,
     ValidationProcedure,
 )
+from telephony.payments import FAILURES
 
 #: The furthest expiry year a card form accepts (cards are issued for at most ~10 years).
 CARD_YEARS_AHEAD = 20
@@ -137,10 +138,7 @@ def add_card(
         raise DomainError(_l("This card has expired."), field="expiry")
     kept = provider.tokenize_card(number=number, exp_month=exp_month, exp_year=exp_year)
     if kept.failure_reason:
-        message = {
-            "invalid_card": _l("This card number is not valid."),
-            "card_declined": _l("The card was declined."),
-        }.get(kept.failure_reason, _l("The card was refused."))
+        message = FAILURES.get(kept.failure_reason, _l("The card was refused."))
         raise CardRefused(message, field="number")
     known = select(StoredPaymentMethod.id).where(
         StoredPaymentMethod.account_id == account.id,

@@ -60,6 +60,14 @@ class ChargeResult:
     failure_reason: str = ""
 
 
+#: Why a provider refused a charge, in words for the customer.
+FAILURES = {
+    "invalid_card": _l("This card number is not valid."),
+    "card_declined": _l("The card was declined."),
+    "debit_refused": _l("The bank refused the direct debit."),
+}
+
+
 class PaymentProvider(Protocol):
     name: str
 

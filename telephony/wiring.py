@@ -21,6 +21,7 @@ FEATURES = (
     "telephony.calls",
     "telephony.lifecycle",
     "telephony.line_orders",
+    "telephony.services.paying",
     "documents.mandate",
 )
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
+from telephony.dates import add_months
 from telephony.models import (
     AuditEvent,
     CallNote,
@@ -63,6 +64,8 @@ CASES = {
     "billing.make_default": "test_one_default_payment_method_whatever_arrives",
     "billing.remove": "test_one_default_payment_method_whatever_arrives",
     "services.configure_renewal": "test_a_renewal_setting_changes_once",
+    "services.pay_invoice": "test_a_services_invoice_is_paid_once",
+    "services.extend": "test_a_payment_ahead_is_made_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -499,3 +502,55 @@ def test_a_renewal_setting_changes_once(site):
     )
     assert count(site, changes) == 1
     assert count(site, select(Service.period_months).where(Service.id == service.id)) == 3
+
+
+def _hidden(html: str, name: str) -> str:
+    return html.split(f'name="{name}" type="hidden" value="')[1].split('"')[0]
+
+
+def test_a_services_invoice_is_paid_once(site):
+    customer = site.client().sign_in("fr")
+    due = fetch(site, select(Service).where(Service.name == "+33972100101"))[0]
+    card = fetch(
+        site,
+        select(StoredPaymentMethod).where(
+            StoredPaymentMethod.account_id == 1, StoredPaymentMethod.is_default
+        ),
+    )[0]
+    page = customer.get(f"/services/{due.id}/pay").text
+    data = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "invoice": _hidden(page, "invoice"),
+        "method": card.id,
+    }
+    replies = at_once(N, lambda _i: customer.post(f"/services/{due.id}/pay", data))
+    assert {r.status for r in replies} == {303}
+    invoice_id = int(data["invoice"])
+    assert count(site, select(func.count(Payment.id)).where(Payment.invoice_id == invoice_id)) == 1
+    assert count(site, select(Invoice.status).where(Invoice.id == invoice_id)) == "paid"
+
+
+def test_a_payment_ahead_is_made_once(site):
+    """The same Anticipate payment form sent many times at once: one invoice, one payment,
+    the expiry moved on once."""
+    customer = site.client().sign_in("fr")
+    line = fetch(site, select(Service).where(Service.name.startswith("+33972100002")))[0]
+    card = fetch(
+        site,
+        select(StoredPaymentMethod).where(
+            StoredPaymentMethod.account_id == 1, StoredPaymentMethod.is_default
+        ),
+    )[0]
+    page = customer.get(f"/services/{line.id}/extend").text
+    data = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "token": _hidden(page, "token"),
+        "period": "3",
+        "method": card.id,
+    }
+    replies = at_once(N, lambda _i: customer.post(f"/services/{line.id}/extend", data))
+    assert {r.status for r in replies} == {303}
+    made = select(func.count(Invoice.id)).where(Invoice.request_key == data["token"])
+    assert count(site, made) == 1
+    after = count(site, select(Service.expires_on).where(Service.id == line.id))
+    assert after == add_months(line.expires_on, 3)

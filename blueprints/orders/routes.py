@@ -3,7 +3,6 @@
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,14 +16,7 @@ from htmx import render
 from security import account_required, send_document
 from telephony import calls
 from telephony.models import Invoice, InvoiceStatus, Line, Payment, PaymentMethod, PaymentStatus
-from telephony.payments import PROVIDERS, NotPayable, pay_invoice
-
-#: Why the sandbox refused a payment, in words for the customer.
-FAILURES = {
-    "invalid_card": _l("This card number is not valid."),
-    "card_declined": _l("The card was declined."),
-    "debit_refused": _l("The bank refused the direct debit."),
-}
+from telephony.payments import FAILURES, PROVIDERS, NotPayable, pay_invoice
 
 
 def _page(account, order, form, status=200):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SubmitField
+from wtforms import HiddenField, RadioField, SubmitField
+from wtforms.validators import ValidationError
 
 from blueprints.forms import BaseForm
 
@@ -14,3 +15,33 @@ class RenewalForm(BaseForm):
     mode = HiddenField()
     period = HiddenField()
     submit = SubmitField(_l("Confirm"))
+
+
+class PayInvoiceForm(BaseForm):
+    """Pay the invoice due of a service with one of the account's payment methods."""
+
+    invoice = HiddenField()
+    method = RadioField(_l("Payment method"), choices=[], validate_choice=False)
+    submit = SubmitField(_l("Pay"))
+
+    def validate_method(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose a payment method."))
+
+
+class ExtendForm(BaseForm):
+    """Anticipate a payment or renew by hand: a period, a payment method, and the form's
+    token (sent twice, it pays once)."""
+
+    period = RadioField(_l("Period"), choices=[], validate_choice=False)
+    method = RadioField(_l("Payment method"), choices=[], validate_choice=False)
+    token = HiddenField()
+    submit = SubmitField(_l("Pay"))
+
+    def validate_period(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose one of the periods offered."))
+
+    def validate_method(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose a payment method."))

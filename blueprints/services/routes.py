@@ -9,12 +9,19 @@ from flask_login import current_user
 from blueprints.common import current_account, errors_to_form, page_arg, perform
 from blueprints.services import bp
 from blueprints.services.export import rows as csv_rows
-from blueprints.services.forms import RenewalForm
+from blueprints.services.forms import ExtendForm, PayInvoiceForm, RenewalForm
 from htmx import render
 from security import account_required
 from telephony import DomainError
 from telephony.dates import local_today
-from telephony.services import listing, renewal
+from telephony.models import InvoiceStatus, PaymentStatus, RenewalMode
+from telephony.payments import FAILURES, PROVIDERS, NotPayable
+from telephony.services import listing, paying, renewal
+from templating import day
+
+
+def _provider():
+    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
 
 
 @bp.get("/")
@@ -116,4 +123,130 @@ def configure_renewal(service_id: int):
         preview=preview,
         form=form,
         today=today,
+    )
+
+
+@bp.route("/<int:service_id>/pay", methods=["GET", "POST"])
+@account_required
+def pay_invoice(service_id: int):
+    """Pay invoice: the service's invoice due, with one of the account's payment methods.
+    Paid once, whatever arrives at the same time; a refused charge says why beside the
+    method."""
+    account = current_account()
+    service = renewal.get_service(account, service_id)
+    today = local_today(account.timezone)
+    form = PayInvoiceForm()
+    invoice = paying.due_invoice(account, service)
+    if request.method == "POST" and form.validate_on_submit():
+        if invoice is None or form.invoice.data != str(invoice.id):
+            flash(_("This invoice is already paid."), "info")  # paid meanwhile
+            return redirect(url_for("services.index"), 303)
+        method = paying.get_method(account, form.method.data)
+        if method is None:
+            form.method.errors = [_("Choose a payment method.")]
+        else:
+            done = perform(
+                lambda: paying.pay_due(
+                    account,
+                    service,
+                    invoice,
+                    method,
+                    actor=current_user,
+                    provider=_provider(),
+                    today=today,
+                ),
+                form,
+                "method",
+            )
+            if isinstance(done.error, NotPayable) and invoice.status == InvoiceStatus.PAID:
+                flash(_("This invoice is already paid."), "info")
+                return redirect(url_for("services.index"), 303)
+            if done and done.value.status == PaymentStatus.SUCCEEDED:
+                flash(
+                    _("Thank you: the invoice %(number)s is paid.", number=invoice.number),
+                    "success",
+                )
+                return redirect(url_for("services.index"), 303)
+            if done:
+                form.method.errors = [
+                    FAILURES.get(done.value.failure_reason, _("The payment was refused."))
+                ]
+    elif request.method == "POST" and invoice is None:
+        flash(_("This invoice is already paid."), "info")
+        return redirect(url_for("services.index"), 303)
+    methods = paying.usable_methods(account, today)
+    if invoice is not None:
+        form.invoice.data = str(invoice.id)
+    if request.method == "GET" and methods:
+        form.method.data = str(methods[0].id)  # the default comes first
+    return render(
+        "services/pay.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        service=service,
+        invoice=invoice,
+        methods=methods,
+        form=form,
+    )
+
+
+@bp.route("/<int:service_id>/extend", methods=["GET", "POST"])
+@account_required
+def extend(service_id: int):
+    """Anticipate payment (an automatic service) or Renew (a manual one): a period paid at
+    once, added to the remaining validity."""
+    account = current_account()
+    service = renewal.get_service(account, service_id)
+    today = local_today(account.timezone)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        method = paying.get_method(account, form.method.data)
+        if method is None:
+            form.method.errors = [_("Choose a payment method.")]
+        else:
+            done = perform(
+                lambda: paying.extend(
+                    account,
+                    service,
+                    form.period.data,
+                    method,
+                    token=form.token.data,
+                    actor=current_user,
+                    provider=_provider(),
+                    today=today,
+                ),
+                form,
+                "period",
+            )
+            if done or isinstance(done.error, paying.AlreadyDone):
+                if done:
+                    flash(
+                        _(
+                            "Paid: %(name)s now expires on %(date)s.",
+                            name=service.name,
+                            date=day(service.expires_on, "long"),
+                        ),
+                        "success",
+                    )
+                else:
+                    form.form_errors.clear()
+                    flash(_("This payment was already made."), "info")
+                return redirect(url_for("services.index"), 303)
+    methods = paying.usable_methods(account, today)
+    if not form.token.data:
+        form.token.data = paying.new_token()
+    if request.method == "GET":
+        form.period.data = str(service.period_months)
+    if request.method == "GET" and methods:
+        form.method.data = str(methods[0].id)
+    return render(
+        "services/extend.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        service=service,
+        manual=service.renewal_mode == RenewalMode.MANUAL,
+        refusal=paying.extension_refusal(service, today),
+        options=paying.options(account, service),
+        methods=methods,
+        form=form,
     )

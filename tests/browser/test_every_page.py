@@ -99,6 +99,8 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("lines.requests", "/lines/requests"),
         ("services.index", "/services/?renewal=manual&q=0"),
         ("services.configure_renewal", "/services/7/renewal?mode=automatic&period=3"),
+        ("services.pay_invoice", "/services/9/pay"),
+        ("services.extend", "/services/1/extend"),
         ("billing.payment_methods_page", "/billing/payment-methods"),
         ("billing.add_card", "/billing/payment-methods/new-card"),
         ("billing.remove", "/billing/payment-methods/1/remove"),

@@ -83,3 +83,32 @@ def test_automatic_renewal_without_a_method_leads_to_adding_a_card_and_back(
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/services/")
     context.close()
+
+
+@pytest.mark.parametrize("who", ["customer", "agent"])
+@pytest.mark.parametrize("js", [True, False])
+def test_pay_the_invoice_due_then_anticipate_and_see_the_new_expiry(browser, live_server, who, js):
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    open_account(page, live_server, who)
+    page.goto(live_server + "/services/?lang=en&renewal=invoice_to_pay")
+    page.get_by_role("link", name="Pay invoice").first.click()
+    page.wait_for_url("**/pay")
+    if js:
+        check_accessibility(page)
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url("**/services/")
+    assert "is paid" in page.locator(".flash").first.inner_text()
+    page.goto(live_server + "/services/?lang=en&q=09+72+10+01+01")
+    row = page.locator("table.services tbody tr").first
+    assert "Automatic renewal" in row.inner_text()
+
+    row.get_by_role("link", name="Anticipate payment").click()
+    page.wait_for_url("**/extend")
+    option = page.get_by_label("3 months", exact=False)
+    new_expiry = option.locator("xpath=..").inner_text().split("new expiry ")[1].strip()
+    option.check()
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url("**/services/")
+    assert new_expiry in page.locator(".flash").first.inner_text()
+    context.close()

@@ -1,0 +1,262 @@
+"""Paying for a service from My services: the invoice due (*Pay invoice*), a period paid
+ahead (*Anticipate payment*, automatic services) and a renewal by hand (*Renew*, manual
+services).
+
+Each is paid once, whatever arrives at the same time: an invoice is claimed before the
+provider is called (telephony.payments), and the invoice that anticipating or renewing
+creates carries its form's token in a unique column, so the same form sent twice makes one
+invoice. When the charge is refused nothing stays: no invoice, no new expiry.
+
+Paying an invoice runs its on-paid action, SERVICE_PAID: the expiry moves on by the period
+paid, and a service suspended for this debt is active again at once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from telephony import DomainError, NotFound, audit, payment_methods
+from telephony.dates import add_months
+from telephony.models import (
+    Account,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    RenewalMode,
+    Service,
+    ServiceState,
+    StoredPaymentMethod,
+    User,
+    utcnow,
+)
+from telephony.money import Price, price_for
+from telephony.payments import FAILURES, pay_invoice
+from telephony.services.renewal import Blocked, RenewalBlocked, allowed_periods, blocked
+from telephony.wiring import Plug
+
+#: invoice.on_paid["action"] of an invoice for services.
+SERVICE_PAID = "service_paid"
+
+def new_token() -> str:
+    """The token of one payment form: sending that form twice pays once."""
+    return secrets.token_urlsafe(16)
+
+
+def due_invoice(account: Account, service: Service) -> Invoice | None:
+    """The oldest invoice awaiting payment with a line for this service."""
+    return db.session.scalar(
+        select(Invoice)
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .where(
+            Invoice.account_id == account.id,
+            InvoiceLine.service_id == service.id,
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+        )
+        .order_by(Invoice.id)
+        .limit(1)
+    )
+
+
+def usable_methods(account: Account, today: date) -> list[StoredPaymentMethod]:
+    """The payment methods a payment may use now: every one but expired cards."""
+    return [
+        method
+        for method in payment_methods.list_methods(account)
+        if not payment_methods.expiry(method, today).expired
+    ]
+
+
+def _instrument(method: StoredPaymentMethod) -> str:
+    """What the provider charges: the card's token, or the mandate's account."""
+    if method.kind == PaymentMethod.CARD:
+        return method.token
+    return method.procedure.iban
+
+
+def _charge(
+    invoice: Invoice, method: StoredPaymentMethod, *, actor: User | None, provider, today: date
+) -> Payment:
+    if payment_methods.expiry(method, today).expired:
+        raise DomainError(_l("This card has expired."), field="method")
+    return pay_invoice(
+        invoice,
+        method=method.kind,
+        instrument=_instrument(method),
+        actor=actor,
+        provider=provider,
+    )
+
+
+def pay_due(
+    account: Account,
+    service: Service,
+    invoice: Invoice,
+    method: StoredPaymentMethod,
+    *,
+    actor: User | None,
+    provider,
+    today: date,
+) -> Payment:
+    """Pay the invoice due of `service`. A refused charge is kept (as the purchase orders'
+    are) and the invoice stays due; see Payment.status."""
+    if invoice.account_id != account.id or method.account_id != account.id:
+        raise NotFound(_l("This invoice does not exist."))
+    if not any(line.service_id == service.id for line in invoice.lines):
+        raise NotFound(_l("This invoice does not exist."))
+    return _charge(invoice, method, actor=actor, provider=provider, today=today)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One period the customer may pay ahead: its price and the expiry it gives."""
+
+    months: int
+    price: Price
+    new_expiry: date
+
+
+def extension_refusal(service: Service, today: date) -> Blocked | None:
+    """Why the service can't be paid ahead or renewed now: the states `blocked` names
+    (a commitment forbids anticipating, not renewing by hand)."""
+    why = blocked(service, today)
+    if why is not None and why.reason == "committed" and service.renewal_mode == RenewalMode.MANUAL:
+        return None
+    return why
+
+
+def options(account: Account, service: Service) -> list[Option]:
+    return [
+        Option(
+            months,
+            price_for(service.monthly_price_excl_vat * months, account.country.value),
+            add_months(service.expires_on, months),
+        )
+        for months in allowed_periods(service)
+    ]
+
+
+class AlreadyDone(DomainError):
+    """The same form was sent before (its token is taken): it was paid then."""
+
+
+def extend(
+    account: Account,
+    service: Service,
+    months: int | str | None,
+    method: StoredPaymentMethod,
+    *,
+    token: str,
+    actor: User | None,
+    provider,
+    today: date,
+) -> tuple[Invoice, Payment]:
+    """Anticipate (an automatic service) or renew (a manual one) by `months`: an invoice for
+    the period, paid at once with `method`; paid, it moves the expiry on by the period (the
+    remaining validity is kept). Refused, nothing stays."""
+    if service.account_id != account.id or method.account_id != account.id:
+        raise NotFound(_l("This service does not exist."))
+    why = extension_refusal(service, today)
+    if why is not None:
+        raise RenewalBlocked(why)
+    chosen = next((o for o in options(account, service) if str(o.months) == str(months)), None)
+    if chosen is None:
+        raise DomainError(_l("Choose one of the periods offered."), field="period")
+    if not token or len(token) > 64:
+        raise DomainError(_l("This form has expired: open the page again."))
+    price = chosen.price
+    invoice = Invoice(
+        account_id=account.id,
+        account=account,
+        number=f"INV-{utcnow():%Y%m%d}-{secrets.token_hex(4).upper()}",
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.AWAITING_PAYMENT,
+        request_key=token,
+        currency=price.currency,
+        vat_rate=price.vat_rate,
+        total_excl_vat=price.excl_vat,
+        total_vat=price.vat,
+        total_incl_vat=price.incl_vat,
+        on_paid={"action": SERVICE_PAID, "extend": {str(service.id): chosen.months}},
+        created_by_id=actor.id if actor else None,
+        lines=[
+            InvoiceLine(
+                service_id=service.id,
+                description=service.name,
+                quantity=chosen.months,
+                unit_price_excl_vat=service.monthly_price_excl_vat,
+                total_excl_vat=price.excl_vat,
+            )
+        ],
+    )
+    try:
+        with db.session.begin_nested():  # the unique token: a copy of the form stops here
+            db.session.add(invoice)
+    except IntegrityError:
+        raise AlreadyDone(_l("This payment was already made.")) from None
+    before = service.expires_on
+    payment = _charge(invoice, method, actor=actor, provider=provider, today=today)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise DomainError(
+            FAILURES.get(payment.failure_reason, _l("The payment was refused.")), field="method"
+        )
+    audit.record(
+        "service.renewed" if service.renewal_mode == RenewalMode.MANUAL else "service.anticipated",
+        account=account,
+        actor=actor,
+        target_type="service",
+        target_id=service.id,
+        before={"expires": before.isoformat()},
+        after={
+            "expires": service.expires_on.isoformat(),
+            "period": chosen.months,
+            "amount": str(price.incl_vat),
+            "name": service.name,
+        },
+    )
+    return invoice, payment
+
+
+def service_paid(invoice: Invoice, actor: User | None) -> None:
+    """On-paid action of an invoice for services: the expiry of each service paid ahead
+    moves on by its period, and a service suspended for this debt is active again."""
+    extend_by = {int(k): int(v) for k, v in (invoice.on_paid or {}).get("extend", {}).items()}
+    ids = {line.service_id for line in invoice.lines if line.service_id is not None}
+    for service in db.session.scalars(select(Service).where(Service.id.in_(ids))):
+        if service.id in extend_by:
+            service.expires_on = add_months(service.expires_on, extend_by[service.id])
+            if service.renewal_mode == RenewalMode.MANUAL:
+                service.renewed_on = utcnow().date()
+        if service.state == ServiceState.SUSPENDED:
+            service.state = ServiceState.ACTIVE
+            audit.record(
+                "service.reactivated",
+                account=invoice.account,
+                actor=actor,
+                target_type="service",
+                target_id=service.id,
+                after={"name": service.name, "invoice": invoice.number},
+            )
+
+
+def get_method(account: Account, method_id: str | None) -> StoredPaymentMethod | None:
+    """The method a form names, if it is the account's."""
+    if not method_id or not method_id.isdigit() or len(method_id) > 12:
+        return None
+    try:
+        return payment_methods.get(account, int(method_id))
+    except NotFound:
+        return None
+
+
+PLUG = Plug(paid={SERVICE_PAID: service_paid})

@@ -1,0 +1,251 @@
+"""Pay invoice, Anticipate payment and Renew from My services: paid once, nothing left
+behind when the charge is refused, a suspended service active again once paid."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import DomainError, payment_methods
+from telephony.dates import add_months
+from telephony.models import (
+    Account,
+    AuditEvent,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    RenewalMode,
+    Service,
+    ServiceState,
+    StoredPaymentMethod,
+)
+from telephony.payments import PROVIDERS
+from telephony.services import paying
+from telephony.services.renewal import RenewalBlocked
+from tests.conftest import csrf_from
+from tests.test_hardening import act_for_fr
+
+TODAY = date(2026, 12, 2)
+
+
+def _account(code="vt10001-f") -> Account:
+    return db.session.scalar(select(Account).where(Account.code == code))
+
+
+def _service(name_start: str) -> Service:
+    return db.session.scalar(select(Service).where(Service.name.startswith(name_start)))
+
+
+def _card(account, last4="4242") -> StoredPaymentMethod:
+    return next(m for m in payment_methods.list_methods(account) if m.last4 == last4)
+
+
+def _declining_card(account) -> StoredPaymentMethod:
+    card = StoredPaymentMethod(
+        account_id=account.id,
+        kind="card",
+        token="tok_sbx_test_0002",
+        fingerprint="declining",
+        brand="visa",
+        last4="0002",
+        exp_month=1,
+        exp_year=2031,
+    )
+    db.session.add(card)
+    db.session.flush()
+    return card
+
+
+def _extend(account, service, months, method, token="form-1"):
+    return paying.extend(
+        account,
+        service,
+        months,
+        method,
+        token=token,
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=TODAY,
+    )
+
+
+def test_anticipating_adds_the_period_to_the_remaining_validity(app_ctx):
+    account = _account()
+    line = _service("+33972100001")
+    expiry = line.expires_on
+    invoice, payment = _extend(account, line, 3, _card(account))
+    db.session.commit()
+    assert payment.status == PaymentStatus.SUCCEEDED and invoice.status == InvoiceStatus.PAID
+    assert line.expires_on == add_months(expiry, 3)
+    assert invoice.total_excl_vat == line.monthly_price_excl_vat * 3
+    assert [(li.service_id, li.quantity) for li in invoice.lines] == [(line.id, 3)]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "service.anticipated"))
+    assert event.before["expires"] == expiry.isoformat() and event.after["period"] == 3
+
+
+def test_the_same_form_twice_pays_once(app_ctx):
+    account = _account()
+    line = _service("+33972100001")
+    _extend(account, line, 1, _card(account), token="same")
+    db.session.commit()
+    with pytest.raises(paying.AlreadyDone):
+        _extend(account, line, 1, _card(account), token="same")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+
+
+def test_a_refused_charge_leaves_no_invoice_and_no_new_expiry(app_ctx):
+    account = _account()
+    line = _service("+33972100001")
+    expiry = line.expires_on
+    with pytest.raises(DomainError) as refused:
+        _extend(account, line, 1, _declining_card(account))
+    assert refused.value.field == "method" and "declined" in str(refused.value.message)
+    db.session.rollback()
+    assert line.expires_on == expiry
+    assert (
+        db.session.scalar(select(func.count(Invoice.id)).where(Invoice.request_key.is_not(None)))
+        == 0
+    )
+
+
+def test_a_manual_service_is_renewed_and_says_so(app_ctx):
+    account = _account()
+    yearly = _service("+33972100102")
+    assert yearly.renewal_mode == RenewalMode.MANUAL
+    expiry = yearly.expires_on
+    _extend(account, yearly, 12, _card(account))
+    db.session.commit()
+    assert yearly.expires_on == add_months(expiry, 12)
+    assert db.session.scalar(
+        select(AuditEvent.action).where(AuditEvent.target_id == yearly.id)
+    ) == ("service.renewed")
+
+
+@pytest.mark.parametrize("months", [2, "", None, "12\x00", "9" * 50])
+def test_a_period_the_service_does_not_offer_is_refused(app_ctx, months):
+    account = _account()
+    with pytest.raises(DomainError) as refused:
+        _extend(account, _service("+33972100001"), months, _card(account))
+    assert refused.value.field == "period"
+
+
+def test_no_anticipation_while_committed_or_while_an_invoice_is_due(app_ctx):
+    account = _account()
+    trunk = db.session.scalar(select(Service).where(Service.service_type == "trunk"))
+    with pytest.raises(RenewalBlocked):
+        _extend(account, trunk, 1, _card(account))
+    with pytest.raises(RenewalBlocked):
+        _extend(account, _service("+33972100101"), 1, _card(account))
+
+
+def test_paying_the_invoice_due_reactivates_a_suspended_service(app_ctx):
+    account = _account()
+    due = _service("+33972100101")
+    due.state = ServiceState.SUSPENDED
+    invoice = paying.due_invoice(account, due)
+    payment = paying.pay_due(
+        account,
+        due,
+        invoice,
+        _card(account),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=TODAY,
+    )
+    db.session.commit()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert due.state == ServiceState.ACTIVE and paying.due_invoice(account, due) is None
+    assert db.session.scalar(
+        select(AuditEvent.after).where(AuditEvent.action == "service.reactivated")
+    ) == {"name": due.name, "invoice": invoice.number}
+
+
+def test_a_declined_invoice_payment_is_kept_and_the_invoice_stays_due(app_ctx):
+    account = _account()
+    due = _service("+33972100101")
+    invoice = paying.due_invoice(account, due)
+    payment = paying.pay_due(
+        account,
+        due,
+        invoice,
+        _declining_card(account),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=TODAY,
+    )
+    db.session.commit()
+    assert payment.status == PaymentStatus.FAILED
+    assert paying.due_invoice(account, due).id == invoice.id
+
+
+def test_pay_invoice_through_the_page(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        due_id = _service("+33972100101").id
+    listing = client.get("/services/?lang=en&renewal=invoice_to_pay")
+    assert f"/services/{due_id}/pay" in listing.text
+    assert f"/services/{due_id}/renewal" not in listing.text  # the only action
+    page = client.get(f"/services/{due_id}/pay")
+    assert page.status_code == 200 and "INV-DEMO-VT10001-F-1" in page.text
+    fields = {
+        "csrf_token": csrf_from(page.text),
+        "invoice": page.text.split('name="invoice" type="hidden" value="')[1].split('"')[0],
+    }
+    refused = client.post(f"/services/{due_id}/pay", data=fields)
+    assert refused.status_code == 422 and "Choose a payment method." in refused.text
+    with client.application.app_context():
+        card = _card(_account()).id
+    paid = client.post(f"/services/{due_id}/pay", data={**fields, "method": str(card)})
+    assert paid.status_code == 303
+    again = client.post(f"/services/{due_id}/pay", data={**fields, "method": str(card)})
+    assert again.status_code == 303  # paid meanwhile: said, not paid twice
+    assert "This invoice is already paid." in client.get("/services/?lang=en").text
+    with client.application.app_context():
+        assert db.session.scalar(select(func.count(Payment.id))) == 1
+
+
+def test_anticipate_through_the_page_as_an_agent(client, signed_in):
+    act_for_fr(client, signed_in)
+    with client.application.app_context():
+        line = _service("+33972100001")
+        line_id, expiry = line.id, line.expires_on
+        card = _card(_account()).id
+    page = client.get(f"/services/{line_id}/extend?lang=en")
+    assert "Anticipate payment" in page.text and "new expiry" in page.text
+    token = page.text.split('name="token" type="hidden" value="')[1].split('"')[0]
+    data = {"csrf_token": csrf_from(page.text), "token": token, "period": "6", "method": str(card)}
+    assert client.post(f"/services/{line_id}/extend", data=data).status_code == 303
+    assert client.post(f"/services/{line_id}/extend", data=data).status_code == 303  # once
+    with client.application.app_context():
+        assert db.session.get(Service, line_id).expires_on == add_months(expiry, 6)
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "service.anticipated")
+        )
+        assert event.on_behalf
+
+
+def test_another_accounts_method_or_service_is_refused(signed_in):
+    client = signed_in("be")
+    with client.application.app_context():
+        fr_line = _service("+33972100001").id
+        fr_card = _card(_account()).id
+        be_number = _service("+3223001100").id
+    assert client.get(f"/services/{fr_line}/extend").status_code == 404
+    assert client.get(f"/services/{fr_line}/pay").status_code == 404
+    page = client.get(f"/services/{be_number}/extend?lang=en")
+    token = page.text.split('name="token" type="hidden" value="')[1].split('"')[0]
+    refused = client.post(
+        f"/services/{be_number}/extend",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "token": token,
+            "period": "1",
+            "method": str(fr_card),
+        },
+    )
+    assert refused.status_code == 422 and "Choose a payment method." in refused.text
