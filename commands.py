@@ -28,8 +28,11 @@ def register_commands(app) -> None:
     help="Run as of this day (default: today).",
 )
 def renew(day):
-    """Carry out every scheduled task due on or before the day, each exactly once."""
+    """Carry out every scheduled task due on or before the day, each exactly once; then
+    renew, collect, suspend, delete and remind the services (telephony.services.run)."""
     from telephony.billing import run_renewal
+    from telephony.payments import PROVIDERS
+    from telephony.services.run import run_services
 
     run_day = day.date() if day else date.today()
     report = run_renewal(run_day)
@@ -42,6 +45,9 @@ def renew(day):
         click.echo(f"  task {task_id} waits: {message}")
     for task_id, message in report.errors:
         click.echo(f"  task {task_id}: {message}", err=True)
+    provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+    services = run_services(run_day, provider=provider)
+    click.echo(services.summary())
     sys.exit(1 if report.errors else 0)
 
 

@@ -89,6 +89,15 @@ SERVICE_RENEWAL = {
     "alias_number": {"periods": (1, 3, 6, 12), "manual": True},
     "number_pool": {"periods": (1, 3, 6, 12), "manual": True},
 }
+#: The renewal run and services: a manual service's holder is reminded this many days
+#: before its expiry (the largest first); an automatic service whose renewal invoice is
+#: still unpaid this many days after it was issued is suspended; a manual service not
+#: renewed is suspended at its expiry and deleted this many days later; a deleted number
+#: is given to nobody else for this many days.
+SERVICE_REMINDER_DAYS = (40, 15)
+SERVICE_PAYMENT_DAYS = 15
+SERVICE_DELETE_AFTER_DAYS = 30
+NUMBER_QUARANTINE_DAYS = 90
 #: A card is flagged as about to expire this many months before the end of its last month.
 CARD_EXPIRY_WARNING_MONTHS = 1
 

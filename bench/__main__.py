@@ -277,11 +277,17 @@ def bench_procedure_pdf(app, runs: int = 60) -> None:
 if __name__ == "__main__":
     import sys
 
-    # `python -m bench` runs everything; `python -m bench faq` only the FAQ search.
-    if sys.argv[1:] != ["faq"]:
+    # `python -m bench` runs everything; `python -m bench faq` only the FAQ search,
+    # `python -m bench services` only the renewal run for services (SQLite and PostgreSQL).
+    only = sys.argv[1:]
+    if not only:
         main()
         phone_search()
-    if not sys.argv[1:] or sys.argv[1:] == ["faq"]:
+    if not only or only == ["faq"]:
         from bench import faq
 
         faq.main()
+    if not only or only == ["services"]:
+        from bench import service_run
+
+        service_run.main()

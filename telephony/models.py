@@ -434,7 +434,39 @@ class Service(db.Model):
     renewed_on: Mapped[date | None] = mapped_column(Date)
     #: The end of a commitment period: until then renewal cannot be changed or anticipated.
     committed_until: Mapped[date | None] = mapped_column(Date)
+    #: When the renewal run suspended it (unpaid); a manual one is deleted some days later.
+    suspended_on: Mapped[date | None] = mapped_column(Date)
     monthly_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+
+
+class ServiceNotice(db.Model):
+    """A notice the renewal run sent about a service (a reminder before its expiry, its
+    suspension, its deletion): unique per service, kind and expiry, so each goes out once
+    whatever runs at the same time."""
+
+    __tablename__ = "service_notice"
+    __table_args__ = (UniqueConstraint("service_id", "kind", "expires_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    #: reminder_40, reminder_15 (manual), renewal_notice (automatic, over one month).
+    kind: Mapped[str] = mapped_column(String(24))
+    expires_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NumberQuarantine(db.Model):
+    """A number taken back from a deleted service: nobody may be given it before `until`."""
+
+    __tablename__ = "number_quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: E.164.
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    until: Mapped[date] = mapped_column(Date)
+    #: The account that held it (for agents), not a link that would keep the number theirs.
+    former_account_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Invoice(db.Model):
@@ -458,6 +490,10 @@ class Invoice(db.Model):
     #: Set while a purchase order awaits payment, e.g. "line:12:calls_order": unique, so a
     #: line has at most one open order, even when two are placed at once.
     open_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    #: Issued on, and to be paid by (renewal invoices: an automatic service whose invoice
+    #: is still unpaid after `due_on` is suspended).
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
     #: The form that asked for it (a token): unique, so a form sent twice makes one invoice.
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: What paying it triggers (e.g. {"action": "add_calls", ...}); read by the payment hooks.

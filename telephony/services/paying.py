@@ -47,6 +47,7 @@ from telephony.wiring import Plug
 #: invoice.on_paid["action"] of an invoice for services.
 SERVICE_PAID = "service_paid"
 
+
 def new_token() -> str:
     """The token of one payment form: sending that form twice pays once."""
     return secrets.token_urlsafe(16)
@@ -234,11 +235,16 @@ def service_paid(invoice: Invoice, actor: User | None) -> None:
     ids = {line.service_id for line in invoice.lines if line.service_id is not None}
     for service in db.session.scalars(select(Service).where(Service.id.in_(ids))):
         if service.id in extend_by:
-            service.expires_on = add_months(service.expires_on, extend_by[service.id])
+            start = service.expires_on
+            if service.state == ServiceState.SUSPENDED:
+                start = max(start, utcnow().date())  # lapsed: the new period starts now
+            service.expires_on = add_months(start, extend_by[service.id])
             if service.renewal_mode == RenewalMode.MANUAL:
                 service.renewed_on = utcnow().date()
+                service.suspended_on = None
         if service.state == ServiceState.SUSPENDED:
             service.state = ServiceState.ACTIVE
+            service.suspended_on = None
             audit.record(
                 "service.reactivated",
                 account=invoice.account,
