@@ -66,6 +66,7 @@ CASES = {
     "services.configure_renewal": "test_a_renewal_setting_changes_once",
     "services.pay_invoice": "test_a_services_invoice_is_paid_once",
     "services.extend": "test_a_payment_ahead_is_made_once",
+    "services.batch_action": "test_a_batch_applies_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -554,3 +555,43 @@ def test_a_payment_ahead_is_made_once(site):
     assert count(site, made) == 1
     after = count(site, select(Service.expires_on).where(Service.id == line.id))
     assert after == add_months(line.expires_on, 3)
+
+
+def test_a_batch_applies_once(site):
+    """The same batch forms sent many times at once: the renewal mode changes once, and a
+    batch renewal is paid once."""
+    customer = site.client().sign_in("fr")
+    services = {s.name: s.id for s in fetch(site, select(Service).where(Service.account_id == 1))}
+    ids = [services["+33972100100"], services["+33972100102"]]
+    query = "&".join(f"ids={i}" for i in ids)
+    page = customer.get(f"/services/batch?action=disable_auto&{query}").text
+    data = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "action": "disable_auto",
+        "ids": ids,
+        "token": _hidden(page, "token"),
+    }
+    replies = at_once(N, lambda _i: customer.post("/services/batch", data))
+    assert {r.status for r in replies} <= FINE
+    changed = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "service.renewal_changed"
+    )
+    assert count(site, changed) == 1
+
+    page = customer.get(f"/services/batch?action=renew&{query}").text
+    data = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "action": "renew",
+        "ids": ids,
+        "token": _hidden(page, "token"),
+    }
+    replies = at_once(N, lambda _i: customer.post("/services/batch", data))
+    assert {r.status for r in replies} == {303}
+    made = select(func.count(Invoice.id)).where(Invoice.request_key == data["token"])
+    assert count(site, made) == 1
+    paid = (
+        select(func.count(Payment.id))
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Invoice.request_key == data["token"])
+    )
+    assert count(site, paid) == 1

@@ -36,7 +36,7 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
+def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterator[str]:
     """The CSV, a line at a time (the database is read in batches, never all at once)."""
     separator, bom = dialect()
     buffer = io.StringIO()
@@ -67,7 +67,9 @@ def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
             _("Currency"),
         ]
     )
-    query = listing.services_query(account, filters, today).execution_options(yield_per=BATCH)
+    query = listing.services_query(account, filters, today, ids).execution_options(
+        yield_per=BATCH
+    )
     for row in db.session.execute(query):
         service, effect_on = row.Service, row.effect_on
         price = service.monthly_price_excl_vat

@@ -45,3 +45,11 @@ class ExtendForm(BaseForm):
     def validate_method(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Choose a payment method."))
+
+
+class BatchForm(BaseForm):
+    """Confirms a batch action on the services the preview listed (the domain checks them)."""
+
+    action = HiddenField()
+    token = HiddenField()
+    submit = SubmitField(_l("Confirm"))

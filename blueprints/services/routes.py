@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints.common import current_account, errors_to_form, page_arg, perform
 from blueprints.services import bp
 from blueprints.services.export import rows as csv_rows
-from blueprints.services.forms import ExtendForm, PayInvoiceForm, RenewalForm
+from blueprints.services.forms import BatchForm, ExtendForm, PayInvoiceForm, RenewalForm
 from htmx import render
 from security import account_required
-from telephony import DomainError
+from telephony import DomainError, NotFound
 from telephony.dates import local_today
 from telephony.models import InvoiceStatus, PaymentStatus, RenewalMode
 from telephony.payments import FAILURES, PROVIDERS, NotPayable
-from telephony.services import listing, paying, renewal
+from telephony.services import batch, listing, paying, renewal
 from templating import day
 
 
@@ -54,12 +55,15 @@ def index():
 @bp.get("/export.csv")
 @account_required
 def export():
-    """Every service the filters select (the table's query string), as CSV, streamed."""
+    """Every service the filters select (the table's query string), or the rows selected
+    (`ids`, checked first: another account's id answers 404), as CSV, streamed."""
     account = current_account()
     filters = listing.Filters.from_args(request.args)
     today = local_today(account.timezone)
+    ids = request.args.getlist("ids")
+    chosen = [s.id for s in batch.selected(account, ids)] if ids else None
     response = Response(
-        stream_with_context(csv_rows(account, filters, today)),
+        stream_with_context(csv_rows(account, filters, today, chosen)),
         mimetype="text/csv",
     )
     response.headers["Content-Disposition"] = (
@@ -248,5 +252,82 @@ def extend(service_id: int):
         refusal=paying.extension_refusal(service, today),
         options=paying.options(account, service),
         methods=methods,
+        form=form,
+    )
+
+
+def _batch_done(action: str, count: int) -> str:
+    """What a confirmed batch did, in the plural form the count needs."""
+    if action == "renew":
+        return ngettext("%(num)d service renewed.", "%(num)d services renewed.", count)
+    if action == "disable_auto":
+        return ngettext(
+            "Automatic payment disabled for %(num)d service.",
+            "Automatic payment disabled for %(num)d services.",
+            count,
+        )
+    return ngettext(
+        "Automatic payment enabled for %(num)d service.",
+        "Automatic payment enabled for %(num)d services.",
+        count,
+    )
+
+
+@bp.route("/batch", methods=["GET", "POST"])
+@account_required
+def batch_action():
+    """A batch action on the selected rows: the table's form asks for the preview (GET, the
+    ids and the action), which groups the selection by outcome; its Confirm posts exactly
+    that selection. Export goes straight to the CSV of the selection."""
+    account = current_account()
+    today = local_today(account.timezone)
+    ids = request.values.getlist("ids")
+    action = request.values.get("action", "")
+    if action == "export":
+        batch.selected(account, ids)  # another account's id: 404
+        return redirect(url_for("services.export", ids=ids), 303)
+    form = BatchForm()
+    if request.method == "POST" and form.validate_on_submit():
+        done = perform(
+            lambda: batch.apply(
+                account,
+                ids,
+                form.action.data,
+                actor=current_user,
+                today=today,
+                provider=_provider(),
+                token=form.token.data,
+            ),
+            form,
+            "action",
+        )
+        if done or isinstance(done.error, paying.AlreadyDone):
+            if done:
+                changed = len(done.value.changed)
+                flash(_batch_done(form.action.data, changed), "success")
+            else:
+                form.form_errors.clear()
+                flash(_("This payment was already made."), "info")
+            return redirect(url_for("services.index"), 303)
+        action = form.action.data or ""
+    if not ids:
+        flash(_("Select at least one service."), "error")
+        return redirect(url_for("services.index"), 303)
+    preview = None
+    try:
+        preview = batch.preview(account, ids, action, today)
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        errors_to_form(form, error, "action")
+    form.action.data = action
+    if not form.token.data:
+        form.token.data = paying.new_token()
+    return render(
+        "services/batch.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        preview=preview,
+        ids=ids,
         form=form,
     )

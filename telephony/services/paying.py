@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -39,7 +40,7 @@ from telephony.models import (
     User,
     utcnow,
 )
-from telephony.money import Price, price_for
+from telephony.money import Price, price_for, round_cents
 from telephony.payments import FAILURES, pay_invoice
 from telephony.services.renewal import Blocked, RenewalBlocked, allowed_periods, blocked
 from telephony.wiring import Plug
@@ -170,12 +171,50 @@ def extend(
     why = extension_refusal(service, today)
     if why is not None:
         raise RenewalBlocked(why)
-    chosen = next((o for o in options(account, service) if str(o.months) == str(months)), None)
-    if chosen is None:
+    if not any(str(o.months) == str(months) for o in options(account, service)):
         raise DomainError(_l("Choose one of the periods offered."), field="period")
+    return extend_many(
+        account,
+        [(service, int(months))],
+        method,
+        token=token,
+        actor=actor,
+        provider=provider,
+        today=today,
+    )
+
+
+def extend_many(
+    account: Account,
+    periods: list[tuple[Service, int]],
+    method: StoredPaymentMethod,
+    *,
+    token: str,
+    actor: User | None,
+    provider,
+    today: date,
+) -> tuple[Invoice, Payment]:
+    """One invoice for each (service, months), paid at once with `method`: the services'
+    expiries move on when it is paid. The form's `token` makes a copy sent twice stop here;
+    a refused charge leaves nothing (the caller's transaction is rolled back)."""
+    if method.account_id != account.id:
+        raise NotFound(_l("This payment method does not exist."))
     if not token or len(token) > 64:
         raise DomainError(_l("This form has expired: open the page again."))
-    price = chosen.price
+    lines, excl = [], Decimal("0.00")
+    for service, months in periods:
+        total = round_cents(service.monthly_price_excl_vat * months)
+        excl += total
+        lines.append(
+            InvoiceLine(
+                service_id=service.id,
+                description=service.name,
+                quantity=months,
+                unit_price_excl_vat=service.monthly_price_excl_vat,
+                total_excl_vat=total,
+            )
+        )
+    vat = round_cents(excl * account.vat_rate)
     invoice = Invoice(
         account_id=account.id,
         account=account,
@@ -183,48 +222,48 @@ def extend(
         kind=InvoiceKind.INVOICE,
         status=InvoiceStatus.AWAITING_PAYMENT,
         request_key=token,
-        currency=price.currency,
-        vat_rate=price.vat_rate,
-        total_excl_vat=price.excl_vat,
-        total_vat=price.vat,
-        total_incl_vat=price.incl_vat,
-        on_paid={"action": SERVICE_PAID, "extend": {str(service.id): chosen.months}},
+        currency=account.currency,
+        vat_rate=account.vat_rate,
+        total_excl_vat=excl,
+        total_vat=vat,
+        total_incl_vat=excl + vat,
+        on_paid={
+            "action": SERVICE_PAID,
+            "extend": {str(service.id): months for service, months in periods},
+        },
+        issued_on=today,
+        due_on=today,
         created_by_id=actor.id if actor else None,
-        lines=[
-            InvoiceLine(
-                service_id=service.id,
-                description=service.name,
-                quantity=chosen.months,
-                unit_price_excl_vat=service.monthly_price_excl_vat,
-                total_excl_vat=price.excl_vat,
-            )
-        ],
+        lines=lines,
     )
     try:
         with db.session.begin_nested():  # the unique token: a copy of the form stops here
             db.session.add(invoice)
     except IntegrityError:
         raise AlreadyDone(_l("This payment was already made.")) from None
-    before = service.expires_on
+    before = {service.id: service.expires_on for service, _m in periods}
     payment = _charge(invoice, method, actor=actor, provider=provider, today=today)
     if payment.status != PaymentStatus.SUCCEEDED:
         raise DomainError(
             FAILURES.get(payment.failure_reason, _l("The payment was refused.")), field="method"
         )
-    audit.record(
-        "service.renewed" if service.renewal_mode == RenewalMode.MANUAL else "service.anticipated",
-        account=account,
-        actor=actor,
-        target_type="service",
-        target_id=service.id,
-        before={"expires": before.isoformat()},
-        after={
-            "expires": service.expires_on.isoformat(),
-            "period": chosen.months,
-            "amount": str(price.incl_vat),
-            "name": service.name,
-        },
-    )
+    for service, months in periods:
+        audit.record(
+            "service.renewed"
+            if service.renewal_mode == RenewalMode.MANUAL
+            else "service.anticipated",
+            account=account,
+            actor=actor,
+            target_type="service",
+            target_id=service.id,
+            before={"expires": before[service.id].isoformat()},
+            after={
+                "expires": service.expires_on.isoformat(),
+                "period": months,
+                "invoice": invoice.number,
+                "name": service.name,
+            },
+        )
     return invoice, payment
 
 

@@ -1,0 +1,166 @@
+"""Batch actions of My services on the rows a customer selected: renew, disable or enable
+automatic payment (renewal).
+
+Before anything changes, a preview sorts the selection by outcome, with counts: will
+change, already in that mode, invoice due, type not eligible, terminated or termination
+pending, committed. Confirming applies the action to every service that will change, in
+one transaction, and reports the others with their reason; when the action as a whole is
+refused (no payment method to enable automatic payment, a renewal refused by the bank),
+nothing changes. A selection naming a service of another account is refused whole (404)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from extensions import db
+from telephony import DomainError, NotFound, audit, payment_methods
+from telephony.models import Account, RenewalMode, Service, StoredPaymentMethod, User
+from telephony.services import paying, renewal
+from telephony.services.listing import RENEWAL_STATUS
+
+ACTIONS = ("renew", "disable_auto", "enable_auto")
+#: The outcomes, in the order the preview lists them.
+OUTCOMES = ("will_change", "already", "invoice_due", "not_eligible", "ended", "committed")
+#: At most this many services in one batch (a page of the table is 50).
+MAX_SELECTED = 500
+
+
+def selected(account: Account, ids) -> list[Service]:
+    """The account's services among `ids`; NotFound when one is missing or another's."""
+    wanted = sorted({int(i) for i in ids if str(i).isdigit() and len(str(i)) < 12})
+    if not wanted or len(wanted) != len(set(ids)):
+        raise NotFound(_l("This service does not exist."))
+    if len(wanted) > MAX_SELECTED:
+        raise DomainError(
+            _l("Select at most %(num)d services at a time.", num=MAX_SELECTED), field="ids"
+        )
+    services = list(
+        db.session.scalars(
+            select(Service)
+            .where(Service.account_id == account.id, Service.id.in_(wanted))
+            .order_by(Service.name, Service.id)
+        )
+    )
+    if len(services) != len(wanted):
+        raise NotFound(_l("This service does not exist."))
+    return services
+
+
+def outcome(action: str, service: Service, status: str, today: date) -> str:
+    """What `action` would do to `service` (its renewal status given)."""
+    if status in ("terminated", "termination_requested"):
+        return "ended"
+    if status == "invoice_to_pay":
+        return "invoice_due"
+    if action == "renew":
+        if service.renewal_mode != RenewalMode.MANUAL:
+            return "not_eligible"  # an automatic service is paid ahead one by one
+        return "will_change"
+    target = RenewalMode.MANUAL if action == "disable_auto" else RenewalMode.AUTOMATIC
+    if service.renewal_mode == target:
+        return "already"
+    if target == RenewalMode.MANUAL and not renewal.manual_allowed(service):
+        return "not_eligible"
+    if service.committed_until is not None and service.committed_until > today:
+        return "committed"
+    return "will_change"
+
+
+@dataclass
+class Preview:
+    action: str
+    groups: dict[str, list[Service]] = field(default_factory=dict)
+    method: StoredPaymentMethod | None = None
+    #: renew: the price of the period of each service that will renew.
+    total: object = None
+
+    @property
+    def changing(self) -> list[Service]:
+        return self.groups.get("will_change", [])
+
+    def counts(self) -> list[tuple[str, int]]:
+        return [(name, len(self.groups[name])) for name in OUTCOMES if self.groups.get(name)]
+
+
+def preview(account: Account, ids, action: str, today: date) -> Preview:
+    if action not in ACTIONS:
+        raise DomainError(_l("Choose an action for the selected services."), field="action")
+    services = selected(account, ids)
+    statuses = dict(
+        db.session.execute(
+            select(Service.id, RENEWAL_STATUS).where(Service.id.in_([s.id for s in services]))
+        ).all()
+    )
+    groups: dict[str, list[Service]] = defaultdict(list)
+    for service in services:
+        groups[outcome(action, service, statuses[service.id], today)].append(service)
+    result = Preview(action, dict(groups), payment_methods.default_method(account))
+    if action == "renew" and result.changing:
+        options = {
+            s.id: next(o for o in paying.options(account, s) if o.months == s.period_months)
+            for s in result.changing
+            if s.period_months in renewal.allowed_periods(s)
+        }
+        result.total = sum(o.price.incl_vat for o in options.values())
+    return result
+
+
+@dataclass(frozen=True)
+class Done:
+    changed: list[Service]
+    others: dict[str, list[Service]]
+
+
+def apply(
+    account: Account,
+    ids,
+    action: str,
+    *,
+    actor: User | None,
+    today: date,
+    provider=None,
+    token: str = "",
+) -> Done:
+    """Apply `action` to the services that will change, all or none."""
+    result = preview(account, ids, action, today)
+    others = {name: items for name, items in result.groups.items() if name != "will_change"}
+    if not result.changing:
+        raise DomainError(_l("None of the selected services can change."), field="ids")
+    if action == "enable_auto" and result.method is None:
+        raise renewal.NeedsPaymentMethod(
+            _l("Add a payment method first: automatic renewals are paid with it."),
+            field="action",
+        )
+    if action == "renew":
+        if result.method is None:
+            raise DomainError(_l("Add a payment method first."), field="action")
+        paying.extend_many(
+            account,
+            [(s, s.period_months) for s in result.changing],
+            result.method,
+            token=token,
+            actor=actor,
+            provider=provider,
+            today=today,
+        )
+        return Done(result.changing, others)
+    target = RenewalMode.MANUAL if action == "disable_auto" else RenewalMode.AUTOMATIC
+    for service in result.changing:
+        before = service.renewal_mode.value
+        service.renewal_mode = target
+        audit.record(
+            "service.renewal_changed",
+            account=account,
+            actor=actor,
+            target_type="service",
+            target_id=service.id,
+            before={"mode": before, "period": service.period_months},
+            after={"mode": target.value, "period": service.period_months, "name": service.name},
+        )
+    db.session.flush()
+    return Done(result.changing, others)

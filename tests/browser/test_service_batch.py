@@ -1,0 +1,37 @@
+"""Batch actions of My services in a browser, as the French company and as an agent acting
+for it, with and without JavaScript: select rows, preview by outcome, confirm."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import check_accessibility, open_account
+
+
+@pytest.mark.parametrize("who", ["customer", "agent"])
+@pytest.mark.parametrize("js", [True, False])
+def test_batch_disable_automatic_payment_with_an_ineligible_service_reported(
+    browser, live_server, who, js
+):
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    open_account(page, live_server, who)
+    page.goto(live_server + "/services/?lang=en&type=alias_number")
+    page.get_by_label("Select +33 9 72 10 01 00").check()
+    page.goto(live_server + "/services/?lang=en&q=Accueil")  # another page: a new selection
+    page.goto(live_server + "/services/?lang=en")
+    page.get_by_label("Select +33 9 72 10 01 00").check()  # an alias number: will change
+    page.get_by_label("Select +33 9 72 10 00 01 – Accueil").check()  # a line: not eligible
+    page.get_by_label("With the selected services").select_option("disable_auto")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/services/batch**")
+    assert page.get_by_role("heading", name="Will change (1)").is_visible()
+    assert page.get_by_role("heading", name="Type not eligible (1)").is_visible()
+    if js:
+        check_accessibility(page)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/services/")
+    assert "Automatic payment disabled for 1 service." in page.locator(".flash").first.inner_text()
+    page.goto(live_server + "/services/?lang=en&q=09+72+10+01+00")
+    assert "Manual renewal" in page.locator("table.services tbody tr").first.inner_text()
+    context.close()

@@ -1,0 +1,184 @@
+"""Batch actions of My services: a preview grouped by outcome, then all the eligible
+services change and the others are reported, or nothing changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import DomainError, NotFound
+from telephony.dates import add_months
+from telephony.models import Account, AuditEvent, Payment, RenewalMode, Service
+from telephony.payments import PROVIDERS
+from telephony.services import batch
+from tests.conftest import csrf_from
+
+TODAY = date(2026, 12, 2)
+
+
+def _account(code="vt10001-f") -> Account:
+    return db.session.scalar(select(Account).where(Account.code == code))
+
+
+def _ids(account, *names) -> list[str]:
+    return [
+        str(db.session.scalar(select(Service.id).where(Service.name.startswith(name))))
+        for name in names
+    ]
+
+
+FR_MIX = (
+    "+33972100001",
+    "+33972100100",
+    "+33972100101",
+    "+33972100102",
+    "+33972100020",
+    "+33972100010",
+)
+
+
+def test_the_preview_groups_the_selection_by_outcome(app_ctx):
+    account = _account()
+    preview = batch.preview(account, _ids(account, *FR_MIX), "disable_auto", TODAY)
+    named = {k: sorted(s.name[:12] for s in v) for k, v in preview.groups.items()}
+    assert named == {
+        "will_change": ["+33972100100"],
+        "already": ["+33972100020", "+33972100102"],  # the fax line, the yearly number
+        "invoice_due": ["+33972100101"],
+        "not_eligible": ["+33972100001", "+33972100010"],  # lines and trunks: automatic only
+    }
+    enable = batch.preview(account, _ids(account, *FR_MIX), "enable_auto", TODAY)
+    assert sorted(s.name[:12] for s in enable.changing) == ["+33972100020", "+33972100102"]
+    assert [s.name[:12] for s in enable.groups["already"]][0].startswith("+3397210")
+
+
+def test_disable_changes_the_eligible_and_reports_the_others(app_ctx):
+    account = _account()
+    done = batch.apply(account, _ids(account, *FR_MIX), "disable_auto", actor=None, today=TODAY)
+    db.session.commit()
+    assert [s.name for s in done.changed] == ["+33972100100"]
+    assert set(done.others) == {"already", "invoice_due", "not_eligible"}
+    assert (
+        db.session.scalar(select(Service.renewal_mode).where(Service.name == "+33972100100"))
+        == RenewalMode.MANUAL
+    )
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "service.renewal_changed")
+        )
+        == 1
+    )
+
+
+def test_enabling_without_a_payment_method_changes_nothing(app_ctx):
+    account = _account("vt20002-b")
+    ids = _ids(account, "+3223001100")
+    with pytest.raises(DomainError):
+        batch.apply(account, ids, "enable_auto", actor=None, today=TODAY)
+    db.session.rollback()
+    assert (
+        db.session.scalar(select(Service.renewal_mode).where(Service.name == "+3223001100"))
+        == RenewalMode.MANUAL
+    )
+
+
+def test_a_committed_service_is_reported_with_its_date(app_ctx):
+    account = _account()
+    trunk = db.session.scalar(select(Service).where(Service.service_type == "trunk"))
+    trunk.renewal_mode = RenewalMode.MANUAL  # as if it had been, before its commitment
+    preview = batch.preview(account, [str(trunk.id)], "enable_auto", TODAY)
+    assert [s.id for s in preview.groups["committed"]] == [trunk.id]
+    with pytest.raises(DomainError):
+        batch.apply(account, [str(trunk.id)], "enable_auto", actor=None, today=TODAY)
+
+
+def test_renew_pays_one_invoice_for_every_manual_service_selected(app_ctx):
+    account = _account()
+    ids = _ids(account, "+33972100020", "+33972100102", "+33972100001")
+    fax = db.session.scalar(select(Service).where(Service.name.startswith("+33972100020")))
+    yearly = db.session.scalar(select(Service).where(Service.name == "+33972100102"))
+    before = (fax.expires_on, yearly.expires_on)
+    preview = batch.preview(account, ids, "renew", TODAY)
+    assert len(preview.changing) == 2 and [s.name[:12] for s in preview.groups["not_eligible"]] == [
+        "+33972100001"
+    ]
+    done = batch.apply(
+        account, ids, "renew", actor=None, today=TODAY, provider=PROVIDERS["sandbox"], token="b1"
+    )
+    db.session.commit()
+    assert len(done.changed) == 2
+    assert (fax.expires_on, yearly.expires_on) == (
+        add_months(before[0], 1),
+        add_months(before[1], 12),
+    )
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+
+
+@pytest.mark.parametrize("ids", [["abc"], ["1", "x"], ["99999999999999999999"], [], ["1\x00"]])
+def test_odd_or_foreign_ids_are_not_found(app_ctx, ids):
+    with pytest.raises(NotFound):
+        batch.preview(_account(), ids, "disable_auto", TODAY)
+
+
+def test_another_accounts_service_in_the_selection_refuses_the_whole_batch(app_ctx):
+    be = _account("vt20002-b")
+    mixed = _ids(be, "+3223001100") + _ids(_account(), "+33972100100")
+    with pytest.raises(NotFound):
+        batch.apply(be, mixed, "disable_auto", actor=None, today=TODAY)
+
+
+def test_the_pages_preview_then_confirm_without_javascript(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        ids = _ids(_account(), *FR_MIX)
+    table = client.get("/services/?lang=en")
+    assert 'form="batch-form"' in table.text and "Disable automatic payment" in table.text
+    query = "&".join(f"ids={i}" for i in ids)
+    page = client.get(f"/services/batch?lang=en&action=disable_auto&{query}")
+    assert page.status_code == 200
+    assert "Will change (1)" in page.text and "Type not eligible (2)" in page.text
+    data = {"csrf_token": csrf_from(page.text), "action": "disable_auto", "ids": ids, "token": "t"}
+    done = client.post("/services/batch", data=data)
+    assert done.status_code == 303
+    assert "Automatic payment disabled for 1 service." in client.get("/services/?lang=en").text
+    again = client.post("/services/batch", data=data)  # nothing left to change
+    assert again.status_code == 422 and "None of the selected services can change." in again.text
+
+
+def test_export_the_selection_as_csv(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        ids = _ids(_account(), "+33972100100", "+33972100020")
+    query = "&".join(f"ids={i}" for i in ids)
+    moved = client.get(f"/services/batch?action=export&{query}")
+    assert moved.status_code == 303
+    exported = client.get(moved.headers["Location"])
+    rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) == 3 and {r[0].lstrip("'")[:15] for r in rows[1:]} == {
+        "+33 9 72 10 01 ",
+        "+33 9 72 10 00 ",
+    }
+
+
+def test_forged_selections_answer_404(signed_in):
+    client = signed_in("be")
+    with client.application.app_context():
+        fr_id = _ids(_account(), "+33972100100")[0]
+    assert client.get(f"/services/batch?action=disable_auto&ids={fr_id}").status_code == 404
+    assert client.get(f"/services/batch?action=export&ids={fr_id}").status_code == 404
+    assert client.get(f"/services/export.csv?ids={fr_id}").status_code == 404
+    assert client.get("/services/batch?action=disable_auto&ids=%00").status_code == 400  # NUL
+    token = csrf_from(client.get("/services/").text)
+    assert (
+        client.post(
+            "/services/batch", data={"csrf_token": token, "action": "disable_auto", "ids": fr_id}
+        ).status_code
+        == 404
+    )
+    nothing = client.get("/services/batch?action=disable_auto")
+    assert nothing.status_code == 303  # nothing selected: back, with a message
