@@ -168,6 +168,8 @@ class Account(db.Model):
     #: requires a new validation procedure (telephony.contacts).
     billing_contact_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     billing_email: Mapped[str] = mapped_column(String(254))
+    #: The day of the month (1 to 28) the account's services were last aligned on.
+    renewal_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     groups: Mapped[list[TelephonyGroup]] = relationship(back_populates="account")
@@ -559,6 +561,8 @@ class StoredPaymentMethod(db.Model):
         ForeignKey("validation_procedure.id"), unique=True
     )
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the holder was told the card expires soon (once per card).
+    expiry_notice_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     procedure: Mapped[ValidationProcedure | None] = relationship()

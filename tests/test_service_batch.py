@@ -13,7 +13,15 @@ from sqlalchemy import func, select
 from extensions import db
 from telephony import DomainError, NotFound
 from telephony.dates import add_months
-from telephony.models import Account, AuditEvent, Payment, RenewalMode, Service
+from telephony.models import (
+    Account,
+    AuditEvent,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    RenewalMode,
+    Service,
+)
 from telephony.payments import PROVIDERS
 from telephony.services import batch
 from tests.conftest import csrf_from
@@ -182,3 +190,65 @@ def test_forged_selections_answer_404(signed_in):
     )
     nothing = client.get("/services/batch?action=disable_auto")
     assert nothing.status_code == 303  # nothing selected: back, with a message
+
+
+def test_the_aligned_date_and_the_prorata_rule():
+    from decimal import Decimal
+
+    from telephony.services.batch import aligned_expiry, prorata
+
+    assert aligned_expiry(date(2027, 1, 1), 15) == date(2027, 1, 15)
+    assert aligned_expiry(date(2027, 1, 20), 15) == date(2027, 2, 15)
+    assert aligned_expiry(date(2027, 1, 15), 15) == date(2027, 1, 15)
+    assert aligned_expiry(date(2027, 1, 31), 28) == date(2027, 2, 28)
+    service = Service(expires_on=date(2027, 1, 1), monthly_price_excl_vat=Decimal("12.99"))
+    assert prorata(service, date(2027, 1, 15)) == (14, Decimal("5.87"))  # 14 × 12.99 ÷ 31
+    service.expires_on = date(2027, 2, 1)
+    assert prorata(service, date(2027, 2, 15)) == (14, Decimal("6.50"))  # 14 × 12.99 ÷ 28
+
+
+def test_align_moves_the_expiries_and_invoices_the_days_added(app_ctx):
+    account = _account()
+    ids = _ids(account, "+33972100001", "+33972100100", "+33972100101", "+33972100010")
+    preview = batch.preview(account, ids, "align", TODAY, "15")
+    assert [s.name[:12] for s in preview.groups["invoice_due"]] == ["+33972100101"]
+    assert [s.name[:12] for s in preview.groups["committed"]] == ["+33972100010"]
+    amounts = {a.service.name[:12]: a.amount for a in preview.alignments}
+    done = batch.apply(
+        account,
+        ids,
+        "align",
+        actor=None,
+        today=TODAY,
+        provider=PROVIDERS["sandbox"],
+        token="a1",
+        day="15",
+    )
+    db.session.commit()
+    assert len(done.changed) == 2 and account.renewal_day == 15
+    for service in done.changed:
+        assert service.expires_on.day == 15
+    invoice = db.session.scalar(select(Invoice).where(Invoice.request_key == "a1"))
+    assert invoice.status == InvoiceStatus.PAID  # the default card
+    assert sorted(line.total_excl_vat for line in invoice.lines) == sorted(amounts.values())
+    assert invoice.total_incl_vat == preview.total
+
+
+def test_align_without_a_payment_method_leaves_an_invoice_to_pay(app_ctx):
+    from telephony.services import paying
+
+    account = _account("vt20002-b")
+    ids = _ids(account, "+3223001001")
+    batch.apply(account, ids, "align", actor=None, today=TODAY, token="a2", day="10")
+    db.session.commit()
+    line = db.session.scalar(select(Service).where(Service.name.startswith("+3223001001")))
+    assert line.expires_on.day == 10
+    assert paying.due_invoice(account, line) is not None
+
+
+@pytest.mark.parametrize("day", ["0", "29", "", "x", "15\x00", "9" * 40])
+def test_a_day_outside_1_to_28_is_refused_beside_its_field(app_ctx, day):
+    account = _account()
+    with pytest.raises(DomainError) as refused:
+        batch.preview(account, _ids(account, "+33972100001"), "align", TODAY, day)
+    assert refused.value.field == "day"

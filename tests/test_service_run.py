@@ -315,3 +315,14 @@ def test_renew_command_runs_the_services_too(runner, app):
     result = runner.invoke(args=["renew", "--date", day])
     assert result.exit_code == 0, (result.output, result.exception)
     assert "12 renewed on 3 invoice(s), 1 collected, 2 to pay, 2 suspended" in result.output
+
+
+def test_a_card_about_to_expire_is_announced_once(app_ctx):
+    from datetime import date
+
+    today = date.today()  # the demo's Mastercard expires at the end of this month
+    assert run_services(today).cards == 1
+    assert run_services(today + timedelta(days=1)).cards == 0
+    (message,) = _emails("card_expiring")
+    assert message.locale == "fr_FR" and "4444" in message.subject
+    assert "Mastercard •••• 4444" in message.body

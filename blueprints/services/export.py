@@ -67,9 +67,7 @@ def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterato
             _("Currency"),
         ]
     )
-    query = listing.services_query(account, filters, today, ids).execution_options(
-        yield_per=BATCH
-    )
+    query = listing.services_query(account, filters, today, ids).execution_options(yield_per=BATCH)
     for row in db.session.execute(query):
         service, effect_on = row.Service, row.effect_on
         price = service.monthly_price_excl_vat

@@ -51,5 +51,6 @@ class BatchForm(BaseForm):
     """Confirms a batch action on the services the preview listed (the domain checks them)."""
 
     action = HiddenField()
+    day = HiddenField()
     token = HiddenField()
     submit = SubmitField(_l("Confirm"))

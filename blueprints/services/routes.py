@@ -260,6 +260,12 @@ def _batch_done(action: str, count: int) -> str:
     """What a confirmed batch did, in the plural form the count needs."""
     if action == "renew":
         return ngettext("%(num)d service renewed.", "%(num)d services renewed.", count)
+    if action == "align":
+        return ngettext(
+            "%(num)d service aligned; the days added are invoiced.",
+            "%(num)d services aligned; the days added are invoiced.",
+            count,
+        )
     if action == "disable_auto":
         return ngettext(
             "Automatic payment disabled for %(num)d service.",
@@ -297,6 +303,7 @@ def batch_action():
                 today=today,
                 provider=_provider(),
                 token=form.token.data,
+                day=form.day.data,
             ),
             form,
             "action",
@@ -314,13 +321,14 @@ def batch_action():
         flash(_("Select at least one service."), "error")
         return redirect(url_for("services.index"), 303)
     preview = None
+    day = request.values.get("day") or str(account.renewal_day or 1)
     try:
-        preview = batch.preview(account, ids, action, today)
+        preview = batch.preview(account, ids, action, today, day)
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
         errors_to_form(form, error, "action")
-    form.action.data = action
+    form.action.data, form.day.data = action, day
     if not form.token.data:
         form.token.data = paying.new_token()
     return render(
@@ -330,4 +338,5 @@ def batch_action():
         preview=preview,
         ids=ids,
         form=form,
+        days=batch.ALIGN_DAYS,
     )

@@ -1,5 +1,5 @@
 """Batch actions of My services on the rows a customer selected: renew, disable or enable
-automatic payment (renewal).
+automatic payment (renewal), align the renewal dates on one day of the month.
 
 Before anything changes, a preview sorts the selection by outcome, with counts: will
 change, already in that mode, invoice due, type not eligible, terminated or termination
@@ -10,20 +10,26 @@ nothing changes. A selection naming a service of another account is refused whol
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from extensions import db
 from telephony import DomainError, NotFound, audit, payment_methods
+from telephony.dates import add_months
 from telephony.models import Account, RenewalMode, Service, StoredPaymentMethod, User
+from telephony.money import round_cents
 from telephony.services import paying, renewal
 from telephony.services.listing import RENEWAL_STATUS
 
-ACTIONS = ("renew", "disable_auto", "enable_auto")
+ACTIONS = ("renew", "disable_auto", "enable_auto", "align")
+#: The days of the month services may be aligned on (every month has them).
+ALIGN_DAYS = tuple(range(1, 29))
 #: The outcomes, in the order the preview lists them.
 OUTCOMES = ("will_change", "already", "invoice_due", "not_eligible", "ended", "committed")
 #: At most this many services in one batch (a page of the table is 50).
@@ -51,12 +57,34 @@ def selected(account: Account, ids) -> list[Service]:
     return services
 
 
-def outcome(action: str, service: Service, status: str, today: date) -> str:
+def aligned_expiry(expires_on: date, day: int) -> date:
+    """The first date falling on `day` of a month, on or after `expires_on`."""
+    if expires_on.day == day:
+        return expires_on
+    candidate = expires_on.replace(day=day)
+    return candidate if candidate > expires_on else add_months(candidate, 1)
+
+
+def prorata(service: Service, new_expiry: date) -> tuple[int, Decimal]:
+    """The days an alignment adds, and their price excl. VAT: days × monthly price ÷ days in
+    the month of the current expiry, rounded to the cent for each service."""
+    days = (new_expiry - service.expires_on).days
+    in_month = monthrange(service.expires_on.year, service.expires_on.month)[1]
+    return days, round_cents(service.monthly_price_excl_vat * days / in_month)
+
+
+def outcome(action: str, service: Service, status: str, today: date, day: int = 1) -> str:
     """What `action` would do to `service` (its renewal status given)."""
     if status in ("terminated", "termination_requested"):
         return "ended"
     if status == "invoice_to_pay":
         return "invoice_due"
+    if action == "align":
+        if service.expires_on.day == day:
+            return "already"
+        if service.committed_until is not None and service.committed_until > today:
+            return "committed"
+        return "will_change"
     if action == "renew":
         if service.renewal_mode != RenewalMode.MANUAL:
             return "not_eligible"  # an automatic service is paid ahead one by one
@@ -71,13 +99,26 @@ def outcome(action: str, service: Service, status: str, today: date) -> str:
     return "will_change"
 
 
+@dataclass(frozen=True)
+class Alignment:
+    """One service's alignment: its new expiry, the days added and their price."""
+
+    service: Service
+    new_expiry: date
+    days: int
+    amount: Decimal
+
+
 @dataclass
 class Preview:
     action: str
     groups: dict[str, list[Service]] = field(default_factory=dict)
     method: StoredPaymentMethod | None = None
-    #: renew: the price of the period of each service that will renew.
+    #: renew and align: what the services that change cost now, incl. VAT.
     total: object = None
+    #: align: the day, and each service's prorated line.
+    day: int | None = None
+    alignments: list[Alignment] = field(default_factory=list)
 
     @property
     def changing(self) -> list[Service]:
@@ -87,10 +128,18 @@ class Preview:
         return [(name, len(self.groups[name])) for name in OUTCOMES if self.groups.get(name)]
 
 
-def preview(account: Account, ids, action: str, today: date) -> Preview:
+def check_day(value) -> int:
+    text = str(value or "").strip()
+    if not (text.isdigit() and len(text) <= 2 and int(text) in ALIGN_DAYS):
+        raise DomainError(_l("Choose a day between 1 and 28."), field="day")
+    return int(text)
+
+
+def preview(account: Account, ids, action: str, today: date, day=None) -> Preview:
     if action not in ACTIONS:
         raise DomainError(_l("Choose an action for the selected services."), field="action")
     services = selected(account, ids)
+    align_day = check_day(day) if action == "align" else 1
     statuses = dict(
         db.session.execute(
             select(Service.id, RENEWAL_STATUS).where(Service.id.in_([s.id for s in services]))
@@ -98,8 +147,16 @@ def preview(account: Account, ids, action: str, today: date) -> Preview:
     )
     groups: dict[str, list[Service]] = defaultdict(list)
     for service in services:
-        groups[outcome(action, service, statuses[service.id], today)].append(service)
+        groups[outcome(action, service, statuses[service.id], today, align_day)].append(service)
     result = Preview(action, dict(groups), payment_methods.default_method(account))
+    if action == "align":
+        result.day = align_day
+        for service in result.changing:
+            new_expiry = aligned_expiry(service.expires_on, align_day)
+            days, amount = prorata(service, new_expiry)
+            result.alignments.append(Alignment(service, new_expiry, days, amount))
+        excl = sum((a.amount for a in result.alignments), Decimal("0.00"))
+        result.total = excl + round_cents(excl * account.vat_rate)
     if action == "renew" and result.changing:
         options = {
             s.id: next(o for o in paying.options(account, s) if o.months == s.period_months)
@@ -125,9 +182,10 @@ def apply(
     today: date,
     provider=None,
     token: str = "",
+    day=None,
 ) -> Done:
     """Apply `action` to the services that will change, all or none."""
-    result = preview(account, ids, action, today)
+    result = preview(account, ids, action, today, day)
     others = {name: items for name, items in result.groups.items() if name != "will_change"}
     if not result.changing:
         raise DomainError(_l("None of the selected services can change."), field="ids")
@@ -136,6 +194,18 @@ def apply(
             _l("Add a payment method first: automatic renewals are paid with it."),
             field="action",
         )
+    if action == "align":
+        paying.align(
+            account,
+            [(a.service, a.new_expiry, a.days, a.amount) for a in result.alignments],
+            result.day,
+            result.method,
+            token=token,
+            actor=actor,
+            provider=provider,
+            today=today,
+        )
+        return Done(result.changing, others)
     if action == "renew":
         if result.method is None:
             raise DomainError(_l("Add a payment method first."), field="action")

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from config import SERVICE_PAYMENT_DAYS
 from extensions import db
 from telephony import DomainError, NotFound, audit, payment_methods
 from telephony.dates import add_months
@@ -265,6 +266,83 @@ def extend_many(
             },
         )
     return invoice, payment
+
+
+def align(
+    account: Account,
+    alignments: list[tuple[Service, date, int, Decimal]],
+    day: int,
+    method: StoredPaymentMethod | None,
+    *,
+    token: str,
+    actor: User | None,
+    provider,
+    today: date,
+) -> Invoice:
+    """Move each service's expiry to its aligned date (service, new expiry, days added,
+    prorated price excl. VAT) and invoice the days added: collected at once from `method`
+    when there is one, else (or when it is refused) an invoice to pay, as the renewal
+    run's are. The account remembers the day. Once per form token."""
+    if not token or len(token) > 64:
+        raise DomainError(_l("This form has expired: open the page again."))
+    lines, excl = [], Decimal("0.00")
+    for service, new_expiry, days, amount in alignments:
+        excl += amount
+        lines.append(
+            InvoiceLine(
+                service_id=service.id,
+                description=f"{service.name} · {service.expires_on.isoformat()} → "
+                f"{new_expiry.isoformat()}",
+                quantity=days,
+                unit_price_excl_vat=amount,
+                total_excl_vat=amount,
+            )
+        )
+    vat = round_cents(excl * account.vat_rate)
+    invoice = Invoice(
+        account_id=account.id,
+        account=account,
+        number=f"INV-{utcnow():%Y%m%d}-{secrets.token_hex(4).upper()}",
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.AWAITING_PAYMENT,
+        request_key=token,
+        currency=account.currency,
+        vat_rate=account.vat_rate,
+        total_excl_vat=excl,
+        total_vat=vat,
+        total_incl_vat=excl + vat,
+        on_paid={"action": SERVICE_PAID},
+        issued_on=today,
+        due_on=today + timedelta(days=SERVICE_PAYMENT_DAYS),
+        created_by_id=actor.id if actor else None,
+        lines=lines,
+    )
+    try:
+        with db.session.begin_nested():  # the unique token: a copy of the form stops here
+            db.session.add(invoice)
+    except IntegrityError:
+        raise AlreadyDone(_l("This alignment was already made.")) from None
+    account.renewal_day = day
+    for service, new_expiry, days, _amount in alignments:
+        audit.record(
+            "service.aligned",
+            account=account,
+            actor=actor,
+            target_type="service",
+            target_id=service.id,
+            before={"expires": service.expires_on.isoformat()},
+            after={
+                "expires": new_expiry.isoformat(),
+                "days": days,
+                "invoice": invoice.number,
+                "name": service.name,
+            },
+        )
+        service.expires_on = new_expiry
+    db.session.flush()
+    if method is not None and not payment_methods.expiry(method, today).expired:
+        _charge(invoice, method, actor=actor, provider=provider, today=today)
+    return invoice
 
 
 def service_paid(invoice: Invoice, actor: User | None) -> None:

@@ -36,6 +36,7 @@ from sqlalchemy import case, exists, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
 from config import (
+    CARD_EXPIRY_WARNING_MONTHS,
     NUMBER_QUARANTINE_DAYS,
     SERVICE_DELETE_AFTER_DAYS,
     SERVICE_PAYMENT_DAYS,
@@ -58,11 +59,13 @@ from telephony.models import (
     LineStatus,
     NumberQuarantine,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     RenewalMode,
     Service,
     ServiceNotice,
     ServiceState,
+    StoredPaymentMethod,
     utcnow,
 )
 from telephony.money import CENT, Price, price_for, round_cents
@@ -85,6 +88,8 @@ class ServiceRunReport:
     suspended: int = 0
     deleted: int = 0
     reminded: int = 0
+    #: Cards whose holders were told they expire within a month.
+    cards: int = 0
     #: Batches left for the next run (database busy).
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
@@ -93,7 +98,8 @@ class ServiceRunReport:
         return (
             f"services {self.day.isoformat()}: {self.renewed} renewed on {self.invoices} "
             f"invoice(s), {self.collected} collected, {self.to_pay} to pay, "
-            f"{self.suspended} suspended, {self.deleted} deleted, {self.reminded} reminder(s)"
+            f"{self.suspended} suspended, {self.deleted} deleted, {self.reminded} reminder(s), "
+            f"{self.cards} card(s) expiring"
             + (f", {self.skipped} batch(es) left for the next run" if self.skipped else "")
         )
 
@@ -105,6 +111,7 @@ def run_services(day: date, *, provider=None, batch: int = BATCH) -> ServiceRunR
     _suspend(day, report, batch)
     _delete(day, report, batch)
     _remind(day, report, batch)
+    _card_notices(day, report)
     return report
 
 
@@ -642,3 +649,42 @@ class Notice:
     expires_on: date
     period_months: int
     price: Price
+
+
+# --- 6. Cards about to expire -------------------------------------------------------------
+
+
+def _card_notices(day: date, report: ServiceRunReport) -> None:
+    """Tell each holder of a card that expires within CARD_EXPIRY_WARNING_MONTHS, once per
+    card (a conditional UPDATE claims the notice)."""
+    limit = add_months(day, CARD_EXPIRY_WARNING_MONTHS)
+    month = StoredPaymentMethod.exp_year * 12 + StoredPaymentMethod.exp_month
+    cards = db.session.execute(
+        select(StoredPaymentMethod.id, StoredPaymentMethod.account_id).where(
+            StoredPaymentMethod.kind == PaymentMethod.CARD,
+            StoredPaymentMethod.expiry_notice_on.is_(None),
+            month >= day.year * 12 + day.month,
+            month <= limit.year * 12 + limit.month - 1,
+        )
+    ).all()
+    db.session.commit()
+    for card_id, account_id in cards:
+        lock_account(account_id)
+        claimed = db.session.execute(
+            update(StoredPaymentMethod)
+            .where(
+                StoredPaymentMethod.id == card_id, StoredPaymentMethod.expiry_notice_on.is_(None)
+            )
+            .values(expiry_notice_on=day)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            card = db.session.get(StoredPaymentMethod, card_id)
+            queue_email(
+                db.session.get(Account, account_id),
+                "card_expiring",
+                card=card,
+                expires_on=payment_methods.card_expires_on(card),
+            )
+            report.cards += 1
+        db.session.commit()

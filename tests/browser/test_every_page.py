@@ -101,7 +101,7 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("services.configure_renewal", "/services/7/renewal?mode=automatic&period=3"),
         ("services.pay_invoice", "/services/9/pay"),
         ("services.extend", "/services/1/extend"),
-        ("services.batch_action", "/services/batch?action=disable_auto&ids=1&ids=7&ids=8&ids=9"),
+        ("services.batch_action", "/services/batch?action=align&day=15&ids=1&ids=6&ids=7&ids=9"),
         ("billing.payment_methods_page", "/billing/payment-methods"),
         ("billing.add_card", "/billing/payment-methods/new-card"),
         ("billing.remove", "/billing/payment-methods/1/remove"),
