@@ -35,6 +35,7 @@ def test_add_calls_with_a_paid_purchase_order(request, live_server, javascript, 
     _open(page, live_server, "+33 9 72 10 00 01")
     assert _facts(page)["Current"] == "4"
     page.get_by_role("link", name="Change simultaneous calls").click()
+    page.wait_for_url("**/calls")
     page.wait_for_load_state()
     page.get_by_label("Simultaneous calls wanted").fill("6")
     if javascript:  # the cost appears as one types
@@ -74,6 +75,8 @@ def test_remove_calls_then_cancel(page, live_server, who):
     open_account(page, live_server, who)
     _open(page, live_server, "+33 9 72 10 00 02")
     page.get_by_role("link", name="Change simultaneous calls").click()
+    page.wait_for_url("**/calls")
+    page.wait_for_load_state()  # htmx listens from the load event: typing before is not seen
     page.get_by_label("Simultaneous calls wanted").fill("1")
     page.locator("#calls-summary").get_by_text("1 call will be removed").wait_for()
     page.get_by_role("button", name="Remove calls at the next renewal").click()
@@ -153,6 +156,8 @@ def test_terminate_a_pool_number_then_renewal_applies_everything_once(page, live
     page.wait_for_load_state()
     _open(page, live_server, "+33 9 72 10 00 02")
     page.get_by_role("link", name="Change simultaneous calls").click()
+    page.wait_for_url("**/calls")
+    page.wait_for_load_state()  # htmx listens from the load event: typing before is not seen
     page.get_by_label("Simultaneous calls wanted").fill("1")
     # The button follows the number once the preview is in.
     page.locator("#calls-summary").get_by_text("1 call will be removed").wait_for()
