@@ -62,3 +62,43 @@ def test_align_the_renewal_dates_and_see_the_prorated_invoice(browser, live_serv
     assert "15" in page.locator("table.services tbody tr").first.inner_text()
     assert total.strip()
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_flask_renew_across_an_expiry_sends_the_reminder_suspension_and_deletion(
+    browser, live_server, js
+):
+    """The fax line renews by hand and is not renewed: `flask renew` run 40 days before, on
+    and 30 days after its expiry; the customer reads each e-mail on Service e-mails, and
+    sees the service suspended, then terminated, on My services."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from extensions import db
+    from telephony.models import Service
+
+    with live_server.app.app_context():
+        fax = db.session.scalar(select(Service).where(Service.service_type == "fax_line"))
+        expiry = fax.expires_on
+        db.session.remove()
+    runner = live_server.app.test_cli_runner()
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    open_account(page, live_server, "customer")
+    for day, subject, state in [
+        (expiry - timedelta(days=40), "renouvelez +33 9 72 10 00 20", "Active"),
+        (expiry, "+33 9 72 10 00 20 – Fax commandes est suspendu", "Suspended"),
+        (
+            expiry + timedelta(days=30),
+            "+33 9 72 10 00 20 – Fax commandes est supprimé",
+            "Terminated",
+        ),
+    ]:
+        result = runner.invoke(args=["renew", "--date", day.isoformat()])
+        assert result.exit_code == 0, result.output
+        page.goto(live_server + "/emails/?lang=en")
+        assert subject in page.locator("main").inner_text()
+        page.goto(live_server + "/services/?lang=en&type=fax_line")
+        assert state in page.locator("table.services tbody tr").first.inner_text()
+    context.close()
