@@ -249,3 +249,13 @@ def test_another_accounts_method_or_service_is_refused(signed_in):
         },
     )
     assert refused.status_code == 422 and "Choose a payment method." in refused.text
+
+
+def test_without_a_payment_method_there_is_no_pay_button_only_add_a_card(signed_in):
+    client = signed_in("be")
+    with client.application.app_context():
+        number_id = _service("+3223001100").id
+    page = client.get(f"/services/{number_id}/extend?lang=en")
+    assert page.status_code == 200 and "You have no payment method yet." in page.text
+    assert "Pay</button>" not in page.text
+    assert f"/billing/payment-methods/new-card?next=/services/{number_id}/extend" in page.text
