@@ -33,6 +33,7 @@ from telephony.models import (
 from telephony.payments import PROVIDERS
 from telephony.services import paying
 from telephony.services.run import in_quarantine, run_services
+from tests.test_billing import _claimed_by_someone
 
 
 def _renewal_day():
@@ -256,33 +257,6 @@ def _run_in_child(url, day):  # pragma: no cover - runs in a child process
         run_services(day)
 
 
-def _accounts_held(url) -> bool:
-    """True once another connection holds accounts' locks (or SQLite's write lock)."""
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        con = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("ROLLBACK")
-            return False
-        except sqlite3.OperationalError:  # "database is locked": the child holds it
-            return True
-        finally:
-            con.close()
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            total = conn.execute(text("SELECT count(*) FROM account")).scalar()
-            free = conn.execute(text("SELECT id FROM account FOR UPDATE SKIP LOCKED")).all()
-            conn.rollback()
-            return len(free) < total
-    finally:
-        engine.dispose()
-
-
 def test_a_run_killed_halfway_loses_nothing_and_bills_nothing_twice(app):
     with app.app_context():
         day = _renewal_day()
@@ -294,7 +268,7 @@ def test_a_run_killed_halfway_loses_nothing_and_bills_nothing_twice(app):
     deadline, held = time.time() + 60, False
     while time.time() < deadline and child.is_alive() and not held:
         time.sleep(0.2)
-        held = _accounts_held(url)
+        held = _claimed_by_someone(url, "account")
     assert held, f"the child run never took the accounts' locks (exit code {child.exitcode})"
     time.sleep(1)  # into its batch
     os.kill(child.pid, signal.SIGKILL)

@@ -185,6 +185,49 @@ def extend(
     )
 
 
+def _form_invoice(
+    account: Account,
+    lines: list[InvoiceLine],
+    *,
+    token: str,
+    actor: User | None,
+    today: date,
+    due_on: date,
+    on_paid: dict,
+    already: str,
+) -> Invoice:
+    """A services invoice that one form asked for, added once: its token is unique, so a
+    copy of the form stops here with AlreadyDone(`already`). VAT on the total."""
+    if not token or len(token) > 64:
+        raise DomainError(_l("This form has expired: open the page again."))
+    excl = sum((line.total_excl_vat for line in lines), Decimal("0.00"))
+    vat = round_cents(excl * account.vat_rate)
+    invoice = Invoice(
+        account_id=account.id,
+        account=account,
+        number=f"INV-{utcnow():%Y%m%d}-{secrets.token_hex(4).upper()}",
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.AWAITING_PAYMENT,
+        request_key=token,
+        currency=account.currency,
+        vat_rate=account.vat_rate,
+        total_excl_vat=excl,
+        total_vat=vat,
+        total_incl_vat=excl + vat,
+        on_paid=on_paid,
+        issued_on=today,
+        due_on=due_on,
+        created_by_id=actor.id if actor else None,
+        lines=lines,
+    )
+    try:
+        with db.session.begin_nested():  # the unique token: a copy of the form stops here
+            db.session.add(invoice)
+    except IntegrityError:
+        raise AlreadyDone(already) from None
+    return invoice
+
+
 def extend_many(
     account: Account,
     periods: list[tuple[Service, int]],
@@ -200,48 +243,29 @@ def extend_many(
     a refused charge leaves nothing (the caller's transaction is rolled back)."""
     if method.account_id != account.id:
         raise NotFound(_l("This payment method does not exist."))
-    if not token or len(token) > 64:
-        raise DomainError(_l("This form has expired: open the page again."))
-    lines, excl = [], Decimal("0.00")
-    for service, months in periods:
-        total = round_cents(service.monthly_price_excl_vat * months)
-        excl += total
-        lines.append(
-            InvoiceLine(
-                service_id=service.id,
-                description=service.name,
-                quantity=months,
-                unit_price_excl_vat=service.monthly_price_excl_vat,
-                total_excl_vat=total,
-            )
+    lines = [
+        InvoiceLine(
+            service_id=service.id,
+            description=service.name,
+            quantity=months,
+            unit_price_excl_vat=service.monthly_price_excl_vat,
+            total_excl_vat=round_cents(service.monthly_price_excl_vat * months),
         )
-    vat = round_cents(excl * account.vat_rate)
-    invoice = Invoice(
-        account_id=account.id,
-        account=account,
-        number=f"INV-{utcnow():%Y%m%d}-{secrets.token_hex(4).upper()}",
-        kind=InvoiceKind.INVOICE,
-        status=InvoiceStatus.AWAITING_PAYMENT,
-        request_key=token,
-        currency=account.currency,
-        vat_rate=account.vat_rate,
-        total_excl_vat=excl,
-        total_vat=vat,
-        total_incl_vat=excl + vat,
+        for service, months in periods
+    ]
+    invoice = _form_invoice(
+        account,
+        lines,
+        token=token,
+        actor=actor,
+        today=today,
+        due_on=today,
         on_paid={
             "action": SERVICE_PAID,
             "extend": {str(service.id): months for service, months in periods},
         },
-        issued_on=today,
-        due_on=today,
-        created_by_id=actor.id if actor else None,
-        lines=lines,
+        already=_l("This payment was already made."),
     )
-    try:
-        with db.session.begin_nested():  # the unique token: a copy of the form stops here
-            db.session.add(invoice)
-    except IntegrityError:
-        raise AlreadyDone(_l("This payment was already made.")) from None
     before = {service.id: service.expires_on for service, _m in periods}
     payment = _charge(invoice, method, actor=actor, provider=provider, today=today)
     if payment.status != PaymentStatus.SUCCEEDED:
@@ -283,45 +307,27 @@ def align(
     prorated price excl. VAT) and invoice the days added: collected at once from `method`
     when there is one, else (or when it is refused) an invoice to pay, as the renewal
     run's are. The account remembers the day. Once per form token."""
-    if not token or len(token) > 64:
-        raise DomainError(_l("This form has expired: open the page again."))
-    lines, excl = [], Decimal("0.00")
-    for service, new_expiry, days, amount in alignments:
-        excl += amount
-        lines.append(
-            InvoiceLine(
-                service_id=service.id,
-                description=f"{service.name} · {service.expires_on.isoformat()} → "
-                f"{new_expiry.isoformat()}",
-                quantity=days,
-                unit_price_excl_vat=amount,
-                total_excl_vat=amount,
-            )
+    lines = [
+        InvoiceLine(
+            service_id=service.id,
+            description=f"{service.name} · {service.expires_on.isoformat()} → "
+            f"{new_expiry.isoformat()}",
+            quantity=days,
+            unit_price_excl_vat=amount,
+            total_excl_vat=amount,
         )
-    vat = round_cents(excl * account.vat_rate)
-    invoice = Invoice(
-        account_id=account.id,
-        account=account,
-        number=f"INV-{utcnow():%Y%m%d}-{secrets.token_hex(4).upper()}",
-        kind=InvoiceKind.INVOICE,
-        status=InvoiceStatus.AWAITING_PAYMENT,
-        request_key=token,
-        currency=account.currency,
-        vat_rate=account.vat_rate,
-        total_excl_vat=excl,
-        total_vat=vat,
-        total_incl_vat=excl + vat,
-        on_paid={"action": SERVICE_PAID},
-        issued_on=today,
+        for service, new_expiry, days, amount in alignments
+    ]
+    invoice = _form_invoice(
+        account,
+        lines,
+        token=token,
+        actor=actor,
+        today=today,
         due_on=today + timedelta(days=SERVICE_PAYMENT_DAYS),
-        created_by_id=actor.id if actor else None,
-        lines=lines,
+        on_paid={"action": SERVICE_PAID},
+        already=_l("This alignment was already made."),
     )
-    try:
-        with db.session.begin_nested():  # the unique token: a copy of the form stops here
-            db.session.add(invoice)
-    except IntegrityError:
-        raise AlreadyDone(_l("This alignment was already made.")) from None
     account.renewal_day = day
     for service, new_expiry, days, _amount in alignments:
         audit.record(
