@@ -5,15 +5,16 @@ the demo users every guide names (demo-fr, demo-be, demo-ch, agent and translato
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from config import CURRENCIES
+from config import CURRENCIES, SERVICE_PAYMENT_DAYS
 from extensions import db
 from telephony.accounts import new_account_code
 from telephony.dates import add_months, first_of_next_month
+from telephony.invoicing.numbering import next_number
 from telephony.models import (
     Account,
     AccountKind,
@@ -24,11 +25,14 @@ from telephony.models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    InvoiceStatus,
     Line,
     LineKind,
     NumberPool,
     Offer,
+    Payment,
     PaymentMethod,
+    PaymentStatus,
     RenewalMode,
     Role,
     Service,
@@ -112,7 +116,7 @@ def _service(
     )
 
 
-def _vary_renewals(account: Account, renewal: date) -> None:
+def _vary_renewals(account: Account, renewal: date, today: date) -> None:
     """The French company's services renew in every way My services shows: the fax line
     by hand, one number yearly by hand, one number whose renewal invoice is due, and the
     trunk under a 12-month commitment."""
@@ -132,8 +136,10 @@ def _vary_renewals(account: Account, renewal: date) -> None:
     due = services["+33972100101"]
     invoice = Invoice(
         account_id=account.id,
-        number=f"INV-DEMO-{account.code.upper()}-1",
+        number=next_number(account.country.value, today.year),
         kind=InvoiceKind.INVOICE,
+        issued_on=today,
+        due_on=renewal,  # the next month's, to pay before it starts
         on_paid={"action": "service_paid"},  # telephony.services.paying
         currency="EUR",
         vat_rate=Decimal("0.20"),
@@ -148,9 +154,69 @@ def _vary_renewals(account: Account, renewal: date) -> None:
             quantity=1,
             unit_price_excl_vat=due.monthly_price_excl_vat,
             total_excl_vat=due.monthly_price_excl_vat,
+            period_start=due.expires_on,
+            period_end=add_months(due.expires_on, 1),
         )
     )
     db.session.add(invoice)
+    db.session.flush()
+    # The renewal run tried it already: the card was declined, so it waits to be paid.
+    db.session.add(
+        Payment(
+            account_id=account.id,
+            invoice_id=invoice.id,
+            provider="sandbox",
+            method=PaymentMethod.CARD,
+            amount=invoice.total_incl_vat,
+            currency=invoice.currency,
+            status=PaymentStatus.FAILED,
+            provider_reference="sbx_demo_declined",
+            failure_reason="card_declined",
+        )
+    )
+
+
+def _invoice_history(account: Account, today: date, months: int = 3) -> None:
+    """The account's invoices of the last `months` months, each issued on the first of its
+    month for every service, and paid: numbered in the order of issue, oldest first."""
+    db.session.flush()
+    services = db.session.scalars(
+        select(Service).where(Service.account_id == account.id).order_by(Service.id)
+    ).all()
+    for back in range(months, 0, -1):
+        start = add_months(date(today.year, today.month, 1), -back)
+        lines = [
+            InvoiceLine(
+                service_id=service.id,
+                description=service.name,
+                quantity=1,
+                unit_price_excl_vat=service.monthly_price_excl_vat,
+                total_excl_vat=service.monthly_price_excl_vat,
+                period_start=start,
+                period_end=add_months(start, 1),
+            )
+            for service in services
+        ]
+        excl = sum((line.total_excl_vat for line in lines), Decimal("0.00"))
+        vat = (excl * account.vat_rate).quantize(Decimal("0.01"))
+        db.session.add(
+            Invoice(
+                account_id=account.id,
+                number=next_number(account.country.value, start.year),
+                kind=InvoiceKind.INVOICE,
+                status=InvoiceStatus.PAID,
+                currency=account.currency,
+                vat_rate=account.vat_rate,
+                total_excl_vat=excl,
+                total_vat=vat,
+                total_incl_vat=excl + vat,
+                on_paid={"action": "service_paid"},
+                issued_on=start,
+                due_on=start + timedelta(days=SERVICE_PAYMENT_DAYS),
+                paid_at=datetime.combine(start + timedelta(days=2), time(9), tzinfo=UTC),
+                lines=lines,
+            )
+        )
 
 
 def _cards(account: Account, today: date) -> None:
@@ -297,7 +363,8 @@ def create_demo(today: date | None = None) -> bool:
         RenewalMode.AUTOMATIC,
         12,
     )
-    _vary_renewals(fr, renewal)
+    _invoice_history(fr, today)
+    _vary_renewals(fr, renewal, today)
     _cards(fr, today)
 
     # Belgium: a Dutch-speaking association.
@@ -403,6 +470,9 @@ def create_demo(today: date | None = None) -> bool:
         RenewalMode.AUTOMATIC,
         3,
     )
+
+    _invoice_history(be, today)
+    _invoice_history(ch, today)
 
     _user("agent@example.com", Role.AGENT, "Sam Agent")
     _user("translator@example.com", Role.TRANSLATOR, "Tess Translator")

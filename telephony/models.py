@@ -133,6 +133,10 @@ class InvoiceStatus(enum.StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
     CANCELLED = "cancelled"
+    #: In a direct-debit file sent to the bank: paid unless the bank returns the debit.
+    COLLECTION_SENT = "collection_sent"
+    #: Paid, then refunded in full by a credit note.
+    REFUNDED = "refunded"
 
 
 class PaymentMethod(enum.StrEnum):
@@ -522,8 +526,24 @@ class InvoiceLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     total_excl_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    #: The period a service line pays for (first day, and the day the next one starts).
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class InvoiceSequence(db.Model):
+    """The last number given in a series (the issuing company's invoices, or its credit
+    notes) and year. Numbers are taken by an UPDATE of this row in the transaction that
+    issues the document: its lock makes two issuers wait for each other, and a rollback
+    gives the number back, so a sequence has no gaps and no repeats."""
+
+    __tablename__ = "invoice_sequence"
+
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StoredPaymentMethod(db.Model):

@@ -19,6 +19,7 @@ from telephony.models import (
     Invoice,
     InvoiceStatus,
     Payment,
+    PaymentStatus,
     RenewalMode,
     Service,
 )
@@ -124,7 +125,8 @@ def test_renew_pays_one_invoice_for_every_manual_service_selected(app_ctx):
         add_months(before[0], 1),
         add_months(before[1], 12),
     )
-    assert db.session.scalar(select(func.count(Payment.id))) == 1
+    paid = Payment.status == PaymentStatus.SUCCEEDED  # the demo's due invoice failed once
+    assert db.session.scalar(select(func.count(Payment.id)).where(paid)) == 1
 
 
 @pytest.mark.parametrize("ids", [["abc"], ["1", "x"], ["99999999999999999999"], [], ["1\x00"]])

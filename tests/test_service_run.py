@@ -154,6 +154,10 @@ def test_an_unpaid_automatic_service_is_suspended_and_paying_reactivates_it(app_
     run_services(day)
     be = _account("vt20002-b")
     late = day + timedelta(days=SERVICE_PAYMENT_DAYS + 1)
+    # The demo's due invoice was to be paid by the renewal day: its number goes the day after.
+    overdue = _service("+33972100101")
+    assert run_services(day + timedelta(days=1)).suspended == 1
+    assert overdue.state == ServiceState.SUSPENDED
     assert run_services(late - timedelta(days=1)).suspended == 0
     report = run_services(late)
     assert report.suspended == 3  # two Belgian lines, the Swiss line
@@ -200,7 +204,9 @@ def test_a_lapsed_manual_service_renewed_by_hand_starts_a_new_period_now(app_ctx
     db.session.commit()
     assert fax.state == ServiceState.ACTIVE and fax.suspended_on is None
     assert fax.expires_on >= add_months(day, 1)
-    assert run_services(day + timedelta(days=1)).suspended == 0
+    run_services(day + timedelta(days=1))
+    db.session.expire_all()
+    assert fax.state == ServiceState.ACTIVE
 
 
 def test_two_runs_in_parallel_renew_each_service_once(app):

@@ -25,6 +25,7 @@ from config import SERVICE_PAYMENT_DAYS
 from extensions import db
 from telephony import DomainError, NotFound, audit, payment_methods
 from telephony.dates import add_months
+from telephony.invoicing.numbering import next_number
 from telephony.models import (
     Account,
     Invoice,
@@ -205,7 +206,6 @@ def _form_invoice(
     invoice = Invoice(
         account_id=account.id,
         account=account,
-        number=f"INV-{utcnow():%Y%m%d}-{secrets.token_hex(4).upper()}",
         kind=InvoiceKind.INVOICE,
         status=InvoiceStatus.AWAITING_PAYMENT,
         request_key=token,
@@ -222,6 +222,8 @@ def _form_invoice(
     )
     try:
         with db.session.begin_nested():  # the unique token: a copy of the form stops here
+            # Its number is taken in the same savepoint: a copy gives it back (no gap).
+            invoice.number = next_number(account.country.value, today.year)
             db.session.add(invoice)
     except IntegrityError:
         raise AlreadyDone(already) from None
@@ -250,6 +252,8 @@ def extend_many(
             quantity=months,
             unit_price_excl_vat=service.monthly_price_excl_vat,
             total_excl_vat=round_cents(service.monthly_price_excl_vat * months),
+            period_start=service.expires_on,
+            period_end=add_months(service.expires_on, months),
         )
         for service, months in periods
     ]
@@ -310,11 +314,12 @@ def align(
     lines = [
         InvoiceLine(
             service_id=service.id,
-            description=f"{service.name} · {service.expires_on.isoformat()} → "
-            f"{new_expiry.isoformat()}",
-            quantity=days,
+            description=service.name,
+            quantity=1,  # the days added, priced as a whole (qty × unit = line total)
             unit_price_excl_vat=amount,
             total_excl_vat=amount,
+            period_start=service.expires_on,
+            period_end=new_expiry,
         )
         for service, new_expiry, days, amount in alignments
     ]

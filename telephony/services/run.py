@@ -25,8 +25,7 @@ so that 100,000 services take seconds, not hours."""
 from __future__ import annotations
 
 import logging
-import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -45,6 +44,7 @@ from config import (
 from extensions import db
 from telephony import audit, payment_methods
 from telephony.dates import add_months
+from telephony.invoicing.numbering import next_numbers
 from telephony.locking import lock_account
 from telephony.mail import queue_email
 from telephony.models import (
@@ -177,10 +177,6 @@ def _renewable(day: date):
     )
 
 
-def _invoice_number(day: date) -> str:
-    return f"INV-{day:%Y%m%d}-{secrets.token_hex(5).upper()}"
-
-
 def _renew(day: date, report: ServiceRunReport, batch: int) -> None:
     for account_ids in _per_account(_renewable(day), batch):
         report.renewed += _locked(account_ids, lambda ids: _renew_batch(ids, day, report), report)
@@ -214,6 +210,8 @@ def _renew_batch(account_ids: list[int], day: date, report: ServiceRunReport) ->
                     "quantity": period,
                     "unit_price_excl_vat": row.monthly_price_excl_vat,
                     "total_excl_vat": round_cents(row.monthly_price_excl_vat * period),
+                    "period_start": expiry,
+                    "period_end": add_months(expiry, period),
                 }
             )
             start, expiry = expiry, add_months(expiry, period)
@@ -227,7 +225,6 @@ def _renew_batch(account_ids: list[int], day: date, report: ServiceRunReport) ->
         invoices.append(
             {
                 "account_id": account_id,
-                "number": _invoice_number(day),
                 "kind": InvoiceKind.INVOICE,
                 "status": InvoiceStatus.AWAITING_PAYMENT,
                 "currency": account.currency,
@@ -242,6 +239,15 @@ def _renew_batch(account_ids: list[int], day: date, report: ServiceRunReport) ->
                 "created_at": utcnow(),
             }
         )
+    # Numbers in the order of the accounts, each company's sequence taken once per batch.
+    numbers = {
+        country: iter(next_numbers(country, day.year, count))
+        for country, count in Counter(
+            accounts[invoice["account_id"]].country.value for invoice in invoices
+        ).items()
+    }
+    for invoice in invoices:
+        invoice["number"] = next(numbers[accounts[invoice["account_id"]].country.value])
     made = db.session.execute(
         insert(Invoice).returning(Invoice.id, Invoice.account_id, sort_by_parameter_order=True),
         invoices,
