@@ -75,6 +75,16 @@ def _validate_operator(app: Flask) -> None:
             raise config_module.ConfigurationError(
                 f"OPERATOR creditor id for {country} is not a valid SEPA creditor identifier."
             )
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    for country, bank in app.config["OPERATOR"].get("bank_accounts", {}).items():
+        try:
+            IBAN(bank["iban"])
+        except SchwiftyException as error:
+            raise config_module.ConfigurationError(
+                f"OPERATOR bank account for {country} has no valid IBAN: {error}"
+            ) from None
 
 
 @event.listens_for(Engine, "connect")

@@ -54,6 +54,24 @@ OPERATOR = {
     # Swiss CHF direct debit scheme: "lsv" (LSV+) or "bdd" (Business Direct Debit).
     "ch_debit_scheme": "lsv",
     "ch_payee_id": "VLR1A",
+    # What French law asks an invoice to state about the issuing company (legal form,
+    # share capital), by country.
+    "company_forms": {
+        "FR": {"legal_form": "SAS", "share_capital": "50000.00 EUR"},
+        "BE": {"legal_form": "SRL", "share_capital": ""},
+        "CH": {"legal_form": "Sàrl", "share_capital": "20000.00 CHF"},
+    },
+    # Where customers pay by transfer, by country (checked with schwifty at start-up). The
+    # Swiss one is a QR-IBAN: its QR-bills carry a 27-digit QR reference.
+    "bank_accounts": {
+        "FR": {"iban": "FR7630006000011234567890189", "bic": "AGRIFRPP"},
+        "BE": {"iban": "BE68539007547034", "bic": "GKCCBEBB"},
+        "CH": {"iban": "CH4431999123000889012", "bic": ""},
+    },
+    # The operator's RIO prefix for its French numbers (operator code and quality letter;
+    # the contract reference comes from the account): printed on French invoices.
+    "rio_operator": "VL",
+    "rio_quality": "F",
     # The general terms of sale that purchase orders refer to.
     "terms_reference": "VT-CGV-2026-01",
     "terms_url": "https://velora.example/terms",

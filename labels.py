@@ -261,6 +261,15 @@ RENEWAL_STATUSES = {
     "termination_requested": _l("Termination requested"),
     "terminated": _lp("renewal status", "Terminated"),
 }
+INVOICE_STATUSES = {
+    # Translators: where an invoice stands (Invoices page).
+    "due": _l("Payment due"),
+    "overdue": _l("Overdue"),
+    "paid": _lp("invoice status", "Paid"),
+    "collection_sent": _l("Collection sent"),
+    "refunded": _l("Refunded"),
+    "cancelled": _lp("invoice status", "Cancelled"),
+}
 SERVICE_EXPIRY = {
     "week": _l("Expires within a week"),
     "month": _l("Expires within a month"),
@@ -383,6 +392,7 @@ def label_helpers() -> dict:
         "service_type_label": lambda kind: SERVICE_TYPES.get(kind, kind),
         "service_state_label": lambda state: SERVICE_STATES.get(str(state), state),
         "renewal_status_label": lambda status: RENEWAL_STATUSES.get(status, status),
+        "invoice_status_label": lambda status: INVOICE_STATUSES.get(status, status),
         "service_expiry_label": lambda key: SERVICE_EXPIRY.get(key, key),
         "renewal_frequency": renewal_frequency,
     }

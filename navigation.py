@@ -13,6 +13,7 @@ from telephony.models import Role
 ENTRIES = [
     ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
     ("services.index", _l("My services"), {Role.CUSTOMER}),
+    ("billing.invoices", _l("Invoices"), {Role.CUSTOMER}),
     ("billing.payment_methods_page", _l("Payment methods"), {Role.CUSTOMER}),
     ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
     ("emails.index", _l("Service e-mails"), {Role.CUSTOMER}),
@@ -20,6 +21,12 @@ ENTRIES = [
     ("agent.index", _l("Agent console"), {Role.AGENT, Role.ADMIN}),
     ("translators.index", _l("Translations"), {Role.TRANSLATOR, Role.ADMIN}),
 ]
+
+#: Pages below an entry that is not their blueprint's first one.
+_AREA = {
+    "billing.add_card": "billing.payment_methods_page",
+    "billing.remove": "billing.payment_methods_page",
+}
 
 
 def navigation_context() -> dict:
@@ -36,9 +43,9 @@ def navigation_context() -> dict:
             continue
         visible.append((endpoint, label))
     # The current entry: the one for this very page, else the first of its blueprint.
-    current = next((e for e, _label in visible if e == request.endpoint), None) or next(
-        (e for e, _label in visible if e.split(".")[0] == request.blueprint), None
-    )
+    current = next(
+        (e for e, _label in visible if e in (request.endpoint, _AREA.get(request.endpoint))), None
+    ) or next((e for e, _label in visible if e.split(".")[0] == request.blueprint), None)
     # aria-current: "page" on the page itself; "true" on its area's entry from a page below
     # it (the breadcrumb then says "page").
     items = [

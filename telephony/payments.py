@@ -21,6 +21,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
@@ -172,11 +173,17 @@ def on_paid(action: str):
     return register
 
 
-def _idempotency_key(invoice: Invoice, attempt: int, method, instrument: str) -> str:
+def _idempotency_key(invoices: list[Invoice], attempt: int, method, instrument: str) -> str:
     """The same attempt sent again (after a time-out that rolled our side back) has the
-    same key, so the provider charges it once; another card or account is another key."""
+    same key, so the provider charges it once; another card or account is another key.
+    A charge of several invoices (a balance) names them all, by a digest."""
     means = hashlib.sha256(f"{method}:{instrument}".encode()).hexdigest()[:16]
-    return f"{invoice.number}/{attempt}/{means}"
+    if len(invoices) == 1:
+        what = invoices[0].number
+    else:
+        numbers = ",".join(sorted(invoice.number for invoice in invoices))
+        what = "balance-" + hashlib.sha256(numbers.encode()).hexdigest()[:24]
+    return f"{what}/{attempt}/{means}"
 
 
 class NotPayable(DomainError):
@@ -194,57 +201,77 @@ def pay_invoice(
     """Charge `invoice` and, when it succeeds, mark it paid and run its on-paid action,
     all in the caller's transaction. Raises NotPayable when it is not awaiting payment
     (checked by the claim itself, not before it)."""
+    return pay_invoices(
+        [invoice], method=method, instrument=instrument, actor=actor, provider=provider
+    )[0]
+
+
+def pay_invoices(
+    invoices: list[Invoice],
+    *,
+    method: PaymentMethod,
+    instrument: str,
+    actor: User | None,
+    provider: PaymentProvider,
+) -> list[Payment]:
+    """Charge `invoices` (of one account and currency) as one payment of their total: all
+    claimed by one conditional UPDATE, or none (NotPayable when one of them is no longer
+    awaiting payment). Paid, each invoice gets its payment record and its on-paid action;
+    refused, every claim is given back. In the caller's transaction."""
+    ids = [invoice.id for invoice in invoices]
     claimed = db.session.execute(
         update(Invoice)
-        .where(
-            Invoice.id == invoice.id,
-            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
-        )
+        .where(Invoice.id.in_(ids), Invoice.status == InvoiceStatus.AWAITING_PAYMENT)
         .values(status=InvoiceStatus.PAID, paid_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(invoice)
-    if claimed != 1:
+    for invoice in invoices:
+        db.session.refresh(invoice)
+    if claimed != len(ids):
         raise NotPayable(_l("This document is not awaiting payment."))
     attempt = 1 + (
-        db.session.scalar(select(func.count(Payment.id)).where(Payment.invoice_id == invoice.id))
-        or 0
+        db.session.scalar(select(func.count(Payment.id)).where(Payment.invoice_id.in_(ids))) or 0
     )
+    total = sum((invoice.total_incl_vat for invoice in invoices), Decimal("0.00"))
     result = provider.charge(
-        amount=invoice.total_incl_vat,
-        currency=invoice.currency,
+        amount=total,
+        currency=invoices[0].currency,
         method=method,
         instrument=instrument,
-        description=invoice.number,
-        idempotency_key=_idempotency_key(invoice, attempt, method, instrument),
+        description=", ".join(invoice.number for invoice in invoices)[:140],
+        idempotency_key=_idempotency_key(invoices, attempt, method, instrument),
     )
-    payment = Payment(
-        account_id=invoice.account_id,
-        invoice_id=invoice.id,
-        provider=provider.name,
-        method=method,
-        amount=invoice.total_incl_vat,
-        currency=invoice.currency,
-        status=PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED,
-        provider_reference=result.reference,
-        failure_reason=result.failure_reason,
-    )
-    db.session.add(payment)
-    if result.succeeded:
-        invoice.open_key = None  # a new order may be placed for what it was for
-        action = (invoice.on_paid or {}).get("action")
-        if action:
-            PAID_HANDLERS[action](invoice, actor)
-    else:
-        invoice.status = InvoiceStatus.AWAITING_PAYMENT  # the claim is given back
-        invoice.paid_at = None
+    payments = []
+    for invoice in invoices:
+        payment = Payment(
+            account_id=invoice.account_id,
+            invoice_id=invoice.id,
+            provider=provider.name,
+            method=method,
+            amount=invoice.total_incl_vat,
+            currency=invoice.currency,
+            status=PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED,
+            provider_reference=result.reference,
+            failure_reason=result.failure_reason,
+        )
+        db.session.add(payment)
+        payments.append(payment)
+        if result.succeeded:
+            invoice.open_key = None  # a new order may be placed for what it was for
+            action = (invoice.on_paid or {}).get("action")
+            if action:
+                PAID_HANDLERS[action](invoice, actor)
+        else:
+            invoice.status = InvoiceStatus.AWAITING_PAYMENT  # the claim is given back
+            invoice.paid_at = None
     db.session.flush()
-    audit.record(
-        "payment." + payment.status.value,
-        account=invoice.account,
-        actor=actor,
-        target_type="invoice",
-        target_id=invoice.id,
-        after={"amount": str(payment.amount), "currency": payment.currency},
-    )
-    return payment
+    for invoice, payment in zip(invoices, payments, strict=True):
+        audit.record(
+            "payment." + payment.status.value,
+            account=invoice.account,
+            actor=actor,
+            target_type="invoice",
+            target_id=invoice.id,
+            after={"amount": str(payment.amount), "currency": payment.currency},
+        )
+    return payments

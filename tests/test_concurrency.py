@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from extensions import db
 from telephony.dates import add_months
 from telephony.models import (
+    Account,
     AuditEvent,
     CallNote,
     FaqFeedback,
@@ -23,6 +24,7 @@ from telephony.models import (
     Line,
     Offer,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     ScheduledTask,
     Service,
@@ -67,6 +69,8 @@ CASES = {
     "services.pay_invoice": "test_a_services_invoice_is_paid_once",
     "services.extend": "test_a_payment_ahead_is_made_once",
     "services.batch_action": "test_a_batch_applies_once",
+    "billing.pay_invoice": "test_an_invoice_paid_from_the_invoices_page_is_paid_once",
+    "billing.pay_balance": "test_a_balance_is_paid_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -599,3 +603,59 @@ def test_a_batch_applies_once(site):
         .where(Invoice.request_key == data["token"])
     )
     assert count(site, paid) == 1
+
+
+def _invoices_for(site, code: str, amounts: list[str]) -> tuple[list[int], int]:
+    """Invoices due of the account `code`, and a card kept for it."""
+    from tests.test_invoices import _issue
+
+    with site.app.app_context():
+        account = db.session.scalar(select(Account).where(Account.code == code))
+        ids = [_issue(account, amount).id for amount in amounts]
+        card = StoredPaymentMethod(
+            account_id=account.id,
+            kind=PaymentMethod.CARD,
+            fingerprint=f"live-{code}",
+            token="tok_sbx_live_4242",
+            brand="visa",
+            last4="4242",
+            exp_month=12,
+            exp_year=2099,
+        )
+        db.session.add(card)
+        db.session.commit()
+        card_id = card.id
+        db.session.remove()
+    return ids, card_id
+
+
+def test_an_invoice_paid_from_the_invoices_page_is_paid_once(site):
+    """The Swiss customer's invoice: no other case touches it."""
+    (invoice_id,), card = _invoices_for(site, "vt30003-s", ["40.00"])
+    customer = site.client().sign_in("ch")
+    page = customer.get(f"/billing/invoices/{invoice_id}/pay").text
+    data = {"csrf_token": _hidden(page, "csrf_token"), "method": card}
+    replies = at_once(N, lambda _i: customer.post(f"/billing/invoices/{invoice_id}/pay", data))
+    assert {r.status for r in replies} == {303}
+    paid = (Payment.invoice_id == invoice_id) & (Payment.status == PaymentStatus.SUCCEEDED)
+    assert count(site, select(func.count(Payment.id)).where(paid)) == 1
+    assert count(site, select(Invoice.status).where(Invoice.id == invoice_id)) == "paid"
+
+
+def test_a_balance_is_paid_once(site):
+    """The Belgian customer's two invoices, paid together by many copies of the form: one
+    payment each, and the provider charged once."""
+    ids, card = _invoices_for(site, "vt20002-b", ["10.00", "20.00"])
+    customer = site.client().sign_in("be")
+    page = customer.get("/billing/invoices/pay-balance").text
+    data = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "invoices": _hidden(page, "invoices"),
+        "method": card,
+    }
+    replies = at_once(N, lambda _i: customer.post("/billing/invoices/pay-balance", data))
+    assert {r.status for r in replies} <= FINE
+    paid = Payment.invoice_id.in_(ids) & (Payment.status == PaymentStatus.SUCCEEDED)
+    assert count(site, select(func.count(Payment.id)).where(paid)) == 2
+    references = select(func.count(func.distinct(Payment.provider_reference))).where(paid)
+    assert count(site, references) == 1  # one charge for both

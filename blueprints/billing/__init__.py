@@ -6,4 +6,4 @@ from blueprints.common import customer_blueprint_hooks  # noqa: E402
 
 customer_blueprint_hooks(bp)
 
-from blueprints.billing import routes  # noqa: E402,F401
+from blueprints.billing import invoices, routes  # noqa: E402,F401

@@ -1,11 +1,12 @@
-"""The payment-method forms. The card number goes to the provider and is never stored."""
+"""The billing forms: payment methods (the card number goes to the provider and is never
+stored) and paying invoices."""
 
 from __future__ import annotations
 
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, RadioField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from blueprints.forms import BaseForm
@@ -73,3 +74,21 @@ class RemoveForm(BaseForm):
 
 class DefaultForm(BaseForm):
     submit = SubmitField(_l("Use by default"))
+
+
+class PayInvoiceForm(BaseForm):
+    """Pay one invoice (its address names it) with one of the account's payment methods."""
+
+    method = RadioField(_l("Payment method"), choices=[], validate_choice=False)
+    submit = SubmitField(_l("Pay"))
+
+    def validate_method(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose a payment method."))
+
+
+class PayBalanceForm(PayInvoiceForm):
+    """Pay every invoice due: `invoices` names those the page showed (paid only if they
+    are still exactly the invoices due)."""
+
+    invoices = HiddenField()

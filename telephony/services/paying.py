@@ -43,7 +43,7 @@ from telephony.models import (
     utcnow,
 )
 from telephony.money import Price, price_for, round_cents
-from telephony.payments import FAILURES, pay_invoice
+from telephony.payments import FAILURES, pay_invoices
 from telephony.services.renewal import Blocked, RenewalBlocked, allowed_periods, blocked
 from telephony.wiring import Plug
 
@@ -91,10 +91,22 @@ def _instrument(method: StoredPaymentMethod) -> str:
 def _charge(
     invoice: Invoice, method: StoredPaymentMethod, *, actor: User | None, provider, today: date
 ) -> Payment:
+    return charge_many([invoice], method, actor=actor, provider=provider, today=today)[0]
+
+
+def charge_many(
+    invoices: list[Invoice],
+    method: StoredPaymentMethod,
+    *,
+    actor: User | None,
+    provider,
+    today: date,
+) -> list[Payment]:
+    """Charge `invoices` as one payment with a saved method (not an expired card)."""
     if payment_methods.expiry(method, today).expired:
         raise DomainError(_l("This card has expired."), field="method")
-    return pay_invoice(
-        invoice,
+    return pay_invoices(
+        invoices,
         method=method.kind,
         instrument=_instrument(method),
         actor=actor,

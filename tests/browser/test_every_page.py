@@ -36,6 +36,8 @@ NOT_PAGES = {
     "procedure.pdf": "a PDF download",
     "emails.attachment": "a PDF download",
     "services.export": "a CSV download",
+    "billing.export_invoices": "a CSV download",
+    "billing.invoice_pdf": "a PDF download",
     # A refused form leaves its POST address in the bar: reloading it goes back to the page.
     "orders.pay": "a GET redirects to the order",
     "agent.act": "a GET redirects to the account",
@@ -102,6 +104,9 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("services.pay_invoice", "/services/9/pay"),
         ("services.extend", "/services/1/extend"),
         ("services.batch_action", "/services/batch?action=align&day=15&ids=1&ids=6&ids=7&ids=9"),
+        ("billing.invoices", "/billing/invoices"),
+        ("billing.pay_invoice", "/billing/invoices/4/pay"),
+        ("billing.pay_balance", "/billing/invoices/pay-balance"),
         ("billing.payment_methods_page", "/billing/payment-methods"),
         ("billing.add_card", "/billing/payment-methods/new-card"),
         ("billing.remove", "/billing/payment-methods/1/remove"),

@@ -1,0 +1,199 @@
+"""Invoices: the account's list, filtered and paged in SQL; paying one or the whole
+balance; the list as CSV; each invoice as a PDF."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, flash, redirect, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.billing import bp
+from blueprints.billing.forms import PayBalanceForm, PayInvoiceForm
+from blueprints.common import current_account, page_arg, perform
+from htmx import render
+from security import account_required
+from telephony.dates import local_today
+from telephony.invoicing import listing, paying
+from telephony.models import InvoiceStatus, PaymentStatus
+from telephony.payments import FAILURES, PROVIDERS, NotPayable
+from telephony.services.paying import get_method, usable_methods
+
+
+def _provider():
+    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+
+
+def _refused(payments) -> str | None:
+    """Why the provider refused a charge, in words (None when it was paid)."""
+    failed = next((p for p in payments if p.status != PaymentStatus.SUCCEEDED), None)
+    if failed is None:
+        return None
+    return str(FAILURES.get(failed.failure_reason, _("The payment was refused.")))
+
+
+def _preselect(form, methods) -> None:
+    """A page shown for the first time offers the default method, checked."""
+    if not form.is_submitted():
+        default = next((m for m in methods if m.is_default), None)
+        if default is not None:
+            form.method.data = str(default.id)
+
+
+@bp.get("/invoices")
+@account_required
+def invoices():
+    """The list: status and period in the query string (kept in the address); htmx asks
+    for the table alone."""
+    account = current_account()
+    today = local_today(account.timezone)
+    filters = listing.Filters.from_args(request.args)
+    return render(
+        "billing/invoices.html",
+        blocks=("invoices-table",),
+        account=account,
+        filters=filters,
+        invoices=listing.list_invoices(
+            account, filters, page_arg(), current_app.config["PAGE_SIZE"], today
+        ),
+        balance=listing.balance(account, today),
+        statuses=listing.STATUSES,
+        today=today,
+    )
+
+
+@bp.get("/invoices/export.csv")
+@account_required
+def export_invoices():
+    """The invoices the filters select, as CSV, streamed."""
+    from blueprints.billing.export import rows
+
+    account = current_account()
+    today = local_today(account.timezone)
+    filters = listing.Filters.from_args(request.args)
+    response = Response(stream_with_context(rows(account, filters, today)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="invoices-{account.code}-{today.isoformat()}.csv"'
+    )
+    return response
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@account_required
+def invoice_pdf(invoice_id: int):
+    """The invoice as a PDF, in the customer's language."""
+    from documents.invoice import invoice_pdf as build
+
+    account = current_account()
+    invoice = listing.get_invoice(account, invoice_id)
+    response = Response(build(invoice), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    return response
+
+
+@bp.route("/invoices/<int:invoice_id>/pay", methods=["GET", "POST"])
+@account_required
+def pay_invoice(invoice_id: int):
+    """Pay one invoice with a saved payment method: paid once, whatever arrives at the
+    same time; a refused charge says why beside the method."""
+    account = current_account()
+    invoice = listing.get_invoice(account, invoice_id)
+    today = local_today(account.timezone)
+    form = PayInvoiceForm()
+    if invoice.status != InvoiceStatus.AWAITING_PAYMENT:
+        if request.method == "POST":
+            flash(_("This invoice is already paid."), "info")
+        return redirect(url_for("billing.invoices"), 303)
+    if form.validate_on_submit():
+        method = get_method(account, form.method.data)
+        if method is None:
+            form.method.errors = [_("Choose a payment method.")]
+        else:
+            done = perform(
+                lambda: [
+                    paying.pay_one(
+                        account,
+                        invoice,
+                        method,
+                        actor=current_user,
+                        provider=_provider(),
+                        today=today,
+                    )
+                ],
+                form,
+                "method",
+            )
+            if isinstance(done.error, NotPayable):
+                flash(_("This invoice is already paid."), "info")
+                return redirect(url_for("billing.invoices"), 303)
+            refused = _refused(done.value) if done else None
+            if done and refused is None:
+                flash(
+                    _("Thank you: the invoice %(number)s is paid.", number=invoice.number),
+                    "success",
+                )
+                return redirect(url_for("billing.invoices"), 303)
+            if refused:
+                form.method.errors = [refused]
+    methods = usable_methods(account, today)
+    _preselect(form, methods)
+    return render(
+        "billing/pay_invoice.html",
+        status=422 if form.is_submitted() else 200,
+        account=account,
+        invoice=invoice,
+        methods=methods,
+        form=form,
+    )
+
+
+@bp.route("/invoices/pay-balance", methods=["GET", "POST"])
+@account_required
+def pay_balance():
+    """Pay every invoice due as one payment: the page lists them; the form confirms exactly
+    those (if one was paid or issued meanwhile, the page shows the new balance)."""
+    account = current_account()
+    today = local_today(account.timezone)
+    form = PayBalanceForm()
+    if form.validate_on_submit():
+        method = get_method(account, form.method.data)
+        if method is None:
+            form.method.errors = [_("Choose a payment method.")]
+        else:
+            done = perform(
+                lambda: paying.pay_balance(
+                    account,
+                    form.invoices.data or "",
+                    method,
+                    actor=current_user,
+                    provider=_provider(),
+                    today=today,
+                ),
+                form,
+                "method",
+            )
+            if isinstance(done.error, NotPayable):
+                flash(_("Nothing is left to pay."), "info")
+                return redirect(url_for("billing.invoices"), 303)
+            refused = _refused(done.value) if done else None
+            if done and refused is None:
+                flash(_("Thank you: your balance is paid."), "success")
+                return redirect(url_for("billing.invoices"), 303)
+            if refused:
+                form.method.errors = [refused]
+    due = listing.due_invoices(account)
+    if not due:
+        if form.is_submitted():
+            flash(_("Nothing is left to pay."), "info")
+        return redirect(url_for("billing.invoices"), 303)
+    form.invoices.data = paying.confirmation(due)
+    methods = usable_methods(account, today)
+    _preselect(form, methods)
+    return render(
+        "billing/pay_balance.html",
+        status=422 if form.is_submitted() else 200,
+        account=account,
+        due=due,
+        balance=listing.balance(account, today),
+        methods=methods,
+        form=form,
+    )

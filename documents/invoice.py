@@ -1,0 +1,483 @@
+"""The invoice PDF, in the customer's language, drawn from telephony.invoicing.document
+(the same data the structured e-invoices use).
+
+It states what French, Belgian and Swiss rules ask of an invoice: its gap-free number, the
+issue and due dates, both parties with their legal identifiers, each line with its period,
+quantity, unit price and VAT rate, the totals, the RIO of each French number billed, the
+payment terms (and for a French business the late-payment penalties and the 40 EUR
+indemnity), and how to pay: the mandate and collection date of a direct debit; else an EPC
+QR code (euro transfer) or a Swiss QR-bill payment part.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from io import BytesIO, StringIO
+
+from babel.numbers import format_currency, format_decimal, format_percent
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from documents.fonts import paragraph_text, register_fonts
+from documents.layout import CONTENT_WIDTH, GRID, SHADE, build_pdf, country_name
+from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, build
+from templating import day, phones
+
+#: Description | Quantity | Unit price | VAT | Total.
+COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.40, 0.12, 0.18, 0.11, 0.19))
+#: The QR-bill payment part and receipt: the bottom 105 mm of an A4 page, full width.
+QR_BILL_HEIGHT = 105 * mm
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    bold = f"{font}-Bold"
+    body = ParagraphStyle("inv-body", fontName=font, fontSize=9.5, leading=12.5)
+    right = {"alignment": TA_RIGHT}
+    return {
+        "body": body,
+        "small": ParagraphStyle("inv-small", parent=body, fontSize=8.5, leading=11),
+        "strong": ParagraphStyle("inv-strong", parent=body, fontName=bold),
+        "title": ParagraphStyle(
+            "inv-title", parent=body, fontName=bold, fontSize=18, leading=22, spaceAfter=4
+        ),
+        "heading": ParagraphStyle(
+            "inv-heading", parent=body, fontName=bold, fontSize=10.5, leading=14, spaceAfter=2
+        ),
+        "cell": ParagraphStyle("inv-cell", parent=body, fontSize=9, leading=11.5),
+        "note": ParagraphStyle("inv-note", parent=body, fontSize=8, leading=10.5),
+        "head": ParagraphStyle("inv-head", parent=body, fontName=bold, fontSize=9, leading=11.5),
+        "amount": ParagraphStyle("inv-amount", parent=body, fontSize=9, leading=11.5, **right),
+        "head-amount": ParagraphStyle(
+            "inv-head-amount", parent=body, fontName=bold, fontSize=9, leading=11.5, **right
+        ),
+        "total-label": ParagraphStyle(
+            "inv-total-label", parent=body, fontSize=9, leading=11.5, **right
+        ),
+        "total-amount": ParagraphStyle(
+            "inv-total-amount", parent=body, fontName=bold, fontSize=9, leading=11.5, **right
+        ),
+    }
+
+
+class QrCode(Flowable):
+    """A QR code drawn as vector squares (crisp at any zoom, and in print)."""
+
+    def __init__(self, qr, size: float) -> None:
+        super().__init__()
+        self.qr = qr
+        self.size = size
+
+    def wrap(self, available_width, available_height):
+        return self.size, self.size
+
+    def draw(self) -> None:
+        matrix = list(self.qr.matrix_iter(border=0))
+        module = self.size / len(matrix)
+        canvas = self.canv
+        canvas.setFillColor(colors.black)
+        for y, row in enumerate(matrix):
+            for x, dark in enumerate(row):
+                if dark:
+                    canvas.rect(
+                        x * module,
+                        self.size - (y + 1) * module,
+                        module + 0.01,
+                        module + 0.01,
+                        stroke=0,
+                        fill=1,
+                    )
+
+
+class PageBottom(Flowable):
+    """A drawing at the very bottom of a page, across its whole width (the QR-bill payment
+    part): it takes the rest of the page, or starts a new one when there is not room."""
+
+    def __init__(self, drawing: Drawing) -> None:
+        super().__init__()
+        self.drawing = drawing
+
+    def wrap(self, available_width, available_height):
+        needed = QR_BILL_HEIGHT - 12 * mm  # the bottom margin is part of the 105 mm
+        if available_height < needed:
+            return available_width, available_height + 1  # does not fit: next page
+        self._height = available_height
+        return available_width, available_height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        x, y = canvas.absolutePosition(0, 0)
+        canvas.saveState()
+        canvas.translate(-x, -y)
+        # The payment part stands alone: nothing of the page (its footer) shows through.
+        canvas.setFillColor(colors.white)
+        canvas.rect(0, 0, A4[0], QR_BILL_HEIGHT, stroke=0, fill=1)
+        scale = A4[0] / self.drawing.width
+        canvas.scale(scale, scale)
+        self.drawing.drawOn(canvas, 0, 0)
+        canvas.restoreState()
+
+
+def _qr_bill(document: InvoiceDocument, language: str) -> Drawing:
+    """The Swiss QR-bill payment part and receipt (qrbill's SVG, as a ReportLab drawing)."""
+    from qrbill import QRBill
+    from svglib.svglib import svg2rlg
+
+    seller, buyer = document.seller, document.buyer
+    debtor = None
+    if buyer.has_address:
+        debtor = {
+            "name": buyer.name[:70],
+            "line1": buyer.street[:70],
+            "line2": f"{buyer.postcode} {buyer.city}"[:70],
+            "country": buyer.country,
+        }
+    bill = QRBill(
+        account=document.means.iban,
+        creditor={
+            "name": seller.name,
+            "street": seller.street,
+            "pcode": seller.postcode,
+            "city": seller.city,
+            "country": seller.country,
+        },
+        amount=f"{document.total_incl_vat:.2f}",
+        currency=document.currency,
+        debtor=debtor,
+        reference_number=document.means.reference,
+        additional_information=document.number,
+        language=language if language in ("de", "fr", "it", "en") else "en",
+    )
+    svg = StringIO()
+    bill.as_svg(svg)
+    drawing = svg2rlg(BytesIO(_squares(svg.getvalue()).encode()))
+    if drawing is None:  # pragma: no cover - svglib read qrbill's own output
+        raise ValueError("the QR-bill could not be drawn")
+    return drawing
+
+
+#: qrbill draws the QR code as one path of unit squares ("M3,0H4V1H3z..."), which svglib
+#: lays out unevenly; the same squares as <rect> elements come out exact.
+_QR_PATH = re.compile(r'<path d="((?:M\d+,\d+H\d+V\d+H\d+z)+)"([^>]*?)/>')
+_SQUARE = re.compile(r"M(\d+),(\d+)H\d+V\d+H\d+z")
+
+
+def _squares(svg: str) -> str:
+    def as_rects(match: re.Match) -> str:
+        attributes = match.group(2)
+        transform = re.search(r'transform="([^"]*)"', attributes)
+        rects = "".join(
+            f'<rect x="{x}" y="{y}" width="1.02" height="1.02" />'
+            for x, y in _SQUARE.findall(match.group(1))
+        )
+        where = f' transform="{transform.group(1)}"' if transform else ""
+        return f'<g fill="black"{where}>{rects}</g>'
+
+    return _QR_PATH.sub(as_rects, svg)
+
+
+def _epc_qr(document: InvoiceDocument):
+    """The EPC QR code of a euro transfer: the bank app fills in payee, IBAN, amount and
+    reference."""
+    from segno import helpers
+
+    reference = document.means.reference
+    structured = reference.startswith("RF")
+    return helpers.make_epc_qr(
+        name=document.seller.name[:70],
+        iban=document.means.iban,
+        amount=document.total_incl_vat,
+        reference=reference if structured else None,
+        text=None if structured else reference,
+        bic=document.means.bic or None,
+    )
+
+
+def invoice_pdf(invoice, *, locale: str | None = None, invariant: bool = False) -> bytes:
+    """The PDF of `invoice` (a telephony.models.Invoice) in `locale` (the customer's
+    language by default). Needs an app context."""
+    operator = current_app.config["OPERATOR"]
+    locale = locale or invoice.account.language
+    document = build(invoice, operator, locale)
+    return render(document, operator_name=operator["name"], locale=locale, invariant=invariant)
+
+
+def render(document: InvoiceDocument, *, operator_name: str, locale: str, invariant=False):
+    font = register_fonts()
+    styles = _styles(font)
+    language = locale.split("_")[0]
+
+    def money(amount) -> str:
+        return format_currency(Decimal(amount), document.currency, locale=locale)
+
+    def para(text: str, style: str = "body") -> Paragraph:
+        return Paragraph(paragraph_text(text), styles[style])
+
+    def when(value) -> str:
+        return day(value, "long", locale=locale)
+
+    seller, buyer, means = document.seller, document.buyer, document.means
+    with force_locale(locale):
+        # Translators: title of the invoice PDF (file properties); %(number)s is its number.
+        title = _("Invoice %(number)s", number=document.number)
+        subject = _("Invoice for account %(code)s", code=document.account_code)
+
+        seller_block = [para(seller.name, "strong"), para(seller.street)]
+        seller_block.append(para(f"{seller.postcode} {seller.city}"))
+        seller_block.append(para(country_name(seller.country, locale)))
+        if seller.legal_form and seller.share_capital:
+            amount, _space, currency = seller.share_capital.partition(" ")
+            capital = format_currency(Decimal(amount), currency, locale=locale)
+            seller_block.append(
+                para(
+                    # Translators: the operator's legal form and share capital on an invoice.
+                    _(
+                        "%(form)s with a share capital of %(capital)s",
+                        form=seller.legal_form,
+                        capital=capital,
+                    ),
+                    "small",
+                )
+            )
+        elif seller.legal_form:
+            seller_block.append(para(seller.legal_form, "small"))
+        if seller.registration:
+            seller_block.append(para(_("Registration: %(id)s", id=seller.registration), "small"))
+        if seller.vat_id:
+            seller_block.append(para(_("VAT number: %(id)s", id=seller.vat_id), "small"))
+        if seller.email:
+            seller_block.append(para(seller.email, "small"))
+
+        # Translators: heading of the invoice PDF.
+        heading = [para(_("Invoice"), "title")]
+        heading.append(para(_("Number: %(number)s", number=document.number), "strong"))
+        # Translators: date the invoice was issued, on the invoice PDF.
+        heading.append(para(_("Issued on %(date)s", date=when(document.issued_on))))
+        if document.due_on:
+            # Translators: date by which the invoice is to be paid, on the invoice PDF.
+            heading.append(para(_("Due on %(date)s", date=when(document.due_on))))
+        heading.append(para(_("Account %(code)s", code=document.account_code)))
+        top = Table(
+            [[seller_block, heading]], colWidths=(CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45)
+        )
+        top.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (0, -1), 0),
+                    ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        story: list = [top, Spacer(1, 7 * mm)]
+
+        # Translators: heading of the block naming the customer on an invoice.
+        story.append(para(_("Customer"), "heading"))
+        story.append(para(buyer.name, "strong"))
+        if buyer.has_address:
+            story.append(para(buyer.street))
+            story.append(para(f"{buyer.postcode} {buyer.city}"))
+            story.append(para(country_name(buyer.country, locale)))
+        if buyer.registration:
+            story.append(para(_("Registration: %(id)s", id=buyer.registration), "small"))
+        if buyer.vat_id:
+            story.append(para(_("VAT number: %(id)s", id=buyer.vat_id), "small"))
+        story.append(Spacer(1, 6 * mm))
+
+        rate = format_percent(document.vat_rate, locale=locale, decimal_quantization=False)
+        rows = [
+            [
+                para(_("Description"), "head"),
+                para(_("Quantity"), "head-amount"),
+                # Translators: column of an invoice: the price of one unit, VAT excluded.
+                para(_("Unit price excl. VAT"), "head-amount"),
+                # Translators: column of an invoice: the VAT rate of the line.
+                para(_("VAT rate"), "head-amount"),
+                para(_("Total excl. VAT"), "head-amount"),
+            ]
+        ]
+        for line in document.lines:
+            described = [para(phones(line.description), "cell")]
+            if line.period_start and line.period_end:
+                last = line.period_end - timedelta(days=1)
+                # Translators: the period an invoice line pays for, first and last day.
+                described.append(
+                    para(
+                        _(
+                            "From %(start)s to %(end)s",
+                            start=day(line.period_start, "medium", locale=locale),
+                            end=day(last, "medium", locale=locale),
+                        ),
+                        "note",
+                    )
+                )
+            if line.rio:
+                # Translators: the RIO of a French number (what porting it out needs).
+                described.append(para(_("RIO: %(rio)s", rio=line.rio), "note"))
+            rows.append(
+                [
+                    described,
+                    para(format_decimal(line.quantity, locale=locale), "amount"),
+                    para(money(line.unit_price), "amount"),
+                    para(rate, "amount"),
+                    para(money(line.total), "amount"),
+                ]
+            )
+        first_total = len(rows)
+        for label, amount in (
+            (_("Total excl. VAT"), document.total_excl_vat),
+            (_("VAT %(rate)s", rate=rate), document.total_vat),
+            (_("Total incl. VAT"), document.total_incl_vat),
+        ):
+            rows.append(
+                [para(label, "total-label"), "", "", "", para(money(amount), "total-amount")]
+            )
+        last_row = len(rows) - 1
+        table = Table(rows, colWidths=COLUMNS, repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, GRID),
+                    ("LINEBELOW", (0, 1), (-1, first_total - 1), 0.3, GRID),
+                    ("BOX", (0, 0), (-1, first_total - 1), 0.5, GRID),
+                    ("LINEABOVE", (0, last_row), (-1, last_row), 0.8, GRID),
+                    ("TOPPADDING", (0, 0), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ]
+                + [("SPAN", (0, row), (3, row)) for row in range(first_total, len(rows))]
+            )
+        )
+        story += [table, Spacer(1, 2 * mm)]
+        story.append(
+            para(
+                # Translators: the rounding rule, under an invoice's totals.
+                _(
+                    "Amounts are rounded to the cent on each line; the VAT is computed on the "
+                    "total excluding VAT and rounded to the cent."
+                ),
+                "note",
+            )
+        )
+        story.append(Spacer(1, 6 * mm))
+
+        # Translators: heading of the payment section of an invoice.
+        payment = [para(_("Payment"), "heading")]
+        if means.kind == "paid":
+            paid_on = when(means.paid_on) if means.paid_on else when(document.issued_on)
+            if means.paid_by == "card":
+                paid = _("Paid on %(date)s by card.", date=paid_on)
+            elif means.paid_by == "sepa_debit":
+                paid = _("Paid on %(date)s by SEPA direct debit.", date=paid_on)
+            else:
+                paid = _("Paid on %(date)s.", date=paid_on)
+            payment.append(para(paid))
+        elif means.kind == "debit":
+            payment.append(
+                para(
+                    _(
+                        "This invoice will be collected by SEPA direct debit on or after "
+                        "%(date)s from the account %(account)s.",
+                        date=when(means.collection_on or document.issued_on),
+                        account=means.debtor_account,
+                    )
+                )
+            )
+            payment.append(
+                para(
+                    _(
+                        "Mandate reference: %(mandate)s, signed on %(date)s. Creditor "
+                        "identifier: %(creditor)s.",
+                        mandate=means.mandate,
+                        date=when(means.signed_on) if means.signed_on else "–",
+                        creditor=means.creditor_id,
+                    ),
+                    "small",
+                )
+            )
+        else:
+            due = when(document.due_on) if document.due_on else when(document.issued_on)
+            payment.append(
+                para(
+                    _("To pay by %(date)s, online in your customer area or by transfer.", date=due)
+                )
+            )
+            if document.currency == "EUR":
+                details = [
+                    para(_("IBAN: %(iban)s", iban=_spaced(means.iban)), "small"),
+                    para(_("BIC: %(bic)s", bic=means.bic), "small") if means.bic else None,
+                    # Translators: the reference a transfer must carry, on an invoice.
+                    para(_("Reference: %(reference)s", reference=means.reference), "strong"),
+                    para(_("Scan the code with your bank's app to pay by transfer."), "note"),
+                ]
+                qr = Table(
+                    [[[d for d in details if d is not None], QrCode(_epc_qr(document), 32 * mm)]],
+                    colWidths=(CONTENT_WIDTH - 36 * mm, 36 * mm),
+                )
+                qr.setStyle(
+                    TableStyle(
+                        [
+                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("LEFTPADDING", (0, 0), (0, -1), 0),
+                        ]
+                    )
+                )
+                payment.append(qr)
+            else:
+                payment.append(para(_("The payment part is at the bottom of the page."), "small"))
+        story.append(KeepTogether(payment))
+        story.append(Spacer(1, 5 * mm))
+
+        # Translators: heading of the payment terms on an invoice.
+        story.append(para(_("Terms"), "heading"))
+        if document.due_on:
+            story.append(
+                para(
+                    _(
+                        "Payable by %(date)s, without discount for early payment.",
+                        date=when(document.due_on),
+                    ),
+                    "small",
+                )
+            )
+        if document.late_payment_terms:
+            story.append(
+                para(
+                    _(
+                        "Late payment: penalties at the European Central Bank's refinancing "
+                        "rate plus 10 points, and a fixed indemnity of %(amount)s for recovery "
+                        "costs (French Commercial Code, articles L441-10 and D441-5).",
+                        amount=format_currency(FR_RECOVERY_INDEMNITY, "EUR", locale=locale),
+                    ),
+                    "small",
+                )
+            )
+        if means.kind == "transfer" and document.currency == "CHF":
+            story.append(PageBottom(_qr_bill(document, language)))
+
+        return build_pdf(
+            story,
+            font=font,
+            operator_name=operator_name,
+            title=title,
+            subject=subject,
+            locale=locale,
+            invariant=invariant,
+        )
+
+
+def _spaced(iban: str) -> str:
+    compact = "".join(iban.split())
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

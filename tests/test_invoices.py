@@ -1,0 +1,350 @@
+"""The invoices page and the invoice PDF: the list filtered and paged in SQL, paying one
+invoice or the whole balance (once), the CSV, and what the PDF states and encodes."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import cv2
+import numpy
+import pdfplumber
+import pytest
+from flask import current_app
+from sqlalchemy import func, select
+
+from documents.invoice import invoice_pdf
+from extensions import db
+from telephony import rio, support
+from telephony.invoicing import listing
+from telephony.invoicing.document import build, transfer_reference
+from telephony.invoicing.numbering import next_number
+from telephony.models import (
+    Account,
+    AuditEvent,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Service,
+    ServiceState,
+    StoredPaymentMethod,
+)
+from telephony.payments import PROVIDERS
+from tests.conftest import csrf_from
+from tests.test_hardening import act_for_fr
+from tests.test_procedure import validate_procedure
+
+
+def _account(code: str = "vt10001-f") -> Account:
+    return db.session.scalar(select(Account).where(Account.code == code))
+
+
+def _due(account: Account) -> Invoice:
+    return db.session.scalar(
+        select(Invoice).where(
+            Invoice.account_id == account.id,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+            Invoice.kind == InvoiceKind.INVOICE,
+        )
+    )
+
+
+def _issue(account: Account, amount: str = "10.00", issued: date | None = None, **fields):
+    """A services invoice of `amount` excl. VAT, due in 15 days."""
+    issued = issued or date.today()
+    excl = Decimal(amount)
+    vat = (excl * account.vat_rate).quantize(Decimal("0.01"))
+    invoice = Invoice(
+        account_id=account.id,
+        number=next_number(account.country.value, issued.year),
+        kind=InvoiceKind.INVOICE,
+        currency=account.currency,
+        vat_rate=account.vat_rate,
+        total_excl_vat=excl,
+        total_vat=vat,
+        total_incl_vat=excl + vat,
+        issued_on=issued,
+        due_on=issued + timedelta(days=15),
+        lines=[
+            InvoiceLine(
+                description="Extra", quantity=1, unit_price_excl_vat=excl, total_excl_vat=excl
+            )
+        ],
+        **fields,
+    )
+    db.session.add(invoice)
+    db.session.commit()
+    return invoice
+
+
+def _text(data: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        return " ".join(" ".join(page.extract_text() or "" for page in document.pages).split())
+
+
+def _qr_codes(data: bytes) -> list[str]:
+    """The QR code OpenCV reads on each page of the PDF (rendered at 200 dpi)."""
+    found = []
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        for page in document.pages:
+            image = page.to_image(resolution=200).original.convert("RGB")
+            pixels = cv2.cvtColor(numpy.array(image), cv2.COLOR_RGB2BGR)
+            value, _points, _ = cv2.QRCodeDetector().detectAndDecode(pixels)  # one a page
+            if value:
+                found.append(value)
+    return found
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+def test_the_list_shows_every_invoice_newest_first_with_the_balance(signed_in):
+    client = signed_in("fr")
+    page = client.get("/billing/invoices?lang=en")
+    assert page.status_code == 200 and page.headers["Vary"].count("HX-Request")
+    text = page.text
+    assert "4 invoices" in text and "Balance due: €1.20" in text
+    numbers = [n for n in ("FR-2026-000004", "FR-2026-000003", "FR-2026-000001") if n in text]
+    assert numbers == sorted(numbers, reverse=True)
+    assert text.index("FR-2026-000004") < text.index("FR-2026-000001")
+    with client.application.app_context():
+        due = _due(_account())
+    assert f"/billing/invoices/{due.id}/pay" in text  # only the invoice due offers Pay
+    assert text.count('/pay"') == 1
+
+
+def test_filters_by_status_and_period_in_sql(app_ctx):
+    account = _account()
+    today = date.today()
+    size = 50
+    paid = listing.list_invoices(account, listing.Filters(status="paid"), 1, size, today)
+    assert paid.total == 3
+    due = listing.list_invoices(account, listing.Filters(status="due"), 1, size, today)
+    assert due.total == 1 and due.items[0].shown_status == "due"
+    late = due.items[0].Invoice.due_on + timedelta(days=1)
+    overdue = listing.list_invoices(account, listing.Filters(status="overdue"), 1, size, late)
+    assert overdue.total == 1
+    assert listing.balance(account, late).overdue == 1
+    first = min(i.Invoice.issued_on for i in paid.items)
+    period = listing.Filters(start=first, end=first)
+    assert listing.list_invoices(account, period, 1, size, today).total == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=nonsense",
+        "from=2026-13-45&to=x",
+        "from=" + "9" * 10_000,
+        "status=%0d%0a&from=%0d%0a",
+        "page=99999999999999999999",
+        "from=2026-12-01&to=2026-01-01",
+    ],
+)
+def test_odd_filters_never_fail(signed_in, query):
+    client = signed_in("fr")
+    assert client.get(f"/billing/invoices?{query}").status_code == 200
+    assert client.get(f"/billing/invoices/export.csv?{query}").status_code == 200
+
+
+def test_paging_costs_the_same_queries_for_a_page_of_many(signed_in, count_queries):
+    client = signed_in("fr")
+    client.get("/billing/invoices?lang=en")
+    with count_queries() as few:
+        client.get("/billing/invoices?lang=en")
+    with client.application.app_context():
+        account = _account()
+        for _ in range(120):
+            _issue(account, "2.00", status=InvoiceStatus.PAID)
+    with count_queries() as many:
+        page = client.get("/billing/invoices?page=2&lang=en")
+    assert "Page 2 of 3" in page.text
+    assert many.count == few.count
+
+
+def test_another_accounts_invoice_is_not_found(signed_in):
+    client = signed_in("be")
+    with client.application.app_context():
+        theirs = _due(_account("vt10001-f")).id
+    for url in (f"/billing/invoices/{theirs}.pdf", f"/billing/invoices/{theirs}/pay"):
+        assert client.get(url).status_code == 404
+    assert client.get("/billing/invoices/2147483647.pdf").status_code == 404
+
+
+def test_the_csv_follows_the_filters_in_the_readers_dialect(signed_in):
+    client = signed_in("fr")
+    reply = client.get("/billing/invoices/export.csv?status=paid&lang=fr_FR")
+    assert reply.status_code == 200 and reply.mimetype == "text/csv"
+    text = reply.get_data(as_text=True)
+    assert text.startswith("\ufeff") and ";" in text.splitlines()[0]
+    rows = text.splitlines()[1:]
+    assert len(rows) == 3 and all("86,32" in row and "86.32" in row for row in rows)
+    english = client.get("/billing/invoices/export.csv?lang=en").get_data(as_text=True)
+    assert english.splitlines()[0].startswith("Number,Issued on,")
+
+
+# --- Paying ---------------------------------------------------------------------------------
+
+
+def test_pay_one_invoice_through_the_page(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        due = _due(_account())
+        service = db.session.scalar(select(Service).where(Service.name == "+33972100101"))
+        due_id, service_id = due.id, service.id
+    page = client.get(f"/billing/invoices/{due_id}/pay?lang=en")
+    assert page.status_code == 200 and "checked" in page.text  # the default card
+    form = {"csrf_token": csrf_from(page.text)}
+    refused = client.post(f"/billing/invoices/{due_id}/pay?lang=en", data=form)
+    assert refused.status_code == 422 and "Choose a payment method." in refused.text
+    with client.application.app_context():
+        card = db.session.scalar(
+            select(StoredPaymentMethod.id).where(StoredPaymentMethod.is_default)
+        )
+    paid = client.post(f"/billing/invoices/{due_id}/pay", data={**form, "method": str(card)})
+    assert paid.status_code == 303
+    assert "Thank you" in client.get("/billing/invoices?lang=en").text
+    again = client.post(f"/billing/invoices/{due_id}/pay", data={**form, "method": str(card)})
+    assert again.status_code == 303  # paid already: said, not charged again
+    with client.application.app_context():
+        invoice = db.session.get(Invoice, due_id)
+        assert invoice.status == InvoiceStatus.PAID
+        assert db.session.get(Service, service_id).state == ServiceState.ACTIVE
+        succeeded = Payment.status == PaymentStatus.SUCCEEDED
+        assert (
+            db.session.scalar(
+                select(func.count(Payment.id)).where(Payment.invoice_id == due_id, succeeded)
+            )
+            == 1
+        )
+
+
+def test_a_declined_card_says_why_beside_the_method(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        account = _account()
+        declined = StoredPaymentMethod(
+            account_id=account.id,
+            kind=PaymentMethod.CARD,
+            fingerprint="declined",
+            token="tok_sbx_test_0002",
+            brand="visa",
+            last4="0002",
+            exp_month=1,
+            exp_year=date.today().year + 2,
+        )
+        db.session.add(declined)
+        db.session.commit()
+        due_id, method = _due(account).id, declined.id
+    page = client.get(f"/billing/invoices/{due_id}/pay?lang=en")
+    reply = client.post(
+        f"/billing/invoices/{due_id}/pay?lang=en",
+        data={"csrf_token": csrf_from(page.text), "method": str(method)},
+    )
+    assert reply.status_code == 422 and "The card was declined." in reply.text
+    with client.application.app_context():
+        assert db.session.get(Invoice, due_id).status == InvoiceStatus.AWAITING_PAYMENT
+
+
+def test_the_balance_is_paid_in_one_charge_of_exactly_the_invoices_shown(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        account = _account()
+        _issue(account, "5.00")
+        card = db.session.scalar(
+            select(StoredPaymentMethod.id).where(StoredPaymentMethod.is_default)
+        )
+    page = client.get("/billing/invoices/pay-balance?lang=en")
+    assert "2 invoices await payment." in page.text and "€7.20" in page.text
+    shown = page.text.split('name="invoices" type="hidden" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf_from(page.text), "invoices": shown, "method": str(card)}
+    with client.application.app_context():  # a third one is issued meanwhile
+        extra = _issue(_account(), "1.00").id
+    changed = client.post("/billing/invoices/pay-balance?lang=en", data=form)
+    assert changed.status_code == 422 and "Your balance has changed" in changed.text
+    charges = PROVIDERS["sandbox"].charges
+    page = client.get("/billing/invoices/pay-balance?lang=en")
+    shown = page.text.split('name="invoices" type="hidden" value="')[1].split('"')[0]
+    assert str(extra) in shown.split(",")
+    paid = client.post("/billing/invoices/pay-balance", data={**form, "invoices": shown})
+    assert paid.status_code == 303
+    assert PROVIDERS["sandbox"].charges == charges + 1  # one charge for the three
+    with client.application.app_context():
+        assert listing.balance(_account(), date.today()).count == 0
+    assert client.get("/billing/invoices/pay-balance").status_code == 303  # nothing left
+
+
+def test_an_agent_sees_and_pays_for_the_customer_and_it_is_audited(client, signed_in):
+    account_id = act_for_fr(client, signed_in)
+    page = client.get("/billing/invoices?lang=en")
+    assert page.status_code == 200 and "FR-2026-000004" in page.text
+    with client.application.app_context():
+        assert db.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.account_id == account_id,
+                AuditEvent.action == support.VIEWED,
+                AuditEvent.after["path"].as_string().contains("/billing/invoices"),
+            )
+        )
+
+
+# --- The PDF --------------------------------------------------------------------------------
+
+
+def test_a_french_company_invoice_states_what_french_law_asks(app_ctx):
+    account = _account()
+    validate_procedure(account)  # its address and SIREN
+    invoice = _due(account)
+    text = _text(invoice_pdf(invoice))
+    assert "Facture" in text and invoice.number in text
+    assert "3 place Bellecour" in text and "SIREN 732829320" in text
+    assert "FR44732829320" in text  # the customer's VAT number, from its SIREN
+    assert "RCS Lyon 912 345 675" in text and "FR65912345675" in text  # the operator's
+    assert "1,20 €" in text
+    number = db.session.scalar(select(Service.name).where(Service.name == "+33972100101"))
+    shown = build(invoice, current_app.config["OPERATOR"], "fr_FR").lines[0]
+    assert shown.number == number and rio.is_valid(shown.rio, number) and shown.rio in text
+    assert "40,00 €" in text  # the fixed recovery indemnity of a French business
+
+
+def test_a_euro_invoice_to_pay_by_transfer_carries_an_epc_qr_code(app_ctx):
+    account = _account()
+    invoice = _issue(account, "12.34")
+    data = invoice_pdf(invoice)
+    reference = transfer_reference("FR", invoice.number)
+    (code,) = _qr_codes(data)
+    fields = code.splitlines()
+    assert fields[:4] == ["BCD", "002", "1", "SCT"] or fields[:3] == ["BCD", "002", "2"]
+    assert "FR7630006000011234567890189" in fields
+    assert f"EUR{invoice.total_incl_vat}" in fields and reference in fields
+    assert reference in _text(data)
+
+
+def test_a_swiss_invoice_has_a_qr_bill_with_its_amount_and_reference(app_ctx):
+    account = _account("vt30003-s")
+    invoice = _issue(account, "100.00")
+    data = invoice_pdf(invoice)
+    codes = [c for c in _qr_codes(data) if c.startswith("SPC")]
+    assert len(codes) == 1
+    fields = codes[0].replace("\r\n", "\n").split("\n")
+    assert fields[3] == "CH4431999123000889012"
+    assert "108.10" in fields and "CHF" in fields  # 100 + 8.1 % VAT
+    reference = transfer_reference("CH", invoice.number)
+    assert "QRR" in fields and reference in fields
+    assert "Fattura" in _text(data)  # in the customer's Italian
+
+
+def test_a_debit_invoice_names_the_mandate_and_the_collection_date(app_ctx):
+    account = _account("vt20002-b")
+    procedure = validate_procedure(account)  # its SEPA mandate, the default method
+    invoice = _issue(account, "10.00")
+    data = invoice_pdf(invoice)
+    text = _text(data)
+    assert procedure.mandate_reference in text and "BE89ZZZ0598765432" in text
+    assert "0403.170.701" in text and "BE0403170701" in text
+    assert not _qr_codes(data)  # nothing to transfer
