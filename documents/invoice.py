@@ -34,7 +34,7 @@ from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument,
 from templating import day, phones
 
 #: Description | Quantity | Unit price | VAT | Total.
-COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.40, 0.12, 0.18, 0.11, 0.19))
+COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.38, 0.12, 0.18, 0.13, 0.19))
 #: The QR-bill payment part and receipt: the bottom 105 mm of an A4 page, full width.
 QR_BILL_HEIGHT = 105 * mm
 
