@@ -16,6 +16,7 @@ def register_commands(app) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(mail)
     app.cli.add_command(users)
+    app.cli.add_command(billing)
 
 
 @click.command()
@@ -48,7 +49,56 @@ def renew(day):
     provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
     services = run_services(run_day, provider=provider)
     click.echo(services.summary())
+    from telephony.invoicing.collection import collect
+
+    click.echo(collect(run_day).summary())
     sys.exit(1 if report.errors else 0)
+
+
+@click.group(cls=AppGroup)
+def billing():
+    """Direct-debit collection and the bank's returns."""
+
+
+@billing.command("collect")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Collect as of this day (default: today).",
+)
+def collect_command(day):
+    """Make the SEPA direct-debit files (pain.008) of the invoices due, each invoice in one
+    file only, and write them to COLLECTION_DIR."""
+    from telephony.invoicing.collection import collect, collection_dir
+
+    report = collect(day.date() if day else date.today())
+    click.echo(report.summary())
+    for message_id in report.files:
+        click.echo(f"  {collection_dir() / (message_id + '.xml')}")
+
+
+@billing.command("returns")
+@click.argument("report_file", type=click.File("rb"))
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def returns_command(report_file, day):
+    """Read the bank's status report (pain.002): each returned debit puts its invoice back
+    to pay and tells the customer (once, however often the file is read)."""
+    from lxml.etree import XMLSyntaxError
+
+    from telephony.invoicing.collection import record_returns
+
+    try:
+        report = record_returns(report_file.read(), day.date() if day else date.today())
+    except XMLSyntaxError as error:
+        raise click.ClickException(f"not a readable XML status report: {error}") from None
+    click.echo(
+        f"returns: {len(report.returned)} put back to pay, {len(report.already)} already "
+        f"recorded, {len(report.unknown)} unknown"
+    )
+    for end_to_end_id in report.unknown:
+        click.echo(f"  unknown debit {end_to_end_id}", err=True)
 
 
 @click.command()

@@ -118,6 +118,9 @@ SERVICE_DELETE_AFTER_DAYS = 30
 NUMBER_QUARANTINE_DAYS = 90
 #: A card is flagged as about to expire this many months before the end of its last month.
 CARD_EXPIRY_WARNING_MONTHS = 1
+#: SEPA direct debits: an invoice due within this many days goes into the next file, to be
+#: collected on its due date (at the earliest this many days after the file is made).
+COLLECTION_LEAD_DAYS = 1
 
 
 class Config:
@@ -175,6 +178,9 @@ class Config:
     FAQ_RESULTS_CACHE = 1024
     DEMO_ALLOWED = True
     OPERATOR = OPERATOR
+    #: Where the direct-debit files (pain.008) are written for the bank: a folder a transfer
+    #: job picks them up from. Empty: the instance folder's `collections`.
+    COLLECTION_DIR = ""
     # Behind a TLS-terminating proxy: how many hops of X-Forwarded-* to trust (0: none).
     # The client's address (sign-in limits, audit) comes from there: the app server must
     # then be reachable only through those proxies (bind it to 127.0.0.1 or a socket).

@@ -43,6 +43,18 @@ TASK_STATUSES = {
     TaskStatus.ERROR: _lp("task status", "Failed"),
     TaskStatus.CANCELLED: _lp("task status", "Cancelled"),
 }
+#: Why a bank returned a SEPA direct debit (the ISO 20022 reason codes seen most).
+DEBIT_RETURN_REASONS = {
+    "AC01": _l("the account number is wrong"),
+    "AC04": _l("the account is closed"),
+    "AC06": _l("the account is blocked"),
+    "AM04": _l("insufficient funds"),
+    "MD01": _l("no valid mandate"),
+    "MD06": _l("the account holder asked for a refund"),
+    "MS02": _l("refused by the account holder"),
+    "MS03": _l("reason not given by the bank"),
+    "SL01": _l("a service of the account holder's bank"),
+}
 INVOICE_STATUSES = {
     # Translators: status of an invoice or purchase order.
     InvoiceStatus.AWAITING_PAYMENT: _l("Awaiting payment"),
@@ -143,6 +155,8 @@ AUDIT_ACTIONS = {
     "service.anticipated": _l("Payment anticipated"),
     "service.deleted": _l("Service deleted (not renewed)"),
     "service.invoice_to_pay": _l("Renewal invoice left to pay"),
+    "invoice.collection_sent": _l("Invoice sent for collection by direct debit"),
+    "invoice.debit_returned": _l("Direct debit returned by the bank"),
     "service.reactivated": _l("Service reactivated"),
     "service.renewal_changed": _l("Renewal changed"),
     "service.renewal_invoiced": _l("Services renewed and invoiced"),
@@ -393,6 +407,7 @@ def label_helpers() -> dict:
         "service_state_label": lambda state: SERVICE_STATES.get(str(state), state),
         "renewal_status_label": lambda status: RENEWAL_STATUSES.get(status, status),
         "invoice_status_label": lambda status: INVOICE_STATUSES.get(status, status),
+        "debit_return_reason": lambda code: DEBIT_RETURN_REASONS.get(code, code),
         "service_expiry_label": lambda key: SERVICE_EXPIRY.get(key, key),
         "renewal_frequency": renewal_frequency,
     }

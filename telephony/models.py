@@ -546,6 +546,46 @@ class InvoiceSequence(db.Model):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class DebitCollection(db.Model):
+    """One SEPA direct-debit file (pain.008) sent to the operator's bank: the debits of one
+    creditor company, currency and collection date. Its XML is kept as sent."""
+
+    __tablename__ = "debit_collection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The creditor: the operator's company of that country (its creditor identifier).
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    collection_on: Mapped[date] = mapped_column(Date)
+    #: The file's message identifier (GrpHdr/MsgId): unique, as banks require.
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    xml: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Debit(db.Model):
+    """One invoice in a direct-debit file. A debit the bank returns puts its invoice back
+    to pay; the invoice may then be collected again in a later file (a new debit)."""
+
+    __tablename__ = "debit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("debit_collection.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    mandate_reference: Mapped[str] = mapped_column(String(35), index=True)
+    #: FRST (the mandate's first debit) or RCUR.
+    sequence_type: Mapped[str] = mapped_column(String(4))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    #: sent, then returned when the bank gives it back.
+    status: Mapped[str] = mapped_column(String(12), default="sent")
+    return_reason: Mapped[str] = mapped_column(String(8), default="")
+    returned_on: Mapped[date | None] = mapped_column(Date)
+
+
 class StoredPaymentMethod(db.Model):
     """A way the account pays: a card kept by the payment provider (a token, never the
     number), or the SEPA mandate of its validated procedure. At most one is the default,

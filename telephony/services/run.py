@@ -44,6 +44,7 @@ from config import (
 from extensions import db
 from telephony import audit, payment_methods
 from telephony.dates import add_months
+from telephony.invoicing.collection import waiting_for_debit
 from telephony.invoicing.numbering import next_numbers
 from telephony.locking import lock_account
 from telephony.mail import queue_email
@@ -85,6 +86,8 @@ class ServiceRunReport:
     invoices: int = 0
     collected: int = 0
     to_pay: int = 0
+    #: Left to the direct-debit collection (the account pays by SEPA mandate).
+    by_debit: int = 0
     suspended: int = 0
     deleted: int = 0
     reminded: int = 0
@@ -100,6 +103,7 @@ class ServiceRunReport:
             f"invoice(s), {self.collected} collected, {self.to_pay} to pay, "
             f"{self.suspended} suspended, {self.deleted} deleted, {self.reminded} reminder(s), "
             f"{self.cards} card(s) expiring"
+            + (f", {self.by_debit} left to direct debit" if self.by_debit else "")
             + (f", {self.skipped} batch(es) left for the next run" if self.skipped else "")
         )
 
@@ -330,6 +334,10 @@ def _collect_one(invoice_id: int, day: date, report: ServiceRunReport, provider)
         return  # paid or tried meanwhile
     account = invoice.account
     method = payment_methods.default_method(account)
+    if method is not None and method.kind == PaymentMethod.SEPA_DEBIT:
+        if waiting_for_debit(account.id):  # the next pain.008 file collects it
+            report.by_debit += 1
+            return
     usable = method is not None and not payment_methods.expiry(method, day).expired
     if usable:
         payment = pay_invoice(

@@ -1,0 +1,385 @@
+"""SEPA direct-debit collection: the pain.008 files the operator's bank collects.
+
+`collect(day)` (the renewal run, or `flask billing collect`) takes every invoice awaiting
+payment of a customer whose default payment method is the SEPA mandate of a validated
+procedure, due within COLLECTION_LEAD_DAYS, and makes one file per creditor company (the
+operator's company of the customer's country), currency and collection date:
+
+* each file is one transaction: its invoices are claimed by a conditional UPDATE (awaiting
+  payment → collection sent), the XML is built from exactly those claimed, validated
+  against the pain.008.001.02 schema and kept with a row per debit, all committed together.
+  A run killed halfway commits nothing for the file it was on, and two runs at once never
+  claim the same invoice: no invoice is ever in two files;
+* the files are then written to COLLECTION_DIR (named by their message id), where a
+  transfer job takes them to the bank; a run finds and writes any file a killed run
+  committed but did not write;
+* a mandate's first debit is sent as FRST, the next ones as RCUR (a returned first debit
+  leaves the next one FRST again);
+* the collection date is the invoice's due date, at the earliest COLLECTION_LEAD_DAYS
+  after the file is made.
+
+`record_returns(xml)` reads the bank's status report (pain.002): each rejected or returned
+debit puts its invoice back to pay, once, and the customer is told by a service e-mail.
+Swiss customers pay in CHF, which SEPA does not collect: they are not in these files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app
+from lxml import etree
+from sqlalchemy import exists, select, update
+
+from config import COLLECTION_LEAD_DAYS
+from extensions import db
+from telephony import audit
+from telephony.locking import lock_account
+from telephony.mail import queue_email
+from telephony.models import (
+    Account,
+    Debit,
+    DebitCollection,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentMethod,
+    ProcedureStatus,
+    StoredPaymentMethod,
+    ValidationProcedure,
+)
+
+log = logging.getLogger(__name__)
+SCHEMA = "pain.008.001.02"
+#: Debits per file at most (banks cap file sizes; a bigger batch makes several files).
+FILE_LIMIT = 20_000
+
+
+@dataclass
+class CollectionReport:
+    day: date
+    files: list[str] = field(default_factory=list)
+    debits: int = 0
+    total: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    def summary(self) -> str:
+        totals = ", ".join(f"{amount} {currency}" for currency, amount in self.total.items())
+        return (
+            f"collection {self.day.isoformat()}: {self.debits} debit(s) in "
+            f"{len(self.files)} file(s){' (' + totals + ')' if totals else ''}"
+        )
+
+
+def collection_dir() -> Path:
+    configured = current_app.config.get("COLLECTION_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "collections"
+
+
+def _mandates():
+    """(account id, procedure) of every account whose default method is a SEPA mandate of
+    a validated procedure."""
+    return (
+        select(StoredPaymentMethod.account_id, ValidationProcedure)
+        .join(ValidationProcedure, ValidationProcedure.id == StoredPaymentMethod.procedure_id)
+        .where(
+            StoredPaymentMethod.is_default,
+            StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
+            ValidationProcedure.status == ProcedureStatus.VALIDATED,
+            ValidationProcedure.currency == "EUR",
+        )
+    )
+
+
+def _due(day: date) -> list[tuple[int, int, date, str]]:
+    """(invoice id, account id, due date, country) of the invoices to collect now."""
+    mandates = _mandates().subquery()
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Invoice.id, Invoice.account_id, Invoice.due_on, Account.country)
+            .join(Account, Account.id == Invoice.account_id)
+            .join(mandates, mandates.c.account_id == Invoice.account_id)
+            .where(
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+                Invoice.currency == "EUR",
+                Invoice.due_on.is_not(None),
+                Invoice.due_on <= day + timedelta(days=COLLECTION_LEAD_DAYS),
+            )
+            .order_by(Invoice.id)
+        )
+    ]
+
+
+def collect(day: date) -> CollectionReport:
+    """Make the direct-debit files of `day` (see the module's docstring)."""
+    report = CollectionReport(day)
+    earliest = day + timedelta(days=COLLECTION_LEAD_DAYS)
+    groups: dict[tuple[str, date], list[tuple[int, int]]] = defaultdict(list)
+    for invoice_id, account_id, due_on, country in _due(day):
+        groups[(getattr(country, "value", country), max(due_on, earliest))].append(
+            (invoice_id, account_id)
+        )
+    db.session.commit()
+    for (country, collection_on), items in sorted(groups.items()):
+        for start in range(0, len(items), FILE_LIMIT):
+            chunk = items[start : start + FILE_LIMIT]
+            collection = _make_file(country, collection_on, chunk, day)
+            if collection is not None:
+                report.files.append(collection.message_id)
+                report.debits += collection.count
+                report.total[collection.currency] += collection.total
+    write_files()
+    return report
+
+
+def _message_id(country: str, day: date) -> str:
+    """A message id no other file has (the column is unique, too)."""
+    return f"VT-{country}-{day:%Y%m%d}-{secrets.token_hex(8)}".upper()
+
+
+def _make_file(
+    country: str, collection_on: date, items: list[tuple[int, int]], day: date
+) -> DebitCollection | None:
+    """One file, in one transaction: claim, build, validate, keep."""
+    try:
+        for account_id in sorted({account_id for _, account_id in items}):
+            lock_account(account_id)
+        claimed = db.session.scalars(
+            update(Invoice)
+            .where(
+                Invoice.id.in_([invoice_id for invoice_id, _ in items]),
+                Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+            )
+            .values(status=InvoiceStatus.COLLECTION_SENT)
+            .returning(Invoice.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not claimed:
+            db.session.rollback()
+            return None
+        invoices = db.session.scalars(
+            select(Invoice).where(Invoice.id.in_(claimed)).order_by(Invoice.id)
+        ).all()
+        mandates = {
+            account_id: procedure
+            for account_id, procedure in db.session.execute(
+                _mandates().where(
+                    StoredPaymentMethod.account_id.in_({i.account_id for i in invoices})
+                )
+            )
+        }
+        collected_before = set(
+            db.session.scalars(
+                select(Debit.mandate_reference).where(
+                    Debit.mandate_reference.in_([p.mandate_reference for p in mandates.values()]),
+                    Debit.status == "sent",
+                )
+            )
+        )
+        collection = DebitCollection(
+            country=country,
+            currency="EUR",
+            collection_on=collection_on,
+            message_id=_message_id(country, day),
+            count=len(invoices),
+            total=sum((i.total_incl_vat for i in invoices), Decimal("0.00")),
+        )
+        db.session.add(collection)
+        db.session.flush()
+        debits = []
+        for invoice in invoices:
+            procedure = mandates[invoice.account_id]
+            debits.append(
+                Debit(
+                    collection_id=collection.id,
+                    invoice_id=invoice.id,
+                    account_id=invoice.account_id,
+                    mandate_reference=procedure.mandate_reference,
+                    sequence_type="RCUR"
+                    if procedure.mandate_reference in collected_before
+                    else "FRST",
+                    amount=invoice.total_incl_vat,
+                    end_to_end_id=f"{invoice.number}-{collection.id}"[:35],
+                )
+            )
+        db.session.add_all(debits)
+        collection.xml = build_xml(country, collection, debits, invoices, mandates)
+        for invoice in invoices:
+            audit.record(
+                "invoice.collection_sent",
+                account=invoice.account,
+                actor=None,
+                target_type="invoice",
+                target_id=invoice.id,
+                after={"file": collection.message_id, "on": collection_on.isoformat()},
+            )
+        db.session.commit()
+        return collection
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def build_xml(country, collection, debits, invoices, mandates) -> str:
+    """The pain.008.001.02 file, validated against its schema (sepaxml ships it)."""
+    from sepaxml import SepaDD
+
+    operator = current_app.config["OPERATOR"]
+    bank = operator["bank_accounts"][country]
+    company = (operator.get("addresses", {}).get(country) or [operator["name"]])[0]
+    sepa = SepaDD(
+        {
+            "name": company,
+            "IBAN": bank["iban"],
+            "BIC": bank["bic"],
+            "batch": True,
+            "creditor_id": operator["creditor_ids"][country],
+            "currency": collection.currency,
+        },
+        schema=SCHEMA,
+        clean=True,
+    )
+    by_invoice = {invoice.id: invoice for invoice in invoices}
+    for debit in debits:
+        invoice = by_invoice[debit.invoice_id]
+        procedure = mandates[invoice.account_id]
+        signed = procedure.submitted_at or procedure.created_at
+        payment = {
+            "name": procedure.holder_name or invoice.account.name,
+            "IBAN": procedure.iban,
+            "amount": int((debit.amount * 100).to_integral_value()),
+            "type": debit.sequence_type,
+            "collection_date": collection.collection_on,
+            "mandate_id": debit.mandate_reference,
+            "mandate_date": signed.date(),
+            "description": f"{invoice.number} {invoice.account.code}",
+            "endtoend_id": debit.end_to_end_id,
+        }
+        if procedure.bic:
+            payment["BIC"] = procedure.bic
+        sepa.add_payment(payment)
+    # The message id is ours (unique, kept in the database); sepaxml makes a random one
+    # when it starts the header.
+    sepa._xml.find("CstmrDrctDbtInitn/GrpHdr/MsgId").text = collection.message_id
+    xml = sepa.export(validate=True, pretty_print=True)
+    return xml.decode() if isinstance(xml, bytes) else xml
+
+
+def write_files() -> list[Path]:
+    """Write every file kept that is not in COLLECTION_DIR yet (atomically: a temporary
+    name, then renamed), so that a run killed after its commit loses no file."""
+    folder = collection_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for message_id, xml in db.session.execute(
+        select(DebitCollection.message_id, DebitCollection.xml).order_by(DebitCollection.id)
+    ):
+        path = folder / f"{message_id}.xml"
+        if path.exists():
+            continue
+        # A temporary file of our own, then renamed: a reader never sees half a file, and
+        # two runs writing the same file at once each write it whole.
+        handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{message_id}.", suffix=".part")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(xml)
+        os.replace(partial, path)
+        written.append(path)
+    db.session.commit()
+    return written
+
+
+# --- Returns -----------------------------------------------------------------------------
+
+
+@dataclass
+class ReturnsReport:
+    returned: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+
+
+def parse_status_report(xml: bytes | str) -> list[tuple[str, str]]:
+    """(end-to-end id, reason code) of each rejected or returned transaction of a pain.002
+    status report (any version: the namespace is ignored)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml, parser)
+    found = []
+    for element in root.iter():
+        if not isinstance(element.tag, str) or _local(element.tag) != "TxInfAndSts":
+            continue
+        fields = {_local(c.tag): c for c in element.iter() if isinstance(c.tag, str)}
+        status = fields.get("TxSts")
+        if status is None or (status.text or "").strip() != "RJCT":
+            continue
+        end_to_end = fields.get("OrgnlEndToEndId")
+        reason = fields.get("Cd")
+        if end_to_end is not None and end_to_end.text:
+            found.append(
+                (end_to_end.text.strip(), (reason.text or "").strip() if reason is not None else "")
+            )
+    return found
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def record_returns(xml: bytes | str, day: date) -> ReturnsReport:
+    """Put the invoice of each returned debit back to pay, once each, and tell the
+    customer. One transaction per debit."""
+    report = ReturnsReport()
+    for end_to_end_id, reason in parse_status_report(xml):
+        debit = db.session.scalar(select(Debit).where(Debit.end_to_end_id == end_to_end_id))
+        if debit is None:
+            report.unknown.append(end_to_end_id)
+            continue
+        lock_account(debit.account_id)
+        marked = db.session.execute(
+            update(Debit)
+            .where(Debit.id == debit.id, Debit.status == "sent")
+            .values(status="returned", return_reason=reason[:8], returned_on=day)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not marked:
+            db.session.rollback()
+            report.already.append(end_to_end_id)
+            continue
+        db.session.execute(
+            update(Invoice)
+            .where(Invoice.id == debit.invoice_id, Invoice.status == InvoiceStatus.COLLECTION_SENT)
+            .values(status=InvoiceStatus.AWAITING_PAYMENT)
+            .execution_options(synchronize_session=False)
+        )
+        invoice = db.session.get(Invoice, debit.invoice_id)
+        db.session.refresh(invoice)
+        audit.record(
+            "invoice.debit_returned",
+            account=invoice.account,
+            actor=None,
+            target_type="invoice",
+            target_id=invoice.id,
+            after={"reason": reason, "debit": end_to_end_id},
+        )
+        queue_email(invoice.account, "debit_returned", invoice=invoice, reason=reason)
+        db.session.commit()
+        report.returned.append(end_to_end_id)
+    return report
+
+
+def waiting_for_debit(account_id: int) -> bool:
+    """True when the account's invoices are collected by direct debit (its default method
+    is the mandate of a validated procedure): the renewal run leaves them to `collect`."""
+    return bool(
+        db.session.scalar(
+            select(exists(_mandates().where(StoredPaymentMethod.account_id == account_id)))
+        )
+    )

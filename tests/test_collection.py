@@ -1,0 +1,241 @@
+"""SEPA direct-debit collection: pain.008 files that validate, each invoice in one file
+only (in parallel, and after a run killed halfway), and returned debits put back to pay."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import sepaxml
+import xmlschema
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import payment_methods
+from telephony.invoicing import collection
+from telephony.invoicing.collection import collect, parse_status_report, record_returns
+from telephony.models import (
+    Debit,
+    DebitCollection,
+    Invoice,
+    InvoiceStatus,
+    PaymentMethod,
+    ServiceEmail,
+    StoredPaymentMethod,
+)
+from tests.test_billing import _claimed_by_someone
+from tests.test_invoices import _account, _issue
+from tests.test_procedure import validate_procedure
+
+TODAY = date.today()
+SCHEMA = xmlschema.XMLSchema(str(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd"))
+NS = "{urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}"
+
+
+def _pay_by_mandate(code: str):
+    """The account's procedure validated, and its SEPA mandate made the default method."""
+    account = _account(code)
+    procedure = validate_procedure(account)
+    mandate = db.session.scalar(
+        select(StoredPaymentMethod).where(
+            StoredPaymentMethod.account_id == account.id,
+            StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
+        )
+    )
+    payment_methods.set_default(account, mandate, actor=None, today=TODAY)
+    db.session.commit()
+    return account, procedure
+
+
+def _status_report(*returned: tuple[str, str]) -> str:
+    """A pain.002 status report rejecting these (end-to-end id, reason) debits."""
+    transactions = "".join(
+        f"<OrgnlPmtInfAndSts><TxInfAndSts><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId>"
+        f"<TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>{reason}</Cd></Rsn></StsRsnInf>"
+        "</TxInfAndSts></OrgnlPmtInfAndSts>"
+        for e2e, reason in returned
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
+        "<CstmrPmtStsRpt><GrpHdr><MsgId>R1</MsgId></GrpHdr>"
+        f"{transactions}</CstmrPmtStsRpt></Document>"
+    )
+
+
+def test_the_french_and_belgian_customers_debits_make_files_that_validate(app_ctx, tmp_path):
+    from flask import current_app
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    fr, fr_procedure = _pay_by_mandate("vt10001-f")
+    be, be_procedure = _pay_by_mandate("vt20002-b")
+    fr_invoice = _issue(fr, "10.00", issued=TODAY - timedelta(days=14))  # due tomorrow
+    be_invoice = _issue(be, "20.00", issued=TODAY - timedelta(days=15))  # due today
+    report = collect(TODAY)
+    assert report.debits == 2
+    files = {c.country: c for c in db.session.scalars(select(DebitCollection))}
+    assert set(files) == {"FR", "BE"}
+    for file in files.values():
+        SCHEMA.validate(file.xml)  # raises when the file does not validate
+        written = tmp_path / f"{file.message_id}.xml"
+        assert written.read_text(encoding="utf-8") == file.xml
+    be_xml = files["BE"].xml
+    assert "BE89ZZZ0598765432" in be_xml and be_procedure.mandate_reference in be_xml
+    assert "<SeqTp>FRST</SeqTp>" in be_xml and '<InstdAmt Ccy="EUR">24.20</InstdAmt>' in be_xml
+    signed = (be_procedure.submitted_at or be_procedure.created_at).date().isoformat()
+    assert f"<DtOfSgntr>{signed}</DtOfSgntr>" in be_xml
+    assert f"<ReqdColltnDt>{(TODAY + timedelta(days=1)).isoformat()}" in be_xml
+    assert "FR87ZZZ938471" in files["FR"].xml and fr_procedure.mandate_reference in files["FR"].xml
+    db.session.expire_all()
+    assert fr_invoice.status == be_invoice.status == InvoiceStatus.COLLECTION_SENT
+
+    assert collect(TODAY).debits == 0  # nothing twice
+    again = _issue(be, "5.00", issued=TODAY - timedelta(days=15))
+    second = collect(TODAY)
+    assert second.debits == 1
+    debit = db.session.scalar(select(Debit).where(Debit.invoice_id == again.id))
+    assert debit.sequence_type == "RCUR"  # the mandate was collected before
+
+
+def test_the_renewal_run_leaves_a_mandate_payers_invoices_to_the_collection(app_ctx, tmp_path):
+    from flask import current_app
+
+    from telephony.services.run import run_services
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    be, _procedure = _pay_by_mandate("vt20002-b")
+    day = db.session.scalar(select(func.min(Invoice.due_on)).where(Invoice.due_on >= TODAY))
+    report = run_services(day)
+    assert report.by_debit == 1 and report.to_pay == 1  # the Swiss one has no method
+    renewal = db.session.scalar(
+        select(Invoice).where(Invoice.account_id == be.id, Invoice.issued_on == day)
+    )
+    assert renewal.status == InvoiceStatus.AWAITING_PAYMENT  # not charged by the provider
+    collected = collect(day + timedelta(days=14))
+    db.session.expire_all()
+    assert collected.debits == 1 and renewal.status == InvoiceStatus.COLLECTION_SENT
+
+
+def test_two_collections_at_once_put_each_invoice_in_one_file(app, tmp_path):
+    app.config["COLLECTION_DIR"] = str(tmp_path)
+    with app.app_context():
+        be, _procedure = _pay_by_mandate("vt20002-b")
+        ids = [_issue(be, "3.00", issued=TODAY - timedelta(days=15)).id for _ in range(30)]
+        db.session.remove()
+    errors = []
+
+    def run():
+        with app.app_context():
+            try:
+                collect(TODAY)
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with app.app_context():
+        per_invoice = db.session.execute(
+            select(Debit.invoice_id, func.count(Debit.id))
+            .where(Debit.invoice_id.in_(ids))
+            .group_by(Debit.invoice_id)
+        ).all()
+        assert len(per_invoice) == 30 and {n for _, n in per_invoice} == {1}
+
+
+def _collect_in_child(url, folder):  # pragma: no cover - runs in a child process
+    from app import create_app
+
+    app = create_app(
+        {"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "COLLECTION_DIR": folder}
+    )
+    original = collection.build_xml
+
+    def slow(*args, **kwargs):
+        xml = original(*args, **kwargs)
+        db.session.flush()
+        time.sleep(60)  # killed here: invoices claimed, file built, nothing committed
+        return xml
+
+    collection.build_xml = slow
+    with app.app_context():
+        collect(TODAY)
+
+
+def test_a_collection_killed_halfway_collects_nothing_twice(app, tmp_path):
+    with app.app_context():
+        be, _procedure = _pay_by_mandate("vt20002-b")
+        invoice_id = _issue(be, "7.00", issued=TODAY - timedelta(days=15)).id
+        url = str(db.engine.url.render_as_string(hide_password=False))
+        db.session.remove()
+        db.engine.dispose()
+    child = multiprocessing.get_context("spawn").Process(
+        target=_collect_in_child, args=(url, str(tmp_path))
+    )
+    child.start()
+    deadline, held = time.time() + 60, False
+    while time.time() < deadline and child.is_alive() and not held:
+        time.sleep(0.2)
+        held = _claimed_by_someone(url, "invoice")
+    assert held, f"the child never claimed the invoices (exit code {child.exitcode})"
+    time.sleep(0.5)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    app.config["COLLECTION_DIR"] = str(tmp_path)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        assert db.session.scalar(select(func.count(DebitCollection.id))) == 0
+        assert db.session.get(Invoice, invoice_id).status == InvoiceStatus.AWAITING_PAYMENT
+        assert collect(TODAY).debits == 1
+        assert len(list(tmp_path.glob("*.xml"))) == 1
+
+
+def test_a_returned_debit_puts_the_invoice_back_to_pay_once_and_tells_the_customer(
+    app_ctx, tmp_path
+):
+    from flask import current_app
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    be, _procedure = _pay_by_mandate("vt20002-b")
+    invoice = _issue(be, "10.00", issued=TODAY - timedelta(days=15))
+    collect(TODAY)
+    debit = db.session.scalar(select(Debit).where(Debit.invoice_id == invoice.id))
+    report_xml = _status_report((debit.end_to_end_id, "AM04"), ("NOT-OURS", "AC04"))
+    assert parse_status_report(report_xml) == [(debit.end_to_end_id, "AM04"), ("NOT-OURS", "AC04")]
+    report = record_returns(report_xml, TODAY)
+    assert report.returned == [debit.end_to_end_id] and report.unknown == ["NOT-OURS"]
+    db.session.expire_all()
+    assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
+    assert debit.status == "returned" and debit.return_reason == "AM04"
+    (mail,) = db.session.scalars(
+        select(ServiceEmail).where(ServiceEmail.template == "debit_returned")
+    ).all()
+    assert invoice.number in mail.subject and mail.locale == "nl_BE"
+    assert record_returns(report_xml, TODAY).already == [debit.end_to_end_id]  # once
+    # Collected again later: a new debit, FRST again (the first one came back).
+    again = collect(TODAY)
+    assert again.debits == 1
+    latest = db.session.scalar(select(Debit).order_by(Debit.id.desc()).limit(1))
+    assert latest.invoice_id == invoice.id and latest.sequence_type == "FRST"
+
+
+def test_the_returns_command_reads_a_status_report(runner, app, tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<not xml")
+    result = runner.invoke(args=["billing", "returns", str(bad)])
+    assert result.exit_code != 0 and "not a readable XML status report" in result.output
+    good = tmp_path / "good.xml"
+    good.write_text(_status_report(("NOBODY", "MS02")))
+    result = runner.invoke(args=["billing", "returns", str(good)])
+    assert result.exit_code == 0 and "1 unknown" in result.output
