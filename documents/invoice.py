@@ -30,6 +30,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 
 from documents.fonts import paragraph_text, register_fonts
 from documents.layout import CONTENT_WIDTH, GRID, SHADE, build_pdf, country_name
+from telephony.invoicing import einvoice
 from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, build
 from templating import day, phones
 
@@ -204,11 +205,15 @@ def _epc_qr(document: InvoiceDocument):
 
 def invoice_pdf(invoice, *, locale: str | None = None, invariant: bool = False) -> bytes:
     """The PDF of `invoice` (a telephony.models.Invoice) in `locale` (the customer's
-    language by default). Needs an app context."""
+    language by default): for a French business customer whose details are complete, a
+    Factur-X PDF (its EN 16931 XML embedded). Needs an app context."""
     operator = current_app.config["OPERATOR"]
     locale = locale or invoice.account.language
     document = build(invoice, operator, locale)
-    return render(document, operator_name=operator["name"], locale=locale, invariant=invariant)
+    pdf = render(document, operator_name=operator["name"], locale=locale, invariant=invariant)
+    if einvoice.kind(document) == "factur-x" and not document.missing():
+        return einvoice.factur_x_pdf(pdf, document)  # the same invoice, with its CII XML
+    return pdf
 
 
 def render(document: InvoiceDocument, *, operator_name: str, locale: str, invariant=False):

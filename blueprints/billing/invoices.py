@@ -3,7 +3,16 @@ balance; the list as CSV; each invoice as a PDF."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, request, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +22,7 @@ from blueprints.common import current_account, page_arg, perform
 from htmx import render
 from security import account_required
 from telephony.dates import local_today
-from telephony.invoicing import listing, paying
+from telephony.invoicing import einvoice, listing, paying
 from telephony.models import InvoiceStatus, PaymentStatus
 from telephony.payments import FAILURES, PROVIDERS, NotPayable
 from telephony.services.paying import get_method, usable_methods
@@ -47,6 +56,7 @@ def invoices():
     account = current_account()
     today = local_today(account.timezone)
     filters = listing.Filters.from_args(request.args)
+    einvoice_format, missing = einvoice.readiness(account)
     return render(
         "billing/invoices.html",
         blocks=("invoices-table",),
@@ -56,6 +66,8 @@ def invoices():
             account, filters, page_arg(), current_app.config["PAGE_SIZE"], today
         ),
         balance=listing.balance(account, today),
+        einvoice_format=einvoice_format,
+        einvoice_missing=einvoice.missing_text(missing) if missing else "",
         statuses=listing.STATUSES,
         today=today,
     )
@@ -87,6 +99,28 @@ def invoice_pdf(invoice_id: int):
     invoice = listing.get_invoice(account, invoice_id)
     response = Response(build(invoice), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    return response
+
+
+@bp.get("/invoices/<int:invoice_id>.xml")
+@account_required
+def invoice_ubl(invoice_id: int):
+    """A Belgian business customer's invoice as a Peppol BIS Billing 3.0 UBL file; what
+    the customer's details lack is said on the invoices page."""
+    from telephony.invoicing.document import build
+
+    account = current_account()
+    invoice = listing.get_invoice(account, invoice_id)
+    document = build(invoice, current_app.config["OPERATOR"], account.language)
+    if einvoice.kind(document) != "ubl":
+        abort(404)
+    try:
+        xml = einvoice.ubl_xml(document)
+    except einvoice.MissingDetails as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("billing.invoices"), 303)
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
     return response
 
 

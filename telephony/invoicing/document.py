@@ -135,7 +135,7 @@ class InvoiceDocument:
         return lacking
 
 
-def _procedure(account_id: int) -> ValidationProcedure | None:
+def latest_details(account_id: int) -> ValidationProcedure | None:
     """The procedure whose details the invoice uses: the validated one, else the latest
     with an address."""
     return db.session.scalar(
@@ -289,7 +289,7 @@ def build(invoice: Invoice, operator: dict, locale: str) -> InvoiceDocument:
     account = invoice.account
     country = account.country.value
     kind = account.kind.value
-    procedure = _procedure(account.id)
+    procedure = latest_details(account.id)
     registration, vat_id = customer_ids(
         country, kind, procedure.organisation_id if procedure else "", locale
     )
