@@ -157,6 +157,7 @@ AUDIT_ACTIONS = {
     "service.invoice_to_pay": _l("Renewal invoice left to pay"),
     "invoice.collection_sent": _l("Invoice sent for collection by direct debit"),
     "invoice.debit_returned": _l("Direct debit returned by the bank"),
+    "invoice.credit_note": _l("Credit note issued"),
     "service.reactivated": _l("Service reactivated"),
     "service.renewal_changed": _l("Renewal changed"),
     "service.renewal_invoiced": _l("Services renewed and invoiced"),
@@ -282,6 +283,7 @@ INVOICE_STATUSES = {
     "paid": _lp("invoice status", "Paid"),
     "collection_sent": _l("Collection sent"),
     "refunded": _l("Refunded"),
+    "refund_due": _l("Refund due"),
     "cancelled": _lp("invoice status", "Cancelled"),
 }
 SERVICE_EXPIRY = {

@@ -232,8 +232,12 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
 
     seller, buyer, means = document.seller, document.buyer, document.means
     with force_locale(locale):
-        # Translators: title of the invoice PDF (file properties); %(number)s is its number.
-        title = _("Invoice %(number)s", number=document.number)
+        if document.is_credit_note:
+            # Translators: title of a credit note PDF (file properties).
+            title = _("Credit note %(number)s", number=document.number)
+        else:
+            # Translators: title of the invoice PDF (file properties); %(number)s is its number.
+            title = _("Invoice %(number)s", number=document.number)
         subject = _("Invoice for account %(code)s", code=document.account_code)
 
         seller_block = [para(seller.name, "strong"), para(seller.street)]
@@ -263,8 +267,11 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             seller_block.append(para(seller.email, "small"))
 
         # Translators: heading of the invoice PDF.
-        heading = [para(_("Invoice"), "title")]
+        heading = [para(_("Credit note") if document.is_credit_note else _("Invoice"), "title")]
         heading.append(para(_("Number: %(number)s", number=document.number), "strong"))
+        if document.is_credit_note:
+            # Translators: on a credit note, the invoice it refunds.
+            heading.append(para(_("Refunds invoice %(number)s", number=document.credited_number)))
         # Translators: date the invoice was issued, on the invoice PDF.
         heading.append(para(_("Issued on %(date)s", date=when(document.issued_on))))
         if document.due_on:
@@ -380,7 +387,18 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
 
         # Translators: heading of the payment section of an invoice.
         payment = [para(_("Payment"), "heading")]
-        if means.kind == "paid":
+        if means.kind == "refunded":
+            payment.append(
+                para(
+                    _(
+                        "Refunded on %(date)s to the payment method that paid the invoice.",
+                        date=when(means.paid_on),
+                    )
+                )
+            )
+        elif means.kind == "refund_due":
+            payment.append(para(_("We will refund this amount by transfer.")))
+        elif means.kind == "paid":
             paid_on = when(means.paid_on) if means.paid_on else when(document.issued_on)
             if means.paid_by == "card":
                 paid = _("Paid on %(date)s by card.", date=paid_on)
@@ -447,7 +465,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
 
         # Translators: heading of the payment terms on an invoice.
         story.append(para(_("Terms"), "heading"))
-        if document.due_on:
+        if document.due_on and not document.is_credit_note:
             story.append(
                 para(
                     _(

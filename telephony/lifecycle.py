@@ -336,6 +336,25 @@ def _termination_cancelled(task: ScheduledTask) -> None:
 
 
 def _end_services(target_type: str, ids: list[int], day: date) -> None:
+    """End the services of these targets on `day`; a period paid beyond it is refunded by
+    a credit note (telephony.invoicing.credit_notes)."""
+    from flask import current_app
+
+    from telephony.invoicing.credit_notes import refund_terminated
+    from telephony.payments import PROVIDERS
+
+    prepaid = db.session.scalars(
+        select(Service).where(
+            Service.target_type == target_type,
+            Service.target_id.in_(ids),
+            Service.state != ServiceState.TERMINATED,
+            Service.expires_on > day,
+        )
+    ).all()
+    if prepaid:
+        provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+        for service in prepaid:
+            refund_terminated(service, day, provider=provider)
     db.session.execute(
         update(Service)
         .where(

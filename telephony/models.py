@@ -127,6 +127,8 @@ class ServiceState(enum.StrEnum):
 class InvoiceKind(enum.StrEnum):
     INVOICE = "invoice"
     PURCHASE_ORDER = "purchase_order"
+    #: Refunds (part of) an invoice: numbered in its own sequence, linked to the invoice.
+    CREDIT_NOTE = "credit_note"
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -502,6 +504,8 @@ class Invoice(db.Model):
     due_on: Mapped[date | None] = mapped_column(Date)
     #: The form that asked for it (a token): unique, so a form sent twice makes one invoice.
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: A credit note: the invoice it refunds (part of).
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     #: What paying it triggers (e.g. {"action": "add_calls", ...}); read by the payment hooks.
     on_paid: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -512,6 +516,14 @@ class Invoice(db.Model):
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.id", cascade="all, delete-orphan"
     )
+    #: The invoice a credit note refunds.
+    credited: Mapped[Invoice | None] = relationship(
+        remote_side="Invoice.id", foreign_keys=[credited_invoice_id]
+    )
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
 
 
 class InvoiceLine(db.Model):

@@ -85,6 +85,10 @@ class PaymentProvider(Protocol):
 
     def tokenize_card(self, *, number: str, exp_month: int, exp_year: int) -> CardToken: ...
 
+    def refund(
+        self, *, amount, currency: str, reference: str, idempotency_key: str
+    ) -> ChargeResult: ...
+
 
 class SandboxProvider:
     """Charges nothing; answers as a real provider would, idempotency keys included (the
@@ -122,6 +126,15 @@ class SandboxProvider:
         return CardToken(
             token=token, brand=card_brand(digits), last4=digits[-4:], fingerprint=fingerprint[:32]
         )
+
+    def refund(self, *, amount, currency, reference, idempotency_key) -> ChargeResult:
+        """Give back (part of) the charge `reference`: always accepted by the sandbox, once
+        per key."""
+        with self._lock:
+            key = "refund:" + idempotency_key
+            if key not in self._answered:
+                self._answered[key] = ChargeResult(True, "sbx_refund_" + secrets.token_hex(8))
+            return self._answered[key]
 
     def forget(self) -> None:
         """Forget the keys seen (a real provider forgets them after a day; tests, between

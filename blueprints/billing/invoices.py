@@ -23,7 +23,7 @@ from htmx import render
 from security import account_required
 from telephony.dates import local_today
 from telephony.invoicing import einvoice, listing, paying
-from telephony.models import InvoiceStatus, PaymentStatus
+from telephony.models import InvoiceKind, InvoiceStatus, PaymentStatus
 from telephony.payments import FAILURES, PROVIDERS, NotPayable
 from telephony.services.paying import get_method, usable_methods
 
@@ -130,7 +130,7 @@ def pay_invoice(invoice_id: int):
     """Pay one invoice with a saved payment method: paid once, whatever arrives at the
     same time; a refused charge says why beside the method."""
     account = current_account()
-    invoice = listing.get_invoice(account, invoice_id)
+    invoice = listing.get_invoice(account, invoice_id, kinds=(InvoiceKind.INVOICE,))
     today = local_today(account.timezone)
     form = PayInvoiceForm()
     if invoice.status != InvoiceStatus.AWAITING_PAYMENT:

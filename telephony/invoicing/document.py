@@ -118,7 +118,14 @@ class InvoiceDocument:
     means: Means
     #: French business customer: the late-payment penalties and the 40 EUR indemnity.
     late_payment_terms: bool = False
+    #: A credit note: the number and issue date of the invoice it refunds.
+    credited_number: str = ""
+    credited_issued_on: date | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return bool(self.credited_number)
 
     @property
     def is_business(self) -> bool:
@@ -243,6 +250,10 @@ def transfer_reference(country: str, number: str) -> str:
 
 
 def _means(invoice: Invoice, operator: dict, country: str) -> Means:
+    if invoice.is_credit_note:  # refunded through the provider, or by transfer later
+        if invoice.status == InvoiceStatus.REFUNDED:
+            return Means(kind="refunded", paid_on=invoice.issued_on)
+        return Means(kind="refund_due")
     if invoice.status == InvoiceStatus.PAID:
         payment = db.session.scalar(
             select(Payment)
@@ -345,5 +356,9 @@ def build(invoice: Invoice, operator: dict, locale: str) -> InvoiceDocument:
         total_vat=Decimal(invoice.total_vat),
         total_incl_vat=Decimal(invoice.total_incl_vat),
         means=_means(invoice, operator, country),
-        late_payment_terms=country == "FR" and kind != AccountKind.INDIVIDUAL.value,
+        late_payment_terms=country == "FR"
+        and kind != AccountKind.INDIVIDUAL.value
+        and not invoice.is_credit_note,
+        credited_number=invoice.credited.number if invoice.credited else "",
+        credited_issued_on=invoice.credited.issued_on if invoice.credited else None,
     )

@@ -31,6 +31,8 @@ PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 #: names how it was paid (bank card, direct debit), else "instrument not defined".
 MEANS_CODES = {"transfer": "58", "debit": "59"}
 PAID_CODES = {"card": "48", "sepa_debit": "59"}
+#: Means of a document that owes nothing more.
+SETTLED = ("paid", "refunded")
 #: What each missing detail is called, for the customer.
 MISSING = {
     "address": _l("your postal address"),
@@ -137,7 +139,7 @@ def data_dict(document: InvoiceDocument) -> dict:
     data = {
         "BT-1": document.number,
         "BT-2": document.issued_on,
-        "BT-3": "380",
+        "BT-3": "381" if document.is_credit_note else "380",
         "BT-5": document.currency,
         "BT-10": document.account_code,
         "BG-4": _party(document.seller, document.country),
@@ -146,11 +148,11 @@ def data_dict(document: InvoiceDocument) -> dict:
         "BT-109": _amount(document.total_excl_vat),
         "BT-110": _amount(document.total_vat),
         "BT-112": _amount(document.total_incl_vat),
-        "BT-113": _amount(document.total_incl_vat if means.kind == "paid" else 0),
-        "BT-115": _amount(0 if means.kind == "paid" else document.total_incl_vat),
+        "BT-113": _amount(document.total_incl_vat if means.kind in SETTLED else 0),
+        "BT-115": _amount(0 if means.kind in SETTLED else document.total_incl_vat),
         "BT-81": PAID_CODES.get(means.paid_by, "1")
         if means.kind == "paid"
-        else MEANS_CODES[means.kind],
+        else MEANS_CODES.get(means.kind, "1"),
         "BG-23": [
             {
                 "BT-116": _amount(document.total_excl_vat),
@@ -181,6 +183,8 @@ def data_dict(document: InvoiceDocument) -> dict:
     }
     if document.due_on:
         data["BT-9"] = document.due_on
+    if document.is_credit_note:  # the invoice it refunds
+        data["BG-3"] = [{"BT-25": document.credited_number, "BT-26": document.credited_issued_on}]
     # The service's supply: the day it was invoiced (BT-72), and the period the lines pay.
     data["BT-72"] = document.issued_on
     periods = [line for line in document.lines if line.period_start and line.period_end]

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.orm import selectinload
 
 from extensions import db
 from telephony import NotFound
@@ -24,9 +25,14 @@ STATUSES = ("due", "overdue", "paid", "collection_sent", "refunded")
 _AWAITING = Invoice.status == InvoiceStatus.AWAITING_PAYMENT
 
 
+#: What the list shows: invoices and the credit notes that refund them.
+DOCUMENTS = (InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE)
+
+
 def status_column(today: date):
-    """The status the customer reads, in SQL."""
+    """The status the customer reads, in SQL (a credit note not refunded yet: refund due)."""
     return case(
+        (and_(_AWAITING, Invoice.kind == InvoiceKind.CREDIT_NOTE), literal("refund_due")),
         (and_(_AWAITING, Invoice.due_on < today), literal("overdue")),
         (_AWAITING, literal("due")),
         else_=Invoice.status,
@@ -76,7 +82,7 @@ def invoices_query(account: Account, filters: Filters, today: date):
     """(Invoice, status) rows of the account, newest first."""
     status = status_column(today).label("shown_status")
     query = select(Invoice, status).where(
-        Invoice.account_id == account.id, Invoice.kind == InvoiceKind.INVOICE
+        Invoice.account_id == account.id, Invoice.kind.in_(DOCUMENTS)
     )
     if filters.status:
         query = query.where(status_column(today) == filters.status)
@@ -84,7 +90,9 @@ def invoices_query(account: Account, filters: Filters, today: date):
         query = query.where(Invoice.issued_on >= filters.start)
     if filters.end:
         query = query.where(Invoice.issued_on <= filters.end)
-    return query.order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+    return query.options(selectinload(Invoice.credited)).order_by(
+        Invoice.issued_on.desc(), Invoice.id.desc()
+    )
 
 
 def list_invoices(account: Account, filters: Filters, page: int, size: int, today: date) -> Page:
@@ -127,13 +135,14 @@ def due_invoices(account: Account) -> list[Invoice]:
     )
 
 
-def get_invoice(account: Account, invoice_id: int) -> Invoice:
-    """One of the account's invoices; anyone else's (or none) is NotFound."""
+def get_invoice(account: Account, invoice_id: int, kinds=DOCUMENTS) -> Invoice:
+    """One of the account's invoices (or credit notes); anyone else's, or none, is
+    NotFound."""
     invoice = db.session.scalar(
         select(Invoice).where(
             Invoice.id == invoice_id,
             Invoice.account_id == account.id,
-            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.kind.in_(kinds),
         )
     )
     if invoice is None:

@@ -1,0 +1,195 @@
+"""Credit notes: what the operator owes back, as a document of its own.
+
+A service terminated before the end of a period it has paid for (a yearly number ended in
+its third month) is refunded the unused part: whole months at the monthly price, and the
+days of a part month at the monthly price × days ÷ days of that month, rounded to the cent
+(the rule of Align renewal dates). The credit note:
+
+* is numbered in its company's credit-note sequence (FR-CN-2026-000001), gap-free like the
+  invoices, and names the invoice it refunds;
+* is made once per service and termination day (a unique key: a task run twice, or two
+  runs at once, make one);
+* is refunded at once through the provider to the payment that paid the invoice; when the
+  invoice was not paid that way (a transfer), it waits as "refund due" for the operator;
+* makes the invoice "refunded" when it gives back all of it.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from telephony import audit
+from telephony.dates import add_months
+from telephony.invoicing.numbering import CREDIT_NOTE, next_number
+from telephony.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    Service,
+    User,
+)
+from telephony.money import round_cents
+
+PAID = (InvoiceStatus.PAID, InvoiceStatus.COLLECTION_SENT)
+
+
+def unused_value(monthly_price: Decimal, day: date, paid_until: date) -> Decimal:
+    """What the days from `day` to `paid_until` (excluded) are worth."""
+    if paid_until <= day:
+        return Decimal("0.00")
+    months, start = 0, day
+    while add_months(start, 1) <= paid_until:
+        months, start = months + 1, add_months(start, 1)
+    days = (paid_until - start).days
+    in_month = calendar.monthrange(start.year, start.month)[1]
+    return round_cents(monthly_price * months + monthly_price * days / in_month)
+
+
+def paid_lines(service: Service, day: date) -> list[InvoiceLine]:
+    """The paid invoice lines of this service whose period runs beyond `day`."""
+    return list(
+        db.session.scalars(
+            select(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(
+                InvoiceLine.service_id == service.id,
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.status.in_(PAID),
+                InvoiceLine.period_end > day,
+            )
+            .order_by(InvoiceLine.period_start, InvoiceLine.id)
+        )
+    )
+
+
+def refund_terminated(
+    service: Service, day: date, *, provider, actor: User | None = None
+) -> list[Invoice]:
+    """The credit notes of a service ended on `day` before the end of what it paid for:
+    one per invoice that paid days after `day` (none when nothing is owed, or when they
+    were made already)."""
+    notes = []
+    for line in paid_lines(service, day):
+        start = max(day, line.period_start or day)
+        amount = min(
+            unused_value(service.monthly_price_excl_vat, start, line.period_end),
+            line.total_excl_vat,
+        )
+        if amount <= 0:
+            continue
+        note = issue(
+            line.invoice,
+            [
+                InvoiceLine(
+                    service_id=service.id,
+                    description=service.name,
+                    quantity=1,
+                    unit_price_excl_vat=amount,
+                    total_excl_vat=amount,
+                    period_start=start,
+                    period_end=line.period_end,
+                )
+            ],
+            key=f"refund:{service.id}:{line.invoice_id}:{day.isoformat()}",
+            day=day,
+            provider=provider,
+            actor=actor,
+        )
+        if note is not None:
+            notes.append(note)
+    return notes
+
+
+def issue(
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    *,
+    key: str,
+    day: date,
+    provider,
+    actor: User | None,
+) -> Invoice | None:
+    """A credit note of `lines` against `invoice`, refunded when it can be. Once per `key`."""
+    account = invoice.account
+    excl = sum((line.total_excl_vat for line in lines), Decimal("0.00"))
+    vat = round_cents(excl * invoice.vat_rate)
+    note = Invoice(
+        account_id=account.id,
+        account=account,
+        kind=InvoiceKind.CREDIT_NOTE,
+        status=InvoiceStatus.AWAITING_PAYMENT,  # refund due, until it is made
+        credited_invoice_id=invoice.id,
+        request_key=key[:64],
+        currency=invoice.currency,
+        vat_rate=invoice.vat_rate,
+        total_excl_vat=excl,
+        total_vat=vat,
+        total_incl_vat=excl + vat,
+        issued_on=day,
+        due_on=day,
+        lines=lines,
+    )
+    try:
+        with db.session.begin_nested():  # the key: the same refund twice stops here
+            note.number = next_number(account.country.value, day.year, CREDIT_NOTE)
+            db.session.add(note)
+    except IntegrityError:
+        return None
+    payment = db.session.scalar(
+        select(Payment)
+        .where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    if payment is not None:
+        result = provider.refund(
+            amount=note.total_incl_vat,
+            currency=note.currency,
+            reference=payment.provider_reference,
+            idempotency_key=note.number,
+        )
+        if result.succeeded:
+            db.session.add(
+                Payment(
+                    account_id=account.id,
+                    invoice_id=note.id,
+                    provider=provider.name,
+                    method=payment.method,
+                    amount=-note.total_incl_vat,
+                    currency=note.currency,
+                    status=PaymentStatus.SUCCEEDED,
+                    provider_reference=result.reference,
+                )
+            )
+            note.status = InvoiceStatus.REFUNDED
+    if note.total_incl_vat >= invoice.total_incl_vat:
+        db.session.execute(
+            update(Invoice)
+            .where(Invoice.id == invoice.id, Invoice.status.in_(PAID))
+            .values(status=InvoiceStatus.REFUNDED)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    audit.record(
+        "invoice.credit_note",
+        account=account,
+        actor=actor,
+        target_type="invoice",
+        target_id=note.id,
+        after={
+            "number": note.number,
+            "invoice": invoice.number,
+            "amount": str(note.total_incl_vat),
+            "refunded": note.status == InvoiceStatus.REFUNDED,
+        },
+    )
+    return note

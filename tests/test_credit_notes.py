@@ -1,0 +1,128 @@
+"""Credit notes: a service terminated inside a period it paid for is refunded the unused
+part, by a credit note of its own sequence linked to the invoice, once; its PDF and its
+Factur-X say so."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import facturx
+from lxml import etree
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import lifecycle
+from telephony.billing import run_renewal
+from telephony.invoicing.credit_notes import unused_value
+from telephony.models import (
+    AliasNumber,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    Service,
+)
+from telephony.payments import PROVIDERS
+from telephony.services import paying
+from tests.test_einvoices import _fatal_rules
+from tests.test_invoices import _account, _text
+from tests.test_procedure import validate_procedure
+from tests.test_service_payments import _card
+
+TODAY = date.today()
+
+
+def test_the_unused_part_is_whole_months_then_days_of_the_part_month():
+    price = Decimal("10.00")
+    assert unused_value(price, date(2027, 1, 15), date(2027, 4, 1)) == Decimal("25.48")
+    assert unused_value(price, date(2027, 1, 1), date(2028, 1, 1)) == Decimal("120.00")
+    assert unused_value(price, date(2027, 1, 1), date(2027, 1, 1)) == Decimal("0.00")
+
+
+def _terminate_yearly_number_paid_ahead():
+    """The French company pays its yearly number a year ahead, then terminates it: the
+    termination takes effect on the next billing date, inside the paid year."""
+    account = _account()
+    validate_procedure(account)
+    service = db.session.scalar(select(Service).where(Service.name == "+33972100102"))
+    invoice, payment = paying.extend(
+        account,
+        service,
+        12,
+        _card(account),
+        token="ahead",
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=TODAY,
+    )
+    db.session.commit()
+    alias = db.session.get(AliasNumber, service.target_id)
+    task = lifecycle.request_termination(account, alias, "moving", "", actor=None)
+    db.session.commit()
+    return account, service, invoice, task
+
+
+def test_a_termination_inside_a_paid_year_is_refunded_by_a_credit_note_once(app_ctx):
+    account, service, invoice, task = _terminate_yearly_number_paid_ahead()
+    expires = service.expires_on
+    day = task.execute_on
+    run_renewal(day)
+    run_renewal(day)  # a second run does not refund again
+    notes = db.session.scalars(select(Invoice).where(Invoice.kind == InvoiceKind.CREDIT_NOTE)).all()
+    assert len(notes) == 1
+    (note,) = notes
+    assert note.number == f"FR-CN-{day.year}-000001" and note.credited_invoice_id == invoice.id
+    line = invoice.lines[0]
+    start = max(day, line.period_start)
+    owed = unused_value(service.monthly_price_excl_vat, start, line.period_end)
+    assert note.total_excl_vat == owed and expires == line.period_end
+    assert note.total_incl_vat == owed + (owed * Decimal("0.20")).quantize(Decimal("0.01"))
+    # Refunded at once to the card that paid the invoice.
+    assert note.status == InvoiceStatus.REFUNDED
+    refund = db.session.scalar(select(Payment).where(Payment.invoice_id == note.id))
+    assert refund.amount == -note.total_incl_vat
+    assert invoice.status in (InvoiceStatus.PAID, InvoiceStatus.REFUNDED)
+
+
+def test_the_credit_note_is_listed_and_its_pdf_and_factur_x_say_what_it_refunds(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        _account_, _service, invoice, task = _terminate_yearly_number_paid_ahead()
+        run_renewal(task.execute_on)
+        note = db.session.scalar(select(Invoice).where(Invoice.kind == InvoiceKind.CREDIT_NOTE))
+        note_id, note_number, invoice_number = note.id, note.number, invoice.number
+    page = client.get("/billing/invoices?lang=en&status=refunded").text
+    assert note_number in page and f"Credit note for {invoice_number}" in page
+    assert client.get(f"/billing/invoices/{note_id}/pay").status_code == 404
+    pdf = client.get(f"/billing/invoices/{note_id}.pdf").data
+    text = _text(pdf)
+    assert "Avoir" in text and invoice_number in text
+    _name, xml = facturx.get_facturx_xml_from_pdf(io.BytesIO(pdf), check_xsd=True)
+    root = etree.fromstring(xml)
+    assert (
+        root.xpath("string(//*[local-name()='ExchangedDocument']/*[local-name()='TypeCode'])")
+        == "381"
+    )
+    assert invoice_number in etree.tostring(root).decode()
+    assert _fatal_rules(xml, "facturx-en16931/FACTUR-X_EN16931.xslt") == []
+
+
+def test_no_credit_note_when_nothing_paid_is_left(app_ctx):
+    account = _account()
+    service = db.session.scalar(select(Service).where(Service.name.startswith("+33972100003")))
+    line = service.target_id
+    from telephony.models import Line
+
+    task = lifecycle.request_termination(
+        account, db.session.get(Line, line), "moving", "", actor=None
+    )
+    db.session.commit()
+    run_renewal(task.execute_on)
+    assert (
+        db.session.scalar(
+            select(func.count(Invoice.id)).where(Invoice.kind == InvoiceKind.CREDIT_NOTE)
+        )
+        == 0
+    )
