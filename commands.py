@@ -79,6 +79,17 @@ def collect_command(day):
         click.echo(f"  {collection_dir() / (message_id + '.xml')}")
 
 
+@billing.command("archives")
+@click.option("--limit", default=20, show_default=True, help="Archives to build at most.")
+def archives_command(limit):
+    """Build the ZIPs of invoices customers asked for (run it every minute or so)."""
+    from documents.invoice import invoice_pdf
+    from telephony.invoicing.archives import build_queued
+
+    built, failed = build_queued(invoice_pdf, limit=limit)
+    click.echo(f"archives: {built} built, {failed} failed")
+
+
 @billing.command("returns")
 @click.argument("report_file", type=click.File("rb"))
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)

@@ -158,6 +158,7 @@ AUDIT_ACTIONS = {
     "invoice.collection_sent": _l("Invoice sent for collection by direct debit"),
     "invoice.debit_returned": _l("Direct debit returned by the bank"),
     "invoice.credit_note": _l("Credit note issued"),
+    "invoice.archive_requested": _l("ZIP of invoices requested"),
     "service.reactivated": _l("Service reactivated"),
     "service.renewal_changed": _l("Renewal changed"),
     "service.renewal_invoiced": _l("Services renewed and invoiced"),

@@ -71,6 +71,7 @@ CASES = {
     "services.batch_action": "test_a_batch_applies_once",
     "billing.pay_invoice": "test_an_invoice_paid_from_the_invoices_page_is_paid_once",
     "billing.pay_balance": "test_a_balance_is_paid_once",
+    "billing.request_archive": "test_a_zip_of_invoices_is_queued_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -659,3 +660,23 @@ def test_a_balance_is_paid_once(site):
     assert count(site, select(func.count(Payment.id)).where(paid)) == 2
     references = select(func.count(func.distinct(Payment.provider_reference))).where(paid)
     assert count(site, references) == 1  # one charge for both
+
+
+def test_a_zip_of_invoices_is_queued_once(site):
+    """The same ZIP form sent many times at once: one archive queued."""
+    from datetime import date, timedelta
+
+    from telephony.models import InvoiceArchive
+
+    customer = site.client().sign_in("ch")
+    page = customer.get("/billing/invoices").text
+    data = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "token": _hidden(page, "token"),
+        "start": (date.today() - timedelta(days=300)).isoformat(),
+        "end": date.today().isoformat(),
+    }
+    replies = at_once(N, lambda _i: customer.post("/billing/invoices/archives", data))
+    assert {r.status for r in replies} <= FINE
+    made = select(func.count(InvoiceArchive.id)).where(InvoiceArchive.request_key == data["token"])
+    assert count(site, made) == 1

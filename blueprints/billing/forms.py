@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from blueprints.forms import BaseForm
 
@@ -92,3 +92,13 @@ class PayBalanceForm(PayInvoiceForm):
     are still exactly the invoices due)."""
 
     invoices = HiddenField()
+
+
+class ArchiveForm(BaseForm):
+    """Every PDF of a period as one ZIP: the period, and the form's token (sent twice, it
+    queues one archive)."""
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("Until"), validators=[Optional()])
+    token = HiddenField()
+    submit = SubmitField(_l("Prepare a ZIP of these PDFs"))

@@ -3,6 +3,9 @@ balance; the list as CSV; each invoice as a PDF."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import date
+
 from flask import (
     Response,
     abort,
@@ -17,12 +20,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.billing import bp
-from blueprints.billing.forms import PayBalanceForm, PayInvoiceForm
+from blueprints.billing.forms import ArchiveForm, PayBalanceForm, PayInvoiceForm
 from blueprints.common import current_account, page_arg, perform
 from htmx import render
 from security import account_required
 from telephony.dates import local_today
-from telephony.invoicing import einvoice, listing, paying
+from telephony.invoicing import archives, einvoice, listing, paying
 from telephony.models import InvoiceKind, InvoiceStatus, PaymentStatus
 from telephony.payments import FAILURES, PROVIDERS, NotPayable
 from telephony.services.paying import get_method, usable_methods
@@ -52,25 +55,90 @@ def _preselect(form, methods) -> None:
 @account_required
 def invoices():
     """The list: status and period in the query string (kept in the address); htmx asks
-    for the table alone."""
+    for the table alone, or for the archives while one is being prepared."""
     account = current_account()
     today = local_today(account.timezone)
     filters = listing.Filters.from_args(request.args)
-    einvoice_format, missing = einvoice.readiness(account)
     return render(
         "billing/invoices.html",
-        blocks=("invoices-table",),
-        account=account,
-        filters=filters,
-        invoices=listing.list_invoices(
-            account, filters, page_arg(), current_app.config["PAGE_SIZE"], today
-        ),
-        balance=listing.balance(account, today),
-        einvoice_format=einvoice_format,
-        einvoice_missing=einvoice.missing_text(missing) if missing else "",
-        statuses=listing.STATUSES,
-        today=today,
+        blocks=("invoices-table", "invoice-archives"),
+        **_page(account, filters, today, page_arg()),
     )
+
+
+def _page(account, filters, today, page: int = 1, archive_form=None) -> dict:
+    """What the invoices page shows."""
+    einvoice_format, missing = einvoice.readiness(account)
+    return {
+        "account": account,
+        "filters": filters,
+        "invoices": listing.list_invoices(
+            account, filters, page, current_app.config["PAGE_SIZE"], today
+        ),
+        "balance": listing.balance(account, today),
+        "archive_form": _archive_form(filters, today, archive_form),
+        "archives": archives.recent(account),
+        "einvoice_format": einvoice_format,
+        "einvoice_missing": einvoice.missing_text(missing) if missing else "",
+        "statuses": listing.STATUSES,
+        "today": today,
+    }
+
+
+def _archive_form(filters, today, form=None) -> ArchiveForm:
+    """The ZIP form, for the period the list shows (else the year so far), with a token."""
+    form = form or ArchiveForm(formdata=None)
+    if not form.is_submitted():
+        form.start.data = filters.start or date(today.year, 1, 1)
+        form.end.data = filters.end or today
+        form.token.data = secrets.token_urlsafe(16)
+    return form
+
+
+@bp.post("/invoices/archives")
+@account_required
+def request_archive():
+    """Queue the ZIP of every PDF of a period: built in the background, offered on the
+    invoices page when ready."""
+    account = current_account()
+    form = ArchiveForm()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: archives.request_archive(
+                account,
+                form.start.data,
+                form.end.data,
+                token=form.token.data or "",
+                actor=current_user,
+            ),
+            form,
+            "start",
+        )
+        if done:
+            flash(
+                _("Your ZIP is being prepared: it is offered below as soon as it is ready."),
+                "success",
+            )
+            return redirect(url_for("billing.invoices") + "#invoice-archives", 303)
+    today = local_today(account.timezone)
+    return render(
+        "billing/invoices.html",
+        status=422,
+        **_page(account, listing.Filters(), today, archive_form=form),
+    )
+
+
+@bp.get("/invoices/archives/<int:archive_id>.zip")
+@account_required
+def archive_zip(archive_id: int):
+    account = current_account()
+    archive = archives.get_ready(account, archive_id)
+    response = Response(archive.data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="invoices-{account.code}-{archive.start.isoformat()}-'
+        f'{archive.end.isoformat()}.zip"'
+    )
+    return response
 
 
 @bp.get("/invoices/export.csv")

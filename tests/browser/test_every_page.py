@@ -39,6 +39,7 @@ NOT_PAGES = {
     "billing.export_invoices": "a CSV download",
     "billing.invoice_pdf": "a PDF download",
     "billing.invoice_ubl": "an XML download (Peppol UBL)",
+    "billing.archive_zip": "a ZIP download",
     # A refused form leaves its POST address in the bar: reloading it goes back to the page.
     "orders.pay": "a GET redirects to the order",
     "agent.act": "a GET redirects to the account",
