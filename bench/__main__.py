@@ -326,3 +326,7 @@ if __name__ == "__main__":
         from bench import service_run
 
         service_run.main()
+    if not only or only == ["invoices"]:
+        from bench import invoicing
+
+        invoicing.main()

@@ -82,21 +82,23 @@ class QrCode(Flowable):
         return self.size, self.size
 
     def draw(self) -> None:
-        matrix = list(self.qr.matrix_iter(border=0))
+        matrix = [list(row) for row in self.qr.matrix_iter(border=0)]
         module = self.size / len(matrix)
-        canvas = self.canv
-        canvas.setFillColor(colors.black)
+        path = self.canv.beginPath()
         for y, row in enumerate(matrix):
-            for x, dark in enumerate(row):
-                if dark:
-                    canvas.rect(
-                        x * module,
-                        self.size - (y + 1) * module,
-                        module + 0.01,
-                        module + 0.01,
-                        stroke=0,
-                        fill=1,
-                    )
+            x = 0
+            while x < len(row):  # one rectangle per run of dark modules in a row
+                if not row[x]:
+                    x += 1
+                    continue
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                path.rect(
+                    start * module, self.size - (y + 1) * module, (x - start) * module, module
+                )
+        self.canv.setFillColor(colors.black)
+        self.canv.drawPath(path, stroke=0, fill=1)
 
 
 class PageBottom(Flowable):
@@ -189,18 +191,24 @@ def _squares(svg: str) -> str:
 def _epc_qr(document: InvoiceDocument):
     """The EPC QR code of a euro transfer: the bank app fills in payee, IBAN, amount and
     reference."""
+    import segno
     from segno import helpers
 
     reference = document.means.reference
     structured = reference.startswith("RF")
-    return helpers.make_epc_qr(
-        name=document.seller.name[:70],
-        iban=document.means.iban,
-        amount=document.total_incl_vat,
-        reference=reference if structured else None,
-        text=None if structured else reference,
-        bic=document.means.bic or None,
+    data = helpers._make_epc_qr_data(  # segno's own EPC payload (make_epc_qr's first step)
+        document.seller.name[:70],
+        document.means.iban,
+        document.total_incl_vat,
+        None if structured else reference,
+        reference if structured else None,
+        document.means.bic or None,
+        None,
+        None,
     )
+    # Error correction M, as the EPC asks; a fixed mask spares the evaluation of all eight
+    # (any mask is valid; the choice only tunes readability, and mask 0 reads well).
+    return segno.make_qr(data, error="m", boost_error=False, mask=0)
 
 
 def invoice_pdf(invoice, *, locale: str | None = None, invariant: bool = False) -> bytes:
@@ -339,10 +347,11 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             rows.append(
                 [
                     described,
-                    para(format_decimal(line.quantity, locale=locale), "amount"),
-                    para(money(line.unit_price), "amount"),
-                    para(rate, "amount"),
-                    para(money(line.total), "amount"),
+                    # Figures are plain cells (no wrapping, right-aligned by the style).
+                    format_decimal(line.quantity, locale=locale),
+                    money(line.unit_price),
+                    rate,
+                    money(line.total),
                 ]
             )
         first_total = len(rows)
@@ -351,15 +360,18 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             (_("VAT %(rate)s", rate=rate), document.total_vat),
             (_("Total incl. VAT"), document.total_incl_vat),
         ):
-            rows.append(
-                [para(label, "total-label"), "", "", "", para(money(amount), "total-amount")]
-            )
+            rows.append([label, "", "", "", money(amount)])
         last_row = len(rows) - 1
         table = Table(rows, colWidths=COLUMNS, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
                     ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("FONTSIZE", (0, 0), (-1, -1), 9),
+                    ("LEADING", (0, 0), (-1, -1), 11.5),
+                    ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                    ("ALIGN", (0, first_total), (0, -1), "RIGHT"),
+                    ("FONTNAME", (-1, first_total), (-1, -1), f"{font}-Bold"),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                     ("LINEBELOW", (0, 0), (-1, 0), 0.8, GRID),

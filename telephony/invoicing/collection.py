@@ -33,11 +33,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from flask import current_app
 from lxml import etree
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from config import COLLECTION_LEAD_DAYS
 from extensions import db
@@ -46,6 +48,7 @@ from telephony.locking import lock_account
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
+    AuditEvent,
     Debit,
     DebitCollection,
     Invoice,
@@ -55,6 +58,7 @@ from telephony.models import (
     ProcedureStatus,
     StoredPaymentMethod,
     ValidationProcedure,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -149,10 +153,10 @@ def _message_id(country: str, day: date) -> str:
 def _make_file(
     country: str, collection_on: date, items: list[tuple[int, int]], day: date
 ) -> DebitCollection | None:
-    """One file, in one transaction: claim, build, validate, keep."""
+    """One file, in one transaction: claim, build, validate, keep. The claim (a conditional
+    UPDATE of the invoices) is what makes each invoice go into one file only; whatever else
+    touches an invoice meanwhile (a card payment) claims it the same way."""
     try:
-        for account_id in sorted({account_id for _, account_id in items}):
-            lock_account(account_id)
         claimed = db.session.scalars(
             update(Invoice)
             .where(
@@ -167,7 +171,10 @@ def _make_file(
             db.session.rollback()
             return None
         invoices = db.session.scalars(
-            select(Invoice).where(Invoice.id.in_(claimed)).order_by(Invoice.id)
+            select(Invoice)
+            .options(selectinload(Invoice.account))
+            .where(Invoice.id.in_(claimed))
+            .order_by(Invoice.id)
         ).all()
         mandates = {
             account_id: procedure
@@ -195,33 +202,41 @@ def _make_file(
         )
         db.session.add(collection)
         db.session.flush()
-        debits = []
-        for invoice in invoices:
-            procedure = mandates[invoice.account_id]
-            debits.append(
-                Debit(
-                    collection_id=collection.id,
-                    invoice_id=invoice.id,
-                    account_id=invoice.account_id,
-                    mandate_reference=procedure.mandate_reference,
-                    sequence_type="RCUR"
-                    if procedure.mandate_reference in collected_before
-                    else "FRST",
-                    amount=invoice.total_incl_vat,
-                    end_to_end_id=f"{invoice.number}-{collection.id}"[:35],
-                )
-            )
-        db.session.add_all(debits)
+        debits = [
+            {
+                "collection_id": collection.id,
+                "invoice_id": invoice.id,
+                "account_id": invoice.account_id,
+                "mandate_reference": mandates[invoice.account_id].mandate_reference,
+                "sequence_type": "RCUR"
+                if mandates[invoice.account_id].mandate_reference in collected_before
+                else "FRST",
+                "amount": invoice.total_incl_vat,
+                "end_to_end_id": f"{invoice.number}-{collection.id}"[:35],
+                "status": "sent",
+                "return_reason": "",
+            }
+            for invoice in invoices
+        ]
+        db.session.execute(insert(Debit), debits)
         collection.xml = build_xml(country, collection, debits, invoices, mandates)
-        for invoice in invoices:
-            audit.record(
-                "invoice.collection_sent",
-                account=invoice.account,
-                actor=None,
-                target_type="invoice",
-                target_id=invoice.id,
-                after={"file": collection.message_id, "on": collection_on.isoformat()},
-            )
+        now = utcnow()
+        db.session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "at": now,
+                    "account_id": invoice.account_id,
+                    "on_behalf": False,
+                    "action": "invoice.collection_sent",
+                    "target_type": "invoice",
+                    "target_id": invoice.id,
+                    "reason": "",
+                    "after": {"file": collection.message_id, "on": collection_on.isoformat()},
+                }
+                for invoice in invoices
+            ],
+        )
         db.session.commit()
         return collection
     except Exception:
@@ -229,8 +244,22 @@ def _make_file(
         raise
 
 
+@cache
+def _schema() -> etree.XMLSchema:
+    """The pain.008.001.02 schema that sepaxml ships, compiled once (lxml validates 10,000
+    debits in a fraction of a second; sepaxml's own check takes seconds)."""
+    import sepaxml
+
+    path = Path(sepaxml.__file__).parent / "schemas" / f"{SCHEMA}.xsd"
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+class InvalidFile(Exception):
+    """The file built does not validate against the pain.008 schema."""
+
+
 def build_xml(country, collection, debits, invoices, mandates) -> str:
-    """The pain.008.001.02 file, validated against its schema (sepaxml ships it)."""
+    """The pain.008.001.02 file, validated against its schema."""
     from sepaxml import SepaDD
 
     operator = current_app.config["OPERATOR"]
@@ -250,19 +279,19 @@ def build_xml(country, collection, debits, invoices, mandates) -> str:
     )
     by_invoice = {invoice.id: invoice for invoice in invoices}
     for debit in debits:
-        invoice = by_invoice[debit.invoice_id]
+        invoice = by_invoice[debit["invoice_id"]]
         procedure = mandates[invoice.account_id]
         signed = procedure.submitted_at or procedure.created_at
         payment = {
             "name": procedure.holder_name or invoice.account.name,
             "IBAN": procedure.iban,
-            "amount": int((debit.amount * 100).to_integral_value()),
-            "type": debit.sequence_type,
+            "amount": int((debit["amount"] * 100).to_integral_value()),
+            "type": debit["sequence_type"],
             "collection_date": collection.collection_on,
-            "mandate_id": debit.mandate_reference,
+            "mandate_id": debit["mandate_reference"],
             "mandate_date": signed.date(),
             "description": f"{invoice.number} {invoice.account.code}",
-            "endtoend_id": debit.end_to_end_id,
+            "endtoend_id": debit["end_to_end_id"],
         }
         if procedure.bic:
             payment["BIC"] = procedure.bic
@@ -270,8 +299,12 @@ def build_xml(country, collection, debits, invoices, mandates) -> str:
     # The message id is ours (unique, kept in the database); sepaxml makes a random one
     # when it starts the header.
     sepa._xml.find("CstmrDrctDbtInitn/GrpHdr/MsgId").text = collection.message_id
-    xml = sepa.export(validate=True, pretty_print=True)
-    return xml.decode() if isinstance(xml, bytes) else xml
+    xml = sepa.export(validate=False)
+    document = etree.fromstring(xml if isinstance(xml, bytes) else xml.encode())
+    if not _schema().validate(document):
+        raise InvalidFile(str(_schema().error_log.last_error))
+    etree.indent(document)
+    return etree.tostring(document, xml_declaration=True, encoding="UTF-8").decode()
 
 
 def write_files() -> list[Path]:
