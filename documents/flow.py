@@ -41,6 +41,8 @@ class TextStyle:
     color: colors.Color = colors.black
     space_before: float = 0
     space_after: float = 0
+    #: "left" or "right" (figures in a column).
+    align: str = "left"
 
     def but(self, **changes) -> TextStyle:
         return replace(self, **changes)
@@ -152,6 +154,15 @@ class Text(Flowable):
     def draw(self) -> None:
         if self.bullet:
             _draw_lines(self.canv, (self.bullet,), 0, self.height, self.style)
+        if self.style.align == "right":
+            style, top = self.style, self.height
+            blocks = []
+            for line in self._lines:
+                x = self.width - stringWidth(line, style.font, style.size)
+                blocks.append(((line,), x, top))
+                top -= style.leading
+            _draw_blocks(self.canv, blocks, style)
+            return
         _draw_lines(self.canv, self._lines, self._indent(), self.height, self.style)
 
 

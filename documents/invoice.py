@@ -22,13 +22,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from documents.fonts import paragraph_text, register_fonts
+from documents.flow import Text, TextStyle
+from documents.fonts import register_fonts
 from documents.layout import CONTENT_WIDTH, GRID, SHADE, build_pdf, country_name
 from telephony.invoicing import einvoice
 from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, build
@@ -40,33 +39,21 @@ COLUMNS = tuple(CONTENT_WIDTH * share for share in (0.38, 0.12, 0.18, 0.13, 0.19
 QR_BILL_HEIGHT = 105 * mm
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    bold = f"{font}-Bold"
-    body = ParagraphStyle("inv-body", fontName=font, fontSize=9.5, leading=12.5)
-    right = {"alignment": TA_RIGHT}
+def _styles(font: str) -> dict[str, TextStyle]:
+    """The document's text styles: one embedded face (emphasis is drawn, see
+    documents.flow), so one font subset per file."""
+    body = TextStyle(font=font, size=9.5, leading=12.5)
     return {
         "body": body,
-        "small": ParagraphStyle("inv-small", parent=body, fontSize=8.5, leading=11),
-        "strong": ParagraphStyle("inv-strong", parent=body, fontName=bold),
-        "title": ParagraphStyle(
-            "inv-title", parent=body, fontName=bold, fontSize=18, leading=22, spaceAfter=4
-        ),
-        "heading": ParagraphStyle(
-            "inv-heading", parent=body, fontName=bold, fontSize=10.5, leading=14, spaceAfter=2
-        ),
-        "cell": ParagraphStyle("inv-cell", parent=body, fontSize=9, leading=11.5),
-        "note": ParagraphStyle("inv-note", parent=body, fontSize=8, leading=10.5),
-        "head": ParagraphStyle("inv-head", parent=body, fontName=bold, fontSize=9, leading=11.5),
-        "amount": ParagraphStyle("inv-amount", parent=body, fontSize=9, leading=11.5, **right),
-        "head-amount": ParagraphStyle(
-            "inv-head-amount", parent=body, fontName=bold, fontSize=9, leading=11.5, **right
-        ),
-        "total-label": ParagraphStyle(
-            "inv-total-label", parent=body, fontSize=9, leading=11.5, **right
-        ),
-        "total-amount": ParagraphStyle(
-            "inv-total-amount", parent=body, fontName=bold, fontSize=9, leading=11.5, **right
-        ),
+        "small": body.but(size=8.5, leading=11),
+        "strong": body.but(bold=True),
+        "title": body.but(size=18, leading=22, bold=True, space_after=4),
+        "heading": body.but(size=10.5, leading=14, bold=True, space_after=2),
+        "cell": body.but(size=9, leading=11.5),
+        "note": body.but(size=8, leading=10.5),
+        "head": body.but(size=9, leading=11.5, bold=True),
+        "head-amount": body.but(size=9, leading=11.5, bold=True, align="right"),
+        "total-amount": body.but(size=9, leading=11.5, bold=True, align="right"),
     }
 
 
@@ -232,8 +219,9 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
     def money(amount) -> str:
         return format_currency(Decimal(amount), document.currency, locale=locale)
 
-    def para(text: str, style: str = "body") -> Paragraph:
-        return Paragraph(paragraph_text(text), styles[style])
+    def para(text: str, style: str = "body") -> Text:
+        """Plain text (never markup: what a customer typed prints as typed)."""
+        return Text(text, styles[style])
 
     def when(value) -> str:
         return day(value, "long", locale=locale)
@@ -360,7 +348,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             (_("VAT %(rate)s", rate=rate), document.total_vat),
             (_("Total incl. VAT"), document.total_incl_vat),
         ):
-            rows.append([label, "", "", "", money(amount)])
+            rows.append([label, "", "", "", para(money(amount), "total-amount")])
         last_row = len(rows) - 1
         table = Table(rows, colWidths=COLUMNS, repeatRows=1)
         table.setStyle(
@@ -371,7 +359,6 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
                     ("LEADING", (0, 0), (-1, -1), 11.5),
                     ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
                     ("ALIGN", (0, first_total), (0, -1), "RIGHT"),
-                    ("FONTNAME", (-1, first_total), (-1, -1), f"{font}-Bold"),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                     ("LINEBELOW", (0, 0), (-1, 0), 0.8, GRID),
