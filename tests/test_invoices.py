@@ -348,3 +348,22 @@ def test_a_debit_invoice_names_the_mandate_and_the_collection_date(app_ctx):
     assert procedure.mandate_reference in text and "BE89ZZZ0598765432" in text
     assert "0403.170.701" in text and "BE0403170701" in text
     assert not _qr_codes(data)  # nothing to transfer
+
+
+def test_each_service_links_to_its_invoices(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        due = db.session.scalar(select(Service).where(Service.name == "+33972100101"))
+        fax = db.session.scalar(select(Service).where(Service.service_type == "fax_line"))
+        theirs = db.session.scalar(
+            select(Service.id).where(Service.account_id == _account("vt20002-b").id)
+        )
+        due_id, fax_id = due.id, fax.id
+    services = client.get("/services/?lang=en").text
+    assert f"/billing/invoices?service={due_id}" in services
+    mine = client.get(f"/billing/invoices?service={due_id}&lang=en").text
+    assert "4 invoices" in mine and "+33 9 72 10 01 01" in mine  # every month, and its chip
+    fax_only = client.get(f"/billing/invoices?service={fax_id}&status=due&lang=en").text
+    assert "No invoice matches these filters." in fax_only
+    foreign = client.get(f"/billing/invoices?service={theirs}&lang=en")
+    assert foreign.status_code == 200 and "4 invoices" in foreign.text  # not a filter of theirs

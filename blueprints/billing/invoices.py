@@ -4,6 +4,7 @@ balance; the list as CSV; each invoice as a PDF."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import date
 
 from flask import (
@@ -59,9 +60,13 @@ def invoices():
     account = current_account()
     today = local_today(account.timezone)
     filters = listing.Filters.from_args(request.args)
+    service = listing.service_name(account, filters.service)
+    if service is None and filters.service:  # not the account's: no such filter
+        filters = replace(filters, service=None)
     return render(
         "billing/invoices.html",
         blocks=("invoices-table", "invoice-archives"),
+        service_name=service,
         **_page(account, filters, today, page_arg()),
     )
 

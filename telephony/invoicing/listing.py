@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from extensions import db
 from telephony import NotFound
-from telephony.models import Account, Invoice, InvoiceKind, InvoiceStatus
+from telephony.models import Account, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Service
 from telephony.paging import Page, paginate
 
 #: The statuses the filter offers, in this order.
@@ -54,7 +54,9 @@ class Filters:
     status: str = ""
     start: date | None = None
     end: date | None = None
-    KEYS = ("status", "start", "end")
+    #: Only the invoices billing this service (My services links each row here).
+    service: int | None = None
+    KEYS = ("status", "start", "end", "service")
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
@@ -62,7 +64,15 @@ class Filters:
         start, end = _day(args.get("from")), _day(args.get("to"))
         if start and end and start > end:
             start, end = end, start
-        return cls(status=status if status in STATUSES else "", start=start, end=end)
+        service = args.get("service", "") or ""
+        return cls(
+            status=status if status in STATUSES else "",
+            start=start,
+            end=end,
+            service=int(service)
+            if service.isascii() and service.isdigit() and len(service) < 10
+            else None,
+        )
 
     def active(self) -> list[tuple[str, object]]:
         return [(key, getattr(self, key)) for key in self.KEYS if getattr(self, key)]
@@ -74,6 +84,7 @@ class Filters:
             "status": chosen.status,
             "from": chosen.start.isoformat() if chosen.start else "",
             "to": chosen.end.isoformat() if chosen.end else "",
+            "service": str(chosen.service) if chosen.service else "",
         }
         return {key: value for key, value in values.items() if value}
 
@@ -90,6 +101,15 @@ def invoices_query(account: Account, filters: Filters, today: date):
         query = query.where(Invoice.issued_on >= filters.start)
     if filters.end:
         query = query.where(Invoice.issued_on <= filters.end)
+    if filters.service:
+        query = query.where(
+            exists(
+                select(InvoiceLine.id).where(
+                    InvoiceLine.invoice_id == Invoice.id,
+                    InvoiceLine.service_id == filters.service,
+                )
+            )
+        )
     return query.options(selectinload(Invoice.credited)).order_by(
         Invoice.issued_on.desc(), Invoice.id.desc()
     )
@@ -148,3 +168,12 @@ def get_invoice(account: Account, invoice_id: int, kinds=DOCUMENTS) -> Invoice:
     if invoice is None:
         raise NotFound("This invoice does not exist.")
     return invoice
+
+
+def service_name(account: Account, service_id: int | None) -> str | None:
+    """The name of the account's service a filter names (None: not the account's)."""
+    if not service_id:
+        return None
+    return db.session.scalar(
+        select(Service.name).where(Service.id == service_id, Service.account_id == account.id)
+    )
