@@ -52,6 +52,14 @@ def renew(day):
     from telephony.invoicing.collection import collect
 
     click.echo(collect(run_day).summary())
+    from documents.invoice import invoice_pdf
+    from telephony.invoicing.einvoice import deliver
+
+    delivered = deliver(invoice_pdf, run_day)
+    click.echo(
+        f"e-invoices: {len(delivered.sent)} handed over, {len(delivered.waiting)} waiting for "
+        "the customer's details"
+    )
     sys.exit(1 if report.errors else 0)
 
 

@@ -181,6 +181,10 @@ class Config:
     #: Where the direct-debit files (pain.008) are written for the bank: a folder a transfer
     #: job picks them up from. Empty: the instance folder's `collections`.
     COLLECTION_DIR = ""
+    #: Where the structured e-invoices (Factur-X PDFs, Peppol UBL) are written for the
+    #: connector to the accredited e-invoicing platform. Empty: the instance folder's
+    #: `einvoices`.
+    EINVOICE_DIR = ""
     # Behind a TLS-terminating proxy: how many hops of X-Forwarded-* to trust (0: none).
     # The client's address (sign-in limits, audit) comes from there: the app server must
     # then be reachable only through those proxies (bind it to 127.0.0.1 or a socket).

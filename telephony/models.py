@@ -505,6 +505,8 @@ class Invoice(db.Model):
     due_on: Mapped[date | None] = mapped_column(Date)
     #: The form that asked for it (a token): unique, so a form sent twice makes one invoice.
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When its structured e-invoice (Factur-X, UBL) was handed to the e-invoicing platform.
+    einvoice_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: A credit note: the invoice it refunds (part of).
     credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     #: What paying it triggers (e.g. {"action": "add_calls", ...}); read by the payment hooks.

@@ -36,6 +36,9 @@ def make_app(tmp_path, **overrides):
     settings = {
         "APP_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        # Files for the bank and the e-invoicing platform: the test's own folders.
+        "COLLECTION_DIR": str(tmp_path / "collections"),
+        "EINVOICE_DIR": str(tmp_path / "einvoices"),
     }
     settings.update(overrides)
     return create_app(settings)

@@ -142,3 +142,27 @@ def test_individuals_get_no_structured_invoice(signed_in):
     with client.application.app_context():
         invoice_id = _issue(_account("vt30003-s"), "5.00").id
     assert client.get(f"/billing/invoices/{invoice_id}.xml").status_code == 404
+
+
+def test_the_renewal_run_hands_business_invoices_to_the_platform_once(app_ctx, tmp_path, runner):
+    from datetime import date
+
+    from flask import current_app
+
+    from documents.invoice import invoice_pdf
+    from telephony.invoicing.einvoice import deliver
+
+    current_app.config["EINVOICE_DIR"] = str(tmp_path)
+    validate_procedure(_account("vt20002-b"))  # the Belgian association: complete
+    report = deliver(invoice_pdf, date.today())
+    be = sorted(n for n in report.sent if n.startswith("BE-"))
+    assert be and all((tmp_path / f"{n}.xml").exists() for n in be)
+    assert all(n.startswith("FR-") for n in report.waiting)  # no address, no SIREN yet
+    assert not [n for n in report.sent if n.startswith("CH-")]  # an individual: none
+    again = deliver(invoice_pdf, date.today())
+    assert again.sent == []  # each once
+    validate_procedure(_account())
+    french = deliver(invoice_pdf, date.today())
+    assert french.sent and all((tmp_path / f"{n}.pdf").exists() for n in french.sent)
+    pdf = (tmp_path / f"{french.sent[0]}.pdf").read_bytes()
+    assert _attachments(pdf) == ["factur-x.xml"]

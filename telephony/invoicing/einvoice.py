@@ -13,15 +13,23 @@ procedure).
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from lxml import etree
+from sqlalchemy import select, update
 
+from extensions import db
 from telephony import DomainError
 from telephony.invoicing.document import InvoiceDocument, latest_details
-from telephony.models import Account, AccountKind
+from telephony.models import Account, AccountKind, Country, Invoice, InvoiceKind, utcnow
 
 #: Electronic address and legal identifier schemes (ISO 6523 ICD / EAS codes).
 SCHEMES = {"FR": "0002", "BE": "0208", "CH": "0183"}
@@ -248,3 +256,67 @@ def factur_x_pdf(pdf: bytes, document: InvoiceDocument) -> bytes:
             "subject": f"Invoice {document.number}",
         },
     )
+
+
+# --- Handing them to the e-invoicing platform ----------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[str] = field(default_factory=list)
+    #: Invoice numbers whose customer lacks the details the format needs.
+    waiting: list[str] = field(default_factory=list)
+
+
+def delivery_dir() -> Path:
+    configured = current_app.config.get("EINVOICE_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "einvoices"
+
+
+def deliver(pdf: Callable[[Invoice], bytes], day: date, limit: int = 1000) -> DeliveryReport:
+    """Hand every business customer's invoice issued by `day` and not handed over yet to
+    the platform: here a folder (EINVOICE_DIR) a connector to the accredited platform (a PDP
+    in France, a Peppol access point in Belgium) reads. The file is written first (a
+    temporary name, then renamed to the invoice's number: written twice, it is the same
+    file), then the invoice is marked, so a run that dies in between loses nothing."""
+    from telephony.invoicing.document import build
+
+    report = DeliveryReport()
+    folder = delivery_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    operator = current_app.config["OPERATOR"]
+    invoices = db.session.scalars(
+        select(Invoice)
+        .join(Account, Account.id == Invoice.account_id)
+        .where(
+            Invoice.kind.in_((InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE)),
+            Invoice.einvoice_sent_at.is_(None),
+            Invoice.issued_on <= day,
+            Account.kind != AccountKind.INDIVIDUAL,
+            Account.country.in_((Country.FR, Country.BE)),
+        )
+        .order_by(Invoice.id)
+        .limit(limit)
+    ).all()
+    for invoice in invoices:
+        document = build(invoice, operator, invoice.account.language)
+        if document.missing():
+            report.waiting.append(invoice.number)
+            continue
+        if kind(document) == "factur-x":
+            name, data = f"{invoice.number}.pdf", pdf(invoice)
+        else:
+            name, data = f"{invoice.number}.xml", ubl_xml(document)
+        handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{invoice.number}.", suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(partial, folder / name)
+        db.session.execute(
+            update(Invoice)
+            .where(Invoice.id == invoice.id, Invoice.einvoice_sent_at.is_(None))
+            .values(einvoice_sent_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        report.sent.append(invoice.number)
+    return report
