@@ -4,15 +4,13 @@ dates and amounts as the locale writes them and as ISO values."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
 from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from blueprints.services.export import BATCH, dialect, neutralise
+from blueprints.services.export import BATCH, line_writer
 from extensions import db
 from labels import INVOICE_STATUSES
 from telephony.invoicing import listing
@@ -28,23 +26,14 @@ def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
 
 
 def _lines(query) -> Iterator[str]:
-    separator, bom = dialect()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-
-    def line(values) -> str:
-        writer.writerow([neutralise(value) for value in values])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
+    line, bom = line_writer()
 
     locale = get_locale()
 
     def amount(value) -> list[str]:
         return [format_decimal(value, "#,##0.00", locale=locale), f"{value:.2f}"]
 
-    yield ("\ufeff" if bom else "") + line(
+    yield bom + line(
         [
             _("Number"),
             _("Issued on"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from babel.numbers import format_decimal
 from flask_babel import get_locale
@@ -36,8 +36,9 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterator[str]:
-    """The CSV, a line at a time (the database is read in batches, never all at once)."""
+def line_writer() -> tuple[Callable[[list], str], str]:
+    """(a function turning one row into a CSV line in the reader's dialect, each cell
+    neutralised; the prefix of the first line: a BOM where the dialect wants one)."""
     separator, bom = dialect()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
@@ -49,9 +50,16 @@ def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterato
         buffer.truncate()
         return text
 
+    return line, "\ufeff" if bom else ""
+
+
+def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterator[str]:
+    """The CSV, a line at a time (the database is read in batches, never all at once)."""
+    line, bom = line_writer()
+
     locale = get_locale()
     currency = CURRENCIES[account.country.value]
-    yield ("\ufeff" if bom else "") + line(
+    yield bom + line(
         [
             _("Name"),
             _("Type"),
