@@ -270,7 +270,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             heading.append(para(_("Refunds invoice %(number)s", number=document.credited_number)))
         # Translators: date the invoice was issued, on the invoice PDF.
         heading.append(para(_("Issued on %(date)s", date=when(document.issued_on))))
-        if document.due_on:
+        if document.due_on and not document.is_credit_note:  # a credit note is not paid
             # Translators: date by which the invoice is to be paid, on the invoice PDF.
             heading.append(para(_("Due on %(date)s", date=when(document.due_on))))
         heading.append(para(_("Account %(code)s", code=document.account_code)))
@@ -462,30 +462,27 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
         story.append(KeepTogether(payment))
         story.append(Spacer(1, 5 * mm))
 
-        # Translators: heading of the payment terms on an invoice.
-        story.append(para(_("Terms"), "heading"))
+        terms = []
         if document.due_on and not document.is_credit_note:
-            story.append(
-                para(
-                    _(
-                        "Payable by %(date)s, without discount for early payment.",
-                        date=when(document.due_on),
-                    ),
-                    "small",
+            terms.append(
+                _(
+                    "Payable by %(date)s, without discount for early payment.",
+                    date=when(document.due_on),
                 )
             )
         if document.late_payment_terms:
-            story.append(
-                para(
-                    _(
-                        "Late payment: penalties at the European Central Bank's refinancing "
-                        "rate plus 10 points, and a fixed indemnity of %(amount)s for recovery "
-                        "costs (French Commercial Code, articles L441-10 and D441-5).",
-                        amount=format_currency(FR_RECOVERY_INDEMNITY, "EUR", locale=locale),
-                    ),
-                    "small",
+            terms.append(
+                _(
+                    "Late payment: penalties at the European Central Bank's refinancing "
+                    "rate plus 10 points, and a fixed indemnity of %(amount)s for recovery "
+                    "costs (French Commercial Code, articles L441-10 and D441-5).",
+                    amount=format_currency(FR_RECOVERY_INDEMNITY, "EUR", locale=locale),
                 )
             )
+        if terms:  # (none on a credit note: no heading over nothing)
+            # Translators: heading of the payment terms on an invoice.
+            story.append(para(_("Terms"), "heading"))
+            story += [para(text, "small") for text in terms]
         if means.kind == "transfer" and document.currency == "CHF":
             story.append(PageBottom(_qr_bill(document, language)))
 

@@ -99,6 +99,7 @@ def test_the_credit_note_is_listed_and_its_pdf_and_factur_x_say_what_it_refunds(
     pdf = client.get(f"/billing/invoices/{note_id}.pdf").data
     text = _text(pdf)
     assert "Avoir" in text and invoice_number in text
+    assert "Échéance" not in text and "Conditions" not in text  # nothing to pay, no terms
     _name, xml = facturx.get_facturx_xml_from_pdf(io.BytesIO(pdf), check_xsd=True)
     root = etree.fromstring(xml)
     assert (

@@ -197,6 +197,28 @@ def invoice_ubl(invoice_id: int):
     return response
 
 
+def _charge(form, account, charge, *, paid: str, gone: str):
+    """Run `charge(method)` with the method the form names: a redirect to the invoices when
+    it is paid (`paid`) or was no longer to pay (`gone`); None when the form shows why not
+    (no method chosen, a refused rule, a refused card, beside the method)."""
+    method = get_method(account, form.method.data)
+    if method is None:
+        form.method.errors = [_("Choose a payment method.")]
+        return None
+    done = perform(lambda: charge(method), form, "method")
+    if isinstance(done.error, NotPayable):
+        flash(gone, "info")
+        return redirect(url_for("billing.invoices"), 303)
+    if not done:
+        return None
+    refused = _refused(done.value)
+    if refused:
+        form.method.errors = [refused]
+        return None
+    flash(paid, "success")
+    return redirect(url_for("billing.invoices"), 303)
+
+
 @bp.route("/invoices/<int:invoice_id>/pay", methods=["GET", "POST"])
 @account_required
 def pay_invoice(invoice_id: int):
@@ -211,36 +233,19 @@ def pay_invoice(invoice_id: int):
             flash(_("This invoice is already paid."), "info")
         return redirect(url_for("billing.invoices"), 303)
     if form.validate_on_submit():
-        method = get_method(account, form.method.data)
-        if method is None:
-            form.method.errors = [_("Choose a payment method.")]
-        else:
-            done = perform(
-                lambda: [
-                    paying.pay_one(
-                        account,
-                        invoice,
-                        method,
-                        actor=current_user,
-                        provider=_provider(),
-                        today=today,
-                    )
-                ],
-                form,
-                "method",
-            )
-            if isinstance(done.error, NotPayable):
-                flash(_("This invoice is already paid."), "info")
-                return redirect(url_for("billing.invoices"), 303)
-            refused = _refused(done.value) if done else None
-            if done and refused is None:
-                flash(
-                    _("Thank you: the invoice %(number)s is paid.", number=invoice.number),
-                    "success",
+        paid = _charge(
+            form,
+            account,
+            lambda method: [
+                paying.pay_one(
+                    account, invoice, method, actor=current_user, provider=_provider(), today=today
                 )
-                return redirect(url_for("billing.invoices"), 303)
-            if refused:
-                form.method.errors = [refused]
+            ],
+            paid=_("Thank you: the invoice %(number)s is paid.", number=invoice.number),
+            gone=_("This invoice is already paid."),
+        )
+        if paid is not None:
+            return paid
     methods = usable_methods(account, today)
     _preselect(form, methods)
     return render(
@@ -262,31 +267,22 @@ def pay_balance():
     today = local_today(account.timezone)
     form = PayBalanceForm()
     if form.validate_on_submit():
-        method = get_method(account, form.method.data)
-        if method is None:
-            form.method.errors = [_("Choose a payment method.")]
-        else:
-            done = perform(
-                lambda: paying.pay_balance(
-                    account,
-                    form.invoices.data or "",
-                    method,
-                    actor=current_user,
-                    provider=_provider(),
-                    today=today,
-                ),
-                form,
-                "method",
-            )
-            if isinstance(done.error, NotPayable):
-                flash(_("Nothing is left to pay."), "info")
-                return redirect(url_for("billing.invoices"), 303)
-            refused = _refused(done.value) if done else None
-            if done and refused is None:
-                flash(_("Thank you: your balance is paid."), "success")
-                return redirect(url_for("billing.invoices"), 303)
-            if refused:
-                form.method.errors = [refused]
+        paid = _charge(
+            form,
+            account,
+            lambda method: paying.pay_balance(
+                account,
+                form.invoices.data or "",
+                method,
+                actor=current_user,
+                provider=_provider(),
+                today=today,
+            ),
+            paid=_("Thank you: your balance is paid."),
+            gone=_("Nothing is left to pay."),
+        )
+        if paid is not None:
+            return paid
     due = listing.due_invoices(account)
     if not due:
         if form.is_submitted():
