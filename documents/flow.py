@@ -9,8 +9,9 @@ at spaces (never at a no-break space; a word too long for its line is cut) and d
 one embedded face. Emphasis is that face drawn filled and outlined, so no second font file
 is subset and compressed into every document.
 
-They do not split across pages: a block that does not fit moves whole to the next one.
-That suits short forms (the procedure PDF is one page); long tables want Platypus' `Table`.
+They do not split across pages (a block that does not fit moves whole to the next one),
+but for `Grid`, a table of text cells that splits between rows and repeats its header: an
+invoice's lines.
 """
 
 from __future__ import annotations
@@ -151,19 +152,22 @@ class Text(Flowable):
         self.height = len(self._lines) * style.leading
         return self.width, self.height
 
+    def blocks(self, x: float, top: float) -> list:
+        """Its wrapped lines as `_draw_blocks` blocks, placed at `x`, `top` (after `wrap`)."""
+        style = self.style
+        if style.align == "right":
+            blocks = []
+            for line in self._lines:
+                right = x + self.width - stringWidth(line, style.font, style.size)
+                blocks.append(((line,), right, top))
+                top -= style.leading
+            return blocks
+        return [(self._lines, x + self._indent(), top)]
+
     def draw(self) -> None:
         if self.bullet:
             _draw_lines(self.canv, (self.bullet,), 0, self.height, self.style)
-        if self.style.align == "right":
-            style, top = self.style, self.height
-            blocks = []
-            for line in self._lines:
-                x = self.width - stringWidth(line, style.font, style.size)
-                blocks.append(((line,), x, top))
-                top -= style.leading
-            _draw_blocks(self.canv, blocks, style)
-            return
-        _draw_lines(self.canv, self._lines, self._indent(), self.height, self.style)
+        _draw_blocks(self.canv, self.blocks(0, self.height), self.style)
 
 
 class Rows(Flowable):
@@ -260,3 +264,166 @@ class SignatureBox(Flowable):
             ),
             self.label,
         )
+
+
+def _stacked(cell, width: float) -> float:
+    """Wrap the Text flowables of a cell in `width`; their height together."""
+    return sum(text.wrap(width, 0)[1] for text in cell)
+
+
+def _cell_blocks(cell, x: float, top: float, by_style: dict) -> None:
+    """Add the lines of a cell's Text flowables, stacked from `top`, to `by_style`."""
+    for text in cell:
+        by_style.setdefault(text.style, []).extend(text.blocks(x, top))
+        top -= text.height
+
+
+def _draw_by_style(canvas, by_style: dict) -> None:
+    for style, blocks in by_style.items():
+        _draw_blocks(canvas, blocks, style)
+
+
+class Columns(Flowable):
+    """Flowables side by side, each column stacked from the top (e.g. the seller's and the
+    invoice's blocks): one row of a borderless table, without its general machinery. One
+    column is a stack: texts that always go together, drawn at once."""
+
+    def __init__(self, columns: list[list[Flowable]], widths: tuple[float, ...], gap: float = 6):
+        super().__init__()
+        self.columns = [[item for item in column if item is not None] for column in columns]
+        self.widths = widths
+        self.gap = gap
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self._placed = []  # per column: (item, space before, height, space after)
+        for column, width in zip(self.columns, self.widths, strict=True):
+            self._placed.append(
+                [
+                    (
+                        item,
+                        item.getSpaceBefore(),
+                        item.wrap(width - self.gap, avail_height)[1],
+                        item.getSpaceAfter(),
+                    )
+                    for item in column
+                ]
+            )
+        self.width = sum(self.widths)
+        self.height = max(
+            (sum(sum(sizes) for _item, *sizes in column) for column in self._placed), default=0
+        )
+        return self.width, self.height
+
+    def draw(self) -> None:
+        by_style: dict = {}  # the texts, drawn together: one text object per style
+        x = 0.0
+        for index, (column, width) in enumerate(zip(self._placed, self.widths, strict=True)):
+            left = x + (self.gap if index else 0)  # the gap is on the left of later columns
+            top = self.height
+            for item, before, height, after in column:
+                top -= before
+                if isinstance(item, Text) and not item.bullet:
+                    _cell_blocks((item,), left, top, by_style)
+                else:
+                    item.drawOn(self.canv, left, top - height)
+                top -= height + after
+            x += width
+        _draw_by_style(self.canv, by_style)
+
+
+class Grid(Flowable):
+    """A table of text cells: a shaded header row, body rows with a rule between them in a
+    box, and total rows under it (a label across all columns but the last, then the
+    amount). Each cell is a list of `Text` flowables stacked; figures use a right-aligned
+    style. It splits between body rows, repeating the header on the next page; the total
+    rows stay with the last body row.
+    """
+
+    def __init__(
+        self,
+        header: list[list[Text]],
+        body: list[list[list[Text]]],
+        totals: list[tuple[list[Text], list[Text]]],
+        *,
+        widths: tuple[float, ...],
+        padding: tuple[float, float] = (4, 6),
+    ):
+        super().__init__()
+        self.header, self.body, self.totals = header, body, totals
+        self.widths = widths
+        self.padding = padding
+
+    def _row_height(self, cells, widths) -> float:
+        vertical, horizontal = self.padding
+        inner = [width - 2 * horizontal for width in widths]
+        return 2 * vertical + max(
+            _stacked(cell, width) for cell, width in zip(cells, inner, strict=True)
+        )
+
+    def _measure(self) -> None:
+        spanned = (sum(self.widths[:-1]), self.widths[-1])
+        self._header = self._row_height(self.header, self.widths)
+        self._body = [self._row_height(row, self.widths) for row in self.body]
+        self._totals = [self._row_height(row, spanned) for row in self.totals]
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self._measure()
+        self.width = sum(self.widths)
+        self.height = self._header + sum(self._body) + sum(self._totals)
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self.wrap(avail_width, avail_height)
+        if self.height <= avail_height:
+            return [self]
+        used, fits = self._header, 0
+        for height in self._body:
+            if used + height > avail_height:
+                break
+            used += height
+            fits += 1
+        if fits == len(self.body):  # only the totals don't fit: the last row goes with them
+            fits -= 1
+        if fits == 0:
+            return []
+        first = Grid(self.header, self.body[:fits], [], widths=self.widths, padding=self.padding)
+        rest = Grid(
+            self.header, self.body[fits:], self.totals, widths=self.widths, padding=self.padding
+        )
+        return [first, rest]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        vertical, horizontal = self.padding
+        width, height = self.width, self.height
+        boxed = self._header + sum(self._body)  # header and body, above the totals
+        canvas.setFillColor(SHADE)
+        canvas.rect(0, height - self._header, width, self._header, stroke=0, fill=1)
+        canvas.setStrokeColor(GRID)
+        canvas.setLineWidth(0.3)
+        top = height - self._header
+        for row_height in self._body[:-1]:
+            top -= row_height
+            canvas.line(0, top, width, top)
+        canvas.setLineWidth(0.8)
+        canvas.line(0, height - self._header, width, height - self._header)
+        if len(self._totals) > 1:  # above the grand total
+            canvas.line(0, self._totals[-1], width, self._totals[-1])
+        canvas.setLineWidth(0.5)
+        canvas.rect(0, height - boxed, width, boxed, stroke=1, fill=0)
+
+        by_style: dict = {}
+        top = height
+        rows = [(self.header, self._header), *zip(self.body, self._body, strict=True)]
+        for cells, row_height in rows:
+            x = 0.0
+            for cell, column in zip(cells, self.widths, strict=True):
+                _cell_blocks(cell, x + horizontal, top - vertical, by_style)
+                x += column
+            top -= row_height
+        label_width = sum(self.widths[:-1])
+        for (label, amount), row_height in zip(self.totals, self._totals, strict=True):
+            _cell_blocks(label, horizontal, top - vertical, by_style)
+            _cell_blocks(amount, label_width + horizontal, top - vertical, by_style)
+            top -= row_height
+        _draw_by_style(canvas, by_style)

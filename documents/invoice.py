@@ -24,11 +24,11 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
-from documents.flow import Text, TextStyle
+from documents.flow import Columns, Grid, Text, TextStyle
 from documents.fonts import register_fonts
-from documents.layout import CONTENT_WIDTH, GRID, SHADE, build_pdf, country_name
+from documents.layout import CONTENT_WIDTH, build_pdf, country_name
 from telephony.invoicing import einvoice
 from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, build
 from templating import day, phones
@@ -53,6 +53,8 @@ def _styles(font: str) -> dict[str, TextStyle]:
         "note": body.but(size=8, leading=10.5),
         "head": body.but(size=9, leading=11.5, bold=True),
         "head-amount": body.but(size=9, leading=11.5, bold=True, align="right"),
+        "amount": body.but(size=9, leading=11.5, align="right"),
+        "total-label": body.but(size=9, leading=11.5, align="right"),
         "total-amount": body.but(size=9, leading=11.5, bold=True, align="right"),
     }
 
@@ -69,23 +71,23 @@ class QrCode(Flowable):
         return self.size, self.size
 
     def draw(self) -> None:
-        matrix = [list(row) for row in self.qr.matrix_iter(border=0)]
+        matrix = self.qr.matrix  # rows of 0/1, without the quiet zone (the page is white)
+        canvas = self.canv
+        canvas.saveState()
         module = self.size / len(matrix)
-        path = self.canv.beginPath()
+        canvas.translate(0, self.size)
+        canvas.scale(module, -module)  # one unit per module, rows downwards
+        path = canvas.beginPath()
         for y, row in enumerate(matrix):
-            x = 0
-            while x < len(row):  # one rectangle per run of dark modules in a row
-                if not row[x]:
-                    x += 1
-                    continue
-                start = x
-                while x < len(row) and row[x]:
-                    x += 1
-                path.rect(
-                    start * module, self.size - (y + 1) * module, (x - start) * module, module
-                )
-        self.canv.setFillColor(colors.black)
-        self.canv.drawPath(path, stroke=0, fill=1)
+            for run in _DARK_RUN.finditer(bytes(row)):  # one rectangle per run of dark modules
+                path.rect(run.start(), y, run.end() - run.start(), 1)
+        canvas.setFillColor(colors.black)
+        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.restoreState()
+
+
+#: A run of dark modules in a row of a QR code's matrix.
+_DARK_RUN = re.compile(rb"\x01+")
 
 
 class PageBottom(Flowable):
@@ -274,46 +276,32 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             # Translators: date by which the invoice is to be paid, on the invoice PDF.
             heading.append(para(_("Due on %(date)s", date=when(document.due_on))))
         heading.append(para(_("Account %(code)s", code=document.account_code)))
-        top = Table(
-            [[seller_block, heading]], colWidths=(CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45)
-        )
-        top.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), font),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (0, -1), 0),
-                    ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
-                ]
-            )
-        )
+        top = Columns([seller_block, heading], (CONTENT_WIDTH * 0.55, CONTENT_WIDTH * 0.45))
         story: list = [top, Spacer(1, 7 * mm)]
 
         # Translators: heading of the block naming the customer on an invoice.
-        story.append(para(_("Customer"), "heading"))
-        story.append(para(buyer.name, "strong"))
+        customer = [para(_("Customer"), "heading"), para(buyer.name, "strong")]
         if buyer.has_address:
-            story.append(para(buyer.street))
-            story.append(para(f"{buyer.postcode} {buyer.city}"))
-            story.append(para(country_name(buyer.country, locale)))
+            customer.append(para(buyer.street))
+            customer.append(para(f"{buyer.postcode} {buyer.city}"))
+            customer.append(para(country_name(buyer.country, locale)))
         if buyer.registration:
-            story.append(para(_("Registration: %(id)s", id=buyer.registration), "small"))
+            customer.append(para(_("Registration: %(id)s", id=buyer.registration), "small"))
         if buyer.vat_id:
-            story.append(para(_("VAT number: %(id)s", id=buyer.vat_id), "small"))
-        story.append(Spacer(1, 6 * mm))
+            customer.append(para(_("VAT number: %(id)s", id=buyer.vat_id), "small"))
+        story += [Columns([customer], (CONTENT_WIDTH,)), Spacer(1, 6 * mm)]
 
         rate = format_percent(document.vat_rate, locale=locale, decimal_quantization=False)
-        rows = [
-            [
-                para(_("Description"), "head"),
-                para(_("Quantity"), "head-amount"),
-                # Translators: column of an invoice: the price of one unit, VAT excluded.
-                para(_("Unit price excl. VAT"), "head-amount"),
-                # Translators: column of an invoice: the VAT rate of the line.
-                para(_("VAT rate"), "head-amount"),
-                para(_("Total excl. VAT"), "head-amount"),
-            ]
+        header = [
+            [para(_("Description"), "head")],
+            [para(_("Quantity"), "head-amount")],
+            # Translators: column of an invoice: the price of one unit, VAT excluded.
+            [para(_("Unit price excl. VAT"), "head-amount")],
+            # Translators: column of an invoice: the VAT rate of the line.
+            [para(_("VAT rate"), "head-amount")],
+            [para(_("Total excl. VAT"), "head-amount")],
         ]
+        rows = []
         for line in document.lines:
             described = [para(phones(line.description), "cell")]
             if line.period_start and line.period_end:
@@ -335,43 +323,21 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             rows.append(
                 [
                     described,
-                    # Figures are plain cells (no wrapping, right-aligned by the style).
-                    format_decimal(line.quantity, locale=locale),
-                    money(line.unit_price),
-                    rate,
-                    money(line.total),
+                    [para(format_decimal(line.quantity, locale=locale), "amount")],
+                    [para(money(line.unit_price), "amount")],
+                    [para(rate, "amount")],
+                    [para(money(line.total), "amount")],
                 ]
             )
-        first_total = len(rows)
-        for label, amount in (
-            (_("Total excl. VAT"), document.total_excl_vat),
-            (_("VAT %(rate)s", rate=rate), document.total_vat),
-            (_("Total incl. VAT"), document.total_incl_vat),
-        ):
-            rows.append([label, "", "", "", para(money(amount), "total-amount")])
-        last_row = len(rows) - 1
-        table = Table(rows, colWidths=COLUMNS, repeatRows=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), font),
-                    ("FONTSIZE", (0, 0), (-1, -1), 9),
-                    ("LEADING", (0, 0), (-1, -1), 11.5),
-                    ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
-                    ("ALIGN", (0, first_total), (0, -1), "RIGHT"),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, GRID),
-                    ("LINEBELOW", (0, 1), (-1, first_total - 1), 0.3, GRID),
-                    ("BOX", (0, 0), (-1, first_total - 1), 0.5, GRID),
-                    ("LINEABOVE", (0, last_row), (-1, last_row), 0.8, GRID),
-                    ("TOPPADDING", (0, 0), (-1, -1), 4),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-                ]
-                + [("SPAN", (0, row), (3, row)) for row in range(first_total, len(rows))]
+        totals = [
+            ([para(label, "total-label")], [para(money(amount), "total-amount")])
+            for label, amount in (
+                (_("Total excl. VAT"), document.total_excl_vat),
+                (_("VAT %(rate)s", rate=rate), document.total_vat),
+                (_("Total incl. VAT"), document.total_incl_vat),
             )
-        )
-        story += [table, Spacer(1, 2 * mm)]
+        ]
+        story += [Grid(header, rows, totals, widths=COLUMNS), Spacer(1, 2 * mm)]
         story.append(
             para(
                 # Translators: the rounding rule, under an invoice's totals.
@@ -444,19 +410,12 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
                     para(_("Reference: %(reference)s", reference=means.reference), "strong"),
                     para(_("Scan the code with your bank's app to pay by transfer."), "note"),
                 ]
-                qr = Table(
-                    [[[d for d in details if d is not None], QrCode(_epc_qr(document), 32 * mm)]],
-                    colWidths=(CONTENT_WIDTH - 36 * mm, 36 * mm),
-                )
-                qr.setStyle(
-                    TableStyle(
-                        [
-                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                            ("LEFTPADDING", (0, 0), (0, -1), 0),
-                        ]
+                payment.append(
+                    Columns(
+                        [details, [QrCode(_epc_qr(document), 32 * mm)]],
+                        (CONTENT_WIDTH - 36 * mm, 36 * mm),
                     )
                 )
-                payment.append(qr)
             else:
                 payment.append(para(_("The payment part is at the bottom of the page."), "small"))
         story.append(KeepTogether(payment))

@@ -8,9 +8,9 @@ import pdfplumber
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import SimpleDocTemplate
+from reportlab.platypus import Flowable, SimpleDocTemplate
 
-from documents.flow import Rows, SignatureBox, Text, TextStyle, clean, wrap_lines
+from documents.flow import Columns, Grid, Rows, SignatureBox, Text, TextStyle, clean, wrap_lines
 from documents.fonts import register_fonts
 
 FONT = register_fonts()
@@ -74,3 +74,50 @@ def test_text_prints_as_typed_and_emphasis_does_not_leak():
     # Bold is drawn filled and outlined (mode 2) and set back to plain fill (mode 0) before
     # the next text.
     assert content.count(b"2 Tr") == 2 and content.count(b"0 Tr") == 2
+
+
+def test_a_grid_splits_between_rows_repeats_its_header_and_ends_with_its_totals():
+    body = TextStyle(FONT, 9, 11)
+    right = body.but(align="right")
+    widths = (250, 90, 90)
+    rows = [
+        [[Text(f"Line {n:03}", body), Text("a note", body.but(size=7))], [Text("1", right)]]
+        + [[Text(f"{n},00 €", right)]]
+        for n in range(120)
+    ]
+    totals = [([Text("Total", right)], [Text("7 140,00 €", right)])]
+    header = [[Text("Description", body)], [Text("Qty", right)], [Text("Amount", right)]]
+    data = _build([Grid(header, rows, totals, widths=widths)])
+    with pdfplumber.open(BytesIO(data)) as document:
+        pages = [page.extract_text() for page in document.pages]
+        first = document.pages[0]
+        words = first.extract_words()
+        heading = next(w for w in words if w["text"] == "Amount")
+        euro = next(w for w in words if w["text"] == "€")
+        last = document.pages[-1].extract_words()
+    assert len(pages) > 2
+    assert all(text.startswith("Description Qty Amount") for text in pages)
+    drawn = [int(line[5:8]) for text in pages for line in text.splitlines() if line[:5] == "Line "]
+    assert drawn == list(range(120))  # each row once, in order, none cut
+    assert "Total 7 140,00 €" in pages[-1] and not any("Total" in text for text in pages[:-1])
+    # Figures line up on the right, under their heading; the grid's box encloses them.
+    assert abs(euro["x1"] - heading["x1"]) < 0.5 and abs(last[-1]["x1"] - heading["x1"]) < 0.5
+    assert heading["x1"] < first.width - 72
+
+
+def test_columns_stack_texts_and_other_flowables_from_the_top():
+    body = TextStyle(FONT, 9, 11)
+    drawn = []
+
+    class Box(Flowable):  # sized by wrap() only, as a QR code is
+        def wrap(self, *_available):
+            return 40, 40
+
+        def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 (Platypus' name)
+            drawn.append((x, y))
+
+    box = Box()
+    columns = Columns([[Text("left", body.but(space_after=4))], [box]], (200, 100))
+    assert columns.wrap(300, 500) == (300, 40)  # the taller column: the box
+    _build([columns])
+    assert drawn == [(206, 0)]  # after the gap, its bottom at the columns' bottom
