@@ -6,13 +6,13 @@ import re
 import shutil
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from extensions import db
 from telephony.faq import Concept, FaqService, service_for
 from telephony.faq.content import CONTENT_DIR, check_content, load_corpus
 from telephony.faq.evaluation import evaluate
-from telephony.faq.index import index_for
+from telephony.faq.index import PostgresIndex, index_for
 from telephony.faq.render import to_html, to_text
 from telephony.faq.text import Analyzer, Synonyms, Vocabulary, distance, fold
 from tests.conftest import csrf_from
@@ -231,6 +231,17 @@ def test_a_rare_word_decides_on_a_large_faq(app):
         # "appel" is in most entries and many questions; "terme17" in a handful.
         found = {r.entry.slug for r in large.search(LOCALE, "terme17 appel").results}
         assert found == holders
+        if db.engine.dialect.name == "postgresql":
+            # Analysed after the rebuild, so a rare word is looked up in the GIN index
+            # rather than tested against every document.
+            with db.engine.connect() as conn:
+                plan = "\n".join(
+                    conn.execute(
+                        text("EXPLAIN " + PostgresIndex.SEARCH.format(table="faq_search")),
+                        {"query": "terme17", "locale": LOCALE, "limit": 10},
+                    ).scalars()
+                )
+            assert "faq_search_document" in plan, plan
         # Only common words (a budget this small makes them so): the questions that hold
         # one of them come first.
         large.RANKING_BUDGET, large.HEADS_RANKING_BUDGET = 300, 1000
