@@ -28,15 +28,28 @@ def register_commands(app) -> None:
     default=None,
     help="Run as of this day (default: today).",
 )
-def renew(day):
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes sharing the due tasks (PostgreSQL; SQLite runs one).",
+)
+def renew(day, workers):
     """Carry out every scheduled task due on or before the day, each exactly once; then
-    renew, collect, suspend, delete and remind the services (telephony.services.run)."""
+    renew, collect, suspend, delete and remind the services (telephony.services.run).
+    Several runs at once (here with --workers, or on several machines) share the tasks."""
     from telephony.billing import run_renewal
     from telephony.payments import PROVIDERS
     from telephony.services.run import run_services
 
     run_day = day.date() if day else date.today()
-    report = run_renewal(run_day)
+    from extensions import db
+
+    if workers > 1 and db.engine.dialect.name != "postgresql":
+        click.echo("SQLite has one writer: the tasks run in one process.")
+        workers = 1
+    report = run_renewal(run_day, workers=workers)
     click.echo(
         f"renewal {run_day.isoformat()}: {len(report.done)} done, "
         f"{len(report.errors)} error(s), {len(report.skipped)} skipped, "

@@ -326,6 +326,10 @@ if __name__ == "__main__":
         from bench import service_run
 
         service_run.main()
+    if not only or only == ["renewal"]:
+        from bench import renewal
+
+        renewal.main()
     if not only or only == ["invoices"]:
         from bench import invoicing
 

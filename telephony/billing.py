@@ -26,12 +26,12 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extensions import db
 from telephony import DomainError, NotFound, audit
-from telephony.locking import lock_account
+from telephony.locking import lock_account, lock_accounts
 from telephony.models import (
     Account,
     AuditEvent,
@@ -275,6 +275,22 @@ class RenewalReport:
     #: Tasks whose handler said they must wait (still todo).
     waiting: list[tuple[int, str]] = field(default_factory=list)
 
+    def add(self, task_id: int, outcome: str, message: str) -> None:
+        if outcome == "done":
+            self.done.append(task_id)
+        elif outcome == "error":
+            self.errors.append((task_id, message))
+        elif outcome == "waiting":
+            self.waiting.append((task_id, message))
+        else:
+            self.skipped.append(task_id)
+
+    def merge(self, other: RenewalReport) -> None:
+        self.done += other.done
+        self.errors += other.errors
+        self.skipped += other.skipped
+        self.waiting += other.waiting
+
 
 def due_task_ids(day: date) -> list[int]:
     return list(
@@ -286,22 +302,154 @@ def due_task_ids(day: date) -> list[int]:
     )
 
 
-def run_renewal(day: date) -> RenewalReport:
-    """Carry out every task due on or before `day`, each exactly once."""
+def run_renewal(day: date, workers: int = 1) -> RenewalReport:
+    """Carry out every task due on or before `day`, each exactly once.
+
+    SQLite: one task per transaction, in order. PostgreSQL: in batches (`run_batches`),
+    by `workers` processes at once; several runs on several machines share the tasks the
+    same way."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        report = RenewalReport(day)
+        ids = due_task_ids(day)
+        db.session.commit()  # end the read transaction before the per-task ones
+        for task_id in ids:
+            report.add(task_id, *run_task(task_id, day))
+        return report
+    last = db.session.scalar(select(func.max(ScheduledTask.id))) or 0
+    db.session.commit()
+    if workers <= 1:
+        return run_batches(day, last)
+    return _in_processes(day, last, workers)
+
+
+#: Tasks a worker claims at once and carries out in one transaction (PostgreSQL).
+BATCH = 200
+
+
+def run_batches(day: date, last_id: int, size: int | None = None) -> RenewalReport:
+    """Carry out due tasks (ids up to `last_id`: those due when the run began) in batches,
+    until none is left that another worker does not hold. Exactly once, as one task per
+    transaction is, with fewer commits and round trips:
+
+    * a batch is claimed with ``FOR UPDATE SKIP LOCKED``: two workers never take the same
+      task, nor wait for each other's;
+    * the batch's accounts are locked in id order (so workers sharing accounts never
+      deadlock), its tasks run one after the other and the batch commits once: a worker
+      killed halfway commits nothing, and the next run does the whole batch;
+    * a handler that fails or says the task must wait rolls the whole batch back, which is
+      then run task by task (`run_task`), so that one task's refusal costs only itself.
+    """
+    session = db.session
+    size = size or BATCH
     report = RenewalReport(day)
-    ids = due_task_ids(day)
-    db.session.commit()  # end the read transaction before the per-task ones
-    for task_id in ids:
-        outcome, message = run_task(task_id, day)
-        if outcome == "done":
-            report.done.append(task_id)
-        elif outcome == "error":
-            report.errors.append((task_id, message))
-        elif outcome == "waiting":
-            report.waiting.append((task_id, message))
-        else:
-            report.skipped.append(task_id)
+    waiting: set[int] = set()  # tried in this run and still waiting: not again
+    while True:
+        query = (
+            select(ScheduledTask.id, ScheduledTask.account_id)
+            .where(
+                ScheduledTask.status == TaskStatus.TODO,
+                ScheduledTask.execute_on <= day,
+                ScheduledTask.id <= last_id,
+            )
+            .order_by(ScheduledTask.execute_on, ScheduledTask.id)
+            .limit(size)
+            .with_for_update(skip_locked=True, of=ScheduledTask)
+        )
+        if waiting:
+            query = query.where(ScheduledTask.id.not_in(waiting))
+        try:
+            claimed = session.execute(query).all()
+        except OperationalError:  # the database is going away: the next run does the rest
+            session.rollback()
+            log.warning("renewal worker stopped: database busy", exc_info=True)
+            return report
+        if not claimed:
+            session.rollback()
+            return report
+        try:
+            lock_accounts(account_id for _task, account_id in claimed)
+            done = _run_claimed([task_id for task_id, _account in claimed], day)
+            session.commit()
+        except Exception:  # noqa: BLE001 - a task refused, or a deadlock: each on its own
+            session.rollback()
+            for task_id, _account in claimed:
+                outcome, message = run_task(task_id, day)
+                report.add(task_id, outcome, message)
+                if outcome == "waiting":
+                    waiting.add(task_id)
+            continue
+        report.done += done
+
+
+def _run_claimed(task_ids: list[int], day: date) -> list[int]:
+    """Run the claimed tasks in the current transaction; any refusal propagates."""
+    session = db.session
+    tasks = session.scalars(
+        select(ScheduledTask).where(ScheduledTask.id.in_(task_ids)).order_by(ScheduledTask.id)
+    ).all()
+    accounts = {
+        account.id: account
+        for account in session.scalars(
+            select(Account).where(Account.id.in_({task.account_id for task in tasks}))
+        )
+    }
+    now = utcnow()
+    order = {task_id: position for position, task_id in enumerate(task_ids)}
+    for task in sorted(tasks, key=lambda task: order[task.id]):
+        handler = ACTIONS.get(task.action)
+        if handler is None:
+            raise DomainError(f"no handler for action {task.action!r}")
+        result = handler(task, day) or ""
+        task.status = TaskStatus.DONE
+        task.pending_key = None
+        task.started_at = task.finished_at = now
+        task.result = result
+        audit.record(
+            "task.done",
+            account=accounts.get(task.account_id),
+            actor=None,
+            target_type=task.target_type,
+            target_id=task.target_id,
+            after={"task": task.id, "action": task.action, "result": result},
+        )
+    return [task.id for task in sorted(tasks, key=lambda task: order[task.id])]
+
+
+def _in_processes(day: date, last_id: int, workers: int) -> RenewalReport:
+    """`run_batches` in `workers` forked processes (each its own connections), their
+    reports merged."""
+    import multiprocessing
+
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    context = multiprocessing.get_context("fork")  # the app is inherited, not pickled
+    reports = context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(app, day, last_id, reports), daemon=True)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    report = RenewalReport(day)
+    for _ in processes:
+        report.merge(reports.get())
+    for process in processes:
+        process.join()
     return report
+
+
+def _worker(app, day: date, last_id: int, reports) -> None:
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's connections are not this process's
+        try:
+            reports.put(run_batches(day, last_id))
+        except BaseException:
+            log.exception("renewal worker failed")
+            reports.put(RenewalReport(day))  # its batch rolled back: the next run does it
+            raise
+        finally:
+            db.session.remove()
 
 
 def _claim(task_id: int, day: date) -> ScheduledTask | None:

@@ -282,3 +282,41 @@ def test_renew_command(runner, app):
     assert "1 done" in result.output
     result = runner.invoke(args=["renew", "--date", "2030-03-01"])
     assert "0 done" in result.output
+
+
+def test_workers_share_the_tasks_each_once_and_a_refusal_costs_only_itself(app_ctx, monkeypatch):
+    """Several worker processes (PostgreSQL; SQLite runs them in one), small batches: every
+    task of every account done once; the failing one marked error, the waiting one left
+    todo, and the batches they were in done all the same."""
+    from telephony import billing
+
+    @task_action("test.wait")
+    def wait(task, day):
+        raise billing.Waiting("not yet")
+
+    monkeypatch.setattr(billing, "BATCH", 3)
+    lines = list(db.session.scalars(select(Line).order_by(Line.id)))
+    accounts = {account.id: account for account in db.session.scalars(select(Account))}
+    before = {line.id: line.calls_current for line in lines}
+    assert len({line.account_id for line in lines}) >= 3 and len(lines) >= 10
+    for line in lines:
+        _schedule("test.add_call", line, accounts[line.account_id])
+    failing = _schedule("test.fail_after_change", lines[5], accounts[lines[5].account_id])
+    waiting = _schedule("test.wait", lines[9], accounts[lines[9].account_id])
+    db.session.commit()
+
+    report = run_renewal(DAY, workers=3)
+
+    assert sorted(report.done) == sorted(set(report.done))  # none twice
+    assert len(report.done) == len(lines)
+    assert [task_id for task_id, _message in report.errors] == [failing.id]
+    assert waiting.id in {task_id for task_id, _message in report.waiting}
+    db.session.expire_all()
+    for line in db.session.scalars(select(Line)):
+        assert line.calls_current == before[line.id] + 1
+    assert db.session.get(ScheduledTask, waiting.id).status == TaskStatus.TODO
+    done_events = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.done")
+    )
+    assert done_events == len(lines)
+    assert run_renewal(DAY, workers=3).done == []
