@@ -43,6 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    import caching
+
+    caching.init_app(app)
     _register_template_helpers(app)
 
     # The features plug their task handlers, hooks and attachments into the core.

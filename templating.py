@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -64,16 +63,6 @@ def page_url(endpoint: str, arg: str, number: int) -> str:
     return url_for(endpoint, **(request.view_args or {}), **args)
 
 
-def static_url(filename: str) -> str:
-    """`url_for("static", filename=...)`, built once per file (the layout asks on every page)."""
-    return _static_url(request.script_root, filename)
-
-
-@lru_cache(maxsize=64)
-def _static_url(_root: str, filename: str) -> str:
-    return url_for("static", filename=filename)
-
-
 def datetime_attr(value) -> str:
     """A moment as HTML's datetime attribute takes it: ISO 8601 to the second (HTML allows
     at most three digits of a second's fraction; Python writes six)."""
@@ -130,6 +119,8 @@ def register_filters(app) -> None:
         control_id=control_id,
         datetime_attr=datetime_attr,
     )
+    from caching import static_url
+
     app.jinja_env.globals.update(
         label_helpers(), page_url=page_url, static_url=static_url, screen_url=screen_url
     )

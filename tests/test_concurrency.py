@@ -378,7 +378,9 @@ def test_an_agents_work_happens_once(site):
 
 def test_a_faq_answer_counts_once_per_form(site):
     visitor: Client = site.client()
-    fields = form_fields(visitor.get("/faq/call-forwarding").text, "/faq/call-forwarding/feedback")
+    fields = form_fields(
+        visitor.get("/faq/call-forwarding/feedback").text, "/faq/call-forwarding/feedback"
+    )
     data = {**fields, "yes": "Yes"}
     replies = at_once(N, lambda _i: visitor.post("/faq/call-forwarding/feedback", data))
     assert {r.status for r in replies} == {303}

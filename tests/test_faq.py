@@ -343,7 +343,7 @@ def test_a_screen_this_site_lacks_is_left_out(client):
 
 
 def test_feedback_is_stored_once_per_visitor(client, app):
-    page = client.get("/faq/voicemail").get_data(as_text=True)
+    page = client.get("/faq/voicemail/feedback").get_data(as_text=True)
     token = csrf_from(page)
     response = client.post("/faq/voicemail/feedback", data={"csrf_token": token, "yes": "Yes"})
     assert response.status_code == 303
@@ -358,7 +358,7 @@ def test_feedback_is_stored_once_per_visitor(client, app):
 
 
 def test_feedback_with_htmx_returns_the_block_and_needs_csrf(client):
-    token = csrf_from(client.get("/faq/voicemail").get_data(as_text=True))
+    token = csrf_from(client.get("/faq/voicemail/feedback").get_data(as_text=True))
     assert client.post("/faq/voicemail/feedback", data={"no": "No"}).status_code in (400, 422)
     response = client.post(
         "/faq/voicemail/feedback",
@@ -470,3 +470,64 @@ def test_the_faq_promises_only_what_exists(app, locale):
         for entry in service.entries("en"):
             for endpoint in entry.screens:
                 assert endpoint in SCREENS, (entry.slug, endpoint)
+
+
+def test_public_faq_pages_set_no_cookie_and_answer_conditional_requests(app):
+    """A proxy or CDN may keep them: no session cookie, an ETag and a Last-Modified, 304 on
+    a match (before rendering), a different tag per language and per htmx block."""
+    client = app.test_client()
+    for path in ("/faq", "/faq?q=renvoi", "/faq/voicemail"):
+        page = client.get(path, headers={"Accept-Language": "fr-FR"})
+        assert page.status_code == 200 and "Set-Cookie" not in page.headers, path
+        assert page.headers["Cache-Control"] == "public, max-age=300"
+        assert {"Accept-Language", "Cookie", "HX-Request"} <= set(page.vary)
+        etag, modified = page.headers["ETag"], page.headers["Last-Modified"]
+        again = client.get(path, headers={"Accept-Language": "fr-FR", "If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+        since = client.get(
+            path, headers={"Accept-Language": "fr-FR", "If-Modified-Since": modified}
+        )
+        assert since.status_code == 304
+        other = client.get(path, headers={"Accept-Language": "nl-BE", "If-None-Match": etag})
+        assert other.status_code == 200 and other.headers["ETag"] != etag
+        block = client.get(
+            path,
+            headers={"Accept-Language": "fr-FR", "HX-Request": "true", "If-None-Match": etag},
+        )
+        assert block.status_code == 200 and block.headers["ETag"] != etag
+    # The answer offers the vote by a link; its form (and the session) comes from there.
+    answer = client.get("/faq/voicemail").get_data(as_text=True)
+    assert 'href="/faq/voicemail/feedback"' in answer and "csrf_token" not in answer
+    form = client.get("/faq/voicemail/feedback")
+    assert "csrf_token" in form.get_data(as_text=True) and "Set-Cookie" in form.headers
+    assert "no-store" in form.headers["Cache-Control"]
+
+
+def test_a_visitor_with_a_session_gets_pages_no_cache_keeps(client, auth):
+    chosen = client.get("/faq?lang=nl_BE")  # a language remembered: a session begins
+    assert "Set-Cookie" in chosen.headers and chosen.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in chosen.headers
+    auth.login("demo-fr@example.com")
+    page = client.get("/faq/voicemail")
+    assert page.headers["Cache-Control"] == "no-store" and "ETag" not in page.headers
+    assert "csrf_token" in page.get_data(as_text=True)  # the vote's form is on the page
+
+
+def test_static_files_are_named_by_their_content_and_kept_a_year(client):
+    import hashlib
+    import re
+    from pathlib import Path
+
+    page = client.get("/login").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="(/assets/[^"]+)"', page)
+    assert any(url.endswith("/css/app.css") for url in urls), urls
+    for url in urls:
+        _, _, digest, name = url.split("/", 3)
+        content = Path("static", name).read_bytes()
+        assert digest == hashlib.sha256(content).hexdigest()[:12]
+        with client.get(url) as reply:
+            assert reply.status_code == 200 and reply.data == content
+            assert reply.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    with client.get("/assets/000000000000/css/app.css") as stale:
+        assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache"
+    assert client.get("/assets/000000000000/../config.py").status_code == 404

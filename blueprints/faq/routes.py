@@ -6,6 +6,7 @@ from blueprints.faq import bp
 from blueprints.faq.answers import SCREENS, answer_service, link_resolver, screen_url_of
 from blueprints.faq.forms import FeedbackForm
 from blueprints.faq.panel import PANEL_BLOCKS, panel_groups, panel_query
+from caching import is_shared, public_page
 from extensions import db, limiter
 from htmx import is_htmx, render, requested_block
 from i18n import content_locale
@@ -26,7 +27,12 @@ def _query() -> str:
     return request.args.get("q", "", type=str)[:MAX_QUERY].strip()
 
 
+def _content_version() -> str:
+    return answer_service().corpus.content_hash
+
+
 @bp.get("/faq")
+@public_page(_content_version)
 def index():
     """Every question, or the ones matching `q` (the index ranks them)."""
     service = answer_service()
@@ -44,16 +50,20 @@ def index():
 
 
 @bp.get("/faq/<slug>")
+@public_page(_content_version)
 def show(slug: str):
     service = answer_service()
     locale = _locale()
     entry = service.entry(locale, slug)
     if entry is None:
         abort(404)
-    return _show_page(service, locale, entry, FeedbackForm())
+    # A visitor without a session gets the page any other would (a cache may keep it): the
+    # vote's form, which needs a CSRF token and so a session, comes from its own address.
+    return _show_page(service, locale, entry, None if is_shared() else FeedbackForm())
 
 
 def _show_page(service, locale, entry, form, status=200):
+    """The answer; `form` None: the vote offered by a link to its form."""
     screens = [(SCREENS[e], url) for e in entry.screens if (url := screen_url_of(e))]
     related = [r for slug in entry.related if (r := service.entry(locale, slug)) is not None]
     return render(
@@ -79,9 +89,9 @@ def feedback(slug: str):
     entry = service.entry(locale, slug)
     if entry is None:
         abort(404)
-    if request.method == "GET":  # reloading the page a refused vote left: the answer
-        return redirect(url_for("faq.show", slug=slug), 303)
     form = FeedbackForm()
+    if request.method == "GET":  # the vote's form (htmx: its block), or a reload after a 422
+        return _show_page(service, locale, entry, form)
     if not form.validate_on_submit() or not (form.yes.data or form.no.data):
         return _show_page(service, locale, entry, form, status=422)
     voted = list(session.get(VOTED_KEY, []))

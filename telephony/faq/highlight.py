@@ -3,30 +3,22 @@ mended, synonyms included) is wrapped in <mark>; everything else is escaped."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup, escape
 
-from telephony.faq.text import WORD, Analyzer, fold
+from telephony.faq.text import WORD, Analyzer
 
 
 class Marker:
-    """Tells whether a word as written stands for one of the query's terms (remembering
-    the answer: the words of a page repeat)."""
+    """Tells whether a word as written stands for one of the query's terms."""
 
     def __init__(self, terms: frozenset[str], analyzer: Analyzer):
         self.terms = terms
         self.analyzer = analyzer
-        self._seen: dict[str, bool] = {}
 
     def __call__(self, written: str) -> bool:
-        known = self._seen.get(written)
-        if known is None:
-            word = fold(written)
-            known = self._seen[written] = (
-                len(word) > 1
-                and word not in self.analyzer.stopwords
-                and self.analyzer.stem(word) in self.terms
-            )
-        return known
+        return self.analyzer.term_of(written) in self.terms
 
 
 def highlight(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer) -> Markup:
@@ -44,11 +36,11 @@ def highlight(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer) -> 
 
 def snippet(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer, words: int = 30) -> str:
     """About `words` words of `text` around its densest run of query terms."""
-    tokens = text.split()
+    tokens, token_terms = _tokens(text, analyzer)
     if len(tokens) <= words:
         return text
-    marks = terms if isinstance(terms, Marker) else Marker(terms, analyzer)
-    hits = [i for i, token in enumerate(tokens) if any(marks(w) for w in WORD.findall(token))]
+    wanted = terms.terms if isinstance(terms, Marker) else terms
+    hits = [i for i, found in enumerate(token_terms) if not found.isdisjoint(wanted)]
     best_start, best = 0, -1
     for start in sorted({max(0, h - 3) for h in hits} | {0}):
         count = sum(1 for h in hits if start <= h < start + words)
@@ -57,3 +49,13 @@ def snippet(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer, words
     best_start = min(best_start, len(tokens) - words)
     piece = " ".join(tokens[best_start : best_start + words])
     return ("… " if best_start else "") + piece + (" …" if best_start + words < len(tokens) else "")
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str, analyzer: Analyzer) -> tuple[list[str], list[frozenset[str]]]:
+    """A text's tokens (split at spaces) and the terms each holds: the answers come back."""
+    tokens = text.split()
+    return tokens, [
+        frozenset(term for word in WORD.findall(token) if (term := analyzer.term_of(word)))
+        for token in tokens
+    ]

@@ -22,6 +22,8 @@ WORD = re.compile(r"[^\W_]+")
 #: A query longer than this is cut: nobody types more, and the work stays bounded.
 MAX_QUERY_CHARS = 300
 MAX_QUERY_TERMS = 24
+#: Words as written whose term each analyzer remembers (a large FAQ has tens of thousands).
+WRITTEN_CACHE = 200_000
 #: Bump when the analysis changes: the index is rebuilt (it is part of the content hash).
 ANALYZER_VERSION = "1"
 
@@ -39,6 +41,19 @@ class Analyzer:
         self.language = language
         self._stemmer = Stemmer.Stemmer(STEMMERS.get(language, "english"), 50_000)
         self.stopwords = frozenset(fold(word) for word in stopwords)
+        self._written: dict[str, str | None] = {}
+
+    def term_of(self, written: str) -> str | None:
+        """The index term a word as written stands for (None: a stop word or one letter).
+        Remembered: the answers' words come back in every search that shows them."""
+        try:
+            return self._written[written]
+        except KeyError:
+            word = fold(written)
+            term = self.stem(word) if len(word) > 1 and word not in self.stopwords else None
+            if len(self._written) < WRITTEN_CACHE:  # bounded: queries bring words too
+                self._written[written] = term
+            return term
 
     def words(self, text: str) -> list[str]:
         """Folded words, stop words and single letters left out."""

@@ -30,6 +30,7 @@ MODES = (
 #: GET endpoints not walked, and why.
 NOT_PAGES = {
     "static": "files, not pages",
+    "assets.asset": "files, not pages (static files under their digest)",
     "main.healthz": "JSON for the load balancer",
     "main.index": "redirects to the home page of one's role",
     "orders.pdf": "a PDF download",
@@ -44,7 +45,6 @@ NOT_PAGES = {
     "orders.pay": "a GET redirects to the order",
     "agent.act": "a GET redirects to the account",
     "agent.add_note": "a GET redirects to the account",
-    "faq.feedback": "a GET redirects to the answer",
 }
 
 
@@ -125,6 +125,7 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
             ("auth.login", "/login"),
             ("faq.index", "/faq?q=voicemail"),
             ("faq.show", "/faq/call-forwarding"),
+            ("faq.feedback", "/faq/call-forwarding/feedback"),
         ],
         "customer": customer,
         "agent": [

@@ -86,3 +86,22 @@ def test_agent_panel_on_an_account_without_javascript(nojs_page, live_server):
     french = page.locator(".faq-panel-group[lang=fr-FR]")
     assert "In the customer's language: français (France)" in french.inner_text()
     assert page.locator("#timeline").count() == 1  # still the account's page
+
+
+def test_an_anonymous_visitor_votes_from_a_cacheable_answer(page, nojs_page, live_server):
+    """The answer page of a visitor without a session has no form (and sets no cookie): with
+    JavaScript the vote's form comes in when that part shows; without, a link leads to it."""
+    page.context.clear_cookies()
+    response = page.goto(f"{live_server}/faq/voicemail")
+    assert "set-cookie" not in response.headers and "public" in response.headers["cache-control"]
+    page.locator("#faq-feedback").scroll_into_view_if_needed()
+    page.get_by_role("button", name="Yes").click()
+    page.locator("#faq-feedback [role=status]").wait_for()
+    check_accessibility(page)
+
+    nojs_page.goto(f"{live_server}/faq/voicemail")
+    nojs_page.get_by_role("link", name="Give your opinion on this answer").click()
+    nojs_page.wait_for_url(re.compile(r"/faq/voicemail/feedback$"))
+    nojs_page.get_by_role("button", name="No").click()
+    nojs_page.wait_for_url(re.compile(r"/faq/voicemail$"))
+    assert "Thank you" in nojs_page.locator("#faq-feedback").inner_text()

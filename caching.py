@@ -1,0 +1,144 @@
+"""What a reverse proxy or a CDN in front of the site may keep.
+
+* **Public pages** (the FAQ): to a visitor without a session cookie they are the same for
+  everyone who asks the same URL in the same language. `public_page` gives them an `ETag`
+  (the site's build, the FAQ content, the language, the URL and the htmx block asked for),
+  a `Last-Modified` and `Cache-Control: public`, and answers a conditional request that
+  matches with `304 Not Modified` before anything is rendered. A visitor with a session
+  (signed in, or who chose a language) gets the page as before, never stored by a cache.
+* **Static files** carry their content's digest in their URL (`/assets/<digest>/css/app.css`)
+  and are served with a year-long `Cache-Control: immutable`: a new file is a new URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import lru_cache, wraps
+from pathlib import Path
+
+from flask import Blueprint, current_app, make_response, request, send_from_directory, session
+from flask_babel import get_locale
+
+#: How long a shared cache may serve a public page without asking again (seconds).
+PUBLIC_MAX_AGE = 300
+#: Static files under a digest never change.
+IMMUTABLE = "public, max-age=31536000, immutable"
+#: What the build is made of: a change to any of these is a new build, so new ETags.
+BUILD_SUFFIXES = (".py", ".html", ".mo", ".css", ".js", ".md", ".yml", ".yaml", ".toml")
+BUILD_SKIPPED = {".venv", "node_modules", "tests", ".git", "instance", "bench", "migrations"}
+
+assets = Blueprint("assets", __name__)
+
+
+def init_app(app) -> None:
+    """Compute the build's fingerprint once (every worker of a release computes the same,
+    from the files' contents) and serve hashed static files."""
+    digest, newest = _build(Path(app.root_path))
+    app.extensions["build"] = {"id": digest, "modified": newest}
+    app.register_blueprint(assets)
+
+
+@lru_cache(maxsize=4)  # once per process (a new release is a new process)
+def _build(root: Path) -> tuple[str, datetime]:
+    sha = hashlib.sha256()
+    newest = 0.0
+    for path in sorted(_build_files(root)):
+        sha.update(str(path.relative_to(root)).encode())
+        sha.update(path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    return sha.hexdigest()[:16], datetime.fromtimestamp(int(newest), UTC)
+
+
+def _build_files(root: Path):
+    for path in root.iterdir():
+        if path.name in BUILD_SKIPPED or path.name.startswith("."):
+            continue
+        if path.is_dir():
+            yield from (
+                child
+                for child in path.rglob("*")
+                if child.is_file() and child.suffix in BUILD_SUFFIXES
+            )
+        elif path.suffix in BUILD_SUFFIXES:
+            yield path
+
+
+def public_page(content_version):
+    """Decorate a public GET view. `content_version()` names the version of the content it
+    shows (e.g. the FAQ's content hash)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not is_shared():
+                return view(*args, **kwargs)
+            build = current_app.extensions["build"]
+            key = "|".join(
+                (
+                    build["id"],
+                    content_version(),
+                    str(get_locale()),
+                    request.full_path,
+                    request.headers.get("HX-Request", ""),
+                    request.headers.get("HX-Target", ""),
+                )
+            )
+            etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+            if _not_modified(etag, build["modified"]):
+                response = current_app.response_class(status=304)
+            else:
+                response = make_response(view(*args, **kwargs))
+                if response.status_code != 200 or session.modified:
+                    return response  # an error, or it began a session: not for others
+                response.last_modified = build["modified"]
+            response.set_etag(etag)
+            response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+            # The language comes from Accept-Language; a session cookie means another page.
+            response.vary.update(("Accept-Language", "Cookie", "HX-Request", "HX-Target"))
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def is_shared() -> bool:
+    """Whether this visitor sees what any other would: no session cookie, and nothing in
+    this request started one (e.g. `?lang=` remembered)."""
+    name = current_app.config.get("SESSION_COOKIE_NAME", "session")
+    return name not in request.cookies and not session.modified
+
+
+def _not_modified(etag: str, modified: datetime) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains(etag)
+    since = request.if_modified_since
+    return since is not None and modified <= since
+
+
+@assets.get("/assets/<digest>/<path:filename>")
+def asset(digest: str, filename: str):
+    """A static file under its digest: kept a year by browsers and caches. An old digest
+    (a page cached before a release) gets the current file, not to be kept."""
+    response = send_from_directory(current_app.static_folder, filename)
+    current = file_digest(current_app.static_folder, filename)
+    response.headers["Cache-Control"] = IMMUTABLE if digest == current else "no-cache"
+    return response
+
+
+def static_url(filename: str) -> str:
+    """The URL of a static file under its content's digest."""
+    folder = current_app.static_folder
+    if current_app.debug:  # files change under a development server
+        file_digest.cache_clear()
+    return f"{request.script_root}/assets/{file_digest(folder, filename)}/{filename}"
+
+
+@lru_cache(maxsize=256)
+def file_digest(folder: str, filename: str) -> str:
+    path = Path(folder, filename)
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "missing"
