@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 PORT   ?= 5000
 
-.PHONY: setup python assets translations db demo run test test-pg lint bench clean
+.PHONY: setup python assets translations db demo run test test-pg lint bench bench-http clean
 
 setup: python assets translations
 
@@ -55,6 +55,10 @@ lint: python
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Pages through HTTP against a bare Flask hello-world (gunicorn, wrk from Debian).
+bench-http: setup
+	$(BIN)/python -m bench http
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache

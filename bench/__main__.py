@@ -326,6 +326,10 @@ if __name__ == "__main__":
         from bench import service_run
 
         service_run.main()
+    if only == ["http"]:  # (not part of `make bench`: `make bench-http`)
+        from bench import http
+
+        http.main()
     if not only or only == ["renewal"]:
         from bench import renewal
 
