@@ -193,15 +193,23 @@ def remember_locale(locale_id: str) -> None:
 class FallbackDomain(Domain):
     """A translation domain where fr_BE falls back to fr before the English source."""
 
+    #: The locale object last asked for and its catalogue: every message of a page asks
+    #: with the same object (a tuple, replaced whole: threads never see half of one).
+    _last: tuple = (None, None)
+
     def get_translations(self):
         locale = get_locale()
         if locale is None:
             return support.NullTranslations()
-        # Every message asks: the key is made of the locale's parts, cheaper than its name.
+        last_locale, last = self._last
+        if last_locale is locale:
+            return last
+        # The key is made of the locale's parts, cheaper than its name.
         key = (locale.language, locale.territory, locale.script, locale.variant, self.domain[0])
         cache = self.get_translations_cache(None)
         if key not in cache:
             cache[key] = load_translations(str(locale), self.translation_directories)
+        self._last = (locale, cache[key])
         return cache[key]
 
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import parse_pattern
+from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_percent
 from flask import request, url_for
-from flask_babel import format_currency, format_datetime, get_locale
+from flask_babel import format_datetime, get_locale
 
 
 def money(amount, currency: str) -> str:
-    return format_currency(amount, currency)
+    return _money(amount, currency, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)  # a page repeats a few prices many times (50 lines, 3 offers)
+def _money(amount, currency: str, locale: str) -> str:
+    return babel_format_currency(amount, currency, locale=locale)
 
 
 #: How a language writes the first day of a month in words: "1er janvier", "1° gennaio".

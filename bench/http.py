@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SLICE = 2.0  # seconds per slice
 SLICES = 4  # per side and page: 8 s of load each
 CONNECTIONS, THREADS, WORKERS = 16, 2, 2
+USER_AGENT = "bench-http"
 PASSWORD = "demo"  # noqa: S105 - the demo accounts' (telephony.demo.DEMO_PASSWORD)
 
 HELLO = """
@@ -124,6 +125,23 @@ def _wrk(port: int, path: str, seconds: float, headers: dict, paths_file: str | 
     return requests, latency
 
 
+def _check(port: int, path: str, headers: dict) -> None:
+    """The page answers itself (200, or 304 when asked conditionally), not a redirect."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("GET", path, headers=headers)
+    status = connection.getresponse().status
+    connection.close()
+    expected = 304 if "If-None-Match" in headers else 200
+    if status != expected:
+        raise RuntimeError(f"{path}: {status}, not {expected}")
+
+
+def _first(paths_file: str) -> str:
+    return Path(paths_file).read_text().split("\n", 1)[0]
+
+
 def _ms(value: str) -> float:
     number = float(re.match(r"[\d.]+", value).group(0))
     if value.endswith("us"):
@@ -164,6 +182,9 @@ def _sign_in(port: int, email: str) -> str:
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # The session is bound to the browser that signed in (Flask-Login's strong protection:
+    # address and User-Agent): every request of the benchmark says the same.
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(f"http://127.0.0.1:{port}/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
         r'name="csrf_token" value="([^"]+)"', page
@@ -215,14 +236,15 @@ def measure(url: str, label: str) -> None:
         etag = urllib.request.urlopen(ask).headers["ETag"]  # noqa: S310
         french = {"Accept-Language": "fr-FR,fr;q=0.9"}  # (?lang= would begin a session)
         conditional = dict(french, **{"If-None-Match": etag})
+        signed_in = {"Cookie": cookie, "User-Agent": USER_AGENT}
         pages = [
             ("sign-in page", "/login", french, None),
             ("FAQ search, a different query each time", "/", french, str(queries)),
             ("FAQ search, the same query", "/faq?q=renvoi%20d%27appel", french, None),
             ("FAQ answer", "/faq/voicemail", french, None),
             ("FAQ answer, conditional (304)", "/faq/voicemail", conditional, None),
-            ("/lines/, 500-line account", "/lines/", {"Cookie": cookie}, None),
-            ("requests page, 500-line account", "/lines/requests", {"Cookie": cookie}, None),
+            ("/lines/, 500-line account", "/lines/", signed_in, None),
+            ("requests page, 500-line account", "/lines/requests", signed_in, None),
         ]
         print(
             f"HTTP, {label}: gunicorn {WORKERS} workers, wrk {THREADS} threads x "
@@ -230,6 +252,7 @@ def measure(url: str, label: str) -> None:
             "bare Flask hello-world"
         )
         for name, path, headers, paths_file in pages:
+            _check(site_port, path if not paths_file else _first(paths_file), headers)
             _wrk(site_port, path, 1, headers, paths_file)  # warm-up
             totals = {"site": [0, 0.0, []], "hello": [0, 0.0, []]}
             for _ in range(SLICES):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import CountryCodeSource
@@ -41,6 +42,7 @@ class PhoneCandidate:
     country: Country | None
 
 
+@lru_cache(maxsize=65536)  # a page shows dozens of numbers, and the same on every visit
 def international(e164: str | None) -> str:
     """+33972100001 → "+33 9 72 10 00 01": how people read a number (as given when it
     does not parse)."""

@@ -3,11 +3,14 @@ screens an answer may name, and how an answer's links are made."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from telephony.faq import FaqService, service_for
+from telephony.faq.render import to_html
 
 #: The site's screens an answer may send people to, with their (translated) names. A screen
 #: whose blueprint this site does not have yet is left out of the answer.
@@ -54,3 +57,16 @@ def link_resolver(
         return None
 
     return resolve
+
+
+def answer_html(locale: str, slug: str):
+    """An answer as HTML, its links resolved: made once per content version and language
+    (every visitor of the answer reads the same)."""
+    service = answer_service()
+    return _answer_html(service.corpus.content_hash, locale, slug, request.script_root)
+
+
+@lru_cache(maxsize=4096)
+def _answer_html(_content: str, locale: str, slug: str, _root: str):
+    service = answer_service()
+    return to_html(service.entry(locale, slug).body, link_resolver(service, locale))

@@ -3,7 +3,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from blueprints.faq import bp
-from blueprints.faq.answers import SCREENS, answer_service, link_resolver, screen_url_of
+from blueprints.faq.answers import SCREENS, answer_html, answer_service, screen_url_of
 from blueprints.faq.forms import FeedbackForm
 from blueprints.faq.panel import PANEL_BLOCKS, panel_groups, panel_query
 from caching import is_shared, public_page
@@ -12,7 +12,6 @@ from htmx import is_htmx, render, requested_block
 from i18n import content_locale
 from security import agent_required
 from telephony.faq import feedback as faq_feedback
-from telephony.faq.render import to_html
 
 MAX_QUERY = 200  # characters kept from the query string
 RESULTS = 10
@@ -71,7 +70,7 @@ def _show_page(service, locale, entry, form, status=200):
         blocks=("faq-feedback",),
         status=status,
         entry=entry,
-        answer=to_html(entry.body, link_resolver(service, locale)),
+        answer=answer_html(locale, entry.slug),
         screens=screens,
         related=related,
         form=form,
