@@ -21,16 +21,8 @@ from pathlib import Path
 from sqlalchemy import event, select
 
 from app import create_app
+from bench import median_ms
 from extensions import db
-
-
-def _median_ms(fn, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -136,7 +128,7 @@ def _page_figures(client, queries: dict, title: str, paths) -> None:
         queries["n"] = 0
         assert client.get(path).status_code == 200
         n = queries["n"]
-        ms = _median_ms(lambda p=path: client.get(p), 30)
+        ms = median_ms(lambda p=path: client.get(p), 30)
         print(f"{title}, {label}: median {ms:.1f} ms, {n} SQL queries")
 
 
@@ -298,9 +290,9 @@ def bench_procedure_pdf(app, runs: int = 60) -> None:
     # both alike.
     bare_samples, pdf_samples = [], []
     for _ in range(runs):
-        bare_samples.append(_median_ms(bare, 1))
+        bare_samples.append(median_ms(bare, 1))
         pdf_samples.append(
-            _median_ms(lambda: procedure_pdf(procedure, account, operator=operator), 1)
+            median_ms(lambda: procedure_pdf(procedure, account, operator=operator), 1)
         )
     bare_ms, pdf_ms = statistics.median(bare_samples), statistics.median(pdf_samples)
     print(

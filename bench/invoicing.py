@@ -21,21 +21,13 @@ from pathlib import Path
 from sqlalchemy import event, insert, select
 
 from app import create_app
+from bench import median_ms
 from bench.service_run import _postgres_url
 from extensions import db
 
 DEBITS = 10_000
 INVOICES = 5_000
 DAY = date(2030, 1, 1)
-
-
-def _median_ms(fn, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def bench_pdf(app, label: str, runs: int = 40) -> None:
@@ -64,15 +56,15 @@ def bench_pdf(app, label: str, runs: int = 40) -> None:
 
     plain = [], []
     for _ in range(runs):  # alternated, so that drift affects both
-        plain[0].append(_median_ms(bare, 1))
-        plain[1].append(_median_ms(lambda: invoice_pdf(invoice), 1))
+        plain[0].append(median_ms(bare, 1))
+        plain[1].append(median_ms(lambda: invoice_pdf(invoice), 1))
     bare_ms, pdf_ms = statistics.median(plain[0]), statistics.median(plain[1])
     print(
         f"invoice PDF, {label}: median {pdf_ms:.1f} ms; bare one-page document, same font: "
         f"{bare_ms:.1f} ms; ratio {pdf_ms / bare_ms:.2f} (target <= 2)"
     )
     validate_procedure(account)  # its address and SIREN: now a Factur-X
-    factur_x = _median_ms(lambda: invoice_pdf(invoice), runs)
+    factur_x = median_ms(lambda: invoice_pdf(invoice), runs)
     print(
         f"Factur-X PDF, {label}: median {factur_x:.1f} ms "
         f"(ratio to the bare page {factur_x / bare_ms:.2f})"
@@ -217,7 +209,7 @@ def bench_page(app, label: str) -> None:
             queries["n"] = 0
             assert client.get(path).status_code == 200
             n = queries["n"]
-            ms = _median_ms(lambda p=path: client.get(p), 30)
+            ms = median_ms(lambda p=path: client.get(p), 30)
             print(
                 f"invoices page, 5,000 invoices, {label}, {name}: median {ms:.1f} ms, "
                 f"{n} SQL queries"
