@@ -27,6 +27,7 @@ from telephony.models import (
     TaskStatus,
     TelephonyGroup,
     User,
+    ValidationProcedure,
 )
 from tests.conftest import csrf_from
 from tests.test_procedure import validate_procedure
@@ -195,7 +196,7 @@ def test_the_same_form_sent_twice_places_one_order_but_two_forms_two(app_ctx):
     db.session.commit()
     assert again.id == first.id and len({first.id, other.id, forged.id}) == 3
     assert len(procedures.waiting_orders(account)) == 3
-    assert _count(procedures.ValidationProcedure) == 1  # one procedure for every order
+    assert _count(ValidationProcedure) == 1  # one procedure for every order
     validate_procedure(account)
     done = run_renewal(first.execute_on).done
     assert sorted(done) == sorted([first.id, other.id, forged.id])
