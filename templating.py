@@ -17,11 +17,12 @@ from flask_babel import format_datetime, get_locale
 
 
 def money(amount, currency: str) -> str:
-    return _money(amount, currency, str(get_locale()))
+    return _money(amount, currency, get_locale())
 
 
 @lru_cache(maxsize=4096)  # a page repeats a few prices many times (50 lines, 3 offers)
-def _money(amount, currency: str, locale: str) -> str:
+def _money(amount, currency: str, locale: Locale) -> str:
+    # (the Locale itself, not its name: the pseudo-locale's name is not one Babel knows)
     return babel_format_currency(amount, currency, locale=locale)
 
 

@@ -127,3 +127,14 @@ def test_the_pseudo_locale_is_served_with_english_formats(client):
     page = client.get("/login?lang=en_XA").text
     assert 'lang="en-XA"' in page and "⟦" in page
     assert client.get("/faq/call-forwarding?lang=en_XA").status_code == 200
+
+
+def test_money_and_numbers_take_the_pseudo_locales_english_formats(app):
+    from decimal import Decimal
+
+    from templating import money, phone
+
+    for lang, expected in (("en_XA", "€1,234.50"), ("fr_FR", "1\u202f234,50\u00a0€")):
+        with app.test_request_context(f"/?lang={lang}"):
+            assert money(Decimal("1234.5"), "EUR") == expected
+            assert phone("+33972100001") == "+33 9 72 10 00 01"
