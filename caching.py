@@ -17,13 +17,24 @@ from datetime import UTC, datetime
 from functools import lru_cache, wraps
 from pathlib import Path
 
-from flask import Blueprint, current_app, make_response, request, send_from_directory, session
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    make_response,
+    request,
+    send_from_directory,
+    session,
+)
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 
 #: How long a shared cache may serve a public page without asking again (seconds).
 PUBLIC_MAX_AGE = 300
 #: Static files under a digest never change.
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: Pages `token_swapped_page` keeps per process (URLs differ by their query string: bounded).
+TOKEN_SWAPPED_PAGES = 256
 #: What the build is made of: a change to any of these is a new build, so new ETags.
 BUILD_SUFFIXES = (".py", ".html", ".mo", ".css", ".js", ".md", ".yml", ".yaml", ".toml")
 BUILD_SKIPPED = {".venv", "node_modules", "tests", ".git", "instance", "bench", "migrations"}
@@ -78,7 +89,7 @@ def public_page(content_version):
                 (
                     build["id"],
                     content_version(),
-                    str(get_locale()),
+                    _locale_key(),
                     request.full_path,
                     request.headers.get("HX-Request", ""),
                     request.headers.get("HX-Target", ""),
@@ -101,6 +112,58 @@ def public_page(content_version):
         return wrapper
 
     return decorate
+
+
+def token_swapped_page(view):
+    """Decorate a GET view whose page, to a visitor without a session, differs from one
+    visitor to the next only by its CSRF token (the sign-in page): it is rendered once per
+    URL, language, htmx block and build, and each visitor gets it with a token of their own
+    (which begins their session, as rendering it would)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method != "GET" or not is_shared():
+            return view(*args, **kwargs)
+        # The app's own (its settings make the page: its operator's name, say).
+        pages: dict[tuple, tuple[bytes, bytes]] = current_app.extensions.setdefault(
+            "token_swapped_pages", {}
+        )
+        key = (
+            view.__qualname__,
+            current_app.extensions["build"]["id"],
+            _locale_key(),
+            request.full_path,
+            request.headers.get("HX-Request", ""),
+            request.headers.get("HX-Target", ""),
+        )
+        kept = pages.get(key)
+        if kept is not None:
+            body, token = kept
+            fresh = generate_csrf().encode()
+            response = current_app.response_class(body.replace(token, fresh), mimetype="text/html")
+            response.vary.update(("HX-Request", "HX-Target"))
+            return response
+        response = make_response(view(*args, **kwargs))
+        token = g.get("csrf_token")  # the signed token the page was given (Flask-WTF)
+        if (
+            response.status_code == 200
+            and response.mimetype == "text/html"
+            and token
+            and not response.direct_passthrough
+            and len(pages) < TOKEN_SWAPPED_PAGES
+        ):
+            body = response.get_data()
+            if body.count(token.encode()) >= 1:
+                pages[key] = (body, token.encode())
+        return response
+
+    return wrapper
+
+
+def _locale_key() -> str:
+    """The page's language, the pseudo-locale (English formats, its own texts) apart."""
+    locale = get_locale()
+    return f"{type(locale).__name__}:{locale}"
 
 
 def is_shared() -> bool:

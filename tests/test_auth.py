@@ -104,3 +104,36 @@ def test_login_is_rate_limited(app_factory, storage):
     ]
     assert codes == [422, 422, 422, 429]
     assert "Too many attempts" in client.post("/login?lang=en", data={"csrf_token": token}).text
+
+
+def test_the_sign_in_page_is_made_once_and_each_visitor_gets_a_token_of_their_own(app):
+    """To visitors without a session the page is the same but for its CSRF token: it is
+    rendered once, and each gets their own token, which signs them in and no one else."""
+    from flask import template_rendered
+
+    first, second = app.test_client(), app.test_client()
+    rendered = []
+    template_rendered.connect(lambda *_a, **_k: rendered.append(1), app, weak=False)
+    pages, renders = [], []
+    for client in (first, second, first):
+        rendered.clear()
+        pages.append(client.get("/login?next=/lines/"))
+        renders.append(len(rendered))
+    # Made for the first visitor, not again for the second; the first, now with a
+    # session, gets it made for them.
+    assert renders[0] > 0 and renders[1] == 0 and renders[2] > 0
+    del pages[2]
+    tokens = [csrf_from(page.text) for page in pages]
+    assert tokens[0] != tokens[1]
+    assert pages[0].text.replace(tokens[0], "") == pages[1].text.replace(tokens[1], "")
+    assert all("Set-Cookie" in page.headers for page in pages)
+    assert all(page.headers["Cache-Control"] == "no-store" for page in pages)
+    form = {"email": "demo-fr@example.com", "password": "demo"}
+    # The other visitor's token does not sign this one in; their own does.
+    assert first.post("/login", data=dict(form, csrf_token=tokens[1])).status_code in (400, 422)
+    signed_in = second.post("/login?next=/lines/", data=dict(form, csrf_token=tokens[1]))
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/lines/"
+    # A visitor with a session gets it made for them: a message the session holds shows.
+    third = app.test_client()
+    third.get("/lines/")  # "Please sign in to see this page." waits in the session
+    assert "Please sign in" in third.get("/login").text

@@ -9,6 +9,7 @@ from limits import RateLimitItem, parse_many
 import idle
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, LogoutForm
+from caching import token_swapped_page
 from extensions import db, limiter
 from htmx import render
 from security import safe_local_target
@@ -52,6 +53,7 @@ def _give_back(counted: list[tuple[RateLimitItem, str]]) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@token_swapped_page
 def login():
     target = safe_local_target(request.args.get("next"))
     if current_user.is_authenticated:
