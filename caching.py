@@ -1,11 +1,16 @@
-"""What a reverse proxy or a CDN in front of the site may keep.
+"""What is kept of a page, and by whom: a reverse proxy or a CDN in front of the site, and
+each process for the next visitor.
 
 * **Public pages** (the FAQ): to a visitor without a session cookie they are the same for
   everyone who asks the same URL in the same language. `public_page` gives them an `ETag`
   (the site's build, the FAQ content, the language, the URL and the htmx block asked for),
   a `Last-Modified` and `Cache-Control: public`, and answers a conditional request that
-  matches with `304 Not Modified` before anything is rendered. A visitor with a session
-  (signed in, or who chose a language) gets the page as before, never stored by a cache.
+  matches with `304 Not Modified` before anything is rendered; the next visitor who asks
+  the same page gets it as it was made (each process keeps the recent ones). A visitor
+  with a session (signed in, or who chose a language) gets the page made for them, never
+  stored by a cache.
+* **The sign-in page** differs from one visitor without a session to the next only by its
+  CSRF token: `token_swapped_page` makes it once and swaps each visitor's own token in.
 * **Static files** carry their content's digest in their URL (`/assets/<digest>/css/app.css`)
   and are served with a year-long `Cache-Control: immutable`: a new file is a new URL.
 """
@@ -13,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -33,6 +39,9 @@ from flask_wtf.csrf import generate_csrf
 PUBLIC_MAX_AGE = 300
 #: Static files under a digest never change.
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: Public pages each process keeps, rendered, for the next visitor (least recently asked
+#: for out first).
+PUBLIC_PAGES = 512
 #: Pages `token_swapped_page` keeps per process (URLs differ by their query string: bounded).
 TOKEN_SWAPPED_PAGES = 256
 #: What the build is made of: a change to any of these is a new build, so new ETags.
@@ -96,13 +105,22 @@ def public_page(content_version):
                 )
             )
             etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+            pages = current_app.extensions.setdefault("public_pages", OrderedDict())
             if _not_modified(etag, build["modified"]):
                 response = current_app.response_class(status=304)
+            elif etag in pages:  # made for another visitor: the same page
+                pages.move_to_end(etag)
+                response = current_app.response_class(pages[etag], mimetype="text/html")
+                response.last_modified = build["modified"]
             else:
                 response = make_response(view(*args, **kwargs))
                 if response.status_code != 200 or session.modified:
                     return response  # an error, or it began a session: not for others
                 response.last_modified = build["modified"]
+                if response.mimetype == "text/html" and not response.direct_passthrough:
+                    pages[etag] = response.get_data()
+                    if len(pages) > PUBLIC_PAGES:
+                        pages.popitem(last=False)  # the least recently asked for
             response.set_etag(etag)
             response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
             # The language comes from Accept-Language; a session cookie means another page.

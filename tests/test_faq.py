@@ -495,6 +495,16 @@ def test_public_faq_pages_set_no_cookie_and_answer_conditional_requests(app):
             headers={"Accept-Language": "fr-FR", "HX-Request": "true", "If-None-Match": etag},
         )
         assert block.status_code == 200 and block.headers["ETag"] != etag
+    # Made once for every visitor without a session: the next one gets it as it was made.
+    from flask import template_rendered
+
+    rendered = []
+    template_rendered.connect(lambda *_a, **_k: rendered.append(1), app, weak=False)
+    first = app.test_client().get("/faq/porting-follow-up", headers={"Accept-Language": "fr-FR"})
+    made = len(rendered)
+    again = app.test_client().get("/faq/porting-follow-up", headers={"Accept-Language": "fr-FR"})
+    assert made > 0 and len(rendered) == made and again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"] and "Set-Cookie" not in again.headers
     # The answer offers the vote by a link; its form (and the session) comes from there.
     answer = client.get("/faq/voicemail").get_data(as_text=True)
     assert 'href="/faq/voicemail/feedback"' in answer and "csrf_token" not in answer
