@@ -342,7 +342,9 @@ def run_batches(day: date, last_id: int, size: int | None = None) -> RenewalRepo
     session = db.session
     size = size or BATCH
     report = RenewalReport(day)
-    waiting: set[int] = set()  # tried in this run and still waiting: not again
+    #: Tried one by one in this run and still todo (waiting, or the database busy): not
+    #: again until the next run, so that a task that keeps failing never loops.
+    tried: set[int] = set()
     while True:
         query = (
             select(ScheduledTask.id, ScheduledTask.account_id)
@@ -355,8 +357,8 @@ def run_batches(day: date, last_id: int, size: int | None = None) -> RenewalRepo
             .limit(size)
             .with_for_update(skip_locked=True, of=ScheduledTask)
         )
-        if waiting:
-            query = query.where(ScheduledTask.id.not_in(waiting))
+        if tried:
+            query = query.where(ScheduledTask.id.not_in(tried))
         try:
             claimed = session.execute(query).all()
         except OperationalError:  # the database is going away: the next run does the rest
@@ -375,8 +377,8 @@ def run_batches(day: date, last_id: int, size: int | None = None) -> RenewalRepo
             for task_id, _account in claimed:
                 outcome, message = run_task(task_id, day)
                 report.add(task_id, outcome, message)
-                if outcome == "waiting":
-                    waiting.add(task_id)
+                if outcome in ("waiting", "skipped"):
+                    tried.add(task_id)
             continue
         report.done += done
 

@@ -320,3 +320,27 @@ def test_workers_share_the_tasks_each_once_and_a_refusal_costs_only_itself(app_c
     )
     assert done_events == len(lines)
     assert run_renewal(DAY, workers=3).done == []
+
+
+def test_a_task_the_database_keeps_refusing_is_left_for_the_next_run(app_ctx, monkeypatch):
+    """A batch that fails goes task by task; a task whose claim keeps failing (the database
+    busy) is skipped and not tried again in this run: the run ends."""
+    from sqlalchemy.exc import OperationalError
+
+    from telephony import billing
+
+    account, lines = _fr()
+    stuck = _schedule("test.fail_after_change", lines[0], account)
+    fine = _schedule("test.add_call", lines[1], account)
+    db.session.commit()
+    claim = billing._claim
+
+    def busy(task_id, day):
+        if task_id == stuck.id:
+            raise OperationalError("UPDATE scheduled_task", {}, Exception("lock timeout"))
+        return claim(task_id, day)
+
+    monkeypatch.setattr(billing, "_claim", busy)
+    report = run_renewal(DAY)
+    assert report.done == [fine.id] and report.skipped == [stuck.id]
+    assert db.session.get(ScheduledTask, stuck.id).status == TaskStatus.TODO
