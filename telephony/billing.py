@@ -5,7 +5,9 @@ A pending change (offer change, removal of calls, conversion, termination...) is
 
 * each due task runs in its own transaction: the task is claimed (todo → doing) by a
   conditional UPDATE, its handler makes the change, queues the service e-mail and the audit
-  event, and the task is marked done, all committed together;
+  event, and the task is marked done, all committed together; on PostgreSQL tasks go in
+  batches that several workers share (`run_batches`), each batch one transaction that
+  commits whole or not at all, falling back to task by task when one of them refuses;
 * a second run that overlaps finds the row locked (PostgreSQL) or the database locked
   (SQLite) and then sees the task no longer todo: it skips it, so each task runs once;
 * a run killed halfway commits nothing for the task it was on: it stays todo and the next
