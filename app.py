@@ -169,6 +169,7 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints.main import bp as main_bp
     from blueprints.orders import bp as orders_bp
     from blueprints.procedure import bp as procedure_bp
+    from blueprints.service_numbers import bp as service_numbers_bp
     from blueprints.services import bp as services_bp
     from blueprints.translators import bp as translators_bp
 
@@ -178,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
         main_bp,
         lines_bp,
         services_bp,
+        service_numbers_bp,
         billing_bp,
         orders_bp,
         procedure_bp,

@@ -1,4 +1,5 @@
-"""Command-line actions under `flask`: renew, demo, translate, mail, users."""
+"""Command-line actions under `flask`: renew, demo, translate, mail, users, billing,
+service-numbers."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def register_commands(app) -> None:
     app.cli.add_command(mail)
     app.cli.add_command(users)
     app.cli.add_command(billing)
+    app.cli.add_command(service_numbers)
 
 
 @click.command()
@@ -294,3 +296,34 @@ def disable(email):
     disable_user(_user(email))
     db.session.commit()
     click.echo(f"{email} is disabled and its sessions are ended")
+
+
+@click.group(cls=AppGroup, name="service-numbers")
+def service_numbers():
+    """The inventory of service numbers: import ranges, end the holds that ran out."""
+
+
+@service_numbers.command("import")
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+def import_numbers(source):
+    """Add the numbers of a CSV file (columns number, region, city) to the inventory. Each
+    is checked with phonenumbers; a wrong line is reported and left out."""
+    from extensions import db
+    from telephony.service_numbers.inventory import import_csv
+
+    report = import_csv(source.read())
+    db.session.commit()
+    for line, problem in report.refused:
+        click.echo(f"line {line}: {problem}")
+    click.echo(f"{report.added} numbers added, {len(report.refused)} lines refused")
+
+
+@service_numbers.command("expire")
+def expire_holds():
+    """Close the reservations whose hold has ended (their numbers were free already)."""
+    from extensions import db
+    from telephony.service_numbers.reservations import expire
+
+    freed = expire()
+    db.session.commit()
+    click.echo(f"{freed} numbers back in the inventory")

@@ -106,6 +106,7 @@ SERVICE_RENEWAL = {
     "fax_line": {"periods": (1, 3, 6, 12), "manual": True},
     "alias_number": {"periods": (1, 3, 6, 12), "manual": True},
     "number_pool": {"periods": (1, 3, 6, 12), "manual": True},
+    "service_number": {"periods": (1, 3, 6, 12), "manual": True},
 }
 #: The renewal run and services: a manual service's holder is reminded this many days
 #: before its expiry (the largest first); an automatic service whose renewal invoice is
@@ -116,6 +117,45 @@ SERVICE_REMINDER_DAYS = (40, 15)
 SERVICE_PAYMENT_DAYS = 15
 SERVICE_DELETE_AFTER_DAYS = 30
 NUMBER_QUARANTINE_DAYS = 90
+
+#: Service numbers (seed 003). The quota: from this many licences (phone system and
+#: conferencing together), this many numbers from the inventory; ported numbers don't count.
+SERVICE_NUMBER_QUOTA = (
+    (1, 5),
+    (26, 10),
+    (50, 20),
+    (100, 30),
+    (150, 40),
+    (200, 65),
+    (500, 90),
+    (750, 110),
+    (1000, 125),
+)
+#: How long numbers stay held for the customer who reserved them.
+SERVICE_NUMBER_HOLD_MINUTES = 10
+#: The number types the operator sells from its inventory in each country (Swiss toll-free
+#: numbers are allocated by the regulator to their holder: they come by porting only).
+SERVICE_NUMBER_TYPES = {
+    "FR": ("geographic", "national", "toll_free"),
+    "BE": ("geographic", "national", "toll_free"),
+    "CH": ("geographic", "national"),
+}
+#: Simultaneous calls a service number carries, per type.
+SERVICE_NUMBER_CAPACITY = {"geographic": 100, "national": 100, "toll_free": 200}
+#: Monthly price excl. VAT of a service number, per country and type (the country's currency).
+SERVICE_NUMBER_PRICES = {
+    "FR": {
+        "geographic": Decimal("3.00"),
+        "national": Decimal("3.00"),
+        "toll_free": Decimal("9.00"),
+    },
+    "BE": {
+        "geographic": Decimal("3.00"),
+        "national": Decimal("3.00"),
+        "toll_free": Decimal("9.00"),
+    },
+    "CH": {"geographic": Decimal("3.50"), "national": Decimal("3.50")},
+}
 #: A card is flagged as about to expire this many months before the end of its last month.
 CARD_EXPIRY_WARNING_MONTHS = 1
 #: SEPA direct debits: an invoice due within this many days goes into the next file, to be

@@ -83,6 +83,14 @@ def display_name(locale_id: str) -> str:
     return name[:1].upper() + name[1:] if locale.language in ("en",) else name
 
 
+def territory_name(code: str) -> str:
+    """A country's name in the page's language, from Babel (CLDR): "Suisse", "Zwitserland"."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.territories.get(code, code) if isinstance(locale, Locale) else code
+
+
 def parse_locale_id(value: str | None) -> str | None:
     """A supported locale id from user input (`nl-BE`, `nl_be`...), or None."""
     if not value or len(value) > 16:

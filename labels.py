@@ -141,6 +141,7 @@ AUDIT_ACTIONS = {
     "line.converted_to_alias": _l("Line converted to an alias number"),
     "line.created": _l("Line created"),
     "line.terminated": _l("Line terminated"),
+    "licences.changed": _l("Licences changed"),
     "number_pool.terminated": _l("Number range terminated"),
     "offer.changed": _l("Offer changed"),
     "offer.change_requested": _l("Offer change requested"),
@@ -164,6 +165,9 @@ AUDIT_ACTIONS = {
     "service.renewal_invoiced": _l("Services renewed and invoiced"),
     "service.renewed": _l("Service renewed"),
     "service.suspended": _l("Service suspended (unpaid)"),
+    "service_numbers.reserved": _l("Service numbers reserved"),
+    "service_numbers.released": _l("Service numbers released"),
+    "service_numbers.acquired": _l("Service numbers acquired"),
     "procedure.submitted": _l("Validation procedure details filled in"),
     "procedure.status_changed": _l("Validation procedure status changed"),
     "task.cancelled": _l("Request cancelled"),
@@ -261,6 +265,20 @@ SERVICE_TYPES = {
     "fax_line": _l("Fax line"),
     "alias_number": _l("Alias number"),
     "number_pool": _l("Number range"),
+    "service_number": _l("Service number"),
+}
+#: Service numbers: the telephony licences that give the quota, and the types of number.
+LICENCE_KINDS = {
+    "phone_system": _l("Phone system add-on"),
+    "audio_conferencing": _l("Conferencing add-on"),
+}
+NUMBER_TYPES = {
+    # Translators: a number that rings in a city (its area code).
+    "geographic": _l("Geographic"),
+    # Translators: a non-geographic number at the national rate (FR 09, BE 078, CH 058).
+    "national": _l("National"),
+    # Translators: a number free for the caller (0800).
+    "toll_free": _l("Toll-free"),
 }
 SERVICE_STATES = {
     # Translators: state of a service (My services).
@@ -413,4 +431,6 @@ def label_helpers() -> dict:
         "debit_return_reason": lambda code: DEBIT_RETURN_REASONS.get(code, code),
         "service_expiry_label": lambda key: SERVICE_EXPIRY.get(key, key),
         "renewal_frequency": renewal_frequency,
+        "number_type_label": lambda kind: NUMBER_TYPES.get(str(kind), kind),
+        "licence_kind_label": lambda kind: LICENCE_KINDS.get(str(kind), kind),
     }

@@ -13,6 +13,7 @@ from telephony.models import Role
 ENTRIES = [
     ("lines.index", _l("Lines and numbers"), {Role.CUSTOMER}),
     ("services.index", _l("My services"), {Role.CUSTOMER}),
+    ("service_numbers.index", _l("Service numbers"), {Role.CUSTOMER}),
     ("billing.invoices", _l("Invoices"), {Role.CUSTOMER}),
     ("billing.payment_methods_page", _l("Payment methods"), {Role.CUSTOMER}),
     ("procedure.index", _l("Validation procedure"), {Role.CUSTOMER}),
@@ -21,6 +22,16 @@ ENTRIES = [
     ("agent.index", _l("Agent console"), {Role.AGENT, Role.ADMIN}),
     ("translators.index", _l("Translations"), {Role.TRANSLATOR, Role.ADMIN}),
 ]
+
+
+def _has_licence(account) -> bool:
+    from telephony.service_numbers.licences import has_licence
+
+    return has_licence(account)
+
+
+#: Entries offered only to some accounts: endpoint → test of the account.
+OFFERED_TO = {"service_numbers.index": _has_licence}
 
 #: Pages below an entry that is not their blueprint's first one.
 _AREA = {
@@ -41,6 +52,11 @@ def navigation_context() -> dict:
         # An agent acting for a customer sees the customer's menu too.
         if roles is not None and role not in roles and not (account and Role.CUSTOMER in roles):
             continue
+        offered = OFFERED_TO.get(endpoint)
+        if offered is not None:
+            customer = account or (current_user.account if role == Role.CUSTOMER else None)
+            if customer is None or not offered(customer):
+                continue
         visible.append((endpoint, label))
     # The current entry: the one for this very page, else the first of its blueprint.
     current = next(

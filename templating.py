@@ -11,7 +11,7 @@ from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import parse_pattern
 from babel.numbers import format_currency as babel_format_currency
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 from flask import request, url_for
 from flask_babel import format_datetime, get_locale
 
@@ -55,6 +55,11 @@ def percent(value) -> str:
     """A rate in the locale's way ("20 %" in French, "20%" in Italian), its decimals kept
     (8.1 %) but not trailing zeros."""
     return format_percent(Decimal(str(value)), locale=get_locale(), decimal_quantization=False)
+
+
+def number(value) -> str:
+    """A count in the locale's way ("1 250" in French, "1'250" in Swiss German)."""
+    return format_decimal(value, locale=get_locale())
 
 
 def phone(e164: str | None) -> str:
@@ -122,6 +127,7 @@ def register_filters(app) -> None:
         day=day,
         moment=moment,
         percent=percent,
+        number=number,
         phone=phone,
         phones=phones,
         control_id=control_id,

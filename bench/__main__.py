@@ -322,6 +322,10 @@ if __name__ == "__main__":
         from bench import http
 
         http.main()
+    if not only or only == ["service-numbers"]:
+        from bench import service_numbers
+
+        service_numbers.main()
     if not only or only == ["renewal"]:
         from bench import renewal
 

@@ -26,6 +26,8 @@ from telephony.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    Licence,
+    LicenceKind,
     Line,
     LineKind,
     NumberPool,
@@ -40,6 +42,7 @@ from telephony.models import (
     TelephonyGroup,
     User,
 )
+from telephony.service_numbers.inventory import demo_inventory
 
 DEMO_PASSWORD = "demo"
 
@@ -473,6 +476,16 @@ def create_demo(today: date | None = None) -> bool:
 
     _invoice_history(be, today)
     _invoice_history(ch, today)
+
+    # Service numbers: licences for each demo account, and an inventory to choose from.
+    for account, kind, quantity in [
+        (fr, LicenceKind.PHONE_SYSTEM, 12),
+        (fr, LicenceKind.AUDIO_CONFERENCING, 3),
+        (be, LicenceKind.PHONE_SYSTEM, 4),
+        (ch, LicenceKind.AUDIO_CONFERENCING, 2),
+    ]:
+        db.session.add(Licence(account_id=account.id, kind=kind, quantity=quantity))
+    demo_inventory()
 
     _user("agent@example.com", Role.AGENT, "Sam Agent")
     _user("translator@example.com", Role.TRANSLATOR, "Tess Translator")

@@ -851,3 +851,119 @@ class FaqFeedback(db.Model):
     #: The token of the form that sent it: unique, so a form sent twice counts once.
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Service numbers (seed 003) -------------------------------------------------------------
+
+
+class LicenceKind(enum.StrEnum):
+    PHONE_SYSTEM = "phone_system"
+    AUDIO_CONFERENCING = "audio_conferencing"
+
+
+class NumberType(enum.StrEnum):
+    GEOGRAPHIC = "geographic"
+    NATIONAL = "national"
+    TOLL_FREE = "toll_free"
+
+
+class InventoryState(enum.StrEnum):
+    AVAILABLE = "available"
+    #: Held by a reservation until `held_until`; after that, anybody's again.
+    RESERVED = "reserved"
+    #: The account's.
+    TAKEN = "taken"
+    QUARANTINED = "quarantined"
+
+
+class ReservationStatus(enum.StrEnum):
+    OPEN = "open"
+    ACQUIRED = "acquired"
+    RELEASED = "released"
+
+
+class Licence(db.Model):
+    """The telephony licences an account holds, per kind: they give its service-number
+    quota (telephony.service_numbers.licences)."""
+
+    __tablename__ = "licence"
+    __table_args__ = (UniqueConstraint("account_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    kind: Mapped[LicenceKind] = mapped_column(_enum(LicenceKind))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NumberArea(db.Model):
+    """Where geographic numbers of the inventory ring: a country's region and city, and
+    the area code the city's numbers start with (national digits, e.g. "472")."""
+
+    __tablename__ = "number_area"
+    __table_args__ = (UniqueConstraint("country", "region", "city"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[Country] = mapped_column(_enum(Country))
+    region: Mapped[str] = mapped_column(String(80))
+    city: Mapped[str] = mapped_column(String(80))
+    area_code: Mapped[str] = mapped_column(String(8), default="")
+
+
+class NumberReservation(db.Model):
+    """Numbers held for an account for a few minutes while the customer picks some. One
+    open reservation per account (a partial unique index)."""
+
+    __tablename__ = "number_reservation"
+    __table_args__ = (
+        Index(
+            "uq_number_reservation_open",
+            "account_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    number_type: Mapped[NumberType] = mapped_column(_enum(NumberType))
+    status: Mapped[ReservationStatus] = mapped_column(
+        _enum(ReservationStatus), default=ReservationStatus.OPEN
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ServiceNumber(db.Model):
+    """A number of the operator's inventory, from available to an account's (and back
+    through quarantine), or a number ported in (`ported`: it does not use the quota).
+
+    Searches take the index (country, type, area, state, number): equal on the first four,
+    a range or an order on the number."""
+
+    __tablename__ = "service_number"
+    __table_args__ = (
+        Index("ix_service_number_search", "country", "number_type", "area_id", "state", "number"),
+        Index("ix_service_number_held", "state", "held_until"),
+        Index("ix_service_number_account", "account_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: E.164.
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    country: Mapped[Country] = mapped_column(_enum(Country))
+    number_type: Mapped[NumberType] = mapped_column(_enum(NumberType))
+    #: Geographic numbers: their city; national and toll-free numbers: none.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("number_area.id"))
+    state: Mapped[InventoryState] = mapped_column(
+        _enum(InventoryState), default=InventoryState.AVAILABLE
+    )
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("number_reservation.id"))
+    held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    ported: Mapped[bool] = mapped_column(Boolean, default=False)
+    acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    quarantine_until: Mapped[date | None] = mapped_column(Date)
+
+    area: Mapped[NumberArea | None] = relationship()

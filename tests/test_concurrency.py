@@ -9,6 +9,8 @@ a stated reason why parallel copies can't do harm; a new route without one fails
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -19,16 +21,21 @@ from telephony.models import (
     AuditEvent,
     CallNote,
     FaqFeedback,
+    InventoryState,
     Invoice,
     InvoiceStatus,
     Line,
+    NumberArea,
+    NumberReservation,
     Offer,
     Payment,
     PaymentMethod,
     PaymentStatus,
+    ReservationStatus,
     ScheduledTask,
     Service,
     ServiceEmail,
+    ServiceNumber,
     StoredPaymentMethod,
     TaskStatus,
     TelephonyGroup,
@@ -72,6 +79,10 @@ CASES = {
     "billing.pay_invoice": "test_an_invoice_paid_from_the_invoices_page_is_paid_once",
     "billing.pay_balance": "test_a_balance_is_paid_once",
     "billing.request_archive": "test_a_zip_of_invoices_is_queued_once",
+    "service_numbers.new": "test_two_customers_never_hold_the_same_number",
+    "service_numbers.reservation": "test_service_numbers_are_acquired_once",
+    "service_numbers.release": "test_a_reservation_is_released_once",
+    "service_numbers.licences_page": "test_licences_are_set_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -334,7 +345,8 @@ def test_an_agents_work_happens_once(site):
     token = agent.token("/agent/accounts/3")
 
     def events(action):
-        return count(site, select(func.count(AuditEvent.id)).where(AuditEvent.action == action))
+        mine = (AuditEvent.action == action) & (AuditEvent.account_id == 3)
+        return count(site, select(func.count(AuditEvent.id)).where(mine))
 
     replies = at_once(
         N,
@@ -682,3 +694,107 @@ def test_a_zip_of_invoices_is_queued_once(site):
     assert {r.status for r in replies} <= FINE
     made = select(func.count(InvoiceArchive.id)).where(InvoiceArchive.request_key == data["token"])
     assert count(site, made) == 1
+
+
+def _search(site, city: str, quantity: int) -> dict:
+    (area,) = fetch(site, select(NumberArea).where(NumberArea.city == city))
+    return {
+        "action": "reserve",
+        "country": area.country.value,
+        "number_type": "geographic",
+        "region": area.region,
+        "city": str(area.id),
+        "quantity": str(quantity),
+        "match": "starts",
+    }
+
+
+def test_two_customers_never_hold_the_same_number(site):
+    """The FR and BE customers reserve numbers of one city at once, many times: each ends
+    with one reservation holding its five numbers, none held twice, none left held."""
+    clients = [site.client().sign_in("fr"), site.client().sign_in("be")]
+    data = _search(site, "Grenoble", 5)
+    tokens = [client.token("/service-numbers/new") for client in clients]
+
+    replies = at_once(
+        N,
+        lambda i: clients[i % 2].post(
+            "/service-numbers/new", {**data, "csrf_token": tokens[i % 2]}
+        ),
+    )
+
+    assert {r.status for r in replies} == {303}, [r.text[:300] for r in replies if r.status != 303]
+    live = fetch(
+        site, select(NumberReservation).where(NumberReservation.status == ReservationStatus.OPEN)
+    )
+    assert sorted(r.account_id for r in live) == [1, 2]
+    for reservation in live:
+        held = ServiceNumber.reservation_id == reservation.id
+        assert count(site, select(func.count(ServiceNumber.id)).where(held)) == 5
+    reserved = ServiceNumber.state == InventoryState.RESERVED
+    assert count(site, select(func.count(ServiceNumber.id)).where(reserved)) == 10
+
+
+def test_service_numbers_are_acquired_once(site):
+    customer = site.client().sign_in("fr")
+    reply = customer.post(
+        "/service-numbers/new",
+        {**_search(site, "Nice", 2), "csrf_token": customer.token("/service-numbers/new")},
+    )
+    assert reply.status == 303, reply.text[:300]
+    path = reply.location.removeprefix(site.base)
+    page = customer.get(path).text
+    ids = re.findall(r'name="numbers" value="(\d+)" checked', page)
+    assert len(ids) == 2
+    data = {"csrf_token": _hidden_token(page), "numbers": ids}
+
+    replies = at_once(N, lambda _i: customer.post(path, data))
+
+    assert {r.status for r in replies} == {303}
+    taken = (ServiceNumber.account_id == 1) & (ServiceNumber.state == InventoryState.TAKEN)
+    assert count(site, select(func.count(ServiceNumber.id)).where(taken)) == 2
+    services = (Service.account_id == 1) & (Service.service_type == "service_number")
+    assert count(site, select(func.count(Service.id)).where(services)) == 2
+    acquired = AuditEvent.action == "service_numbers.acquired"
+    assert count(site, select(func.count(AuditEvent.id)).where(acquired)) == 1
+
+
+def test_a_reservation_is_released_once(site):
+    customer = site.client().sign_in("be")
+    reply = customer.post(
+        "/service-numbers/new",
+        {**_search(site, "Namur", 3), "csrf_token": customer.token("/service-numbers/new")},
+    )
+    assert reply.status == 303, reply.text[:300]
+    reservation_id = int(reply.location.rsplit("/", 1)[1])
+    path = f"/service-numbers/reservations/{reservation_id}/release"
+    token = customer.token(f"/service-numbers/reservations/{reservation_id}")
+
+    replies = at_once(N, lambda _i: customer.post(path, {"csrf_token": token}))
+
+    assert {r.status for r in replies} == {303}
+    held = ServiceNumber.reservation_id == reservation_id
+    assert count(site, select(func.count(ServiceNumber.id)).where(held)) == 0
+    released = (AuditEvent.action == "service_numbers.released") & (
+        AuditEvent.target_id == reservation_id
+    )
+    assert count(site, select(func.count(AuditEvent.id)).where(released)) == 1
+
+
+def _hidden_token(html: str) -> str:
+    return _hidden(html, "csrf_token")
+
+
+def test_licences_are_set_once(site):
+    agent = site.client().sign_in("agent")
+    token = agent.token("/agent/accounts/2")
+    reply = agent.post("/agent/accounts/2/act", {"csrf_token": token, "reason": "Licences ordered"})
+    assert reply.status == 303
+    data = {"csrf_token": token, "kind": "phone_system", "quantity": "40"}
+
+    replies = at_once(N, lambda _i: agent.post("/service-numbers/licences", data))
+
+    assert {r.status for r in replies} == {303}
+    changed = (AuditEvent.action == "licences.changed") & (AuditEvent.account_id == 2)
+    assert count(site, select(func.count(AuditEvent.id)).where(changed)) == 1
+    agent.post("/agent/stop", {"csrf_token": token})

@@ -89,8 +89,12 @@ let focusedBeforeSwap = null;
 document.addEventListener("htmx:beforeSwap", () => { focusedBeforeSwap = document.activeElement; });
 document.addEventListener("htmx:afterSettle", (event) => {
   const lost = focusedBeforeSwap && focusedBeforeSwap !== document.body && !focusedBeforeSwap.isConnected;
+  const lostId = lost ? focusedBeforeSwap.id : "";
   focusedBeforeSwap = null;
   if (!lost || (document.activeElement && document.activeElement !== document.body)) return;
+  // The same control drawn again (a list that narrows the next one): back to it.
+  const again = lostId ? document.getElementById(lostId) : null;
+  if (again) { again.focus(); return; }
   const id = event.detail.target && event.detail.target.id;
   const block = id ? document.getElementById(id) : null;
   if (!block) return;
@@ -98,3 +102,27 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (!goal.hasAttribute("tabindex")) goal.setAttribute("tabindex", "-1");
   goal.focus();
 });
+
+// Service numbers: the hold's countdown (the server ends the hold whatever this shows). It
+// says at two minutes left, and at the end, what happens, through the live region.
+(() => {
+  const timer = document.querySelector(".countdown[data-seconds-left]");
+  if (!timer) return;
+  const value = timer.querySelector(".countdown-value");
+  const announcer = document.getElementById("announcer");
+  const end = Date.now() + Number(timer.dataset.secondsLeft) * 1000;
+  let warned = false;
+  const tick = () => {
+    const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+    value.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    if (left <= 120 && !warned && announcer) { warned = true; announcer.textContent = timer.dataset.warn; }
+    if (left === 0) {
+      if (announcer) announcer.textContent = timer.dataset.ended;
+      timer.textContent = timer.dataset.ended;
+      document.querySelectorAll(".acquire-form button[type=submit]").forEach((b) => { b.disabled = true; });
+      return;
+    }
+    setTimeout(tick, 1000);
+  };
+  tick();
+})();

@@ -30,7 +30,7 @@ from telephony.models import (
 from telephony.paging import Page, paginate
 
 #: The kinds of service the table lists, in the order the type filter offers them.
-SERVICE_TYPES = ("sip_line", "trunk", "fax_line", "alias_number", "number_pool")
+SERVICE_TYPES = ("sip_line", "trunk", "fax_line", "alias_number", "number_pool", "service_number")
 STATES = tuple(state.value for state in ServiceState)
 RENEWAL_STATUSES = (
     "automatic",

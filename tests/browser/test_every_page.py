@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from extensions import db
 from telephony import calls, line_orders, procedure
-from telephony.models import Account, Line, User
+from telephony.models import Account, Line, NumberArea, NumberType, User
+from telephony.service_numbers import licences, reservations
+from telephony.service_numbers.inventory import Search
 from tests.browser.conftest import (
     act_for,
     check_accessibility,
@@ -71,9 +73,21 @@ def _prepare(app) -> dict:
         )
         procedure.submit(account, DETAILS["vt10001-f"], actor=user)
         db.session.commit()
-        ids = {"order": order.id, "task": task.id}
+        # Service numbers: one of the account's own (once), and two held for it.
+        lyon = Search("FR", NumberType.GEOGRAPHIC, (_lyon_id(),))
+        if not licences.acquired(account):
+            first, _held = reservations.reserve(account, lyon, 1, actor=user)
+            ids_held = [str(n.id) for n in reservations.held_numbers(first)]
+            reservations.acquire(account, first, ids_held, actor=user)
+        reservation, _held = reservations.reserve(account, lyon, 2, actor=user)
+        db.session.commit()
+        ids = {"order": order.id, "task": task.id, "reservation": reservation.id}
         db.session.remove()
         return ids
+
+
+def _lyon_id() -> int:
+    return db.session.scalar(select(NumberArea.id).where(NumberArea.city == "Lyon"))
 
 
 def visit_as(page, live_server, who: str) -> None:
@@ -119,6 +133,9 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("procedure.index", "/procedure/"),
         ("procedure.change_billing_contact", "/procedure/billing-contact"),
         ("emails.index", "/emails/"),
+        ("service_numbers.index", "/service-numbers/"),
+        ("service_numbers.new", "/service-numbers/new?country=FR&region=Auvergne-Rh%C3%B4ne-Alpes"),
+        ("service_numbers.reservation", f"/service-numbers/reservations/{ids['reservation']}"),
     ]
     return {
         "anonymous": [
@@ -134,6 +151,7 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
             ("faq.panel", "/faq/panel?q=voicemail"),
             ("faq.feedback_counts", "/faq/feedback"),
             ("procedure.manage", "/procedure/manage"),
+            ("service_numbers.licences_page", "/service-numbers/licences"),
             *customer,
         ],
         "translator": [("translators.index", "/translations/")],
@@ -143,7 +161,9 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
 def test_every_page_is_walked(app):
     get_endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     walked = {
-        endpoint for group in pages({"order": 1, "task": 1}).values() for endpoint, _ in group
+        endpoint
+        for group in pages({"order": 1, "task": 1, "reservation": 1}).values()
+        for endpoint, _ in group
     }
     assert get_endpoints - walked - set(NOT_PAGES) == set(), "add the new page to the walk"
 

@@ -1,0 +1,102 @@
+"""An account's telephony licences and the service-number quota they give."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from config import SERVICE_NUMBER_QUOTA
+from extensions import db
+from telephony import DomainError, audit
+from telephony.models import (
+    Account,
+    InventoryState,
+    Licence,
+    LicenceKind,
+    ServiceNumber,
+    User,
+)
+
+#: More licences than this in one go is a typing mistake, not an order.
+MAX_LICENCES = 100_000
+
+
+def quota_for(licences: int) -> int:
+    """How many service numbers this many licences allow (the table of config)."""
+    allowed = 0
+    for threshold, numbers in SERVICE_NUMBER_QUOTA:
+        if licences >= threshold:
+            allowed = numbers
+    return allowed
+
+
+def counts(account: Account) -> dict[LicenceKind, int]:
+    """The account's licences per kind (every kind, 0 when it has none)."""
+    held = dict(
+        db.session.execute(
+            select(Licence.kind, Licence.quantity).where(Licence.account_id == account.id)
+        ).all()
+    )
+    return {kind: held.get(kind, 0) for kind in LicenceKind}
+
+
+def has_licence(account: Account) -> bool:
+    return bool(
+        db.session.scalar(
+            select(Licence.id).where(Licence.account_id == account.id, Licence.quantity > 0)
+        )
+    )
+
+
+def acquired(account: Account) -> int:
+    """The account's numbers from the inventory (ported ones don't use the quota)."""
+    return db.session.scalar(
+        select(func.count(ServiceNumber.id)).where(
+            ServiceNumber.account_id == account.id,
+            ServiceNumber.state == InventoryState.TAKEN,
+            ServiceNumber.ported.is_(False),
+        )
+    )
+
+
+def quota(account: Account) -> tuple[int, int]:
+    """(numbers the licences allow, numbers the account may still acquire)."""
+    allowed = quota_for(sum(counts(account).values()))
+    return allowed, max(0, allowed - acquired(account))
+
+
+def set_licences(
+    account: Account, kind: str, quantity: str | int, *, actor: User, reason: str = ""
+) -> Licence:
+    """Set how many licences of a kind the account holds (agents, for the customer)."""
+    try:
+        kind = LicenceKind(kind)
+    except ValueError:
+        raise DomainError(_l("Choose a kind of licence."), "kind") from None
+    text = str(quantity).strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_LICENCES:
+        raise DomainError(
+            _l("Enter a whole number from 0 to %(max)s.", max=f"{MAX_LICENCES:,}"), "quantity"
+        )
+    licence = db.session.scalar(
+        select(Licence).where(Licence.account_id == account.id, Licence.kind == kind)
+    )
+    before = licence.quantity if licence else 0
+    if licence is not None and before == int(text):
+        return licence  # as it is already (the same form sent again): nothing to record
+    if licence is None:
+        licence = Licence(account_id=account.id, kind=kind, quantity=0)
+        db.session.add(licence)
+    licence.quantity = int(text)
+    db.session.flush()
+    audit.record(
+        "licences.changed",
+        account=account,
+        actor=actor,
+        target_type="licence",
+        target_id=licence.id,
+        before={"kind": kind.value, "quantity": before},
+        after={"kind": kind.value, "quantity": licence.quantity},
+        reason=reason,
+    )
+    return licence

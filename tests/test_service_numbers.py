@@ -1,0 +1,360 @@
+"""Service numbers (seed 003): licences and quota, the inventory and its search, a
+reservation that ends on the server, acquiring, and what agents do for the customer."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import phonenumbers
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import DomainError
+from telephony.models import (
+    Account,
+    AuditEvent,
+    InventoryState,
+    Licence,
+    NumberArea,
+    NumberReservation,
+    NumberType,
+    ReservationStatus,
+    Service,
+    ServiceNumber,
+    User,
+    utcnow,
+)
+from telephony.service_numbers import inventory, licences, reservations
+from telephony.service_numbers.inventory import Search
+from tests.conftest import csrf_from
+
+
+def _account(code: str) -> Account:
+    return db.session.scalar(select(Account).where(Account.code == code))
+
+
+def _user(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _lyon() -> NumberArea:
+    return db.session.scalar(select(NumberArea).where(NumberArea.city == "Lyon"))
+
+
+@pytest.mark.parametrize(
+    ("count", "allowed"),
+    [(0, 0), (1, 5), (25, 5), (26, 10), (49, 10), (50, 20), (199, 40), (200, 65), (999, 110)],
+)
+def test_the_quota_grows_with_the_licences(count, allowed):
+    assert licences.quota_for(count) == allowed
+    assert licences.quota_for(5000) == 125
+
+
+def test_the_demo_inventory_holds_valid_numbers_of_their_type(app_ctx):
+    rows = db.session.execute(select(ServiceNumber.number, ServiceNumber.number_type)).all()
+    assert len(rows) > 1000
+    for number, kind in rows:
+        parsed = phonenumbers.parse(number)
+        assert phonenumbers.is_valid_number(parsed), number
+        assert inventory.classify(number)[2] == kind, number
+    free = [n for n, k in rows if k == NumberType.TOLL_FREE and n.startswith("+33")]
+    assert free and all(re.match(r"^\+3380[0-5]\d{6}$", n) for n in free)
+    assert not any(n.startswith("+41") and k == NumberType.TOLL_FREE for n, k in rows)
+    lyon = db.session.scalars(
+        select(ServiceNumber.number).where(ServiceNumber.area_id == _lyon().id)
+    ).all()
+    assert lyon and all(n.startswith("+33472") for n in lyon)
+
+
+def test_a_search_finds_free_numbers_by_digits(app_ctx):
+    now = utcnow()
+    lyon = _lyon()
+    found = inventory.find_free(
+        Search("FR", NumberType.GEOGRAPHIC, (lyon.id,), starts_with="0472"), 3, now
+    )
+    assert len(found) == 3 and [n for _i, n in found] == sorted(n for _i, n in found)
+    digits = found[0][1][-4:]
+    contains = inventory.find_free(
+        Search("FR", NumberType.GEOGRAPHIC, (lyon.id,), contains=digits), 50, now
+    )
+    assert found[0] in contains and all(digits in n for _i, n in contains)
+    assert not inventory.find_free(
+        Search("FR", NumberType.GEOGRAPHIC, (lyon.id,), starts_with="0491"), 3, now
+    )
+    # A % or _ typed is a digit search, not a pattern.
+    assert not inventory.find_free(Search("FR", NumberType.NATIONAL, contains="%"), 3, now)
+
+
+def test_reserve_then_acquire_two_numbers(app_ctx):
+    account, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,))
+    reservation, held = reservations.reserve(account, search, 3, actor=user)
+    assert held == 3
+    numbers = reservations.held_numbers(reservation)
+    picked = [str(n.id) for n in numbers[:2]]
+    acquired = reservations.acquire(account, reservation, picked, actor=user)
+    db.session.commit()
+    assert {n.state for n in acquired} == {InventoryState.TAKEN}
+    assert {n.account_id for n in acquired} == {account.id}
+    # The number not picked is back in the inventory; the quota counts the two.
+    db.session.refresh(numbers[2])
+    assert numbers[2].state == InventoryState.AVAILABLE and numbers[2].reservation_id is None
+    assert licences.quota(account) == (5, 3)
+    services = db.session.scalars(
+        select(Service).where(Service.service_type == "service_number")
+    ).all()
+    assert sorted(s.name for s in services) == sorted(n.number for n in acquired)
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "service_numbers.acquired")
+    )
+    with pytest.raises(DomainError, match="already acquired"):
+        reservations.acquire(account, reservation, picked, actor=user)
+
+
+def test_a_hold_ends_on_the_server(app_ctx):
+    fr, be = _account("vt10001-f"), _account("vt20002-b")
+    search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,))
+    past = utcnow() - timedelta(minutes=11)
+    reservation, _held = reservations.reserve(
+        fr, search, 2, actor=_user("demo-fr@example.com"), now=past
+    )
+    db.session.commit()
+    ids = [str(n.id) for n in reservations.held_numbers(reservation)]
+    # Its numbers are anybody's again: another customer's search finds and takes them.
+    first = inventory.find_free(search, 2, utcnow())
+    assert {str(i) for i, _n in first} == set(ids)
+    with pytest.raises(DomainError, match="has ended"):
+        reservations.acquire(fr, reservation, ids, actor=_user("demo-fr@example.com"))
+    db.session.rollback()
+    other, held = reservations.reserve(be, search, 2, actor=_user("demo-be@example.com"))
+    assert held == 2 and {str(n.id) for n in reservations.held_numbers(other)} == set(ids)
+    db.session.commit()
+    # The tidy-up closes the ended reservation; the numbers stay with the new one.
+    reservations.expire()
+    db.session.commit()
+    db.session.refresh(reservation)
+    assert reservation.status == ReservationStatus.RELEASED
+    assert len(reservations.held_numbers(other)) == 2
+
+
+def test_the_quota_and_the_rules_refuse_beside_their_field(app_ctx):
+    account, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,))
+    with pytest.raises(DomainError, match="still acquire 5 service numbers") as refused:
+        reservations.reserve(account, search, 6, actor=user)
+    assert refused.value.field == "quantity"
+    with pytest.raises(DomainError, match="communication credits") as refused:
+        reservations.reserve(account, Search("FR", NumberType.TOLL_FREE), 1, actor=user)
+    assert refused.value.field == "number_type"
+    with pytest.raises(DomainError, match="not sold in this country"):
+        reservations.reserve(account, Search("CH", NumberType.TOLL_FREE), 1, actor=user)
+    with pytest.raises(DomainError, match="No free number"):
+        reservations.reserve(
+            account, Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,), "0999"), 1, actor=user
+        )
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(NumberReservation.id))) == 0
+
+
+def _in_english(client):
+    client.get("/service-numbers/?lang=en")
+    return client
+
+
+def _reserve_page(client, data: dict):
+    token = csrf_from(client.get("/service-numbers/new").text)
+    return client.post("/service-numbers/new", data={"csrf_token": token, **data})
+
+
+def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in):
+    client = _in_english(signed_in("fr"))
+    with app.app_context():
+        lyon = _lyon()
+    page = client.get("/service-numbers/")
+    assert page.status_code == 200
+    assert "Service numbers you can still acquire" in page.text
+    # Each list narrows the next: the region's cities, from the query string.
+    narrowed = client.get(f"/service-numbers/new?country=FR&region={lyon.region}")
+    assert ">Lyon</option>" in narrowed.text and ">Paris</option>" not in narrowed.text
+    # With htmx, the same address gives the form alone.
+    block = client.get(
+        f"/service-numbers/new?country=FR&region={lyon.region}",
+        headers={"HX-Request": "true", "HX-Target": "number-search"},
+    )
+    assert block.status_code == 200 and block.text.lstrip().startswith('<div id="number-search">')
+    assert ">Lyon</option>" in block.text and "HX-Request" in block.headers["Vary"]
+    listing_block = client.get(
+        "/service-numbers/", headers={"HX-Request": "true", "HX-Target": "service-number-list"}
+    )
+    assert listing_block.status_code == 200
+    assert listing_block.text.lstrip().startswith('<div id="service-number-list">')
+    reply = _reserve_page(
+        client,
+        {
+            "action": "reserve",
+            "country": "FR",
+            "number_type": "geographic",
+            "region": lyon.region,
+            "city": str(lyon.id),
+            "quantity": "2",
+            "match": "starts",
+        },
+    )
+    assert reply.status_code == 303, reply.text
+    held = client.get(reply.location)
+    assert "Numbers held for you" in held.text and 'role="timer"' in held.text
+    ids = re.findall(r'name="numbers" value="(\d+)" checked', held.text)
+    assert len(ids) == 2
+    done = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
+    assert done.status_code == 303
+    listing = client.get("/service-numbers/").text
+    assert "2 service numbers are yours" in listing
+    assert listing.count("+33 4 72") == 2
+    assert re.search(r"<code>VLF10001F[A-Z0-9+]{3}</code>", listing)  # each number's RIO
+    # Sent again (a double click): done already, nothing more.
+    again = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
+    assert again.status_code == 303
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count(Service.id)).where(Service.service_type == "service_number")
+            )
+            == 2
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"quantity": "0"}, "Enter how many numbers you want"),
+        ({"quantity": "abc"}, "Enter how many numbers you want"),
+        ({"quantity": "9" * 40}, "Enter how many numbers you want"),
+        ({"quantity": "6"}, "You can still acquire 5 service numbers"),
+        ({"digits": "04x2"}, "Enter digits only"),
+        ({"digits": "1" * 10_000}, "Enter digits only"),
+        ({"digits": "04\x0072"}, "invisible control characters"),
+        ({"number_type": "toll_free"}, "communication credits"),
+    ],
+)
+def test_bad_searches_are_refused_beside_the_field(signed_in, data, message):
+    client = _in_english(signed_in("fr"))
+    reply = _reserve_page(
+        client, {"action": "reserve", "country": "FR", "number_type": "geographic", **data}
+    )
+    assert reply.status_code == 422
+    assert message in reply.text
+
+
+def test_the_update_button_narrows_the_lists_without_reserving(app, signed_in):
+    client = _in_english(signed_in("fr"))
+    reply = _reserve_page(client, {"action": "update", "country": "BE", "region": "Wallonie"})
+    assert reply.status_code == 200
+    assert ">Namur</option>" in reply.text and ">Lyon</option>" not in reply.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(NumberReservation.id))) == 0
+
+
+def test_another_accounts_reservation_answers_404(app, signed_in):
+    with app.app_context():
+        be = _account("vt20002-b")
+        reservation, _held = reservations.reserve(
+            be,
+            Search("BE", NumberType.GEOGRAPHIC),
+            1,
+            actor=_user("demo-be@example.com"),
+        )
+        db.session.commit()
+        reservation_id = reservation.id
+    client = _in_english(signed_in("fr"))
+    assert client.get(f"/service-numbers/reservations/{reservation_id}").status_code == 404
+    assert client.get(f"/service-numbers/reservations/{10**30}").status_code == 404
+    token = csrf_from(client.get("/service-numbers/").text)
+    released = client.post(
+        f"/service-numbers/reservations/{reservation_id}/release", data={"csrf_token": token}
+    )
+    assert released.status_code == 404
+
+
+def test_without_a_licence_the_pages_say_why(app, signed_in):
+    with app.app_context():
+        db.session.execute(Licence.__table__.update().values(quantity=0))
+        db.session.commit()
+    client = _in_english(signed_in("fr"))
+    page = client.get("/service-numbers/")
+    assert page.status_code == 403
+    assert "come with a telephony licence" in page.text
+    assert client.get("/service-numbers/new").status_code == 403
+    assert 'href="/service-numbers/"' not in client.get("/lines/").text
+
+
+def test_an_agent_sets_the_licences_for_the_customer(app, signed_in):
+    with app.app_context():
+        account_id = _account("vt30003-s").id
+    client = _in_english(signed_in("agent"))
+    html = client.get(f"/agent/accounts/{account_id}").text
+    acted = client.post(
+        f"/agent/accounts/{account_id}/act",
+        data={"csrf_token": csrf_from(html), "reason": "Caller wants conference numbers"},
+    )
+    assert acted.status_code == 303
+    page = client.get("/service-numbers/")
+    assert "Save the licences" in page.text
+    token = csrf_from(page.text)
+    bad = client.post(
+        "/service-numbers/licences",
+        data={"csrf_token": token, "kind": "phone_system", "quantity": "-3"},
+    )
+    assert bad.status_code == 422 and "Enter a whole number" in bad.text
+    saved = client.post(
+        "/service-numbers/licences",
+        data={"csrf_token": token, "kind": "phone_system", "quantity": "30"},
+    )
+    assert saved.status_code == 303
+    with app.app_context():
+        account = db.session.get(Account, account_id)
+        assert licences.quota(account) == (10, 10)  # 30 + 2 conferencing licences
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "licences.changed"))
+        assert event.on_behalf and event.reason == "Caller wants conference numbers"
+        assert event.after == {"kind": "phone_system", "quantity": 30}
+
+
+def test_customers_cannot_set_their_licences(signed_in):
+    client = _in_english(signed_in("fr"))
+    assert "Save the licences" not in client.get("/service-numbers/").text
+    token = csrf_from(client.get("/service-numbers/").text)
+    reply = client.post(
+        "/service-numbers/licences",
+        data={"csrf_token": token, "kind": "phone_system", "quantity": "999"},
+    )
+    assert reply.status_code == 403
+
+
+def test_an_operator_imports_ranges_from_csv(app, runner, tmp_path):
+    source = tmp_path / "ranges.csv"
+    source.write_text(
+        "number,region,city\n"
+        "+33478123456,Auvergne-Rhône-Alpes,Lyon\n"
+        "+33 4 78 12 34 57,Auvergne-Rhône-Alpes,Lyon\n"
+        "+33800654321,,\n"
+        "+33478123456,Auvergne-Rhône-Alpes,Lyon\n"
+        "not a number,,\n"
+        "+33478123458,,\n"
+        "+33612345678,,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["service-numbers", "import", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "3 numbers added" in result.output
+    assert "line 5: twice in the file" in result.output
+    assert "line 6: not a valid" in result.output
+    assert "line 7: a geographic number needs its region and city" in result.output
+    assert "line 8: not a valid" in result.output  # a mobile number is no service number
+    with app.app_context():
+        number = db.session.scalar(
+            select(ServiceNumber).where(ServiceNumber.number == "+33478123457")
+        )
+        assert number.area.city == "Lyon" and number.number_type == NumberType.GEOGRAPHIC
+    again = runner.invoke(args=["service-numbers", "import", str(source)])
+    assert "0 numbers added" in again.output
