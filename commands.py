@@ -75,7 +75,19 @@ def renew(day, workers):
         f"e-invoices: {len(delivered.sent)} handed over, {len(delivered.waiting)} waiting for "
         "the customer's details"
     )
+    click.echo(_tidy_service_numbers(run_day))
     sys.exit(1 if report.errors else 0)
+
+
+def _tidy_service_numbers(day: date) -> str:
+    """Close the holds that ran out; numbers out of quarantine go back to the inventory."""
+    from extensions import db
+    from telephony.service_numbers.destinations import end_quarantines
+    from telephony.service_numbers.reservations import expire
+
+    freed, back = expire(), end_quarantines(day)
+    db.session.commit()
+    return f"service numbers: {freed} holds ended, {back} out of quarantine"
 
 
 @click.group(cls=AppGroup)
@@ -318,12 +330,48 @@ def import_numbers(source):
     click.echo(f"{report.added} numbers added, {len(report.refused)} lines refused")
 
 
-@service_numbers.command("expire")
-def expire_holds():
-    """Close the reservations whose hold has ended (their numbers were free already)."""
-    from extensions import db
-    from telephony.service_numbers.reservations import expire
+@service_numbers.command("usage")
+@click.argument("account_code")
+@click.argument("cost")
+@click.option("--report", "report_id", required=True, help="The call platform's report id.")
+def usage(account_code, cost, report_id):
+    """Take what the calls to an account's toll-free numbers cost from its communication
+    credits (as the call platform reports it; the same report twice recharges once)."""
+    from decimal import Decimal, InvalidOperation
 
-    freed = expire()
+    from sqlalchemy import select
+
+    from extensions import db
+    from telephony import DomainError
+    from telephony.dates import local_today
+    from telephony.models import Account
+    from telephony.payments import PROVIDERS
+    from telephony.service_numbers.credits import use
+
+    account = db.session.scalar(select(Account).where(Account.code == account_code))
+    if account is None:
+        raise click.ClickException(f"no account {account_code}")
+    try:
+        amount = Decimal(cost)
+    except InvalidOperation:
+        raise click.ClickException(f"not an amount: {cost}") from None
+    provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+    try:
+        balance = use(
+            account,
+            amount,
+            provider=provider,
+            today=local_today(account.timezone),
+            token=f"usage-{report_id}"[:64],
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
     db.session.commit()
-    click.echo(f"{freed} numbers back in the inventory")
+    click.echo(f"{account.code}: balance {balance} {account.currency}")
+
+
+@service_numbers.command("tidy")
+def tidy():
+    """Close the reservations whose hold has ended (their numbers were free already) and
+    give back the numbers whose quarantine is over (`flask renew` does it too)."""
+    click.echo(_tidy_service_numbers(date.today()))

@@ -133,12 +133,22 @@ SERVICE_NUMBER_QUOTA = (
 )
 #: How long numbers stay held for the customer who reserved them.
 SERVICE_NUMBER_HOLD_MINUTES = 10
+#: A released service number waits this many months before the inventory offers it again.
+SERVICE_NUMBER_QUARANTINE_MONTHS = 3
 #: The number types the operator sells from its inventory in each country (Swiss toll-free
 #: numbers are allocated by the regulator to their holder: they come by porting only).
 SERVICE_NUMBER_TYPES = {
     "FR": ("geographic", "national", "toll_free"),
     "BE": ("geographic", "national", "toll_free"),
     "CH": ("geographic", "national"),
+}
+#: Communication credits (toll-free numbers): the amounts offered, per currency, and what a
+#: minute of a call to a toll-free number costs its holder, per country and calling network.
+CREDIT_AMOUNTS = {"EUR": (20, 50, 100, 200), "CHF": (20, 50, 100, 200)}
+TOLL_FREE_RATES = {
+    "FR": {"fixed": Decimal("0.020"), "mobile": Decimal("0.050")},
+    "BE": {"fixed": Decimal("0.025"), "mobile": Decimal("0.060")},
+    "CH": {"fixed": Decimal("0.030"), "mobile": Decimal("0.080")},
 }
 #: Simultaneous calls a service number carries, per type.
 SERVICE_NUMBER_CAPACITY = {"geographic": 100, "national": 100, "toll_free": 200}

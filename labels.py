@@ -142,6 +142,12 @@ AUDIT_ACTIONS = {
     "line.created": _l("Line created"),
     "line.terminated": _l("Line terminated"),
     "licences.changed": _l("Licences changed"),
+    "credits.bought": _l("Communication credits bought"),
+    "quota.requested": _l("More service numbers requested"),
+    "credits.settings_changed": _l("Automatic recharge of the credits changed"),
+    "destination.created": _l("Conference bridge, auto attendant or call queue created"),
+    "service_number.assigned": _l("Service number assigned"),
+    "service_number.released": _l("Service number released"),
     "number_pool.terminated": _l("Number range terminated"),
     "offer.changed": _l("Offer changed"),
     "offer.change_requested": _l("Offer change requested"),
@@ -271,6 +277,25 @@ SERVICE_TYPES = {
 LICENCE_KINDS = {
     "phone_system": _l("Phone system add-on"),
     "audio_conferencing": _l("Conferencing add-on"),
+}
+#: French toll-free numbers: the categories of the public reverse directory.
+SVA_CATEGORIES = {
+    "customer_service": _l("Customer service"),
+    "after_sales": _l("After-sales service"),
+    "information": _l("Information"),
+    "booking": _l("Bookings and orders"),
+    "public_service": _l("Public service"),
+}
+#: Communication credits: what moved the balance.
+CREDIT_MOVEMENTS = {
+    "purchase": _l("Credits bought"),
+    "auto_recharge": _l("Automatic recharge"),
+    "usage": _l("Calls to your toll-free numbers"),
+}
+DESTINATION_KINDS = {
+    "conference_bridge": _l("Conference bridge"),
+    "auto_attendant": _l("Auto attendant"),
+    "call_queue": _l("Call queue"),
 }
 NUMBER_TYPES = {
     # Translators: a number that rings in a city (its area code).
@@ -433,4 +458,7 @@ def label_helpers() -> dict:
         "renewal_frequency": renewal_frequency,
         "number_type_label": lambda kind: NUMBER_TYPES.get(str(kind), kind),
         "licence_kind_label": lambda kind: LICENCE_KINDS.get(str(kind), kind),
+        "destination_kind_label": lambda kind: DESTINATION_KINDS.get(str(kind), kind),
+        "sva_category_label": lambda code: SVA_CATEGORIES.get(code, code),
+        "credit_movement_label": lambda kind: CREDIT_MOVEMENTS.get(kind, kind),
     }

@@ -16,14 +16,16 @@ from flask import request, url_for
 from flask_babel import format_datetime, get_locale
 
 
-def money(amount, currency: str) -> str:
-    return _money(amount, currency, get_locale())
+def money(amount, currency: str, precise: bool = False) -> str:
+    """An amount in the locale's way; `precise`: every decimal it has (a rate per minute,
+    0.025), not rounded to the cent."""
+    return _money(amount, currency, get_locale(), precise)
 
 
 @lru_cache(maxsize=4096)  # a page repeats a few prices many times (50 lines, 3 offers)
-def _money(amount, currency: str, locale: Locale) -> str:
+def _money(amount, currency: str, locale: Locale, precise: bool = False) -> str:
     # (the Locale itself, not its name: the pseudo-locale's name is not one Babel knows)
-    return babel_format_currency(amount, currency, locale=locale)
+    return babel_format_currency(amount, currency, locale=locale, decimal_quantization=not precise)
 
 
 #: How a language writes the first day of a month in words: "1er janvier", "1° gennaio".

@@ -882,6 +882,39 @@ class ReservationStatus(enum.StrEnum):
     RELEASED = "released"
 
 
+class DestinationKind(enum.StrEnum):
+    CONFERENCE_BRIDGE = "conference_bridge"
+    AUTO_ATTENDANT = "auto_attendant"
+    CALL_QUEUE = "call_queue"
+
+
+class NumberDestination(db.Model):
+    """Where a service number rings: a conference bridge, an auto attendant or a call
+    queue of the account (a name, and for a queue the lines it rings)."""
+
+    __tablename__ = "number_destination"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[DestinationKind] = mapped_column(_enum(DestinationKind))
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    lines: Mapped[list[Line]] = relationship(secondary="queue_line", order_by="Line.number")
+
+
+class QueueLine(db.Model):
+    """A line a call queue rings."""
+
+    __tablename__ = "queue_line"
+
+    destination_id: Mapped[int] = mapped_column(
+        ForeignKey("number_destination.id"), primary_key=True
+    )
+    line_id: Mapped[int] = mapped_column(ForeignKey("line.id"), primary_key=True)
+
+
 class Licence(db.Model):
     """The telephony licences an account holds, per kind: they give its service-number
     quota (telephony.service_numbers.licences)."""
@@ -965,5 +998,70 @@ class ServiceNumber(db.Model):
     ported: Mapped[bool] = mapped_column(Boolean, default=False)
     acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     quarantine_until: Mapped[date | None] = mapped_column(Date)
+    #: A French toll-free (SVA) number's public reverse-directory entry: publisher, service,
+    #: category, tariff.
+    directory_entry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Where it rings (the account's conference bridge, auto attendant or call queue).
+    destination_id: Mapped[int | None] = mapped_column(
+        ForeignKey("number_destination.id"), index=True
+    )
 
     area: Mapped[NumberArea | None] = relationship()
+    destination: Mapped[NumberDestination | None] = relationship()
+
+
+class CreditWallet(db.Model):
+    """An account's prepaid communication credits (they pay the calls to its toll-free
+    numbers), and how they are topped up on their own."""
+
+    __tablename__ = "credit_wallet"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    balance: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
+    auto_recharge: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Below this balance: recharge (automatic), or tell the customer once.
+    threshold: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("10.00"))
+    recharge_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("50.00"))
+    #: The low-balance e-mail went out since the last top-up.
+    low_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CreditMovement(db.Model):
+    """A change of the credits: bought, recharged on their own, or used by calls."""
+
+    __tablename__ = "credit_movement"
+    __table_args__ = (Index("ix_credit_movement_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    #: purchase, auto_recharge, usage
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    balance_after: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuotaRequest(db.Model):
+    """A customer asks support for more service numbers than the licences allow. One open
+    request per account (a partial unique index); agents see it and answer it."""
+
+    __tablename__ = "quota_request"
+    __table_args__ = (
+        Index(
+            "uq_quota_request_open",
+            "account_id",
+            unique=True,
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

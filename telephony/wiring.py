@@ -22,6 +22,7 @@ FEATURES = (
     "telephony.lifecycle",
     "telephony.line_orders",
     "telephony.services.paying",
+    "telephony.service_numbers.credits",
     "documents.mandate",
 )
 

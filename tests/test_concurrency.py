@@ -20,17 +20,21 @@ from telephony.models import (
     Account,
     AuditEvent,
     CallNote,
+    CreditMovement,
+    CreditWallet,
     FaqFeedback,
     InventoryState,
     Invoice,
     InvoiceStatus,
     Line,
     NumberArea,
+    NumberDestination,
     NumberReservation,
     Offer,
     Payment,
     PaymentMethod,
     PaymentStatus,
+    QuotaRequest,
     ReservationStatus,
     ScheduledTask,
     Service,
@@ -83,6 +87,12 @@ CASES = {
     "service_numbers.reservation": "test_service_numbers_are_acquired_once",
     "service_numbers.release": "test_a_reservation_is_released_once",
     "service_numbers.licences_page": "test_licences_are_set_once",
+    "service_numbers.new_destination": "test_a_destination_is_created_and_a_number_released_once",
+    "service_numbers.assign": "test_a_destination_is_created_and_a_number_released_once",
+    "service_numbers.release_number": "test_a_destination_is_created_and_a_number_released_once",
+    "service_numbers.credits_page": "test_credits_are_bought_once",
+    "service_numbers.auto_recharge": "test_credits_are_bought_once",
+    "service_numbers.ask_for_more": "test_more_numbers_are_asked_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -746,7 +756,7 @@ def test_service_numbers_are_acquired_once(site):
     page = customer.get(path).text
     ids = re.findall(r'name="numbers" value="(\d+)" checked', page)
     assert len(ids) == 2
-    data = {"csrf_token": _hidden_token(page), "numbers": ids}
+    data = {"csrf_token": customer.token(path), "numbers": ids}
 
     replies = at_once(N, lambda _i: customer.post(path, data))
 
@@ -781,10 +791,6 @@ def test_a_reservation_is_released_once(site):
     assert count(site, select(func.count(AuditEvent.id)).where(released)) == 1
 
 
-def _hidden_token(html: str) -> str:
-    return _hidden(html, "csrf_token")
-
-
 def test_licences_are_set_once(site):
     agent = site.client().sign_in("agent")
     token = agent.token("/agent/accounts/2")
@@ -798,3 +804,84 @@ def test_licences_are_set_once(site):
     changed = (AuditEvent.action == "licences.changed") & (AuditEvent.account_id == 2)
     assert count(site, select(func.count(AuditEvent.id)).where(changed)) == 1
     agent.post("/agent/stop", {"csrf_token": token})
+
+
+def test_a_destination_is_created_and_a_number_released_once(site):
+    """The same forms sent many times at once: one queue, one assignment recorded, one
+    release (the service ended once)."""
+    customer = site.client().sign_in("fr")
+    token = customer.token("/service-numbers/destinations/new")
+    data = {"csrf_token": token, "kind": "call_queue", "name": "Hotline", "lines": ["1"]}
+    replies = at_once(N, lambda _i: customer.post("/service-numbers/destinations/new", data))
+    assert {r.status for r in replies} <= FINE
+    (queue,) = fetch(site, select(NumberDestination).where(NumberDestination.name == "Hotline"))
+    reply = customer.post(
+        "/service-numbers/new",
+        {**_search(site, "Lille", 2), "csrf_token": customer.token("/service-numbers/new")},
+    )
+    path = reply.location.removeprefix(site.base)
+    page = customer.get(path).text
+    ids = re.findall(r'name="numbers" value="(\d+)" checked', page)
+    assert customer.post(path, {"csrf_token": token, "numbers": ids}).status == 303
+    first, second = ids
+
+    data = {"csrf_token": token, "destination": str(queue.id)}
+    replies = at_once(N, lambda _i: customer.post(f"/service-numbers/{first}/assign", data))
+    assert {r.status for r in replies} == {303}
+    rings = ServiceNumber.destination_id == queue.id
+    assert count(site, select(func.count(ServiceNumber.id)).where(rings)) == 1
+
+    path = f"/service-numbers/{second}/release"
+    replies = at_once(N, lambda _i: customer.post(path, {"csrf_token": token}))
+    assert {r.status for r in replies} <= {303, 404}, [r.status for r in replies]
+    released = AuditEvent.action == "service_number.released"
+    assert count(site, select(func.count(AuditEvent.id)).where(released)) == 1
+    (number,) = fetch(site, select(ServiceNumber).where(ServiceNumber.id == int(second)))
+    assert number.state == InventoryState.QUARANTINED
+
+
+def test_credits_are_bought_once(site):
+    """The same Buy credits form sent many times at once: one invoice, one payment, the
+    credits added once; the automatic recharge set once."""
+    customer = site.client().sign_in("fr")
+    page = customer.get("/service-numbers/credits").text
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    method = re.search(r'name="method" value="(\d+)" checked', page).group(1)
+    data = {
+        "csrf_token": customer.token("/service-numbers/credits"),
+        "token": token,
+        "method": method,
+        "amount": "100",
+    }
+    replies = at_once(N, lambda _i: customer.post("/service-numbers/credits", data))
+    assert {r.status for r in replies} == {303}, [r.text[:200] for r in replies]
+    (wallet,) = fetch(site, select(CreditWallet).where(CreditWallet.account_id == 1))
+    assert wallet.balance == 100
+    bought = select(func.count(CreditMovement.id)).where(CreditMovement.account_id == 1)
+    assert count(site, bought) == 1
+    settings = {
+        "csrf_token": data["csrf_token"],
+        "auto_recharge": "y",
+        "threshold": "15",
+        "recharge_amount": "40",
+    }
+    replies = at_once(
+        N, lambda _i: customer.post("/service-numbers/credits/auto-recharge", settings)
+    )
+    assert {r.status for r in replies} == {303}
+    changed = (AuditEvent.action == "credits.settings_changed") & (AuditEvent.account_id == 1)
+    assert count(site, select(func.count(AuditEvent.id)).where(changed)) == 1
+
+
+def test_more_numbers_are_asked_once(site):
+    customer = site.client().sign_in("be")
+    data = {
+        "csrf_token": customer.token("/service-numbers/more"),
+        "quantity": "25",
+        "message": "Conference lines",
+    }
+    replies = at_once(N, lambda _i: customer.post("/service-numbers/more", data))
+    assert {r.status for r in replies} == {303}
+    assert count(site, select(func.count(QuotaRequest.id))) == 1
+    asked = (AuditEvent.action == "quota.requested") & (AuditEvent.account_id == 2)
+    assert count(site, select(func.count(AuditEvent.id)).where(asked)) == 1

@@ -4,7 +4,8 @@ reservation that ends on the server, acquiring, and what agents do for the custo
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import phonenumbers
 import pytest
@@ -181,9 +182,10 @@ def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in):
     # With htmx, the same address gives the form alone.
     block = client.get(
         f"/service-numbers/new?country=FR&region={lyon.region}",
-        headers={"HX-Request": "true", "HX-Target": "number-search"},
+        headers={"HX-Request": "true", "HX-Target": "number-places"},
     )
-    assert block.status_code == 200 and block.text.lstrip().startswith('<div id="number-search">')
+    assert block.status_code == 200 and '<div id="number-places">' in block.text
+    assert "<form" not in block.text and 'name="quantity"' not in block.text
     assert ">Lyon</option>" in block.text and "HX-Request" in block.headers["Vary"]
     listing_block = client.get(
         "/service-numbers/", headers={"HX-Request": "true", "HX-Target": "service-number-list"}
@@ -211,7 +213,7 @@ def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in):
     assert done.status_code == 303
     listing = client.get("/service-numbers/").text
     assert "2 service numbers are yours" in listing
-    assert listing.count("+33 4 72") == 2
+    assert listing.count('<th scope="row">+33 4 72') == 2
     assert re.search(r"<code>VLF10001F[A-Z0-9+]{3}</code>", listing)  # each number's RIO
     # Sent again (a double click): done already, nothing more.
     again = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
@@ -358,3 +360,269 @@ def test_an_operator_imports_ranges_from_csv(app, runner, tmp_path):
         assert number.area.city == "Lyon" and number.number_type == NumberType.GEOGRAPHIC
     again = runner.invoke(args=["service-numbers", "import", str(source)])
     assert "0 numbers added" in again.output
+
+
+def _own(account, user, city="Lyon", quantity=2) -> list[ServiceNumber]:
+    area = db.session.scalar(select(NumberArea).where(NumberArea.city == city))
+    search = Search(area.country.value, NumberType.GEOGRAPHIC, (area.id,))
+    reservation, _held = reservations.reserve(account, search, quantity, actor=user)
+    picked = [str(n.id) for n in reservations.held_numbers(reservation)]
+    numbers = reservations.acquire(account, reservation, picked, actor=user)
+    db.session.commit()
+    return numbers
+
+
+def test_destinations_are_checked_beside_their_fields(app_ctx):
+    from telephony import InvalidForm
+    from telephony.service_numbers import destinations
+
+    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    be_line = db.session.scalar(
+        select(ServiceNumber.id).limit(1)
+    )  # any id that is not one of FR's lines
+    with pytest.raises(InvalidForm) as refused:
+        destinations.create(fr, "call_queue", "  ", [str(be_line + 10_000)], actor=user)
+    assert set(refused.value.errors) == {"name", "lines"}
+    with pytest.raises(InvalidForm) as refused:
+        destinations.create(fr, "elevator", "x" * 81, [], actor=user)
+    assert set(refused.value.errors) == {"kind", "name"}
+    queue = destinations.create(fr, "call_queue", " Sales   queue ", ["1", "2"], actor=user)
+    assert queue.name == "Sales queue" and [line.id for line in queue.lines] == [1, 2]
+    with pytest.raises(InvalidForm, match="Another destination has this name"):
+        destinations.create(fr, "auto_attendant", "sales QUEUE", [], actor=user)
+
+
+def test_a_number_rings_somewhere_then_is_released_into_quarantine(app_ctx):
+    from datetime import date
+
+    from telephony.service_numbers import destinations
+
+    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    first, second = _own(fr, user)
+    bridge = destinations.create(fr, "conference_bridge", "Weekly call", [], actor=user)
+    destinations.assign(fr, first, str(bridge.id), actor=user)
+    db.session.commit()
+    with pytest.raises(DomainError, match="assign it to nothing first"):
+        destinations.release(fr, first, actor=user, today=date(2027, 1, 10))
+    until = destinations.release(fr, second, actor=user, today=date(2027, 1, 10))
+    db.session.commit()
+    assert until == date(2027, 4, 10)
+    db.session.refresh(second)
+    assert second.state == InventoryState.QUARANTINED and second.account_id is None
+    service = db.session.scalar(select(Service).where(Service.target_id == second.id))
+    assert service.state == "terminated"
+    assert licences.quota(fr) == (5, 4)  # a released number no longer counts
+    # Nobody gets it before its quarantine ends, then it is back in the inventory.
+    search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,), starts_with=second.number[3:])
+    assert not inventory.find_free(search, 1, utcnow())
+    assert destinations.end_quarantines(date(2027, 4, 9)) == 0
+    assert destinations.end_quarantines(date(2027, 4, 10)) == 1
+    assert inventory.find_free(search, 1, utcnow())[0][1] == second.number
+
+
+def test_a_bridge_takes_a_toll_free_number_only_beside_a_toll_number(app_ctx):
+    from telephony.service_numbers import destinations
+
+    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    (toll,) = _own(fr, user, quantity=1)
+    free = db.session.scalar(
+        select(ServiceNumber).where(ServiceNumber.number_type == NumberType.TOLL_FREE).limit(1)
+    )
+    free.state, free.account_id = InventoryState.TAKEN, fr.id  # (credits come later)
+    bridge = destinations.create(fr, "conference_bridge", "Board", [], actor=user)
+    with pytest.raises(DomainError, match="give the bridge a toll number first"):
+        destinations.assign(fr, free, str(bridge.id), actor=user)
+    destinations.assign(fr, toll, str(bridge.id), actor=user)
+    destinations.assign(fr, free, str(bridge.id), actor=user)
+    with pytest.raises(DomainError, match="need a toll number beside them"):
+        destinations.assign(fr, toll, "", actor=user)
+
+
+def test_the_pages_assign_and_release_a_number(app, signed_in):
+    with app.app_context():
+        first, second = _own(_account("vt10001-f"), _user("demo-fr@example.com"))
+        first_id, second_id = first.id, second.id
+    client = _in_english(signed_in("fr"))
+    page = client.get("/service-numbers/destinations/new")
+    created = client.post(
+        "/service-numbers/destinations/new",
+        data={"csrf_token": csrf_from(page.text), "kind": "call_queue", "name": "Support"},
+    )
+    assert created.status_code == 422 and "Choose the lines the queue rings" in created.text
+    created = client.post(
+        "/service-numbers/destinations/new",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "kind": "call_queue",
+            "name": "Support",
+            "lines": ["1", "5"],
+        },
+    )
+    assert created.status_code == 303
+    form = client.get(f"/service-numbers/{first_id}/assign").text
+    queue_id = re.search(r'name="destination" value="(\d+)"', form.split("Nowhere")[1]).group(1)
+    assigned = client.post(
+        f"/service-numbers/{first_id}/assign",
+        data={"csrf_token": csrf_from(form), "destination": queue_id},
+    )
+    assert assigned.status_code == 303
+    listing = client.get("/service-numbers/").text
+    assert "Support" in listing and "+33 9 72 10 00 01, +33 9 72 10 00 05" in listing
+    refused = client.get(f"/service-numbers/{first_id}/release").text
+    assert "assign it to nothing first" in refused
+    page = client.get(f"/service-numbers/{second_id}/release").text
+    assert "kept aside until" in page
+    released = client.post(
+        f"/service-numbers/{second_id}/release", data={"csrf_token": csrf_from(page)}
+    )
+    assert released.status_code == 303
+    assert client.get(f"/service-numbers/{second_id}/release").status_code == 404
+    assert client.get(f"/service-numbers/{10**30}/assign").status_code == 404
+
+
+# --- Communication credits and French toll-free numbers -------------------------------------
+
+
+def _emails(template: str) -> list:
+    from telephony.models import ServiceEmail
+
+    return db.session.scalars(select(ServiceEmail).where(ServiceEmail.template == template)).all()
+
+
+def test_credits_are_bought_once_per_form(app, signed_in):
+    from telephony.models import CreditMovement, Invoice
+
+    client = _in_english(signed_in("fr"))
+    page = client.get("/service-numbers/credits")
+    assert page.status_code == 200 and "€0.00" in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    method = re.search(r'name="method" value="(\d+)" checked', page.text).group(1)
+    data = {"csrf_token": csrf_from(page.text), "token": token, "method": method}
+    refused = client.post("/service-numbers/credits", data={**data, "amount": "7"})
+    assert refused.status_code == 422 and "Choose one of the amounts offered" in refused.text
+    for _copy in range(2):
+        bought = client.post("/service-numbers/credits", data={**data, "amount": "50"})
+        assert bought.status_code == 303
+    assert "€50.00" in client.get("/service-numbers/credits").text
+    with app.app_context():
+        (movement,) = db.session.scalars(select(CreditMovement)).all()
+        assert movement.kind == "purchase" and movement.balance_after == 50
+        invoice = db.session.get(Invoice, movement.invoice_id)
+        assert invoice.status == "paid" and invoice.total_incl_vat == 60  # VAT 20 %
+        assert invoice.lines[0].description == "Crédits de communication"
+
+
+def test_toll_free_needs_credits_then_a_directory_entry(app_ctx):
+    from telephony.service_numbers import credits
+
+    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    toll_free = Search("FR", NumberType.TOLL_FREE, starts_with="0800")
+    with pytest.raises(DomainError, match="buy some first"):
+        reservations.reserve(fr, toll_free, 2, actor=user)
+    credits._move(fr, "purchase", Decimal("20.00"), None)
+    reservation, held = reservations.reserve(fr, toll_free, 2, actor=user)
+    first, second = reservations.held_numbers(reservation)
+    assert first.number.startswith("+33800")
+    with pytest.raises(DomainError, match="choose one number"):
+        reservations.acquire(fr, reservation, [str(first.id), str(second.id)], actor=user)
+    with pytest.raises(DomainError) as refused:
+        reservations.acquire(fr, reservation, [str(first.id)], actor=user, entry={})
+    assert set(refused.value.errors) == {"publisher", "service", "category"}
+    entry = {"publisher": " Dupré  SARL ", "service": "Commandes", "category": "booking"}
+    (number,) = reservations.acquire(fr, reservation, [str(first.id)], actor=user, entry=entry)
+    assert number.directory_entry == {
+        "publisher": "Dupré SARL",
+        "service": "Commandes",
+        "category": "booking",
+        "tariff": "free",
+    }
+
+
+def test_an_automatic_recharge_and_the_e_mails_of_low_credits(app_ctx):
+    from telephony.models import CreditMovement, StoredPaymentMethod
+    from telephony.payments import PROVIDERS
+    from telephony.service_numbers import credits
+
+    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    sandbox, today = PROVIDERS["sandbox"], date(2027, 1, 4)
+    credits._move(fr, "purchase", Decimal("50.00"), None)
+    # Without the automatic recharge: one e-mail when the balance goes below the threshold.
+    assert credits.use(fr, Decimal("30"), provider=sandbox, today=today, token="r1") == 20
+    assert credits.use(fr, Decimal("15"), provider=sandbox, today=today, token="r2") == 5
+    assert credits.use(fr, Decimal("1"), provider=sandbox, today=today, token="r3") == 4
+    assert len(_emails("credits_low")) == 1
+    # With it: below 10, 20 more are bought with the default card, and an e-mail says so.
+    with pytest.raises(DomainError) as refused:
+        credits.configure(fr, True, "ten", "-1", actor=user)
+    assert set(refused.value.errors) == {"threshold", "recharge_amount"}
+    credits.configure(fr, True, "10", "20", actor=user)
+    assert credits.use(fr, Decimal("2"), provider=sandbox, today=today, token="r4") == 22
+    assert credits.use(fr, Decimal("2"), provider=sandbox, today=today, token="r4") == 20
+    kinds = db.session.scalars(select(CreditMovement.kind).order_by(CreditMovement.id)).all()
+    assert kinds.count("auto_recharge") == 1  # the same report twice recharges once
+    (recharged,) = _emails("credits_recharged")
+    assert "20,00" in recharged.body
+    # The card refused: an e-mail says the recharge failed.
+    db.session.execute(StoredPaymentMethod.__table__.delete())
+    assert credits.use(fr, Decimal("15"), provider=sandbox, today=today, token="r5") == 5
+    (failed,) = _emails("credits_recharge_failed")
+    assert "5,00" in failed.body
+
+
+def test_the_call_platform_reports_usage_through_a_command(app, runner):
+    with app.app_context():
+        from telephony.service_numbers import credits
+
+        credits._move(_account("vt20002-b"), "purchase", Decimal("20.00"), None)
+        db.session.commit()
+    result = runner.invoke(
+        args=["service-numbers", "usage", "vt20002-b", "3.50", "--report", "cdr-1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "balance 16.50 EUR" in result.output
+    bad = runner.invoke(args=["service-numbers", "usage", "vt20002-b", "lots", "--report", "x"])
+    assert bad.exit_code != 0 and "not an amount" in bad.output
+
+
+def test_more_numbers_are_asked_of_support_who_answer_with_licences(app, signed_in, client):
+    customer = _in_english(signed_in("fr"))
+    page = customer.get("/service-numbers/more")
+    assert page.status_code == 200
+    bad = customer.post(
+        "/service-numbers/more",
+        data={"csrf_token": csrf_from(page.text), "quantity": "0", "message": "x" * 501},
+    )
+    assert bad.status_code == 422 and "Enter how many more numbers you need" in bad.text
+    for quantity in ("10", "12"):  # asked again: the same request, updated
+        sent = customer.post(
+            "/service-numbers/more",
+            data={
+                "csrf_token": csrf_from(page.text),
+                "quantity": quantity,
+                "message": "Hotlines <b>for</b> the sales",
+            },
+        )
+        assert sent.status_code == 303
+    with app.app_context():
+        from telephony.models import QuotaRequest
+
+        (request,) = db.session.scalars(select(QuotaRequest)).all()
+        assert request.quantity == 12 and request.handled_at is None
+    customer.post("/logout", data={"csrf_token": csrf_from(page.text)})
+    agent = _in_english(signed_in("agent"))
+    console = agent.get("/agent/accounts/1").text
+    assert "The customer asks for 12 more service numbers" in console
+    assert "Hotlines &lt;b&gt;for&lt;/b&gt; the sales" in console
+    agent.post(
+        "/agent/accounts/1/act",
+        data={"csrf_token": csrf_from(console), "reason": "Customer asked for more numbers"},
+    )
+    assert "The customer asks for 12" in agent.get("/service-numbers/licences").text
+    saved = agent.post(
+        "/service-numbers/licences",
+        data={"csrf_token": csrf_from(console), "kind": "phone_system", "quantity": "60"},
+    )
+    assert saved.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(QuotaRequest.handled_at)) is not None
+        assert licences.quota(_account("vt10001-f")) == (20, 20)

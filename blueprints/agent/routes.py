@@ -13,6 +13,7 @@ from security import agent_required, safe_local_target
 from telephony import directory, locking, procedure, support
 from telephony import pending as pending_view
 from telephony.models import Account, CallNote
+from telephony.service_numbers import licences
 
 TIMELINE_SIZE = 25
 
@@ -68,6 +69,9 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
         pending=requests,
         waiting_ids=procedure.waiting_ids(account, tasks),
         procedure=procedure.latest(account),
+        licence_counts=licences.counts(account),
+        quota=licences.quota(account),
+        quota_request=licences.open_request(account),
         kinds=kinds,
         all_kinds=support.TIMELINE_KINDS,
         timeline=timeline,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -55,6 +58,10 @@ class MultiCheckboxField(SelectMultipleField):
 
 class AcquireForm(BaseForm):
     numbers = MultiCheckboxField(_l("Numbers held for you"), choices=[], validate_choice=False)
+    #: A French toll-free number's reverse-directory entry.
+    publisher = StringField(_l("Publisher of the service"))
+    service = StringField(_l("Name of the service"))
+    category = SelectField(_l("Category"), choices=[], validate_choice=False)
     submit = SubmitField(_l("Acquire numbers"))
 
     def validate_numbers(self, field) -> None:
@@ -72,3 +79,49 @@ class LicenceForm(BaseForm):
     kind = SelectField(_l("Licence"), choices=[], validate_choice=False)
     quantity = StringField(_l("Number of licences"))
     submit = SubmitField(_l("Save the licences"))
+
+
+class DestinationForm(BaseForm):
+    """A new conference bridge, auto attendant or call queue."""
+
+    kind = RadioField(_l("Kind"), choices=[], validate_choice=False)
+    name = StringField(_l("Name"))
+    lines = MultiCheckboxField(_l("Lines the queue rings"), choices=[], validate_choice=False)
+    submit = SubmitField(_l("Create"))
+
+
+class AssignForm(BaseForm):
+    destination = RadioField(_l("Where the number rings"), choices=[], validate_choice=False)
+    submit = SubmitField(_l("Save"))
+
+
+class ReleaseNumberForm(BaseForm):
+    submit = SubmitField(_l("Release the number"))
+
+
+class BuyCreditsForm(BaseForm):
+    amount = RadioField(_l("Amount"), choices=[], validate_choice=False)
+    method = RadioField(_l("Payment method"), choices=[], validate_choice=False)
+    token = HiddenField()
+    submit = SubmitField(_l("Buy credits"))
+
+    def validate_amount(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose one of the amounts offered."))
+
+    def validate_method(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose a payment method."))
+
+
+class AutoRechargeForm(BaseForm):
+    auto_recharge = BooleanField(_l("Recharge automatically"))
+    threshold = StringField(_l("When the balance falls below"))
+    recharge_amount = StringField(_l("Buy this amount of credits"))
+    submit = SubmitField(_l("Save"))
+
+
+class MoreNumbersForm(BaseForm):
+    quantity = StringField(_l("How many more numbers you need"))
+    message = TextAreaField(_l("What they are for (optional)"))
+    submit = SubmitField(_l("Send the request"))

@@ -11,14 +11,39 @@ from wtforms.fields.choices import SelectChoice
 
 from blueprints.common import acting_account, current_account, page_arg, perform
 from blueprints.service_numbers import bp
-from blueprints.service_numbers.forms import AcquireForm, LicenceForm, ReleaseForm, SearchForm
+from blueprints.service_numbers.forms import (
+    AcquireForm,
+    AssignForm,
+    AutoRechargeForm,
+    BuyCreditsForm,
+    DestinationForm,
+    LicenceForm,
+    MoreNumbersForm,
+    ReleaseForm,
+    ReleaseNumberForm,
+    SearchForm,
+)
+from extensions import db
 from htmx import render
 from i18n import territory_name
-from labels import LICENCE_KINDS, NUMBER_TYPES
+from labels import DESTINATION_KINDS, LICENCE_KINDS, NUMBER_TYPES, SVA_CATEGORIES
 from security import account_required, agent_required
-from telephony.models import Account, NumberType, ReservationStatus, utcnow
-from telephony.service_numbers import inventory, licences, owned, reservations
+from telephony import payment_methods
+from telephony.dates import local_today
+from telephony.models import Account, CreditWallet, NumberType, ReservationStatus, utcnow
+from telephony.payments import PROVIDERS
+from telephony.service_numbers import (
+    credits,
+    destinations,
+    inventory,
+    licences,
+    owned,
+    reservations,
+    sva,
+)
 from telephony.service_numbers.inventory import Search
+from telephony.services import paying
+from templating import phone
 
 
 def _no_licence(account: Account):
@@ -44,6 +69,8 @@ def index():
         allowed=allowed,
         left=left,
         held=reservations.open_reservation(account, utcnow()),
+        places=destinations.destinations_of(account),
+        balance=credits.balance(account),
         licence_form=form if acting_account() is not None else None,
         capacity=owned.capacity,
         rio_of=lambda number: owned.rio_of(account, number, current_app.config["OPERATOR"]),
@@ -78,6 +105,7 @@ def licences_page():
         account=account,
         form=form,
         counts=licences.counts(account),
+        asked=licences.open_request(account),
     )
 
 
@@ -175,13 +203,16 @@ def new():
             )
     return render(
         "service_numbers/new.html",
-        blocks=("number-search",),
+        blocks=("number-places",),
         status=422 if reserving else 200,
         account=account,
         form=form,
         allowed=allowed,
         left=left,
         hold_minutes=reservations.hold_minutes(),
+        toll_free_sold=NumberType.TOLL_FREE in inventory.types_sold(search.country),
+        show_area=search.number_type == NumberType.GEOGRAPHIC,
+        balance=credits.balance(account),
         held=reservations.open_reservation(account, now),
     )
 
@@ -196,14 +227,22 @@ def reservation(reservation_id: int):
     form = AcquireForm()
     numbers = reservations.held_numbers(held) if reservations.is_live(held, now) else []
     form.numbers.choices = [SelectChoice(str(number.id), number.number) for number in numbers]
+    form.category.choices = [SelectChoice("", _("Choose"))] + [
+        SelectChoice(code, SVA_CATEGORIES[code]) for code in sva.CATEGORIES
+    ]
     if request.method == "POST":
         if held.status == ReservationStatus.ACQUIRED:
             # The same form sent again (a double click): it is done already.
             return redirect(url_for("service_numbers.index"), 303)
         if form.validate_on_submit():
+            entry = {
+                "publisher": form.publisher.data,
+                "service": form.service.data,
+                "category": form.category.data,
+            }
             done = perform(
                 lambda: reservations.acquire(
-                    account, held, form.numbers.data, actor=current_user, now=now
+                    account, held, form.numbers.data, actor=current_user, now=now, entry=entry
                 ),
                 form,
                 "numbers",
@@ -219,7 +258,9 @@ def reservation(reservation_id: int):
                 )
                 return redirect(url_for("service_numbers.index"), 303)
     elif numbers:
-        form.numbers.data = [str(number.id) for number in numbers]
+        # All of them, unless each is one service of its own (a French toll-free number).
+        chosen = numbers[:1] if any(sva.needs_entry(number) for number in numbers) else numbers
+        form.numbers.data = [str(number.id) for number in chosen]
     return render(
         "service_numbers/reservation.html",
         status=422 if form.errors else 200,
@@ -230,6 +271,7 @@ def reservation(reservation_id: int):
         numbers=numbers,
         form=form,
         release_form=ReleaseForm(),
+        needs_entry=any(sva.needs_entry(number) for number in numbers),
         seconds_left=max(0, int((reservations.aware(held.expires_at) - now).total_seconds())),
     )
 
@@ -245,3 +287,222 @@ def release(reservation_id: int):
     ):
         flash(_("The numbers are back in the inventory."), "success")
     return redirect(url_for("service_numbers.new"), 303)
+
+
+# --- Where the numbers ring -----------------------------------------------------------------
+
+
+@bp.route("/destinations/new", methods=["GET", "POST"])
+@account_required
+def new_destination():
+    """A conference bridge, an auto attendant or a call queue (with the lines it rings)."""
+    account = current_account()
+    if not licences.has_licence(account):
+        return _no_licence(account)
+    form = DestinationForm()
+    form.kind.choices = [SelectChoice(k, label) for k, label in DESTINATION_KINDS.items()]
+    lines = destinations.active_lines(account)
+    form.lines.choices = [SelectChoice(str(line.id), line.number) for line in lines]
+    if form.validate_on_submit():
+        done = perform(
+            lambda: destinations.create(
+                account, form.kind.data, form.name.data, form.lines.data or [], actor=current_user
+            ),
+            form,
+            "name",
+        )
+        if done:
+            flash(_("%(name)s is created.", name=done.value.name), "success")
+            return redirect(url_for("service_numbers.index"), 303)
+    return render(
+        "service_numbers/destination.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        form=form,
+        lines=lines,
+    )
+
+
+@bp.route("/<int:number_id>/assign", methods=["GET", "POST"])
+@account_required
+def assign(number_id: int):
+    account = current_account()
+    number = destinations.get_number(account, number_id)
+    places = destinations.destinations_of(account)
+    form = AssignForm()
+    form.destination.choices = [SelectChoice("", _("Nowhere for now"))] + [
+        SelectChoice(str(place.id), place.name) for place in places
+    ]
+    if request.method == "POST":
+        if form.validate_on_submit() and perform(
+            lambda: destinations.assign(
+                account, number, form.destination.data or "", actor=current_user
+            ),
+            form,
+            "destination",
+        ):
+            flash(_("Where %(number)s rings is saved.", number=phone(number.number)), "success")
+            return redirect(url_for("service_numbers.index"), 303)
+    else:
+        form.destination.data = str(number.destination_id or "")
+    return render(
+        "service_numbers/assign.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        number=number,
+        places=places,
+        form=form,
+    )
+
+
+@bp.route("/<int:number_id>/release", methods=["GET", "POST"])
+@account_required
+def release_number(number_id: int):
+    """Release a number assigned to nothing: it waits in quarantine, its service ends."""
+    account = current_account()
+    number = destinations.get_number(account, number_id)
+    form = ReleaseNumberForm()
+    today = local_today(account.timezone)
+    if form.validate_on_submit():
+        done = perform(
+            lambda: destinations.release(account, number, actor=current_user, today=today),
+            form,
+        )
+        if done:
+            flash(_("%(number)s is released.", number=phone(number.number)), "success")
+            return redirect(url_for("service_numbers.index"), 303)
+    return render(
+        "service_numbers/release.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        number=number,
+        form=form,
+        quarantine_until=destinations.quarantine_end(today),
+    )
+
+
+# --- Communication credits ------------------------------------------------------------------
+
+
+def _provider():
+    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+
+
+@bp.route("/credits", methods=["GET", "POST"])
+@account_required
+def credits_page():
+    """The balance, the rates, the movements, and buying credits (paid at once)."""
+    account = current_account()
+    if not licences.has_licence(account):
+        return _no_licence(account)
+    today = local_today(account.timezone)
+    methods = paying.usable_methods(account, today)
+    form = BuyCreditsForm()
+    form.amount.choices = [SelectChoice(str(a), str(a)) for a in credits.amounts(account)]
+    form.method.choices = [SelectChoice(str(m.id), str(m.id)) for m in methods]
+    if form.validate_on_submit():
+        done = perform(
+            lambda: credits.buy(
+                account,
+                form.amount.data,
+                paying.get_method(account, form.method.data),
+                token=form.token.data or "",
+                actor=current_user,
+                provider=_provider(),
+                today=today,
+            ),
+            form,
+            "amount",
+        )
+        if done or isinstance(done.error, paying.AlreadyDone):
+            flash(_("The credits are bought."), "success")
+            return redirect(url_for("service_numbers.credits_page"), 303)
+    elif request.method == "GET":
+        form.token.data = paying.new_token()
+        form.amount.data = str(credits.amounts(account)[1])
+        default = next((m for m in methods if m.is_default), None)
+        form.method.data = str(default.id) if default else ""
+    return render(
+        "service_numbers/credits.html",
+        blocks=("credit-movements",),
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        form=form,
+        methods=methods,
+        balance=credits.balance(account),
+        wallet=db.session.get(CreditWallet, account.id),
+        rates=credits.rates(account),
+        movements=credits.movements(account, page_arg(), current_app.config["PAGE_SIZE"]),
+    )
+
+
+@bp.route("/credits/auto-recharge", methods=["GET", "POST"])
+@account_required
+def auto_recharge():
+    account = current_account()
+    if not licences.has_licence(account):
+        return _no_licence(account)
+    form = AutoRechargeForm()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: credits.configure(
+                account,
+                bool(form.auto_recharge.data),
+                form.threshold.data,
+                form.recharge_amount.data,
+                actor=current_user,
+            ),
+            form,
+            "threshold",
+        )
+        if done:
+            flash(_("The automatic recharge is saved."), "success")
+            return redirect(url_for("service_numbers.credits_page"), 303)
+    elif request.method == "GET":
+        wallet = db.session.get(CreditWallet, account.id) or CreditWallet()
+        form.auto_recharge.data = bool(wallet.auto_recharge)
+        form.threshold.data = f"{wallet.threshold if wallet.threshold is not None else 10:.2f}"
+        amount = wallet.recharge_amount if wallet.recharge_amount is not None else 50
+        form.recharge_amount.data = f"{amount:.2f}"
+    return render(
+        "service_numbers/auto_recharge.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        form=form,
+        has_method=payment_methods.default_method(account) is not None,
+    )
+
+
+@bp.route("/more", methods=["GET", "POST"])
+@account_required
+def ask_for_more():
+    """More numbers than the licences allow: a request to support (agents see it)."""
+    account = current_account()
+    if not licences.has_licence(account):
+        return _no_licence(account)
+    form = MoreNumbersForm()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: licences.ask_for_more(
+                account, form.quantity.data, form.message.data, actor=current_user
+            ),
+            form,
+            "quantity",
+        )
+        if done:
+            flash(_("Your request is sent: support will get back to you."), "success")
+            return redirect(url_for("service_numbers.index"), 303)
+    elif request.method == "GET":
+        asked = licences.open_request(account)
+        if asked is not None:
+            form.quantity.data, form.message.data = str(asked.quantity), asked.message
+    allowed, left = licences.quota(account)
+    return render(
+        "service_numbers/more.html",
+        status=422 if form.errors or form.form_errors else 200,
+        account=account,
+        form=form,
+        allowed=allowed,
+        left=left,
+        asked=licences.open_request(account),
+    )

@@ -13,8 +13,10 @@ from telephony.models import (
     InventoryState,
     Licence,
     LicenceKind,
+    QuotaRequest,
     ServiceNumber,
     User,
+    utcnow,
 )
 
 #: More licences than this in one go is a typing mistake, not an order.
@@ -89,6 +91,10 @@ def set_licences(
         db.session.add(licence)
     licence.quantity = int(text)
     db.session.flush()
+    # What the customer asked for more numbers is answered by these licences.
+    asked = open_request(account)
+    if asked is not None:
+        asked.handled_at, asked.handled_by_id = utcnow(), actor.id
     audit.record(
         "licences.changed",
         account=account,
@@ -100,3 +106,43 @@ def set_licences(
         reason=reason,
     )
     return licence
+
+
+#: The longest message a customer may add to a request for more numbers.
+MESSAGE_LENGTH = 500
+
+
+def open_request(account: Account) -> QuotaRequest | None:
+    return db.session.scalar(
+        select(QuotaRequest).where(
+            QuotaRequest.account_id == account.id, QuotaRequest.handled_at.is_(None)
+        )
+    )
+
+
+def ask_for_more(account: Account, quantity: str, message: str, *, actor: User) -> QuotaRequest:
+    """Ask support for more service numbers than the licences allow: agents see the request
+    in the console. Asked again before they answer, the same request is updated."""
+    text = (quantity or "").strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise DomainError(_l("Enter how many more numbers you need, from 1 to 1,000."), "quantity")
+    message = (message or "").strip()
+    if len(message) > MESSAGE_LENGTH:
+        raise DomainError(_l("Write at most %(max)d characters.", max=MESSAGE_LENGTH), "message")
+    request = open_request(account)
+    if request is not None and (request.quantity, request.message) == (int(text), message):
+        return request  # the same form again: nothing new to tell support
+    if request is None:
+        request = QuotaRequest(account_id=account.id, created_by_id=actor.id)
+        db.session.add(request)
+    request.quantity, request.message = int(text), message
+    db.session.flush()
+    audit.record(
+        "quota.requested",
+        account=account,
+        actor=actor,
+        target_type="quota_request",
+        target_id=request.id,
+        after={"quantity": request.quantity},
+    )
+    return request

@@ -15,7 +15,7 @@ def numbers_page(account: Account, number: int, size: int) -> Page:
     query = (
         select(ServiceNumber)
         .where(ServiceNumber.account_id == account.id, ServiceNumber.state == InventoryState.TAKEN)
-        .options(joinedload(ServiceNumber.area))
+        .options(joinedload(ServiceNumber.area), joinedload(ServiceNumber.destination))
         .order_by(ServiceNumber.number, ServiceNumber.id)
     )
     return paginate(query, number, size)

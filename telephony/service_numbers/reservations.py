@@ -30,7 +30,7 @@ from telephony.models import (
     User,
     utcnow,
 )
-from telephony.service_numbers import inventory, licences
+from telephony.service_numbers import credits, inventory, licences, sva
 from telephony.service_numbers.inventory import Search
 
 #: Claims tried before saying that fewer numbers than asked are free.
@@ -116,14 +116,11 @@ def reserve(
         raise DomainError(_l("Service numbers need a telephony licence."), "quantity")
     if search.number_type not in inventory.types_sold(search.country):
         raise DomainError(_l("This type of number is not sold in this country."), "number_type")
-    if search.number_type == NumberType.TOLL_FREE:
+    if search.number_type == NumberType.TOLL_FREE and credits.balance(account) <= 0:
         # Calls to a toll-free number are paid by the holder's prepaid communication
         # credits: without them the number could not take a call.
         raise DomainError(
-            _l(
-                "Toll-free numbers are paid by communication credits, and this account has "
-                "none. Ask support to set them up."
-            ),
+            _l("Toll-free numbers are paid by communication credits: buy some first."),
             "number_type",
         )
     _allowed, left = licences.quota(account)
@@ -214,6 +211,7 @@ def acquire(
     *,
     actor: User,
     now: datetime | None = None,
+    entry: dict | None = None,
 ) -> list[ServiceNumber]:
     """Make the picked numbers of a live reservation the account's (each a service, billed
     monthly from today), and give the others back. Once: the reservation is closed by a
@@ -231,6 +229,14 @@ def acquire(
     held = {number.id: number for number in held_numbers(reservation)}
     if not set(ids) <= set(held):
         raise DomainError(_l("Choose among the numbers held for you."), "numbers")
+    needs_entry = any(sva.needs_entry(held[number_id]) for number_id in ids)
+    if needs_entry:
+        if len(ids) != 1:
+            raise DomainError(
+                _l("A French toll-free number has its own directory entry: choose one number."),
+                "numbers",
+            )
+        entry = sva.check(entry or {})
     _allowed, left = licences.quota(account)
     if len(ids) > left:
         raise DomainError(
@@ -278,6 +284,8 @@ def acquire(
             select(ServiceNumber).where(ServiceNumber.id.in_(ids)).order_by(ServiceNumber.number)
         )
     )
+    if needs_entry:
+        numbers[0].directory_entry = entry
     today = local_today(account.timezone, now)
     prices = SERVICE_NUMBER_PRICES[account.country.value]
     for number in numbers:

@@ -198,7 +198,7 @@ def extend(
     )
 
 
-def _form_invoice(
+def form_invoice(
     account: Account,
     lines: list[InvoiceLine],
     *,
@@ -269,7 +269,7 @@ def extend_many(
         )
         for service, months in periods
     ]
-    invoice = _form_invoice(
+    invoice = form_invoice(
         account,
         lines,
         token=token,
@@ -335,7 +335,7 @@ def align(
         )
         for service, new_expiry, days, amount in alignments
     ]
-    invoice = _form_invoice(
+    invoice = form_invoice(
         account,
         lines,
         token=token,

@@ -38,6 +38,7 @@ from config import (
     CARD_EXPIRY_WARNING_MONTHS,
     NUMBER_QUARANTINE_DAYS,
     SERVICE_DELETE_AFTER_DAYS,
+    SERVICE_NUMBER_QUARANTINE_MONTHS,
     SERVICE_PAYMENT_DAYS,
     SERVICE_REMINDER_DAYS,
 )
@@ -52,6 +53,7 @@ from telephony.models import (
     Account,
     AliasNumber,
     AuditEvent,
+    InventoryState,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -65,6 +67,7 @@ from telephony.models import (
     RenewalMode,
     Service,
     ServiceNotice,
+    ServiceNumber,
     ServiceState,
     StoredPaymentMethod,
     utcnow,
@@ -521,6 +524,19 @@ def _release(rows, day: date) -> dict[int, list[str]]:
             )
             numbers[owner.id].append(alias.number)
             ended.append((alias.number, alias.account_id))
+    if by_type.get("service_number"):
+        # A service number waits in the inventory's own quarantine (its state).
+        until = add_months(day, SERVICE_NUMBER_QUARANTINE_MONTHS)
+        for number in db.session.scalars(
+            select(ServiceNumber).where(
+                ServiceNumber.id.in_(by_type["service_number"]),
+                ServiceNumber.state == InventoryState.TAKEN,
+            )
+        ):
+            numbers[owners[("service_number", number.id)].id].append(number.number)
+            number.state = InventoryState.QUARANTINED
+            number.account_id = number.destination_id = None
+            number.quarantine_until = until
     if ended:
         until = day + timedelta(days=NUMBER_QUARANTINE_DAYS)
         db.session.execute(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from extensions import db
 from telephony import calls, line_orders, procedure
-from telephony.models import Account, Line, NumberArea, NumberType, User
+from telephony.models import Account, Line, NumberArea, NumberType, ServiceNumber, User
 from telephony.service_numbers import licences, reservations
 from telephony.service_numbers.inventory import Search
 from tests.browser.conftest import (
@@ -80,8 +80,16 @@ def _prepare(app) -> dict:
             ids_held = [str(n.id) for n in reservations.held_numbers(first)]
             reservations.acquire(account, first, ids_held, actor=user)
         reservation, _held = reservations.reserve(account, lyon, 2, actor=user)
+        number = db.session.scalar(
+            select(ServiceNumber.id).where(ServiceNumber.account_id == account.id).limit(1)
+        )
         db.session.commit()
-        ids = {"order": order.id, "task": task.id, "reservation": reservation.id}
+        ids = {
+            "order": order.id,
+            "task": task.id,
+            "reservation": reservation.id,
+            "number": number,
+        }
         db.session.remove()
         return ids
 
@@ -136,6 +144,12 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("service_numbers.index", "/service-numbers/"),
         ("service_numbers.new", "/service-numbers/new?country=FR&region=Auvergne-Rh%C3%B4ne-Alpes"),
         ("service_numbers.reservation", f"/service-numbers/reservations/{ids['reservation']}"),
+        ("service_numbers.new_destination", "/service-numbers/destinations/new"),
+        ("service_numbers.assign", f"/service-numbers/{ids['number']}/assign"),
+        ("service_numbers.release_number", f"/service-numbers/{ids['number']}/release"),
+        ("service_numbers.credits_page", "/service-numbers/credits"),
+        ("service_numbers.auto_recharge", "/service-numbers/credits/auto-recharge"),
+        ("service_numbers.ask_for_more", "/service-numbers/more"),
     ]
     return {
         "anonymous": [
@@ -162,7 +176,7 @@ def test_every_page_is_walked(app):
     get_endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     walked = {
         endpoint
-        for group in pages({"order": 1, "task": 1, "reservation": 1}).values()
+        for group in pages({"order": 1, "task": 1, "reservation": 1, "number": 1}).values()
         for endpoint, _ in group
     }
     assert get_endpoints - walked - set(NOT_PAGES) == set(), "add the new page to the walk"
