@@ -978,8 +978,39 @@ class ServiceNumber(db.Model):
     __tablename__ = "service_number"
     __table_args__ = (
         Index("ix_service_number_search", "country", "number_type", "area_id", "state", "number"),
+        # National and toll-free numbers (no area): IS NULL is no equality to PostgreSQL's
+        # planner, so the search index above would not give them in number order.
+        Index(
+            "ix_service_number_national",
+            "country",
+            "number_type",
+            "state",
+            "number",
+            sqlite_where=text("area_id IS NULL"),
+            postgresql_where=text("area_id IS NULL"),
+        ),
         Index("ix_service_number_held", "state", "held_until"),
-        Index("ix_service_number_account", "account_id", "state"),
+        # Partial: most numbers have neither (the planners' statistics then fit the few
+        # that have one, and the indexes stay small).
+        Index(
+            "ix_service_number_account",
+            "account_id",
+            "state",
+            sqlite_where=text("account_id IS NOT NULL"),
+            postgresql_where=text("account_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_service_number_reservation",
+            "reservation_id",
+            sqlite_where=text("reservation_id IS NOT NULL"),
+            postgresql_where=text("reservation_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_service_number_destination",
+            "destination_id",
+            sqlite_where=text("destination_id IS NOT NULL"),
+            postgresql_where=text("destination_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -1002,9 +1033,7 @@ class ServiceNumber(db.Model):
     #: category, tariff.
     directory_entry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Where it rings (the account's conference bridge, auto attendant or call queue).
-    destination_id: Mapped[int | None] = mapped_column(
-        ForeignKey("number_destination.id"), index=True
-    )
+    destination_id: Mapped[int | None] = mapped_column(ForeignKey("number_destination.id"))
 
     area: Mapped[NumberArea | None] = relationship()
     destination: Mapped[NumberDestination | None] = relationship()

@@ -136,9 +136,11 @@ def upgrade():
     sa.UniqueConstraint('number', name=op.f('uq_service_number_number'))
     )
     with op.batch_alter_table('service_number', schema=None) as batch_op:
-        batch_op.create_index('ix_service_number_account', ['account_id', 'state'], unique=False)
-        batch_op.create_index(batch_op.f('ix_service_number_destination_id'), ['destination_id'], unique=False)
+        batch_op.create_index('ix_service_number_account', ['account_id', 'state'], unique=False, sqlite_where=sa.text('account_id IS NOT NULL'), postgresql_where=sa.text('account_id IS NOT NULL'))
+        batch_op.create_index('ix_service_number_destination', ['destination_id'], unique=False, sqlite_where=sa.text('destination_id IS NOT NULL'), postgresql_where=sa.text('destination_id IS NOT NULL'))
         batch_op.create_index('ix_service_number_held', ['state', 'held_until'], unique=False)
+        batch_op.create_index('ix_service_number_national', ['country', 'number_type', 'state', 'number'], unique=False, sqlite_where=sa.text('area_id IS NULL'), postgresql_where=sa.text('area_id IS NULL'))
+        batch_op.create_index('ix_service_number_reservation', ['reservation_id'], unique=False, sqlite_where=sa.text('reservation_id IS NOT NULL'), postgresql_where=sa.text('reservation_id IS NOT NULL'))
         batch_op.create_index('ix_service_number_search', ['country', 'number_type', 'area_id', 'state', 'number'], unique=False)
 
 
@@ -146,9 +148,11 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('service_number', schema=None) as batch_op:
         batch_op.drop_index('ix_service_number_search')
+        batch_op.drop_index('ix_service_number_reservation', sqlite_where=sa.text('reservation_id IS NOT NULL'), postgresql_where=sa.text('reservation_id IS NOT NULL'))
+        batch_op.drop_index('ix_service_number_national', sqlite_where=sa.text('area_id IS NULL'), postgresql_where=sa.text('area_id IS NULL'))
         batch_op.drop_index('ix_service_number_held')
-        batch_op.drop_index(batch_op.f('ix_service_number_destination_id'))
-        batch_op.drop_index('ix_service_number_account')
+        batch_op.drop_index('ix_service_number_destination', sqlite_where=sa.text('destination_id IS NOT NULL'), postgresql_where=sa.text('destination_id IS NOT NULL'))
+        batch_op.drop_index('ix_service_number_account', sqlite_where=sa.text('account_id IS NOT NULL'), postgresql_where=sa.text('account_id IS NOT NULL'))
 
     op.drop_table('service_number')
     op.drop_table('queue_line')

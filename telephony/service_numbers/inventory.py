@@ -12,7 +12,7 @@ import csv
 import io
 import random
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import phonenumbers
@@ -320,22 +320,31 @@ def _matching(search: Search, state_condition):
 
 
 def find_free(search: Search, limit: int, now: datetime, exclude: set[int] = frozenset()):
-    """Up to `limit` numbers free now that match (id, number), in number order where one
-    index range gives it. Available numbers come from the index in order; numbers whose
-    hold has ended (few) are looked for apart, through the index on held_until."""
-    one_range = search.number_type != NumberType.GEOGRAPHIC or len(search.area_ids) == 1
+    """Up to `limit` numbers free now that match (id, number), in number order within each
+    city. Each query is one range of an index, equal on (country, type, area, state): the
+    cities of a region are asked one after the other (an IN over them lets PostgreSQL's
+    planner read the table instead). Numbers whose hold has ended (few) are looked for
+    apart, through the index on held_until."""
     wanted = limit + len(exclude)
-    available = _matching(search, ServiceNumber.state == InventoryState.AVAILABLE)
-    if one_range:
-        available = available.order_by(ServiceNumber.number)
-    ended = _matching(
-        search,
-        and_(ServiceNumber.state == InventoryState.RESERVED, ServiceNumber.held_until < now),
-    )
-    found = {
-        row.id: row.number
-        for query in (available.limit(wanted), ended.limit(wanted))
-        for row in db.session.execute(query)
-        if row.id not in exclude
-    }
+    if search.number_type == NumberType.GEOGRAPHIC and len(search.area_ids) > 1:
+        parts = [replace(search, area_ids=(area_id,)) for area_id in search.area_ids]
+    else:
+        parts = [search]
+    found: dict[int, str] = {}
+    for part in parts:
+        available = (
+            _matching(part, ServiceNumber.state == InventoryState.AVAILABLE)
+            .order_by(ServiceNumber.number)
+            .limit(wanted)
+        )
+        ended = _matching(
+            part,
+            and_(ServiceNumber.state == InventoryState.RESERVED, ServiceNumber.held_until < now),
+        ).limit(wanted)
+        for query in (available, ended):
+            for row in db.session.execute(query):
+                if row.id not in exclude:
+                    found[row.id] = row.number
+        if len(found) >= limit:
+            break
     return sorted(found.items(), key=lambda item: item[1])[:limit]
