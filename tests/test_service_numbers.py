@@ -626,3 +626,40 @@ def test_more_numbers_are_asked_of_support_who_answer_with_licences(app, signed_
     with app.app_context():
         assert db.session.scalar(select(QuotaRequest.handled_at)) is not None
         assert licences.quota(_account("vt10001-f")) == (20, 20)
+
+
+def test_numbers_in_use_or_in_quarantine_are_not_stock(app, runner, tmp_path):
+    from telephony.models import NumberQuarantine
+
+    with app.app_context():
+        lyon = _lyon()
+        stocked = db.session.scalars(
+            select(ServiceNumber.number).where(ServiceNumber.area_id == lyon.id).limit(2)
+        ).all()
+        # A number of the stock the renewal run took back from a deleted service meanwhile.
+        db.session.add(NumberQuarantine(number=stocked[0], until=date(2099, 1, 1)))
+        db.session.commit()
+        search = Search("FR", NumberType.GEOGRAPHIC, (lyon.id,), starts_with=stocked[0][3:])
+        reservation_refused = None
+        try:
+            reservations.reserve(
+                _account("vt10001-f"), search, 1, actor=_user("demo-fr@example.com")
+            )
+        except DomainError as refused:
+            reservation_refused = refused
+        assert reservation_refused is not None and "No free number" in str(reservation_refused)
+        db.session.rollback()
+    source = tmp_path / "numbers.csv"
+    source.write_text(
+        "number,region,city\n"
+        "+33972100001,,\n"  # the demo company's line
+        "+33972555555,,\n",
+        encoding="utf-8",
+    )
+    with app.app_context():
+        db.session.add(NumberQuarantine(number="+33972555555", until=date(2099, 1, 1)))
+        db.session.commit()
+    result = runner.invoke(args=["service-numbers", "import", str(source)])
+    assert "line 2: in use by a customer" in result.output
+    assert "line 3: in quarantine until 2099-01-01" in result.output
+    assert "0 numbers added" in result.output

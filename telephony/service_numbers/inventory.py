@@ -17,14 +17,18 @@ from datetime import datetime
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, exists, insert, or_, select
 
 from config import SERVICE_NUMBER_TYPES
 from extensions import db
 from telephony.models import (
+    AliasNumber,
     Country,
     InventoryState,
+    Line,
+    LineStatus,
     NumberArea,
+    NumberQuarantine,
     NumberType,
     ServiceNumber,
 )
@@ -212,6 +216,7 @@ def import_csv(text: str) -> ImportReport:
         return ImportReport(0, [(1, "missing columns: " + ", ".join(sorted(missing)))])
     refused: list[tuple[int, str]] = []
     rows: list[tuple[str, str, NumberType, tuple[str, str, str] | None, str]] = []
+    row_lines: list[int] = []
     seen: set[str] = set()
     for line, record in enumerate(reader, start=2):
         found = classify((record.get("number") or "").strip())
@@ -236,6 +241,39 @@ def import_csv(text: str) -> ImportReport:
             code = national[: phonenumbers.length_of_geographical_area_code(parsed) or 2]
             area = (country, region, city)
         rows.append((number, country, kind, area, code))
+        row_lines.append(line)
+    # A number a customer has (a line, an alias number) or had lately (in quarantine) is
+    # not stock, whatever the file says.
+    wanted = [number for number, *_rest in rows]
+    in_use: set[str] = set()
+    kept_aside: dict[str, object] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        for model in (Line, AliasNumber):
+            in_use.update(
+                db.session.scalars(
+                    select(model.number).where(
+                        model.number.in_(chunk), model.status == LineStatus.ACTIVE
+                    )
+                )
+            )
+        kept_aside.update(
+            db.session.execute(
+                select(NumberQuarantine.number, NumberQuarantine.until).where(
+                    NumberQuarantine.number.in_(chunk)
+                )
+            ).all()
+        )
+    lines_of = {number: line for line, (number, *_r) in zip(row_lines, rows, strict=True)}
+    kept = []
+    for row in rows:
+        if row[0] in in_use:
+            refused.append((lines_of[row[0]], "in use by a customer"))
+        elif row[0] in kept_aside:
+            refused.append((lines_of[row[0]], f"in quarantine until {kept_aside[row[0]]}"))
+        else:
+            kept.append(row)
+    rows = kept
     ids = ensure_areas({(*area, code) for _n, _c, _k, area, code in rows if area})
     added = add_numbers(
         {
@@ -246,7 +284,7 @@ def import_csv(text: str) -> ImportReport:
         }
         for number, country, kind, area, _code in rows
     )
-    return ImportReport(added, refused)
+    return ImportReport(added, sorted(refused))
 
 
 # --- Search ---------------------------------------------------------------------------------
@@ -291,10 +329,18 @@ def e164_prefix(country: str, digits: str) -> str:
 
 
 def free(now: datetime):
-    """A number anybody may take now: available, or held by a reservation that has ended."""
-    return or_(
-        ServiceNumber.state == InventoryState.AVAILABLE,
-        and_(ServiceNumber.state == InventoryState.RESERVED, ServiceNumber.held_until < now),
+    """A number anybody may take now: available, or held by a reservation that has ended;
+    and not taken back from a deleted service less than its quarantine ago (the renewal
+    run's `number_quarantine`, should the operator have put such a number in stock)."""
+    return and_(
+        or_(
+            ServiceNumber.state == InventoryState.AVAILABLE,
+            and_(ServiceNumber.state == InventoryState.RESERVED, ServiceNumber.held_until < now),
+        ),
+        ~exists().where(
+            NumberQuarantine.number == ServiceNumber.number,
+            NumberQuarantine.until > now.date(),
+        ),
     )
 
 
