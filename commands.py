@@ -370,6 +370,41 @@ def usage(account_code, cost, report_id):
     click.echo(f"{account.code}: balance {balance} {account.currency}")
 
 
+@service_numbers.command("port")
+@click.argument("order_id", type=int)
+@click.argument(
+    "status",
+    type=click.Choice(
+        ["processing", "contacting_carrier", "date_confirmed", "pending", "completed"]
+    ),
+)
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def port(order_id, status, on):
+    """Move a port order along, as the losing carrier's answers would (the date for
+    date_confirmed)."""
+    from extensions import db
+    from telephony import DomainError
+    from telephony.dates import local_today
+    from telephony.models import Account, PortOrder, PortStatus
+    from telephony.service_numbers.porting import advance
+
+    order = db.session.get(PortOrder, order_id)
+    if order is None:
+        raise click.ClickException(f"no port order {order_id}")
+    account = db.session.get(Account, order.account_id)
+    try:
+        advance(
+            order,
+            PortStatus(status),
+            on=on.date() if on else None,
+            today=local_today(account.timezone),
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"port order {order_id}: {status}")
+
+
 @service_numbers.command("tidy")
 def tidy():
     """Close the reservations whose hold has ended (their numbers were free already) and

@@ -142,6 +142,13 @@ SERVICE_NUMBER_TYPES = {
     "BE": ("geographic", "national", "toll_free"),
     "CH": ("geographic", "national"),
 }
+#: Porting numbers in: the working days between today and the earliest date one may ask
+#: for, per country; the largest document accepted; how recent a signed letter or a bill
+#: must be; which countries ask for a recent bill beside the letter of authorization.
+PORT_LEAD_DAYS = {"FR": 7, "BE": 1, "CH": 5}
+PORT_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+PORT_DOCUMENT_MAX_AGE_DAYS = 90
+PORT_BILL_REQUIRED = {"FR": False, "BE": True, "CH": True}
 #: Communication credits (toll-free numbers): the amounts offered, per currency, and what a
 #: minute of a call to a toll-free number costs its holder, per country and calling network.
 CREDIT_AMOUNTS = {"EUR": (20, 50, 100, 200), "CHF": (20, 50, 100, 200)}
@@ -224,6 +231,8 @@ class Config:
     #: PDFs with fixed dates and ids, the same bytes each time (tests compare them).
     PDF_INVARIANT = False
     PAGE_SIZE = 50
+    #: The largest request body: uploads (a port order's documents) stay well below it.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     #: FAQ searches whose results each process keeps (0: none), until the content changes.
     FAQ_RESULTS_CACHE = 1024
     DEMO_ALLOWED = True

@@ -144,6 +144,16 @@ AUDIT_ACTIONS = {
     "licences.changed": _l("Licences changed"),
     "credits.bought": _l("Communication credits bought"),
     "quota.requested": _l("More service numbers requested"),
+    "port.created": _l("Port order created"),
+    "port.details_saved": _l("Port order details saved"),
+    "port.document_uploaded": _l("Port order document uploaded"),
+    "port.submitted": _l("Port order submitted"),
+    "port.cancelled": _l("Port order cancelled"),
+    "port.processing": _l("Port order: processing"),
+    "port.contacting_carrier": _l("Port order: contacting the carrier"),
+    "port.date_confirmed": _l("Port order: date confirmed"),
+    "port.pending": _l("Port order: pending"),
+    "port.completed": _l("Port order completed"),
     "credits.settings_changed": _l("Automatic recharge of the credits changed"),
     "destination.created": _l("Conference bridge, auto attendant or call queue created"),
     "service_number.assigned": _l("Service number assigned"),
@@ -285,6 +295,18 @@ SVA_CATEGORIES = {
     "information": _l("Information"),
     "booking": _l("Bookings and orders"),
     "public_service": _l("Public service"),
+}
+#: Port orders: where each stands (the customer's words).
+PORT_STATUSES = {
+    "draft": _lp("port order", "Being prepared"),
+    "submitted": _lp("port order", "Submitted"),
+    "processing": _lp("port order", "Processing"),
+    "contacting_carrier": _lp("port order", "Contacting the carrier"),
+    "date_confirmed": _lp("port order", "Date confirmed"),
+    "pending": _lp("port order", "Pending (no more changes)"),
+    "completed": _lp("port order", "Completed"),
+    "rejected": _lp("port order", "Rejected"),
+    "cancelled": _lp("port order", "Cancelled"),
 }
 #: Communication credits: what moved the balance.
 CREDIT_MOVEMENTS = {
@@ -461,4 +483,5 @@ def label_helpers() -> dict:
         "destination_kind_label": lambda kind: DESTINATION_KINDS.get(str(kind), kind),
         "sva_category_label": lambda code: SVA_CATEGORIES.get(code, code),
         "credit_movement_label": lambda kind: CREDIT_MOVEMENTS.get(kind, kind),
+        "port_status_label": lambda status: PORT_STATUSES.get(str(status), status),
     }

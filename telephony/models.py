@@ -1094,3 +1094,101 @@ class QuotaRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class PortStatus(enum.StrEnum):
+    """Where a port order stands. The losing carrier's answers move it along (the operator
+    command `flask service-numbers port`)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PROCESSING = "processing"
+    CONTACTING_CARRIER = "contacting_carrier"
+    DATE_CONFIRMED = "date_confirmed"
+    #: Inside the cut-off before the date: no edit, no cancel.
+    PENDING = "pending"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class PortOrder(db.Model):
+    """Numbers of one type (toll or toll-free) and one country that the account brings
+    from another carrier."""
+
+    __tablename__ = "port_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    country: Mapped[Country] = mapped_column(_enum(Country))
+    toll_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[PortStatus] = mapped_column(_enum(PortStatus), default=PortStatus.DRAFT)
+    #: The holder: name, organisation id, contact, full address (telephony...porting).
+    holder: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    losing_carrier: Mapped[str] = mapped_column(String(100), default="")
+    carrier_account: Mapped[str] = mapped_column(String(60), default="")
+    full_port: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: None: as soon as possible.
+    requested_on: Mapped[date | None] = mapped_column(Date)
+    confirmed_on: Mapped[date | None] = mapped_column(Date)
+    details_saved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    numbers: Mapped[list[PortNumber]] = relationship(order_by="PortNumber.number")
+    events: Mapped[list[PortEvent]] = relationship(order_by="PortEvent.id")
+
+
+class PortNumber(db.Model):
+    """A number of a port order. While its order is open (`active`), no other order may
+    port it (a partial unique index)."""
+
+    __tablename__ = "port_number"
+    __table_args__ = (
+        Index(
+            "uq_port_number_active",
+            "number",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("port_order.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20))
+    number_type: Mapped[NumberType] = mapped_column(_enum(NumberType))
+    rio: Mapped[str] = mapped_column(String(12), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    rejection: Mapped[str] = mapped_column(String(300), default="")
+
+
+class PortDocument(db.Model):
+    """A document of a port order: the signed letter of authorization, a recent bill."""
+
+    __tablename__ = "port_document"
+    __table_args__ = (UniqueConstraint("order_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("port_order.id"))
+    #: loa, bill
+    kind: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    signed_on: Mapped[date] = mapped_column(Date)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PortEvent(db.Model):
+    """A step of a port order's timeline."""
+
+    __tablename__ = "port_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("port_order.id"), index=True)
+    status: Mapped[PortStatus] = mapped_column(_enum(PortStatus))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -46,14 +46,14 @@ class Client:
     cookies: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def request(self, method: str, path: str, data=None, headers=None) -> Reply:
+    def request(self, method: str, path: str, data=None, headers=None, body=None) -> Reply:
+        """`data`: a form, sent urlencoded; `body`: bytes sent as they are (multipart)."""
         parts = urlsplit(self.base)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         sent = {"Accept-Language": "en"}
         with self.lock:
             if self.cookies:
                 sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
         if data is not None:
             body = urlencode(data, doseq=True)
             sent["Content-Type"] = "application/x-www-form-urlencoded"

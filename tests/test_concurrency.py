@@ -34,6 +34,8 @@ from telephony.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    PortNumber,
+    PortOrder,
     QuotaRequest,
     ReservationStatus,
     ScheduledTask,
@@ -93,6 +95,11 @@ CASES = {
     "service_numbers.credits_page": "test_credits_are_bought_once",
     "service_numbers.auto_recharge": "test_credits_are_bought_once",
     "service_numbers.ask_for_more": "test_more_numbers_are_asked_once",
+    "service_numbers.port_orders": "test_a_port_order_is_made_and_submitted_once",
+    "service_numbers.port_order": "test_a_port_order_is_made_and_submitted_once",
+    "service_numbers.port_upload": "test_a_port_order_is_made_and_submitted_once",
+    "service_numbers.port_submit": "test_a_port_order_is_made_and_submitted_once",
+    "service_numbers.port_cancel": "test_a_port_order_is_made_and_submitted_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -885,3 +892,79 @@ def test_more_numbers_are_asked_once(site):
     assert count(site, select(func.count(QuotaRequest.id))) == 1
     asked = (AuditEvent.action == "quota.requested") & (AuditEvent.account_id == 2)
     assert count(site, select(func.count(AuditEvent.id)).where(asked)) == 1
+
+
+def test_a_port_order_is_made_and_submitted_once(site):
+    """Port orders: the same numbers sent in many orders at once go in one; the details,
+    the letter and Submit sent many times change the order once; Cancel cancels once."""
+    from datetime import date
+
+    from telephony import rio
+
+    customer = site.client().sign_in("fr")
+    token = customer.token("/service-numbers/port")
+    data = {
+        "csrf_token": token,
+        "toll_free": "toll",
+        "numbers": "04 78 44 00 01",
+        "action": "create",
+    }
+    replies = at_once(N, lambda _i: customer.post("/service-numbers/port", data))
+    assert {r.status for r in replies} <= FINE
+    (order,) = fetch(site, select(PortOrder).where(PortOrder.account_id == 1))
+    path = f"/service-numbers/port/{order.id}"
+    (number,) = fetch(site, select(PortNumber).where(PortNumber.order_id == order.id))
+    details = {
+        "csrf_token": token,
+        "name": "Dupré SARL",
+        "contact_name": "Camille Dupré",
+        "contact_mobile": "0612345678",
+        "contact_email": "c@dupre.example",
+        "street": "4 rue de la Paix",
+        "postcode": "69003",
+        "city": "Lyon",
+        "losing_carrier": "Ancien SA",
+        "carrier_account": "C-1",
+        "scope": "full",
+        "when": "asap",
+        f"rio-{number.id}": rio.rio("AB", "E", "123456", number.number),
+    }
+    replies = at_once(N, lambda _i: customer.post(path, details))
+    assert {r.status for r in replies} == {303}
+    saved = (AuditEvent.action == "port.details_saved") & (AuditEvent.target_id == order.id)
+    assert count(site, select(func.count(AuditEvent.id)).where(saved)) == N  # each a save
+    letter = {
+        "csrf_token": token,
+        "kind": "loa",
+        "signed_on": date.today().isoformat(),
+    }
+    reply = customer.request(
+        "POST",
+        path + "/documents",
+        data=None,
+        headers={"Content-Type": "multipart/form-data; boundary=XyZ"},
+        body=_multipart(letter, "document", "letter.pdf", b"%PDF-1.7 signed"),
+    )
+    assert reply.status == 303, reply.text[:300]
+    replies = at_once(N, lambda _i: customer.post(path + "/submit", {"csrf_token": token}))
+    assert {r.status for r in replies} == {303}
+    submitted = (AuditEvent.action == "port.submitted") & (AuditEvent.target_id == order.id)
+    assert count(site, select(func.count(AuditEvent.id)).where(submitted)) == 1
+    replies = at_once(N, lambda _i: customer.post(path + "/cancel", {"csrf_token": token}))
+    assert {r.status for r in replies} == {303}
+    cancelled = (AuditEvent.action == "port.cancelled") & (AuditEvent.target_id == order.id)
+    assert count(site, select(func.count(AuditEvent.id)).where(cancelled)) == 1
+
+
+def _multipart(fields: dict, name: str, filename: str, content: bytes) -> bytes:
+    parts = [
+        f'--XyZ\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in fields.items()
+    ]
+    parts.append(
+        f'--XyZ\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    return b"".join(parts) + b"--XyZ--\r\n"

@@ -337,9 +337,15 @@ def test_answer_links_to_the_sites_screen_and_related_questions(client):
     assert client.get("/faq/no-such-question").status_code == 404
 
 
-def test_a_screen_this_site_lacks_is_left_out(client):
+def test_a_screen_this_site_lacks_is_left_out(app, client, monkeypatch):
+    from blueprints.faq import answers
+
     page = client.get("/faq/porting-follow-up").get_data(as_text=True)
-    assert "Go to:" not in page  # the numbers section is not part of this site yet
+    assert "Go to:" in page and 'href="/service-numbers/port"' in page
+    monkeypatch.setitem(answers.SCREENS, "numbers_elsewhere.index", "Somewhere")
+    with app.test_request_context():
+        assert answers.screen_url_of("numbers_elsewhere.index") is None  # no such page here
+        assert answers.screen_url_of("service_numbers.port_orders") == "/service-numbers/port"
 
 
 def test_feedback_is_stored_once_per_visitor(client, app):
@@ -461,12 +467,13 @@ def test_the_faq_promises_only_what_exists(app, locale):
             "remove-alias-redirect",
             "phone-error-message",
             "consumption-statements",
-            "porting-follow-up",
         ):
             body = service.entry(locale, slug).body.lower()
             assert "support" in body, (locale, slug)
             assert "diagnostic of your plug" not in body and "porting part of" not in body
         assert service.entry(locale, "terminate-line-or-number") is not None
+        # Porting has its pages now: the answer sends there, not to support.
+        assert "service_numbers.port_orders" in service.entry(locale, "porting-follow-up").screens
         for entry in service.entries("en"):
             for endpoint in entry.screens:
                 assert endpoint in SCREENS, (entry.slug, endpoint)

@@ -22,6 +22,7 @@ SCREENS = {
     "emails.index": _l("Service e-mails"),
     "services.index": _l("My services"),
     "service_numbers.index": _l("Service numbers"),
+    "service_numbers.port_orders": _l("Port numbers in"),
 }
 
 

@@ -6,4 +6,4 @@ from blueprints.common import customer_blueprint_hooks  # noqa: E402
 
 customer_blueprint_hooks(bp)
 
-from blueprints.service_numbers import routes  # noqa: E402,F401
+from blueprints.service_numbers import porting, routes  # noqa: E402,F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -125,3 +126,65 @@ class MoreNumbersForm(BaseForm):
     quantity = StringField(_l("How many more numbers you need"))
     message = TextAreaField(_l("What they are for (optional)"))
     submit = SubmitField(_l("Send the request"))
+
+
+class PortNumbersForm(BaseForm):
+    """The numbers of a new port order: pasted, or a CSV file."""
+
+    toll_free = RadioField(
+        _l("Type of numbers"),
+        choices=[
+            SelectChoice("toll", _l("Toll numbers (geographic or national)")),
+            SelectChoice("toll_free", _l("Toll-free numbers")),
+        ],
+        default="toll",
+    )
+    numbers = TextAreaField(_l("Numbers, one per line"))
+    file = FileField(_l("Or a CSV file (the number in the first column)"))
+
+
+class PortDetailsForm(BaseForm):
+    name = StringField(_l("Holder (name or company name)"))
+    organisation_id = StringField(_l("SIRET, enterprise number or UID (organisations)"))
+    contact_name = StringField(_l("Contact person"))
+    contact_mobile = StringField(_l("Contact's mobile number"))
+    contact_email = StringField(_l("Contact's e-mail address"))
+    street = StringField(_l("Street and number"))
+    building = StringField(_l("Building (optional)"))
+    floor = StringField(_l("Floor (optional)"))
+    door = StringField(_l("Door (optional)"))
+    postcode = StringField(_l("Postcode"))
+    city = StringField(_l("City"))
+    losing_carrier = StringField(_l("Carrier the numbers leave"))
+    carrier_account = StringField(_l("Account number at that carrier"))
+    scope = RadioField(
+        _l("Port"),
+        choices=[
+            SelectChoice("full", _l("Full: every number of that account leaves the carrier")),
+            SelectChoice("partial", _l("Partial: other numbers stay with the carrier")),
+        ],
+        validate_choice=False,
+    )
+    when = RadioField(
+        _l("Date"),
+        choices=[
+            SelectChoice("asap", _l("As soon as possible")),
+            SelectChoice("date", _l("On a date I choose")),
+        ],
+        validate_choice=False,
+    )
+    requested_on = StringField(_l("Requested date"))
+
+
+class PortDocumentForm(BaseForm):
+    kind = RadioField(
+        _l("Document"),
+        choices=[
+            SelectChoice("loa", _l("The signed letter of authorization")),
+            SelectChoice("bill", _l("A recent bill of the losing carrier")),
+        ],
+        default="loa",
+        validate_choice=False,
+    )
+    document = FileField(_l("File (PDF, PNG or JPEG)"))
+    signed_on = StringField(_l("Date on the document"))

@@ -126,7 +126,7 @@ def _check_iban(value: str | None, errors: dict) -> IBAN | None:
     return iban
 
 
-def _check_organisation_id(country: str, value: str | None) -> tuple[str, object | None]:
+def check_organisation_id(country: str, value: str | None) -> tuple[str, object | None]:
     value = (value or "").strip()
     validators = {
         "FR": (siren, siret),
@@ -217,7 +217,7 @@ def check_details(
     if kind is None:
         errors["customer_kind"] = _l("Choose the kind of customer.")
     elif kind is not AccountKind.INDIVIDUAL:
-        organisation_id, problem = _check_organisation_id(country, raw.get("organisation_id"))
+        organisation_id, problem = check_organisation_id(country, raw.get("organisation_id"))
         if problem is not None:
             errors["organisation_id"] = problem
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from extensions import db
 from telephony import calls, line_orders, procedure
 from telephony.models import Account, Line, NumberArea, NumberType, ServiceNumber, User
-from telephony.service_numbers import licences, reservations
+from telephony.service_numbers import licences, porting, reservations
 from telephony.service_numbers.inventory import Search
 from tests.browser.conftest import (
     act_for,
@@ -43,6 +43,7 @@ NOT_PAGES = {
     "billing.invoice_pdf": "a PDF download",
     "billing.invoice_ubl": "an XML download (Peppol UBL)",
     "billing.archive_zip": "a ZIP download",
+    "service_numbers.port_letter": "a PDF download",
     # A refused form leaves its POST address in the bar: reloading it goes back to the page.
     "orders.pay": "a GET redirects to the order",
     "agent.act": "a GET redirects to the account",
@@ -80,6 +81,9 @@ def _prepare(app) -> dict:
             ids_held = [str(n.id) for n in reservations.held_numbers(first)]
             reservations.acquire(account, first, ids_held, actor=user)
         reservation, _held = reservations.reserve(account, lyon, 2, actor=user)
+        port, _checked = porting.create(
+            account, f"04 78 55 00 {len(porting.orders_of(account)):02d}", False, actor=user
+        )
         number = db.session.scalar(
             select(ServiceNumber.id).where(ServiceNumber.account_id == account.id).limit(1)
         )
@@ -89,6 +93,7 @@ def _prepare(app) -> dict:
             "task": task.id,
             "reservation": reservation.id,
             "number": number,
+            "port": port.id,
         }
         db.session.remove()
         return ids
@@ -150,6 +155,8 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("service_numbers.credits_page", "/service-numbers/credits"),
         ("service_numbers.auto_recharge", "/service-numbers/credits/auto-recharge"),
         ("service_numbers.ask_for_more", "/service-numbers/more"),
+        ("service_numbers.port_orders", "/service-numbers/port"),
+        ("service_numbers.port_order", f"/service-numbers/port/{ids['port']}"),
     ]
     return {
         "anonymous": [
@@ -176,7 +183,9 @@ def test_every_page_is_walked(app):
     get_endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     walked = {
         endpoint
-        for group in pages({"order": 1, "task": 1, "reservation": 1, "number": 1}).values()
+        for group in pages(
+            {"order": 1, "task": 1, "reservation": 1, "number": 1, "port": 1}
+        ).values()
         for endpoint, _ in group
     }
     assert get_endpoints - walked - set(NOT_PAGES) == set(), "add the new page to the walk"

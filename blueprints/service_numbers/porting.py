@@ -1,0 +1,246 @@
+"""Porting numbers in (`/service-numbers/port`): the numbers checked line by line, then the
+order's page (holder, RIOs, date, the letter to sign, the documents, submitting)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from blueprints.common import current_account, errors_to_form, perform
+from blueprints.service_numbers import bp
+from blueprints.service_numbers.forms import PortDetailsForm, PortDocumentForm, PortNumbersForm
+from documents.port_loa import loa_pdf
+from extensions import db
+from htmx import render
+from security import account_required, send_document
+from telephony import DomainError, InvalidForm
+from telephony.dates import local_today
+from telephony.models import Country, PortStatus
+from telephony.service_numbers import licences, porting
+
+#: The largest CSV of numbers read (1,000 numbers take far less).
+CSV_LIMIT = 256 * 1024
+
+
+def _guard():
+    account = current_account()
+    if not licences.has_licence(account):
+        abort(403)
+    return account
+
+
+def _pasted(form: PortNumbersForm) -> str:
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        return upload.stream.read(CSV_LIMIT).decode("utf-8-sig", "replace")
+    return form.numbers.data or ""
+
+
+@bp.route("/port", methods=["GET", "POST"])
+@account_required
+def port_orders():
+    """The account's port orders, and a new one: *Check the numbers* says line by line
+    which can be ported and why the others cannot; *Create the order* keeps those."""
+    account = _guard()
+    form = PortNumbersForm()
+    checked = None
+    status = 200
+    if form.validate_on_submit():
+        toll_free = form.toll_free.data == "toll_free"
+        text = _pasted(form)
+        form.numbers.data = text
+        if request.form.get("action") == "create":
+            done = perform(
+                lambda: porting.create(account, text, toll_free, actor=current_user),
+                form,
+                "numbers",
+            )
+            if done:
+                order, checked = done.value
+                if checked.refused:
+                    flash(
+                        _(
+                            "The order keeps %(kept)d numbers; %(refused)d could not be ported.",
+                            kept=len(checked.accepted),
+                            refused=len(checked.refused),
+                        ),
+                        "warning",
+                    )
+                return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
+            status = 422
+        else:
+            try:
+                checked = porting.precheck(account, text, toll_free)
+            except DomainError as error:
+                errors_to_form(form, error, "numbers")
+                status = 422
+    elif request.method == "POST":
+        status = 422
+    return render(
+        "service_numbers/port_orders.html",
+        status=status,
+        account=account,
+        form=form,
+        checked=checked,
+        orders=porting.orders_of(account),
+        max_numbers=porting.MAX_NUMBERS,
+    )
+
+
+def _order_page(
+    account, order, details=None, upload=None, rio_errors=None, status=200, posted=None
+):
+    today = local_today(account.timezone)
+    if details is None:
+        details = PortDetailsForm(formdata=None, data={**(order.holder or {})})
+        details.losing_carrier.data = order.losing_carrier
+        details.carrier_account.data = order.carrier_account
+        if order.details_saved:
+            details.scope.data = "full" if order.full_port else "partial"
+            details.when.data = "date" if order.requested_on else "asap"
+            details.requested_on.data = order.requested_on.isoformat() if order.requested_on else ""
+    return render(
+        "service_numbers/port_order.html",
+        status=status,
+        account=account,
+        order=order,
+        details=details,
+        upload=upload or PortDocumentForm(formdata=None),
+        rio_errors=rio_errors or {},
+        rios={n.id: (posted or {}).get(f"rio-{n.id}", n.rio) for n in order.numbers},
+        needs_rio=porting.needs_rio,
+        ports_with_mandate=porting.ports_with_mandate,
+        french=order.country == Country.FR,
+        editable=order.status in porting.EDITABLE,
+        cancellable=order.status in porting.CANCELLABLE,
+        documents=porting.documents(order),
+        bill_required=porting.bill_required(order),
+        missing=porting.missing(order),
+        earliest=porting.earliest_date(order, today),
+        statuses=PortStatus,
+    )
+
+
+@bp.route("/port/<int:order_id>", methods=["GET", "POST"])
+@account_required
+def port_order(order_id: int):
+    account = _guard()
+    order = porting.get(account, order_id)
+    if request.method == "GET":
+        return _order_page(account, order)
+    form = PortDetailsForm()
+    rio_errors: dict[str, object] = {}
+    if form.validate_on_submit():
+        try:
+            porting.save_details(
+                account,
+                order,
+                request.form,
+                actor=current_user,
+                today=local_today(account.timezone),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            found = getattr(error, "errors", None) or {error.field: error.message}
+            rio_errors = {k: v for k, v in found.items() if k and k.startswith("rio-")}
+            rest = {k: v for k, v in found.items() if k not in rio_errors}
+            if rest:
+                errors_to_form(form, InvalidForm(rest))
+        else:
+            db.session.commit()
+            flash(_("The details are saved."), "success")
+            return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
+    order = porting.get(account, order_id)
+    return _order_page(
+        account, order, details=form, rio_errors=rio_errors, status=422, posted=request.form
+    )
+
+
+@bp.get("/port/<int:order_id>/letter.pdf")
+@account_required
+def port_letter(order_id: int):
+    account = _guard()
+    order = porting.get(account, order_id)
+    data = loa_pdf(
+        order,
+        account,
+        operator=current_app.config["OPERATOR"],
+        today=local_today(account.timezone),
+    )
+    return send_document(data, f"letter-of-authorization-{account.code}-{order.id}.pdf")
+
+
+@bp.post("/port/<int:order_id>/documents")
+@account_required
+def port_upload(order_id: int):
+    account = _guard()
+    order = porting.get(account, order_id)
+    form = PortDocumentForm()
+    if form.validate_on_submit():
+        upload = request.files.get("document")
+        data = upload.stream.read() if upload else b""
+        done = perform(
+            lambda: porting.upload(
+                account,
+                order,
+                form.kind.data,
+                upload.filename if upload else "",
+                data,
+                form.signed_on.data,
+                actor=current_user,
+                today=local_today(account.timezone),
+            ),
+            form,
+            "document",
+        )
+        if done:
+            flash(_("The document is kept."), "success")
+            return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
+    order = porting.get(account, order_id)
+    return _order_page(account, order, upload=form, status=422)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """A file over the request limit: said on the order's page, beside the upload."""
+    order_id = (request.view_args or {}).get("order_id")
+    if request.endpoint == "service_numbers.port_upload" and order_id:
+        account = _guard()
+        order = porting.get(account, order_id)
+        form = PortDocumentForm(formdata=None)
+        form.document.errors = [
+            _(
+                "The file is too big: %(max)s MB at most.",
+                max=porting.PORT_DOCUMENT_MAX_BYTES // 1024 // 1024,
+            )
+        ]
+        return _order_page(account, order, upload=form, status=413)
+    return _error
+
+
+@bp.post("/port/<int:order_id>/submit")
+@account_required
+def port_submit(order_id: int):
+    account = _guard()
+    order = porting.get(account, order_id)
+    form = PortDocumentForm()  # (for the CSRF token)
+    if form.validate_on_submit() and perform(
+        lambda: porting.submit(account, order, actor=current_user)
+    ):
+        flash(_("The order is submitted: you will be told of each step."), "success")
+    return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
+
+
+@bp.post("/port/<int:order_id>/cancel")
+@account_required
+def port_cancel(order_id: int):
+    account = _guard()
+    order = porting.get(account, order_id)
+    form = PortDocumentForm()
+    if form.validate_on_submit() and perform(
+        lambda: porting.cancel(account, order, actor=current_user)
+    ):
+        flash(_("The order is cancelled."), "success")
+    return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)

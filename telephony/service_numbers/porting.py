@@ -1,0 +1,634 @@
+"""Porting numbers in: an order per number type (toll or toll-free) and country, from the
+numbers (checked line by line) to the holder's details, the RIO of each French number, the
+date, the signed letter of authorization, and the losing carrier's answers.
+
+Rules (REFERENCE.md, "Service numbers and porting"):
+- a RIO exists for French geographic and 09 numbers only, and is checked with its number;
+  French toll-free (08) numbers and ranges port with the signed mandate instead;
+- a Belgian geographic number ports only within its zone: one order, one zone;
+- the date: as soon as possible, or a working day of the number's country at least
+  PORT_LEAD_DAYS working days away (the `holidays` library);
+- the letter of authorization lists every number, is signed, dated within
+  PORT_DOCUMENT_MAX_AGE_DAYS, and uploaded (with a recent bill where the country asks for
+  one) before the order is submitted, explicitly;
+- a number is in one open order at a time (a partial unique index).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import holidays
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from config import (
+    PORT_BILL_REQUIRED,
+    PORT_DOCUMENT_MAX_AGE_DAYS,
+    PORT_DOCUMENT_MAX_BYTES,
+    PORT_LEAD_DAYS,
+    SERVICE_NUMBER_PRICES,
+)
+from extensions import db
+from telephony import DomainError, InvalidForm, NotFound, audit, rio
+from telephony.dates import add_months
+from telephony.mail import queue_email
+from telephony.models import (
+    Account,
+    AliasNumber,
+    Country,
+    InventoryState,
+    Line,
+    LineStatus,
+    NumberType,
+    PortDocument,
+    PortEvent,
+    PortNumber,
+    PortOrder,
+    PortStatus,
+    Service,
+    ServiceNumber,
+    User,
+    utcnow,
+)
+from telephony.procedure.details import check_organisation_id
+from telephony.service_numbers.inventory import classify
+
+#: Numbers one order takes at most (a pasted list or a CSV file).
+MAX_NUMBERS = 1000
+#: What the customer may still change, and cancel.
+EDITABLE = (PortStatus.DRAFT, PortStatus.REJECTED)
+CANCELLABLE = (
+    PortStatus.DRAFT,
+    PortStatus.SUBMITTED,
+    PortStatus.PROCESSING,
+    PortStatus.CONTACTING_CARRIER,
+    PortStatus.DATE_CONFIRMED,
+    PortStatus.REJECTED,
+)
+#: What the losing carrier's answers may move an order to, from where.
+MOVES = {
+    PortStatus.PROCESSING: (PortStatus.SUBMITTED,),
+    PortStatus.CONTACTING_CARRIER: (PortStatus.PROCESSING,),
+    PortStatus.DATE_CONFIRMED: (PortStatus.CONTACTING_CARRIER,),
+    PortStatus.PENDING: (PortStatus.DATE_CONFIRMED,),
+    PortStatus.COMPLETED: (PortStatus.PENDING,),
+}
+#: A document's first bytes → its type. Anything else is refused.
+SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+}
+EXECUTABLES = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"PK\x03\x04")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The numbers accepted (E.164, type) and the lines refused (line, text, reason)."""
+
+    accepted: list[tuple[str, NumberType]]
+    refused: list[tuple[int, str, object]]
+    country: str | None
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """The non-empty lines of a pasted list or a CSV file: the first cell of each (a header
+    line without digits is skipped)."""
+    found = []
+    for number, row in enumerate(csv.reader(io.StringIO(text.replace(";", ","))), start=1):
+        cell = (row[0] if row else "").strip()
+        if not cell or (number == 1 and not any(ch.isdigit() for ch in cell)):
+            continue
+        found.append((number, cell[:40]))
+    return found
+
+
+def precheck(account: Account, text: str, toll_free: bool) -> Checked:
+    """Each line normalised to E.164 and classified; refused with its reason: invalid, of
+    the other type, of another country than the first, twice, already being ported,
+    already with us, or (Belgium) a geographic number of another zone than the first."""
+    lines = _lines(text or "")
+    if not lines:
+        raise DomainError(_l("Paste the numbers to port, one per line."), "numbers")
+    if len(lines) > MAX_NUMBERS:
+        raise DomainError(
+            _l("An order takes %(max)s numbers at most: split the list.", max=f"{MAX_NUMBERS:,}"),
+            "numbers",
+        )
+    accepted: list[tuple[str, NumberType]] = []
+    refused: list[tuple[int, str, object]] = []
+    seen: set[str] = set()
+    country = zone = None
+    parsed_all = []
+    for line, cell in lines:
+        try:
+            parsed = phonenumbers.parse(cell, account.country.value)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        found = (
+            classify(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+            if parsed
+            else None
+        )
+        if found is None:
+            refused.append(
+                (line, cell, _l("Not a valid number of France, Belgium or Switzerland."))
+            )
+            continue
+        number, where, kind = found
+        if (kind == NumberType.TOLL_FREE) != toll_free:
+            refused.append(
+                (
+                    line,
+                    cell,
+                    _l("A toll-free number: it goes in a toll-free order.")
+                    if kind == NumberType.TOLL_FREE
+                    else _l("Not a toll-free number: it goes in a toll order."),
+                )
+            )
+            continue
+        if country is not None and where != country:
+            refused.append(
+                (line, cell, _l("Another country than the first number's: one order per country."))
+            )
+            continue
+        if number in seen:
+            refused.append((line, cell, _l("Twice in the list.")))
+            continue
+        if where == "BE" and kind == NumberType.GEOGRAPHIC:
+            area = phonenumbers.national_significant_number(parsed)[
+                : phonenumbers.length_of_geographical_area_code(parsed) or 1
+            ]
+            if zone is not None and area != zone:
+                refused.append(
+                    (
+                        line,
+                        cell,
+                        _l(
+                            "Another zone than the first number's: a Belgian geographic "
+                            "number ports only within its zone."
+                        ),
+                    )
+                )
+                continue
+            zone = zone or area
+        country = country or where
+        seen.add(number)
+        parsed_all.append((line, cell, number, kind))
+    numbers = [number for _l_, _c, number, _k in parsed_all]
+    porting = (
+        set(
+            db.session.scalars(
+                select(PortNumber.number).where(PortNumber.number.in_(numbers), PortNumber.active)
+            )
+        )
+        if numbers
+        else set()
+    )
+    ours: set[str] = set()
+    if numbers:
+        for model, condition in (
+            (Line, Line.status == LineStatus.ACTIVE),
+            (AliasNumber, AliasNumber.status == LineStatus.ACTIVE),
+        ):
+            ours.update(
+                db.session.scalars(select(model.number).where(model.number.in_(numbers), condition))
+            )
+        ours.update(
+            db.session.scalars(
+                select(ServiceNumber.number).where(
+                    ServiceNumber.number.in_(numbers), ServiceNumber.state == InventoryState.TAKEN
+                )
+            )
+        )
+    for line, cell, number, kind in parsed_all:
+        if number in porting:
+            refused.append((line, cell, _l("Already in a port order.")))
+        elif number in ours:
+            refused.append((line, cell, _l("Already with us.")))
+        else:
+            accepted.append((number, kind))
+    refused.sort(key=lambda item: item[0])
+    return Checked(accepted, refused, country)
+
+
+def create(
+    account: Account, text: str, toll_free: bool, *, actor: User
+) -> tuple[PortOrder, Checked]:
+    """A draft order of the numbers the check accepts (refused when it accepts none)."""
+    checked = precheck(account, text, toll_free)
+    if not checked.accepted:
+        raise DomainError(
+            _l("No number of the list can be ported: see why beside each line."), "numbers"
+        )
+    order = PortOrder(
+        account_id=account.id,
+        country=Country(checked.country),
+        toll_free=toll_free,
+        status=PortStatus.DRAFT,
+        holder={},
+        created_by_id=actor.id,
+    )
+    db.session.add(order)
+    db.session.flush()
+    try:
+        with db.session.begin_nested():  # another order took one of them meanwhile
+            for number, kind in checked.accepted:
+                db.session.add(PortNumber(order_id=order.id, number=number, number_type=kind))
+            db.session.flush()
+    except IntegrityError:
+        raise DomainError(
+            _l("One of these numbers was just put in another port order."), "numbers"
+        ) from None
+    _event(order, PortStatus.DRAFT)
+    audit.record(
+        "port.created",
+        account=account,
+        actor=actor,
+        target_type="port_order",
+        target_id=order.id,
+        after={"numbers": [number for number, _k in checked.accepted], "toll_free": toll_free},
+    )
+    return order, checked
+
+
+def get(account: Account, order_id: int) -> PortOrder:
+    order = db.session.scalar(
+        select(PortOrder).where(PortOrder.id == order_id, PortOrder.account_id == account.id)
+    )
+    if order is None:
+        raise NotFound(_l("This port order does not exist."))
+    return order
+
+
+def orders_of(account: Account) -> list[PortOrder]:
+    return list(
+        db.session.scalars(
+            select(PortOrder)
+            .where(PortOrder.account_id == account.id)
+            .order_by(PortOrder.id.desc())
+        )
+    )
+
+
+def needs_rio(number: PortNumber) -> bool:
+    """French geographic and 09 numbers: checked with their RIO; 08 numbers: the mandate."""
+    return number.number.startswith("+33") and not number.number.startswith("+338")
+
+
+def ports_with_mandate(number: PortNumber) -> bool:
+    """French toll-free (08) numbers port with the signed mandate, not a RIO."""
+    return number.number.startswith("+338")
+
+
+def _working_days_after(country: str, start: date, days: int) -> date:
+    off = holidays.country_holidays(country, years=range(start.year, start.year + 2))
+    day = start
+    while days:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in off:
+            days -= 1
+    return day
+
+
+def earliest_date(order: PortOrder, today: date) -> date:
+    return _working_days_after(order.country.value, today, PORT_LEAD_DAYS[order.country.value])
+
+
+HOLDER_FIELDS = (
+    "name",
+    "organisation_id",
+    "contact_name",
+    "contact_mobile",
+    "contact_email",
+    "street",
+    "building",
+    "floor",
+    "door",
+    "postcode",
+    "city",
+)
+REQUIRED = {
+    "name": _l("Enter the holder's name or company name."),
+    "contact_name": _l("Enter the name of the contact person."),
+    "street": _l("Enter the street and number."),
+    "postcode": _l("Enter the postcode."),
+    "city": _l("Enter the city."),
+    "losing_carrier": _l("Enter the carrier the numbers leave."),
+    "carrier_account": _l("Enter the account number at that carrier."),
+}
+
+
+def save_details(account: Account, order: PortOrder, raw, *, actor: User, today: date) -> PortOrder:
+    """The holder, the carrier, full or partial port, the date and each French number's
+    RIO, all checked at once; nothing is saved while one is wrong."""
+    if order.status not in EDITABLE:
+        raise DomainError(_l("This order can no longer be changed."))
+    errors: dict[str, object] = {}
+    texts = {
+        key: " ".join(str(raw.get(key) or "").split())[:120]
+        for key in (*HOLDER_FIELDS, "losing_carrier", "carrier_account")
+    }
+    for key, message in REQUIRED.items():
+        if not texts[key]:
+            errors[key] = message
+    if texts["organisation_id"]:
+        value, problem = check_organisation_id(order.country.value, texts["organisation_id"])
+        if problem:
+            errors["organisation_id"] = problem
+        else:
+            texts["organisation_id"] = value
+    try:
+        mobile = phonenumbers.parse(texts["contact_mobile"], order.country.value)
+        mobile_ok = phonenumbers.is_valid_number(mobile) and phonenumbers.number_type(mobile) in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+    except phonenumbers.NumberParseException:
+        mobile_ok = False
+    if not mobile_ok:
+        errors["contact_mobile"] = _l("Enter a mobile number: a rejection is sent there by SMS.")
+    else:
+        texts["contact_mobile"] = phonenumbers.format_number(
+            mobile, phonenumbers.PhoneNumberFormat.E164
+        )
+    email = texts["contact_email"]
+    if not email or "@" not in email or " " in email or len(email) > 120:
+        errors["contact_email"] = _l("Enter the contact's e-mail address.")
+    scope = str(raw.get("scope") or "")
+    if scope not in ("full", "partial"):
+        errors["scope"] = _l("Say whether every number of the line leaves that carrier.")
+    when = str(raw.get("when") or "")
+    requested = None
+    if when == "date":
+        try:
+            requested = date.fromisoformat(str(raw.get("requested_on") or ""))
+        except ValueError:
+            errors["requested_on"] = _l("Enter the date as YYYY-MM-DD.")
+        else:
+            first = earliest_date(order, today)
+            off = holidays.country_holidays(order.country.value, years=requested.year)
+            if requested < today:
+                errors["requested_on"] = _l("This date is past.")
+            elif requested < first:
+                errors["requested_on"] = _l(
+                    "The earliest date is %(date)s.", date=first.isoformat()
+                )
+            elif requested.weekday() >= 5 or requested in off:
+                errors["requested_on"] = _l(
+                    "Choose a working day: this one is a weekend or a public holiday."
+                )
+    elif when != "asap":
+        errors["when"] = _l("Choose as soon as possible, or a date.")
+    rios = {}
+    for number in order.numbers:
+        if not needs_rio(number):
+            continue
+        value = "".join(str(raw.get(f"rio-{number.id}") or "").split()).upper()
+        if not rio.is_valid(value, number.number):
+            errors[f"rio-{number.id}"] = _l(
+                "This RIO does not match this number: call 3179 from the line to get it."
+            )
+        rios[number.id] = value
+    if errors:
+        raise InvalidForm(errors)
+    order.holder = {key: texts[key] for key in HOLDER_FIELDS}
+    order.losing_carrier, order.carrier_account = texts["losing_carrier"], texts["carrier_account"]
+    order.full_port = scope == "full"
+    order.requested_on = requested
+    for number in order.numbers:
+        if number.id in rios:
+            number.rio = rios[number.id]
+    order.details_saved = True
+    audit.record(
+        "port.details_saved",
+        account=account,
+        actor=actor,
+        target_type="port_order",
+        target_id=order.id,
+        after={
+            "holder": order.holder["name"],
+            "date": requested.isoformat() if requested else "asap",
+        },
+    )
+    return order
+
+
+def documents(order: PortOrder) -> dict[str, PortDocument]:
+    return {
+        doc.kind: doc
+        for doc in db.session.scalars(select(PortDocument).where(PortDocument.order_id == order.id))
+    }
+
+
+def bill_required(order: PortOrder) -> bool:
+    return PORT_BILL_REQUIRED[order.country.value]
+
+
+def upload(
+    account: Account,
+    order: PortOrder,
+    kind: str,
+    filename: str,
+    data: bytes,
+    signed_on: str,
+    *,
+    actor: User,
+    today: date,
+) -> PortDocument:
+    """Keep the signed letter (`loa`) or a recent bill (`bill`): a PDF or an image, not too
+    big, dated within PORT_DOCUMENT_MAX_AGE_DAYS. A new one replaces the old."""
+    if order.status not in EDITABLE:
+        raise DomainError(_l("This order can no longer be changed."))
+    if kind not in ("loa", "bill"):
+        raise DomainError(_l("Choose which document this is."), "kind")
+    if not data:
+        raise DomainError(_l("Choose the file to upload."), "document")
+    if len(data) > PORT_DOCUMENT_MAX_BYTES:
+        raise DomainError(
+            _l(
+                "The file is too big: %(max)s MB at most.",
+                max=PORT_DOCUMENT_MAX_BYTES // 1024 // 1024,
+            ),
+            "document",
+        )
+    if data.startswith(EXECUTABLES):
+        raise DomainError(
+            _l("This file is a program, not a document: upload a PDF or an image."), "document"
+        )
+    content_type = next((kind_ for sig, kind_ in SIGNATURES.items() if data.startswith(sig)), None)
+    if content_type is None:
+        raise DomainError(_l("Upload a PDF, a PNG or a JPEG file."), "document")
+    try:
+        signed = date.fromisoformat(str(signed_on or ""))
+    except ValueError:
+        raise DomainError(
+            _l("Enter the date on the document as YYYY-MM-DD."), "signed_on"
+        ) from None
+    if signed > today:
+        raise DomainError(_l("This date is still to come."), "signed_on")
+    if signed < today - timedelta(days=PORT_DOCUMENT_MAX_AGE_DAYS):
+        raise DomainError(
+            _l(
+                "The document must be dated within the last %(days)d days.",
+                days=PORT_DOCUMENT_MAX_AGE_DAYS,
+            ),
+            "signed_on",
+        )
+    known = documents(order).get(kind)
+    if known is None:
+        known = PortDocument(order_id=order.id, kind=kind)
+        db.session.add(known)
+    name = "".join(ch for ch in (filename or "document") if ch.isprintable() and ch not in '/\\"')[
+        -100:
+    ]
+    known.filename, known.content_type, known.size = name or "document", content_type, len(data)
+    known.signed_on, known.data, known.uploaded_at = signed, data, utcnow()
+    audit.record(
+        "port.document_uploaded",
+        account=account,
+        actor=actor,
+        target_type="port_order",
+        target_id=order.id,
+        after={"kind": kind, "size": len(data), "type": content_type},
+    )
+    return known
+
+
+def missing(order: PortOrder) -> list[object]:
+    """What the order lacks before it may be submitted."""
+    gaps: list[object] = []
+    if not order.details_saved:
+        gaps.append(_l("the holder's details, the date and the RIOs"))
+    have = documents(order)
+    if "loa" not in have:
+        gaps.append(_l("the signed letter of authorization"))
+    if bill_required(order) and "bill" not in have:
+        gaps.append(_l("a recent bill"))
+    return gaps
+
+
+def _event(order: PortOrder, status: PortStatus, note: str = "") -> None:
+    db.session.add(PortEvent(order_id=order.id, status=status, note=note[:300]))
+
+
+def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
+    """Send the order to be processed, once (a conditional UPDATE). False: it was already."""
+    gaps = missing(order)
+    if gaps and order.status in EDITABLE:
+        raise DomainError(
+            _l("Before submitting, add: %(what)s.", what=", ".join(str(g) for g in gaps))
+        )
+    sent = db.session.execute(
+        update(PortOrder)
+        .where(PortOrder.id == order.id, PortOrder.status.in_(EDITABLE))
+        .values(status=PortStatus.SUBMITTED, submitted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not sent:
+        return False
+    _event(order, PortStatus.SUBMITTED)
+    audit.record(
+        "port.submitted", account=account, actor=actor, target_type="port_order", target_id=order.id
+    )
+    db.session.refresh(order)
+    return True
+
+
+def cancel(account: Account, order: PortOrder, *, actor: User) -> bool:
+    """Cancel, until the cut-off (pending): the numbers are free for another order."""
+    done = db.session.execute(
+        update(PortOrder)
+        .where(PortOrder.id == order.id, PortOrder.status.in_(CANCELLABLE))
+        .values(status=PortStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        if order.status == PortStatus.CANCELLED:
+            return False
+        raise DomainError(
+            _l("Inside the cut-off before the date, the order can no longer be cancelled.")
+        )
+    db.session.execute(
+        update(PortNumber).where(PortNumber.order_id == order.id).values(active=False)
+    )
+    _event(order, PortStatus.CANCELLED)
+    audit.record(
+        "port.cancelled", account=account, actor=actor, target_type="port_order", target_id=order.id
+    )
+    db.session.refresh(order)
+    return True
+
+
+def advance(
+    order: PortOrder, status: PortStatus, *, on: date | None = None, today: date
+) -> PortOrder:
+    """The losing carrier's answer (the operator's command): the next status, once. A
+    confirmed date and the completion are e-mailed; completed, the numbers are the
+    account's service numbers (ported: outside the quota), each a monthly service."""
+    allowed = MOVES.get(status)
+    if allowed is None:
+        raise DomainError(f"{status.value}: not a status the carrier's answers move an order to")
+    if status == PortStatus.DATE_CONFIRMED and on is None:
+        raise DomainError("a confirmed date is needed (--date)")
+    moved = db.session.execute(
+        update(PortOrder)
+        .where(PortOrder.id == order.id, PortOrder.status.in_(allowed))
+        .values(status=status, **({"confirmed_on": on} if on else {}))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise DomainError(
+            f"order {order.id} is {order.status.value}: it cannot become {status.value}"
+        )
+    db.session.refresh(order)
+    account = db.session.get(Account, order.account_id)
+    _event(order, status, on.isoformat() if on else "")
+    if status == PortStatus.DATE_CONFIRMED:
+        queue_email(account, "port_date_confirmed", order=order)
+    if status == PortStatus.COMPLETED:
+        _bring_in(account, order, today)
+        queue_email(account, "port_completed", order=order)
+    audit.record(
+        "port." + status.value,
+        account=account,
+        actor=None,
+        target_type="port_order",
+        target_id=order.id,
+    )
+    return order
+
+
+def _bring_in(account: Account, order: PortOrder, today: date) -> None:
+    prices = SERVICE_NUMBER_PRICES[account.country.value]
+    for ported in order.numbers:
+        number = db.session.scalar(
+            select(ServiceNumber).where(ServiceNumber.number == ported.number)
+        )
+        if number is None:
+            number = ServiceNumber(
+                number=ported.number, country=order.country, number_type=ported.number_type
+            )
+            db.session.add(number)
+        number.state, number.account_id, number.ported = InventoryState.TAKEN, account.id, True
+        number.acquired_at, number.reservation_id, number.held_until = utcnow(), None, None
+        ported.active = False
+        db.session.flush()
+        db.session.add(
+            Service(
+                account_id=account.id,
+                name=number.number,
+                service_type="service_number",
+                target_type="service_number",
+                target_id=number.id,
+                monthly_price_excl_vat=prices.get(number.number_type.value, 0),
+                expires_on=add_months(today, 1),
+                renewed_on=today,
+            )
+        )

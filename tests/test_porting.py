@@ -1,0 +1,309 @@
+"""Porting numbers in (seed 003): the numbers checked line by line, the holder, the RIO of
+each French number, the date on working days, the letter of authorization, the documents,
+submitting once, and the losing carrier's answers up to the numbers being the account's."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import DomainError, rio
+from telephony.models import (
+    Account,
+    InventoryState,
+    PortNumber,
+    PortOrder,
+    PortStatus,
+    ServiceEmail,
+    ServiceNumber,
+    User,
+)
+from telephony.payments import PROVIDERS
+from telephony.service_numbers import porting
+from tests.conftest import csrf_from
+
+TODAY = date(2027, 3, 1)  # a Monday
+PDF = b"%PDF-1.7\n% a signed letter\n"
+
+
+def _fr():
+    return db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+
+
+def _user():
+    return db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+
+
+def _rio(number: str) -> str:
+    return rio.rio("AB", "E", "123456", number)
+
+
+def test_each_line_is_checked_and_the_rest_kept(app_ctx):
+    checked = porting.precheck(
+        _fr(),
+        "number\n"
+        "04 78 12 34 56\n"
+        "+33 4 78 12 34 56\n"  # the same number again
+        "0800 12 34 56\n"  # toll-free in a toll order
+        "not a number\n"
+        "+32 2 501 23 45\n"  # another country than the first
+        "09 72 10 00 01\n"  # the demo company's own line
+        "01 84 80 00 30\n",
+        toll_free=False,
+    )
+    assert [n for n, _k in checked.accepted] == ["+33478123456", "+33184800030"]
+    reasons = {line: str(reason) for line, _text, reason in checked.refused}
+    assert reasons == {
+        3: "Twice in the list.",
+        4: "A toll-free number: it goes in a toll-free order.",
+        5: "Not a valid number of France, Belgium or Switzerland.",
+        6: "Another country than the first number's: one order per country.",
+        7: "Already with us.",
+    }
+    with pytest.raises(DomainError, match="1,000 numbers at most"):
+        porting.precheck(_fr(), "\n".join(f"0478{n:06d}" for n in range(10_000)), False)
+
+
+def test_a_belgian_geographic_number_ports_only_within_its_zone(app_ctx):
+    be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+    checked = porting.precheck(be, "02 501 23 45\n02 501 23 46\n04 220 12 34", toll_free=False)
+    assert len(checked.accepted) == 2
+    assert "only within its zone" in str(checked.refused[0][2])
+
+
+def _order(numbers="04 78 12 34 56\n09 77 00 00 01", toll_free=False):
+    order, _checked = porting.create(_fr(), numbers, toll_free, actor=_user())
+    return order
+
+
+DETAILS = {
+    "name": "Boulangerie Dupré & Fils SARL",
+    "organisation_id": "732 829 320 00074",
+    "contact_name": "Camille Dupré",
+    "contact_mobile": "06 12 34 56 78",
+    "contact_email": "camille@dupre.example",
+    "street": "4 rue de la Paix",
+    "building": "B",
+    "postcode": "69003",
+    "city": "Lyon",
+    "losing_carrier": "Ancien Opérateur SA",
+    "carrier_account": "C-99812",
+    "scope": "full",
+    "when": "asap",
+}
+
+
+def test_a_number_is_in_one_open_order_at_a_time(app_ctx):
+    _order()
+    with pytest.raises(DomainError, match="No number of the list can be ported"):
+        porting.create(_fr(), "04 78 12 34 56", False, actor=_user())
+
+
+def test_the_rio_is_checked_with_its_number_and_the_date_on_working_days(app_ctx):
+    order = _order("04 78 12 34 56\n09 77 00 00 01")
+    first, second = order.numbers
+    wrong = {f"rio-{first.id}": _rio(second.number), f"rio-{second.id}": _rio(second.number)}
+    with pytest.raises(DomainError) as refused:
+        porting.save_details(
+            _fr(),
+            order,
+            {**DETAILS, **wrong, "when": "date", "requested_on": "2027-03-05"},
+            actor=_user(),
+            today=TODAY,
+        )
+    assert set(refused.value.errors) == {f"rio-{first.id}", "requested_on"}
+    assert "earliest date is 2027-03-10" in str(refused.value.errors["requested_on"])
+    assert not order.details_saved
+    good = {f"rio-{first.id}": _rio(first.number), f"rio-{second.id}": _rio(second.number)}
+    for day, problem in (("2027-03-13", "weekend"), ("2027-05-06", "public holiday")):
+        with pytest.raises(DomainError, match=problem):  # a Saturday; Ascension Day
+            porting.save_details(
+                _fr(),
+                order,
+                {**DETAILS, **good, "when": "date", "requested_on": day},
+                actor=_user(),
+                today=TODAY,
+            )
+    porting.save_details(
+        _fr(),
+        order,
+        {**DETAILS, **good, "when": "date", "requested_on": "2027-03-10"},
+        actor=_user(),
+        today=TODAY,
+    )
+    assert order.details_saved and order.requested_on == date(2027, 3, 10)
+    assert order.holder["organisation_id"] == "73282932000074"
+    assert order.holder["contact_mobile"] == "+33612345678"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"MZ\x90\x00 a program", "a program, not a document"),
+        (b"<html>not a pdf</html>", "Upload a PDF, a PNG or a JPEG"),
+        (b"%PDF-" + b"0" * (10 * 1024 * 1024), "too big"),
+        (b"", "Choose the file"),
+    ],
+)
+def test_documents_are_checked(app_ctx, data, message):
+    order = _order()
+    with pytest.raises(DomainError, match=message):
+        porting.upload(_fr(), order, "loa", "x.pdf", data, "2027-02-20", actor=_user(), today=TODAY)
+
+
+def test_a_letter_must_be_recent(app_ctx):
+    order = _order()
+    for signed, message in (("2026-11-01", "within the last 90 days"), ("2027-03-02", "to come")):
+        with pytest.raises(DomainError, match=message):
+            porting.upload(_fr(), order, "loa", "l.pdf", PDF, signed, actor=_user(), today=TODAY)
+
+
+def test_an_order_is_submitted_once_then_moved_along_to_completed(app_ctx):
+    order = _order()
+    with pytest.raises(DomainError, match="Before submitting"):
+        porting.submit(_fr(), order, actor=_user())
+    rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
+    porting.save_details(_fr(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+    porting.upload(_fr(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY)
+    assert porting.submit(_fr(), order, actor=_user()) is True
+    assert porting.submit(_fr(), order, actor=_user()) is False  # the same form again
+    for status in ("processing", "contacting_carrier"):
+        porting.advance(order, PortStatus(status), today=TODAY)
+    with pytest.raises(DomainError, match="confirmed date"):
+        porting.advance(order, PortStatus.DATE_CONFIRMED, today=TODAY)
+    porting.advance(order, PortStatus.DATE_CONFIRMED, on=date(2027, 3, 10), today=TODAY)
+    porting.advance(order, PortStatus.PENDING, today=TODAY)
+    with pytest.raises(DomainError, match="can no longer be cancelled"):
+        porting.cancel(_fr(), order, actor=_user())
+    porting.advance(order, PortStatus.COMPLETED, today=TODAY)
+    db.session.commit()
+    numbers = db.session.scalars(select(ServiceNumber).where(ServiceNumber.ported)).all()
+    assert sorted(n.number for n in numbers) == ["+33478123456", "+33977000001"]
+    assert {(n.state, n.account_id) for n in numbers} == {(InventoryState.TAKEN, 1)}
+    templates = db.session.scalars(select(ServiceEmail.template)).all()
+    assert "port_date_confirmed" in templates and "port_completed" in templates
+    assert not db.session.scalar(select(func.count(PortNumber.id)).where(PortNumber.active))
+    from telephony.service_numbers import licences
+
+    assert licences.quota(_fr()) == (5, 5)  # ported numbers don't use the quota
+    assert PROVIDERS  # (no payment in a port)
+
+
+def test_the_pages_from_the_numbers_to_a_submitted_order(app, signed_in):
+    client = signed_in("fr")
+    client.get("/service-numbers/port?lang=en")
+    page = client.get("/service-numbers/port")
+    token = csrf_from(page.text)
+    checked = client.post(
+        "/service-numbers/port",
+        data={
+            "csrf_token": token,
+            "toll_free": "toll",
+            "numbers": "04 78 12 34 56\nnope",
+            "action": "check",
+        },
+    )
+    assert checked.status_code == 200
+    assert "1 number can be ported." in checked.text and "Not a valid number" in checked.text
+    created = client.post(
+        "/service-numbers/port",
+        data={
+            "csrf_token": token,
+            "toll_free": "toll",
+            "numbers": "04 78 12 34 56\nnope",
+            "action": "create",
+        },
+    )
+    assert created.status_code == 303
+    order_path = created.location
+    order_id = int(order_path.rsplit("/", 1)[1])
+    with app.app_context():
+        (number,) = db.session.scalars(select(PortNumber).where(PortNumber.order_id == order_id))
+        number_id, e164 = number.id, number.number
+    refused = client.post(
+        order_path, data={"csrf_token": token, **DETAILS, f"rio-{number_id}": "VL0000000000"}
+    )
+    assert refused.status_code == 422 and "This RIO does not match this number" in refused.text
+    saved = client.post(
+        order_path, data={"csrf_token": token, **DETAILS, f"rio-{number_id}": _rio(e164)}
+    )
+    assert saved.status_code == 303
+    letter = client.get(order_path + "/letter.pdf")
+    assert letter.status_code == 200 and letter.data.startswith(b"%PDF")
+    from io import BytesIO
+
+    uploaded = client.post(
+        order_path + "/documents",
+        data={
+            "csrf_token": token,
+            "kind": "loa",
+            "signed_on": date.today().isoformat(),
+            "document": (BytesIO(b"MZ renamed.exe"), "letter.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 422 and "a program, not a document" in uploaded.text
+    uploaded = client.post(
+        order_path + "/documents",
+        data={
+            "csrf_token": token,
+            "kind": "loa",
+            "signed_on": date.today().isoformat(),
+            "document": (BytesIO(PDF), "letter.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    for _copy in range(2):
+        assert client.post(order_path + "/submit", data={"csrf_token": token}).status_code == 303
+    assert "Submitted" in client.get(order_path).text
+    with app.app_context():
+        assert db.session.get(PortOrder, order_id).status == PortStatus.SUBMITTED
+    assert client.get("/service-numbers/port/999999").status_code == 404
+    assert re.search(r"Port order \d+", client.get(order_path).text)
+
+
+# The test client spools the 50 MB body to a temporary file, which the refused request
+# leaves to the garbage collector: the client's file, not the site's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_file_over_the_request_limit_is_said_beside_the_upload(app, signed_in):
+    from io import BytesIO
+
+    with app.app_context():
+        order = _order()
+        db.session.commit()
+        order_id = order.id
+    client = signed_in("fr")
+    client.get("/service-numbers/port?lang=en")  # (the page in English)
+    token = csrf_from(client.get(f"/service-numbers/port/{order_id}").text)
+    reply = client.post(
+        f"/service-numbers/port/{order_id}/documents",
+        data={
+            "csrf_token": token,
+            "kind": "loa",
+            "signed_on": "2027-01-01",
+            "document": (BytesIO(b"%PDF-" + b"0" * (50 * 1024 * 1024)), "big.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 413 and "The file is too big" in reply.text
+    del reply
+    import gc
+
+    gc.collect()  # (the client's spooled body goes now, inside this test's filter)
+
+
+def test_the_operator_command_moves_an_order(app, runner):
+    with app.app_context():
+        order = _order()
+        order.status = PortStatus.SUBMITTED
+        db.session.commit()
+        order_id = order.id
+    result = runner.invoke(args=["service-numbers", "port", str(order_id), "processing"])
+    assert result.exit_code == 0 and "processing" in result.output
+    wrong = runner.invoke(args=["service-numbers", "port", str(order_id), "completed"])
+    assert wrong.exit_code != 0 and "cannot become completed" in wrong.output
