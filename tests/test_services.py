@@ -3,6 +3,7 @@ searched and paged in SQL."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -213,3 +214,10 @@ def test_exported_cells_that_look_like_formulas_are_neutralised():
     for value in ("=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(value) == "'" + value
     assert neutralise("Accueil") == "Accueil" and neutralise(None) == ""
+
+
+def test_a_number_range_row_leads_to_its_numbers_page_and_terminates_there(signed_in):
+    page = signed_in("fr").get("/services/?lang=en&type=number_pool").text
+    row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    first = re.search(r'href="/lines/numbers/(\d+)"', row).group(1)
+    assert f'href="/lines/numbers/{first}/terminate"' in row and ">Terminate<" in row

@@ -14,11 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, exists, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 
+from extensions import db
 from telephony.dates import add_months
 from telephony.models import (
     Account,
+    AliasNumber,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -179,9 +181,27 @@ class Row:
     service: Service
     renewal: str
     effect_on: date | None
+    #: A number range's first number (its page, where the range is terminated).
+    alias_id: int | None = None
 
 
 def list_services(account: Account, filters: Filters, page: int, size: int, today: date) -> Page:
     result = paginate(services_query(account, filters, today), page, size, rows=True)
-    result.items = [Row(row.Service, row.renewal, row.effect_on) for row in result.items]
+    pools = [
+        row.Service.target_id for row in result.items if row.Service.target_type == "number_pool"
+    ]
+    # One query whatever the page holds (the same count on every page).
+    first = dict(
+        db.session.execute(
+            select(AliasNumber.pool_id, func.min(AliasNumber.id))
+            .where(AliasNumber.account_id == account.id, AliasNumber.pool_id.in_(pools))
+            .group_by(AliasNumber.pool_id)
+        ).all()
+    )
+    result.items = [
+        Row(row.Service, row.renewal, row.effect_on, first.get(row.Service.target_id))
+        if row.Service.target_type == "number_pool"
+        else Row(row.Service, row.renewal, row.effect_on)
+        for row in result.items
+    ]
     return result
