@@ -16,6 +16,7 @@ def register_commands(app) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(translate)
     app.cli.add_command(mail)
+    app.cli.add_command(sms)
     app.cli.add_command(users)
     app.cli.add_command(billing)
     app.cli.add_command(service_numbers)
@@ -256,6 +257,21 @@ def send(limit):
 
 
 @click.group(cls=AppGroup)
+def sms():
+    """Text message queue."""
+
+
+@sms.command("send")
+@click.option("--limit", default=100, show_default=True)
+def send_sms(limit):
+    """Send the queued text messages through SMS_PROVIDER (retries failures later)."""
+    from telephony.sms import send_queued
+
+    sent, failed = send_queued(limit)
+    click.echo(f"{sent} sent, {failed} failed")
+
+
+@click.group(cls=AppGroup)
 def users():
     """Users: end their sessions, set a password, remove one."""
 
@@ -375,30 +391,32 @@ def usage(account_code, cost, report_id):
 @click.argument(
     "status",
     type=click.Choice(
-        ["processing", "contacting_carrier", "date_confirmed", "pending", "completed"]
+        ["processing", "contacting_carrier", "date_confirmed", "pending", "completed", "rejected"]
     ),
 )
 @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None)
-def port(order_id, status, on):
+@click.option("--reason", "reasons", multiple=True, help="rejected: NUMBER=REASON, or REASON")
+def port(order_id, status, on, reasons):
     """Move a port order along, as the losing carrier's answers would (the date for
-    date_confirmed)."""
+    date_confirmed; for rejected, a reason per number or for the order)."""
     from extensions import db
     from telephony import DomainError
     from telephony.dates import local_today
     from telephony.models import Account, PortOrder, PortStatus
-    from telephony.service_numbers.porting import advance
+    from telephony.service_numbers.porting import advance, reject
 
     order = db.session.get(PortOrder, order_id)
     if order is None:
         raise click.ClickException(f"no port order {order_id}")
     account = db.session.get(Account, order.account_id)
+    today = local_today(account.timezone)
     try:
-        advance(
-            order,
-            PortStatus(status),
-            on=on.date() if on else None,
-            today=local_today(account.timezone),
-        )
+        if status == "rejected":
+            per_number = dict(r.split("=", 1) for r in reasons if r.startswith("+") and "=" in r)
+            note = " ".join(r for r in reasons if not (r.startswith("+") and "=" in r))
+            reject(order, per_number, note=note, today=today)
+        else:
+            advance(order, PortStatus(status), on=on.date() if on else None, today=today)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
     db.session.commit()

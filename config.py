@@ -226,6 +226,11 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS = False
     MAIL_FROM = "no-reply@velora.example"
+    # Text messages (telephony.sms): "sandbox" records them; "http" posts them to a JSON API.
+    SMS_PROVIDER = "sandbox"
+    SMS_API_URL: str | None = None
+    SMS_API_TOKEN: str | None = None
+    SMS_SENDER = "Velora"
 
     PAYMENT_PROVIDER = "sandbox"
     #: PDFs with fixed dates and ids, the same bytes each time (tests compare them).
@@ -291,6 +296,10 @@ ENVIRONMENT = {
     "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
     "SMTP_STARTTLS": ("SMTP_STARTTLS", lambda v: v == "1"),
     "MAIL_FROM": ("MAIL_FROM", str),
+    "SMS_PROVIDER": ("SMS_PROVIDER", str),
+    "SMS_API_URL": ("SMS_API_URL", str),
+    "SMS_API_TOKEN": ("SMS_API_TOKEN", str),
+    "SMS_SENDER": ("SMS_SENDER", str),
     "PROXY_FIX": ("PROXY_FIX", lambda v: int(v) if v.isdigit() else 0),
     "HSTS_SECONDS": ("HSTS_SECONDS", int),
     "SESSION_REDIS_URL": ("SESSION_REDIS_URL", str),

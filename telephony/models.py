@@ -1192,3 +1192,24 @@ class PortEvent(db.Model):
     status: Mapped[PortStatus] = mapped_column(_enum(PortStatus))
     note: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SmsMessage(db.Model):
+    """A text message to a customer's mobile (a rejected port): queued, then sent by
+    `flask sms send` through the configured provider, with a lease like the mail queue."""
+
+    __tablename__ = "sms_message"
+    __table_args__ = (Index("ix_sms_message_status", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    #: E.164.
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(480))
+    status: Mapped[EmailStatus] = mapped_column(_enum(EmailStatus), default=EmailStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    provider_reference: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,6 +10,7 @@ a stated reason why parallel copies can't do harm; a new route without one fails
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +37,7 @@ from telephony.models import (
     PaymentStatus,
     PortNumber,
     PortOrder,
+    PortStatus,
     QuotaRequest,
     ReservationStatus,
     ScheduledTask,
@@ -45,6 +47,7 @@ from telephony.models import (
     StoredPaymentMethod,
     TaskStatus,
     TelephonyGroup,
+    User,
     ValidationProcedure,
 )
 from tests.live import Client, LiveSite, at_once, form_fields
@@ -100,6 +103,7 @@ CASES = {
     "service_numbers.port_upload": "test_a_port_order_is_made_and_submitted_once",
     "service_numbers.port_submit": "test_a_port_order_is_made_and_submitted_once",
     "service_numbers.port_cancel": "test_a_port_order_is_made_and_submitted_once",
+    "service_numbers.port_copy": "test_a_closed_port_order_is_copied_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -968,3 +972,25 @@ def _multipart(fields: dict, name: str, filename: str, content: bytes) -> bytes:
         + b"\r\n"
     )
     return b"".join(parts) + b"--XyZ--\r\n"
+
+
+def test_a_closed_port_order_is_copied_once(site):
+    """A Belgian order the carrier rejected: Copy as a new order sent many times at once
+    makes one copy (its numbers may be in one open order only)."""
+    from telephony.service_numbers import porting
+
+    with site.app.app_context():
+        be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+        user = db.session.scalar(select(User).where(User.email == "demo-be@example.com"))
+        order, _checked = porting.create(be, "02 501 77 01", False, actor=user)
+        order.status = PortStatus.SUBMITTED
+        porting.reject(order, {}, note="Name does not match", today=date.today())
+        db.session.commit()
+        order_id = order.id
+    customer = site.client().sign_in("be")
+    path = f"/service-numbers/port/{order_id}/copy"
+    token = customer.token(f"/service-numbers/port/{order_id}")
+    replies = at_once(N, lambda _i: customer.post(path, {"csrf_token": token}))
+    assert {r.status for r in replies} == {303}
+    copies = select(func.count(PortOrder.id)).where(PortOrder.account_id == 2)
+    assert count(site, copies) == 2  # the rejected one and one copy

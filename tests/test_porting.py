@@ -307,3 +307,117 @@ def test_the_operator_command_moves_an_order(app, runner):
     assert result.exit_code == 0 and "processing" in result.output
     wrong = runner.invoke(args=["service-numbers", "port", str(order_id), "completed"])
     assert wrong.exit_code != 0 and "cannot become completed" in wrong.output
+
+
+def _submitted(numbers="04 78 12 34 56\n09 77 00 00 01"):
+    order = _order(numbers)
+    rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
+    porting.save_details(_fr(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+    porting.upload(_fr(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY)
+    porting.submit(_fr(), order, actor=_user())
+    return order
+
+
+def test_a_rejection_is_told_by_sms_and_e_mail_then_corrected_and_resubmitted(app, app_ctx):
+    from telephony.models import SmsMessage
+    from telephony.sms import send_queued
+
+    order = _submitted()
+    porting.advance(order, PortStatus.PROCESSING, today=TODAY)
+    porting.reject(order, {"+33478123456": "The RIO belongs to another holder."}, today=TODAY)
+    db.session.commit()
+    assert order.status == PortStatus.REJECTED and porting.is_editable(order)
+    reasons = {n.number: n.rejection for n in order.numbers}
+    assert reasons == {"+33478123456": "The RIO belongs to another holder.", "+33977000001": ""}
+    (sms,) = db.session.scalars(select(SmsMessage)).all()
+    assert (
+        sms.to_number == "+33612345678"
+        and f"port order {order.id}" in sms.body.lower()
+        or (f"{order.id}" in sms.body)
+    )
+    assert "rejetée" in sms.body  # in the account's language
+    email = db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "port_rejected"))
+    assert "The RIO belongs to another holder." in email.body
+    assert send_queued() == (1, 0)
+    db.session.refresh(sms)
+    assert sms.status == "sent" and sms.provider_reference == f"sandbox-{sms.id}"
+    # Corrected and sent again: the reasons are answered.
+    assert porting.submit(_fr(), order, actor=_user()) is True
+    assert {n.rejection for n in order.numbers} == {""}
+    assert order.status == PortStatus.SUBMITTED
+
+
+def test_a_belgian_rejection_closes_the_order_and_a_copy_is_made(app_ctx):
+    be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+    user = db.session.scalar(select(User).where(User.email == "demo-be@example.com"))
+    order, _checked = porting.create(be, "02 501 23 45\n02 501 23 46", False, actor=user)
+    order.status = PortStatus.SUBMITTED
+    porting.reject(order, {}, note="Unknown customer number at the carrier.", today=TODAY)
+    assert porting.is_closed(order) and not porting.is_editable(order)
+    with pytest.raises(DomainError, match="closed"):
+        porting.submit(be, order, actor=user)
+    assert porting.cancel(be, order, actor=user) is False
+    copy = porting.copy(be, order, actor=user)
+    assert copy.status == PortStatus.DRAFT and [n.number for n in copy.numbers] == [
+        "+3225012345",
+        "+3225012346",
+    ]
+    with pytest.raises(DomainError, match="Only a closed order"):
+        porting.copy(be, copy, actor=user)
+
+
+def test_the_http_sms_provider_posts_to_the_configured_api(app, app_ctx):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from telephony.models import SmsMessage
+    from telephony.sms import queue_sms, send_queued
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server name
+            received.append(
+                (
+                    self.headers["Authorization"],
+                    json.loads(self.rfile.read(int(self.headers["Content-Length"]))),
+                )
+            )
+            answer = b'{"id": "msg-42"}' if len(received) > 1 else b"busy"
+            self.send_response(200 if len(received) > 1 else 503)
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *_args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config.update(
+        SMS_PROVIDER="http",
+        SMS_API_URL=f"http://127.0.0.1:{server.server_port}/messages",
+        SMS_API_TOKEN="secret",
+        SMS_SENDER="Velora",
+    )
+    try:
+        message = queue_sms(_fr(), "+33612345678", "Your port order was rejected.")
+        db.session.commit()
+        assert send_queued() == (0, 1)  # the provider was busy: tried again later
+        db.session.execute(SmsMessage.__table__.update().values(next_attempt_at=date(2000, 1, 1)))
+        db.session.commit()
+        assert send_queued() == (1, 0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    db.session.refresh(message)
+    assert message.provider_reference == "msg-42" and message.attempts == 2
+    token, payload = received[-1]
+    assert token == "Bearer secret"
+    assert payload == {
+        "to": "+33612345678",
+        "from": "Velora",
+        "text": "Your port order was rejected.",
+        "reference": f"sms-{message.id}",
+    }

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.common import current_account, errors_to_form, perform
+from blueprints.forms import BaseForm
 from blueprints.service_numbers import bp
 from blueprints.service_numbers.forms import PortDetailsForm, PortDocumentForm, PortNumbersForm
 from documents.port_loa import loa_pdf
@@ -113,8 +114,10 @@ def _order_page(
         needs_rio=porting.needs_rio,
         ports_with_mandate=porting.ports_with_mandate,
         french=order.country == Country.FR,
-        editable=order.status in porting.EDITABLE,
-        cancellable=order.status in porting.CANCELLABLE,
+        editable=porting.is_editable(order),
+        closed=porting.is_closed(order),
+        rejected=order.status == PortStatus.REJECTED,
+        cancellable=order.status in porting.CANCELLABLE and not porting.is_closed(order),
         documents=porting.documents(order),
         bill_required=porting.bill_required(order),
         missing=porting.missing(order),
@@ -220,27 +223,45 @@ def too_large(_error):
     return _error
 
 
+def _order_action(order_id: int, act, message: str):
+    """A button of the order's page (its form holds only the CSRF token): the change, once,
+    then back to the page; a refusal is said there."""
+    account = _guard()
+    order = porting.get(account, order_id)
+    if BaseForm().validate_on_submit() and perform(lambda: act(account, order)):
+        flash(message, "success")
+    return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
+
+
 @bp.post("/port/<int:order_id>/submit")
 @account_required
 def port_submit(order_id: int):
-    account = _guard()
-    order = porting.get(account, order_id)
-    form = PortDocumentForm()  # (for the CSRF token)
-    if form.validate_on_submit() and perform(
-        lambda: porting.submit(account, order, actor=current_user)
-    ):
-        flash(_("The order is submitted: you will be told of each step."), "success")
-    return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
+    return _order_action(
+        order_id,
+        lambda account, order: porting.submit(account, order, actor=current_user),
+        _("The order is submitted: you will be told of each step."),
+    )
 
 
 @bp.post("/port/<int:order_id>/cancel")
 @account_required
 def port_cancel(order_id: int):
+    return _order_action(
+        order_id,
+        lambda account, order: porting.cancel(account, order, actor=current_user),
+        _("The order is cancelled."),
+    )
+
+
+@bp.post("/port/<int:order_id>/copy")
+@account_required
+def port_copy(order_id: int):
+    """A closed (Belgian) rejected order, made again as a new one to correct."""
     account = _guard()
     order = porting.get(account, order_id)
-    form = PortDocumentForm()
-    if form.validate_on_submit() and perform(
-        lambda: porting.cancel(account, order, actor=current_user)
-    ):
-        flash(_("The order is cancelled."), "success")
+    if BaseForm().validate_on_submit():
+        done = perform(lambda: porting.copy(account, order, actor=current_user))
+        if done:
+            flash(_("A copy of the order is made: correct it and submit it."), "success")
+            return redirect(url_for("service_numbers.port_order", order_id=done.value.id), 303)
     return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)

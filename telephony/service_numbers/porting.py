@@ -23,6 +23,8 @@ from datetime import date, timedelta
 
 import holidays
 import phonenumbers
+from flask import current_app
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +60,7 @@ from telephony.models import (
 )
 from telephony.procedure.details import check_organisation_id
 from telephony.service_numbers.inventory import classify
+from telephony.sms import queue_sms
 
 #: Numbers one order takes at most (a pasted list or a CSV file).
 MAX_NUMBERS = 1000
@@ -325,10 +328,20 @@ REQUIRED = {
 }
 
 
+def is_editable(order: PortOrder) -> bool:
+    """Being prepared, or rejected and waiting for corrections (a Belgian rejection closes
+    the order instead: a copy is made as a new one)."""
+    return order.status in EDITABLE and not is_closed(order)
+
+
+def is_closed(order: PortOrder) -> bool:
+    return order.status == PortStatus.REJECTED and order.country == Country.BE
+
+
 def save_details(account: Account, order: PortOrder, raw, *, actor: User, today: date) -> PortOrder:
     """The holder, the carrier, full or partial port, the date and each French number's
     RIO, all checked at once; nothing is saved while one is wrong."""
-    if order.status not in EDITABLE:
+    if not is_editable(order):
         raise DomainError(_l("This order can no longer be changed."))
     errors: dict[str, object] = {}
     texts = {
@@ -444,7 +457,7 @@ def upload(
 ) -> PortDocument:
     """Keep the signed letter (`loa`) or a recent bill (`bill`): a PDF or an image, not too
     big, dated within PORT_DOCUMENT_MAX_AGE_DAYS. A new one replaces the old."""
-    if order.status not in EDITABLE:
+    if not is_editable(order):
         raise DomainError(_l("This order can no longer be changed."))
     if kind not in ("loa", "bill"):
         raise DomainError(_l("Choose which document this is."), "kind")
@@ -520,8 +533,10 @@ def _event(order: PortOrder, status: PortStatus, note: str = "") -> None:
 
 def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
     """Send the order to be processed, once (a conditional UPDATE). False: it was already."""
+    if is_closed(order):
+        raise DomainError(_l("This order is closed: make a copy of it as a new order."))
     gaps = missing(order)
-    if gaps and order.status in EDITABLE:
+    if gaps and is_editable(order):
         raise DomainError(
             _l("Before submitting, add: %(what)s.", what=", ".join(str(g) for g in gaps))
         )
@@ -533,6 +548,9 @@ def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
     ).rowcount
     if not sent:
         return False
+    db.session.execute(  # a resubmission: the carrier's earlier reasons are answered
+        update(PortNumber).where(PortNumber.order_id == order.id).values(rejection="")
+    )
     _event(order, PortStatus.SUBMITTED)
     audit.record(
         "port.submitted", account=account, actor=actor, target_type="port_order", target_id=order.id
@@ -543,6 +561,8 @@ def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
 
 def cancel(account: Account, order: PortOrder, *, actor: User) -> bool:
     """Cancel, until the cut-off (pending): the numbers are free for another order."""
+    if is_closed(order):
+        return False
     done = db.session.execute(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(CANCELLABLE))
@@ -632,3 +652,102 @@ def _bring_in(account: Account, order: PortOrder, today: date) -> None:
                 renewed_on=today,
             )
         )
+
+
+#: What the losing carrier may reject an order from.
+REJECTABLE = (
+    PortStatus.SUBMITTED,
+    PortStatus.PROCESSING,
+    PortStatus.CONTACTING_CARRIER,
+    PortStatus.DATE_CONFIRMED,
+)
+
+
+def reject(order: PortOrder, reasons: dict[str, str], *, note: str = "", today: date) -> PortOrder:
+    """The losing carrier rejects the order, with a reason per number (`reasons`: E.164 →
+    reason) or for the whole order (`note`). The contact gets an SMS, the account an e-mail
+    with the reasons; the customer corrects and submits again, except in Belgium, where the
+    order closes (its numbers free for a copy of it)."""
+    unknown = set(reasons) - {number.number for number in order.numbers}
+    if unknown:
+        raise DomainError(f"not numbers of order {order.id}: {', '.join(sorted(unknown))}")
+    if not reasons and not note:
+        raise DomainError("say why: a reason per number, or for the whole order")
+    moved = db.session.execute(
+        update(PortOrder)
+        .where(PortOrder.id == order.id, PortOrder.status.in_(REJECTABLE))
+        .values(status=PortStatus.REJECTED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise DomainError(f"order {order.id} is {order.status.value}: it cannot be rejected")
+    db.session.refresh(order)
+    for number in order.numbers:
+        number.rejection = (reasons.get(number.number) or note)[:300]
+    if is_closed(order):
+        db.session.execute(
+            update(PortNumber).where(PortNumber.order_id == order.id).values(active=False)
+        )
+    _event(order, PortStatus.REJECTED, note)
+    account = db.session.get(Account, order.account_id)
+    mobile = (order.holder or {}).get("contact_mobile")
+    if mobile:
+        with force_locale(account.language):
+            body = gettext(
+                "%(operator)s: your port order %(id)s was rejected. The reason is in the "
+                "e-mail we sent you and on the order's page.",
+                operator=current_app.config["OPERATOR"]["name"],
+                id=order.id,
+            )
+        queue_sms(account, mobile, body)
+    queue_email(account, "port_rejected", order=order, closed=is_closed(order))
+    audit.record(
+        "port.rejected",
+        account=account,
+        actor=None,
+        target_type="port_order",
+        target_id=order.id,
+        after={"reasons": reasons, "note": note},
+    )
+    return order
+
+
+def copy(account: Account, order: PortOrder, *, actor: User) -> PortOrder:
+    """A closed (Belgian) rejected order made again as a new one: the same numbers and
+    holder, to correct and submit."""
+    if not is_closed(order):
+        raise DomainError(_l("Only a closed order is copied."))
+    new = PortOrder(
+        account_id=account.id,
+        country=order.country,
+        toll_free=order.toll_free,
+        status=PortStatus.DRAFT,
+        holder=dict(order.holder or {}),
+        losing_carrier=order.losing_carrier,
+        carrier_account=order.carrier_account,
+        full_port=order.full_port,
+        created_by_id=actor.id,
+    )
+    db.session.add(new)
+    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            for number in order.numbers:
+                db.session.add(
+                    PortNumber(
+                        order_id=new.id, number=number.number, number_type=number.number_type
+                    )
+                )
+            db.session.flush()
+    except IntegrityError:
+        raise DomainError(_l("One of these numbers was just put in another port order.")) from None
+    _event(new, PortStatus.DRAFT, f"#{order.id}")
+    audit.record(
+        "port.created",
+        account=account,
+        actor=actor,
+        target_type="port_order",
+        target_id=new.id,
+        after={"copy_of": order.id},
+    )
+    return new
