@@ -309,6 +309,19 @@ PORT_STATUSES = {
     "rejected": _lp("port order", "Rejected"),
     "cancelled": _lp("port order", "Cancelled"),
 }
+#: Where a text message (or an e-mail) stands in its queue.
+MESSAGE_STATUSES = {
+    "queued": _lp("message", "Waiting to be sent"),
+    "sending": _lp("message", "Being sent"),
+    "sent": _lp("message", "Sent"),
+    "failed": _lp("message", "Not delivered"),
+}
+#: The documents of a port order.
+PORT_DOCUMENTS = {
+    "loa": _l("The signed letter of authorization"),
+    "bill": _l("A recent bill of the losing carrier"),
+    "allocation": _l("The regulator's proof of allocation"),
+}
 #: Communication credits: what moved the balance.
 CREDIT_MOVEMENTS = {
     "purchase": _l("Credits bought"),
@@ -506,4 +519,6 @@ def label_helpers() -> dict:
         "sva_category_label": lambda code: SVA_CATEGORIES.get(code, code),
         "credit_movement_label": lambda kind: CREDIT_MOVEMENTS.get(kind, kind),
         "port_status_label": lambda status: PORT_STATUSES.get(str(status), status),
+        "port_document_label": lambda kind: PORT_DOCUMENTS.get(kind, kind),
+        "message_status_label": lambda status: MESSAGE_STATUSES.get(str(status), status),
     }

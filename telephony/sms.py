@@ -132,3 +132,15 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
             sent += 1
         db.session.commit()
     return sent, failed
+
+
+def recent(account: Account, limit: int = 10) -> list[SmsMessage]:
+    """The account's latest text messages (agents see them in the console)."""
+    return list(
+        db.session.scalars(
+            select(SmsMessage)
+            .where(SmsMessage.account_id == account.id)
+            .order_by(SmsMessage.id.desc())
+            .limit(limit)
+        )
+    )

@@ -421,3 +421,32 @@ def test_the_http_sms_provider_posts_to_the_configured_api(app, app_ctx):
         "text": "Your port order was rejected.",
         "reference": f"sms-{message.id}",
     }
+
+
+def test_a_swiss_toll_free_number_needs_the_proof_of_its_allocation(app_ctx):
+    ch = db.session.scalar(select(Account).where(Account.code == "vt30003-s"))
+    user = db.session.scalar(select(User).where(User.email == "demo-ch@example.com"))
+    order, _checked = porting.create(ch, "0800 123 456", True, actor=user)
+    assert porting.document_kinds(order) == ("loa", "bill", "allocation")
+    assert "the proof that the regulator allocated the numbers to the holder" in [
+        str(gap) for gap in porting.missing(order)
+    ]
+    porting.upload(ch, order, "allocation", "ofcom.pdf", PDF, "2027-02-01", actor=user, today=TODAY)
+    assert "allocation" in porting.documents(order)
+    french = _order()
+    with pytest.raises(DomainError, match="Choose which document"):
+        porting.upload(
+            _fr(), french, "allocation", "x.pdf", PDF, "2027-02-01", actor=_user(), today=TODAY
+        )
+
+
+def test_agents_see_the_text_messages_sent_to_the_customer(app, signed_in):
+    with app.app_context():
+        from telephony.sms import queue_sms
+
+        queue_sms(_fr(), "+33612345678", "Velora Telecom: your port order 7 was rejected.")
+        db.session.commit()
+    agent = signed_in("agent")
+    page = agent.get("/agent/accounts/1?lang=en").text
+    assert "Text messages" in page and "+33 6 12 34 56 78" in page
+    assert "your port order 7 was rejected" in page and "Waiting to be sent" in page

@@ -10,7 +10,7 @@ from blueprints.faq.panel import panel_block, panel_context
 from extensions import db
 from htmx import render
 from security import agent_required, safe_local_target
-from telephony import directory, locking, procedure, support
+from telephony import directory, locking, procedure, sms, support
 from telephony import pending as pending_view
 from telephony.models import Account, CallNote
 from telephony.service_numbers import licences
@@ -72,6 +72,7 @@ def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: 
         licence_counts=licences.counts(account),
         quota=licences.quota(account),
         quota_request=licences.open_request(account),
+        text_messages=sms.recent(account),
         kinds=kinds,
         all_kinds=support.TIMELINE_KINDS,
         timeline=timeline,

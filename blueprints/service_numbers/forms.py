@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.forms import BaseForm
+from labels import PORT_DOCUMENTS
 from telephony.service_numbers.inventory import MAX_DIGITS
 
 
@@ -179,10 +180,7 @@ class PortDetailsForm(BaseForm):
 class PortDocumentForm(BaseForm):
     kind = RadioField(
         _l("Document"),
-        choices=[
-            SelectChoice("loa", _l("The signed letter of authorization")),
-            SelectChoice("bill", _l("A recent bill of the losing carrier")),
-        ],
+        choices=[SelectChoice(kind, label) for kind, label in PORT_DOCUMENTS.items()],
         default="loa",
         validate_choice=False,
     )

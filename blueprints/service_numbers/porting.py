@@ -119,7 +119,10 @@ def _order_page(
         rejected=order.status == PortStatus.REJECTED,
         cancellable=order.status in porting.CANCELLABLE and not porting.is_closed(order),
         documents=porting.documents(order),
-        bill_required=porting.bill_required(order),
+        kinds=porting.document_kinds(order),
+        document_labels={
+            choice.value: choice.label for choice in PortDocumentForm.kind.kwargs["choices"]
+        },
         missing=porting.missing(order),
         earliest=porting.earliest_date(order, today),
         statuses=PortStatus,

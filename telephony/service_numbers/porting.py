@@ -440,6 +440,30 @@ def documents(order: PortOrder) -> dict[str, PortDocument]:
     }
 
 
+#: The documents of an order, by kind: the signed letter, a recent bill, and for a Swiss
+#: toll-free number the regulator's proof that it was allocated to the holder.
+DOCUMENT_KINDS = ("loa", "bill", "allocation")
+
+
+def allocation_required(order: PortOrder) -> bool:
+    """Swiss toll-free numbers are allocated by the regulator to their holder: porting one
+    needs the proof of that allocation."""
+    return order.country == Country.CH and order.toll_free
+
+
+def document_kinds(order: PortOrder) -> tuple[str, ...]:
+    """The documents this order asks for, the letter first."""
+    return tuple(
+        kind
+        for kind, wanted in (
+            ("loa", True),
+            ("bill", bill_required(order)),
+            ("allocation", allocation_required(order)),
+        )
+        if wanted
+    )
+
+
 def bill_required(order: PortOrder) -> bool:
     return PORT_BILL_REQUIRED[order.country.value]
 
@@ -459,7 +483,7 @@ def upload(
     big, dated within PORT_DOCUMENT_MAX_AGE_DAYS. A new one replaces the old."""
     if not is_editable(order):
         raise DomainError(_l("This order can no longer be changed."))
-    if kind not in ("loa", "bill"):
+    if kind not in document_kinds(order):
         raise DomainError(_l("Choose which document this is."), "kind")
     if not data:
         raise DomainError(_l("Choose the file to upload."), "document")
@@ -524,6 +548,8 @@ def missing(order: PortOrder) -> list[object]:
         gaps.append(_l("the signed letter of authorization"))
     if bill_required(order) and "bill" not in have:
         gaps.append(_l("a recent bill"))
+    if allocation_required(order) and "allocation" not in have:
+        gaps.append(_l("the proof that the regulator allocated the numbers to the holder"))
     return gaps
 
 
