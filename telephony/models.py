@@ -1172,8 +1172,8 @@ class PortDocument(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("port_order.id"))
-    #: loa, bill
-    kind: Mapped[str] = mapped_column(String(8))
+    #: loa, bill, allocation
+    kind: Mapped[str] = mapped_column(String(12))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)

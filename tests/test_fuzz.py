@@ -55,8 +55,21 @@ PAGES = {
         "/procedure/",
         "/procedure/billing-contact",
         "/emails/",
+        "/service-numbers/new",
+        "/service-numbers/destinations/new",
+        "/service-numbers/more",
+        "/service-numbers/credits",
+        "/service-numbers/credits/auto-recharge",
+        "/service-numbers/port",
     ],
-    "agent": ["/agent/", "/agent/accounts/1", "/procedure/manage", "/faq/panel?q=x", "/orders/1"],
+    "agent": [
+        "/agent/",
+        "/agent/accounts/1",
+        "/procedure/manage",
+        "/faq/panel?q=x",
+        "/orders/1",
+        "/service-numbers/licences",
+    ],
 }
 
 

@@ -450,3 +450,17 @@ def test_agents_see_the_text_messages_sent_to_the_customer(app, signed_in):
     page = agent.get("/agent/accounts/1?lang=en").text
     assert "Text messages" in page and "+33 6 12 34 56 78" in page
     assert "your port order 7 was rejected" in page and "Waiting to be sent" in page
+
+
+def test_long_carrier_details_are_refused_beside_their_fields(app_ctx):
+    order = _order()
+    rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
+    with pytest.raises(DomainError) as refused:
+        porting.save_details(
+            _fr(),
+            order,
+            {**DETAILS, **rios, "losing_carrier": "x" * 10_000, "carrier_account": "9" * 61},
+            actor=_user(),
+            today=TODAY,
+        )
+    assert set(refused.value.errors) == {"losing_carrier", "carrier_account"}

@@ -60,7 +60,7 @@ def upgrade():
     op.create_table('port_document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('content_type', sa.String(length=40), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),

@@ -351,6 +351,9 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
     for key, message in REQUIRED.items():
         if not texts[key]:
             errors[key] = message
+    for key, longest in (("losing_carrier", 100), ("carrier_account", 60)):
+        if len(texts[key]) > longest:
+            errors[key] = _l("Write at most %(max)d characters.", max=longest)
     if texts["organisation_id"]:
         value, problem = check_organisation_id(order.country.value, texts["organisation_id"])
         if problem:

@@ -397,7 +397,7 @@ def service_paid(invoice: Invoice, actor: User | None) -> None:
 
 def get_method(account: Account, method_id: str | None) -> StoredPaymentMethod | None:
     """The method a form names, if it is the account's."""
-    if not method_id or not method_id.isdigit() or len(method_id) > 12:
+    if not method_id or not (method_id.isascii() and method_id.isdigit()) or len(method_id) > 12:
         return None
     try:
         return payment_methods.get(account, int(method_id))
