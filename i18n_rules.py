@@ -153,45 +153,103 @@ def faq_texts(root: Path = FAQ_DIR) -> Iterator[Text]:
             yield Text(locale, f"faq/{path.relative_to(root).as_posix()}", text, "", inherited)
 
 
+def forbidden_found(text: str, locale: str, terms: list[Term], inherited: bool = False):
+    """(term, variant) for each forbidden variant the text uses. A text taken from the base
+    language answers only to the region's own list."""
+    for term in terms:
+        if term.kind == "brand":
+            continue
+        variants = term.forbidden.get(locale, []) if inherited else term.forbidden_for(locale)
+        for variant in variants:
+            if _variant_pattern(variant).search(text):
+                yield term, variant
+
+
+def brands_dropped(text: str, source: str, terms: list[Term]) -> list[Term]:
+    """The brand names the source holds and the translation lost."""
+    return [
+        term
+        for term in terms
+        if term.kind == "brand" and term.term in source and term.term not in text
+    ]
+
+
+def term_word(term: Term, locale: str) -> str:
+    """The word a locale writes for a term (its region's, else its base language's)."""
+    return term.words.get(locale) or term.words.get(base_language(locale), "")
+
+
+def register_break(text: str, locale: str) -> str | None:
+    """The informal word that breaks the language's register, if any."""
+    rule = REGISTERS.get(base_language(locale))
+    if rule is None:
+        return None
+    match = re.search(rf"(?<!\w)(?:{rule[1]})(?!\w)", _without_placeholders(text), re.I)
+    return match.group(0) if match else None
+
+
+def typography_faults(text: str, locale: str) -> list[str]:
+    """What a text breaks of its language's typography: "french-space" (no no-break space
+    before : ; ! ?), "guillemets" (« » without no-break spaces), "percent-space" (none
+    before %), "percent-no-space" (one before %)."""
+    faults = []
+    language = base_language(locale)
+    text = _without_placeholders(text)
+    if language == "fr":
+        if _FRENCH_BEFORE.search(text):
+            faults.append("french-space")
+        if _FRENCH_GUILLEMETS.search(text):
+            faults.append("guillemets")
+    for match in _PERCENT.finditer(text):
+        space = match.group(1)
+        wanted = PERCENT_SPACE.get(language)
+        if wanted is True and space not in ("\u00a0", "\u202f"):
+            faults.append("percent-space")
+        elif wanted is False and space:
+            faults.append("percent-no-space")
+    return list(dict.fromkeys(faults))
+
+
+def apostrophes(text: str) -> list[str]:
+    """The apostrophes a text writes between letters (' or ’)."""
+    return _APOSTROPHES.findall(text)
+
+
+TYPOGRAPHY_MESSAGES = {
+    "french-space": "a no-break space (U+00A0) goes before : ; ! ? in French",
+    "guillemets": "no-break spaces go inside « » in French",
+    "percent-space": "a no-break space goes before %",
+    "percent-no-space": "no space goes before %",
+}
+
+
 def check_termbase(texts: Iterable[Text], terms: list[Term]) -> list[str]:
     problems = []
     for item in texts:
-        for term in terms:
-            if term.kind == "brand":
-                kept = term.term in item.text or term.term not in item.source
-                if not item.inherited and item.source and not kept:
-                    problems.append(
-                        f"{item.locale}: {item.where}: keep the name “{term.term}” as it is"
-                    )
-                continue
-            variants = (
-                term.forbidden.get(item.locale, [])
-                if item.inherited
-                else term.forbidden_for(item.locale)
+        if not item.inherited and item.source:
+            for term in brands_dropped(item.text, item.source, terms):
+                problems.append(
+                    f"{item.locale}: {item.where}: keep the name “{term.term}” as it is"
+                )
+        for term, variant in forbidden_found(item.text, item.locale, terms, item.inherited):
+            problems.append(
+                f"{item.locale}: {item.where}: “{variant}” is not used for "
+                f"“{term.term}”; write “{term_word(term, item.locale)}” "
+                "(translations/termbase.csv)"
             )
-            for variant in variants:
-                if _variant_pattern(variant).search(item.text):
-                    word = term.words.get(item.locale) or term.words.get(
-                        base_language(item.locale), ""
-                    )
-                    problems.append(
-                        f"{item.locale}: {item.where}: “{variant}” is not used for "
-                        f"“{term.term}”; write “{word}” (translations/termbase.csv)"
-                    )
     return problems
 
 
 def check_register(texts: Iterable[Text]) -> list[str]:
     problems = []
     for item in texts:
-        rule = REGISTERS.get(base_language(item.locale))
-        if rule is None or item.inherited:
+        if item.inherited:
             continue
-        register, informal = rule
-        match = re.search(rf"(?<!\w)(?:{informal})(?!\w)", _without_placeholders(item.text), re.I)
-        if match:
+        word = register_break(item.text, item.locale)
+        if word:
+            register = REGISTERS[base_language(item.locale)][0]
             problems.append(
-                f"{item.locale}: {item.where}: “{match.group(0)}” breaks the register "
+                f"{item.locale}: {item.where}: “{word}” breaks the register "
                 f"({register}, TRANSLATING.md)"
             )
     return problems
@@ -199,32 +257,17 @@ def check_register(texts: Iterable[Text]) -> list[str]:
 
 def check_typography(texts: Iterable[Text]) -> list[str]:
     problems = []
-    apostrophes: dict[str, dict[str, list[str]]] = {}
+    marks_seen: dict[str, dict[str, list[str]]] = {}
     for item in texts:
         if item.inherited:
             continue
-        language = base_language(item.locale)
-        text = _without_placeholders(item.text)
-        if language == "fr":
-            if _FRENCH_BEFORE.search(text):
-                problems.append(
-                    f"{item.locale}: {item.where}: a no-break space (U+00A0) goes before "
-                    ": ; ! ? in French"
-                )
-            if _FRENCH_GUILLEMETS.search(text):
-                problems.append(
-                    f"{item.locale}: {item.where}: no-break spaces go inside « » in French"
-                )
-        for match in _PERCENT.finditer(text):
-            space = match.group(1)
-            wanted = PERCENT_SPACE.get(language)
-            if wanted is True and space not in ("\u00a0", "\u202f"):
-                problems.append(f"{item.locale}: {item.where}: a no-break space goes before %")
-            elif wanted is False and space:
-                problems.append(f"{item.locale}: {item.where}: no space goes before %")
-        for mark in _APOSTROPHES.findall(text):
-            apostrophes.setdefault(language, {}).setdefault(mark, []).append(item.where)
-    for language, marks in sorted(apostrophes.items()):
+        for fault in typography_faults(item.text, item.locale):
+            problems.append(f"{item.locale}: {item.where}: {TYPOGRAPHY_MESSAGES[fault]}")
+        for mark in apostrophes(item.text):
+            marks_seen.setdefault(base_language(item.locale), {}).setdefault(mark, []).append(
+                item.where
+            )
+    for language, marks in sorted(marks_seen.items()):
         if len(marks) > 1:
             minority = min(marks, key=lambda mark: len(marks[mark]))
             majority = max(marks, key=lambda mark: len(marks[mark]))

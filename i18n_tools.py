@@ -6,6 +6,7 @@ Catalogues: `translations/<base>/` (fr, nl, de, it) hold every message; regional
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ BASES = sorted({base_language(loc) for loc in LOCALES if loc != "en"})
 REGIONALS = [loc for loc in LOCALES if "_" in loc]
 
 #: What holds user-visible text: the packages, the templates and the top-level modules.
-SOURCES = [
-    str(ROOT / name) for name in ("blueprints", "documents", "telephony", "templates")
-] + sorted(str(path) for path in ROOT.glob("*.py"))
+#: Relative to ROOT, so that each message's `#:` line names the file it is used in.
+SOURCES = ["blueprints", "documents", "telephony", "templates"] + sorted(
+    path.name for path in ROOT.glob("*.py")
+)
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdfr]|%[sdfr]|\{\w*\}")
 TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
@@ -48,6 +50,13 @@ def write_catalog(path: Path, catalog: Catalog) -> None:
 
 
 def extract(output: Path = POT) -> None:
+    """The template, each message with the files it is used in (no line numbers: a
+    message that moves within its file changes no catalogue)."""
+    with contextlib.chdir(ROOT):
+        _extract(Path(output).resolve())
+
+
+def _extract(output: Path) -> None:
     CommandLineInterface().run(
         [
             "pybabel",
@@ -62,7 +71,7 @@ def extract(output: Path = POT) -> None:
             "-k",
             "_lp:1c,2",
             "--add-comments=Translators:",
-            "--no-location",
+            "--add-location=file",
             "--sort-by-file",
             "--project=telephony-selfservice",
             "--copyright-holder=the authors",
