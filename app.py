@@ -109,6 +109,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def _init_extensions(app: Flask) -> None:
     from i18n import TRANSLATIONS_DIR, FallbackDomain, select_locale
 
+    app.config["TRANSLATIONS_DIR"] = app.config.get("TRANSLATIONS_DIR") or str(TRANSLATIONS_DIR)
+    translations = app.config["TRANSLATIONS_DIR"]
+
     db.init_app(app)
     from telephony.faq.index import drop_with_metadata
 
@@ -125,10 +128,16 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
-        default_translation_directories=str(TRANSLATIONS_DIR),
+        default_translation_directories=translations,
     )
     # Flask-Babel builds its default domain itself; ours adds the regional fallback.
-    babel.domain_instance = FallbackDomain(translation_directories=[str(TRANSLATIONS_DIR)])
+    babel.domain_instance = FallbackDomain(translation_directories=[translations])
+    if app.config["TRANSLATION_EDITOR"]:
+        # Catalogues saved in the workspace (or compiled by hand) show on the next request,
+        # in every worker: each compares the compiled files' modification first.
+        from i18n import reload_changed_catalogues
+
+        app.before_request(reload_changed_catalogues)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -181,7 +181,9 @@ def token_swapped_page(view):
 def _locale_key() -> str:
     """The page's language, the pseudo-locale (English formats, its own texts) apart."""
     locale = get_locale()
-    return f"{type(locale).__name__}:{locale}"
+    # The catalogues' version, where the translators' workspace may change them.
+    stamp = current_app.extensions.get("translations_stamp", "")
+    return f"{type(locale).__name__}:{locale}:{stamp}"
 
 
 def is_shared() -> bool:

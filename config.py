@@ -256,10 +256,18 @@ class Config:
     #: The customer area's address as customers reach it (e.g. https://my.velora.example):
     #: service e-mails link to the page they are about. Empty: no link.
     SITE_URL = ""
+    #: The translators' workspace (/translations/<locale>/) edits the catalogues in the
+    #: browser and every worker reloads them when they change. Off in production, where the
+    #: translations are what was compiled at deploy time; on in the demo and on a
+    #: translators' staging instance (TRANSLATION_EDITOR=1).
+    TRANSLATION_EDITOR = False
+    #: The catalogues' folder (empty: the project's `translations`).
+    TRANSLATIONS_DIR = ""
 
 
 class DemoConfig(Config):
     APP_ENV = "demo"
+    TRANSLATION_EDITOR = True
     SITE_URL = "http://127.0.0.1:5000"
 
 
@@ -306,6 +314,8 @@ ENVIRONMENT = {
     "SITE_URL": ("SITE_URL", str),
     "AGENT_IDLE_TIMEOUT": ("AGENT_IDLE_TIMEOUT", int),
     "AGENT_IDLE_WARNING": ("AGENT_IDLE_WARNING", int),
+    "TRANSLATION_EDITOR": ("TRANSLATION_EDITOR", lambda v: v == "1"),
+    "TRANSLATIONS_DIR": ("TRANSLATIONS_DIR", str),
 }
 
 

@@ -204,6 +204,19 @@ class FallbackDomain(Domain):
     #: The locale object last asked for and its catalogue: every message of a page asks
     #: with the same object (a tuple, replaced whole: threads never see half of one).
     _last: tuple = (None, None)
+    #: The compiled files' modification when they were read (see `refresh`).
+    stamp: str = ""
+
+    def refresh(self) -> bool:
+        """Forget the catalogues read if a compiled file changed since (a save in the
+        translators' workspace, a `flask translate compile`); True if one did."""
+        stamp = compiled_stamp(self.translation_directories)
+        if stamp == self.stamp:
+            return False
+        self.get_translations_cache(None).clear()
+        self._last = (None, None)
+        self.stamp = stamp
+        return True
 
     def get_translations(self):
         locale = get_locale()
@@ -219,6 +232,32 @@ class FallbackDomain(Domain):
             cache[key] = load_translations(str(locale), self.translation_directories)
         self._last = (locale, cache[key])
         return cache[key]
+
+
+def compiled_stamp(directories) -> str:
+    """The modification of every compiled catalogue (a few stat calls)."""
+    names = {name for loc in (*LOCALES, PSEUDO_LOCALE) for name in fallback_chain(loc)}
+    parts = []
+    for directory in directories:
+        for name in sorted(names):
+            try:
+                st = (Path(directory) / name / "LC_MESSAGES" / "messages.mo").stat()
+            except OSError:
+                continue
+            parts.append(f"{name}:{st.st_mtime_ns}:{st.st_size}:{st.st_ino}")
+    return str(hash("|".join(parts)))
+
+
+def reload_changed_catalogues() -> None:
+    """before_request (TRANSLATION_EDITOR): this worker serves the catalogues as they are
+    on disk now, and forgets the pages it kept in the old words (caching.py)."""
+    from flask_babel import get_domain
+
+    domain = get_domain()
+    if isinstance(domain, FallbackDomain) and domain.refresh():
+        current_app.extensions["translations_stamp"] = domain.stamp
+        for kept in ("public_pages", "token_swapped_pages"):
+            current_app.extensions.get(kept, {}).clear()
 
 
 def load_translations(locale_id: str, directories) -> support.Translations:

@@ -26,7 +26,7 @@ REGIONALS = [loc for loc in LOCALES if "_" in loc]
 
 #: What holds user-visible text: the packages, the templates and the top-level modules.
 #: Relative to ROOT, so that each message's `#:` line names the file it is used in.
-SOURCES = ["blueprints", "documents", "telephony", "templates"] + sorted(
+SOURCES = ["blueprints", "documents", "telephony", "templates", "translating"] + sorted(
     path.name for path in ROOT.glob("*.py")
 )
 

@@ -126,6 +126,7 @@ CANCEL_LABELS = {
 
 #: What an audit event says happened (agents read them in the account's timeline).
 AUDIT_ACTIONS = {
+    "translation.saved": _l("Translation saved"),
     "agent.acting_started": _l("Agent started acting for the customer"),
     "agent.acting_stopped": _l("Agent stopped acting for the customer"),
     "agent.viewed": _l("Agent viewed a page"),
@@ -383,6 +384,11 @@ def renewal_frequency(months: int) -> str:
 #: The fields an audit event keeps before and after a change, as agents read them in the
 #: timeline (a request's details, `params`, are listed field by field).
 AUDIT_FIELDS = {
+    "locale": _l("Language"),
+    "key": _l("Entry"),
+    "context": _l("Context"),
+    "source": _l("English source"),
+    "translation": _l("Translation"),
     "action": _l("Change"),
     "alias_number": _l("Alias number"),
     "amount": _l("Amount"),

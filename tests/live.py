@@ -9,6 +9,7 @@ production: requests that race there race between processes.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import socket
@@ -122,8 +123,9 @@ class LiveSite:
     """A running site on its own database holding the demo data; `app` reads the same
     database for the tests' checks."""
 
-    def __init__(self, tmp_dir: Path):
-        self.app = make_app(tmp_dir)
+    def __init__(self, tmp_dir: Path, **settings):
+        self.settings = settings
+        self.app = make_app(tmp_dir, **settings)
         demo_database(self.app)
         self._server = None
         self._process = None
@@ -151,7 +153,11 @@ class LiveSite:
                 "tests.live_app:build()",
             ],
             cwd=ROOT,
-            env={**os.environ, "LIVE_DATABASE_URL": PG_URL},
+            env={
+                **os.environ,
+                "LIVE_DATABASE_URL": PG_URL,
+                "LIVE_SETTINGS": json.dumps(self.settings),
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

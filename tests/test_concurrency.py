@@ -52,6 +52,7 @@ from telephony.models import (
 )
 from tests.live import Client, LiveSite, at_once, form_fields
 from tests.test_procedure import DETAILS
+from tests.test_translating import SIGN_IN, copy_translations
 
 #: Parallel copies of each request.
 N = 12
@@ -78,6 +79,8 @@ CASES = {
     "agent.edit_note": "test_an_agents_work_happens_once",
     "agent.stop": "test_an_agents_work_happens_once",
     "faq.feedback": "test_a_faq_answer_counts_once_per_form",
+    "translators.save": "test_a_translation_saved_many_times_at_once_is_saved_once",
+    "translators.same_as_base": "test_a_translation_saved_many_times_at_once_is_saved_once",
     "billing.add_card": "test_a_card_sent_many_times_is_kept_once",
     "billing.make_default": "test_one_default_payment_method_whatever_arrives",
     "billing.remove": "test_one_default_payment_method_whatever_arrives",
@@ -121,7 +124,9 @@ FINE = {303, 422}
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    live = LiveSite(tmp_path_factory.mktemp("live"))
+    folder = tmp_path_factory.mktemp("live")
+    translations = copy_translations(folder / "translations")
+    live = LiveSite(folder, TRANSLATION_EDITOR=True, TRANSLATIONS_DIR=str(translations))
     yield live
     live.stop()
 
@@ -994,3 +999,27 @@ def test_a_closed_port_order_is_copied_once(site):
     assert {r.status for r in replies} == {303}
     copies = select(func.count(PortOrder.id)).where(PortOrder.account_id == 2)
     assert count(site, copies) == 2  # the rejected one and one copy
+
+
+def test_a_translation_saved_many_times_at_once_is_saved_once(site):
+    """The same save sent many times at once: one is written (and audited), the others
+    were made from the version it replaced and are told so; every worker shows it next."""
+    translator = site.client().sign_in("translator")
+    path = f"/translations/fr_CH/{SIGN_IN}"
+    page = translator.get(path)
+    fields = form_fields(page.text, path)
+    replies = at_once(N, lambda _i: translator.post(path, {**fields, "strings-0": "Connexion"}))
+    assert sorted(r.status for r in replies).count(303) == 1, [r.status for r in replies]
+    assert {r.status for r in replies} == {303, 409}
+    saves = select(func.count(AuditEvent.id)).where(AuditEvent.action == "translation.saved")
+    assert count(site, saves) == 1
+    visitor = site.client()
+    for _ in range(6):  # both workers of gunicorn, on PostgreSQL
+        assert "Connexion" in visitor.get("/login?lang=fr_CH").text
+    # Same as French again, many times at once: once.
+    fields = form_fields(translator.get(path).text, path + "/same-as-base")
+    replies = at_once(N, lambda _i: translator.post(path + "/same-as-base", fields))
+    assert sorted(r.status for r in replies).count(303) == 1
+    assert count(site, saves) == 2
+    for _ in range(6):
+        assert "Se connecter" in visitor.get("/login?lang=fr_CH").text

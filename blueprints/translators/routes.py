@@ -1,8 +1,49 @@
+from functools import wraps
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
 from blueprints.translators import bp
+from blueprints.translators.forms import EntryForm, SameAsBaseForm
+from extensions import db
 from htmx import render
-from i18n import display_name
+from i18n import base_language, display_name
 from i18n_tools import stats
 from security import translator_required
+from telephony.paging import Page
+from translating import catalogs, history
+from translating.catalogs import KINDS, STATES
+
+PAGE_SIZE = 50
+#: The longest search kept (longer is cut: no source is searched for with more).
+SEARCH_MAX = 200
+
+STATE_LABELS = {
+    "untranslated": _l("Untranslated"),
+    "fuzzy": _l("To review (fuzzy)"),
+    "translated": _l("Translated"),
+    "failing": _l("Failing a check"),
+}
+KIND_LABELS = {"site": _l("Pages"), "emails": _l("E-mails"), "pdfs": _l("PDFs")}
+
+
+def _directory() -> Path:
+    return Path(current_app.config["TRANSLATIONS_DIR"])
+
+
+def editor_required(view):
+    """The workspace exists where TRANSLATION_EDITOR is on (the demo, a staging instance);
+    in production its URLs are unknown."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_app.config.get("TRANSLATION_EDITOR"):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 @bp.get("/")
@@ -10,4 +51,167 @@ from security import translator_required
 def index():
     """Completeness of every locale, and what is missing, read from the .po files."""
     rows = stats()
-    return render("translators/index.html", rows=rows, display_name=display_name)
+    return render(
+        "translators/index.html",
+        rows=rows,
+        display_name=display_name,
+        editor=current_app.config.get("TRANSLATION_EDITOR"),
+    )
+
+
+def _filters() -> dict:
+    state = request.args.get("state", "")
+    kind = request.args.get("kind", "")
+    return {
+        "state": state if state in STATES else "",
+        "kind": kind if kind in KINDS else "",
+        "q": request.args.get("q", "")[:SEARCH_MAX].replace("\x00", ""),
+    }
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+
+
+@bp.get("/<locale>/")
+@translator_required
+@editor_required
+def entries(locale: str):
+    """A locale's entries, filtered by state, by where they are used and by words."""
+    catalogs.check_locale(locale)
+    filters = _filters()
+    found = catalogs.search(_directory(), locale, **filters)
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    number = min(_page_number(), pages)
+    items = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    page = Page(items, len(found), number, PAGE_SIZE)
+    problems = {e.key: catalogs.problems_of(_directory(), locale, e) for e in items}
+    return render(
+        "translators/entries.html",
+        blocks=("entry-list",),
+        locale=locale,
+        base=base_language(locale),
+        regional=base_language(locale) != locale,
+        display_name=display_name,
+        filters=filters,
+        page=page,
+        problems=problems,
+        states=STATE_LABELS,
+        kinds=KIND_LABELS,
+    )
+
+
+def _entry_page(locale, entry, form, *, conflict=None, problems=(), status=200):
+    regional = base_language(locale) != locale
+    return render(
+        "translators/entry.html",
+        blocks=("entry-form",),
+        status=status,
+        locale=locale,
+        base=base_language(locale),
+        regional=regional,
+        display_name=display_name,
+        entry=entry,
+        form=form,
+        same_form=SameAsBaseForm(formdata=None, version=entry.version),
+        conflict=conflict,
+        problems=list(problems),
+        current_problems=catalogs.problems_of(_directory(), locale, entry),
+        forms=catalogs.plural_examples(_directory(), locale, entry),
+        terms=catalogs.terms_of(_directory(), locale, entry),
+        history=history.of_entry(locale, entry),
+        back=request.args.get("back", "") if _safe_back(request.args.get("back")) else "",
+    )
+
+
+def _safe_back(value: str | None) -> bool:
+    """A link back to the filtered list: a path of this workspace, nothing else."""
+    return (
+        bool(value and value.startswith(url_for("translators.index")) and "//" not in value)
+        and len(value) < 600
+    )
+
+
+def _form_for(entry, data=None) -> EntryForm:
+    form = EntryForm(formdata=data)
+    if data is None:
+        while len(form.strings) < len(entry.strings):
+            form.strings.append_entry()
+        for field, text in zip(form.strings, entry.strings, strict=False):
+            field.data = text
+        form.version.data = entry.version
+    return form
+
+
+@bp.get("/<locale>/<key>")
+@translator_required
+@editor_required
+def entry(locale: str, key: str):
+    catalogs.check_locale(locale)
+    found = catalogs.find(_directory(), locale, key)
+    return _entry_page(locale, found, _form_for(found))
+
+
+@bp.post("/<locale>/<key>")
+@translator_required
+@editor_required
+def save(locale: str, key: str):
+    """Check and save one entry; the site shows it on the next request."""
+    catalogs.check_locale(locale)
+    found = catalogs.find(_directory(), locale, key)
+    form = EntryForm()
+    if not form.validate() or len(form.strings) != len(found.strings):
+        if len(form.strings) != len(found.strings):
+            abort(400)
+        return _entry_page(locale, found, form, status=422)
+    strings = [field.data or "" for field in form.strings]
+    try:
+        saved = catalogs.save(_directory(), locale, key, strings, form.version.data or "")
+    except catalogs.Conflict as conflict:
+        return _entry_page(locale, conflict.entry, form, conflict=conflict.entry, status=409)
+    except catalogs.Invalid as invalid:
+        for problem in invalid.problems:
+            form.strings[problem.form].errors.append(problem.message)
+        return _entry_page(locale, found, form, problems=invalid.problems, status=422)
+    history.record(current_user, locale, saved)
+    db.session.commit()
+    flash(_l("Saved. The site shows the new text now."), "success")
+    return redirect(url_for("translators.entry", locale=locale, key=key, **_back_arg()), 303)
+
+
+def _back_arg() -> dict:
+    back = request.args.get("back")
+    return {"back": back} if _safe_back(back) else {}
+
+
+@bp.post("/<locale>/<key>/same-as-base")
+@translator_required
+@editor_required
+def same_as_base(locale: str, key: str):
+    """A regional locale takes its base language's translation again."""
+    catalogs.check_locale(locale)
+    if base_language(locale) == locale:
+        abort(404)
+    catalogs.find(_directory(), locale, key)
+    form = SameAsBaseForm()
+    if not form.validate():
+        abort(400)
+    try:
+        saved = catalogs.save(
+            _directory(), locale, key, [], form.version.data or "", same_as_base=True
+        )
+    except catalogs.Conflict as conflict:
+        return _entry_page(
+            locale, conflict.entry, _form_for(conflict.entry), conflict=conflict.entry, status=409
+        )
+    history.record(current_user, locale, saved)
+    db.session.commit()
+    flash(
+        _l(
+            "This entry now takes the %(language)s translation.",
+            language=display_name(base_language(locale)),
+        ),
+        "success",
+    )
+    return redirect(url_for("translators.entry", locale=locale, key=key, **_back_arg()), 303)

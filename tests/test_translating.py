@@ -1,0 +1,237 @@
+"""The translators' workspace: entries listed and filtered, one saved (checked, written
+atomically with only its lines changed, compiled, live on the next request, audited),
+conflicts between two translators, and bad input of every kind."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from i18n_tools import TRANSLATIONS_DIR
+from telephony.models import AuditEvent
+from tests.conftest import USERS, csrf_from, demo_database, drop_database, make_app
+from translating import catalogs
+from translating.catalogs import entry_key
+
+SIGN_IN = entry_key("Sign in", None)
+ACTING = entry_key("You are acting for %(name)s (%(code)s).", None)
+HELD = entry_key(("Only %(num)d number matched your search: it is held for you.", ""), None)
+
+
+def copy_translations(target: Path) -> Path:
+    """The catalogues, compiled ones included, in a folder a test may write to."""
+    shutil.copytree(TRANSLATIONS_DIR, target, ignore=shutil.ignore_patterns("*.lock"))
+    return target
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    folder = copy_translations(tmp_path / "translations")
+    app = make_app(tmp_path, TRANSLATION_EDITOR=True, TRANSLATIONS_DIR=str(folder))
+    demo_database(app)
+    app.folder = folder
+    yield app
+    drop_database(app)
+
+
+def sign_in(app, who: str = "translator"):
+    client = app.test_client()
+    page = client.get("/login?lang=en")
+    reply = client.post(
+        "/login",
+        data={"email": USERS[who], "password": "demo", "csrf_token": csrf_from(page.text)},
+    )
+    assert reply.status_code == 303
+    return client
+
+
+def form_of(client, path: str) -> dict:
+    page = client.get(path)
+    assert page.status_code == 200, page.text[:300]
+    version = re.search(r'name="version" value="([^"]*)"', page.text).group(1)
+    return {"csrf_token": csrf_from(page.text), "version": version}
+
+
+def po_text(app, locale: str) -> str:
+    return (app.folder / locale / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+
+
+def test_the_untranslated_entries_of_nl_be_are_those_it_takes_from_dutch(workspace):
+    client = sign_in(workspace)
+    page = client.get("/translations/nl_BE/?state=untranslated&q=sign+in")
+    assert page.status_code == 200
+    assert "From Nederlands:" in page.text and "Aanmelden" in page.text
+    assert f"/translations/nl_BE/{SIGN_IN}" in page.text
+    assert "HX-Request" in page.headers["Vary"]
+    block = client.get(
+        "/translations/nl_BE/?state=translated",
+        headers={"HX-Request": "true", "HX-Target": "entry-list"},
+    )
+    assert block.text.lstrip().startswith("<span hx-swap-oob") or 'id="entry-list"' in block.text
+    assert "<html" not in block.text
+    assert "No entry matches these filters." in block.text
+
+
+def test_a_saved_entry_is_live_at_once_and_its_diff_holds_only_that_entry(workspace):
+    client = sign_in(workspace)
+    before = po_text(workspace, "nl_BE")
+    other_before = po_text(workspace, "nl")
+    assert "Aanmelden" in workspace.test_client().get("/login?lang=nl_BE").text
+    path = f"/translations/nl_BE/{SIGN_IN}"
+    reply = client.post(path, data={**form_of(client, path), "strings-0": "Inloggen"})
+    assert reply.status_code == 303
+    after = po_text(workspace, "nl_BE")
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert added == [
+        "#: blueprints/auth/forms.py templates/auth/login.html",
+        'msgid "Sign in"',
+        'msgstr "Inloggen"',
+        "",
+    ] or added == [
+        "#: blueprints/auth/forms.py templates/auth/login.html",
+        'msgid "Sign in"',
+        'msgstr "Inloggen"',
+    ]
+    assert po_text(workspace, "nl") == other_before
+    # The same worker, on its next request: the new word, in nl_BE only.
+    assert "Inloggen" in workspace.test_client().get("/login?lang=nl_BE").text
+    # Who, when, before and after: in the audit trail and on the entry's page.
+    with workspace.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "translation.saved")
+        ).one()
+        assert event.actor.email == USERS["translator"]
+        assert event.before["translation"] == "" and event.after["translation"] == "Inloggen"
+        db.session.remove()
+    page = client.get(path + "?lang=en")
+    assert "Tess Translator" in page.text and "Inloggen" in page.text
+    # Same as Dutch again: the regional entry goes, the base language's shows.
+    data = form_of(client, path)
+    reply = client.post(path + "/same-as-base", data=data)
+    assert reply.status_code == 303
+    assert po_text(workspace, "nl_BE") == before
+    assert "Aanmelden" in workspace.test_client().get("/login?lang=nl_BE").text
+
+
+def test_a_broken_placeholder_is_refused_beside_the_field_and_nothing_is_written(workspace):
+    client = sign_in(workspace)
+    before = po_text(workspace, "fr")
+    path = f"/translations/fr/{ACTING}"
+    data = form_of(client, path)
+    for text, message in [
+        ("Vous agissez pour %(nom)s (%(code)s).", "Keep the placeholders of the source"),
+        ("Vous agissez pour <b>%(name)s</b> (%(code)s).", "Keep the HTML tags of the source"),
+        ("Tu agis pour %(name)s (%(code)s).", "breaks the register"),
+        ("Vous agissez pour %(name)s (%(code)s) : ok", "no-break space before"),
+        ("x" * 100_000, "Keep it under 5000 characters."),
+        ("Vous\x00 agissez", "Remove the invisible control characters"),
+        ("   ", "Write the translation."),
+    ]:
+        reply = client.post(path, data={**data, "strings-0": text})
+        assert reply.status_code == 422, text[:40]
+        assert message in reply.text, text[:40]
+        assert 'aria-invalid="true"' in reply.text or "Write the translation." in reply.text
+    assert po_text(workspace, "fr") == before
+
+
+def test_every_plural_form_must_be_written(workspace):
+    client = sign_in(workspace)
+    path = f"/translations/it/{HELD}"
+    page = client.get(path + "?lang=en")
+    assert "Form 1, for 1" in page.text and "Form 2, for 0, 2, 3…" in page.text
+    data = form_of(client, path)
+    reply = client.post(
+        path,
+        data={**data, "strings-0": "Solo %(num)d numero: è riservato per Lei.", "strings-1": ""},
+    )
+    assert reply.status_code == 422
+    assert "Write this plural form" in reply.text
+    reply = client.post(
+        path,
+        data={
+            **data,
+            "strings-0": "Solo %(num)d numero: è riservato per Lei.",
+            "strings-1": "Solo %(num)d numeri: sono riservati per Lei.",
+        },
+    )
+    assert reply.status_code == 303
+    assert 'msgstr[1] "Solo %(num)d numeri: sono riservati per Lei."' in po_text(workspace, "it")
+
+
+def test_the_second_of_two_translators_sees_both_versions_and_loses_nothing(workspace):
+    first, second = sign_in(workspace), sign_in(workspace)
+    path = f"/translations/de_CH/{SIGN_IN}"
+    first_form, second_form = form_of(first, path), form_of(second, path)
+    assert first.post(path, data={**first_form, "strings-0": "Einloggen"}).status_code == 303
+    reply = second.post(path, data={**second_form, "strings-0": "Login"})
+    assert reply.status_code == 409
+    assert "Someone else saved this entry" in reply.text
+    assert "Einloggen" in reply.text and ">Login</textarea>" in reply.text
+    assert 'msgstr "Einloggen"' in po_text(workspace, "de_CH")
+    # Saving again from the conflict page (its version is theirs now) goes through.
+    version = re.search(r'name="version" value="([^"]*)"', reply.text).group(1)
+    data = {"csrf_token": second_form["csrf_token"], "version": version, "strings-0": "Login"}
+    assert second.post(path, data=data).status_code == 303
+    assert 'msgstr "Login"' in po_text(workspace, "de_CH")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/translations/en/",
+        "/translations/xx/",
+        "/translations/..%2F..%2Fconfig.py/",
+        "/translations/../../config.py",
+        "/translations/fr/000000000000",
+        f"/translations/fr/{SIGN_IN}/same-as-base",
+        "/translations/fr/" + "9" * 400,
+    ],
+)
+def test_what_does_not_exist_answers_404(workspace, path):
+    client = sign_in(workspace)
+    reply = client.get(path)
+    if path.endswith("same-as-base"):
+        reply = client.post(path, data=form_of(client, f"/translations/fr/{SIGN_IN}"))
+    assert reply.status_code == 404
+
+
+@pytest.mark.parametrize("who", ["fr", "agent"])
+def test_customers_and_agents_are_refused(workspace, who):
+    client = sign_in(workspace, who)
+    assert client.get("/translations/fr/").status_code == 403
+    assert client.get(f"/translations/fr/{SIGN_IN}").status_code == 403
+    reply = client.post(f"/translations/fr/{SIGN_IN}", data={"strings-0": "x"})
+    assert reply.status_code in (400, 403)
+
+
+def test_the_workspace_is_off_in_production(tmp_path):
+    app = make_app(tmp_path)  # TRANSLATION_EDITOR is off unless asked for
+    demo_database(app)
+    try:
+        client = sign_in(app)
+        assert client.get("/translations/").status_code == 200
+        assert "Edit the translations of" not in client.get("/translations/?lang=en").text
+        assert client.get("/translations/fr/").status_code == 404
+        assert client.get(f"/translations/fr/{SIGN_IN}").status_code == 404
+    finally:
+        drop_database(app)
+
+
+def test_entries_filter_by_where_they_are_used_and_by_a_failing_check(workspace):
+    entries = catalogs.search(workspace.folder, "fr", kind="pdfs")
+    assert entries and all("pdfs" in e.kinds for e in entries)
+    assert all(any(path.startswith("documents/") for path in e.locations) for e in entries)
+    mails = catalogs.search(workspace.folder, "fr", kind="emails")
+    assert any(path.startswith("templates/mail/") for e in mails for path in e.locations)
+    assert catalogs.search(workspace.folder, "fr", state="failing") == []
+    # A catalogue edited by hand with a mistake: the workspace finds it.
+    path = workspace.folder / "fr" / "LC_MESSAGES" / "messages.po"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('msgstr "Se connecter"', 'msgstr "Connecte-toi"'), "utf-8")
+    failing = catalogs.search(workspace.folder, "fr", state="failing")
+    assert [e.msgid for e in failing] == ["Sign in"]
