@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 import config as config_module
-from extensions import babel, csrf, db, limiter, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -107,6 +107,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_babel import Babel
+
     from i18n import TRANSLATIONS_DIR, FallbackDomain, select_locale
 
     app.config["TRANSLATIONS_DIR"] = app.config.get("TRANSLATIONS_DIR") or str(TRANSLATIONS_DIR)
@@ -125,6 +127,9 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    # One Babel per app (not a module-level one): its domain holds the app's own catalogue
+    # folder, and two apps in one process (tests, a translators' instance) keep theirs.
+    babel = Babel()
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -1,6 +1,5 @@
 """Extension singletons, created once here and bound to the app in `create_app`."""
 
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,5 +27,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -235,3 +235,30 @@ def test_entries_filter_by_where_they_are_used_and_by_a_failing_check(workspace)
     path.write_text(text.replace('msgstr "Se connecter"', 'msgstr "Connecte-toi"'), "utf-8")
     failing = catalogs.search(workspace.folder, "fr", state="failing")
     assert [e.msgid for e in failing] == ["Sign in"]
+
+
+def test_the_workspace_survives_bad_input(workspace):
+    """What test_fuzz sends every form, sent to the workspace's forms, query strings and
+    URLs: never a 500, and the catalogues still pass the checks of a save."""
+    from tests.test_fuzz import PAYLOADS, forms_of, send
+
+    client = sign_in(workspace)
+    for page in (f"/translations/it/{HELD}", f"/translations/fr_BE/{SIGN_IN}"):
+        html = client.get(page).text
+        token = csrf_from(html)
+        for method, action, names in forms_of(html):
+            if not action or "logout" in action:
+                continue
+            cases = [{name: payload for name in names} for payload in PAYLOADS]
+            cases += [{}, {name: ["\x00", "1"] for name in names}]
+            cases += [{"strings-0": "a", "strings-5": "b", "version": "x"}]
+            for data in cases:
+                reply = send(client, method, action, {**data, "csrf_token": token})
+                assert reply.status_code < 500, (action, data)
+    for payload in PAYLOADS:
+        for path in ("/translations/fr/", "/translations/nl_BE/"):
+            for name in ("state", "kind", "q", "page"):
+                reply = client.get(path, query_string={name: payload})
+                assert reply.status_code in (200, 400), (path, name, payload)
+        for path in (f"/translations/{payload}/", f"/translations/fr/{payload}"):
+            assert client.get(path.replace("\x00", "%00")).status_code in (200, 308, 400, 404)

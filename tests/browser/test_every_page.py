@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     check_focus_and_borders,
     sign_in,
 )
+from tests.test_translating import HELD
 
 #: (viewport width, browser settings): phone and desktop, then the system's dark mode and
 #: forced colours on the desktop.
@@ -175,7 +176,11 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
             ("service_numbers.licences_page", "/service-numbers/licences"),
             *customer,
         ],
-        "translator": [("translators.index", "/translations/")],
+        "translator": [
+            ("translators.index", "/translations/"),
+            ("translators.entries", "/translations/nl_BE/?state=untranslated"),
+            ("translators.entry", f"/translations/it/{HELD}"),
+        ],
     }
 
 

@@ -1,0 +1,69 @@
+"""The translators' workspace in a browser, JavaScript on and off: find the entries nl_BE
+takes from Dutch, translate one and see it on the sign-in page at once; a broken
+placeholder is refused beside its field."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import check_accessibility, sign_in
+
+
+def check(page, js: bool) -> None:
+    """axe-core needs JavaScript: it runs on the pages made with it (the same pages)."""
+    if js:
+        check_accessibility(page)
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_translate_an_nl_be_entry_and_see_it_on_the_sign_in_page(browser, live_server, js):
+    base = live_server
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    sign_in(page, base, "translator@example.com")
+    page.goto(base + "/translations/?lang=en")
+    page.get_by_role("link", name="Edit the translations of Nederlands (België)").click()
+    page.get_by_label("State").select_option("untranslated")
+    page.get_by_label("Words in the source or the translation").fill("sign in")
+    if js:
+        page.wait_for_url("**q=sign*")  # the list follows what is typed, in place
+    else:
+        page.get_by_role("button", name="Apply the filters").click()
+    assert "From Nederlands:" in page.content()
+    check(page, js)
+    page.get_by_role("link", name="Sign in", exact=True).click()
+    assert "Aanmelden" in page.content()  # what nl_BE takes from Dutch today
+    check(page, js)
+    page.get_by_label("Translation in Nederlands (België)").fill("Inloggen")
+    page.get_by_role("button", name="Save the translation").click()
+    page.get_by_text("Saved. The site shows the new text now.").first.wait_for()
+    check(page, js)
+    # Back to the filtered list, then the sign-in page as a visitor sees it.
+    page.get_by_role("link", name="Back to the entries of Nederlands (België)").click()
+    assert "sign+in" in page.url or "sign%20in" in page.url
+    visitor = browser.new_context(locale="nl-BE", java_script_enabled=js).new_page()
+    visitor.goto(base + "/login?lang=nl_BE")
+    assert visitor.get_by_role("button", name="Inloggen").is_visible()
+    visitor.context.close()
+    context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_a_broken_placeholder_shows_its_message_beside_the_field(browser, live_server, js):
+    base = live_server
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    sign_in(page, base, "translator@example.com")
+    page.goto(base + "/translations/it/?lang=en&q=You+are+acting+for")
+    page.get_by_role("link", name="You are acting for %(name)s (%(code)s).").click()
+    field = page.get_by_label("Translation in italiano")
+    field.fill("Sta agendo per %(nome)s (%(code)s).")
+    page.get_by_role("button", name="Save the translation").click()
+    message = page.locator(".field-error")
+    message.wait_for()
+    assert "Keep the placeholders of the source exactly" in message.inner_text()
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.input_value() == "Sta agendo per %(nome)s (%(code)s)."
+    assert "Nothing was saved." in page.content()
+    check(page, js)
+    context.close()
