@@ -140,9 +140,11 @@ def _init_extensions(app: Flask) -> None:
     if app.config["TRANSLATION_EDITOR"]:
         # Catalogues saved in the workspace (or compiled by hand) show on the next request,
         # in every worker: each compares the compiled files' modification first.
-        from i18n import reload_changed_catalogues
+        from i18n import reload_changed_catalogues, start_in_context
 
         app.before_request(reload_changed_catalogues)
+        babel.domain_instance.in_context = True
+        app.before_request(start_in_context)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

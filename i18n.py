@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, support
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import Domain, get_locale
 from flask_login import current_user
 
@@ -218,7 +218,18 @@ class FallbackDomain(Domain):
         self.stamp = stamp
         return True
 
+    #: The translators' workspace is on: a page may note the messages it shows (in context).
+    in_context = False
+
     def get_translations(self):
+        translations = self._translations()
+        if self.in_context and has_request_context():
+            seen = g.get("messages_seen")
+            if seen is not None:
+                return RecordingTranslations(translations, seen)
+        return translations
+
+    def _translations(self):
         locale = get_locale()
         if locale is None:
             return support.NullTranslations()
@@ -232,6 +243,43 @@ class FallbackDomain(Domain):
             cache[key] = load_translations(str(locale), self.translation_directories)
         self._last = (locale, cache[key])
         return cache[key]
+
+
+class RecordingTranslations:
+    """A catalogue that notes each message a page asks for (a translator who switched on
+    "show translations" sees them listed, each linked to its entry in the workspace)."""
+
+    def __init__(self, inner, seen: dict):
+        self._inner = inner
+        self._seen = seen
+
+    def ugettext(self, message):
+        self._seen.setdefault((message, None), None)
+        return self._inner.ugettext(message)
+
+    def ungettext(self, singular, plural, num):
+        self._seen.setdefault((singular, None), None)
+        return self._inner.ungettext(singular, plural, num)
+
+    def upgettext(self, context, message):
+        self._seen.setdefault((message, context), None)
+        return self._inner.upgettext(context, message)
+
+    def unpgettext(self, context, singular, plural, num):
+        self._seen.setdefault((singular, context), None)
+        return self._inner.unpgettext(context, singular, plural, num)
+
+    gettext, ngettext, pgettext, npgettext = ugettext, ungettext, upgettext, unpgettext
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def start_in_context() -> None:
+    """before_request (TRANSLATION_EDITOR): a translator who switched on "show
+    translations" gets the messages of each page noted."""
+    if session.get("show_translations") and _is_translator():
+        g.messages_seen = {}
 
 
 def compiled_stamp(directories) -> str:

@@ -110,6 +110,7 @@ CASES = {
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
+    "translators.in_context": "sets one flag of the translator's own session; copies set it alike",
     "auth.login": "each sign-in opens its own session; no data changes",
     "auth.logout": "ends the session it is sent with; a copy finds it ended",
     "auth.logout_everywhere": "raises the user's session epoch; every copy ends the same sessions",

@@ -262,3 +262,124 @@ def test_the_workspace_survives_bad_input(workspace):
                 assert reply.status_code in (200, 400), (path, name, payload)
         for path in (f"/translations/{payload}/", f"/translations/fr/{payload}"):
             assert client.get(path.replace("\x00", "%00")).status_code in (200, 308, 400, 404)
+
+
+def upload(client, locale: str, data: bytes, name: str = "upload.po"):
+    import io
+
+    token = csrf_from(client.get(f"/translations/{locale}/files").text)
+    return client.post(
+        f"/translations/{locale}/files",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_downloaded_catalogue_uploaded_unchanged_changes_nothing(workspace):
+    client = sign_in(workspace)
+    before = po_text(workspace, "de")
+    reply = client.get("/translations/de/download")
+    assert reply.status_code == 200
+    assert 'filename="de.po"' in reply.headers["Content-Disposition"]
+    assert reply.data.decode() == before
+    answer = upload(client, "de", reply.data)
+    assert answer.status_code == 303
+    report = client.get(answer.headers["Location"] + "?lang=en").text
+    assert "0 entries changed" in report and "0 entries refused" in report
+    assert po_text(workspace, "de") == before
+    with workspace.app_context():
+        assert (
+            db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "translation.saved"))
+            is None
+        )
+        db.session.remove()
+
+
+def test_an_upload_is_merged_entry_by_entry_and_refused_entries_are_reported(workspace):
+    client = sign_in(workspace)
+    text = po_text(workspace, "fr")
+    text = text.replace('msgstr "Se connecter"', 'msgstr "Connexion"')
+    text = text.replace(
+        'msgstr "Vous intervenez pour le compte de %(name)s (%(code)s)."',
+        'msgstr "Vous intervenez pour le compte de %(nom)s (%(code)s)."',
+    )
+    text += '\nmsgid "A message the site does not have"\nmsgstr "Un message"\n'
+    answer = upload(client, "fr", text.encode())
+    assert answer.status_code == 303
+    report = client.get(answer.headers["Location"] + "?lang=en").text
+    assert "1 entry changed" in report and "1 entry refused" in report, re.sub(
+        r"\s+", " ", report[report.find("<main") :]
+    )[:1500]
+    assert "1 entry the site does not use" in report
+    assert "Keep the placeholders of the source exactly" in report
+    after = po_text(workspace, "fr")
+    assert 'msgstr "Connexion"' in after
+    assert 'msgstr "Vous intervenez pour le compte de %(name)s (%(code)s)."' in after
+    assert "A message the site does not have" not in after
+    # The patch of what changed today holds that entry only.
+    from datetime import date
+
+    patch = client.get(f"/translations/fr/download?since={date.today().isoformat()}")
+    assert patch.status_code == 200
+    assert patch.data.decode().count("msgid ") == 2  # the header and "Sign in"
+    assert 'msgstr "Connexion"' in patch.data.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "Choose a .po file."),
+        (b"hello world", "This is not a .po file Babel can read"),
+        (b"\x00\x01binary", "Choose a .po file."),
+        (b"x" * (3 * 1024 * 1024), "This file is too large for a catalogue."),
+        (None, "This file is for nl, not fr."),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_what_is_not_a_catalogue_for_the_locale_is_refused(workspace, data, message):
+    """(Werkzeug's test client leaves the temporary file of a large body open: collected
+    here, where its warning is ignored, not in the next test.)"""
+    client = sign_in(workspace)
+    before = po_text(workspace, "fr")
+    if data is None:
+        data = po_text(workspace, "nl").encode()
+    reply = upload(client, "fr", data)
+    assert reply.status_code == 422
+    client.get("/translations/?lang=en")
+    assert message in upload(client, "fr", data).text
+    assert po_text(workspace, "fr") == before
+    bad = client.get("/translations/fr/download?since=not-a-date")
+    assert bad.status_code == 422
+    import gc
+
+    gc.collect()
+
+
+def test_show_translations_lists_each_text_of_a_page_with_its_entry(workspace):
+    client = sign_in(workspace)
+    page = client.get("/translations/?lang=fr_FR")
+    token = csrf_from(page.text)
+    assert "Afficher les traductions sur chaque page" in page.text
+    assert 'id="in-context"' not in client.get("/faq?lang=fr_FR").text
+    reply = client.post(
+        "/translations/in-context", data={"csrf_token": token, "show": "1", "next": "/faq"}
+    )
+    assert reply.status_code == 303 and reply.headers["Location"] == "/faq"
+    faq = client.get("/faq?lang=fr_FR").text
+    panel = faq[faq.index('id="in-context"') :]
+    key = entry_key("Sign out", None)
+    assert f'href="/translations/fr_FR/{key}"' in panel
+    assert 'data-text="Se déconnecter"' in panel
+    # Off again; an address elsewhere is not followed.
+    reply = client.post(
+        "/translations/in-context", data={"csrf_token": token, "next": "https://evil.example/"}
+    )
+    assert reply.headers["Location"] == "/translations/"
+    assert 'id="in-context"' not in client.get("/faq?lang=fr_FR").text
+
+
+def test_customers_cannot_show_translations(workspace):
+    client = sign_in(workspace, "fr")
+    token = csrf_from(client.get("/lines/").text)
+    reply = client.post("/translations/in-context", data={"csrf_token": token, "show": "1"})
+    assert reply.status_code == 403

@@ -408,8 +408,7 @@ def save(
             raise Invalid(problems)
     path = po_path(directory, locale)
     with _locked(path):
-        with path.open("rb") as fh:  # what is on disk now, not a cached copy
-            catalog = read_po(fh, locale=locale)
+        catalog = _read_fresh(path, locale)
         message = catalog.get(entry.msgid, context=entry.context)
         on_disk = (
             _strings(message, entry.plural) if message is not None else ("",) * len(entry.strings)
@@ -418,24 +417,161 @@ def save(
         if current != version:
             _parsed.pop(path, None)
             raise Conflict(find(directory, locale, key))
-        if same_as_base:
-            if message is not None:
-                catalog.delete(entry.msgid, context=entry.context)
-        elif message is not None:
-            message.string = strings if entry.plural else strings[0]
-            message.flags.discard("fuzzy")
-        else:
-            catalog.add(
+        _set(catalog, entry, None if same_as_base else strings, directory)
+        write_catalog(path, catalog)
+    return Saved(before=entry, after=find(directory, locale, key))
+
+
+def _read_fresh(path: Path, locale: str) -> Catalog:
+    """What is on disk now (under the lock), not the cached copy, which others share."""
+    if not path.exists():
+        return Catalog(locale=locale, project="telephony-selfservice")
+    with path.open("rb") as fh:
+        return read_po(fh, locale=locale)
+
+
+def _set(catalog: Catalog, entry: Entry, strings: tuple[str, ...] | None, directory) -> None:
+    """Put `strings` in the catalogue (None: drop a regional locale's own wording)."""
+    message = catalog.get(entry.msgid, context=entry.context)
+    if strings is None:
+        if message is not None:
+            catalog.delete(entry.msgid, context=entry.context)
+    elif message is not None:
+        message.string = strings if entry.plural else strings[0]
+        message.flags.discard("fuzzy")
+    else:
+        catalog.add(
+            entry.msgid,
+            strings if entry.plural else strings[0],
+            locations=[(path_, None) for path_ in entry.locations],
+            flags=["python-format"] if entry.python_format else [],
+            auto_comments=list(entry.comments),
+            context=entry.context,
+        )
+        _in_template_order(catalog, _read(Path(directory) / "messages.pot"))
+
+
+# ---------------------------------------------------------------------------- hand-off
+
+#: The largest catalogue accepted in an upload (the site's are about 200 kB).
+UPLOAD_MAX = 2 * 1024 * 1024
+
+
+@dataclass
+class Merge:
+    """What an upload did, entry by entry."""
+
+    changed: list[Saved]
+    unchanged: int
+    refused: list[tuple[Entry, list[Problem]]]
+    skipped_fuzzy: int
+    unknown: int
+
+
+class NotACatalogue(DomainError):
+    pass
+
+
+def parse_upload(data: bytes, locale: str) -> Catalog:
+    """A `.po` file from Poedit or any tool; NotACatalogue if it is not one for `locale`."""
+    from flask_babel import lazy_gettext as _l
+
+    if len(data) > UPLOAD_MAX:
+        raise NotACatalogue(_l("This file is too large for a catalogue."), field="file")
+    if not data.strip() or b"\x00" in data:
+        raise NotACatalogue(_l("Choose a .po file."), field="file")
+    try:
+        import io
+
+        catalog = read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
+    except Exception as exc:  # noqa: BLE001 - Babel raises several kinds on a bad file
+        raise NotACatalogue(
+            _l("This is not a .po file Babel can read: %(reason)s", reason=str(exc)[:200]),
+            field="file",
+        ) from exc
+    language = catalog.mime_headers and dict(catalog.mime_headers).get("Language", "")
+    if language and language.replace("-", "_") != locale:
+        raise NotACatalogue(
+            _l(
+                "This file is for %(other)s, not %(locale)s.",
+                other=language[:16],
+                locale=locale,
+            ),
+            field="file",
+        )
+    return catalog
+
+
+def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
+    """Each translated entry of `uploaded` that the site has and that differs is checked
+    like a save; the ones that pass are written together (one file, one compile)."""
+    directory = Path(directory)
+    check_locale(locale)
+    by_id = {(e.msgid, e.context): e for e in entries(directory, locale)}
+    result = Merge([], 0, [], 0, 0)
+    wanted: list[tuple[Entry, tuple[str, ...]]] = []
+    for message in uploaded:
+        if not message.id:
+            continue
+        entry = by_id.get((message.id, message.context))
+        if entry is None:
+            result.unknown += 1
+            continue
+        strings = _strings(message, entry.plural)
+        if not any(strings):
+            continue
+        if message.fuzzy:
+            result.skipped_fuzzy += 1
+            continue
+        if len(strings) != len(entry.strings):
+            from flask_babel import lazy_gettext as _l
+
+            problem = Problem(0, "forms", _l("The number of plural forms differs."))
+            result.refused.append((entry, [problem]))
+            continue
+        if strings == entry.strings and not entry.fuzzy:
+            result.unchanged += 1
+            continue
+        problems = problems_of(directory, locale, entry, strings)
+        if problems:
+            result.refused.append((entry, problems))
+            continue
+        wanted.append((entry, strings))
+    if wanted:
+        path = po_path(directory, locale)
+        with _locked(path):
+            catalog = _read_fresh(path, locale)
+            for entry, strings in wanted:
+                _set(catalog, entry, strings, directory)
+            write_catalog(path, catalog)
+        after = {e.key: e for e in entries(directory, locale)}
+        result.changed = [Saved(before=entry, after=after[entry.key]) for entry, _ in wanted]
+    return result
+
+
+def export(directory: Path, locale: str, keys: set[str] | None = None) -> bytes:
+    """The locale's `.po` as it is on disk, or (`keys`) a patch holding only those entries."""
+    import io
+
+    directory = Path(directory)
+    check_locale(locale)
+    path = po_path(directory, locale)
+    if keys is None:
+        return path.read_bytes() if path.exists() else b""
+    patch = Catalog(locale=locale, project="telephony-selfservice")
+    for entry in entries(directory, locale):
+        if entry.key in keys and any(entry.strings):
+            patch.add(
                 entry.msgid,
-                strings if entry.plural else strings[0],
-                locations=[(path_, None) for path_ in entry.locations],
+                entry.strings if entry.plural else entry.strings[0],
+                locations=[(p, None) for p in entry.locations],
                 flags=["python-format"] if entry.python_format else [],
                 auto_comments=list(entry.comments),
                 context=entry.context,
             )
-            _in_template_order(catalog, _read(directory / "messages.pot"))
-        write_catalog(path, catalog)
-    return Saved(before=entry, after=find(directory, locale, key))
+    out = io.BytesIO()
+    write_po(out, patch, width=96, sort_output=False)
+    return out.getvalue()
 
 
 def _in_template_order(catalog: Catalog, template: Catalog) -> None:

@@ -67,3 +67,23 @@ def of_entry(locale: str, entry: Entry) -> list[AuditEvent]:
         for e in events
         if (e.after or {}).get("locale") == locale and (e.after or {}).get("key") == entry.key
     ]
+
+
+def keys_changed_since(locale: str, since) -> set[str]:
+    """The entries of `locale` saved in the workspace since `since` (a datetime)."""
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == ACTION,
+            AuditEvent.target_type == TARGET,
+            AuditEvent.at >= since,
+        )
+    )
+    return {
+        (e.after or {}).get("key", "") for e in events if (e.after or {}).get("locale") == locale
+    }
+
+
+def record_merge(actor, locale: str, merged) -> None:
+    """An upload: one audit event per entry it changed."""
+    for saved in merged.changed:
+        record(actor, locale, saved)

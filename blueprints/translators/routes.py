@@ -1,12 +1,14 @@
+from datetime import UTC, datetime, time
 from functools import wraps
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 
 from blueprints.translators import bp
-from blueprints.translators.forms import EntryForm, SameAsBaseForm
+from blueprints.translators.forms import EntryForm, PatchForm, SameAsBaseForm, UploadForm
 from extensions import db
 from htmx import render
 from i18n import base_language, display_name
@@ -20,11 +22,12 @@ PAGE_SIZE = 50
 #: The longest search kept (longer is cut: no source is searched for with more).
 SEARCH_MAX = 200
 
+#: A translation entry's state (filter and badge).
 STATE_LABELS = {
-    "untranslated": _l("Untranslated"),
-    "fuzzy": _l("To review (fuzzy)"),
-    "translated": _l("Translated"),
-    "failing": _l("Failing a check"),
+    "untranslated": _lp("translation entry", "Untranslated"),
+    "fuzzy": _lp("translation entry", "To review (fuzzy)"),
+    "translated": _lp("translation entry", "Translated"),
+    "failing": _lp("translation entry", "Failing a check"),
 }
 KIND_LABELS = {"site": _l("Pages"), "emails": _l("E-mails"), "pdfs": _l("PDFs")}
 
@@ -215,3 +218,82 @@ def same_as_base(locale: str, key: str):
         "success",
     )
     return redirect(url_for("translators.entry", locale=locale, key=key, **_back_arg()), 303)
+
+
+@bp.get("/<locale>/download")
+@translator_required
+@editor_required
+def download(locale: str):
+    """The locale's .po as it is now, or (?since=YYYY-MM-DD) a patch file holding only the
+    entries changed in the workspace since that day."""
+    catalogs.check_locale(locale)
+    form = PatchForm(request.args)
+    keys = None
+    name = f"{locale}.po"
+    if request.args.get("since") is not None:
+        if not form.validate():
+            return _handoff_page(locale, patch_form=form, status=422)
+        since = datetime.combine(form.since.data, time.min, tzinfo=UTC)
+        keys = history.keys_changed_since(locale, since)
+        name = f"{locale}-since-{form.since.data.isoformat()}.po"
+    data = catalogs.export(_directory(), locale, keys)
+    response = current_app.response_class(data, mimetype="text/x-gettext-translation")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _handoff_page(locale, *, form=None, patch_form=None, report=None, status=200):
+    return render(
+        "translators/handoff.html",
+        status=status,
+        locale=locale,
+        display_name=display_name,
+        form=form or UploadForm(formdata=None),
+        patch_form=patch_form or PatchForm(formdata=None),
+        report=report,
+    )
+
+
+@bp.get("/<locale>/files")
+@translator_required
+@editor_required
+def handoff(locale: str):
+    """Download the catalogue (or a patch), upload one made in another tool."""
+    catalogs.check_locale(locale)
+    return _handoff_page(locale, report=session.pop(f"upload-report-{locale}", None))
+
+
+@bp.post("/<locale>/files")
+@translator_required
+@editor_required
+def upload(locale: str):
+    catalogs.check_locale(locale)
+    form = UploadForm()
+    if not form.validate():
+        return _handoff_page(locale, form=form, status=422)
+    sent = form.file.data
+    try:
+        data = sent.read(catalogs.UPLOAD_MAX + 1)
+    finally:
+        sent.close()  # a large upload is a temporary file: closed at once
+    try:
+        uploaded = catalogs.parse_upload(data, locale)
+    except catalogs.NotACatalogue as refused:
+        form.file.errors.append(refused.message)
+        return _handoff_page(locale, form=form, status=422)
+    merged = catalogs.merge(_directory(), locale, uploaded)
+    history.record_merge(current_user, locale, merged)
+    db.session.commit()
+    session[f"upload-report-{locale}"] = {
+        "changed": [saved.after.sources[0][:200] for saved in merged.changed][:100],
+        "changed_count": len(merged.changed),
+        "unchanged": merged.unchanged,
+        "refused": [
+            (entry.key, entry.sources[0][:200], [str(p.message) for p in problems])
+            for entry, problems in merged.refused
+        ][:100],
+        "refused_count": len(merged.refused),
+        "fuzzy": merged.skipped_fuzzy,
+        "unknown": merged.unknown,
+    }
+    return redirect(url_for("translators.handoff", locale=locale), 303)

@@ -126,3 +126,37 @@ document.addEventListener("htmx:afterSettle", (event) => {
   };
   tick();
 })();
+
+// Translators, "show translations": mark each text of the page that the list at its foot
+// names, and open its entry in the workspace on a click (Alt+click on a link or a button,
+// which keep their own click). Without JavaScript the list's links do the same.
+function markTranslations() {
+  const list = document.getElementById("in-context");
+  if (!list) return;
+  const entries = new Map();
+  list.querySelectorAll("a[data-text]").forEach((link) => {
+    entries.set(link.dataset.text.trim(), link.getAttribute("href"));
+  });
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(".in-context, script, style, textarea, option, [data-entry]")) continue;
+    const href = entries.get(node.textContent.trim());
+    if (href) found.push([parent, href]);
+  }
+  found.forEach(([element, href]) => {
+    element.dataset.entry = href;
+    element.classList.add("translated-text");
+  });
+}
+document.addEventListener("DOMContentLoaded", markTranslations);
+document.addEventListener("htmx:afterSettle", markTranslations);
+document.addEventListener("click", (event) => {
+  const marked = event.target.closest("[data-entry]");
+  if (!marked) return;
+  const interactive = marked.closest("a, button, label, summary, input, select");
+  if (interactive && !event.altKey) return;
+  event.preventDefault();
+  window.location.assign(marked.dataset.entry);
+});

@@ -67,3 +67,27 @@ def test_a_broken_placeholder_shows_its_message_beside_the_field(browser, live_s
     assert "Nothing was saved." in page.content()
     check(page, js)
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_show_translations_and_reach_an_entry_from_a_page(browser, live_server, js):
+    base = live_server
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    sign_in(page, base, "translator@example.com")
+    page.goto(base + "/translations/?lang=fr_FR")
+    page.get_by_role("button", name="Afficher les traductions sur chaque page").click()
+    page.goto(base + "/faq")
+    heading = page.get_by_role("heading", name="Questions fréquentes", level=1)
+    if js:
+        assert "translated-text" in heading.get_attribute("class")
+        check(page, js)
+        heading.click()
+    else:
+        page.locator("#in-context").get_by_role(
+            "link", name="Frequently asked questions", exact=True
+        ).click()
+    page.wait_for_url("**/translations/fr_FR/*")
+    assert page.get_by_label("Traduction en français (France)").input_value() == ""
+    assert "Questions fréquentes" in page.content()  # what fr_FR takes from French
+    context.close()
