@@ -334,3 +334,7 @@ if __name__ == "__main__":
         from bench import invoicing
 
         invoicing.main()
+    if not only or only == ["translations"]:
+        from bench import translations
+
+        translations.main()

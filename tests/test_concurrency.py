@@ -81,6 +81,7 @@ CASES = {
     "faq.feedback": "test_a_faq_answer_counts_once_per_form",
     "translators.save": "test_a_translation_saved_many_times_at_once_is_saved_once",
     "translators.same_as_base": "test_a_translation_saved_many_times_at_once_is_saved_once",
+    "translators.upload": "test_a_catalogue_uploaded_many_times_at_once_changes_each_entry_once",
     "billing.add_card": "test_a_card_sent_many_times_is_kept_once",
     "billing.make_default": "test_one_default_payment_method_whatever_arrives",
     "billing.remove": "test_one_default_payment_method_whatever_arrives",
@@ -1024,3 +1025,25 @@ def test_a_translation_saved_many_times_at_once_is_saved_once(site):
     assert count(site, saves) == 2
     for _ in range(6):
         assert "Se connecter" in visitor.get("/login?lang=fr_CH").text
+
+
+def test_a_catalogue_uploaded_many_times_at_once_changes_each_entry_once(site):
+    saves = select(func.count(AuditEvent.id)).where(AuditEvent.action == "translation.saved")
+    before = count(site, saves)
+    translator = site.client().sign_in("translator")
+    catalogue = translator.get("/translations/it_CH/download").text
+    catalogue += '\nmsgid "Sign out everywhere"\nmsgstr "Esci da tutti i dispositivi"\n'
+    token = form_fields(
+        translator.get("/translations/it_CH/files").text, "/translations/it_CH/files"
+    )
+    body = _multipart(token, "file", "it_CH.po", catalogue.encode())
+    headers = {"Content-Type": "multipart/form-data; boundary=XyZ"}
+    replies = at_once(
+        N,
+        lambda _i: translator.request(
+            "POST", "/translations/it_CH/files", headers=headers, body=body
+        ),
+    )
+    assert {r.status for r in replies} == {303}
+    assert count(site, saves) == before + 1
+    assert "Esci da tutti i dispositivi" in translator.get("/translations/it_CH/download").text

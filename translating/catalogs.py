@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import os
@@ -539,13 +540,24 @@ def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
         wanted.append((entry, strings))
     if wanted:
         path = po_path(directory, locale)
+        changed: list[tuple[Entry, tuple[str, ...]]] = []
         with _locked(path):
+            # Compared again with the file as it is now: an upload sent twice at once
+            # changes each entry once.
             catalog = _read_fresh(path, locale)
             for entry, strings in wanted:
+                message = catalog.get(entry.msgid, context=entry.context)
+                now = _strings(message, entry.plural) if message is not None else entry.strings
+                fuzzy = bool(message is not None and message.fuzzy)
+                if now == strings and not fuzzy:
+                    result.unchanged += 1
+                    continue
+                changed.append((dataclasses.replace(entry, strings=now, fuzzy=fuzzy), strings))
                 _set(catalog, entry, strings, directory)
-            write_catalog(path, catalog)
+            if changed:
+                write_catalog(path, catalog)
         after = {e.key: e for e in entries(directory, locale)}
-        result.changed = [Saved(before=entry, after=after[entry.key]) for entry, _ in wanted]
+        result.changed = [Saved(before=entry, after=after[entry.key]) for entry, _ in changed]
     return result
 
 
