@@ -135,6 +135,10 @@ def catalogue_texts(catalogs: dict[str, object]) -> Iterator[Text]:
                     yield Text(locale, f"“{_short(source)}”", text, source, inherited)
 
 
+#: The header lines of an FAQ file that are not read by customers.
+HEADER_LINES = ("keywords:", "---", "order:", "related:", "screens:", "source:")
+
+
 def faq_texts(root: Path = FAQ_DIR) -> Iterator[Text]:
     """The FAQ's questions and answers per locale (a regional folder's own files, else the
     base language's); keywords and synonyms are for the search and may hold any variant."""
@@ -148,7 +152,7 @@ def faq_texts(root: Path = FAQ_DIR) -> Iterator[Text]:
             text = "\n".join(
                 line.split(":", 1)[1] if line.startswith("question:") else line
                 for line in path.read_text(encoding="utf-8").splitlines()
-                if not line.startswith(("keywords:", "---", "order:", "related:", "screens:"))
+                if not line.startswith(HEADER_LINES)
             )
             yield Text(locale, f"faq/{path.relative_to(root).as_posix()}", text, "", inherited)
 

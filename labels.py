@@ -127,6 +127,7 @@ CANCEL_LABELS = {
 #: What an audit event says happened (agents read them in the account's timeline).
 AUDIT_ACTIONS = {
     "translation.saved": _l("Translation saved"),
+    "faq_translation.saved": _l("FAQ answer saved"),
     "agent.acting_started": _l("Agent started acting for the customer"),
     "agent.acting_stopped": _l("Agent stopped acting for the customer"),
     "agent.viewed": _l("Agent viewed a page"),
@@ -389,6 +390,9 @@ AUDIT_FIELDS = {
     "context": _l("Context"),
     "source": _l("English source"),
     "translation": _l("Translation"),
+    "slug": _l("Question address"),
+    "question": _l("Question"),
+    "answer": _l("Answer"),
     "action": _l("Change"),
     "alias_number": _l("Alias number"),
     "amount": _l("Amount"),

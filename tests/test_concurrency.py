@@ -52,7 +52,7 @@ from telephony.models import (
 )
 from tests.live import Client, LiveSite, at_once, form_fields
 from tests.test_procedure import DETAILS
-from tests.test_translating import SIGN_IN, copy_translations
+from tests.test_translating import SIGN_IN, workspace_settings
 
 #: Parallel copies of each request.
 N = 12
@@ -81,6 +81,7 @@ CASES = {
     "faq.feedback": "test_a_faq_answer_counts_once_per_form",
     "translators.save": "test_a_translation_saved_many_times_at_once_is_saved_once",
     "translators.same_as_base": "test_a_translation_saved_many_times_at_once_is_saved_once",
+    "translators.faq_save": "test_an_faq_answer_saved_many_times_at_once_is_saved_once",
     "translators.upload": "test_a_catalogue_uploaded_many_times_at_once_changes_each_entry_once",
     "billing.add_card": "test_a_card_sent_many_times_is_kept_once",
     "billing.make_default": "test_one_default_payment_method_whatever_arrives",
@@ -111,6 +112,7 @@ CASES = {
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
+    "translators.faq_preview": "shows what was typed; nothing is kept",
     "translators.in_context": "sets one flag of the translator's own session; copies set it alike",
     "auth.login": "each sign-in opens its own session; no data changes",
     "auth.logout": "ends the session it is sent with; a copy finds it ended",
@@ -127,8 +129,7 @@ FINE = {303, 422}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("live")
-    translations = copy_translations(folder / "translations")
-    live = LiveSite(folder, TRANSLATION_EDITOR=True, TRANSLATIONS_DIR=str(translations))
+    live = LiveSite(folder, **workspace_settings(folder))
     yield live
     live.stop()
 
@@ -1047,3 +1048,17 @@ def test_a_catalogue_uploaded_many_times_at_once_changes_each_entry_once(site):
     assert {r.status for r in replies} == {303}
     assert count(site, saves) == before + 1
     assert "Esci da tutti i dispositivi" in translator.get("/translations/it_CH/download").text
+
+
+def test_an_faq_answer_saved_many_times_at_once_is_saved_once(site):
+    saves = select(func.count(AuditEvent.id)).where(AuditEvent.action == "faq_translation.saved")
+    translator = site.client().sign_in("translator")
+    path = "/translations/de_CH/faq/voicemail"
+    fields = form_fields(translator.get(path).text, path)
+    data = {**fields, "question": "Wie nutze ich meine Combox?", "keywords": "Combox"}
+    data["body"] = "Wählen Sie **123** auf der Leitung selbst."
+    replies = at_once(N, lambda _i: translator.post(path, data))
+    assert {r.status for r in replies} == {303}
+    assert count(site, saves) == 1
+    for _ in range(6):  # both workers of gunicorn, on PostgreSQL
+        assert "Combox" in site.client().get("/faq/voicemail?lang=de_CH").text

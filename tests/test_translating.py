@@ -29,12 +29,27 @@ def copy_translations(target: Path) -> Path:
     return target
 
 
+def workspace_settings(folder: Path) -> dict:
+    """A site with the workspace on over its own copies of the catalogues and the FAQ."""
+    from telephony.faq.content import CONTENT_DIR
+
+    translations = copy_translations(folder / "translations")
+    faq = folder / "faq-content"
+    shutil.copytree(CONTENT_DIR, faq, ignore=shutil.ignore_patterns("*.lock"))
+    return {
+        "TRANSLATION_EDITOR": True,
+        "TRANSLATIONS_DIR": str(translations),
+        "FAQ_CONTENT_DIR": str(faq),
+    }
+
+
 @pytest.fixture
 def workspace(tmp_path):
-    folder = copy_translations(tmp_path / "translations")
-    app = make_app(tmp_path, TRANSLATION_EDITOR=True, TRANSLATIONS_DIR=str(folder))
+    settings = workspace_settings(tmp_path)
+    app = make_app(tmp_path, **settings)
     demo_database(app)
-    app.folder = folder
+    app.folder = Path(settings["TRANSLATIONS_DIR"])
+    app.faq_folder = Path(settings["FAQ_CONTENT_DIR"])
     yield app
     drop_database(app)
 
@@ -383,3 +398,54 @@ def test_customers_cannot_show_translations(workspace):
     token = csrf_from(client.get("/lines/").text)
     reply = client.post("/translations/in-context", data={"csrf_token": token, "show": "1"})
     assert reply.status_code == 403
+
+
+def test_an_faq_answer_is_edited_with_a_preview_and_served_at_once(workspace):
+    client = sign_in(workspace)
+    listing = client.get("/translations/it_CH/faq?lang=en")
+    assert listing.status_code == 200
+    assert "/translations/it_CH/faq/voicemail" in listing.text
+    assert "Not written in this language" in listing.text
+    path = "/translations/it_CH/faq/voicemail"
+    page = client.get(path + "?lang=en")
+    assert "Preview, as the FAQ shows it" in page.text
+    token = csrf_from(page.text)
+    own = workspace.faq_folder / "it_CH" / "voicemail.md"
+    sent = {"csrf_token": token, "question": "Come usare la Sua segreteria?", "keywords": ""}
+    # The preview as one types (htmx: the block only), and without JavaScript: nothing saved.
+    block = client.post(
+        path + "/preview",
+        data={**sent, "body": "Componga il **123**."},
+        headers={"HX-Request": "true", "HX-Target": "faq-preview"},
+    )
+    assert "<strong>123</strong>" in block.text and "<html" not in block.text
+    preview = client.post(path, data={**sent, "body": "Componga il **123**.", "preview": "1"})
+    assert preview.status_code == 200 and "<strong>123</strong>" in preview.text
+    assert not own.exists()
+    for body, message in [
+        ("Componga il <b>123</b>.", "Write Markdown, not HTML"),
+        ("Tu componi il 123.", "breaks the register"),
+        ("Vedi [qui](faq:nowhere).", "No question has the address"),
+        ("", "Write the answer."),
+    ]:
+        reply = client.post(path, data={**sent, "body": body})
+        assert reply.status_code == 422 and message in reply.text, body
+    assert not own.exists()
+    reply = client.post(path, data={**sent, "body": "Componga il **123** dalla linea stessa."})
+    assert reply.status_code == 303
+    assert own.read_text("utf-8").startswith("---\nquestion: Come usare la Sua segreteria?\n")
+    assert "source: " in own.read_text("utf-8")
+    public = workspace.test_client().get("/faq/voicemail?lang=it_CH").text
+    assert "dalla linea stessa" in public and "Come usare la Sua segreteria?" in public
+    with workspace.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "faq_translation.saved")
+        ).one()
+        assert event.after["answer"] == "Componga il **123** dalla linea stessa."
+        db.session.remove()
+    # The English answer changes: the translation is flagged.
+    english = workspace.faq_folder / "en" / "voicemail.md"
+    english.write_text(english.read_text("utf-8") + "\nA new sentence.\n", "utf-8")
+    flagged = client.get("/translations/it_CH/faq?lang=en&state=outdated").text
+    assert "/translations/it_CH/faq/voicemail" in flagged
+    assert "The English source changed since" in client.get(path + "?lang=en").text

@@ -217,14 +217,14 @@ def problems_of(directory: Path, locale: str, entry: Entry, strings=None) -> lis
     if not any(strings):
         return []
     return check_entry(
-        locale, entry.sources, strings, _terms(directory), _apostrophe(directory, locale)
+        locale, entry.sources, strings, termbase(directory), apostrophe_of(directory, locale)
     )
 
 
 _terms_kept: dict[str, tuple[tuple, list]] = {}
 
 
-def _terms(directory: Path) -> list:
+def termbase(directory: Path) -> list:
     path = Path(directory) / "termbase.csv"
     stamp = _stamp(path)
     kept = _terms_kept.get(str(path))
@@ -237,7 +237,7 @@ def _terms(directory: Path) -> list:
 _apostrophes_kept: dict[tuple, str | None] = {}
 
 
-def _apostrophe(directory: Path, locale: str) -> str | None:
+def apostrophe_of(directory: Path, locale: str) -> str | None:
     """The apostrophe the language writes most ( ' or ’ ), from its base catalogue."""
     import i18n_rules
 
@@ -343,7 +343,7 @@ class Saved:
 
 
 @contextlib.contextmanager
-def _locked(path: Path):
+def locked(path: Path):
     """One writer per catalogue at a time, across threads and processes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "a+b") as fh:
@@ -354,7 +354,7 @@ def _locked(path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _replace(path: Path, write) -> None:
+def replace_atomically(path: Path, write) -> None:
     """Write through a temporary file in the same folder, then rename it over `path`: a
     reader sees the old file or the new one, never half of one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -373,8 +373,8 @@ def _replace(path: Path, write) -> None:
 
 def write_catalog(path: Path, catalog: Catalog) -> None:
     """The `.po` as `flask translate update` writes it, and its compiled `.mo`."""
-    _replace(path, lambda fh: write_po(fh, catalog, width=96, sort_output=False))
-    _replace(path.with_suffix(".mo"), lambda fh: write_mo(fh, catalog, use_fuzzy=False))
+    replace_atomically(path, lambda fh: write_po(fh, catalog, width=96, sort_output=False))
+    replace_atomically(path.with_suffix(".mo"), lambda fh: write_mo(fh, catalog, use_fuzzy=False))
 
 
 def save(
@@ -408,7 +408,7 @@ def save(
         if problems:
             raise Invalid(problems)
     path = po_path(directory, locale)
-    with _locked(path):
+    with locked(path):
         catalog = _read_fresh(path, locale)
         message = catalog.get(entry.msgid, context=entry.context)
         on_disk = (
@@ -541,7 +541,7 @@ def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
     if wanted:
         path = po_path(directory, locale)
         changed: list[tuple[Entry, tuple[str, ...]]] = []
-        with _locked(path):
+        with locked(path):
             # Compared again with the file as it is now: an upload sent twice at once
             # changes each entry once.
             catalog = _read_fresh(path, locale)
@@ -629,4 +629,4 @@ def terms_of(directory: Path, locale: str, entry: Entry) -> list[tuple[str, str,
     """The termbase's terms in the entry's source: (term, the locale's word, note)."""
     from translating.checks import terms_in
 
-    return list(terms_in(" ".join(entry.sources), _terms(directory), locale))
+    return list(terms_in(" ".join(entry.sources), termbase(directory), locale))

@@ -30,7 +30,7 @@ def _sorted(pattern, text: str) -> list[str]:
     return sorted(pattern.findall(text))
 
 
-def _has_control(text: str) -> bool:
+def has_control(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
 
 
@@ -62,7 +62,7 @@ def check_entry(
                 )
             )
             continue
-        if _has_control(text):
+        if has_control(text):
             problems.append(
                 Problem(form, "control", _l("Remove the invisible control characters."))
             )
@@ -89,11 +89,11 @@ def check_entry(
                     _l("Keep the HTML tags of the source, and add none."),
                 )
             )
-        problems.extend(_language_problems(locale, form, text, sources[0], terms, apostrophe))
+        problems.extend(language_problems(locale, form, text, sources[0], terms, apostrophe))
     return problems
 
 
-def _language_problems(locale, form, text, source, terms, apostrophe) -> list[Problem]:
+def language_problems(locale, form, text, source, terms, apostrophe) -> list[Problem]:
     problems = []
     for term in i18n_rules.brands_dropped(text, source, terms):
         problems.append(

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("translators", __name__, url_prefix="/translations")
 
-from blueprints.translators import in_context, routes  # noqa: E402,F401
+from blueprints.translators import faq, in_context, routes  # noqa: E402,F401

@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -342,7 +343,7 @@ def service_for(app) -> FaqService:
 
         with app.app_context():
             engine = db.engine
-        content_dir = app.config.get("FAQ_CONTENT_DIR") or CONTENT_DIR
+        content_dir = Path(app.config.get("FAQ_CONTENT_DIR") or CONTENT_DIR)
         service = FaqService(
             load_corpus(content_dir),
             index_for(engine),

@@ -31,8 +31,10 @@ from telephony.faq.text import ANALYZER_VERSION, parse_list_file
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "faq"
 SOURCE_LOCALE = "en"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-TRANSLATED_KEYS = {"question", "keywords"}
-SOURCE_KEYS = TRANSLATED_KEYS | {"related", "screens", "order"}
+#: `source:` is the English text a translation was made from (the translators' workspace
+#: writes it: a short hash; translating.faq).
+TRANSLATED_KEYS = {"question", "keywords", "source"}
+SOURCE_KEYS = {"question", "keywords", "related", "screens", "order"}
 RAW_HTML = re.compile(r"<[a-zA-Z/!][^>]*>")
 FAQ_LINK = re.compile(r"\]\(faq:([^)\s#]*)")
 

@@ -143,11 +143,10 @@ class LiveServer(str):
 @pytest.fixture
 def live_server(tmp_path):
     """The site on its own demo database, with the translators' workspace on (as in the
-    demo) over the test's own copy of the catalogues, which a save may write."""
-    from tests.test_translating import copy_translations
+    demo) over the test's own copies of the catalogues and the FAQ, which a save may write."""
+    from tests.test_translating import workspace_settings
 
-    folder = copy_translations(tmp_path / "translations")
-    app = make_app(tmp_path, TRANSLATION_EDITOR=True, TRANSLATIONS_DIR=str(folder))
+    app = make_app(tmp_path, **workspace_settings(tmp_path))
     demo_database(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "billing.invoice_ubl": "an XML download (Peppol UBL)",
     "billing.archive_zip": "a ZIP download",
     "service_numbers.port_letter": "a PDF download",
+    "translators.download": "a .po download",
     # A refused form leaves its POST address in the bar: reloading it goes back to the page.
     "orders.pay": "a GET redirects to the order",
     "agent.act": "a GET redirects to the account",
@@ -180,6 +181,9 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
             ("translators.index", "/translations/"),
             ("translators.entries", "/translations/nl_BE/?state=untranslated"),
             ("translators.entry", f"/translations/it/{HELD}"),
+            ("translators.handoff", "/translations/fr_BE/files"),
+            ("translators.faq_list", "/translations/it_CH/faq"),
+            ("translators.faq_edit", "/translations/it_CH/faq/voicemail"),
         ],
     }
 

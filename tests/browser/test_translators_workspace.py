@@ -91,3 +91,30 @@ def test_show_translations_and_reach_an_entry_from_a_page(browser, live_server, 
     assert page.get_by_label("Traduction en français (France)").input_value() == ""
     assert "Questions fréquentes" in page.content()  # what fr_FR takes from French
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_edit_an_it_ch_faq_answer_with_the_preview(browser, live_server, js):
+    base = live_server
+    context = browser.new_context(locale="en-US", java_script_enabled=js)
+    page = context.new_page()
+    sign_in(page, base, "translator@example.com")
+    page.goto(base + "/translations/it_CH/?lang=en")
+    page.get_by_role("link", name="FAQ answers in italiano (Svizzera)").click()
+    page.get_by_role("link", name="How do I use my voicemail?").click()
+    check(page, js)
+    page.get_by_label("Question").fill("Come usare la Sua combox?")
+    page.get_by_label("Answer (Markdown)").fill("Componga il **123** dalla linea stessa.")
+    preview = page.locator("#faq-preview strong", has_text="123")
+    if not js:
+        page.get_by_role("button", name="Preview").click()
+    preview.wait_for()  # with JavaScript, as one types
+    assert page.get_by_label("Answer (Markdown)").input_value().startswith("Componga il")
+    page.get_by_role("button", name="Save the answer").click()
+    page.get_by_text("Saved. The FAQ shows the new answer now.").wait_for()
+    check(page, js)
+    visitor = browser.new_context(locale="it-CH", java_script_enabled=js).new_page()
+    visitor.goto(base + "/faq/voicemail?lang=it_CH")
+    assert visitor.get_by_role("heading", name="Come usare la Sua combox?").is_visible()
+    visitor.context.close()
+    context.close()

@@ -1,0 +1,233 @@
+"""The FAQ's answers in the translators' workspace: one Markdown file per question and locale
+(telephony.faq.content), edited with the checks of a catalogue entry and FAQ's own rules.
+
+A translation made here records which English text it translates (`source:` in its header,
+a short hash of the English question and answer): when the English changes, the workspace
+flags the translation "the English source changed since". Files written by hand may carry
+the same line (TRANSLATING.md); without it, nothing is flagged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from i18n import base_language
+from telephony import NotFound
+from telephony.faq.content import (
+    FAQ_LINK,
+    RAW_HTML,
+    SLUG,
+    SOURCE_LOCALE,
+    ContentError,
+    parse_file,
+)
+from translating import catalogs
+from translating.checks import Problem, has_control, language_problems
+
+#: The longest answer accepted (the longest English one is about 1,500 characters).
+MAX_ANSWER = 20_000
+
+
+def source_hash(question: str, body: str) -> str:
+    return hashlib.sha256(f"{question}\n{body}".encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class FaqText:
+    slug: str
+    english_question: str
+    english_body: str
+    #: The locale's own file (a regional locale: its own; else None).
+    question: str
+    keywords: str
+    body: str
+    own: bool
+    #: Where the text shown comes from when the locale has no file of its own.
+    inherited_from: str | None
+    #: The English text the translation was made from (None: not recorded).
+    made_from: str | None
+
+    @property
+    def source_changed(self) -> bool:
+        return self.made_from is not None and self.made_from != source_hash(
+            self.english_question, self.english_body
+        )
+
+    @property
+    def state(self) -> str:
+        if not self.own:
+            return "untranslated"
+        return "outdated" if self.source_changed else "translated"
+
+
+def _read(path: Path) -> tuple[dict[str, str], str] | None:
+    if not path.is_file():
+        return None
+    try:
+        return parse_file(path.read_text("utf-8"), str(path))
+    except (ContentError, UnicodeDecodeError):
+        return None
+
+
+def texts(root: Path, locale: str) -> list[FaqText]:
+    """Every question of the English source, as `locale` has it, in the FAQ's order."""
+    catalogs.check_locale(locale)
+    root = Path(root)
+    source_dir = root / SOURCE_LOCALE
+    found = []
+    for path in sorted(source_dir.glob("*.md")):
+        english = _read(path)
+        if english is None:
+            continue
+        found.append((int(english[0].get("order", "0") or 0), path.stem, english))
+    base = base_language(locale)
+    result = []
+    for _order, slug, (english_header, english_body) in sorted(found):
+        own = _read(root / locale / f"{slug}.md")
+        inherited = None
+        if own is None and base != locale and (root / base / f"{slug}.md").is_file():
+            inherited = base
+        header, body = own if own is not None else ({}, "")
+        result.append(
+            FaqText(
+                slug=slug,
+                english_question=english_header.get("question", ""),
+                english_body=english_body,
+                question=header.get("question", ""),
+                keywords=header.get("keywords", ""),
+                body=body,
+                own=own is not None,
+                inherited_from=inherited,
+                made_from=header.get("source") or None,
+            )
+        )
+    return result
+
+
+def text_of(root: Path, locale: str, slug: str) -> FaqText:
+    if not SLUG.match(slug or "") or len(slug) > 100:
+        raise NotFound(slug)
+    for item in texts(root, locale):
+        if item.slug == slug:
+            return item
+    raise NotFound(slug)
+
+
+def inherited_text(root: Path, locale: str, item: FaqText) -> tuple[str, str, str] | None:
+    """(question, answer, keywords) a regional locale shows from its base language."""
+    if item.inherited_from is None:
+        return None
+    read = _read(Path(root) / item.inherited_from / f"{item.slug}.md")
+    return (read[0].get("question", ""), read[1], read[0].get("keywords", "")) if read else None
+
+
+def problems(root: Path, locale: str, question: str, keywords: str, body: str) -> dict:
+    """Problems by field ("question", "keywords", "body"), as `translate check` finds them."""
+    found: dict[str, list[Problem]] = {}
+    slugs = {path.stem for path in (Path(root) / SOURCE_LOCALE).glob("*.md")}
+    terms = catalogs.termbase(catalogs_dir())  # the termbase of the catalogues
+    apostrophe = catalogs.apostrophe_of(catalogs_dir(), locale)
+    for name, value, limit in (
+        ("question", question, 300),
+        ("keywords", keywords, 1000),
+        ("body", body, MAX_ANSWER),
+    ):
+        issues: list[Problem] = []
+        if name != "keywords" and not value.strip():
+            issues.append(
+                Problem(
+                    0,
+                    "empty",
+                    _l("Write the question.") if name == "question" else _l("Write the answer."),
+                )
+            )
+        elif len(value) > limit:
+            issues.append(
+                Problem(0, "too-long", _l("Keep it under %(max)d characters.", max=limit))
+            )
+        elif has_control(value) or (name != "body" and "\n" in value.strip()):
+            issues.append(Problem(0, "control", _l("Remove the invisible control characters.")))
+        elif RAW_HTML.search(value):
+            issues.append(
+                Problem(
+                    0,
+                    "html",
+                    _l("Write Markdown, not HTML: the page would show the tags as text."),
+                )
+            )
+        elif name != "keywords":
+            for target in FAQ_LINK.findall(value):
+                if target not in slugs:
+                    issues.append(
+                        Problem(
+                            0,
+                            "link",
+                            _l("No question has the address “%(slug)s”.", slug=target[:100]),
+                        )
+                    )
+            # Keywords may hold any variant (people search with them): not checked.
+            issues.extend(language_problems(locale, 0, value, "", terms, apostrophe))
+        if issues:
+            found[name] = issues
+    return found
+
+
+def catalogs_dir() -> Path:
+    from flask import current_app
+
+    return Path(current_app.config["TRANSLATIONS_DIR"])
+
+
+class Invalid(Exception):
+    def __init__(self, problems: dict):
+        super().__init__("invalid FAQ text")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SavedText:
+    before: FaqText
+    after: FaqText
+    changed: bool = True
+
+
+def save(root: Path, locale: str, slug: str, question: str, keywords: str, body: str) -> SavedText:
+    """Write the locale's file of `slug` atomically (under a lock), recording the English
+    text it translates. Raises Invalid (nothing written) or NotFound."""
+    root = Path(root)
+    before = text_of(root, locale, slug)
+    question, keywords = question.strip(), " ".join(keywords.split())
+    body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
+    found = problems(root, locale, question, keywords, body)
+    if found:
+        raise Invalid(found)
+    header = [
+        "---",
+        f"question: {question}",
+        *([f"keywords: {keywords}"] if keywords else []),
+        f"source: {source_hash(before.english_question, before.english_body)}",
+        "---",
+    ]
+    text = "\n".join(header) + "\n" + body + "\n"
+    path = root / locale / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with catalogs.locked(root / locale / ".faq"):
+        if path.is_file() and path.read_text("utf-8") == text:  # the same save, sent twice
+            return SavedText(before, before, changed=False)
+        catalogs.replace_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
+    return SavedText(before, text_of(root, locale, slug))
+
+
+def content_stamp(root: Path) -> str:
+    """The modification of the FAQ's folders: a file saved here (a rename) changes its
+    folder's."""
+    parts = []
+    for directory in sorted(Path(root).iterdir()):
+        if directory.is_dir():
+            st = directory.stat()
+            parts.append(f"{directory.name}:{st.st_mtime_ns}")
+    return "|".join(parts)
