@@ -56,3 +56,62 @@ def set_locale_mode(mode: str) -> None:
 def stop() -> None:
     session.pop(KEY, None)
     g.pop("acting_account", None)
+
+
+# A translator's read-only preview of a demo customer's pages (the translators' workspace:
+# customer-only screens to see in context). Not an agent's acting: nothing can be changed.
+
+#: Session key holding the account id a translator previews.
+PREVIEW_KEY = "previewing"
+#: The demo customers a translator may preview (one per country): never a real account.
+PREVIEW_USERS = ("demo-fr@example.com", "demo-be@example.com", "demo-ch@example.com")
+
+
+def preview_accounts() -> list[Account]:
+    """The accounts a translator may preview, where the workspace is on."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from telephony.models import User
+
+    if not current_app.config.get("TRANSLATION_EDITOR"):
+        return []
+    return list(
+        db.session.scalars(
+            select(Account)
+            .join(User, User.account_id == Account.id)
+            .where(User.email.in_(PREVIEW_USERS))
+            .order_by(Account.id)
+        ).unique()
+    )
+
+
+def preview_account() -> Account | None:
+    """The demo account a signed-in translator previews (None for anyone else)."""
+    if "preview_account" not in g:
+        from telephony.models import Role
+
+        found = None
+        chosen = session.get(PREVIEW_KEY)
+        if (
+            isinstance(chosen, int)
+            and current_user.is_authenticated
+            and current_user.role == Role.TRANSLATOR
+        ):
+            found = next((a for a in preview_accounts() if a.id == chosen), None)
+        g.preview_account = found
+    return g.preview_account
+
+
+def start_preview(account_id: int) -> bool:
+    """Preview one of the demo accounts; False if it is not one of them."""
+    if account_id not in {a.id for a in preview_accounts()}:
+        return False
+    session[PREVIEW_KEY] = account_id
+    g.pop("preview_account", None)
+    return True
+
+
+def stop_preview() -> None:
+    session.pop(PREVIEW_KEY, None)
+    g.pop("preview_account", None)

@@ -45,6 +45,9 @@ def navigation_context() -> dict:
 
     role = current_user.role if current_user.is_authenticated else None
     account = acting.account() if role in (Role.AGENT, Role.ADMIN) else None
+    # A translator previewing a demo customer's pages (read only) sees their menu.
+    preview = acting.preview_account() if role == Role.TRANSLATOR else None
+    account = account or preview
     visible = []
     for endpoint, label, roles in ENTRIES:
         if endpoint not in current_app.view_functions:
@@ -74,7 +77,8 @@ def navigation_context() -> dict:
     ]
     return {
         "nav_items": items,
-        "acting_account": account,
+        "acting_account": account if preview is None else None,
+        "preview_account": preview,
         "acting_reason": acting.reason(),
         # "customer": the pages in the customer's language; "agent": in the agent's own.
         "acting_locale_mode": acting.locale_mode(),

@@ -119,8 +119,28 @@ def roles_required(*roles: Role):
 
 
 customer_required = roles_required(Role.CUSTOMER)
-#: The customer's pages: the customer, or an agent acting for them (see blueprints.common).
-account_required = roles_required(Role.CUSTOMER, Role.AGENT, Role.ADMIN)
+_account_roles = roles_required(Role.CUSTOMER, Role.AGENT, Role.ADMIN)
+
+
+def account_required(view):
+    """The customer's pages: the customer, or an agent acting for them (see
+    blueprints.common); or, to read only, a translator previewing a demo account."""
+    guarded = _account_roles(view)
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role == Role.TRANSLATOR:
+            import acting
+
+            if request.method not in ("GET", "HEAD") or acting.preview_account() is None:
+                abort(403)
+            return view(*args, **kwargs)
+        return guarded(*args, **kwargs)
+
+    return wrapped
+
+
 agent_required = roles_required(Role.AGENT, Role.ADMIN)
 translator_required = roles_required(Role.TRANSLATOR, Role.ADMIN)
 

@@ -32,6 +32,10 @@ def current_account() -> Account:
         abort(401)
     if current_user.role == Role.CUSTOMER and current_user.account is not None:
         return current_user.account
+    if current_user.role == Role.TRANSLATOR and request.method in SAFE_METHODS:
+        account = acting_state.preview_account()  # read only (security.account_required)
+        if account is not None:
+            return account
     if support.can_act(current_user):
         account = acting_account()
         if account is not None:

@@ -113,6 +113,8 @@ CASES = {
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
     "translators.faq_preview": "shows what was typed; nothing is kept",
+    "translators.preview": "sets which demo account the translator's own session shows",
+    "translators.stop_preview": "ends the translator's own preview; copies find it ended",
     "translators.in_context": "sets one flag of the translator's own session; copies set it alike",
     "auth.login": "each sign-in opens its own session; no data changes",
     "auth.logout": "ends the session it is sent with; a copy finds it ended",

@@ -449,3 +449,50 @@ def test_an_faq_answer_is_edited_with_a_preview_and_served_at_once(workspace):
     flagged = client.get("/translations/it_CH/faq?lang=en&state=outdated").text
     assert "/translations/it_CH/faq/voicemail" in flagged
     assert "The English source changed since" in client.get(path + "?lang=en").text
+
+
+def test_a_translator_previews_a_demo_customers_pages_read_only(workspace):
+    from telephony.models import Account, Line
+
+    client = sign_in(workspace)
+    assert client.get("/lines/").status_code == 403  # no preview: no customer pages
+    page = client.get("/translations/?lang=en")
+    assert "See a demo customer's pages, read only" in page.text
+    token = csrf_from(page.text)
+    with workspace.app_context():
+        fr = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
+        from telephony.demo import create_scale_account
+
+        code = create_scale_account(3)  # a customer who is not one of the demo's three
+        db.session.commit()
+        other = db.session.scalar(select(Account.id).where(Account.code == code))
+        calls = db.session.scalar(select(Line.calls_max).where(Line.id == 1))
+        db.session.remove()
+    assert f'value="{fr}"' in page.text
+    reply = client.post("/translations/preview", data={"csrf_token": token, "account": fr})
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("/lines/")
+    lines = client.get("/lines/?lang=en")
+    assert lines.status_code == 200
+    assert "Read-only preview of the pages of" in lines.text
+    assert client.get("/services/").status_code == 200
+    # Read only: a form sent is refused, nothing changes.
+    reply = client.post("/lines/1/calls", data={"csrf_token": token, "calls": "9", "terms": "y"})
+    assert reply.status_code == 403
+    with workspace.app_context():
+        assert db.session.scalar(select(Line.calls_max).where(Line.id == 1)) == calls
+        db.session.remove()
+    # Only the demo's customers; ended by its button.
+    for value in (str(other), "99999999999", "²", "-1", ""):
+        reply = client.post("/translations/preview", data={"csrf_token": token, "account": value})
+        assert reply.status_code in (400, 404), value
+    reply = client.post("/translations/preview/stop", data={"csrf_token": token})
+    assert reply.status_code == 303
+    assert client.get("/lines/").status_code == 403
+
+
+def test_customers_and_agents_cannot_preview(workspace):
+    for who in ("fr", "agent"):
+        client = sign_in(workspace, who)
+        token = csrf_from(client.get("/faq").text)
+        reply = client.post("/translations/preview", data={"csrf_token": token, "account": "1"})
+        assert reply.status_code == 403

@@ -124,10 +124,14 @@ def faq_preview(locale: str, slug: str):
     form = BaseForm()
     if not form.validate():
         return ("", 400)
-    sent = _sent()
+    return _previewed(locale, item, _sent())
+
+
+def _previewed(locale, item, sent: dict):
+    """The page (or its preview block) made from what was typed, with its problems."""
     found = faq_texts.problems(_root(), locale, **sent)
-    preview = _preview(locale, sent["body"]) if "body" not in found else None
-    return _edit_page(locale, item, sent, problems=found, preview=preview or "")
+    preview = _preview(locale, sent["body"]) if "body" not in found else ""
+    return _edit_page(locale, item, sent, problems=found, preview=preview)
 
 
 @bp.post("/<locale>/faq/<slug>")
@@ -141,9 +145,7 @@ def faq_save(locale: str, slug: str):
         return _edit_page(locale, item, _sent(), status=400)
     sent = _sent()
     if request.form.get("preview"):  # without JavaScript: the preview, nothing saved
-        found = faq_texts.problems(_root(), locale, **sent)
-        preview = _preview(locale, sent["body"]) if "body" not in found else ""
-        return _edit_page(locale, item, sent, problems=found, preview=preview)
+        return _previewed(locale, item, sent)
     try:
         saved = faq_texts.save(_root(), locale, slug, **sent)
     except faq_texts.Invalid as invalid:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from blueprints.translators import bp
@@ -68,3 +68,32 @@ def in_context():
         else:
             session.pop("show_translations", None)
     return redirect(_safe_next(request.form.get("next")), 303)
+
+
+@bp.post("/preview")
+@translator_required
+def preview():
+    """Preview a demo customer's pages, read only (customer-only screens in context)."""
+    import acting
+    from blueprints.forms import BaseForm
+
+    form = BaseForm()
+    raw = request.form.get("account", "")
+    if not current_app.config.get("TRANSLATION_EDITOR"):
+        abort(404)
+    if not form.validate() or not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        abort(400)
+    if not acting.start_preview(int(raw)):
+        abort(404)
+    return redirect(url_for("lines.index"), 303)
+
+
+@bp.post("/preview/stop")
+@translator_required
+def stop_preview():
+    import acting
+    from blueprints.forms import BaseForm
+
+    if BaseForm().validate():
+        acting.stop_preview()
+    return redirect(url_for("translators.index"), 303)

@@ -11,7 +11,7 @@ from blueprints.translators import bp
 from blueprints.translators.forms import EntryForm, PatchForm, SameAsBaseForm, UploadForm
 from extensions import db
 from htmx import render
-from i18n import base_language, display_name
+from i18n import base_language, display_name, territory_name
 from i18n_tools import stats
 from security import translator_required
 from telephony.paging import Page
@@ -53,12 +53,16 @@ def editor_required(view):
 @translator_required
 def index():
     """Completeness of every locale, and what is missing, read from the .po files."""
+    import acting
+
     rows = stats()
     return render(
         "translators/index.html",
         rows=rows,
         display_name=display_name,
         editor=current_app.config.get("TRANSLATION_EDITOR"),
+        preview_accounts=acting.preview_accounts(),
+        territory_name=territory_name,
     )
 
 
