@@ -118,3 +118,28 @@ def test_edit_an_it_ch_faq_answer_with_the_preview(browser, live_server, js):
     assert visitor.get_by_role("heading", name="Come usare la Sua combox?").is_visible()
     visitor.context.close()
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_download_the_po_and_upload_it_again_unchanged(browser, live_server, js, tmp_path):
+    base = live_server
+    context = browser.new_context(locale="en-US", java_script_enabled=js, accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, base, "translator@example.com")
+    page.goto(base + "/translations/de_CH/?lang=en")
+    page.get_by_role("link", name="Download or upload the .po file").click()
+    check(page, js)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the catalogue of Deutsch (Schweiz) (.po)").click()
+    saved = tmp_path / "de_CH.po"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "de_CH.po"
+    assert 'msgid "Sign in"' not in saved.read_text("utf-8")  # de_CH's own entries only
+    page.get_by_label("Catalogue (.po)").set_input_files(saved)
+    page.get_by_role("button", name="Check and merge").click()
+    report = page.locator("#report")
+    report.wait_for()
+    assert "0 entries changed" in report.inner_text()
+    assert "0 entries refused" in report.inner_text()
+    check(page, js)
+    context.close()
