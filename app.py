@@ -145,6 +145,9 @@ def _init_extensions(app: Flask) -> None:
         app.before_request(reload_changed_catalogues)
         babel.domain_instance.in_context = True
         app.before_request(start_in_context)
+        from blueprints.translators.faq import reload_changed_faq
+
+        app.before_request(reload_changed_faq)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

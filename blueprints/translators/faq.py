@@ -36,13 +36,11 @@ def _root() -> Path:
     return Path(current_app.config.get("FAQ_CONTENT_DIR") or CONTENT_DIR)
 
 
-@bp.before_app_request
 def reload_changed_faq():
-    """TRANSLATION_EDITOR: an answer saved in the workspace (by any worker) is served on
-    the next request; the FAQ's search index follows on the next search."""
+    """before_request (TRANSLATION_EDITOR, app.py): an answer saved in the workspace (by
+    any worker) is served on the next request; the search index follows on the next
+    search."""
     app = current_app._get_current_object()
-    if not app.config.get("TRANSLATION_EDITOR"):
-        return
     stamp = faq_texts.content_stamp(_root())
     if app.extensions.get("faq_stamp") not in (None, stamp):
         app.extensions.pop("faq", None)
