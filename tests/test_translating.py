@@ -391,6 +391,9 @@ def test_show_translations_lists_each_text_of_a_page_with_its_entry(workspace):
     )
     assert reply.headers["Location"] == "/translations/"
     assert 'id="in-context"' not in client.get("/faq?lang=fr_FR").text
+    for target in ("//evil.example/", "/faq\r\nSet-Cookie: x=1", "/\\evil.example"):
+        reply = client.post("/translations/in-context", data={"csrf_token": token, "next": target})
+        assert reply.headers["Location"] == "/translations/", target
 
 
 def test_customers_cannot_show_translations(workspace):

@@ -13,7 +13,7 @@ from extensions import db
 from htmx import render
 from i18n import base_language, display_name, territory_name
 from i18n_tools import stats
-from security import translator_required
+from security import safe_local_target, translator_required
 from telephony.paging import Page
 from translating import catalogs, history
 from translating.catalogs import KINDS, STATES
@@ -128,16 +128,13 @@ def _entry_page(locale, entry, form, *, conflict=None, problems=(), status=200):
         forms=catalogs.plural_examples(_directory(), locale, entry),
         terms=catalogs.terms_of(_directory(), locale, entry),
         history=history.of_entry(locale, entry),
-        back=request.args.get("back", "") if _safe_back(request.args.get("back")) else "",
+        back=_back() or "",
     )
 
 
-def _safe_back(value: str | None) -> bool:
-    """A link back to the filtered list: a path of this workspace, nothing else."""
-    return (
-        bool(value and value.startswith(url_for("translators.index")) and "//" not in value)
-        and len(value) < 600
-    )
+def _back() -> str | None:
+    """The link back to the filtered list (`?back=`): a path of this workspace, else None."""
+    return safe_local_target(request.args.get("back"), prefix=url_for("translators.index"))
 
 
 def _form_for(entry, data=None) -> EntryForm:
@@ -188,8 +185,8 @@ def save(locale: str, key: str):
 
 
 def _back_arg() -> dict:
-    back = request.args.get("back")
-    return {"back": back} if _safe_back(back) else {}
+    back = _back()
+    return {"back": back} if back else {}
 
 
 @bp.post("/<locale>/<key>/same-as-base")
