@@ -151,6 +151,7 @@ AUDIT_ACTIONS = {
     "port.document_uploaded": _l("Port order document uploaded"),
     "port.submitted": _l("Port order submitted"),
     "port.cancelled": _l("Port order cancelled"),
+    "port.number_removed": _l("Number taken out of a port order"),
     "port.processing": _l("Port order: processing"),
     "port.contacting_carrier": _l("Port order: contacting the carrier"),
     "port.date_confirmed": _l("Port order: date confirmed"),
@@ -310,6 +311,13 @@ PORT_STATUSES = {
     "completed": _lp("port order", "Completed"),
     "rejected": _lp("port order", "Rejected"),
     "cancelled": _lp("port order", "Cancelled"),
+}
+#: Where one number of a port order stands, where it differs from its order's words.
+PORT_NUMBER_STATUSES = {
+    **PORT_STATUSES,
+    "draft": _lp("port number", "In the order"),
+    "completed": _lp("port number", "Ported"),
+    "cancelled": _lp("port number", "Not ported"),
 }
 #: Where a text message (or an e-mail) stands in its queue.
 MESSAGE_STATUSES = {
@@ -529,6 +537,7 @@ def label_helpers() -> dict:
         "sva_category_label": lambda code: SVA_CATEGORIES.get(code, code),
         "credit_movement_label": lambda kind: CREDIT_MOVEMENTS.get(kind, kind),
         "port_status_label": lambda status: PORT_STATUSES.get(str(status), status),
+        "port_number_status_label": lambda status: PORT_NUMBER_STATUSES.get(str(status), status),
         "port_document_label": lambda kind: PORT_DOCUMENTS.get(kind, kind),
         "message_status_label": lambda status: MESSAGE_STATUSES.get(str(status), status),
     }

@@ -15,10 +15,27 @@ from reportlab.platypus import Spacer
 from documents.flow import Rows, SignatureBox, Text, TextStyle
 from documents.fonts import register_fonts
 from documents.layout import CONTENT_WIDTH, build_pdf, country_name
-from telephony.models import Account, PortOrder
+from telephony.models import Account, PortNumber, PortOrder
+from telephony.service_numbers.porting import in_order
 from templating import day, phone
 
 LABEL_WIDTH = CONTENT_WIDTH * 0.34
+
+
+def _number_note(number: PortNumber, order: PortOrder) -> str:
+    """Beside a number: its RIO, or the range it belongs to and whether all of it leaves."""
+    if number.rio:
+        return _("RIO %(rio)s", rio=number.rio)
+    if number.range_first:
+        scope = (order.range_scope or {}).get(number.range_first)
+        return (
+            _("range from %(first)s, all of it", first=phone(number.range_first))
+            if scope == "all"
+            else _("range from %(first)s, part of it", first=phone(number.range_first))
+            if scope == "part"
+            else _("range from %(first)s", first=phone(number.range_first))
+        )
+    return ""
 
 
 def loa_pdf(
@@ -35,6 +52,7 @@ def loa_pdf(
     }
     locale = account.language
     holder = order.holder or {}
+    numbers = in_order(order)
     with force_locale(locale):
         # Translators: title of the letter that lets numbers leave another carrier (PDF).
         title = _("Letter of authorization to port numbers")
@@ -78,6 +96,10 @@ def loa_pdf(
                     (_("Contact person"), holder.get("contact_name", "")),
                     (_("Losing carrier"), order.losing_carrier),
                     (_("Account number at that carrier"), order.carrier_account),
+                    (
+                        _("Billing telephone number at that carrier"),
+                        phone(order.billing_number) if order.billing_number else "",
+                    ),
                     (_("Type of numbers"), kind),
                     (
                         _("Port"),
@@ -98,14 +120,11 @@ def loa_pdf(
                 label_width=LABEL_WIDTH,
             ),
             Text(
-                _("Numbers (%(count)d)", count=len(order.numbers)),
+                _("Numbers (%(count)d)", count=len(numbers)),
                 styles["heading"],
             ),
             Rows(
-                [
-                    (phone(number.number), (_("RIO %(rio)s", rio=number.rio) if number.rio else ""))
-                    for number in order.numbers
-                ],
+                [(phone(number.number), _number_note(number, order)) for number in numbers],
                 label=styles["label"],
                 value=styles["cell"],
                 label_width=LABEL_WIDTH,

@@ -1128,6 +1128,11 @@ class PortOrder(db.Model):
     losing_carrier: Mapped[str] = mapped_column(String(100), default="")
     carrier_account: Mapped[str] = mapped_column(String(60), default="")
     full_port: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The number the losing carrier bills the account under (E.164): it leaves in a full
+    #: port and stays in a partial one.
+    billing_number: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: Each range of the order (its first number) → "all" of it, or "part" of a larger one.
+    range_scope: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     #: None: as soon as possible.
     requested_on: Mapped[date | None] = mapped_column(Date)
     confirmed_on: Mapped[date | None] = mapped_column(Date)
@@ -1162,6 +1167,13 @@ class PortNumber(db.Model):
     rio: Mapped[str] = mapped_column(String(12), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     rejection: Mapped[str] = mapped_column(String(300), default="")
+    #: Where this number stands: the order's status, except a number the carrier rejected
+    #: while accepting the others, or one taken out of the order (cancelled).
+    status: Mapped[PortStatus] = mapped_column(
+        _enum(PortStatus), default=PortStatus.DRAFT, server_default=PortStatus.DRAFT.value
+    )
+    #: The first number of the range this one was given in ("" on its own).
+    range_first: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 class PortDocument(db.Model):

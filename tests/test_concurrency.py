@@ -109,6 +109,7 @@ CASES = {
     "service_numbers.port_submit": "test_a_port_order_is_made_and_submitted_once",
     "service_numbers.port_cancel": "test_a_port_order_is_made_and_submitted_once",
     "service_numbers.port_copy": "test_a_closed_port_order_is_copied_once",
+    "service_numbers.port_remove_number": "test_numbers_are_taken_out_of_a_port_order_once",
 }
 #: State-changing endpoints whose parallel copies can do no harm, and why.
 HARMLESS = {
@@ -939,6 +940,7 @@ def test_a_port_order_is_made_and_submitted_once(site):
         "city": "Lyon",
         "losing_carrier": "Ancien SA",
         "carrier_account": "C-1",
+        "billing_number": "04 78 44 00 01",
         "scope": "full",
         "when": "asap",
         f"rio-{number.id}": rio.rio("AB", "E", "123456", number.number),
@@ -1004,6 +1006,41 @@ def test_a_closed_port_order_is_copied_once(site):
     assert {r.status for r in replies} == {303}
     copies = select(func.count(PortOrder.id)).where(PortOrder.account_id == 2)
     assert count(site, copies) == 2  # the rejected one and one copy
+
+
+def test_numbers_are_taken_out_of_a_port_order_once(site):
+    """*Take out* sent many times at once takes the number out once; two numbers taken out
+    at once of an order of three: one goes, the other is refused (an order keeps one
+    number at least: the account's lock makes the count right)."""
+    from telephony.service_numbers import porting
+
+    with site.app.app_context():
+        fr = db.session.get(Account, 1)
+        user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+        order, _checked = porting.create(
+            fr, "04 78 55 00 01\n04 78 55 00 02\n04 78 55 00 03", False, actor=user
+        )
+        db.session.commit()
+        order_id, ids = order.id, [number.id for number in order.numbers]
+    customer = site.client().sign_in("fr")
+    path = f"/service-numbers/port/{order_id}"
+    token = customer.token(path)
+    replies = at_once(
+        N, lambda _i: customer.post(f"{path}/numbers/{ids[0]}/remove", {"csrf_token": token})
+    )
+    assert {r.status for r in replies} == {303}
+    removed = (AuditEvent.action == "port.number_removed") & (AuditEvent.target_id == order_id)
+    assert count(site, select(func.count(AuditEvent.id)).where(removed)) == 1
+    replies = at_once(
+        2,
+        lambda i: customer.post(f"{path}/numbers/{ids[1 + i]}/remove", {"csrf_token": token}),
+    )
+    assert {r.status for r in replies} == {303}
+    assert count(site, select(func.count(AuditEvent.id)).where(removed)) == 2
+    left = select(func.count(PortNumber.id)).where(
+        PortNumber.order_id == order_id, PortNumber.status != PortStatus.CANCELLED
+    )
+    assert count(site, left) == 1
 
 
 def test_a_translation_saved_many_times_at_once_is_saved_once(site):

@@ -52,10 +52,11 @@ def test_each_line_is_checked_and_the_rest_kept(app_ctx):
         "not a number\n"
         "+32 2 501 23 45\n"  # another country than the first
         "09 72 10 00 01\n"  # the demo company's own line
-        "01 84 80 00 30\n",
+        "01 84 80 00 30\n"  # Paris: another zone than Lyon's
+        "09 77 00 00 02\n",  # 09: no zone
         toll_free=False,
     )
-    assert [n for n, _k in checked.accepted] == ["+33478123456", "+33184800030"]
+    assert [item.number for item in checked.accepted] == ["+33478123456", "+33977000002"]
     reasons = {line: str(reason) for line, _text, reason in checked.refused}
     assert reasons == {
         3: "Twice in the list.",
@@ -63,6 +64,8 @@ def test_each_line_is_checked_and_the_rest_kept(app_ctx):
         5: "Not a valid number of France, Belgium or Switzerland.",
         6: "Another country than the first number's: one order per country.",
         7: "Already with us.",
+        8: "Another zone than the first number's: a geographic number is used in its zone, "
+        "at the holder's address, so one order per zone.",
     }
     with pytest.raises(DomainError, match="1,000 numbers at most"):
         porting.precheck(_fr(), "\n".join(f"0478{n:06d}" for n in range(10_000)), False)
@@ -92,6 +95,7 @@ DETAILS = {
     "city": "Lyon",
     "losing_carrier": "Ancien Opérateur SA",
     "carrier_account": "C-99812",
+    "billing_number": "04 78 12 34 56",
     "scope": "full",
     "when": "asap",
 }
@@ -464,3 +468,147 @@ def test_long_carrier_details_are_refused_beside_their_fields(app_ctx):
             today=TODAY,
         )
     assert set(refused.value.errors) == {"losing_carrier", "carrier_account"}
+
+
+def test_a_range_is_pasted_as_its_first_and_last_numbers(app_ctx):
+    checked = porting.precheck(
+        _fr(),
+        "04 78 12 34 00 - 04 78 12 34 09\n"  # ten numbers of a direct-dial range
+        "0478123499–0478123490\n"  # backwards
+        "04-78-12-35-00\n"  # dashes inside a number: not a range
+        "04 78 00 00 00 .. 04 78 99 99 99\n",  # a million numbers
+        toll_free=False,
+    )
+    assert [item.number for item in checked.accepted] == [
+        *(f"+3347812340{n}" for n in range(10)),
+        "+33478123500",
+    ]
+    assert {item.range_first for item in checked.accepted} == {"+33478123400", ""}
+    reasons = {line: str(reason) for line, _text, reason in checked.refused}
+    assert reasons == {
+        2: "A range goes from its first number up to its last.",
+        4: "An order takes 1,000 numbers at most: split the list.",
+    }
+    # A range ports with the signed mandate: no RIO is asked for its numbers.
+    order = _order("04 78 12 34 00 - 04 78 12 34 02\n04 78 12 35 00")
+    assert [porting.needs_rio(n) for n in order.numbers] == [False, False, False, True]
+    ((first, last, count),) = porting.ranges(order)
+    assert (first.number, last.number, count) == ("+33478123400", "+33478123402", 3)
+
+
+def test_full_or_partial_port_follows_the_billing_number_and_the_ranges(app_ctx):
+    order = _order("04 78 12 34 00 - 04 78 12 34 02\n04 78 12 35 00")
+    first = porting.ranges(order)[0][0]
+    single = order.numbers[-1]
+    base = {**DETAILS, f"rio-{single.id}": _rio(single.number)}
+
+    def refused(**changes):
+        with pytest.raises(DomainError) as error:
+            porting.save_details(_fr(), order, {**base, **changes}, actor=_user(), today=TODAY)
+        return {key: str(value) for key, value in error.value.errors.items()}
+
+    # Full: every number leaves, the billing one too.
+    errors = refused(**{f"range-{first.id}": "all", "billing_number": "04 78 99 00 00"})
+    assert "must be one of this order's numbers" in errors["billing_number"]
+    # Partial: the billing number stays, so it is not one of those leaving.
+    errors = refused(
+        **{f"range-{first.id}": "part", "scope": "partial", "billing_number": "0478123500"}
+    )
+    assert "stays with the carrier" in errors["billing_number"]
+    # Part of a range staying behind makes the port partial.
+    errors = refused(**{f"range-{first.id}": "part", "billing_number": "0478123500"})
+    assert "the port is partial" in errors["scope"]
+    errors = refused(billing_number="")
+    assert set(errors) == {f"range-{first.id}", "billing_number"}
+    porting.save_details(
+        _fr(),
+        order,
+        {
+            **base,
+            f"range-{first.id}": "part",
+            "scope": "partial",
+            "billing_number": "+33 4 78 12 34 50",
+        },
+        actor=_user(),
+        today=TODAY,
+    )
+    assert order.billing_number == "+33478123450" and not order.full_port
+    assert order.range_scope == {"+33478123400": "part"}
+
+
+@pytest.mark.parametrize(
+    ("numbers", "postcode", "refused"),
+    [
+        ("04 78 12 34 56", "69003", False),  # Lyon, zone 04
+        ("04 78 12 34 56", "75011", True),  # Paris is zone 01
+        ("04 78 12 34 56", "20000", False),  # Corsica is zone 04
+        ("05 56 12 34 56", "97100", False),  # Guadeloupe is zone 05
+        ("09 77 00 00 01", "75011", False),  # 09 numbers have no zone
+    ],
+)
+def test_a_french_geographic_number_is_used_at_an_address_in_its_zone(
+    app_ctx, numbers, postcode, refused
+):
+    order = _order(numbers)
+    (number,) = order.numbers
+    data = {
+        **DETAILS,
+        "postcode": postcode,
+        "billing_number": numbers,
+        f"rio-{number.id}": _rio(number.number),
+    }
+    if refused:
+        with pytest.raises(DomainError) as error:
+            porting.save_details(_fr(), order, data, actor=_user(), today=TODAY)
+        assert "outside the zone of the numbers (04)" in str(error.value.errors["postcode"])
+    else:
+        porting.save_details(_fr(), order, data, actor=_user(), today=TODAY)
+
+
+def test_a_belgian_address_must_be_in_the_numbers_zone(app_ctx):
+    from telephony.service_numbers import zones
+
+    be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+    user = db.session.scalar(select(User).where(User.email == "demo-be@example.com"))
+    order, _checked = porting.create(be, "02 501 23 45", False, actor=user)
+    data = {
+        **DETAILS,
+        "organisation_id": "",
+        "contact_mobile": "0470 12 34 56",
+        "billing_number": "02 501 23 45",
+    }
+    for postcode, zone in (("2000", "02"), ("9000", "02")):  # Antwerpen, Gent
+        with pytest.raises(DomainError) as error:
+            porting.save_details(be, order, {**data, "postcode": postcode}, actor=user, today=TODAY)
+        assert f"zone of the numbers ({zone})" in str(error.value.errors["postcode"])
+    for postcode in ("1050", "1640"):  # Ixelles; a postcode the table does not know
+        porting.save_details(be, order, {**data, "postcode": postcode}, actor=user, today=TODAY)
+    assert zones.postcode_zone("BE", "8000") == "50" and zones.zone_of("+3250123456") == "50"
+
+
+def test_each_number_has_its_own_status_and_one_can_be_taken_out(app_ctx):
+    order = _submitted()
+    porting.advance(order, PortStatus.PROCESSING, today=TODAY)
+    porting.reject(order, {"+33977000001": "Not a number of this carrier."}, today=TODAY)
+    statuses = {n.number: n.status for n in order.numbers}
+    assert statuses == {"+33478123456": PortStatus.PROCESSING, "+33977000001": PortStatus.REJECTED}
+    rejected = order.numbers[1]
+    assert porting.remove_number(_fr(), order, rejected.id, actor=_user()) is True
+    assert porting.remove_number(_fr(), order, rejected.id, actor=_user()) is False  # twice
+    assert (rejected.status, rejected.active) == (PortStatus.CANCELLED, False)
+    with pytest.raises(DomainError, match="one number at least"):
+        porting.remove_number(_fr(), order, order.numbers[0].id, actor=_user())
+    # the number taken out may go in another order at once
+    assert porting.precheck(_fr(), "09 77 00 00 01", False).accepted
+    assert porting.submit(_fr(), order, actor=_user()) is True
+    for status in ("processing", "contacting_carrier", "pending", "completed"):
+        if status == "pending":
+            porting.advance(order, PortStatus.DATE_CONFIRMED, on=date(2027, 3, 10), today=TODAY)
+        porting.advance(order, PortStatus(status), today=TODAY)
+    statuses = {n.number: n.status for n in order.numbers}
+    assert statuses == {"+33478123456": PortStatus.COMPLETED, "+33977000001": PortStatus.CANCELLED}
+    ported = db.session.scalars(select(ServiceNumber.number).where(ServiceNumber.ported)).all()
+    assert ported == ["+33478123456"]
+    other = _order("04 78 12 34 57")
+    with pytest.raises(DomainError, match="can no longer be changed"):
+        porting.remove_number(_fr(), order, other.numbers[0].id, actor=_user())

@@ -158,6 +158,7 @@ class PortDetailsForm(BaseForm):
     city = StringField(_l("City"))
     losing_carrier = StringField(_l("Carrier the numbers leave"))
     carrier_account = StringField(_l("Account number at that carrier"))
+    billing_number = StringField(_l("Billing telephone number at that carrier"))
     scope = RadioField(
         _l("Port"),
         choices=[

@@ -98,6 +98,7 @@ def _order_page(
         details = PortDetailsForm(formdata=None, data={**(order.holder or {})})
         details.losing_carrier.data = order.losing_carrier
         details.carrier_account.data = order.carrier_account
+        details.billing_number.data = order.billing_number
         if order.details_saved:
             details.scope.data = "full" if order.full_port else "partial"
             details.when.data = "date" if order.requested_on else "asap"
@@ -111,6 +112,13 @@ def _order_page(
         upload=upload or PortDocumentForm(formdata=None),
         rio_errors=rio_errors or {},
         rios={n.id: (posted or {}).get(f"rio-{n.id}", n.rio) for n in order.numbers},
+        ranges=porting.ranges(order),
+        range_choices={
+            first.id: (posted or {}).get(f"range-{first.id}")
+            or (order.range_scope or {}).get(first.number, "")
+            for first, _last, _count in porting.ranges(order)
+        },
+        removable=porting.is_editable(order) and len(porting.in_order(order)) > 1,
         needs_rio=porting.needs_rio,
         ports_with_mandate=porting.ports_with_mandate,
         french=order.country == Country.FR,
@@ -150,7 +158,7 @@ def port_order(order_id: int):
         except DomainError as error:
             db.session.rollback()
             found = getattr(error, "errors", None) or {error.field: error.message}
-            rio_errors = {k: v for k, v in found.items() if k and k.startswith("rio-")}
+            rio_errors = {k: v for k, v in found.items() if k and k.startswith(("rio-", "range-"))}
             rest = {k: v for k, v in found.items() if k not in rio_errors}
             if rest:
                 errors_to_form(form, InvalidForm(rest))
@@ -243,6 +251,17 @@ def port_submit(order_id: int):
         order_id,
         lambda account, order: porting.submit(account, order, actor=current_user),
         _("The order is submitted: you will be told of each step."),
+    )
+
+
+@bp.post("/port/<int:order_id>/numbers/<int:number_id>/remove")
+@account_required
+def port_remove_number(order_id: int, number_id: int):
+    """Take one number out of an order being prepared or corrected."""
+    return _order_action(
+        order_id,
+        lambda account, order: porting.remove_number(account, order, number_id, actor=current_user),
+        _("The number is taken out of the order."),
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -59,6 +60,7 @@ from telephony.models import (
     utcnow,
 )
 from telephony.procedure.details import check_organisation_id
+from telephony.service_numbers import zones
 from telephony.service_numbers.inventory import classify
 from telephony.sms import queue_sms
 
@@ -92,10 +94,20 @@ EXECUTABLES = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"PK\x03\x04")
 
 
 @dataclass(frozen=True)
-class Checked:
-    """The numbers accepted (E.164, type) and the lines refused (line, text, reason)."""
+class Accepted:
+    """A number the check keeps: E.164, its type, and the first number of the range it
+    was pasted in ("" for a number on its own)."""
 
-    accepted: list[tuple[str, NumberType]]
+    number: str
+    kind: NumberType
+    range_first: str = ""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The numbers accepted and the lines refused (line, text, reason)."""
+
+    accepted: list[Accepted]
     refused: list[tuple[int, str, object]]
     country: str | None
 
@@ -108,14 +120,72 @@ def _lines(text: str) -> list[tuple[int, str]]:
         cell = (row[0] if row else "").strip()
         if not cell or (number == 1 and not any(ch.isdigit() for ch in cell)):
             continue
-        found.append((number, cell[:40]))
+        found.append((number, cell[:80]))
     return found
 
 
+def _number(cell: str, region: str) -> tuple[str, str, NumberType] | None:
+    try:
+        parsed = phonenumbers.parse(cell, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return classify(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+#: What separates the first and the last number of a range: "0478 12 34 00 - 0478 12 34 99",
+#: "0478123400–0478123499", "… to …", "… .. …".
+RANGE_SEPARATORS = re.compile(r"\s*(?:–|—|-|\.\.|\bto\b|\bà\b|\bau\b|\btot\b|\bbis\b)\s*", re.I)
+
+
+def _range(cell: str, region: str) -> tuple[str, str] | None:
+    """(first, last) in E.164 when the cell is a range of numbers: two valid numbers of
+    one length apart. A number written with dashes (04-78-12-34-56) is not a range."""
+    for match in RANGE_SEPARATORS.finditer(cell):
+        first = _number(cell[: match.start()], region)
+        last = _number(cell[match.end() :], region)
+        if first and last and len(first[0]) == len(last[0]):
+            return first[0], last[0]
+    return None
+
+
+def _expand(
+    lines: list[tuple[int, str]], region: str
+) -> tuple[list[tuple[int, str, str]], list[tuple[int, str, object]]]:
+    """Each line as (line, text, the first number of its range or ""): a range becomes
+    its numbers. A range backwards, of another length or of more than MAX_NUMBERS is
+    refused on its line."""
+    cells: list[tuple[int, str, str]] = []
+    refused: list[tuple[int, str, object]] = []
+    for line, cell in lines:
+        bounds = _range(cell, region)
+        if bounds is None:
+            cells.append((line, cell, ""))
+            continue
+        first, last = bounds
+        count = int(last[1:]) - int(first[1:]) + 1
+        if count < 2:
+            refused.append((line, cell, _l("A range goes from its first number up to its last.")))
+        elif len(cells) + count > MAX_NUMBERS:
+            refused.append(
+                (
+                    line,
+                    cell,
+                    _l(
+                        "An order takes %(max)s numbers at most: split the list.",
+                        max=f"{MAX_NUMBERS:,}",
+                    ),
+                )
+            )
+        else:
+            cells.extend((line, f"+{int(first[1:]) + step}", first) for step in range(count))
+    return cells, refused
+
+
 def precheck(account: Account, text: str, toll_free: bool) -> Checked:
-    """Each line normalised to E.164 and classified; refused with its reason: invalid, of
-    the other type, of another country than the first, twice, already being ported,
-    already with us, or (Belgium) a geographic number of another zone than the first."""
+    """Each line normalised to E.164 and classified (a range, its numbers); refused with
+    its reason: invalid, of the other type, of another country than the first, twice,
+    already being ported, already with us, or a geographic number of another zone than
+    the first (a Belgian one ports only within its zone; a French one is used in it)."""
     lines = _lines(text or "")
     if not lines:
         raise DomainError(_l("Paste the numbers to port, one per line."), "numbers")
@@ -124,21 +194,13 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
             _l("An order takes %(max)s numbers at most: split the list.", max=f"{MAX_NUMBERS:,}"),
             "numbers",
         )
-    accepted: list[tuple[str, NumberType]] = []
-    refused: list[tuple[int, str, object]] = []
+    cells, refused = _expand(lines, account.country.value)
+    accepted: list[Accepted] = []
     seen: set[str] = set()
     country = zone = None
-    parsed_all = []
-    for line, cell in lines:
-        try:
-            parsed = phonenumbers.parse(cell, account.country.value)
-        except phonenumbers.NumberParseException:
-            parsed = None
-        found = (
-            classify(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-            if parsed
-            else None
-        )
+    kept: list[tuple[int, str, Accepted]] = []
+    for line, cell, range_first in cells:
+        found = _number(cell, account.country.value)
         if found is None:
             refused.append(
                 (line, cell, _l("Not a valid number of France, Belgium or Switzerland."))
@@ -164,27 +226,29 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
         if number in seen:
             refused.append((line, cell, _l("Twice in the list.")))
             continue
-        if where == "BE" and kind == NumberType.GEOGRAPHIC:
-            area = phonenumbers.national_significant_number(parsed)[
-                : phonenumbers.length_of_geographical_area_code(parsed) or 1
-            ]
-            if zone is not None and area != zone:
-                refused.append(
-                    (
-                        line,
-                        cell,
-                        _l(
-                            "Another zone than the first number's: a Belgian geographic "
-                            "number ports only within its zone."
-                        ),
+        area = zones.zone_of(number) if kind == NumberType.GEOGRAPHIC else None
+        if area and zone is not None and area != zone:
+            refused.append(
+                (
+                    line,
+                    cell,
+                    _l(
+                        "Another zone than the first number's: a Belgian geographic "
+                        "number ports only within its zone."
                     )
+                    if where == "BE"
+                    else _l(
+                        "Another zone than the first number's: a geographic number is "
+                        "used in its zone, at the holder's address, so one order per zone."
+                    ),
                 )
-                continue
-            zone = zone or area
+            )
+            continue
+        zone = zone or area
         country = country or where
         seen.add(number)
-        parsed_all.append((line, cell, number, kind))
-    numbers = [number for _l_, _c, number, _k in parsed_all]
+        kept.append((line, cell, Accepted(number, kind, range_first)))
+    numbers = [item.number for _line, _cell, item in kept]
     porting = (
         set(
             db.session.scalars(
@@ -210,13 +274,13 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
                 )
             )
         )
-    for line, cell, number, kind in parsed_all:
-        if number in porting:
+    for line, cell, item in kept:
+        if item.number in porting:
             refused.append((line, cell, _l("Already in a port order.")))
-        elif number in ours:
+        elif item.number in ours:
             refused.append((line, cell, _l("Already with us.")))
         else:
-            accepted.append((number, kind))
+            accepted.append(item)
     refused.sort(key=lambda item: item[0])
     return Checked(accepted, refused, country)
 
@@ -242,8 +306,15 @@ def create(
     db.session.flush()
     try:
         with db.session.begin_nested():  # another order took one of them meanwhile
-            for number, kind in checked.accepted:
-                db.session.add(PortNumber(order_id=order.id, number=number, number_type=kind))
+            for item in checked.accepted:
+                db.session.add(
+                    PortNumber(
+                        order_id=order.id,
+                        number=item.number,
+                        number_type=item.kind,
+                        range_first=item.range_first,
+                    )
+                )
             db.session.flush()
     except IntegrityError:
         raise DomainError(
@@ -256,7 +327,7 @@ def create(
         actor=actor,
         target_type="port_order",
         target_id=order.id,
-        after={"numbers": [number for number, _k in checked.accepted], "toll_free": toll_free},
+        after={"numbers": [item.number for item in checked.accepted], "toll_free": toll_free},
     )
     return order, checked
 
@@ -281,13 +352,31 @@ def orders_of(account: Account) -> list[PortOrder]:
 
 
 def needs_rio(number: PortNumber) -> bool:
-    """French geographic and 09 numbers: checked with their RIO; 08 numbers: the mandate."""
-    return number.number.startswith("+33") and not number.number.startswith("+338")
+    """French geographic and 09 numbers given on their own: checked with their RIO; 08
+    numbers and direct-dial ranges: the signed mandate."""
+    return number.number.startswith("+33") and not ports_with_mandate(number)
 
 
 def ports_with_mandate(number: PortNumber) -> bool:
-    """French toll-free (08) numbers port with the signed mandate, not a RIO."""
-    return number.number.startswith("+338")
+    """French toll-free (08) numbers and French direct-dial ranges port with the signed
+    mandate, not a RIO (a RIO for ranges becomes mandatory on 1 July 2027)."""
+    return number.number.startswith("+338") or (
+        number.number.startswith("+33") and bool(number.range_first)
+    )
+
+
+def ranges(order: PortOrder) -> list[tuple[PortNumber, PortNumber, int]]:
+    """The ranges of the order: (first number, last number, how many)."""
+    found: dict[str, list[PortNumber]] = {}
+    for number in order.numbers:
+        if number.range_first:
+            found.setdefault(number.range_first, []).append(number)
+    return [(numbers[0], numbers[-1], len(numbers)) for numbers in found.values()]
+
+
+def in_order(order: PortOrder) -> list[PortNumber]:
+    """The numbers still in the order (not taken out of it)."""
+    return [number for number in order.numbers if number.status != PortStatus.CANCELLED]
 
 
 def _working_days_after(country: str, start: date, days: int) -> date:
@@ -338,6 +427,38 @@ def is_closed(order: PortOrder) -> bool:
     return order.status == PortStatus.REJECTED and order.country == Country.BE
 
 
+def _billing_number(
+    order: PortOrder, numbers: list[PortNumber], scope: str, raw: object
+) -> tuple[str, object]:
+    """The billing telephone number in E.164, checked against the port's scope: in a full
+    port every number of the account leaves, this one too, so it is one of the order's; in a
+    partial port it stays with the carrier, so it is not."""
+    text = " ".join(str(raw or "").split())[:40]
+    if not text:
+        return "", _l("Enter the number the carrier bills the account under.")
+    try:
+        parsed = phonenumbers.parse(text, order.country.value)
+        valid = phonenumbers.is_valid_number(parsed)
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid:
+        return "", _l("Enter a valid telephone number, e.g. as on the carrier's bill.")
+    billing = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    leaving = {number.number for number in numbers}
+    if scope == "full" and billing not in leaving:
+        return billing, _l(
+            "In a full port every number leaves the carrier, the billing number too: it must "
+            "be one of this order's numbers. If it stays, the port is partial."
+        )
+    if scope == "partial" and billing in leaving:
+        return billing, _l(
+            "In a partial port the billing number stays with the carrier: it cannot be one of "
+            "the numbers that leave. Ask the carrier to bill another number first, or port "
+            "them all."
+        )
+    return billing, None
+
+
 def save_details(account: Account, order: PortOrder, raw, *, actor: User, today: date) -> PortOrder:
     """The holder, the carrier, full or partial port, the date and each French number's
     RIO, all checked at once; nothing is saved while one is wrong."""
@@ -380,6 +501,30 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
     scope = str(raw.get("scope") or "")
     if scope not in ("full", "partial"):
         errors["scope"] = _l("Say whether every number of the line leaves that carrier.")
+    numbers = in_order(order)
+    range_scope = {}
+    for first, _last, _count in ranges(order):
+        choice = str(raw.get(f"range-{first.id}") or "")
+        if choice not in ("all", "part"):
+            errors[f"range-{first.id}"] = _l("Say whether all of the range leaves, or part of it.")
+        range_scope[first.number] = choice
+    if scope == "full" and "part" in range_scope.values():
+        errors["scope"] = _l(
+            "Part of a range stays with the carrier: the port is partial, not full."
+        )
+    billing, problem = _billing_number(order, numbers, scope, raw.get("billing_number"))
+    if problem:
+        errors["billing_number"] = problem
+    elif not errors.get("postcode"):
+        zone = zones.outside_zone(
+            order.country.value, [number.number for number in numbers], texts["postcode"]
+        )
+        if zone:
+            errors["postcode"] = _l(
+                "This address is outside the zone of the numbers (%(zone)s): a geographic "
+                "number is used at an address in its zone.",
+                zone=f"0{zone}",
+            )
     when = str(raw.get("when") or "")
     requested = None
     if when == "date":
@@ -403,7 +548,7 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
     elif when != "asap":
         errors["when"] = _l("Choose as soon as possible, or a date.")
     rios = {}
-    for number in order.numbers:
+    for number in numbers:
         if not needs_rio(number):
             continue
         value = "".join(str(raw.get(f"rio-{number.id}") or "").split()).upper()
@@ -417,6 +562,7 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
     order.holder = {key: texts[key] for key in HOLDER_FIELDS}
     order.losing_carrier, order.carrier_account = texts["losing_carrier"], texts["carrier_account"]
     order.full_port = scope == "full"
+    order.billing_number, order.range_scope = billing, range_scope
     order.requested_on = requested
     for number in order.numbers:
         if number.id in rios:
@@ -578,7 +724,9 @@ def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
     if not sent:
         return False
     db.session.execute(  # a resubmission: the carrier's earlier reasons are answered
-        update(PortNumber).where(PortNumber.order_id == order.id).values(rejection="")
+        update(PortNumber)
+        .where(PortNumber.order_id == order.id, PortNumber.status != PortStatus.CANCELLED)
+        .values(rejection="", status=PortStatus.SUBMITTED)
     )
     _event(order, PortStatus.SUBMITTED)
     audit.record(
@@ -605,7 +753,9 @@ def cancel(account: Account, order: PortOrder, *, actor: User) -> bool:
             _l("Inside the cut-off before the date, the order can no longer be cancelled.")
         )
     db.session.execute(
-        update(PortNumber).where(PortNumber.order_id == order.id).values(active=False)
+        update(PortNumber)
+        .where(PortNumber.order_id == order.id)
+        .values(active=False, status=PortStatus.CANCELLED)
     )
     _event(order, PortStatus.CANCELLED)
     audit.record(
@@ -636,6 +786,11 @@ def advance(
         raise DomainError(
             f"order {order.id} is {order.status.value}: it cannot become {status.value}"
         )
+    db.session.execute(
+        update(PortNumber)
+        .where(PortNumber.order_id == order.id, PortNumber.status != PortStatus.CANCELLED)
+        .values(status=status)
+    )
     db.session.refresh(order)
     account = db.session.get(Account, order.account_id)
     _event(order, status, on.isoformat() if on else "")
@@ -655,32 +810,43 @@ def advance(
 
 
 def _bring_in(account: Account, order: PortOrder, today: date) -> None:
+    """The order's numbers become the account's service numbers (one query for the ones
+    the inventory knows), each a monthly service."""
     prices = SERVICE_NUMBER_PRICES[account.country.value]
-    for ported in order.numbers:
-        number = db.session.scalar(
-            select(ServiceNumber).where(ServiceNumber.number == ported.number)
+    ported = in_order(order)
+    known = {
+        number.number: number
+        for number in db.session.scalars(
+            select(ServiceNumber).where(ServiceNumber.number.in_([p.number for p in ported]))
         )
+    }
+    now = utcnow()
+    numbers = []
+    for item in ported:
+        number = known.get(item.number)
         if number is None:
             number = ServiceNumber(
-                number=ported.number, country=order.country, number_type=ported.number_type
+                number=item.number, country=order.country, number_type=item.number_type
             )
             db.session.add(number)
         number.state, number.account_id, number.ported = InventoryState.TAKEN, account.id, True
-        number.acquired_at, number.reservation_id, number.held_until = utcnow(), None, None
-        ported.active = False
-        db.session.flush()
-        db.session.add(
-            Service(
-                account_id=account.id,
-                name=number.number,
-                service_type="service_number",
-                target_type="service_number",
-                target_id=number.id,
-                monthly_price_excl_vat=prices.get(number.number_type.value, 0),
-                expires_on=add_months(today, 1),
-                renewed_on=today,
-            )
+        number.acquired_at, number.reservation_id, number.held_until = now, None, None
+        item.active = False
+        numbers.append(number)
+    db.session.flush()
+    db.session.add_all(
+        Service(
+            account_id=account.id,
+            name=number.number,
+            service_type="service_number",
+            target_type="service_number",
+            target_id=number.id,
+            monthly_price_excl_vat=prices.get(number.number_type.value, 0),
+            expires_on=add_months(today, 1),
+            renewed_on=today,
         )
+        for number in numbers
+    )
 
 
 #: What the losing carrier may reject an order from.
@@ -697,7 +863,7 @@ def reject(order: PortOrder, reasons: dict[str, str], *, note: str = "", today: 
     reason) or for the whole order (`note`). The contact gets an SMS, the account an e-mail
     with the reasons; the customer corrects and submits again, except in Belgium, where the
     order closes (its numbers free for a copy of it)."""
-    unknown = set(reasons) - {number.number for number in order.numbers}
+    unknown = set(reasons) - {number.number for number in in_order(order)}
     if unknown:
         raise DomainError(f"not numbers of order {order.id}: {', '.join(sorted(unknown))}")
     if not reasons and not note:
@@ -711,8 +877,10 @@ def reject(order: PortOrder, reasons: dict[str, str], *, note: str = "", today: 
     if not moved:
         raise DomainError(f"order {order.id} is {order.status.value}: it cannot be rejected")
     db.session.refresh(order)
-    for number in order.numbers:
+    for number in in_order(order):
         number.rejection = (reasons.get(number.number) or note)[:300]
+        if number.rejection:
+            number.status = PortStatus.REJECTED
     if is_closed(order):
         db.session.execute(
             update(PortNumber).where(PortNumber.order_id == order.id).values(active=False)
@@ -755,16 +923,21 @@ def copy(account: Account, order: PortOrder, *, actor: User) -> PortOrder:
         losing_carrier=order.losing_carrier,
         carrier_account=order.carrier_account,
         full_port=order.full_port,
+        billing_number=order.billing_number,
+        range_scope=dict(order.range_scope or {}),
         created_by_id=actor.id,
     )
     db.session.add(new)
     db.session.flush()
     try:
         with db.session.begin_nested():
-            for number in order.numbers:
+            for number in in_order(order):
                 db.session.add(
                     PortNumber(
-                        order_id=new.id, number=number.number, number_type=number.number_type
+                        order_id=new.id,
+                        number=number.number,
+                        number_type=number.number_type,
+                        range_first=number.range_first,
                     )
                 )
             db.session.flush()
@@ -780,3 +953,41 @@ def copy(account: Account, order: PortOrder, *, actor: User) -> PortOrder:
         after={"copy_of": order.id},
     )
     return new
+
+
+def remove_number(account: Account, order: PortOrder, number_id: int, *, actor: User) -> bool:
+    """Take one number out of an order being prepared or corrected (the carrier rejected
+    it, say, as not theirs): it is free for another order. The order keeps one number at
+    least; taking out the billing number asks for the details again. False: it was out."""
+    if not is_editable(order):
+        raise DomainError(_l("This order can no longer be changed."))
+    number = next((n for n in order.numbers if n.id == number_id), None)
+    if number is None:
+        raise NotFound(_l("This number is not in the order."))
+    if number.status != PortStatus.CANCELLED and len(in_order(order)) < 2:
+        raise DomainError(_l("An order keeps one number at least: cancel the order instead."))
+    done = db.session.execute(
+        update(PortNumber)
+        .where(
+            PortNumber.id == number.id,
+            PortNumber.order_id == order.id,
+            PortNumber.status != PortStatus.CANCELLED,
+        )
+        .values(status=PortStatus.CANCELLED, active=False, rejection="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        return False
+    if number.number == order.billing_number:
+        order.details_saved = False
+    _event(order, PortStatus.CANCELLED, number.number)
+    audit.record(
+        "port.number_removed",
+        account=account,
+        actor=actor,
+        target_type="port_order",
+        target_id=order.id,
+        before={"number": number.number},
+    )
+    db.session.refresh(number)
+    return True

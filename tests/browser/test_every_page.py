@@ -83,8 +83,12 @@ def _prepare(app) -> dict:
             ids_held = [str(n.id) for n in reservations.held_numbers(first)]
             reservations.acquire(account, first, ids_held, actor=user)
         reservation, _held = reservations.reserve(account, lyon, 2, actor=user)
-        port, _checked = porting.create(
-            account, f"04 78 55 00 {len(porting.orders_of(account)):02d}", False, actor=user
+        made = len(porting.orders_of(account))
+        port, _checked = porting.create(  # a number on its own and a direct-dial range
+            account,
+            f"04 78 55 00 {made:02d}\n04 78 56 {made:02d} 00 - 04 78 56 {made:02d} 03",
+            False,
+            actor=user,
         )
         number = db.session.scalar(
             select(ServiceNumber.id).where(ServiceNumber.account_id == account.id).limit(1)

@@ -33,6 +33,7 @@ def _fill_details(page, order: PortOrder, rios: dict[str, str]) -> None:
     page.get_by_label("City", exact=True).fill("Lyon")
     page.get_by_label("Carrier the numbers leave").fill("Ancien Opérateur SA")
     page.get_by_label("Account number at that carrier").fill("C-99812")
+    page.get_by_label("Billing telephone number at that carrier").fill("04 78 12 34 56")
     page.get_by_label("Full: every number of that account leaves the carrier").check()
     page.get_by_label("As soon as possible").check()
     for number in order.numbers:
@@ -96,7 +97,10 @@ def test_port_two_french_numbers_through_a_rejection_to_completed(browser, live_
         (sms,) = db.session.scalars(select(SmsMessage)).all()
         assert sms.to_number == "+33612345678" and str(order_id) in sms.body
     page.goto(live_server + f"/service-numbers/port/{order_id}")
-    assert "The RIO belongs to another holder." in page.content()
+    rows = page.locator("table.port-numbers tbody tr")
+    assert "Rejected" in rows.nth(0).inner_text()  # each number where it stands
+    assert "The RIO belongs to another holder." in rows.nth(0).inner_text()
+    assert "Processing" in rows.nth(1).inner_text()
     if js:
         check_accessibility(page)
     page.goto(live_server + "/emails/")
@@ -115,6 +119,8 @@ def test_port_two_french_numbers_through_a_rejection_to_completed(browser, live_
     ):
         result = runner.invoke(args=["service-numbers", "port", str(order_id), *args])
         assert result.exit_code == 0, result.output
+    page.goto(live_server + f"/service-numbers/port/{order_id}")
+    assert page.locator("table.port-numbers tbody tr").all_inner_texts()[0].count("Ported") == 1
     page.goto(live_server + "/service-numbers/")
     listing = page.locator("table.stack").inner_text()
     assert "+33 4 78 12 34 56" in listing and "+33 9 77 00 00 01" in listing
