@@ -114,6 +114,9 @@ def _init_extensions(app: Flask) -> None:
     app.config["TRANSLATIONS_DIR"] = app.config.get("TRANSLATIONS_DIR") or str(TRANSLATIONS_DIR)
     translations = app.config["TRANSLATIONS_DIR"]
 
+    from telephony import settings as operator_settings
+
+    operator_settings.init_app(app)  # the domain's settings, typed and read-only
     db.init_app(app)
     from telephony.faq.index import drop_with_metadata
 

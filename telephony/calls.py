@@ -24,7 +24,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from config import EXTRA_CALL_PRICE
 from extensions import db
 from telephony import DomainError, NotFound, audit
 from telephony.billing import (
@@ -53,6 +52,7 @@ from telephony.models import (
     utcnow,
 )
 from telephony.money import Price, price_for, round_cents
+from telephony.settings import settings
 from telephony.wiring import Plug
 
 REMOVE = TaskAction.REMOVE_CALLS
@@ -192,8 +192,8 @@ def quote(account: Account, line: Line, new_total: int) -> Quote:
         line=line,
         new_total=new_total,
         added=added,
-        unit=price_for(EXTRA_CALL_PRICE, country),
-        total=price_for(round_cents(EXTRA_CALL_PRICE * added), country),
+        unit=price_for(settings().extra_call_price, country),
+        total=price_for(round_cents(settings().extra_call_price * added), country),
     )
 
 

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from config import CURRENCIES, SERVICE_PAYMENT_DAYS
 from extensions import db
 from telephony.accounts import new_account_code
 from telephony.dates import add_months, first_of_next_month
@@ -43,6 +42,7 @@ from telephony.models import (
     User,
 )
 from telephony.service_numbers.inventory import demo_inventory
+from telephony.settings import settings
 
 DEMO_PASSWORD = "demo"
 
@@ -70,7 +70,7 @@ def ensure_catalogue() -> dict[tuple[str, str], Offer]:
                 basic_calls=basic,
                 max_calls=maximum,
                 price_excl_vat=Decimal(chf if country == Country.CH else eur),
-                currency=CURRENCIES[country.value],
+                currency=settings().currencies[country.value],
             )
             db.session.add(offer)
             offers[(country.value, code)] = offer
@@ -215,7 +215,7 @@ def _invoice_history(account: Account, today: date, months: int = 3) -> None:
                 total_incl_vat=excl + vat,
                 on_paid={"action": "service_paid"},
                 issued_on=start,
-                due_on=start + timedelta(days=SERVICE_PAYMENT_DAYS),
+                due_on=start + timedelta(days=settings().service_payment_days),
                 paid_at=datetime.combine(start + timedelta(days=2), time(9), tzinfo=UTC),
                 lines=lines,
             )

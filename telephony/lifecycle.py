@@ -22,7 +22,6 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from config import ALIAS_NUMBER_PRICE, HARDWARE_RETURN_DAYS
 from extensions import db
 from telephony import DomainError, audit, procedure
 from telephony.billing import (
@@ -52,6 +51,7 @@ from telephony.models import (
     User,
 )
 from telephony.offers import catalogue
+from telephony.settings import settings
 from telephony.wiring import Plug
 
 KIND = "lifecycle"
@@ -84,7 +84,7 @@ def effective_date(account: Account, now: datetime | None = None) -> date:
 
 
 def return_deadline(day: date) -> date:
-    return day + timedelta(days=HARDWARE_RETURN_DAYS)
+    return day + timedelta(days=settings().hardware_return_days)
 
 
 def pending_lifecycle(account: Account, target_type: str, target_id: int):
@@ -415,7 +415,13 @@ def apply_to_alias(task: ScheduledTask, day: date) -> str:
     db.session.flush()
     _end_services("line", [line.id], day)
     _new_service(
-        account, line.number, "alias_number", "alias_number", alias.id, ALIAS_NUMBER_PRICE, day
+        account,
+        line.number,
+        "alias_number",
+        "alias_number",
+        alias.id,
+        settings().alias_number_price,
+        day,
     )
     hardware = _request_hardware_return(line, day)
     audit.record(

@@ -14,7 +14,7 @@ Rules (the choices are those of an alias number becoming a line):
 * an account may order several lines (orders don't exclude each other), but the same form
   sent twice (a double click) places one order: its token is part of the pending key;
 * the new line takes the first number of the operator's block for the country that was
-  never used (`config.NEW_LINE_NUMBERS`), the offer's basic calls, a monthly service
+  never used (the `NEW_LINE_NUMBERS` setting), the offer's basic calls, a monthly service
   renewed on the 1st, an audit event and a service e-mail.
 """
 
@@ -30,7 +30,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from config import NEW_LINE_NUMBERS
 from extensions import db
 from telephony import DomainError, NotFound, audit, inventory, lifecycle, procedure
 from telephony.billing import Waiting, pending_key, schedule
@@ -51,6 +50,7 @@ from telephony.models import (
     User,
 )
 from telephony.money import Price, price_for
+from telephony.settings import settings
 from telephony.wiring import Plug
 
 ORDER_LINE = TaskAction.ORDER_LINE
@@ -244,7 +244,7 @@ def describe(account: Account, tasks: list[ScheduledTask]) -> list[Order]:
 def free_number(country: str) -> str:
     """The first number of the operator's block for `country` that no line or alias number
     ever had (a number is never given to a second customer)."""
-    first, last = NEW_LINE_NUMBERS[country]
+    first, last = settings().new_line_numbers[country]
     used: set[str] = set()
     for model in (Line, AliasNumber):
         used.update(

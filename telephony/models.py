@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from config import CURRENCIES, EXTRA_CALL_PRICE, TIMEZONES, VAT_RATES
 from extensions import db
+from telephony.settings import settings
 
 
 def utcnow() -> datetime:
@@ -183,15 +183,15 @@ class Account(db.Model):
 
     @property
     def currency(self) -> str:
-        return CURRENCIES[self.country.value]
+        return settings().currencies[self.country.value]
 
     @property
     def vat_rate(self) -> Decimal:
-        return VAT_RATES[self.country.value]
+        return settings().vat_rates[self.country.value]
 
     @property
     def timezone(self) -> str:
-        return TIMEZONES[self.country.value]
+        return settings().timezones[self.country.value]
 
 
 class User(UserMixin, db.Model):
@@ -320,7 +320,7 @@ class Line(db.Model):
     @property
     def monthly_price_excl_vat(self) -> Decimal:
         """The offer's price plus each extra simultaneous call."""
-        return self.offer.price_excl_vat + self.calls_extra * EXTRA_CALL_PRICE
+        return self.offer.price_excl_vat + self.calls_extra * settings().extra_call_price
 
 
 class Hardware(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from config import CURRENCIES, VAT_RATES
+from telephony.settings import settings
 
 CENT = Decimal("0.01")
 
@@ -25,7 +25,7 @@ class Price:
 
 def price_for(amount_excl_vat: Decimal, country: str) -> Price:
     """The price of `amount_excl_vat` in `country`: VAT, total and currency."""
-    rate = VAT_RATES[country]
+    rate = settings().vat_rates[country]
     excl = round_cents(Decimal(amount_excl_vat))
     vat = round_cents(excl * rate)
-    return Price(excl, vat, excl + vat, rate, CURRENCIES[country])
+    return Price(excl, vat, excl + vat, rate, settings().currencies[country])

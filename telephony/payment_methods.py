@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
-from config import CARD_EXPIRY_WARNING_MONTHS
 from extensions import db
 from telephony import DomainError, NotFound, audit
 from telephony.dates import add_months
@@ -28,6 +27,7 @@ from telephony.models import (
     ValidationProcedure,
 )
 from telephony.payments import FAILURES
+from telephony.settings import settings
 
 #: The furthest expiry year a card form accepts (cards are issued for at most ~10 years).
 CARD_YEARS_AHEAD = 20
@@ -80,13 +80,13 @@ class Expiry:
 
 
 def expiry(method: StoredPaymentMethod, today: date) -> Expiry:
-    """Has the card expired, or does it expire within CARD_EXPIRY_WARNING_MONTHS?"""
+    """Has the card expired, or does it expire within the warning months of the settings?"""
     last_day = card_expires_on(method)
     if last_day is None:
         return Expiry(False, False)
     if last_day < today:
         return Expiry(True, False)
-    return Expiry(False, last_day < add_months(today, CARD_EXPIRY_WARNING_MONTHS))
+    return Expiry(False, last_day < add_months(today, settings().card_expiry_warning_months))
 
 
 def _make_default(account: Account, method: StoredPaymentMethod) -> None:

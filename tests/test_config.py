@@ -69,3 +69,35 @@ def test_operator_texts_can_be_overridden_one_by_one(app_factory):
     from config import OPERATOR
 
     assert OPERATOR["name"] == "Velora Telecom"  # the module's own block is left alone
+
+
+def test_the_domain_follows_the_apps_settings(app_factory):
+    """VAT rates, prices and delays come from the app's configuration (telephony.settings),
+    not from constants the domain imports: a deployment overrides them by name."""
+    from decimal import Decimal
+
+    from telephony.money import price_for
+    from telephony.settings import settings
+
+    rates = {"FR": Decimal("0.055"), "BE": Decimal("0.21"), "CH": Decimal("0.081")}
+    app = app_factory(VAT_RATES=rates, PORT_LEAD_DAYS={"FR": 3})
+    with app.app_context():
+        assert price_for(Decimal("100"), "FR").vat == Decimal("5.50")
+        assert settings().port_lead_days["FR"] == 3
+        with pytest.raises(TypeError):
+            settings().vat_rates["FR"] = Decimal("0")  # read-only for every request
+    assert price_for(Decimal("100"), "FR").vat == Decimal("20.00")  # outside an app: defaults
+
+
+def test_the_domain_does_not_import_the_configuration():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).parent.parent / "telephony"
+    importing = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "settings.py"
+        and re.search(r"^\s*(from config import|import config\b)", path.read_text(), re.M)
+    ]
+    assert importing == []

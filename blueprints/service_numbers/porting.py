@@ -20,6 +20,7 @@ from telephony import DomainError, InvalidForm
 from telephony.dates import local_today
 from telephony.models import Country, PortStatus
 from telephony.service_numbers import licences, porting
+from telephony.settings import settings
 
 #: The largest CSV of numbers read (1,000 numbers take far less).
 CSV_LIMIT = 256 * 1024
@@ -227,7 +228,7 @@ def too_large(_error):
         form.document.errors = [
             _(
                 "The file is too big: %(max)s MB at most.",
-                max=porting.PORT_DOCUMENT_MAX_BYTES // 1024 // 1024,
+                max=settings().port_document_max_bytes // 1024 // 1024,
             )
         ]
         return _order_page(account, order, upload=form, status=413)

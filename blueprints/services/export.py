@@ -13,11 +13,11 @@ from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from config import CURRENCIES
 from extensions import db
 from labels import RENEWAL_STATUSES, SERVICE_STATES, SERVICE_TYPES
 from telephony.models import Account
 from telephony.services import listing
+from telephony.settings import settings
 from templating import day, phones
 
 #: Characters a spreadsheet reads as the start of a formula (or that hide one).
@@ -58,7 +58,7 @@ def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterato
     line, bom = line_writer()
 
     locale = get_locale()
-    currency = CURRENCIES[account.country.value]
+    currency = settings().currencies[account.country.value]
     yield bom + line(
         [
             _("Name"),

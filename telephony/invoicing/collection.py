@@ -41,7 +41,6 @@ from lxml import etree
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from config import COLLECTION_LEAD_DAYS
 from extensions import db
 from telephony import audit
 from telephony.locking import lock_account
@@ -60,6 +59,7 @@ from telephony.models import (
     ValidationProcedure,
     utcnow,
 )
+from telephony.settings import settings
 
 log = logging.getLogger(__name__)
 SCHEMA = "pain.008.001.02"
@@ -116,7 +116,7 @@ def _due(day: date) -> list[tuple[int, int, date, str]]:
                 Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
                 Invoice.currency == "EUR",
                 Invoice.due_on.is_not(None),
-                Invoice.due_on <= day + timedelta(days=COLLECTION_LEAD_DAYS),
+                Invoice.due_on <= day + timedelta(days=settings().collection_lead_days),
             )
             .order_by(Invoice.id)
         )
@@ -126,7 +126,7 @@ def _due(day: date) -> list[tuple[int, int, date, str]]:
 def collect(day: date) -> CollectionReport:
     """Make the direct-debit files of `day` (see the module's docstring)."""
     report = CollectionReport(day)
-    earliest = day + timedelta(days=COLLECTION_LEAD_DAYS)
+    earliest = day + timedelta(days=settings().collection_lead_days)
     groups: dict[tuple[str, date], list[tuple[int, int]]] = defaultdict(list)
     for invoice_id, account_id, due_on, country in _due(day):
         groups[(getattr(country, "value", country), max(due_on, earliest))].append(

@@ -19,7 +19,6 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from config import CREDIT_AMOUNTS, TOLL_FREE_RATES
 from extensions import db
 from telephony import DomainError, InvalidForm, audit, payment_methods
 from telephony.mail import queue_email
@@ -37,6 +36,7 @@ from telephony.money import round_cents
 from telephony.paging import Page, paginate
 from telephony.payments import FAILURES
 from telephony.services.paying import AlreadyDone, charge_many, form_invoice
+from telephony.settings import settings
 from telephony.wiring import Plug
 
 #: invoice.on_paid["action"] of an invoice for credits.
@@ -46,12 +46,12 @@ MAX_SETTING = Decimal("10000")
 
 
 def amounts(account: Account) -> tuple[int, ...]:
-    return CREDIT_AMOUNTS[account.currency]
+    return settings().credit_amounts[account.currency]
 
 
 def rates(account: Account) -> dict[str, Decimal]:
     """What a minute of a call to a toll-free number costs, per calling network."""
-    return TOLL_FREE_RATES[account.country.value]
+    return settings().toll_free_rates[account.country.value]
 
 
 def wallet(account: Account) -> CreditWallet:

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from config import SERVICE_NUMBER_QUARANTINE_MONTHS
 from extensions import db
 from telephony import DomainError, InvalidForm, NotFound, audit
 from telephony.dates import add_months
@@ -33,6 +32,7 @@ from telephony.models import (
     ServiceState,
     User,
 )
+from telephony.settings import settings
 
 NAME_LENGTH = 80
 
@@ -201,7 +201,7 @@ def assign(
 
 
 def quarantine_end(today: date) -> date:
-    return add_months(today, SERVICE_NUMBER_QUARANTINE_MONTHS)
+    return add_months(today, settings().service_number_quarantine_months)
 
 
 def release(account: Account, number: ServiceNumber, *, actor: User, today: date) -> date:

@@ -19,7 +19,6 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from sqlalchemy import and_, exists, insert, or_, select
 
-from config import SERVICE_NUMBER_TYPES
 from extensions import db
 from telephony.models import (
     AliasNumber,
@@ -32,6 +31,7 @@ from telephony.models import (
     NumberType,
     ServiceNumber,
 )
+from telephony.settings import settings
 
 CALLING_CODES = {"FR": "33", "BE": "32", "CH": "41"}
 
@@ -84,7 +84,7 @@ MAX_DIGITS = 10
 
 
 def types_sold(country: str) -> tuple[NumberType, ...]:
-    return tuple(NumberType(kind) for kind in SERVICE_NUMBER_TYPES.get(country, ()))
+    return tuple(NumberType(kind) for kind in settings().service_number_types.get(country, ()))
 
 
 def classify(number: str) -> tuple[str, str, NumberType] | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from config import SERVICE_NUMBER_QUOTA
 from extensions import db
 from telephony import DomainError, audit
 from telephony.models import (
@@ -18,6 +17,7 @@ from telephony.models import (
     User,
     utcnow,
 )
+from telephony.settings import settings
 
 #: More licences than this in one go is a typing mistake, not an order.
 MAX_LICENCES = 100_000
@@ -26,7 +26,7 @@ MAX_LICENCES = 100_000
 def quota_for(licences: int) -> int:
     """How many service numbers this many licences allow (the table of config)."""
     allowed = 0
-    for threshold, numbers in SERVICE_NUMBER_QUOTA:
+    for threshold, numbers in settings().service_number_quota:
         if licences >= threshold:
             allowed = numbers
     return allowed

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from config import SERVICE_NUMBER_CAPACITY
 from telephony import rio as rios
 from telephony.models import Account, InventoryState, ServiceNumber
 from telephony.paging import Page, paginate
+from telephony.settings import settings
 
 
 def numbers_page(account: Account, number: int, size: int) -> Page:
@@ -23,7 +23,7 @@ def numbers_page(account: Account, number: int, size: int) -> Page:
 
 def capacity(number: ServiceNumber) -> int:
     """Simultaneous calls the number carries."""
-    return SERVICE_NUMBER_CAPACITY[number.number_type.value]
+    return settings().service_number_capacity[number.number_type.value]
 
 
 def rio_of(account: Account, number: ServiceNumber, operator: dict) -> str | None:

@@ -30,13 +30,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from config import (
-    PORT_BILL_REQUIRED,
-    PORT_DOCUMENT_MAX_AGE_DAYS,
-    PORT_DOCUMENT_MAX_BYTES,
-    PORT_LEAD_DAYS,
-    SERVICE_NUMBER_PRICES,
-)
 from extensions import db
 from telephony import DomainError, InvalidForm, NotFound, audit, rio
 from telephony.dates import add_months
@@ -62,6 +55,7 @@ from telephony.models import (
 from telephony.procedure.details import check_organisation_id
 from telephony.service_numbers import zones
 from telephony.service_numbers.inventory import classify
+from telephony.settings import settings
 from telephony.sms import queue_sms
 
 #: Numbers one order takes at most (a pasted list or a CSV file).
@@ -390,7 +384,9 @@ def _working_days_after(country: str, start: date, days: int) -> date:
 
 
 def earliest_date(order: PortOrder, today: date) -> date:
-    return _working_days_after(order.country.value, today, PORT_LEAD_DAYS[order.country.value])
+    return _working_days_after(
+        order.country.value, today, settings().port_lead_days[order.country.value]
+    )
 
 
 HOLDER_FIELDS = (
@@ -614,7 +610,7 @@ def document_kinds(order: PortOrder) -> tuple[str, ...]:
 
 
 def bill_required(order: PortOrder) -> bool:
-    return PORT_BILL_REQUIRED[order.country.value]
+    return settings().port_bill_required[order.country.value]
 
 
 def upload(
@@ -629,18 +625,18 @@ def upload(
     today: date,
 ) -> PortDocument:
     """Keep the signed letter (`loa`) or a recent bill (`bill`): a PDF or an image, not too
-    big, dated within PORT_DOCUMENT_MAX_AGE_DAYS. A new one replaces the old."""
+    big, dated within the settings' maximum age. A new one replaces the old."""
     if not is_editable(order):
         raise DomainError(_l("This order can no longer be changed."))
     if kind not in document_kinds(order):
         raise DomainError(_l("Choose which document this is."), "kind")
     if not data:
         raise DomainError(_l("Choose the file to upload."), "document")
-    if len(data) > PORT_DOCUMENT_MAX_BYTES:
+    if len(data) > settings().port_document_max_bytes:
         raise DomainError(
             _l(
                 "The file is too big: %(max)s MB at most.",
-                max=PORT_DOCUMENT_MAX_BYTES // 1024 // 1024,
+                max=settings().port_document_max_bytes // 1024 // 1024,
             ),
             "document",
         )
@@ -659,11 +655,11 @@ def upload(
         ) from None
     if signed > today:
         raise DomainError(_l("This date is still to come."), "signed_on")
-    if signed < today - timedelta(days=PORT_DOCUMENT_MAX_AGE_DAYS):
+    if signed < today - timedelta(days=settings().port_document_max_age_days):
         raise DomainError(
             _l(
                 "The document must be dated within the last %(days)d days.",
-                days=PORT_DOCUMENT_MAX_AGE_DAYS,
+                days=settings().port_document_max_age_days,
             ),
             "signed_on",
         )
@@ -812,7 +808,7 @@ def advance(
 def _bring_in(account: Account, order: PortOrder, today: date) -> None:
     """The order's numbers become the account's service numbers (one query for the ones
     the inventory knows), each a monthly service."""
-    prices = SERVICE_NUMBER_PRICES[account.country.value]
+    prices = settings().service_number_prices[account.country.value]
     ported = in_order(order)
     known = {
         number.number: number

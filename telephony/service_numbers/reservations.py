@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import select, update
 
-from config import SERVICE_NUMBER_HOLD_MINUTES, SERVICE_NUMBER_PRICES
 from extensions import db
 from telephony import DomainError, NotFound, audit
 from telephony.dates import add_months, local_today
@@ -32,13 +31,14 @@ from telephony.models import (
 )
 from telephony.service_numbers import credits, inventory, licences, sva
 from telephony.service_numbers.inventory import Search
+from telephony.settings import settings
 
 #: Claims tried before saying that fewer numbers than asked are free.
 ATTEMPTS = 3
 
 
 def hold_minutes() -> int:
-    return SERVICE_NUMBER_HOLD_MINUTES
+    return settings().service_number_hold_minutes
 
 
 def get(account: Account, reservation_id: int) -> NumberReservation:
@@ -108,7 +108,7 @@ def reserve(
     account: Account, search: Search, quantity: int, *, actor: User, now: datetime | None = None
 ) -> tuple[NumberReservation, int]:
     """Hold up to `quantity` free numbers matching `search` for the account, for
-    SERVICE_NUMBER_HOLD_MINUTES; a reservation the account still had is released. Returns
+    settings().service_number_hold_minutes; a reservation the account still had is released. Returns
     the reservation and how many numbers it holds (fewer than asked when fewer are free).
     Refused when the licences don't allow that many, or nothing matches."""
     now = now or utcnow()
@@ -150,7 +150,7 @@ def reserve(
         account_id=account.id,
         number_type=search.number_type,
         status=ReservationStatus.OPEN,
-        expires_at=now + timedelta(minutes=SERVICE_NUMBER_HOLD_MINUTES),
+        expires_at=now + timedelta(minutes=settings().service_number_hold_minutes),
         created_by_id=actor.id,
     )
     db.session.add(reservation)
@@ -287,7 +287,7 @@ def acquire(
     if needs_entry:
         numbers[0].directory_entry = entry
     today = local_today(account.timezone, now)
-    prices = SERVICE_NUMBER_PRICES[account.country.value]
+    prices = settings().service_number_prices[account.country.value]
     for number in numbers:
         db.session.add(
             Service(

@@ -21,7 +21,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from config import SERVICE_PAYMENT_DAYS
 from extensions import db
 from telephony import DomainError, NotFound, audit, payment_methods
 from telephony.dates import add_months
@@ -45,6 +44,7 @@ from telephony.models import (
 from telephony.money import Price, price_for, round_cents
 from telephony.payments import FAILURES, pay_invoices
 from telephony.services.renewal import Blocked, RenewalBlocked, allowed_periods, blocked
+from telephony.settings import settings
 from telephony.wiring import Plug
 
 #: invoice.on_paid["action"] of an invoice for services.
@@ -341,7 +341,7 @@ def align(
         token=token,
         actor=actor,
         today=today,
-        due_on=today + timedelta(days=SERVICE_PAYMENT_DAYS),
+        due_on=today + timedelta(days=settings().service_payment_days),
         on_paid={"action": SERVICE_PAID},
         already=_l("This alignment was already made."),
     )

@@ -1,7 +1,7 @@
 """How a service renews, as its row's *Configure renewal* action changes it.
 
 Which periods a kind of service allows, and whether it may be renewed by hand, is the
-operator's configuration (`config.SERVICE_RENEWAL`). What a row may do follows its state,
+operator's configuration (the `SERVICE_RENEWAL` setting). What a row may do follows its state,
 as the reference control panel does: while one of its invoices is due, only *Pay invoice*;
 during a commitment period the renewal cannot change (the page says until when); a
 terminated service, or one whose termination is requested, keeps its renewal as it is.
@@ -18,7 +18,6 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from config import SERVICE_RENEWAL
 from extensions import db
 from telephony import DomainError, NotFound, audit, payment_methods
 from telephony.dates import add_months
@@ -31,6 +30,7 @@ from telephony.models import (
 )
 from telephony.money import Price, price_for
 from telephony.services.listing import RENEWAL_STATUS
+from telephony.settings import settings
 
 #: How many debits ahead the confirmation shows.
 DEBITS_SHOWN = 3
@@ -39,7 +39,7 @@ DEBITS_SHOWN = 3
 def rules(service_type: str) -> dict:
     """The operator's rules for a kind of service; one it has not configured renews
     automatically, every month only."""
-    return SERVICE_RENEWAL.get(service_type, {"periods": (1,), "manual": False})
+    return settings().service_renewal.get(service_type, {"periods": (1,), "manual": False})
 
 
 def allowed_periods(service: Service) -> tuple[int, ...]:

@@ -34,14 +34,6 @@ from decimal import Decimal
 from sqlalchemy import case, exists, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
-from config import (
-    CARD_EXPIRY_WARNING_MONTHS,
-    NUMBER_QUARANTINE_DAYS,
-    SERVICE_DELETE_AFTER_DAYS,
-    SERVICE_NUMBER_QUARANTINE_MONTHS,
-    SERVICE_PAYMENT_DAYS,
-    SERVICE_REMINDER_DAYS,
-)
 from extensions import db
 from telephony import audit, payment_methods
 from telephony.dates import add_months
@@ -75,6 +67,7 @@ from telephony.models import (
 from telephony.money import CENT, Price, price_for, round_cents
 from telephony.payments import PROVIDERS, pay_invoice
 from telephony.services.paying import SERVICE_PAID, _instrument
+from telephony.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +235,7 @@ def _renew_batch(account_ids: list[int], day: date, report: ServiceRunReport) ->
                 "terms_reference": "",
                 "on_paid": {"action": SERVICE_PAID},
                 "issued_on": day,
-                "due_on": day + timedelta(days=SERVICE_PAYMENT_DAYS),
+                "due_on": day + timedelta(days=settings().service_payment_days),
                 "created_at": utcnow(),
             }
         )
@@ -469,8 +462,8 @@ def _change_state(account_ids, condition, day: date, *, suspend: bool) -> int:
             "services_suspended" if suspend else "services_deleted",
             services=services,
             day=day,
-            delete_on=day + timedelta(days=SERVICE_DELETE_AFTER_DAYS),
-            quarantine=NUMBER_QUARANTINE_DAYS,
+            delete_on=day + timedelta(days=settings().service_delete_after_days),
+            quarantine=settings().number_quarantine_days,
         )
     return len(rows)
 
@@ -482,7 +475,7 @@ def _to_delete(day: date):
     return (
         (Service.state == ServiceState.SUSPENDED)
         & (Service.renewal_mode == RenewalMode.MANUAL)
-        & (Service.suspended_on <= day - timedelta(days=SERVICE_DELETE_AFTER_DAYS))
+        & (Service.suspended_on <= day - timedelta(days=settings().service_delete_after_days))
     )
 
 
@@ -526,7 +519,7 @@ def _release(rows, day: date) -> dict[int, list[str]]:
             ended.append((alias.number, alias.account_id))
     if by_type.get("service_number"):
         # A service number waits in the inventory's own quarantine (its state).
-        until = add_months(day, SERVICE_NUMBER_QUARANTINE_MONTHS)
+        until = add_months(day, settings().service_number_quarantine_months)
         for number in db.session.scalars(
             select(ServiceNumber).where(
                 ServiceNumber.id.in_(by_type["service_number"]),
@@ -538,7 +531,7 @@ def _release(rows, day: date) -> dict[int, list[str]]:
             number.account_id = number.destination_id = None
             number.quarantine_until = until
     if ended:
-        until = day + timedelta(days=NUMBER_QUARANTINE_DAYS)
+        until = day + timedelta(days=settings().number_quarantine_days)
         db.session.execute(
             NumberQuarantine.__table__.delete().where(
                 NumberQuarantine.number.in_([number for number, _a in ended])
@@ -579,7 +572,7 @@ def _due_notice(day: date):
     """Which notice a service is due now, in SQL: the renewal notice of an automatic
     service, else the nearest reminder that has come (15 days before: reminder_15)."""
     whens = [(Service.renewal_mode == RenewalMode.AUTOMATIC, literal("renewal_notice"))]
-    for days in sorted(SERVICE_REMINDER_DAYS):
+    for days in sorted(settings().service_reminder_days):
         whens.append(
             (Service.expires_on <= day + timedelta(days=days), literal(f"reminder_{days}"))
         )
@@ -587,7 +580,7 @@ def _due_notice(day: date):
 
 
 def _to_remind(day: date):
-    horizon = day + timedelta(days=max(SERVICE_REMINDER_DAYS))
+    horizon = day + timedelta(days=max(settings().service_reminder_days))
     manual = (Service.renewal_mode == RenewalMode.MANUAL) & (Service.expires_on <= horizon)
     automatic = (
         (Service.renewal_mode == RenewalMode.AUTOMATIC)
@@ -685,9 +678,9 @@ class Notice:
 
 
 def _card_notices(day: date, report: ServiceRunReport) -> None:
-    """Tell each holder of a card that expires within CARD_EXPIRY_WARNING_MONTHS, once per
+    """Tell each holder of a card that expires within the warning months of the settings, once per
     card (a conditional UPDATE claims the notice)."""
-    limit = add_months(day, CARD_EXPIRY_WARNING_MONTHS)
+    limit = add_months(day, settings().card_expiry_warning_months)
     month = StoredPaymentMethod.exp_year * 12 + StoredPaymentMethod.exp_month
     cards = db.session.execute(
         select(StoredPaymentMethod.id, StoredPaymentMethod.account_id).where(
