@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 PORT   ?= 5000
 
-.PHONY: setup python assets translations db demo run test test-pg lint bench bench-http clean
+.PHONY: setup python assets translations db demo run test test-fast test-pg lint bench bench-http clean
 
 setup: python assets translations
 
@@ -43,6 +43,11 @@ test: setup
 	$(BIN)/ruff format --check .
 	$(FLASK) translate check
 	$(BIN)/pytest
+
+# Quick feedback while working: everything but the slow tests (browsers, live servers,
+# fuzzing, child processes); `make test` runs them all.
+test-fast: setup
+	$(BIN)/pytest -m "not slow" -q
 
 # The database tests again, against PostgreSQL (TEST_DATABASE_URL).
 test-pg: setup

@@ -19,6 +19,19 @@ from telephony.demo import create_demo
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
+#: Whole modules that are slow by nature: live servers hit in parallel, every form fuzzed.
+SLOW_MODULES = {"test_concurrency.py", "test_fuzz.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """`slow` on the browser tests and the modules above (and on the tests marked by
+    hand), so that `make test-fast` (-m "not slow") gives quick feedback while working."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.name in SLOW_MODULES or "browser" in path.parts:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_sandbox_provider():
     """Each test's database numbers its invoices from the start: the sandbox provider's

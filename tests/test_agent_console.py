@@ -309,7 +309,7 @@ def test_customers_are_not_timed_out_by_the_agent_rule(app, signed_in):
 
 def test_agents_see_the_procedure_status_and_only_the_last_four_of_the_iban(app, signed_in):
     from telephony import procedure
-    from tests.test_procedure import DETAILS
+    from tests.factories import DETAILS
 
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
@@ -329,7 +329,7 @@ def test_agents_see_the_procedure_status_and_only_the_last_four_of_the_iban(app,
 
 def test_the_timeline_marks_the_language_of_each_email(app, signed_in):
     from telephony import procedure
-    from tests.test_procedure import DETAILS
+    from tests.factories import DETAILS
 
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
@@ -358,7 +358,7 @@ def test_a_link_in_the_customers_language_does_not_change_the_agents(app, signed
 def test_agents_read_the_procedure_status_in_their_own_words(app, signed_in):
     """'Waiting for your documents' is the customer's; an agent reads whose documents."""
     from telephony import procedure
-    from tests.test_procedure import DETAILS
+    from tests.factories import DETAILS
 
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))

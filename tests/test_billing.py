@@ -23,6 +23,7 @@ from telephony.models import (
     ServiceEmail,
     TaskStatus,
 )
+from tests.factories import claimed_by_someone
 
 DAY = date(2030, 3, 1)
 
@@ -185,6 +186,7 @@ def _run_in_child(url, day):  # pragma: no cover - runs in a child process
         run_renewal(day)
 
 
+@pytest.mark.slow
 def test_a_run_killed_halfway_leaves_the_task_for_the_next_run(app):
     with app.app_context():
         account, lines = _fr()
@@ -202,7 +204,7 @@ def test_a_run_killed_halfway_leaves_the_task_for_the_next_run(app):
         # Wait until the child has claimed the task (its transaction is open, not committed).
         while time.time() < deadline and child.is_alive() and not claimed:
             time.sleep(0.2)
-            claimed = _claimed_by_someone(url)
+            claimed = claimed_by_someone(url)
         assert claimed, f"the child run never claimed the task (exit code {child.exitcode})"
         os.kill(child.pid, signal.SIGKILL)
         child.join()
@@ -214,34 +216,6 @@ def test_a_run_killed_halfway_leaves_the_task_for_the_next_run(app):
         report = run_renewal(DAY)
         assert report.done == [task.id]
         assert db.session.get(Line, line_id).calls_current == before + 1
-
-
-def _claimed_by_someone(url, table: str = "scheduled_task") -> bool:
-    """True once another connection holds a row of `table` (PostgreSQL) or the database's
-    write lock (SQLite)."""
-    from sqlalchemy import create_engine, text
-
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        con = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("ROLLBACK")
-            return False
-        except sqlite3.OperationalError:  # "database is locked": the child holds it
-            return True
-        finally:
-            con.close()
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            total = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
-            free = conn.execute(text(f"SELECT id FROM {table} FOR UPDATE SKIP LOCKED")).all()  # noqa: S608
-            conn.rollback()
-            return len(free) < total
-    finally:
-        engine.dispose()
 
 
 def test_two_runs_in_parallel_carry_out_each_task_once(app):

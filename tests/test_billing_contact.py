@@ -11,7 +11,6 @@ from telephony import DomainError, contacts, lifecycle
 from telephony import procedure as procedures
 from telephony.billing import run_renewal
 from telephony.models import (
-    Account,
     AliasNumber,
     AuditEvent,
     Offer,
@@ -21,13 +20,9 @@ from telephony.models import (
     ValidationProcedure,
 )
 from tests.conftest import csrf_from
-from tests.test_procedure import DETAILS, validate_procedure
+from tests.factories import DETAILS, demo_account, validate_procedure
 
 NEW = {"contact_name": "Jeanne Martin-Dupré", "contact_email": "jeanne.martin@dupre.example"}
-
-
-def _account(code: str = "vt10001-f") -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
 
 
 def _mails(template: str) -> list[ServiceEmail]:
@@ -61,13 +56,13 @@ def _mails(template: str) -> list[ServiceEmail]:
     ],
 )
 def test_bad_contacts_are_refused_beside_their_field_and_nothing_changes(app_ctx, changes, fields):
-    account = _account()
+    account = demo_account()
     with pytest.raises(contacts.InvalidContact) as refused:
         contacts.change_billing_contact(account, {**NEW, **changes}, actor=None)
     assert set(refused.value.errors) == fields
     assert all(str(message) for message in refused.value.errors.values())
     db.session.rollback()
-    account = _account()
+    account = demo_account()
     assert account.billing_email == "compta@dupre.example"
     assert db.session.scalar(select(func.count()).select_from(ValidationProcedure)) == 0
     assert db.session.scalar(select(func.count()).select_from(ServiceEmail)) == 0
@@ -82,7 +77,7 @@ def test_contacts_are_cleaned(app_ctx):
 
 
 def test_a_change_requires_a_new_procedure_and_orders_wait_again(app_ctx):
-    account = _account()
+    account = demo_account()
     validate_procedure(account)
     assert procedures.is_validated(account)
     required = contacts.change_billing_contact(account, NEW, actor=None)
@@ -118,7 +113,7 @@ def test_a_change_requires_a_new_procedure_and_orders_wait_again(app_ctx):
 
 
 def test_the_same_contact_is_no_change(app_ctx):
-    account = _account()
+    account = demo_account()
     with pytest.raises(DomainError, match="This is already your billing contact") as refused:
         contacts.change_billing_contact(
             account,
@@ -129,7 +124,7 @@ def test_the_same_contact_is_no_change(app_ctx):
 
 
 def test_a_procedure_under_way_goes_on_and_the_new_address_hears_of_it(app_ctx):
-    account = _account("vt20002-b")
+    account = demo_account("vt20002-b")
     under_way = procedures.submit(account, DETAILS["vt20002-b"], actor=None)
     db.session.commit()
     required = contacts.change_billing_contact(
@@ -147,7 +142,7 @@ def test_a_procedure_under_way_goes_on_and_the_new_address_hears_of_it(app_ctx):
 
 
 def test_a_new_name_alone_tells_the_same_address_once(app_ctx):
-    account = _account("vt30003-s")
+    account = demo_account("vt30003-s")
     contacts.change_billing_contact(
         account,
         {"contact_name": "Marco Bernasconi", "contact_email": account.billing_email},
@@ -182,7 +177,7 @@ def test_change_without_javascript_shows_the_procedure_now_required(app, signed_
     assert "A change of billing contact" in procedure_page
     assert "Jeanne Martin-Dupré &lt;jeanne.martin@dupre.example&gt;" in procedure_page
     with app.app_context():
-        assert procedures.latest(_account()).trigger == "billing_contact"
+        assert procedures.latest(demo_account()).trigger == "billing_contact"
 
 
 def test_bad_input_answers_beside_the_fields_translated_and_saves_nothing(app, signed_in):
@@ -215,7 +210,7 @@ def test_bad_input_answers_beside_the_fields_translated_and_saves_nothing(app, s
     assert unchanged.status_code == 422
     assert "This is already your billing contact" in unchanged.get_data(as_text=True)
     with app.app_context():
-        assert _account().billing_email == "compta@dupre.example"
+        assert demo_account().billing_email == "compta@dupre.example"
         assert db.session.scalar(select(func.count()).select_from(ValidationProcedure)) == 0
     assert client.post("/procedure/billing-contact", data=NEW).status_code == 400
 
@@ -244,13 +239,13 @@ def test_inline_check_answers_only_the_field_asked(app, signed_in):
     assert "field-error" not in good
     assert '<span hx-swap-oob="innerHTML:#announcer"></span>' in good  # nothing more to say
     with app.app_context():
-        assert _account("vt20002-b").billing_email == "penning@groenefiets.example"
+        assert demo_account("vt20002-b").billing_email == "penning@groenefiets.example"
 
 
 def test_an_agent_changes_it_for_the_customer_on_the_record(app, signed_in):
     client = signed_in("agent")
     with app.app_context():
-        account_id = _account("vt30003-s").id
+        account_id = demo_account("vt30003-s").id
     page = client.get(f"/agent/accounts/{account_id}?lang=en").get_data(as_text=True)
     client.post(
         f"/agent/accounts/{account_id}/act",
@@ -280,7 +275,7 @@ def test_an_agent_changes_it_for_the_customer_on_the_record(app, signed_in):
             == (agent.id, account_id, True, "Customer asked by phone")
             for e in events
         )
-        assert _account("vt30003-s").billing_email == "studio@bernasconi.example"
+        assert demo_account("vt30003-s").billing_email == "studio@bernasconi.example"
 
 
 def test_each_customer_changes_only_their_own_contact(app, signed_in):
@@ -289,5 +284,5 @@ def test_each_customer_changes_only_their_own_contact(app, signed_in):
     assert "compta@dupre.example" not in page
     client.post("/procedure/billing-contact", data={**NEW, "csrf_token": csrf_from(page)})
     with app.app_context():
-        assert _account("vt10001-f").billing_email == "compta@dupre.example"
-        assert _account("vt20002-b").billing_email == NEW["contact_email"]
+        assert demo_account("vt10001-f").billing_email == "compta@dupre.example"
+        assert demo_account("vt20002-b").billing_email == NEW["contact_email"]

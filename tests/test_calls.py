@@ -24,6 +24,7 @@ from telephony.models import (
 )
 from telephony.payments import SandboxProvider, pay_invoice
 from tests.conftest import csrf_from
+from tests.factories import open_order
 
 
 def _orders():
@@ -376,20 +377,6 @@ def test_cancelling_a_purchase_order_asks_first(app, fr_client):
         assert db.session.get(Invoice, order_id).status == InvoiceStatus.CANCELLED
     # Once cancelled, the question is no longer asked.
     assert fr_client.get(order_path + "/cancel").headers["Location"] == order_path
-
-
-def open_order(app) -> tuple[int, int]:
-    """A purchase order of the French company awaiting payment: (its id, the account's)."""
-    from telephony.models import Account, Line, User
-
-    with app.app_context():
-        account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
-        user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
-        order = calls.order_calls(
-            account, db.session.get(Line, 2), 3, actor=user, terms_accepted=True
-        )
-        db.session.commit()
-        return order.id, account.id
 
 
 def test_another_accounts_order_cancel_page_is_not_found(app, client, auth):

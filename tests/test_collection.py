@@ -11,6 +11,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 import sepaxml
 import xmlschema
 from sqlalchemy import func, select
@@ -28,9 +29,7 @@ from telephony.models import (
     ServiceEmail,
     StoredPaymentMethod,
 )
-from tests.test_billing import _claimed_by_someone
-from tests.test_invoices import _account, _issue
-from tests.test_procedure import validate_procedure
+from tests.factories import claimed_by_someone, demo_account, issue_invoice, validate_procedure
 
 TODAY = date.today()
 SCHEMA = xmlschema.XMLSchema(str(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd"))
@@ -39,7 +38,7 @@ NS = "{urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}"
 
 def _pay_by_mandate(code: str):
     """The account's procedure validated, and its SEPA mandate made the default method."""
-    account = _account(code)
+    account = demo_account(code)
     procedure = validate_procedure(account)
     mandate = db.session.scalar(
         select(StoredPaymentMethod).where(
@@ -74,8 +73,8 @@ def test_the_french_and_belgian_customers_debits_make_files_that_validate(app_ct
     current_app.config["COLLECTION_DIR"] = str(tmp_path)
     fr, fr_procedure = _pay_by_mandate("vt10001-f")
     be, be_procedure = _pay_by_mandate("vt20002-b")
-    fr_invoice = _issue(fr, "10.00", issued=TODAY - timedelta(days=14))  # due tomorrow
-    be_invoice = _issue(be, "20.00", issued=TODAY - timedelta(days=15))  # due today
+    fr_invoice = issue_invoice(fr, "10.00", issued=TODAY - timedelta(days=14))  # due tomorrow
+    be_invoice = issue_invoice(be, "20.00", issued=TODAY - timedelta(days=15))  # due today
     report = collect(TODAY)
     assert report.debits == 2
     files = {c.country: c for c in db.session.scalars(select(DebitCollection))}
@@ -95,7 +94,7 @@ def test_the_french_and_belgian_customers_debits_make_files_that_validate(app_ct
     assert fr_invoice.status == be_invoice.status == InvoiceStatus.COLLECTION_SENT
 
     assert collect(TODAY).debits == 0  # nothing twice
-    again = _issue(be, "5.00", issued=TODAY - timedelta(days=15))
+    again = issue_invoice(be, "5.00", issued=TODAY - timedelta(days=15))
     second = collect(TODAY)
     assert second.debits == 1
     debit = db.session.scalar(select(Debit).where(Debit.invoice_id == again.id))
@@ -125,7 +124,7 @@ def test_two_collections_at_once_put_each_invoice_in_one_file(app, tmp_path):
     app.config["COLLECTION_DIR"] = str(tmp_path)
     with app.app_context():
         be, _procedure = _pay_by_mandate("vt20002-b")
-        ids = [_issue(be, "3.00", issued=TODAY - timedelta(days=15)).id for _ in range(30)]
+        ids = [issue_invoice(be, "3.00", issued=TODAY - timedelta(days=15)).id for _ in range(30)]
         db.session.remove()
     errors = []
 
@@ -172,10 +171,11 @@ def _collect_in_child(url, folder):  # pragma: no cover - runs in a child proces
         collect(TODAY)
 
 
+@pytest.mark.slow
 def test_a_collection_killed_halfway_collects_nothing_twice(app, tmp_path):
     with app.app_context():
         be, _procedure = _pay_by_mandate("vt20002-b")
-        invoice_id = _issue(be, "7.00", issued=TODAY - timedelta(days=15)).id
+        invoice_id = issue_invoice(be, "7.00", issued=TODAY - timedelta(days=15)).id
         url = str(db.engine.url.render_as_string(hide_password=False))
         db.session.remove()
         db.engine.dispose()
@@ -186,7 +186,7 @@ def test_a_collection_killed_halfway_collects_nothing_twice(app, tmp_path):
     deadline, held = time.time() + 60, False
     while time.time() < deadline and child.is_alive() and not held:
         time.sleep(0.2)
-        held = _claimed_by_someone(url, "invoice")
+        held = claimed_by_someone(url, "invoice")
     assert held, f"the child never claimed the invoices (exit code {child.exitcode})"
     time.sleep(0.5)
     os.kill(child.pid, signal.SIGKILL)
@@ -208,7 +208,7 @@ def test_a_returned_debit_puts_the_invoice_back_to_pay_once_and_tells_the_custom
 
     current_app.config["COLLECTION_DIR"] = str(tmp_path)
     be, _procedure = _pay_by_mandate("vt20002-b")
-    invoice = _issue(be, "10.00", issued=TODAY - timedelta(days=15))
+    invoice = issue_invoice(be, "10.00", issued=TODAY - timedelta(days=15))
     collect(TODAY)
     debit = db.session.scalar(select(Debit).where(Debit.invoice_id == invoice.id))
     report_xml = _status_report((debit.end_to_end_id, "AM04"), ("NOT-OURS", "AC04"))

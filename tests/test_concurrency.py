@@ -50,9 +50,9 @@ from telephony.models import (
     User,
     ValidationProcedure,
 )
+from tests.factories import DETAILS, hidden_value
 from tests.live import Client, LiveSite, at_once, form_fields
-from tests.test_procedure import DETAILS
-from tests.test_translating import SIGN_IN, workspace_settings
+from tests.workspace import SIGN_IN, workspace_settings
 
 #: Parallel copies of each request.
 N = 12
@@ -556,10 +556,6 @@ def test_a_renewal_setting_changes_once(site):
     assert count(site, select(Service.period_months).where(Service.id == service.id)) == 3
 
 
-def _hidden(html: str, name: str) -> str:
-    return html.split(f'name="{name}" type="hidden" value="')[1].split('"')[0]
-
-
 def test_a_services_invoice_is_paid_once(site):
     customer = site.client().sign_in("fr")
     due = fetch(site, select(Service).where(Service.name == "+33972100101"))[0]
@@ -571,8 +567,8 @@ def test_a_services_invoice_is_paid_once(site):
     )[0]
     page = customer.get(f"/services/{due.id}/pay").text
     data = {
-        "csrf_token": _hidden(page, "csrf_token"),
-        "invoice": _hidden(page, "invoice"),
+        "csrf_token": hidden_value(page, "csrf_token"),
+        "invoice": hidden_value(page, "invoice"),
         "method": card.id,
     }
     replies = at_once(N, lambda _i: customer.post(f"/services/{due.id}/pay", data))
@@ -596,8 +592,8 @@ def test_a_payment_ahead_is_made_once(site):
     )[0]
     page = customer.get(f"/services/{line.id}/extend").text
     data = {
-        "csrf_token": _hidden(page, "csrf_token"),
-        "token": _hidden(page, "token"),
+        "csrf_token": hidden_value(page, "csrf_token"),
+        "token": hidden_value(page, "token"),
         "period": "3",
         "method": card.id,
     }
@@ -621,10 +617,10 @@ def test_a_batch_applies_once(site):
     query = "&".join(f"ids={i}" for i in ids)
     page = customer.get(f"/services/batch?action=disable_auto&{query}").text
     data = {
-        "csrf_token": _hidden(page, "csrf_token"),
+        "csrf_token": hidden_value(page, "csrf_token"),
         "action": "disable_auto",
         "ids": ids,
-        "token": _hidden(page, "token"),
+        "token": hidden_value(page, "token"),
     }
     replies = at_once(N, lambda _i: customer.post("/services/batch", data))
     assert {r.status for r in replies} <= FINE
@@ -635,10 +631,10 @@ def test_a_batch_applies_once(site):
 
     page = customer.get(f"/services/batch?action=renew&{query}").text
     data = {
-        "csrf_token": _hidden(page, "csrf_token"),
+        "csrf_token": hidden_value(page, "csrf_token"),
         "action": "renew",
         "ids": ids,
-        "token": _hidden(page, "token"),
+        "token": hidden_value(page, "token"),
     }
     replies = at_once(N, lambda _i: customer.post("/services/batch", data))
     assert {r.status for r in replies} == {303}
@@ -654,11 +650,11 @@ def test_a_batch_applies_once(site):
 
 def _invoices_for(site, code: str, amounts: list[str]) -> tuple[list[int], int]:
     """Invoices due of the account `code`, and a card kept for it."""
-    from tests.test_invoices import _issue
+    from tests.factories import issue_invoice
 
     with site.app.app_context():
         account = db.session.scalar(select(Account).where(Account.code == code))
-        ids = [_issue(account, amount).id for amount in amounts]
+        ids = [issue_invoice(account, amount).id for amount in amounts]
         card = StoredPaymentMethod(
             account_id=account.id,
             kind=PaymentMethod.CARD,
@@ -681,7 +677,7 @@ def test_an_invoice_paid_from_the_invoices_page_is_paid_once(site):
     (invoice_id,), card = _invoices_for(site, "vt30003-s", ["40.00"])
     customer = site.client().sign_in("ch")
     page = customer.get(f"/billing/invoices/{invoice_id}/pay").text
-    data = {"csrf_token": _hidden(page, "csrf_token"), "method": card}
+    data = {"csrf_token": hidden_value(page, "csrf_token"), "method": card}
     replies = at_once(N, lambda _i: customer.post(f"/billing/invoices/{invoice_id}/pay", data))
     assert {r.status for r in replies} == {303}
     paid = (Payment.invoice_id == invoice_id) & (Payment.status == PaymentStatus.SUCCEEDED)
@@ -696,8 +692,8 @@ def test_a_balance_is_paid_once(site):
     customer = site.client().sign_in("be")
     page = customer.get("/billing/invoices/pay-balance").text
     data = {
-        "csrf_token": _hidden(page, "csrf_token"),
-        "invoices": _hidden(page, "invoices"),
+        "csrf_token": hidden_value(page, "csrf_token"),
+        "invoices": hidden_value(page, "invoices"),
         "method": card,
     }
     replies = at_once(N, lambda _i: customer.post("/billing/invoices/pay-balance", data))
@@ -717,8 +713,8 @@ def test_a_zip_of_invoices_is_queued_once(site):
     customer = site.client().sign_in("ch")
     page = customer.get("/billing/invoices").text
     data = {
-        "csrf_token": _hidden(page, "csrf_token"),
-        "token": _hidden(page, "token"),
+        "csrf_token": hidden_value(page, "csrf_token"),
+        "token": hidden_value(page, "token"),
         "start": (date.today() - timedelta(days=300)).isoformat(),
         "end": date.today().isoformat(),
     }

@@ -26,10 +26,7 @@ from telephony.models import (
 )
 from telephony.payments import PROVIDERS
 from telephony.services import paying
-from tests.test_einvoices import _fatal_rules
-from tests.test_invoices import _account, _text
-from tests.test_procedure import validate_procedure
-from tests.test_service_payments import _card
+from tests.factories import demo_account, fatal_rules, pdf_text, stored_card, validate_procedure
 
 TODAY = date.today()
 
@@ -44,14 +41,14 @@ def test_the_unused_part_is_whole_months_then_days_of_the_part_month():
 def _terminate_yearly_number_paid_ahead():
     """The French company pays its yearly number a year ahead, then terminates it: the
     termination takes effect on the next billing date, inside the paid year."""
-    account = _account()
+    account = demo_account()
     validate_procedure(account)
     service = db.session.scalar(select(Service).where(Service.name == "+33972100102"))
     invoice, payment = paying.extend(
         account,
         service,
         12,
-        _card(account),
+        stored_card(account),
         token="ahead",
         actor=None,
         provider=PROVIDERS["sandbox"],
@@ -97,7 +94,7 @@ def test_the_credit_note_is_listed_and_its_pdf_and_factur_x_say_what_it_refunds(
     assert note_number in page and f"Credit note for {invoice_number}" in page
     assert client.get(f"/billing/invoices/{note_id}/pay").status_code == 404
     pdf = client.get(f"/billing/invoices/{note_id}.pdf").data
-    text = _text(pdf)
+    text = pdf_text(pdf)
     assert "Avoir" in text and invoice_number in text
     assert "Échéance" not in text and "Conditions" not in text  # nothing to pay, no terms
     _name, xml = facturx.get_facturx_xml_from_pdf(io.BytesIO(pdf), check_xsd=True)
@@ -107,11 +104,11 @@ def test_the_credit_note_is_listed_and_its_pdf_and_factur_x_say_what_it_refunds(
         == "381"
     )
     assert invoice_number in etree.tostring(root).decode()
-    assert _fatal_rules(xml, "facturx-en16931/FACTUR-X_EN16931.xslt") == []
+    assert fatal_rules(xml, "facturx-en16931/FACTUR-X_EN16931.xslt") == []
 
 
 def test_no_credit_note_when_nothing_paid_is_left(app_ctx):
-    account = _account()
+    account = demo_account()
     service = db.session.scalar(select(Service).where(Service.name.startswith("+33972100003")))
     line = service.target_id
     from telephony.models import Line

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-from functools import cache
-from pathlib import Path
 
 import facturx
 from lxml import etree
@@ -15,35 +13,7 @@ from sqlalchemy import select
 
 from extensions import db
 from telephony.models import Invoice, InvoiceKind, InvoiceStatus
-from tests.test_invoices import _account, _issue, _text
-from tests.test_procedure import validate_procedure
-
-RULES = Path(facturx.__file__).parent / "xsd_and_schematron"
-SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
-
-
-@cache
-def _schematron(name: str):
-    """The compiled schematron (XSLT 2.0) of the EN 16931 rules, run by Saxon."""
-    from saxonche import PySaxonProcessor
-
-    processor = PySaxonProcessor(license=False)
-    executable = processor.new_xslt30_processor().compile_stylesheet(
-        stylesheet_file=str(RULES / name)
-    )
-    return processor, executable
-
-
-def _fatal_rules(xml: bytes, name: str) -> list[str]:
-    """The EN 16931 rules `xml` breaks, warnings aside (empty: it passes)."""
-    processor, executable = _schematron(name)
-    source = processor.parse_xml(xml_text=xml.decode())
-    report = etree.fromstring(executable.transform_to_string(xdm_node=source).encode())
-    return [
-        f"{failed.get('id')}: {' '.join(failed.findtext('svrl:text', '', SVRL).split())}"
-        for failed in report.findall(".//svrl:failed-assert", SVRL)
-        if failed.get("flag") != "warning"  # fatal, or unflagged (Factur-X)
-    ]
+from tests.factories import demo_account, fatal_rules, issue_invoice, pdf_text, validate_procedure
 
 
 def _value(xml: bytes, tag: str) -> str:
@@ -60,7 +30,7 @@ def _attachments(pdf: bytes) -> list[str]:
 def _due_invoice(code: str) -> Invoice:
     return db.session.scalar(
         select(Invoice).where(
-            Invoice.account_id == _account(code).id,
+            Invoice.account_id == demo_account(code).id,
             Invoice.kind == InvoiceKind.INVOICE,
             Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
         )
@@ -70,7 +40,7 @@ def _due_invoice(code: str) -> Invoice:
 def test_a_french_company_gets_a_factur_x_pdf_whose_xml_matches_it(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        validate_procedure(_account())  # its address and SIREN
+        validate_procedure(demo_account())  # its address and SIREN
         invoice_id, number = _due_invoice("vt10001-f").id, _due_invoice("vt10001-f").number
     page = client.get("/billing/invoices?lang=en")
     assert "Each PDF is a Factur-X e-invoice" in page.text
@@ -78,13 +48,13 @@ def test_a_french_company_gets_a_factur_x_pdf_whose_xml_matches_it(signed_in):
     _name, xml = facturx.get_facturx_xml_from_pdf(io.BytesIO(pdf), check_xsd=True)
     assert xml, "no Factur-X XML in the PDF"
     assert facturx.get_level(etree.fromstring(xml)) == "en16931"
-    assert _fatal_rules(xml, "facturx-en16931/FACTUR-X_EN16931.xslt") == []
+    assert fatal_rules(xml, "facturx-en16931/FACTUR-X_EN16931.xslt") == []
     document_id = etree.fromstring(xml).xpath(
         "string(//*[local-name()='ExchangedDocument']/*[local-name()='ID'])"
     )
     assert document_id == number
     assert _attachments(pdf) == ["factur-x.xml"]
-    text = _text(pdf)
+    text = pdf_text(pdf)
     total = _value(xml, "GrandTotalAmount")
     assert total == "1.20" and "Total TTC 1,20 €" in text  # the PDF says what the XML says
     assert "732829320" in etree.tostring(etree.fromstring(xml)).decode()  # the buyer's SIREN
@@ -93,9 +63,9 @@ def test_a_french_company_gets_a_factur_x_pdf_whose_xml_matches_it(signed_in):
 def test_a_belgian_association_downloads_a_peppol_ubl_invoice(signed_in):
     client = signed_in("be")
     with client.application.app_context():
-        account = _account("vt20002-b")
+        account = demo_account("vt20002-b")
         validate_procedure(account)
-        invoice = _issue(account, "13.98")
+        invoice = issue_invoice(account, "13.98")
         invoice_id, number = invoice.id, invoice.number
     page = client.get("/billing/invoices?lang=en")
     assert f"/billing/invoices/{invoice_id}.xml" in page.text
@@ -103,7 +73,7 @@ def test_a_belgian_association_downloads_a_peppol_ubl_invoice(signed_in):
     assert reply.status_code == 200 and reply.mimetype == "application/xml"
     xml = reply.data
     facturx.xml_check_xsd(xml, flavor="ubl-2.1-invoice")  # raises when invalid
-    assert _fatal_rules(xml, "ubl-2.1/EN16931-UBL-validation.xslt") == []
+    assert fatal_rules(xml, "ubl-2.1/EN16931-UBL-validation.xslt") == []
     assert _value(xml, "CustomizationID").endswith("peppol.eu:2017:poacc:billing:3.0")
     root = etree.fromstring(xml)
     endpoints = root.xpath("//*[local-name()='EndpointID']")
@@ -118,7 +88,7 @@ def test_a_belgian_association_downloads_a_peppol_ubl_invoice(signed_in):
 def test_without_its_details_a_business_is_told_what_is_missing_and_where(signed_in):
     client = signed_in("be")
     with client.application.app_context():
-        invoice_id = _issue(_account("vt20002-b"), "5.00").id
+        invoice_id = issue_invoice(demo_account("vt20002-b"), "5.00").id
     page = client.get("/billing/invoices?lang=en").text
     assert "your postal address" in page and "/procedure/" in page
     reply = client.get(f"/billing/invoices/{invoice_id}.xml?lang=en")
@@ -140,7 +110,7 @@ def test_a_french_company_without_its_details_gets_the_plain_pdf(signed_in):
 def test_individuals_get_no_structured_invoice(signed_in):
     client = signed_in("ch")
     with client.application.app_context():
-        invoice_id = _issue(_account("vt30003-s"), "5.00").id
+        invoice_id = issue_invoice(demo_account("vt30003-s"), "5.00").id
     assert client.get(f"/billing/invoices/{invoice_id}.xml").status_code == 404
 
 
@@ -153,7 +123,7 @@ def test_the_renewal_run_hands_business_invoices_to_the_platform_once(app_ctx, t
     from telephony.invoicing.einvoice import deliver
 
     current_app.config["EINVOICE_DIR"] = str(tmp_path)
-    validate_procedure(_account("vt20002-b"))  # the Belgian association: complete
+    validate_procedure(demo_account("vt20002-b"))  # the Belgian association: complete
     report = deliver(invoice_pdf, date.today())
     be = sorted(n for n in report.sent if n.startswith("BE-"))
     assert be and all((tmp_path / f"{n}.xml").exists() for n in be)
@@ -161,7 +131,7 @@ def test_the_renewal_run_hands_business_invoices_to_the_platform_once(app_ctx, t
     assert not [n for n in report.sent if n.startswith("CH-")]  # an individual: none
     again = deliver(invoice_pdf, date.today())
     assert again.sent == []  # each once
-    validate_procedure(_account())
+    validate_procedure(demo_account())
     french = deliver(invoice_pdf, date.today())
     assert french.sent and all((tmp_path / f"{n}.pdf").exists() for n in french.sent)
     pdf = (tmp_path / f"{french.sent[0]}.pdf").read_bytes()

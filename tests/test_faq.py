@@ -85,6 +85,7 @@ def test_check_reports_a_missing_question_and_bad_files(content_copy):
     assert "it/voicemail.md: links to unknown question 'nope'" in problems
 
 
+@pytest.mark.slow
 def test_translate_check_includes_the_faq(monkeypatch, content_copy):
     import telephony.faq.content as content
 

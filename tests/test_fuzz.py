@@ -15,25 +15,8 @@ from sqlalchemy import select
 from extensions import db
 from telephony.models import Account
 from tests.conftest import USERS, csrf_from, demo_database, drop_database, make_app
+from tests.fuzzing import PAYLOADS, forms_of, send
 
-PAYLOADS = [
-    "",
-    "\x00",
-    "a\x00b",
-    "\r\nSet-Cookie: x=1",
-    "x" * 10_000,
-    "😀" * 60,
-    "\u202eRTL\u202c עברית مرحبا",
-    "-1",
-    "0",
-    "99999999999999999999999",
-    "1e309",
-    "<script>alert(1)</script>",
-    "'; DROP TABLE account; --",
-    "../../config.py",
-    "²",
-    "١٢",
-]
 HUGE_IDS = [0, 2**31, 2**63, 10**40]
 #: Pages whose forms are sent, per kind of visitor ({id} filled from the demo).
 PAGES = {
@@ -87,7 +70,7 @@ def _with_every_form(app) -> None:
     request (cancel), a submitted procedure (the agents' status form), a call note (edit)."""
     from telephony import calls, lifecycle, procedure, support
     from telephony.models import Line, User
-    from tests.test_procedure import DETAILS
+    from tests.factories import DETAILS
 
     with app.app_context():
         account = db.session.get(Account, 1)
@@ -112,21 +95,6 @@ def client_for(app, who: str):
         token = csrf_from(client.get("/agent/accounts/1").text)
         client.post("/agent/accounts/1/act", data={"csrf_token": token, "reason": "Fuzzing"})
     return client
-
-
-def forms_of(html: str):
-    """(method, action, field names) of each form of a page."""
-    for attrs, body in re.findall(r"<form\b([^>]*)>(.*?)</form>", html, re.S):
-        method = (re.search(r'method="(\w+)"', attrs) or ["", "get"])[1].lower()
-        action = re.search(r'action="([^"]*)"', attrs)
-        names = set(re.findall(r'<(?:input|select|textarea)\b[^>]*name="([^"]+)"', body))
-        yield method, (action[1] if action else ""), names - {"csrf_token"}
-
-
-def send(client, method, action, data):
-    if method == "post":
-        return client.post(action, data=data)
-    return client.get(action, query_string=data)
 
 
 def assert_no_server_error(reply, what):

@@ -9,21 +9,9 @@ from sqlalchemy import func, select
 
 from extensions import db
 from telephony import support
-from telephony.models import Account, AuditEvent, ScheduledTask
+from telephony.models import AuditEvent, ScheduledTask
 from tests.conftest import USERS, csrf_from
-
-
-def act_for_fr(client, signed_in) -> int:
-    signed_in("agent")
-    with client.application.app_context():
-        account_id = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
-    page = client.get(f"/agent/accounts/{account_id}").text
-    reply = client.post(
-        f"/agent/accounts/{account_id}/act",
-        data={"csrf_token": csrf_from(page), "reason": "Customer on the phone"},
-    )
-    assert reply.status_code == 303
-    return account_id
+from tests.factories import act_for_fr
 
 
 def views(app) -> int:
@@ -262,7 +250,7 @@ def test_an_error_page_says_error_in_its_title(client):
 def test_reloading_a_refused_post_leads_back_to_its_page(app, client, auth):
     """A form refused with 422 leaves its POST address in the bar; reloading it (a GET)
     goes back to the page, never to a 405."""
-    from tests.test_calls import open_order
+    from tests.factories import open_order
 
     order_id, account_id = open_order(app)
     auth.login("demo-fr@example.com")

@@ -16,7 +16,7 @@ from telephony import NotFound
 from telephony.invoicing.archives import build_queued, get_ready
 from telephony.models import Account, InvoiceArchive, utcnow
 from tests.conftest import csrf_from
-from tests.test_concurrency import _hidden
+from tests.factories import hidden_value
 
 TODAY = date.today()
 
@@ -24,7 +24,7 @@ TODAY = date.today()
 def _form(page: str, **changes) -> dict:
     data = {
         "csrf_token": csrf_from(page),
-        "token": _hidden(page, "token"),
+        "token": hidden_value(page, "token"),
         "start": (TODAY - timedelta(days=200)).isoformat(),
         "end": TODAY.isoformat(),
     }

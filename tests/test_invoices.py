@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
-from decimal import Decimal
 
 import cv2
 import numpy
@@ -19,13 +18,11 @@ from extensions import db
 from telephony import rio, support
 from telephony.invoicing import listing
 from telephony.invoicing.document import build, transfer_reference
-from telephony.invoicing.numbering import next_number
 from telephony.models import (
     Account,
     AuditEvent,
     Invoice,
     InvoiceKind,
-    InvoiceLine,
     InvoiceStatus,
     Payment,
     PaymentMethod,
@@ -36,12 +33,7 @@ from telephony.models import (
 )
 from telephony.payments import PROVIDERS
 from tests.conftest import csrf_from
-from tests.test_hardening import act_for_fr
-from tests.test_procedure import validate_procedure
-
-
-def _account(code: str = "vt10001-f") -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
+from tests.factories import act_for_fr, demo_account, issue_invoice, pdf_text, validate_procedure
 
 
 def _due(account: Account) -> Invoice:
@@ -52,39 +44,6 @@ def _due(account: Account) -> Invoice:
             Invoice.kind == InvoiceKind.INVOICE,
         )
     )
-
-
-def _issue(account: Account, amount: str = "10.00", issued: date | None = None, **fields):
-    """A services invoice of `amount` excl. VAT, due in 15 days."""
-    issued = issued or date.today()
-    excl = Decimal(amount)
-    vat = (excl * account.vat_rate).quantize(Decimal("0.01"))
-    invoice = Invoice(
-        account_id=account.id,
-        number=next_number(account.country.value, issued.year),
-        kind=InvoiceKind.INVOICE,
-        currency=account.currency,
-        vat_rate=account.vat_rate,
-        total_excl_vat=excl,
-        total_vat=vat,
-        total_incl_vat=excl + vat,
-        issued_on=issued,
-        due_on=issued + timedelta(days=15),
-        lines=[
-            InvoiceLine(
-                description="Extra", quantity=1, unit_price_excl_vat=excl, total_excl_vat=excl
-            )
-        ],
-        **fields,
-    )
-    db.session.add(invoice)
-    db.session.commit()
-    return invoice
-
-
-def _text(data: bytes) -> str:
-    with pdfplumber.open(io.BytesIO(data)) as document:
-        return " ".join(" ".join(page.extract_text() or "" for page in document.pages).split())
 
 
 def _qr_codes(data: bytes) -> list[str]:
@@ -113,13 +72,13 @@ def test_the_list_shows_every_invoice_newest_first_with_the_balance(signed_in):
     assert numbers == sorted(numbers, reverse=True)
     assert text.index("FR-2026-000004") < text.index("FR-2026-000001")
     with client.application.app_context():
-        due = _due(_account())
+        due = _due(demo_account())
     assert f"/billing/invoices/{due.id}/pay" in text  # only the invoice due offers Pay
     assert text.count('/pay"') == 1
 
 
 def test_filters_by_status_and_period_in_sql(app_ctx):
-    account = _account()
+    account = demo_account()
     today = date.today()
     size = 50
     paid = listing.list_invoices(account, listing.Filters(status="paid"), 1, size, today)
@@ -158,9 +117,9 @@ def test_paging_costs_the_same_queries_for_a_page_of_many(signed_in, count_queri
     with count_queries() as few:
         client.get("/billing/invoices?lang=en")
     with client.application.app_context():
-        account = _account()
+        account = demo_account()
         for _ in range(120):
-            _issue(account, "2.00", status=InvoiceStatus.PAID)
+            issue_invoice(account, "2.00", status=InvoiceStatus.PAID)
     with count_queries() as many:
         page = client.get("/billing/invoices?page=2&lang=en")
     assert "Page 2 of 3" in page.text
@@ -170,7 +129,7 @@ def test_paging_costs_the_same_queries_for_a_page_of_many(signed_in, count_queri
 def test_another_accounts_invoice_is_not_found(signed_in):
     client = signed_in("be")
     with client.application.app_context():
-        theirs = _due(_account("vt10001-f")).id
+        theirs = _due(demo_account("vt10001-f")).id
     for url in (f"/billing/invoices/{theirs}.pdf", f"/billing/invoices/{theirs}/pay"):
         assert client.get(url).status_code == 404
     assert client.get("/billing/invoices/2147483647.pdf").status_code == 404
@@ -194,7 +153,7 @@ def test_the_csv_follows_the_filters_in_the_readers_dialect(signed_in):
 def test_pay_one_invoice_through_the_page(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        due = _due(_account())
+        due = _due(demo_account())
         service = db.session.scalar(select(Service).where(Service.name == "+33972100101"))
         due_id, service_id = due.id, service.id
     page = client.get(f"/billing/invoices/{due_id}/pay?lang=en")
@@ -227,7 +186,7 @@ def test_pay_one_invoice_through_the_page(signed_in):
 def test_a_declined_card_says_why_beside_the_method(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        account = _account()
+        account = demo_account()
         declined = StoredPaymentMethod(
             account_id=account.id,
             kind=PaymentMethod.CARD,
@@ -254,8 +213,8 @@ def test_a_declined_card_says_why_beside_the_method(signed_in):
 def test_the_balance_is_paid_in_one_charge_of_exactly_the_invoices_shown(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        account = _account()
-        _issue(account, "5.00")
+        account = demo_account()
+        issue_invoice(account, "5.00")
         card = db.session.scalar(
             select(StoredPaymentMethod.id).where(StoredPaymentMethod.is_default)
         )
@@ -264,7 +223,7 @@ def test_the_balance_is_paid_in_one_charge_of_exactly_the_invoices_shown(signed_
     shown = page.text.split('name="invoices" type="hidden" value="')[1].split('"')[0]
     form = {"csrf_token": csrf_from(page.text), "invoices": shown, "method": str(card)}
     with client.application.app_context():  # a third one is issued meanwhile
-        extra = _issue(_account(), "1.00").id
+        extra = issue_invoice(demo_account(), "1.00").id
     changed = client.post("/billing/invoices/pay-balance?lang=en", data=form)
     assert changed.status_code == 422 and "Your balance has changed" in changed.text
     charges = PROVIDERS["sandbox"].charges
@@ -275,7 +234,7 @@ def test_the_balance_is_paid_in_one_charge_of_exactly_the_invoices_shown(signed_
     assert paid.status_code == 303
     assert PROVIDERS["sandbox"].charges == charges + 1  # one charge for the three
     with client.application.app_context():
-        assert listing.balance(_account(), date.today()).count == 0
+        assert listing.balance(demo_account(), date.today()).count == 0
     assert client.get("/billing/invoices/pay-balance").status_code == 303  # nothing left
 
 
@@ -297,10 +256,10 @@ def test_an_agent_sees_and_pays_for_the_customer_and_it_is_audited(client, signe
 
 
 def test_a_french_company_invoice_states_what_french_law_asks(app_ctx):
-    account = _account()
+    account = demo_account()
     validate_procedure(account)  # its address and SIREN
     invoice = _due(account)
-    text = _text(invoice_pdf(invoice))
+    text = pdf_text(invoice_pdf(invoice))
     assert "Facture" in text and invoice.number in text
     assert "3 place Bellecour" in text and "SIREN 732829320" in text
     assert "FR44732829320" in text  # the customer's VAT number, from its SIREN
@@ -313,8 +272,8 @@ def test_a_french_company_invoice_states_what_french_law_asks(app_ctx):
 
 
 def test_a_euro_invoice_to_pay_by_transfer_carries_an_epc_qr_code(app_ctx):
-    account = _account()
-    invoice = _issue(account, "12.34")
+    account = demo_account()
+    invoice = issue_invoice(account, "12.34")
     data = invoice_pdf(invoice)
     reference = transfer_reference("FR", invoice.number)
     (code,) = _qr_codes(data)
@@ -322,12 +281,12 @@ def test_a_euro_invoice_to_pay_by_transfer_carries_an_epc_qr_code(app_ctx):
     assert fields[:4] == ["BCD", "002", "1", "SCT"] or fields[:3] == ["BCD", "002", "2"]
     assert "FR7630006000011234567890189" in fields
     assert f"EUR{invoice.total_incl_vat}" in fields and reference in fields
-    assert reference in _text(data)
+    assert reference in pdf_text(data)
 
 
 def test_a_swiss_invoice_has_a_qr_bill_with_its_amount_and_reference(app_ctx):
-    account = _account("vt30003-s")
-    invoice = _issue(account, "100.00")
+    account = demo_account("vt30003-s")
+    invoice = issue_invoice(account, "100.00")
     data = invoice_pdf(invoice)
     codes = [c for c in _qr_codes(data) if c.startswith("SPC")]
     assert len(codes) == 1
@@ -336,15 +295,15 @@ def test_a_swiss_invoice_has_a_qr_bill_with_its_amount_and_reference(app_ctx):
     assert "108.10" in fields and "CHF" in fields  # 100 + 8.1 % VAT
     reference = transfer_reference("CH", invoice.number)
     assert "QRR" in fields and reference in fields
-    assert "Fattura" in _text(data)  # in the customer's Italian
+    assert "Fattura" in pdf_text(data)  # in the customer's Italian
 
 
 def test_a_debit_invoice_names_the_mandate_and_the_collection_date(app_ctx):
-    account = _account("vt20002-b")
+    account = demo_account("vt20002-b")
     procedure = validate_procedure(account)  # its SEPA mandate, the default method
-    invoice = _issue(account, "10.00")
+    invoice = issue_invoice(account, "10.00")
     data = invoice_pdf(invoice)
-    text = _text(data)
+    text = pdf_text(data)
     assert procedure.mandate_reference in text and "BE89ZZZ0598765432" in text
     assert "0403.170.701" in text and "BE0403170701" in text
     assert not _qr_codes(data)  # nothing to transfer
@@ -356,7 +315,7 @@ def test_each_service_links_to_its_invoices(signed_in):
         due = db.session.scalar(select(Service).where(Service.name == "+33972100101"))
         fax = db.session.scalar(select(Service).where(Service.service_type == "fax_line"))
         theirs = db.session.scalar(
-            select(Service.id).where(Service.account_id == _account("vt20002-b").id)
+            select(Service.id).where(Service.account_id == demo_account("vt20002-b").id)
         )
         due_id, fax_id = due.id, fax.id
     services = client.get("/services/?lang=en").text

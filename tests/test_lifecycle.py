@@ -24,11 +24,7 @@ from telephony.models import (
     TaskStatus,
 )
 from tests.conftest import csrf_from
-from tests.test_procedure import validate_procedure
-
-
-def _fr() -> Account:
-    return db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+from tests.factories import demo_account, validate_procedure
 
 
 def _line(description: str) -> Line:
@@ -56,13 +52,13 @@ def _offer(account: Account, code: str) -> Offer:
     ],
 )
 def test_changes_apply_at_the_next_billing(app_ctx, now, expected):
-    account = _fr()
+    account = demo_account()
     task = lifecycle.request_to_alias(account, _line("Direction"), actor=None, now=now)
     assert task.execute_on == expected
 
 
 def test_a_fax_line_cannot_become_an_alias_number(app_ctx):
-    account = _fr()
+    account = demo_account()
     fax = _line("Fax commandes")
     assert lifecycle.to_alias_refusal(account, fax) is not None
     with pytest.raises(DomainError, match="A fax line cannot become an alias number"):
@@ -70,7 +66,7 @@ def test_a_fax_line_cannot_become_an_alias_number(app_ctx):
 
 
 def test_line_to_alias_at_renewal_keeps_the_number_and_asks_the_hardware_back(app_ctx):
-    account = _fr()
+    account = demo_account()
     accueil = _line("Accueil")  # has a Plug & Phone
     number, line_id = accueil.number, accueil.id
     task = lifecycle.request_to_alias(account, accueil, actor=None)
@@ -111,7 +107,7 @@ def test_line_to_alias_at_renewal_keeps_the_number_and_asks_the_hardware_back(ap
 
 
 def test_alias_to_line_needs_an_offer_and_the_contracts_and_not_a_pool(app_ctx):
-    account = _fr()
+    account = demo_account()
     alias = _alias("+33972100100")
     entreprise = _offer(account, "entreprise")
     with pytest.raises(DomainError, match="Accept the contracts to convert this number") as refused:
@@ -138,7 +134,7 @@ def test_alias_to_line_needs_an_offer_and_the_contracts_and_not_a_pool(app_ctx):
 
 
 def test_a_number_goes_to_line_and_back_keeping_its_number(app_ctx):
-    account = _fr()
+    account = demo_account()
     alias = _alias("+33972100100")
     decouverte = _offer(account, "decouverte")
     task = lifecycle.request_to_line(
@@ -178,7 +174,7 @@ def test_a_number_goes_to_line_and_back_keeping_its_number(app_ctx):
 def test_termination_needs_a_reason_from_the_list_and_details_where_asked(
     app_ctx, reason, details, field, message
 ):
-    account = _fr()
+    account = demo_account()
     with pytest.raises(DomainError, match=message) as refused:
         lifecycle.request_termination(account, _line("Atelier"), reason, details, actor=None)
     assert refused.value.field == field
@@ -200,7 +196,7 @@ def test_the_fixed_list_of_reasons():
 
 
 def test_a_pool_number_terminates_the_whole_pool(app_ctx):
-    account = _fr()
+    account = demo_account()
     pooled = _alias("+33184800013")
     preview = lifecycle.termination_preview(account, pooled)
     assert preview.pool and len(preview.numbers) == 10
@@ -230,7 +226,7 @@ def test_a_pool_number_terminates_the_whole_pool(app_ctx):
 
 
 def test_cancelled_termination_leaves_everything_as_it_was(app_ctx):
-    account = _fr()
+    account = demo_account()
     line = _line("Comptabilité")
     task = lifecycle.request_termination(account, line, "moving", "", actor=None)
     db.session.commit()
@@ -248,7 +244,7 @@ def test_cancelled_termination_leaves_everything_as_it_was(app_ctx):
 
 
 def test_line_termination_at_renewal(app_ctx):
-    account = _fr()
+    account = demo_account()
     fax = _line("Fax commandes")
     task = lifecycle.request_termination(account, fax, "end_of_activity", "", actor=None)
     db.session.commit()
@@ -264,7 +260,7 @@ def test_line_termination_at_renewal(app_ctx):
 
 
 def test_other_pending_changes_must_be_cancelled_before_a_termination(app_ctx):
-    account = _fr()
+    account = demo_account()
     atelier = _line("Atelier")
     offers.request_change(account, [atelier], _offer(account, "entreprise"), actor=None)
     db.session.commit()
@@ -329,7 +325,7 @@ def test_convert_a_number_to_a_line_from_its_page(app, fr_client):
     ids = _ids(app)
     form = fr_client.get(f"/lines/numbers/{ids['alias']}/line").text
     with app.app_context():
-        entreprise = _offer(_fr(), "entreprise").id
+        entreprise = _offer(demo_account(), "entreprise").id
     missing = fr_client.post(
         f"/lines/numbers/{ids['alias']}/line",
         data={"csrf_token": csrf_from(form), "offer": entreprise},
@@ -354,7 +350,7 @@ def test_a_conversion_that_waits_for_the_procedure_says_so_everywhere(app, clien
     auth.login("demo-fr@example.com")
     form = client.get(f"/lines/numbers/{ids['alias']}/line?lang=en").text
     with app.app_context():
-        entreprise = _offer(_fr(), "entreprise").id
+        entreprise = _offer(demo_account(), "entreprise").id
     done = client.post(
         f"/lines/numbers/{ids['alias']}/line",
         data={"csrf_token": csrf_from(form), "offer": entreprise, "contracts": "y"},
@@ -371,7 +367,7 @@ def test_a_conversion_that_waits_for_the_procedure_says_so_everywhere(app, clien
     auth.logout()
     auth.login("agent@example.com")
     with app.app_context():
-        account_id = _fr().id
+        account_id = demo_account().id
     agent_page = client.get(f"/agent/accounts/{account_id}?lang=en").text
     pending = agent_page.split('id="requests-title"')[1].split("</section>")[0]
     assert "once the validation procedure is validated" in pending and " on " not in pending
@@ -383,7 +379,7 @@ def test_a_conversion_that_waits_for_the_procedure_says_so_everywhere(app, clien
 def test_after_validation_nothing_waits_any_more(app_ctx):
     from telephony import procedure
 
-    account = _fr()
+    account = demo_account()
     alias = _alias("+33972100100")
     task = lifecycle.request_to_line(
         account, alias, _offer(account, "entreprise").id, contracts_accepted=True, actor=None

@@ -30,13 +30,9 @@ from telephony.models import (
     ValidationProcedure,
 )
 from tests.conftest import csrf_from
-from tests.test_procedure import validate_procedure
+from tests.factories import demo_account, validate_procedure
 
 TOKEN = "a-form-token-0123456789"
-
-
-def _account(code: str = "vt10001-f") -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
 
 
 def _offer(account: Account, code: str) -> Offer:
@@ -69,7 +65,7 @@ def _count(model) -> int:
 
 
 def test_a_first_order_waits_for_the_procedure_then_the_daily_run_creates_the_line(app_ctx):
-    account = _account()
+    account = demo_account()
     now = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)  # already 11 March in Paris
     task = _order(account, now=now)
     db.session.commit()
@@ -122,7 +118,7 @@ def test_a_first_order_waits_for_the_procedure_then_the_daily_run_creates_the_li
 
 
 def test_a_validated_account_orders_without_waiting_nor_a_new_procedure(app_ctx):
-    account = _account("vt30003-s")
+    account = demo_account("vt30003-s")
     validate_procedure(account)
     task = _order(account, "decouverte", description="")
     db.session.commit()
@@ -146,7 +142,7 @@ def test_a_validated_account_orders_without_waiting_nor_a_new_procedure(app_ctx)
     ],
 )
 def test_bad_orders_are_refused_beside_their_field_and_save_nothing(app_ctx, changes, fields):
-    account = _account()
+    account = demo_account()
     with pytest.raises(line_orders.InvalidOrder) as refused:
         _order(account, **changes)
     assert set(refused.value.errors) == fields
@@ -155,15 +151,15 @@ def test_bad_orders_are_refused_beside_their_field_and_save_nothing(app_ctx, cha
 
 
 def test_only_the_accounts_groups_and_its_countrys_sip_offers(app_ctx):
-    account = _account()
-    other_group = _group(_account("vt20002-b"))
+    account = demo_account()
+    other_group = _group(demo_account("vt20002-b"))
     with pytest.raises(line_orders.InvalidOrder) as refused:
         _order(account, group_id=other_group.id)
     assert set(refused.value.errors) == {"group"}
     for forged in (
         _offer(account, "fax").id,
         _offer(account, "trunk").id,
-        _offer(_account("vt30003-s"), "entreprise").id,
+        _offer(demo_account("vt30003-s"), "entreprise").id,
         999999,
         None,
     ):
@@ -182,13 +178,13 @@ def test_only_the_accounts_groups_and_its_countrys_sip_offers(app_ctx):
 
 
 def test_the_only_group_is_taken_when_none_is_given(app_ctx):
-    account = _account("vt20002-b")
+    account = demo_account("vt20002-b")
     task = _order(account, group_id=None)
     assert task.target_id == _group(account).id
 
 
 def test_the_same_form_sent_twice_places_one_order_but_two_forms_two(app_ctx):
-    account = _account()
+    account = demo_account()
     first = _order(account, token=TOKEN)
     again = _order(account, token=TOKEN)
     other = _order(account, token="another-form-token-987654")
@@ -205,7 +201,7 @@ def test_the_same_form_sent_twice_places_one_order_but_two_forms_two(app_ctx):
 
 
 def test_a_pending_order_is_cancelled_and_never_carried_out(app_ctx):
-    account = _account()
+    account = demo_account()
     task = _order(account)
     db.session.commit()
     cancel(task, account=account, actor=None)
@@ -218,7 +214,7 @@ def test_a_pending_order_is_cancelled_and_never_carried_out(app_ctx):
 
 
 def test_new_numbers_are_never_ones_already_used(app_ctx):
-    account = _account()
+    account = demo_account()
     first, _last = NEW_LINE_NUMBERS["FR"]
     start = int(first[1:])
     # The block's first number was a line once (terminated), the second is an alias number.
@@ -242,7 +238,7 @@ def test_new_numbers_are_never_ones_already_used(app_ctx):
 
 
 def test_an_agent_orders_for_the_customer_on_the_record(app_ctx):
-    account = _account()
+    account = demo_account()
     agent = db.session.scalar(select(User).where(User.email == "agent@example.com"))
     task = _order(account, actor=agent, reason="Caller wants a line for the shop")
     db.session.commit()
@@ -256,7 +252,7 @@ def test_an_agent_orders_for_the_customer_on_the_record(app_ctx):
 
 
 def test_an_order_whose_offer_went_away_fails_instead_of_waiting(app_ctx):
-    account = _account()
+    account = demo_account()
     task = _order(account)
     db.session.commit()
     task.params = {**task.params, "offer_id": _offer(account, "fax").id}
@@ -271,7 +267,7 @@ def test_an_order_whose_offer_went_away_fails_instead_of_waiting(app_ctx):
 
 def _ids(app, code="vt10001-f"):
     with app.app_context():
-        account = _account(code)
+        account = demo_account(code)
         return {
             "group": _group(account).id,
             "decouverte": _offer(account, "decouverte").id,
@@ -382,7 +378,7 @@ def test_bad_input_is_answered_beside_each_field_and_saves_nothing(app, signed_i
     ).get_data(as_text=True)
     assert "Acceptez les contrats" in french
     with app.app_context():
-        assert _count(ScheduledTask) == 0 and procedures.latest(_account()) is None
+        assert _count(ScheduledTask) == 0 and procedures.latest(demo_account()) is None
     assert client.post("/lines/new", data={"offer": ids["decouverte"]}).status_code == 400
 
 
@@ -401,7 +397,7 @@ def test_htmx_asks_for_the_price_summary_only(app, signed_in):
 
 def test_another_accounts_order_answers_404(app, signed_in):
     with app.app_context():
-        task = _order(_account())
+        task = _order(demo_account())
         db.session.commit()
         task_id = task.id
     client = signed_in("be")
@@ -417,7 +413,7 @@ def test_another_accounts_order_answers_404(app, signed_in):
         from telephony import lifecycle
 
         line = db.session.scalar(select(Line).where(Line.number == "+3223001002"))
-        other_task = lifecycle.request_to_alias(_account("vt20002-b"), line, actor=None)
+        other_task = lifecycle.request_to_alias(demo_account("vt20002-b"), line, actor=None)
         db.session.commit()
         other_id = other_task.id
     assert client.get(f"/lines/orders/{other_id}").status_code == 404
@@ -427,7 +423,7 @@ def test_an_agent_acting_for_the_customer_orders_a_line(app, signed_in):
     ids = _ids(app)
     client = signed_in("agent")
     with app.app_context():
-        account_id = _account().id
+        account_id = demo_account().id
     page = client.get(f"/agent/accounts/{account_id}?lang=en").get_data(as_text=True)
     client.post(
         f"/agent/accounts/{account_id}/act",

@@ -7,7 +7,6 @@ from extensions import db
 from telephony import DomainError
 from telephony.mail import queue_email, render_email, send_queued
 from telephony.models import (
-    Account,
     EmailStatus,
     Invoice,
     InvoiceKind,
@@ -17,10 +16,7 @@ from telephony.models import (
     ServiceEmail,
 )
 from telephony.payments import PAID_HANDLERS, PROVIDERS, on_paid, pay_invoice
-
-
-def _account(code):
-    return db.session.scalar(select(Account).where(Account.code == code))
+from tests.factories import demo_account
 
 
 @pytest.mark.parametrize(
@@ -37,7 +33,11 @@ def test_service_emails_are_rendered_in_the_given_locale(app_ctx, locale, word):
     from datetime import date
 
     subject, body = render_email(
-        "change_applied", locale, account=_account("vt10001-f"), day=date(2030, 3, 1), summary="x"
+        "change_applied",
+        locale,
+        account=demo_account("vt10001-f"),
+        day=date(2030, 3, 1),
+        summary="x",
     )
     assert "Velora Telecom" in subject
     assert body.startswith(word)
@@ -51,7 +51,7 @@ def test_sending_without_smtp_configured_says_so(app_ctx):
 def test_failed_send_is_kept_for_a_retry(app, app_ctx):
     from datetime import date
 
-    account = _account("vt20002-b")
+    account = demo_account("vt20002-b")
     queue_email(account, "change_applied", day=date(2030, 3, 1), summary="x")
     db.session.commit()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9)  # nothing listens on port 9
@@ -89,7 +89,7 @@ def paid_log():
 
 
 def test_sandbox_card_payment_marks_the_invoice_paid_and_runs_its_action(app_ctx, paid_log):
-    invoice = _invoice(_account("vt10001-f"))
+    invoice = _invoice(demo_account("vt10001-f"))
     payment = pay_invoice(
         invoice,
         method=PaymentMethod.CARD,
@@ -120,7 +120,7 @@ def test_sandbox_card_payment_marks_the_invoice_paid_and_runs_its_action(app_ctx
     ],
 )
 def test_sandbox_declines_leave_the_invoice_awaiting(app_ctx, paid_log, method, instrument):
-    invoice = _invoice(_account("vt10001-f"))
+    invoice = _invoice(demo_account("vt10001-f"))
     payment = pay_invoice(
         invoice, method=method, instrument=instrument, actor=None, provider=PROVIDERS["sandbox"]
     )
@@ -135,7 +135,7 @@ def test_a_request_is_acknowledged_with_what_will_change_and_when(app_ctx):
     from telephony import calls, offers
     from telephony.models import Line, Offer, User
 
-    account = _account("vt10001-f")
+    account = demo_account("vt10001-f")
     user = db.session.scalar(select(User).where(User.account_id == account.id))
     lines = {line.description: line for line in offers.lines_for_choice(account)}
     entreprise = db.session.scalar(

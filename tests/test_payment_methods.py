@@ -13,7 +13,6 @@ from extensions import db
 from telephony import DomainError, NotFound, payment_methods
 from telephony import procedure as procedures
 from telephony.models import (
-    Account,
     AuditEvent,
     PaymentMethod,
     ProcedureStatus,
@@ -21,13 +20,9 @@ from telephony.models import (
 )
 from telephony.payments import PROVIDERS, SandboxProvider, card_brand
 from tests.conftest import csrf_from
-from tests.test_procedure import DETAILS
+from tests.factories import DETAILS, demo_account
 
 TODAY = date(2026, 12, 2)
-
-
-def _account(code="vt10001-f") -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
 
 
 def _methods(account) -> list[tuple[str, bool]]:
@@ -67,7 +62,7 @@ def test_the_sandbox_keeps_a_card_as_a_token_and_charges_it_by_the_same_rules():
 
 
 def test_a_card_added_keeps_no_number_and_the_first_one_becomes_the_default(app_ctx):
-    account = _account("vt20002-b")  # no method yet
+    account = demo_account("vt20002-b")  # no method yet
     first = _add(account)
     second = _add(account, "5555 5555 5555 4444")
     db.session.commit()
@@ -94,12 +89,12 @@ def test_a_card_added_keeps_no_number_and_the_first_one_becomes_the_default(app_
 )
 def test_a_refused_card_says_why_beside_its_field(app_ctx, number, month, year, field):
     with pytest.raises(DomainError) as refused:
-        _add(_account(), number, month, year)
+        _add(demo_account(), number, month, year)
     assert refused.value.field == field
 
 
 def test_the_database_holds_one_default_per_account(app_ctx):
-    account = _account()
+    account = demo_account()
     other = _add(account)
     db.session.commit()
     other.is_default = True  # behind the domain's back
@@ -109,7 +104,7 @@ def test_the_database_holds_one_default_per_account(app_ctx):
 
 
 def test_a_card_expiring_this_month_is_flagged(app_ctx):
-    methods = {m.last4: m for m in payment_methods.list_methods(_account())}
+    methods = {m.last4: m for m in payment_methods.list_methods(demo_account())}
     soon = payment_methods.expiry(methods["4444"], date.today())
     assert soon.soon and not soon.expired
     assert not payment_methods.expiry(methods["4242"], date.today()).soon
@@ -118,7 +113,7 @@ def test_a_card_expiring_this_month_is_flagged(app_ctx):
 
 
 def test_removing_the_default_asks_which_method_replaces_it(app_ctx):
-    account = _account()
+    account = demo_account()
     methods = {m.last4: m for m in payment_methods.list_methods(account)}
     with pytest.raises(DomainError) as refused:
         payment_methods.remove(account, methods["4242"], new_default=None, actor=None)
@@ -133,13 +128,13 @@ def test_removing_the_default_asks_which_method_replaces_it(app_ctx):
 
 
 def test_another_accounts_method_is_not_found(app_ctx):
-    method = payment_methods.list_methods(_account())[0]
+    method = payment_methods.list_methods(demo_account())[0]
     with pytest.raises(NotFound):
-        payment_methods.get(_account("vt20002-b"), method.id)
+        payment_methods.get(demo_account("vt20002-b"), method.id)
 
 
 def test_a_validated_procedure_brings_its_mandate_in_place_of_the_earlier_one(app_ctx):
-    account = _account("vt20002-b")
+    account = demo_account("vt20002-b")
     for iban in ("BE68539007547034", "BE71096123456769"):
         if iban != "BE68539007547034":
             procedures.billing_contact_changed(account, actor=None)  # a new procedure
@@ -194,7 +189,7 @@ def test_the_expiry_field_refuses_what_is_not_a_month(signed_in):
 def test_remove_and_default_through_the_pages(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        ids = {m.last4: m.id for m in payment_methods.list_methods(_account())}
+        ids = {m.last4: m.id for m in payment_methods.list_methods(demo_account())}
     page = client.get(f"/billing/payment-methods/{ids['4242']}/remove?lang=en")
     assert "which one replaces it?" in page.text
     token = csrf_from(page.text)
@@ -209,13 +204,13 @@ def test_remove_and_default_through_the_pages(signed_in):
     )
     assert done.status_code == 303
     with client.application.app_context():
-        assert _methods(_account()) == [("4444", True)]
+        assert _methods(demo_account()) == [("4444", True)]
 
 
 def test_another_accounts_method_answers_404_on_every_page(signed_in):
     client = signed_in("be")
     with client.application.app_context():
-        method_id = payment_methods.list_methods(_account())[0].id
+        method_id = payment_methods.list_methods(demo_account())[0].id
     token = csrf_from(client.get("/billing/payment-methods").text)
     assert client.get(f"/billing/payment-methods/{method_id}/remove").status_code == 404
     for url in (

@@ -25,13 +25,10 @@ from telephony.models import (
 from telephony.payments import PROVIDERS
 from telephony.service_numbers import porting
 from tests.conftest import csrf_from
+from tests.factories import demo_account
 
 TODAY = date(2027, 3, 1)  # a Monday
 PDF = b"%PDF-1.7\n% a signed letter\n"
-
-
-def _fr():
-    return db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
 
 
 def _user():
@@ -44,7 +41,7 @@ def _rio(number: str) -> str:
 
 def test_each_line_is_checked_and_the_rest_kept(app_ctx):
     checked = porting.precheck(
-        _fr(),
+        demo_account(),
         "number\n"
         "04 78 12 34 56\n"
         "+33 4 78 12 34 56\n"  # the same number again
@@ -68,7 +65,7 @@ def test_each_line_is_checked_and_the_rest_kept(app_ctx):
         "at the holder's address, so one order per zone.",
     }
     with pytest.raises(DomainError, match="1,000 numbers at most"):
-        porting.precheck(_fr(), "\n".join(f"0478{n:06d}" for n in range(10_000)), False)
+        porting.precheck(demo_account(), "\n".join(f"0478{n:06d}" for n in range(10_000)), False)
 
 
 def test_a_belgian_geographic_number_ports_only_within_its_zone(app_ctx):
@@ -79,7 +76,7 @@ def test_a_belgian_geographic_number_ports_only_within_its_zone(app_ctx):
 
 
 def _order(numbers="04 78 12 34 56\n09 77 00 00 01", toll_free=False):
-    order, _checked = porting.create(_fr(), numbers, toll_free, actor=_user())
+    order, _checked = porting.create(demo_account(), numbers, toll_free, actor=_user())
     return order
 
 
@@ -104,7 +101,7 @@ DETAILS = {
 def test_a_number_is_in_one_open_order_at_a_time(app_ctx):
     _order()
     with pytest.raises(DomainError, match="No number of the list can be ported"):
-        porting.create(_fr(), "04 78 12 34 56", False, actor=_user())
+        porting.create(demo_account(), "04 78 12 34 56", False, actor=_user())
 
 
 def test_the_rio_is_checked_with_its_number_and_the_date_on_working_days(app_ctx):
@@ -113,7 +110,7 @@ def test_the_rio_is_checked_with_its_number_and_the_date_on_working_days(app_ctx
     wrong = {f"rio-{first.id}": _rio(second.number), f"rio-{second.id}": _rio(second.number)}
     with pytest.raises(DomainError) as refused:
         porting.save_details(
-            _fr(),
+            demo_account(),
             order,
             {**DETAILS, **wrong, "when": "date", "requested_on": "2027-03-05"},
             actor=_user(),
@@ -126,14 +123,14 @@ def test_the_rio_is_checked_with_its_number_and_the_date_on_working_days(app_ctx
     for day, problem in (("2027-03-13", "weekend"), ("2027-05-06", "public holiday")):
         with pytest.raises(DomainError, match=problem):  # a Saturday; Ascension Day
             porting.save_details(
-                _fr(),
+                demo_account(),
                 order,
                 {**DETAILS, **good, "when": "date", "requested_on": day},
                 actor=_user(),
                 today=TODAY,
             )
     porting.save_details(
-        _fr(),
+        demo_account(),
         order,
         {**DETAILS, **good, "when": "date", "requested_on": "2027-03-10"},
         actor=_user(),
@@ -156,25 +153,31 @@ def test_the_rio_is_checked_with_its_number_and_the_date_on_working_days(app_ctx
 def test_documents_are_checked(app_ctx, data, message):
     order = _order()
     with pytest.raises(DomainError, match=message):
-        porting.upload(_fr(), order, "loa", "x.pdf", data, "2027-02-20", actor=_user(), today=TODAY)
+        porting.upload(
+            demo_account(), order, "loa", "x.pdf", data, "2027-02-20", actor=_user(), today=TODAY
+        )
 
 
 def test_a_letter_must_be_recent(app_ctx):
     order = _order()
     for signed, message in (("2026-11-01", "within the last 90 days"), ("2027-03-02", "to come")):
         with pytest.raises(DomainError, match=message):
-            porting.upload(_fr(), order, "loa", "l.pdf", PDF, signed, actor=_user(), today=TODAY)
+            porting.upload(
+                demo_account(), order, "loa", "l.pdf", PDF, signed, actor=_user(), today=TODAY
+            )
 
 
 def test_an_order_is_submitted_once_then_moved_along_to_completed(app_ctx):
     order = _order()
     with pytest.raises(DomainError, match="Before submitting"):
-        porting.submit(_fr(), order, actor=_user())
+        porting.submit(demo_account(), order, actor=_user())
     rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
-    porting.save_details(_fr(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
-    porting.upload(_fr(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY)
-    assert porting.submit(_fr(), order, actor=_user()) is True
-    assert porting.submit(_fr(), order, actor=_user()) is False  # the same form again
+    porting.save_details(demo_account(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+    porting.upload(
+        demo_account(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY
+    )
+    assert porting.submit(demo_account(), order, actor=_user()) is True
+    assert porting.submit(demo_account(), order, actor=_user()) is False  # the same form again
     for status in ("processing", "contacting_carrier"):
         porting.advance(order, PortStatus(status), today=TODAY)
     with pytest.raises(DomainError, match="confirmed date"):
@@ -182,7 +185,7 @@ def test_an_order_is_submitted_once_then_moved_along_to_completed(app_ctx):
     porting.advance(order, PortStatus.DATE_CONFIRMED, on=date(2027, 3, 10), today=TODAY)
     porting.advance(order, PortStatus.PENDING, today=TODAY)
     with pytest.raises(DomainError, match="can no longer be cancelled"):
-        porting.cancel(_fr(), order, actor=_user())
+        porting.cancel(demo_account(), order, actor=_user())
     porting.advance(order, PortStatus.COMPLETED, today=TODAY)
     db.session.commit()
     numbers = db.session.scalars(select(ServiceNumber).where(ServiceNumber.ported)).all()
@@ -193,7 +196,7 @@ def test_an_order_is_submitted_once_then_moved_along_to_completed(app_ctx):
     assert not db.session.scalar(select(func.count(PortNumber.id)).where(PortNumber.active))
     from telephony.service_numbers import licences
 
-    assert licences.quota(_fr()) == (5, 5)  # ported numbers don't use the quota
+    assert licences.quota(demo_account()) == (5, 5)  # ported numbers don't use the quota
     assert PROVIDERS  # (no payment in a port)
 
 
@@ -316,9 +319,11 @@ def test_the_operator_command_moves_an_order(app, runner):
 def _submitted(numbers="04 78 12 34 56\n09 77 00 00 01"):
     order = _order(numbers)
     rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
-    porting.save_details(_fr(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
-    porting.upload(_fr(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY)
-    porting.submit(_fr(), order, actor=_user())
+    porting.save_details(demo_account(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+    porting.upload(
+        demo_account(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY
+    )
+    porting.submit(demo_account(), order, actor=_user())
     return order
 
 
@@ -346,7 +351,7 @@ def test_a_rejection_is_told_by_sms_and_e_mail_then_corrected_and_resubmitted(ap
     db.session.refresh(sms)
     assert sms.status == "sent" and sms.provider_reference == f"sandbox-{sms.id}"
     # Corrected and sent again: the reasons are answered.
-    assert porting.submit(_fr(), order, actor=_user()) is True
+    assert porting.submit(demo_account(), order, actor=_user()) is True
     assert {n.rejection for n in order.numbers} == {""}
     assert order.status == PortStatus.SUBMITTED
 
@@ -406,7 +411,7 @@ def test_the_http_sms_provider_posts_to_the_configured_api(app, app_ctx):
         SMS_SENDER="Velora",
     )
     try:
-        message = queue_sms(_fr(), "+33612345678", "Your port order was rejected.")
+        message = queue_sms(demo_account(), "+33612345678", "Your port order was rejected.")
         db.session.commit()
         assert send_queued() == (0, 1)  # the provider was busy: tried again later
         db.session.execute(SmsMessage.__table__.update().values(next_attempt_at=date(2000, 1, 1)))
@@ -440,7 +445,14 @@ def test_a_swiss_toll_free_number_needs_the_proof_of_its_allocation(app_ctx):
     french = _order()
     with pytest.raises(DomainError, match="Choose which document"):
         porting.upload(
-            _fr(), french, "allocation", "x.pdf", PDF, "2027-02-01", actor=_user(), today=TODAY
+            demo_account(),
+            french,
+            "allocation",
+            "x.pdf",
+            PDF,
+            "2027-02-01",
+            actor=_user(),
+            today=TODAY,
         )
 
 
@@ -448,7 +460,7 @@ def test_agents_see_the_text_messages_sent_to_the_customer(app, signed_in):
     with app.app_context():
         from telephony.sms import queue_sms
 
-        queue_sms(_fr(), "+33612345678", "Velora Telecom: your port order 7 was rejected.")
+        queue_sms(demo_account(), "+33612345678", "Velora Telecom: your port order 7 was rejected.")
         db.session.commit()
     agent = signed_in("agent")
     page = agent.get("/agent/accounts/1?lang=en").text
@@ -461,7 +473,7 @@ def test_long_carrier_details_are_refused_beside_their_fields(app_ctx):
     rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
     with pytest.raises(DomainError) as refused:
         porting.save_details(
-            _fr(),
+            demo_account(),
             order,
             {**DETAILS, **rios, "losing_carrier": "x" * 10_000, "carrier_account": "9" * 61},
             actor=_user(),
@@ -472,7 +484,7 @@ def test_long_carrier_details_are_refused_beside_their_fields(app_ctx):
 
 def test_a_range_is_pasted_as_its_first_and_last_numbers(app_ctx):
     checked = porting.precheck(
-        _fr(),
+        demo_account(),
         "04 78 12 34 00 - 04 78 12 34 09\n"  # ten numbers of a direct-dial range
         "0478123499–0478123490\n"  # backwards
         "04-78-12-35-00\n"  # dashes inside a number: not a range
@@ -504,7 +516,9 @@ def test_full_or_partial_port_follows_the_billing_number_and_the_ranges(app_ctx)
 
     def refused(**changes):
         with pytest.raises(DomainError) as error:
-            porting.save_details(_fr(), order, {**base, **changes}, actor=_user(), today=TODAY)
+            porting.save_details(
+                demo_account(), order, {**base, **changes}, actor=_user(), today=TODAY
+            )
         return {key: str(value) for key, value in error.value.errors.items()}
 
     # Full: every number leaves, the billing one too.
@@ -521,7 +535,7 @@ def test_full_or_partial_port_follows_the_billing_number_and_the_ranges(app_ctx)
     errors = refused(billing_number="")
     assert set(errors) == {f"range-{first.id}", "billing_number"}
     porting.save_details(
-        _fr(),
+        demo_account(),
         order,
         {
             **base,
@@ -559,10 +573,10 @@ def test_a_french_geographic_number_is_used_at_an_address_in_its_zone(
     }
     if refused:
         with pytest.raises(DomainError) as error:
-            porting.save_details(_fr(), order, data, actor=_user(), today=TODAY)
+            porting.save_details(demo_account(), order, data, actor=_user(), today=TODAY)
         assert "outside the zone of the numbers (04)" in str(error.value.errors["postcode"])
     else:
-        porting.save_details(_fr(), order, data, actor=_user(), today=TODAY)
+        porting.save_details(demo_account(), order, data, actor=_user(), today=TODAY)
 
 
 def test_a_belgian_address_must_be_in_the_numbers_zone(app_ctx):
@@ -593,14 +607,16 @@ def test_each_number_has_its_own_status_and_one_can_be_taken_out(app_ctx):
     statuses = {n.number: n.status for n in order.numbers}
     assert statuses == {"+33478123456": PortStatus.PROCESSING, "+33977000001": PortStatus.REJECTED}
     rejected = order.numbers[1]
-    assert porting.remove_number(_fr(), order, rejected.id, actor=_user()) is True
-    assert porting.remove_number(_fr(), order, rejected.id, actor=_user()) is False  # twice
+    assert porting.remove_number(demo_account(), order, rejected.id, actor=_user()) is True
+    assert (
+        porting.remove_number(demo_account(), order, rejected.id, actor=_user()) is False
+    )  # twice
     assert (rejected.status, rejected.active) == (PortStatus.CANCELLED, False)
     with pytest.raises(DomainError, match="one number at least"):
-        porting.remove_number(_fr(), order, order.numbers[0].id, actor=_user())
+        porting.remove_number(demo_account(), order, order.numbers[0].id, actor=_user())
     # the number taken out may go in another order at once
-    assert porting.precheck(_fr(), "09 77 00 00 01", False).accepted
-    assert porting.submit(_fr(), order, actor=_user()) is True
+    assert porting.precheck(demo_account(), "09 77 00 00 01", False).accepted
+    assert porting.submit(demo_account(), order, actor=_user()) is True
     for status in ("processing", "contacting_carrier", "pending", "completed"):
         if status == "pending":
             porting.advance(order, PortStatus.DATE_CONFIRMED, on=date(2027, 3, 10), today=TODAY)
@@ -611,4 +627,4 @@ def test_each_number_has_its_own_status_and_one_can_be_taken_out(app_ctx):
     assert ported == ["+33478123456"]
     other = _order("04 78 12 34 57")
     with pytest.raises(DomainError, match="can no longer be changed"):
-        porting.remove_number(_fr(), order, other.numbers[0].id, actor=_user())
+        porting.remove_number(demo_account(), order, other.numbers[0].id, actor=_user())

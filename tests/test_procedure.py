@@ -28,64 +28,7 @@ from telephony.models import (
     ValidationProcedure,
 )
 from tests.conftest import csrf_from
-
-FR_IBAN = "FR14 2004 1010 0505 0001 3M02 606"
-BE_IBAN = "BE68 5390 0754 7034"
-CH_IBAN = "CH93 0076 2011 6238 5295 7"
-
-DETAILS = {
-    "vt10001-f": {
-        "holder_name": "Boulangerie Dupré & Fils",
-        "holder_street": "3 place Bellecour",
-        "holder_postcode": "69002",
-        "holder_city": "Lyon",
-        "holder_country": "FR",
-        "iban": FR_IBAN,
-        "bic": "",
-        "currency": "EUR",
-        "customer_kind": "company",
-        "organisation_id": "732 829 320",
-        "document_locale": "fr_FR",
-    },
-    "vt20002-b": {
-        "holder_name": "Vzw De Groene Fiets",
-        "holder_street": "Kerkstraat 12",
-        "holder_postcode": "2000",
-        "holder_city": "Antwerpen",
-        "holder_country": "BE",
-        "iban": BE_IBAN,
-        "bic": "",
-        "currency": "EUR",
-        "customer_kind": "association",
-        "organisation_id": "0403.170.701",
-        "document_locale": "nl_BE",
-    },
-    "vt30003-s": {
-        "holder_name": "Lucia Bernasconi",
-        "holder_street": "Via Nassa 5",
-        "holder_postcode": "6900",
-        "holder_city": "Lugano",
-        "holder_country": "CH",
-        "iban": CH_IBAN,
-        "bic": "",
-        "currency": "CHF",
-        "customer_kind": "individual",
-        "organisation_id": "",
-        "document_locale": "it_CH",
-    },
-}
-
-
-def account_of(code: str) -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
-
-
-def validate_procedure(account: Account) -> ValidationProcedure:
-    """Fill the form with valid details and have it validated (helper for other tests)."""
-    procedure = procedures.submit(account, DETAILS[account.code], actor=None)
-    procedures.change_status(account, procedure, ProcedureStatus.VALIDATED, actor=None)
-    db.session.commit()
-    return procedure
+from tests.factories import DETAILS, FR_IBAN, demo_account, validate_procedure
 
 
 def pdf_text(data: bytes) -> str:
@@ -95,7 +38,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def build(code: str, **changes) -> tuple[str, bytes, ValidationProcedure]:
-    account = account_of(code)
+    account = demo_account(code)
     procedure = procedures.submit(account, {**DETAILS[code], **changes}, actor=None)
     db.session.commit()
     from flask import current_app
@@ -143,7 +86,7 @@ def build(code: str, **changes) -> tuple[str, bytes, ValidationProcedure]:
     ],
 )
 def test_bad_details_are_refused_beside_their_field(app_ctx, code, changes, field):
-    account = account_of(code)
+    account = demo_account(code)
     with pytest.raises(procedures.InvalidDetails) as refused:
         procedures.submit(account, {**DETAILS[code], **changes}, actor=None)
     assert field in refused.value.errors
@@ -153,7 +96,7 @@ def test_bad_details_are_refused_beside_their_field(app_ctx, code, changes, fiel
 
 
 def test_good_details_are_cleaned_and_given_a_reference(app_ctx):
-    account = account_of("vt10001-f")
+    account = demo_account("vt10001-f")
     procedure = procedures.submit(
         account,
         {**DETAILS["vt10001-f"], "holder_name": "  Łukasz   Źródło ", "bic": "psst frpp"},
@@ -173,17 +116,17 @@ def test_good_details_are_cleaned_and_given_a_reference(app_ctx):
 
 def test_siret_and_swiss_uid_are_accepted(app_ctx):
     procedures.check_details(
-        account_of("vt10001-f"), {**DETAILS["vt10001-f"], "organisation_id": "73282932000074"}
+        demo_account("vt10001-f"), {**DETAILS["vt10001-f"], "organisation_id": "73282932000074"}
     )
     details = procedures.check_details(
-        account_of("vt30003-s"),
+        demo_account("vt30003-s"),
         {**DETAILS["vt30003-s"], "customer_kind": "company", "organisation_id": "CHE-100.155.212"},
     )
     assert details.organisation_id == "CHE100155212"
 
 
 def test_references_are_unique_and_within_the_sepa_rules(app_ctx):
-    account = account_of("vt10001-f")
+    account = demo_account("vt10001-f")
     references = {procedures.generate_reference(account) for _ in range(50)}
     assert len(references) == 50
     assert all(procedures.is_valid_reference(ref) and len(ref) <= 35 for ref in references)
@@ -195,7 +138,7 @@ def test_references_are_unique_and_within_the_sepa_rules(app_ctx):
 
 
 def test_a_first_voip_order_waits_for_the_procedure_and_runs_once_validated(app_ctx):
-    account = account_of("vt20002-b")
+    account = demo_account("vt20002-b")
     alias = db.session.scalar(select(AliasNumber).where(AliasNumber.number == "+3223001100"))
     offer = lifecycle.line_offers(account)[0]
     task = lifecycle.request_to_line(account, alias, offer.id, contracts_accepted=True, actor=None)
@@ -221,7 +164,7 @@ def test_a_first_voip_order_waits_for_the_procedure_and_runs_once_validated(app_
 
 
 def test_a_change_of_billing_contact_requires_a_new_procedure(app_ctx):
-    account = account_of("vt10001-f")
+    account = demo_account("vt10001-f")
     validate_procedure(account)
     assert procedures.is_validated(account)
     procedures.billing_contact_changed(account, actor=None)
@@ -231,7 +174,7 @@ def test_a_change_of_billing_contact_requires_a_new_procedure(app_ctx):
 
 
 def test_status_changes_follow_the_rules_and_are_audited_and_emailed(app_ctx):
-    account = account_of("vt10001-f")
+    account = demo_account("vt10001-f")
     procedure = procedures.submit(account, DETAILS["vt10001-f"], actor=None)
     cannot_go = "The procedure cannot go to this status from its current one"
     with pytest.raises(DomainError, match=cannot_go) as refused:
@@ -367,7 +310,7 @@ def test_pdf_switzerland_eur_account_is_a_sepa_mandate(app_ctx):
 
 
 def test_pdf_prints_user_text_literally_with_embedded_fonts_and_same_bytes(app, app_ctx):
-    account = account_of("vt10001-f")
+    account = demo_account("vt10001-f")
     procedure = ValidationProcedure(
         account_id=account.id,
         status=ProcedureStatus.WAITING,
@@ -492,7 +435,7 @@ def test_customer_downloads_the_pdf_and_sees_the_email(signed_in, app):
 
 def test_another_accounts_procedure_and_email_are_not_found(signed_in, app):
     with app.app_context():
-        procedure = procedures.submit(account_of("vt10001-f"), DETAILS["vt10001-f"], actor=None)
+        procedure = procedures.submit(demo_account("vt10001-f"), DETAILS["vt10001-f"], actor=None)
         db.session.commit()
         procedure_id = procedure.id
         email_id = db.session.scalar(select(ServiceEmail.id))
@@ -505,7 +448,7 @@ def test_another_accounts_procedure_and_email_are_not_found(signed_in, app):
 def _agent_acting_for_swiss_customer_with_details(client, auth, app, reason: str) -> None:
     """The Swiss customer has filled the procedure; the agent acts for them with `reason`."""
     with app.app_context():
-        account = account_of("vt30003-s")
+        account = demo_account("vt30003-s")
         procedures.submit(account, DETAILS["vt30003-s"], actor=None)
         db.session.commit()
         account_id = account.id
@@ -527,7 +470,7 @@ def test_agent_validates_with_iban_masked(client, auth, app):
     )
     assert response.status_code == 303
     with app.app_context():
-        assert procedures.is_validated(account_of("vt30003-s"))
+        assert procedures.is_validated(demo_account("vt30003-s"))
         event = db.session.scalar(
             select(AuditEvent).where(AuditEvent.action == "procedure.status_changed")
         )
@@ -573,7 +516,7 @@ def test_an_organisation_id_says_whether_its_check_digit_or_its_shape_is_wrong(
     app_ctx, code, value, said
 ):
     with pytest.raises(procedures.InvalidDetails) as refused:
-        procedures.check_details(account_of(code), {**DETAILS[code], "organisation_id": value})
+        procedures.check_details(demo_account(code), {**DETAILS[code], "organisation_id": value})
     assert said in str(refused.value.errors["organisation_id"])
 
 
@@ -648,6 +591,6 @@ def test_an_agent_corrects_the_details_without_the_iban_and_reads_agent_words(cl
     ).text
     assert "e-mailed to the customer" in corrected and "Your document" not in corrected
     with app.app_context():
-        procedure = procedures.latest(account_of("vt30003-s"))
+        procedure = procedures.latest(demo_account("vt30003-s"))
         assert procedure.holder_name == "Jürg Meier"
         assert procedure.iban == DETAILS["vt30003-s"]["iban"].replace(" ", "")

@@ -28,6 +28,7 @@ def test_migrations_build_the_schema_of_the_models(app_factory):
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
+@pytest.mark.slow
 def test_translation_catalogues_pass_the_check():
     from i18n_tools import check
 
@@ -92,6 +93,7 @@ def test_demo_is_refused_in_production(app_factory):
     assert "never" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["check", "stats"])
 def test_translate_commands_run(runner, command):
     result = runner.invoke(args=["translate", command])

@@ -14,7 +14,6 @@ from extensions import db
 from telephony import DomainError, NotFound
 from telephony.dates import add_months
 from telephony.models import (
-    Account,
     AuditEvent,
     Invoice,
     InvoiceStatus,
@@ -26,12 +25,9 @@ from telephony.models import (
 from telephony.payments import PROVIDERS
 from telephony.services import batch
 from tests.conftest import csrf_from
+from tests.factories import demo_account
 
 TODAY = date(2026, 12, 2)
-
-
-def _account(code="vt10001-f") -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
 
 
 def _ids(account, *names) -> list[str]:
@@ -52,7 +48,7 @@ FR_MIX = (
 
 
 def test_the_preview_groups_the_selection_by_outcome(app_ctx):
-    account = _account()
+    account = demo_account()
     preview = batch.preview(account, _ids(account, *FR_MIX), "disable_auto", TODAY)
     named = {k: sorted(s.name[:12] for s in v) for k, v in preview.groups.items()}
     assert named == {
@@ -67,7 +63,7 @@ def test_the_preview_groups_the_selection_by_outcome(app_ctx):
 
 
 def test_disable_changes_the_eligible_and_reports_the_others(app_ctx):
-    account = _account()
+    account = demo_account()
     done = batch.apply(account, _ids(account, *FR_MIX), "disable_auto", actor=None, today=TODAY)
     db.session.commit()
     assert [s.name for s in done.changed] == ["+33972100100"]
@@ -85,9 +81,9 @@ def test_disable_changes_the_eligible_and_reports_the_others(app_ctx):
 
 
 def test_enabling_without_a_payment_method_changes_nothing(app_ctx):
-    account = _account("vt20002-b")
+    account = demo_account("vt20002-b")
     ids = _ids(account, "+3223001100")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="Add a payment method first"):
         batch.apply(account, ids, "enable_auto", actor=None, today=TODAY)
     db.session.rollback()
     assert (
@@ -97,17 +93,17 @@ def test_enabling_without_a_payment_method_changes_nothing(app_ctx):
 
 
 def test_a_committed_service_is_reported_with_its_date(app_ctx):
-    account = _account()
+    account = demo_account()
     trunk = db.session.scalar(select(Service).where(Service.service_type == "trunk"))
     trunk.renewal_mode = RenewalMode.MANUAL  # as if it had been, before its commitment
     preview = batch.preview(account, [str(trunk.id)], "enable_auto", TODAY)
     assert [s.id for s in preview.groups["committed"]] == [trunk.id]
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="None of the selected services can change"):
         batch.apply(account, [str(trunk.id)], "enable_auto", actor=None, today=TODAY)
 
 
 def test_renew_pays_one_invoice_for_every_manual_service_selected(app_ctx):
-    account = _account()
+    account = demo_account()
     ids = _ids(account, "+33972100020", "+33972100102", "+33972100001")
     fax = db.session.scalar(select(Service).where(Service.name.startswith("+33972100020")))
     yearly = db.session.scalar(select(Service).where(Service.name == "+33972100102"))
@@ -132,12 +128,12 @@ def test_renew_pays_one_invoice_for_every_manual_service_selected(app_ctx):
 @pytest.mark.parametrize("ids", [["abc"], ["1", "x"], ["99999999999999999999"], [], ["1\x00"]])
 def test_odd_or_foreign_ids_are_not_found(app_ctx, ids):
     with pytest.raises(NotFound):
-        batch.preview(_account(), ids, "disable_auto", TODAY)
+        batch.preview(demo_account(), ids, "disable_auto", TODAY)
 
 
 def test_another_accounts_service_in_the_selection_refuses_the_whole_batch(app_ctx):
-    be = _account("vt20002-b")
-    mixed = _ids(be, "+3223001100") + _ids(_account(), "+33972100100")
+    be = demo_account("vt20002-b")
+    mixed = _ids(be, "+3223001100") + _ids(demo_account(), "+33972100100")
     with pytest.raises(NotFound):
         batch.apply(be, mixed, "disable_auto", actor=None, today=TODAY)
 
@@ -145,7 +141,7 @@ def test_another_accounts_service_in_the_selection_refuses_the_whole_batch(app_c
 def test_the_pages_preview_then_confirm_without_javascript(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        ids = _ids(_account(), *FR_MIX)
+        ids = _ids(demo_account(), *FR_MIX)
     table = client.get("/services/?lang=en")
     assert 'form="batch-form"' in table.text and "Disable automatic payment" in table.text
     query = "&".join(f"ids={i}" for i in ids)
@@ -163,7 +159,7 @@ def test_the_pages_preview_then_confirm_without_javascript(signed_in):
 def test_export_the_selection_as_csv(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        ids = _ids(_account(), "+33972100100", "+33972100020")
+        ids = _ids(demo_account(), "+33972100100", "+33972100020")
     query = "&".join(f"ids={i}" for i in ids)
     moved = client.get(f"/services/batch?action=export&{query}")
     assert moved.status_code == 303
@@ -178,7 +174,7 @@ def test_export_the_selection_as_csv(signed_in):
 def test_forged_selections_answer_404(signed_in):
     client = signed_in("be")
     with client.application.app_context():
-        fr_id = _ids(_account(), "+33972100100")[0]
+        fr_id = _ids(demo_account(), "+33972100100")[0]
     assert client.get(f"/services/batch?action=disable_auto&ids={fr_id}").status_code == 404
     assert client.get(f"/services/batch?action=export&ids={fr_id}").status_code == 404
     assert client.get(f"/services/export.csv?ids={fr_id}").status_code == 404
@@ -210,7 +206,7 @@ def test_the_aligned_date_and_the_prorata_rule():
 
 
 def test_align_moves_the_expiries_and_invoices_the_days_added(app_ctx):
-    account = _account()
+    account = demo_account()
     ids = _ids(account, "+33972100001", "+33972100100", "+33972100101", "+33972100010")
     preview = batch.preview(account, ids, "align", TODAY, "15")
     assert [s.name[:12] for s in preview.groups["invoice_due"]] == ["+33972100101"]
@@ -239,7 +235,7 @@ def test_align_moves_the_expiries_and_invoices_the_days_added(app_ctx):
 def test_align_without_a_payment_method_leaves_an_invoice_to_pay(app_ctx):
     from telephony.services import paying
 
-    account = _account("vt20002-b")
+    account = demo_account("vt20002-b")
     ids = _ids(account, "+3223001001")
     batch.apply(account, ids, "align", actor=None, today=TODAY, token="a2", day="10")
     db.session.commit()
@@ -250,7 +246,7 @@ def test_align_without_a_payment_method_leaves_an_invoice_to_pay(app_ctx):
 
 @pytest.mark.parametrize("day", ["0", "29", "", "x", "15\x00", "9" * 40])
 def test_a_day_outside_1_to_28_is_refused_beside_its_field(app_ctx, day):
-    account = _account()
+    account = demo_account()
     with pytest.raises(DomainError) as refused:
         batch.preview(account, _ids(account, "+33972100001"), "align", TODAY, day)
     assert refused.value.field == "day"

@@ -30,10 +30,7 @@ from telephony.models import (
 from telephony.service_numbers import inventory, licences, reservations
 from telephony.service_numbers.inventory import Search
 from tests.conftest import csrf_from
-
-
-def _account(code: str) -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
+from tests.factories import demo_account
 
 
 def _user(email: str) -> User:
@@ -89,7 +86,7 @@ def test_a_search_finds_free_numbers_by_digits(app_ctx):
 
 
 def test_reserve_then_acquire_two_numbers(app_ctx):
-    account, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    account, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,))
     reservation, held = reservations.reserve(account, search, 3, actor=user)
     assert held == 3
@@ -115,7 +112,7 @@ def test_reserve_then_acquire_two_numbers(app_ctx):
 
 
 def test_a_hold_ends_on_the_server(app_ctx):
-    fr, be = _account("vt10001-f"), _account("vt20002-b")
+    fr, be = demo_account("vt10001-f"), demo_account("vt20002-b")
     search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,))
     past = utcnow() - timedelta(minutes=11)
     reservation, _held = reservations.reserve(
@@ -141,7 +138,7 @@ def test_a_hold_ends_on_the_server(app_ctx):
 
 
 def test_the_quota_and_the_rules_refuse_beside_their_field(app_ctx):
-    account, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    account, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,))
     with pytest.raises(DomainError, match="still acquire 5 service numbers") as refused:
         reservations.reserve(account, search, 6, actor=user)
@@ -260,7 +257,7 @@ def test_the_update_button_narrows_the_lists_without_reserving(app, signed_in):
 
 def test_another_accounts_reservation_answers_404(app, signed_in):
     with app.app_context():
-        be = _account("vt20002-b")
+        be = demo_account("vt20002-b")
         reservation, _held = reservations.reserve(
             be,
             Search("BE", NumberType.GEOGRAPHIC),
@@ -293,7 +290,7 @@ def test_without_a_licence_the_pages_say_why(app, signed_in):
 
 def test_an_agent_sets_the_licences_for_the_customer(app, signed_in):
     with app.app_context():
-        account_id = _account("vt30003-s").id
+        account_id = demo_account("vt30003-s").id
     client = _in_english(signed_in("agent"))
     html = client.get(f"/agent/accounts/{account_id}").text
     acted = client.post(
@@ -376,7 +373,7 @@ def test_destinations_are_checked_beside_their_fields(app_ctx):
     from telephony import InvalidForm
     from telephony.service_numbers import destinations
 
-    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    fr, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     be_line = db.session.scalar(
         select(ServiceNumber.id).limit(1)
     )  # any id that is not one of FR's lines
@@ -397,7 +394,7 @@ def test_a_number_rings_somewhere_then_is_released_into_quarantine(app_ctx):
 
     from telephony.service_numbers import destinations
 
-    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    fr, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     first, second = _own(fr, user)
     bridge = destinations.create(fr, "conference_bridge", "Weekly call", [], actor=user)
     destinations.assign(fr, first, str(bridge.id), actor=user)
@@ -423,7 +420,7 @@ def test_a_number_rings_somewhere_then_is_released_into_quarantine(app_ctx):
 def test_a_bridge_takes_a_toll_free_number_only_beside_a_toll_number(app_ctx):
     from telephony.service_numbers import destinations
 
-    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    fr, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     (toll,) = _own(fr, user, quantity=1)
     free = db.session.scalar(
         select(ServiceNumber).where(ServiceNumber.number_type == NumberType.TOLL_FREE).limit(1)
@@ -440,7 +437,7 @@ def test_a_bridge_takes_a_toll_free_number_only_beside_a_toll_number(app_ctx):
 
 def test_the_pages_assign_and_release_a_number(app, signed_in):
     with app.app_context():
-        first, second = _own(_account("vt10001-f"), _user("demo-fr@example.com"))
+        first, second = _own(demo_account("vt10001-f"), _user("demo-fr@example.com"))
         first_id, second_id = first.id, second.id
     client = _in_english(signed_in("fr"))
     page = client.get("/service-numbers/destinations/new")
@@ -515,7 +512,7 @@ def test_credits_are_bought_once_per_form(app, signed_in):
 def test_toll_free_needs_credits_then_a_directory_entry(app_ctx):
     from telephony.service_numbers import credits
 
-    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    fr, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     toll_free = Search("FR", NumberType.TOLL_FREE, starts_with="0800")
     with pytest.raises(DomainError, match="buy some first"):
         reservations.reserve(fr, toll_free, 2, actor=user)
@@ -543,7 +540,7 @@ def test_an_automatic_recharge_and_the_e_mails_of_low_credits(app_ctx):
     from telephony.payments import PROVIDERS
     from telephony.service_numbers import credits
 
-    fr, user = _account("vt10001-f"), _user("demo-fr@example.com")
+    fr, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     sandbox, today = PROVIDERS["sandbox"], date(2027, 1, 4)
     credits._move(fr, "purchase", Decimal("50.00"), None)
     # Without the automatic recharge: one e-mail when the balance goes below the threshold.
@@ -573,7 +570,7 @@ def test_the_call_platform_reports_usage_through_a_command(app, runner):
     with app.app_context():
         from telephony.service_numbers import credits
 
-        credits._move(_account("vt20002-b"), "purchase", Decimal("20.00"), None)
+        credits._move(demo_account("vt20002-b"), "purchase", Decimal("20.00"), None)
         db.session.commit()
     result = runner.invoke(
         args=["service-numbers", "usage", "vt20002-b", "3.50", "--report", "cdr-1"]
@@ -625,7 +622,7 @@ def test_more_numbers_are_asked_of_support_who_answer_with_licences(app, signed_
     assert saved.status_code == 303
     with app.app_context():
         assert db.session.scalar(select(QuotaRequest.handled_at)) is not None
-        assert licences.quota(_account("vt10001-f")) == (20, 20)
+        assert licences.quota(demo_account("vt10001-f")) == (20, 20)
 
 
 def test_numbers_in_use_or_in_quarantine_are_not_stock(app, runner, tmp_path):
@@ -643,7 +640,7 @@ def test_numbers_in_use_or_in_quarantine_are_not_stock(app, runner, tmp_path):
         reservation_refused = None
         try:
             reservations.reserve(
-                _account("vt10001-f"), search, 1, actor=_user("demo-fr@example.com")
+                demo_account("vt10001-f"), search, 1, actor=_user("demo-fr@example.com")
             )
         except DomainError as refused:
             reservation_refused = refused

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from telephony import DomainError, payment_methods
+from telephony import DomainError
 from telephony.dates import add_months
 from telephony.models import (
     Account,
@@ -27,13 +27,9 @@ from telephony.payments import PROVIDERS
 from telephony.services import paying
 from telephony.services.renewal import RenewalBlocked
 from tests.conftest import csrf_from
-from tests.test_hardening import act_for_fr
+from tests.factories import act_for_fr, demo_account, stored_card
 
 TODAY = date(2026, 12, 2)
-
-
-def _account(code="vt10001-f") -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
 
 
 #: The demo's due invoice was tried once already (declined): count what succeeded.
@@ -42,10 +38,6 @@ SUCCEEDED = Payment.status == PaymentStatus.SUCCEEDED
 
 def _service(name_start: str) -> Service:
     return db.session.scalar(select(Service).where(Service.name.startswith(name_start)))
-
-
-def _card(account, last4="4242") -> StoredPaymentMethod:
-    return next(m for m in payment_methods.list_methods(account) if m.last4 == last4)
 
 
 def _declining_card(account) -> StoredPaymentMethod:
@@ -78,10 +70,10 @@ def _extend(account, service, months, method, token="form-1"):
 
 
 def test_anticipating_adds_the_period_to_the_remaining_validity(app_ctx):
-    account = _account()
+    account = demo_account()
     line = _service("+33972100001")
     expiry = line.expires_on
-    invoice, payment = _extend(account, line, 3, _card(account))
+    invoice, payment = _extend(account, line, 3, stored_card(account))
     db.session.commit()
     assert payment.status == PaymentStatus.SUCCEEDED and invoice.status == InvoiceStatus.PAID
     assert line.expires_on == add_months(expiry, 3)
@@ -92,18 +84,18 @@ def test_anticipating_adds_the_period_to_the_remaining_validity(app_ctx):
 
 
 def test_the_same_form_twice_pays_once(app_ctx):
-    account = _account()
+    account = demo_account()
     line = _service("+33972100001")
-    _extend(account, line, 1, _card(account), token="same")
+    _extend(account, line, 1, stored_card(account), token="same")
     db.session.commit()
     with pytest.raises(paying.AlreadyDone):
-        _extend(account, line, 1, _card(account), token="same")
+        _extend(account, line, 1, stored_card(account), token="same")
     db.session.rollback()
     assert db.session.scalar(select(func.count(Payment.id)).where(SUCCEEDED)) == 1
 
 
 def test_a_refused_charge_leaves_no_invoice_and_no_new_expiry(app_ctx):
-    account = _account()
+    account = demo_account()
     line = _service("+33972100001")
     expiry = line.expires_on
     with pytest.raises(DomainError) as refused:
@@ -118,11 +110,11 @@ def test_a_refused_charge_leaves_no_invoice_and_no_new_expiry(app_ctx):
 
 
 def test_a_manual_service_is_renewed_and_says_so(app_ctx):
-    account = _account()
+    account = demo_account()
     yearly = _service("+33972100102")
     assert yearly.renewal_mode == RenewalMode.MANUAL
     expiry = yearly.expires_on
-    _extend(account, yearly, 12, _card(account))
+    _extend(account, yearly, 12, stored_card(account))
     db.session.commit()
     assert yearly.expires_on == add_months(expiry, 12)
     assert db.session.scalar(
@@ -132,23 +124,23 @@ def test_a_manual_service_is_renewed_and_says_so(app_ctx):
 
 @pytest.mark.parametrize("months", [2, "", None, "12\x00", "9" * 50])
 def test_a_period_the_service_does_not_offer_is_refused(app_ctx, months):
-    account = _account()
+    account = demo_account()
     with pytest.raises(DomainError) as refused:
-        _extend(account, _service("+33972100001"), months, _card(account))
+        _extend(account, _service("+33972100001"), months, stored_card(account))
     assert refused.value.field == "period"
 
 
 def test_no_anticipation_while_committed_or_while_an_invoice_is_due(app_ctx):
-    account = _account()
+    account = demo_account()
     trunk = db.session.scalar(select(Service).where(Service.service_type == "trunk"))
     with pytest.raises(RenewalBlocked):
-        _extend(account, trunk, 1, _card(account))
+        _extend(account, trunk, 1, stored_card(account))
     with pytest.raises(RenewalBlocked):
-        _extend(account, _service("+33972100101"), 1, _card(account))
+        _extend(account, _service("+33972100101"), 1, stored_card(account))
 
 
 def test_paying_the_invoice_due_reactivates_a_suspended_service(app_ctx):
-    account = _account()
+    account = demo_account()
     due = _service("+33972100101")
     due.state = ServiceState.SUSPENDED
     invoice = paying.due_invoice(account, due)
@@ -156,7 +148,7 @@ def test_paying_the_invoice_due_reactivates_a_suspended_service(app_ctx):
         account,
         due,
         invoice,
-        _card(account),
+        stored_card(account),
         actor=None,
         provider=PROVIDERS["sandbox"],
         today=TODAY,
@@ -170,7 +162,7 @@ def test_paying_the_invoice_due_reactivates_a_suspended_service(app_ctx):
 
 
 def test_a_declined_invoice_payment_is_kept_and_the_invoice_stays_due(app_ctx):
-    account = _account()
+    account = demo_account()
     due = _service("+33972100101")
     invoice = paying.due_invoice(account, due)
     payment = paying.pay_due(
@@ -207,7 +199,7 @@ def test_pay_invoice_through_the_page(signed_in):
     refused = client.post(f"/services/{due_id}/pay", data=fields)
     assert refused.status_code == 422 and "Choose a payment method." in refused.text
     with client.application.app_context():
-        card = _card(_account()).id
+        card = stored_card(demo_account()).id
     paid = client.post(f"/services/{due_id}/pay", data={**fields, "method": str(card)})
     assert paid.status_code == 303
     again = client.post(f"/services/{due_id}/pay", data={**fields, "method": str(card)})
@@ -222,7 +214,7 @@ def test_anticipate_through_the_page_as_an_agent(client, signed_in):
     with client.application.app_context():
         line = _service("+33972100001")
         line_id, expiry = line.id, line.expires_on
-        card = _card(_account()).id
+        card = stored_card(demo_account()).id
     page = client.get(f"/services/{line_id}/extend?lang=en")
     assert "Anticipate payment" in page.text and "new expiry" in page.text
     token = page.text.split('name="token" type="hidden" value="')[1].split('"')[0]
@@ -241,7 +233,7 @@ def test_another_accounts_method_or_service_is_refused(signed_in):
     client = signed_in("be")
     with client.application.app_context():
         fr_line = _service("+33972100001").id
-        fr_card = _card(_account()).id
+        fr_card = stored_card(demo_account()).id
         be_number = _service("+3223001100").id
     assert client.get(f"/services/{fr_line}/extend").status_code == 404
     assert client.get(f"/services/{fr_line}/pay").status_code == 404

@@ -12,16 +12,12 @@ from sqlalchemy import select
 from extensions import db
 from telephony import DomainError, NotFound, lifecycle
 from telephony.dates import add_months
-from telephony.models import Account, AuditEvent, Line, RenewalMode, Service, User
+from telephony.models import AuditEvent, Line, RenewalMode, Service, User
 from telephony.services import renewal
 from tests.conftest import csrf_from
-from tests.test_hardening import act_for_fr
+from tests.factories import act_for_fr, demo_account
 
 TODAY = date(2026, 12, 2)
-
-
-def _account(code="vt10001-f") -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
 
 
 def _service(account, name_start: str) -> Service:
@@ -31,7 +27,7 @@ def _service(account, name_start: str) -> Service:
 
 
 def test_automatic_renewal_shows_the_next_three_debits_with_vat_and_the_default_card(app_ctx):
-    account = _account()
+    account = demo_account()
     line = _service(account, "+33972100001")
     result = renewal.preview(account, line, RenewalMode.AUTOMATIC, 3)
     assert [debit.on for debit in result.debits] == [
@@ -46,14 +42,14 @@ def test_automatic_renewal_shows_the_next_three_debits_with_vat_and_the_default_
 
 
 def test_manual_renewal_has_no_debits_but_says_what_renewing_costs(app_ctx):
-    account = _account()
+    account = demo_account()
     fax = db.session.scalar(select(Service).where(Service.service_type == "fax_line"))
     result = renewal.preview(account, fax, RenewalMode.MANUAL, 12)
     assert result.debits == () and result.renewal_price.excl_vat == fax.monthly_price_excl_vat * 12
 
 
 def test_configure_both_ways_and_the_audit_trail_keeps_before_and_after(app_ctx):
-    account = _account()
+    account = demo_account()
     fax = db.session.scalar(select(Service).where(Service.service_type == "fax_line"))
     renewal.configure(account, fax, "automatic", 6, actor=None, today=TODAY)
     db.session.commit()
@@ -80,7 +76,7 @@ def test_configure_both_ways_and_the_audit_trail_keeps_before_and_after(app_ctx)
     ],
 )
 def test_what_the_service_does_not_allow_is_refused_beside_its_field(app_ctx, mode, period, field):
-    account = _account()
+    account = demo_account()
     line = _service(account, "+33972100001")
     with pytest.raises(DomainError) as refused:
         renewal.configure(account, line, mode, period, actor=None, today=TODAY)
@@ -88,7 +84,7 @@ def test_what_the_service_does_not_allow_is_refused_beside_its_field(app_ctx, mo
 
 
 def test_automatic_renewal_without_a_payment_method_asks_for_one_first(app_ctx):
-    account = _account("vt20002-b")  # no payment method
+    account = demo_account("vt20002-b")  # no payment method
     number = _service(account, "+3223001100")  # renews by hand
     with pytest.raises(renewal.NeedsPaymentMethod):
         renewal.configure(account, number, "automatic", 1, actor=None, today=TODAY)
@@ -97,7 +93,7 @@ def test_automatic_renewal_without_a_payment_method_asks_for_one_first(app_ctx):
 
 
 def test_the_states_that_forbid_a_change(app_ctx):
-    account = _account()
+    account = demo_account()
     due = _service(account, "+33972100101")
     assert renewal.blocked(due, TODAY).reason == "invoice_to_pay"
     trunk = db.session.scalar(select(Service).where(Service.service_type == "trunk"))
@@ -113,15 +109,15 @@ def test_the_states_that_forbid_a_change(app_ctx):
 
 
 def test_another_accounts_service_is_not_found(app_ctx):
-    service = _service(_account(), "+33972100001")
+    service = _service(demo_account(), "+33972100001")
     with pytest.raises(NotFound):
-        renewal.get_service(_account("vt20002-b"), service.id)
+        renewal.get_service(demo_account("vt20002-b"), service.id)
 
 
 def test_the_page_previews_without_javascript_then_confirms(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        line_id = _service(_account(), "+33972100001").id
+        line_id = _service(demo_account(), "+33972100001").id
     page = client.get(f"/services/{line_id}/renewal?lang=en&mode=automatic&period=3")
     assert page.status_code == 200 and "Next debits" in page.text
     assert "Visa" in page.text and "4242" in page.text
@@ -146,7 +142,7 @@ def test_the_page_previews_without_javascript_then_confirms(signed_in):
 def test_without_a_payment_method_the_page_leads_to_adding_one(signed_in):
     client = signed_in("be")
     with client.application.app_context():
-        number_id = _service(_account("vt20002-b"), "+3223001100").id
+        number_id = _service(demo_account("vt20002-b"), "+3223001100").id
     page = client.get(f"/services/{number_id}/renewal?lang=en&mode=automatic&period=1")
     assert "Add a payment method" in page.text
     assert "/billing/payment-methods/new-card?next=" in page.text
@@ -192,6 +188,6 @@ def test_an_agent_configures_it_for_the_customer_and_it_is_audited_as_theirs(
 def test_forged_ids_answer_404(signed_in):
     client = signed_in("be")
     with client.application.app_context():
-        other = _service(_account(), "+33972100001").id
+        other = _service(demo_account(), "+33972100001").id
     for url in (f"/services/{other}/renewal", "/services/99999999999999999999/renewal"):
         assert client.get(url).status_code == 404

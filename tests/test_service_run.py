@@ -11,13 +11,13 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from config import NUMBER_QUARANTINE_DAYS, SERVICE_DELETE_AFTER_DAYS, SERVICE_PAYMENT_DAYS
 from extensions import db
 from telephony.dates import add_months
 from telephony.models import (
-    Account,
     AuditEvent,
     Invoice,
     InvoiceStatus,
@@ -33,7 +33,7 @@ from telephony.models import (
 from telephony.payments import PROVIDERS
 from telephony.services import paying
 from telephony.services.run import in_quarantine, run_services
-from tests.test_billing import _claimed_by_someone
+from tests.factories import claimed_by_someone, demo_account
 
 
 def _renewal_day():
@@ -43,10 +43,6 @@ def _renewal_day():
 
 def _service(name_start: str) -> Service:
     return db.session.scalar(select(Service).where(Service.name.startswith(name_start)))
-
-
-def _account(code: str) -> Account:
-    return db.session.scalar(select(Account).where(Account.code == code))
 
 
 def _emails(template: str) -> list[ServiceEmail]:
@@ -77,7 +73,7 @@ def test_automatic_services_renew_at_expiry_once_and_are_collected_or_left_to_pa
     # Belgium and Switzerland have no payment method: told, once, in their language.
     to_pay = _emails("service_invoice_to_pay")
     assert [m.locale for m in to_pay] == ["nl_BE", "it_CH"]
-    be = _account("vt20002-b")
+    be = demo_account("vt20002-b")
     be_line = db.session.scalar(
         select(Service).where(Service.account_id == be.id, Service.service_type == "sip_line")
     )
@@ -152,7 +148,7 @@ def test_long_periods_get_a_notice_the_month_before_listing_what_renews(app_ctx)
 def test_an_unpaid_automatic_service_is_suspended_and_paying_reactivates_it(app_ctx):
     day = _renewal_day()
     run_services(day)
-    be = _account("vt20002-b")
+    be = demo_account("vt20002-b")
     late = day + timedelta(days=SERVICE_PAYMENT_DAYS + 1)
     # The demo's due invoice was to be paid by the renewal day: its number goes the day after.
     overdue = _service("+33972100101")
@@ -192,7 +188,7 @@ def test_an_unpaid_automatic_service_is_suspended_and_paying_reactivates_it(app_
 def test_a_lapsed_manual_service_renewed_by_hand_starts_a_new_period_now(app_ctx):
     day = _renewal_day()
     run_services(day)
-    fr = _account("vt10001-f")
+    fr = demo_account("vt10001-f")
     fax = db.session.scalar(select(Service).where(Service.service_type == "fax_line"))
     assert fax.state == ServiceState.SUSPENDED
     from telephony import payment_methods
@@ -263,6 +259,7 @@ def _run_in_child(url, day):  # pragma: no cover - runs in a child process
         run_services(day)
 
 
+@pytest.mark.slow
 def test_a_run_killed_halfway_loses_nothing_and_bills_nothing_twice(app):
     with app.app_context():
         day = _renewal_day()
@@ -274,7 +271,7 @@ def test_a_run_killed_halfway_loses_nothing_and_bills_nothing_twice(app):
     deadline, held = time.time() + 60, False
     while time.time() < deadline and child.is_alive() and not held:
         time.sleep(0.2)
-        held = _claimed_by_someone(url, "account")
+        held = claimed_by_someone(url, "account")
     assert held, f"the child run never took the accounts' locks (exit code {child.exitcode})"
     time.sleep(1)  # into its batch
     os.kill(child.pid, signal.SIGKILL)

@@ -12,14 +12,11 @@ from sqlalchemy import insert, select
 
 from extensions import db
 from telephony import lifecycle
-from telephony.models import Account, Line, RenewalMode, Service, User
+from telephony.models import Line, RenewalMode, Service, User
 from telephony.services.listing import Filters, list_services
+from tests.factories import demo_account
 
 TODAY = date(2026, 12, 2)
-
-
-def _fr():
-    return db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
 
 
 def _names(page) -> list[str]:
@@ -31,7 +28,7 @@ def _statuses(page) -> dict[str, str]:
 
 
 def test_each_service_says_how_it_renews_and_when(app_ctx):
-    page = list_services(_fr(), Filters(), 1, 100, TODAY)
+    page = list_services(demo_account(), Filters(), 1, 100, TODAY)
     statuses = _statuses(page)
     assert statuses["+33972100001 – Accueil"] == "automatic"
     assert statuses["+33972100102"] == "manual"  # yearly, by hand
@@ -44,7 +41,7 @@ def test_each_service_says_how_it_renews_and_when(app_ctx):
 
 
 def test_a_termination_requested_on_the_line_page_shows_here_with_its_date(app_ctx):
-    account = _fr()
+    account = demo_account()
     line = db.session.get(Line, 4)
     user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
     task = lifecycle.request_termination(account, line, "moving", None, actor=user)
@@ -66,11 +63,11 @@ def test_a_termination_requested_on_the_line_page_shows_here_with_its_date(app_c
     ],
 )
 def test_filters_and_search(app_ctx, filters, expected):
-    assert set(_names(list_services(_fr(), filters, 1, 100, TODAY))) == expected
+    assert set(_names(list_services(demo_account(), filters, 1, 100, TODAY))) == expected
 
 
 def test_expiry_filters(app_ctx):
-    account = _fr()
+    account = demo_account()
     everything = list_services(account, Filters(), 1, 100, TODAY)
     # Every monthly service expires on 1 January: within a month, not within a week.
     month = set(_names(list_services(account, Filters(expiry="month"), 1, 100, TODAY)))
@@ -83,7 +80,7 @@ def test_expiry_filters(app_ctx):
 
 @pytest.mark.parametrize("sort", ["name", "type", "state", "renewal", "frequency", "effect"])
 def test_every_column_sorts_both_ways(app_ctx, sort):
-    account = _fr()
+    account = demo_account()
     up = _names(list_services(account, Filters(sort=sort), 1, 100, TODAY))
     down = _names(list_services(account, Filters(sort=sort, desc=True), 1, 100, TODAY))
     assert sorted(up) == sorted(down) and len(up) > 10
@@ -102,7 +99,7 @@ def test_odd_query_strings_fall_back_to_the_defaults():
 
 def test_paging_costs_the_same_queries_on_the_first_and_the_last_page(app, count_queries):
     with app.app_context():
-        account = _fr()
+        account = demo_account()
         db.session.execute(
             insert(Service),
             [

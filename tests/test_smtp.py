@@ -16,7 +16,7 @@ from extensions import db
 from telephony import procedure as procedures
 from telephony.mail import send_queued
 from telephony.models import EmailStatus, ServiceEmail, utcnow
-from tests.test_procedure import DETAILS, account_of
+from tests.factories import DETAILS, demo_account
 
 
 class Inbox:
@@ -50,7 +50,7 @@ def smtp(app):
 
 
 def _queue_procedure_mail() -> int:
-    account = account_of("vt10001-f")
+    account = demo_account("vt10001-f")
     procedures.submit(account, DETAILS["vt10001-f"], actor=None)
     db.session.commit()
     return db.session.scalar(
@@ -115,7 +115,7 @@ def test_mail_send_command_uses_smtp(runner, app, smtp):
 def _queue_three(holder: str = "") -> None:
     for code in ("vt10001-f", "vt20002-b", "vt30003-s"):
         details = {**DETAILS[code], "holder_name": holder or DETAILS[code]["holder_name"]}
-        procedures.submit(account_of(code), details, actor=None)
+        procedures.submit(demo_account(code), details, actor=None)
     db.session.commit()
 
 
@@ -153,7 +153,7 @@ def test_a_batch_uses_one_connection_and_survives_a_dropped_one(app_ctx, smtp, m
 
 
 def test_a_message_has_a_text_and_an_html_part_linking_to_its_page(app, app_ctx, smtp):
-    account = account_of("vt10001-f")
+    account = demo_account("vt10001-f")
     account.name = "Dupré <Fils> & Cie"  # the HTML part escapes what it shows
     _queue_procedure_mail()
     assert send_queued() == (1, 0)

@@ -5,42 +5,19 @@ conflicts between two translators, and bad input of every kind."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from extensions import db
-from i18n_tools import TRANSLATIONS_DIR
 from telephony.models import AuditEvent
 from tests.conftest import USERS, csrf_from, demo_database, drop_database, make_app
+from tests.workspace import HELD, SIGN_IN, workspace_settings
 from translating import catalogs
 from translating.catalogs import entry_key
 
-SIGN_IN = entry_key("Sign in", None)
 ACTING = entry_key("You are acting for %(name)s (%(code)s).", None)
-HELD = entry_key(("Only %(num)d number matched your search: it is held for you.", ""), None)
-
-
-def copy_translations(target: Path) -> Path:
-    """The catalogues, compiled ones included, in a folder a test may write to."""
-    shutil.copytree(TRANSLATIONS_DIR, target, ignore=shutil.ignore_patterns("*.lock"))
-    return target
-
-
-def workspace_settings(folder: Path) -> dict:
-    """A site with the workspace on over its own copies of the catalogues and the FAQ."""
-    from telephony.faq.content import CONTENT_DIR
-
-    translations = copy_translations(folder / "translations")
-    faq = folder / "faq-content"
-    shutil.copytree(CONTENT_DIR, faq, ignore=shutil.ignore_patterns("*.lock"))
-    return {
-        "TRANSLATION_EDITOR": True,
-        "TRANSLATIONS_DIR": str(translations),
-        "FAQ_CONTENT_DIR": str(faq),
-    }
 
 
 @pytest.fixture
@@ -255,7 +232,7 @@ def test_entries_filter_by_where_they_are_used_and_by_a_failing_check(workspace)
 def test_the_workspace_survives_bad_input(workspace):
     """What test_fuzz sends every form, sent to the workspace's forms, query strings and
     URLs: never a 500, and the catalogues still pass the checks of a save."""
-    from tests.test_fuzz import PAYLOADS, forms_of, send
+    from tests.fuzzing import PAYLOADS, forms_of, send
 
     client = sign_in(workspace)
     for page in (f"/translations/it/{HELD}", f"/translations/fr_BE/{SIGN_IN}"):

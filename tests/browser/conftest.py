@@ -144,7 +144,7 @@ class LiveServer(str):
 def live_server(tmp_path):
     """The site on its own demo database, with the translators' workspace on (as in the
     demo) over the test's own copies of the catalogues and the FAQ, which a save may write."""
-    from tests.test_translating import workspace_settings
+    from tests.workspace import workspace_settings
 
     app = make_app(tmp_path, **workspace_settings(tmp_path))
     demo_database(app)

@@ -28,7 +28,7 @@ def _submit_procedure(app) -> None:
     from extensions import db
     from telephony import procedure
     from telephony.models import Account
-    from tests.test_procedure import DETAILS
+    from tests.factories import DETAILS
 
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))

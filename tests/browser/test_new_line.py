@@ -12,7 +12,7 @@ from extensions import db
 from telephony.billing import run_renewal
 from telephony.models import ScheduledTask, TaskStatus
 from tests.browser.conftest import act_for, check_accessibility, sign_in
-from tests.browser.test_procedure import CUSTOMERS, _fill
+from tests.browser.support import CUSTOMERS, fill_procedure
 
 
 def test_a_new_line_waits_for_the_procedure_then_appears(page, browser, live_server):
@@ -47,7 +47,7 @@ def test_a_new_line_waits_for_the_procedure_then_appears(page, browser, live_ser
     page.wait_for_load_state()
     assert "1 order waits for this procedure" in page.locator("main").inner_text()
     _email, iban, currency, kind, organisation_id = CUSTOMERS["fr"]
-    _fill(page, iban, currency, kind, organisation_id)
+    fill_procedure(page, iban, currency, kind, organisation_id)
     page.get_by_role("button", name="Create the document").click()
     page.wait_for_load_state()
     assert "Waiting for your documents" in page.locator(".procedure-status").inner_text()

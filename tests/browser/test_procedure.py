@@ -11,29 +11,7 @@ from telephony import lifecycle
 from telephony.billing import run_renewal
 from telephony.models import Account, AliasNumber, ScheduledTask, TaskStatus
 from tests.browser.conftest import act_for, check_accessibility, sign_in
-
-CUSTOMERS = {
-    "fr": (
-        "demo-fr@example.com",
-        "FR14 2004 1010 0505 0001 3M02 606",
-        "EUR",
-        "Company",
-        "732829320",
-    ),
-    "be": ("demo-be@example.com", "BE68 5390 0754 7034", "EUR", "Association", "0403.170.701"),
-    "ch": ("demo-ch@example.com", "CH93 0076 2011 6238 5295 7", "CHF", "Individual", ""),
-}
-
-
-def _fill(page, iban, currency, kind, organisation_id):
-    page.get_by_label("Name of the account holder").fill("Jürg Müller-Schärer")
-    page.get_by_label("Street and number").fill("Bahnhofstrasse 1")
-    page.get_by_label("Postcode").fill("8001")
-    page.get_by_label("Town or city").fill("Zürich")
-    page.get_by_label("IBAN", exact=True).fill(iban)
-    page.get_by_label(currency, exact=True).check()
-    page.get_by_label(kind, exact=True).check()
-    page.get_by_label("Organisation identifier").fill(organisation_id)
+from tests.browser.support import CUSTOMERS, fill_procedure
 
 
 @pytest.mark.parametrize("who", list(CUSTOMERS))
@@ -57,7 +35,7 @@ def test_customer_fills_the_form_and_downloads_the_pdf(request, live_server, who
         page.wait_for_load_state()
         assert "check digits" in page.locator("#iban-error").inner_text()
         assert page.locator("#error-summary").is_visible()
-    _fill(page, iban, currency, kind, organisation_id)
+    fill_procedure(page, iban, currency, kind, organisation_id)
     page.get_by_role("button", name="Create the document").click()
     page.wait_for_load_state()
     assert "Waiting for your documents" in page.locator(".procedure-status").inner_text()
@@ -92,7 +70,7 @@ def test_agent_validates_and_the_waiting_conversion_runs(page, live_server):
     page.goto(f"{live_server}/procedure/?lang=en")
     assert "1 order waits for this procedure" in page.content()
     email, iban, currency, kind, organisation_id = CUSTOMERS["be"]
-    _fill(page, iban, currency, kind, organisation_id)
+    fill_procedure(page, iban, currency, kind, organisation_id)
     page.get_by_role("button", name="Create the document").click()
     page.wait_for_load_state()
     page.get_by_role("button", name="Sign out", exact=True).click()

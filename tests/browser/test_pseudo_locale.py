@@ -15,7 +15,7 @@ from babel import Locale
 from sqlalchemy import JSON, String, Text, select
 
 from extensions import db
-from tests.browser.test_every_page import _prepare, pages, visit_as
+from tests.browser.support import pages, prepare_pages, visit_as
 
 #: Visible text and the texts read aloud (labels, placeholders, titles, button values),
 #: outside scripts and outside elements in another language than the page's.
@@ -121,7 +121,7 @@ def _with_pseudo_locale(path: str) -> str:
 
 @pytest.mark.parametrize("who", ["anonymous", "customer", "agent", "translator"])
 def test_every_page_in_the_pseudo_locale(browser, live_server, who):
-    ids = _prepare(live_server.app)
+    ids = prepare_pages(live_server.app)
     escaped: dict[str, set[str]] = {}
     cut: dict[str, list[str]] = {}
     for width in (360, 1280):
