@@ -41,6 +41,7 @@ run: setup demo
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(FLASK) translate check
 	$(BIN)/pytest
 
@@ -57,6 +58,7 @@ test-pg: setup
 lint: python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python -m bench

@@ -29,7 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  (Flask documents this)
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     # Ids in URLs are 1 to 2^31 - 1 (what an integer column holds everywhere): a larger
     # one answers 404 like any other id that is not there.

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import CountryCodeSource
-from sqlalchemy import and_, exists, false, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, union
 
 from extensions import db
 from telephony.models import (
@@ -106,7 +106,7 @@ def search_accounts(query: str, number: int, size: int) -> Page:
     if text:
         pattern = _like_pattern(text)
         candidates = phone_candidates(text)
-        by_number = false()
+        by_number: ColumnElement[bool] = false()
         if candidates:
             numbers = _accounts_with_numbers(candidates)
             by_number = Account.id.in_(select(numbers.c[0]))

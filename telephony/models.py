@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
@@ -34,6 +34,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 from telephony.settings import settings
+
+if TYPE_CHECKING:  # what db.Model is, for the type checker: the declarative base
+    from extensions import Base as Model
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -160,7 +165,7 @@ class EmailStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Account(db.Model):
+class Account(Model):
     __tablename__ = "account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,7 +199,7 @@ class Account(db.Model):
         return settings().timezones[self.country.value]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,7 +232,7 @@ class User(UserMixin, db.Model):
         return self.active
 
 
-class TelephonyGroup(db.Model):
+class TelephonyGroup(Model):
     """A billing account: a container of lines and numbers, billed on one invoice."""
 
     __tablename__ = "telephony_group"
@@ -240,7 +245,7 @@ class TelephonyGroup(db.Model):
     account: Mapped[Account] = relationship(back_populates="groups")
 
 
-class Offer(db.Model):
+class Offer(Model):
     """One entry of a country's catalogue."""
 
     __tablename__ = "offer"
@@ -262,7 +267,7 @@ class Offer(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Line(db.Model):
+class Line(Model):
     """A SIP line, a trunk or a fax line."""
 
     __tablename__ = "line"
@@ -323,7 +328,7 @@ class Line(db.Model):
         return self.offer.price_excl_vat + self.calls_extra * settings().extra_call_price
 
 
-class Hardware(db.Model):
+class Hardware(Model):
     """A device attached to a line (Plug & Phone, Plug & Fax)."""
 
     __tablename__ = "hardware"
@@ -339,7 +344,7 @@ class Hardware(db.Model):
     line: Mapped[Line | None] = relationship(back_populates="hardware")
 
 
-class NumberPool(db.Model):
+class NumberPool(Model):
     """A range of consecutive numbers sold together: they end together."""
 
     __tablename__ = "number_pool"
@@ -351,7 +356,7 @@ class NumberPool(db.Model):
     size: Mapped[int] = mapped_column(Integer)
 
 
-class AliasNumber(db.Model):
+class AliasNumber(Model):
     """A number that does not register on a phone: redirection, queue, IVR, conference..."""
 
     __tablename__ = "alias_number"
@@ -384,7 +389,7 @@ class AliasNumber(db.Model):
         return self.status == LineStatus.ACTIVE
 
 
-class ScheduledTask(db.Model):
+class ScheduledTask(Model):
     """A pending change, carried out once by the renewal run at `execute_on`.
 
     `pending_key` is set while the task is todo/doing and cleared when it ends: a unique
@@ -419,7 +424,7 @@ class ScheduledTask(db.Model):
         return self.status in (TaskStatus.TODO, TaskStatus.DOING)
 
 
-class Service(db.Model):
+class Service(Model):
     """Every billable thing of an account, with how it renews."""
 
     __tablename__ = "service"
@@ -448,7 +453,7 @@ class Service(db.Model):
     monthly_price_excl_vat: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
 
 
-class ServiceNotice(db.Model):
+class ServiceNotice(Model):
     """A notice the renewal run sent about a service (a reminder before its expiry, its
     suspension, its deletion): unique per service, kind and expiry, so each goes out once
     whatever runs at the same time."""
@@ -464,7 +469,7 @@ class ServiceNotice(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class NumberQuarantine(db.Model):
+class NumberQuarantine(Model):
     """A number taken back from a deleted service: nobody may be given it before `until`."""
 
     __tablename__ = "number_quarantine"
@@ -478,7 +483,7 @@ class NumberQuarantine(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Invoice(db.Model):
+class Invoice(Model):
     """An invoice or a purchase order, with its lines. Amounts are stored, not recomputed."""
 
     __tablename__ = "invoice"
@@ -529,7 +534,7 @@ class Invoice(db.Model):
         return self.kind == InvoiceKind.CREDIT_NOTE
 
 
-class InvoiceLine(db.Model):
+class InvoiceLine(Model):
     __tablename__ = "invoice_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -548,7 +553,7 @@ class InvoiceLine(db.Model):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
-class InvoiceSequence(db.Model):
+class InvoiceSequence(Model):
     """The last number given in a series (the issuing company's invoices, or its credit
     notes) and year. Numbers are taken by an UPDATE of this row in the transaction that
     issues the document: its lock makes two issuers wait for each other, and a rollback
@@ -561,7 +566,7 @@ class InvoiceSequence(db.Model):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class InvoiceArchive(db.Model):
+class InvoiceArchive(Model):
     """Every invoice PDF of a period as one ZIP, asked for on the invoices page and built
     by a worker (`flask billing archives`): a queue row with a lease, kept in the database
     so that any machine may build it and any may serve it."""
@@ -586,7 +591,7 @@ class InvoiceArchive(db.Model):
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class DebitCollection(db.Model):
+class DebitCollection(Model):
     """One SEPA direct-debit file (pain.008) sent to the operator's bank: the debits of one
     creditor company, currency and collection date. Its XML is kept as sent."""
 
@@ -605,7 +610,7 @@ class DebitCollection(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Debit(db.Model):
+class Debit(Model):
     """One invoice in a direct-debit file. A debit the bank returns puts its invoice back
     to pay; the invoice may then be collected again in a later file (a new debit)."""
 
@@ -626,7 +631,7 @@ class Debit(db.Model):
     returned_on: Mapped[date | None] = mapped_column(Date)
 
 
-class StoredPaymentMethod(db.Model):
+class StoredPaymentMethod(Model):
     """A way the account pays: a card kept by the payment provider (a token, never the
     number), or the SEPA mandate of its validated procedure. At most one is the default,
     enforced by a unique index: the renewal run collects invoices from it."""
@@ -668,7 +673,7 @@ class StoredPaymentMethod(db.Model):
     procedure: Mapped[ValidationProcedure | None] = relationship()
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -684,7 +689,7 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ServiceEmail(db.Model):
+class ServiceEmail(Model):
     """A message the operator sends a customer: rendered in their language, queued, sent."""
 
     __tablename__ = "service_email"
@@ -710,7 +715,7 @@ class ServiceEmail(db.Model):
     screen_url: Mapped[str | None] = mapped_column(String(500))
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to whose account, when, with the state before and after."""
 
     __tablename__ = "audit_event"
@@ -733,7 +738,7 @@ class AuditEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class WebSession(db.Model):
+class WebSession(Model):
     """A signed-in browser session kept on the server (see server_sessions.py); the cookie
     holds a random token whose SHA-256 is the id, so this table can't be replayed."""
 
@@ -745,7 +750,7 @@ class WebSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-class CallNote(db.Model):
+class CallNote(Model):
     """A support agent's short note about a call with the customer (kept as written)."""
 
     __tablename__ = "call_note"
@@ -778,7 +783,7 @@ def mask_iban(iban: str | None) -> str:
     return "•" * (len(compact) - 4) + compact[-4:] if len(compact) > 4 else "•" * len(compact)
 
 
-class ValidationProcedure(db.Model):
+class ValidationProcedure(Model):
     """The direct-debit authorization and supporting documents an account must send before
     its first VoIP order, and again after a change of billing contact.
 
@@ -838,7 +843,7 @@ class ValidationProcedure(db.Model):
         return mask_iban(self.iban)
 
 
-class FaqFeedback(db.Model):
+class FaqFeedback(Model):
     """One answer to "Was this helpful?" under a FAQ question (anonymous: no user kept)."""
 
     __tablename__ = "faq_feedback"
@@ -888,7 +893,7 @@ class DestinationKind(enum.StrEnum):
     CALL_QUEUE = "call_queue"
 
 
-class NumberDestination(db.Model):
+class NumberDestination(Model):
     """Where a service number rings: a conference bridge, an auto attendant or a call
     queue of the account (a name, and for a queue the lines it rings)."""
 
@@ -904,7 +909,7 @@ class NumberDestination(db.Model):
     lines: Mapped[list[Line]] = relationship(secondary="queue_line", order_by="Line.number")
 
 
-class QueueLine(db.Model):
+class QueueLine(Model):
     """A line a call queue rings."""
 
     __tablename__ = "queue_line"
@@ -915,7 +920,7 @@ class QueueLine(db.Model):
     line_id: Mapped[int] = mapped_column(ForeignKey("line.id"), primary_key=True)
 
 
-class Licence(db.Model):
+class Licence(Model):
     """The telephony licences an account holds, per kind: they give its service-number
     quota (telephony.service_numbers.licences)."""
 
@@ -928,7 +933,7 @@ class Licence(db.Model):
     quantity: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class NumberArea(db.Model):
+class NumberArea(Model):
     """Where geographic numbers of the inventory ring: a country's region and city, and
     the area code the city's numbers start with (national digits, e.g. "472")."""
 
@@ -942,7 +947,7 @@ class NumberArea(db.Model):
     area_code: Mapped[str] = mapped_column(String(8), default="")
 
 
-class NumberReservation(db.Model):
+class NumberReservation(Model):
     """Numbers held for an account for a few minutes while the customer picks some. One
     open reservation per account (a partial unique index)."""
 
@@ -968,7 +973,7 @@ class NumberReservation(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ServiceNumber(db.Model):
+class ServiceNumber(Model):
     """A number of the operator's inventory, from available to an account's (and back
     through quarantine), or a number ported in (`ported`: it does not use the quota).
 
@@ -1039,7 +1044,7 @@ class ServiceNumber(db.Model):
     destination: Mapped[NumberDestination | None] = relationship()
 
 
-class CreditWallet(db.Model):
+class CreditWallet(Model):
     """An account's prepaid communication credits (they pay the calls to its toll-free
     numbers), and how they are topped up on their own."""
 
@@ -1055,7 +1060,7 @@ class CreditWallet(db.Model):
     low_notified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class CreditMovement(db.Model):
+class CreditMovement(Model):
     """A change of the credits: bought, recharged on their own, or used by calls."""
 
     __tablename__ = "credit_movement"
@@ -1071,7 +1076,7 @@ class CreditMovement(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class QuotaRequest(db.Model):
+class QuotaRequest(Model):
     """A customer asks support for more service numbers than the licences allow. One open
     request per account (a partial unique index); agents see it and answer it."""
 
@@ -1112,7 +1117,7 @@ class PortStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class PortOrder(db.Model):
+class PortOrder(Model):
     """Numbers of one type (toll or toll-free) and one country that the account brings
     from another carrier."""
 
@@ -1145,7 +1150,7 @@ class PortOrder(db.Model):
     events: Mapped[list[PortEvent]] = relationship(order_by="PortEvent.id")
 
 
-class PortNumber(db.Model):
+class PortNumber(Model):
     """A number of a port order. While its order is open (`active`), no other order may
     port it (a partial unique index)."""
 
@@ -1176,7 +1181,7 @@ class PortNumber(db.Model):
     range_first: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
-class PortDocument(db.Model):
+class PortDocument(Model):
     """A document of a port order: the signed letter of authorization, a recent bill."""
 
     __tablename__ = "port_document"
@@ -1194,7 +1199,7 @@ class PortDocument(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class PortEvent(db.Model):
+class PortEvent(Model):
     """A step of a port order's timeline."""
 
     __tablename__ = "port_event"
@@ -1206,7 +1211,7 @@ class PortEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class SmsMessage(db.Model):
+class SmsMessage(Model):
     """A text message to a customer's mobile (a rejected port): queued, then sent by
     `flask sms send` through the configured provider, with a lease like the mail queue."""
 

@@ -33,7 +33,9 @@ class Page:
 def paginate(query: Select, number: int, size: int, rows: bool = False) -> Page:
     """Run `query` for page `number` (1-based, clamped to the existing pages); `rows`: the
     items are whole result rows (a query of several columns), not their first column."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = (
+        db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    )
     pages = max(1, -(-total // size))
     number = min(max(1, number), pages)
     page = query.limit(size).offset((number - 1) * size)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -365,7 +365,7 @@ def _matching(search: Search, state_condition):
     return query
 
 
-def find_free(search: Search, limit: int, now: datetime, exclude: set[int] = frozenset()):
+def find_free(search: Search, limit: int, now: datetime, exclude: Collection[int] = frozenset()):
     """Up to `limit` numbers free now that match (id, number), in number order within each
     city. Each query is one range of an index, equal on (country, type, area, state): the
     cities of a region are asked one after the other (an IN over them lets PostgreSQL's

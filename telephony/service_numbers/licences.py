@@ -52,12 +52,15 @@ def has_licence(account: Account) -> bool:
 
 def acquired(account: Account) -> int:
     """The account's numbers from the inventory (ported ones don't use the quota)."""
-    return db.session.scalar(
-        select(func.count(ServiceNumber.id)).where(
-            ServiceNumber.account_id == account.id,
-            ServiceNumber.state == InventoryState.TAKEN,
-            ServiceNumber.ported.is_(False),
+    return (
+        db.session.scalar(
+            select(func.count(ServiceNumber.id)).where(
+                ServiceNumber.account_id == account.id,
+                ServiceNumber.state == InventoryState.TAKEN,
+                ServiceNumber.ported.is_(False),
+            )
         )
+        or 0
     )
 
 

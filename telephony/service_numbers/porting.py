@@ -499,11 +499,11 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
         errors["scope"] = _l("Say whether every number of the line leaves that carrier.")
     numbers = in_order(order)
     range_scope = {}
-    for first, _last, _count in ranges(order):
-        choice = str(raw.get(f"range-{first.id}") or "")
+    for start, _last, _count in ranges(order):
+        choice = str(raw.get(f"range-{start.id}") or "")
         if choice not in ("all", "part"):
-            errors[f"range-{first.id}"] = _l("Say whether all of the range leaves, or part of it.")
-        range_scope[first.number] = choice
+            errors[f"range-{start.id}"] = _l("Say whether all of the range leaves, or part of it.")
+        range_scope[start.number] = choice
     if scope == "full" and "part" in range_scope.values():
         errors["scope"] = _l(
             "Part of a range stays with the carrier: the port is partial, not full."
