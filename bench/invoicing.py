@@ -38,7 +38,7 @@ def bench_pdf(app, label: str, runs: int = 40) -> None:
     from documents.fonts import register_fonts
     from documents.invoice import invoice_pdf
     from telephony.models import Account, Invoice, InvoiceStatus
-    from tests.test_procedure import validate_procedure
+    from tests.factories import validate_procedure
 
     account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
     invoice = db.session.scalar(
