@@ -204,15 +204,16 @@ def _not_modified(etag: str, modified: datetime) -> bool:
 def asset(digest: str, filename: str):
     """A static file under its digest: kept a year by browsers and caches. An old digest
     (a page cached before a release) gets the current file, not to be kept."""
-    response = send_from_directory(current_app.static_folder, filename)
-    current = file_digest(current_app.static_folder, filename)
+    folder = str(current_app.static_folder)
+    response = send_from_directory(folder, filename)
+    current = file_digest(folder, filename)
     response.headers["Cache-Control"] = IMMUTABLE if digest == current else "no-cache"
     return response
 
 
 def static_url(filename: str) -> str:
     """The URL of a static file under its content's digest."""
-    folder = current_app.static_folder
+    folder = str(current_app.static_folder)
     if current_app.debug:  # files change under a development server
         file_digest.cache_clear()
     return f"{request.script_root}/assets/{file_digest(folder, filename)}/{filename}"

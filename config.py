@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 #: The invented operator of the demo. A real deployment replaces this block in its own
 #: config object, or overrides its single texts (name, website, support_email,
@@ -323,7 +325,8 @@ class TestingConfig(Config):
 
 
 #: Environment variables read at start-up (not at import), and the setting each fills.
-ENVIRONMENT = {
+#: Environment variable → (setting, how its text becomes the setting's value).
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "REDIS_URL": ("RATELIMIT_STORAGE_URI", str),

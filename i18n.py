@@ -308,7 +308,7 @@ def reload_changed_catalogues() -> None:
             current_app.extensions.get(kept, {}).clear()
 
 
-def load_translations(locale_id: str, directories) -> support.Translations:
+def load_translations(locale_id: str, directories) -> support.NullTranslations:
     """The catalogue of `locale_id`, then its base language's, as one fallback chain."""
     # Files are opened by exact path: gettext.find() would expand "fr" to "fr_FR" first.
     chain: support.NullTranslations | None = None

@@ -63,7 +63,8 @@ def navigation_context() -> dict:
         visible.append((endpoint, label))
     # The current entry: the one for this very page, else the first of its blueprint.
     current = next(
-        (e for e, _label in visible if e in (request.endpoint, _AREA.get(request.endpoint))), None
+        (e for e, _label in visible if e in (request.endpoint, _AREA.get(request.endpoint or ""))),
+        None,
     ) or next((e for e, _label in visible if e.split(".")[0] == request.blueprint), None)
     # aria-current: "page" on the page itself; "true" on its area's entry from a page below
     # it (the breadcrumb then says "page").

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -73,7 +74,7 @@ def phone(e164: str | None) -> str:
 
 def page_url(endpoint: str, arg: str, number: int) -> str:
     """The current page's URL (path values and every query value kept) at page `number`."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     args[arg] = [str(number)]
     return url_for(endpoint, **(request.view_args or {}), **args)
 

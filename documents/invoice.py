@@ -185,7 +185,7 @@ def _epc_qr(document: InvoiceDocument):
 
     reference = document.means.reference
     structured = reference.startswith("RF")
-    data = helpers._make_epc_qr_data(  # segno's own EPC payload (make_epc_qr's first step)
+    data = helpers._make_epc_qr_data(  # type: ignore[attr-defined]  # segno's EPC payload
         document.seller.name[:70],
         document.means.iban,
         document.total_incl_vat,

@@ -478,13 +478,13 @@ def create_demo(today: date | None = None) -> bool:
     _invoice_history(ch, today)
 
     # Service numbers: licences for each demo account, and an inventory to choose from.
-    for account, kind, quantity in [
+    for account, licence_kind, quantity in [
         (fr, LicenceKind.PHONE_SYSTEM, 12),
         (fr, LicenceKind.AUDIO_CONFERENCING, 3),
         (be, LicenceKind.PHONE_SYSTEM, 4),
         (ch, LicenceKind.AUDIO_CONFERENCING, 2),
     ]:
-        db.session.add(Licence(account_id=account.id, kind=kind, quantity=quantity))
+        db.session.add(Licence(account_id=account.id, kind=licence_kind, quantity=quantity))
     demo_inventory()
 
     _user("agent@example.com", Role.AGENT, "Sam Agent")

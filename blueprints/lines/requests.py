@@ -26,5 +26,5 @@ def cancel_request(task_id: int):
     if not CancelForm().validate_on_submit():
         abort(400)
     # The page the form came from, when it is one of this blueprint's pages.
-    back = safe_local_target(request.form.get("next"), bp.url_prefix + "/")
+    back = safe_local_target(request.form.get("next"), f"{bp.url_prefix}/")
     return cancel(account, task, back or url_for("lines.requests"))

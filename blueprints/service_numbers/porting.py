@@ -200,8 +200,8 @@ def port_upload(order_id: int):
             lambda: porting.upload(
                 account,
                 order,
-                form.kind.data,
-                upload.filename if upload else "",
+                form.kind.data or "",
+                (upload.filename or "") if upload else "",
                 data,
                 form.signed_on.data,
                 actor=current_user,
