@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  (Flask documents this)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # as Flask documents
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 

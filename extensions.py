@@ -6,7 +6,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import CursorResult, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so that Alembic migrations are the same on SQLite and PostgreSQL.
@@ -28,3 +28,11 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def rows_changed(statement) -> int:
+    """Run an UPDATE or a DELETE in the request's session: how many rows it changed (the
+    conditional UPDATEs that make a change happen once read it)."""
+    result = db.session.execute(statement)
+    assert isinstance(result, CursorResult)  # what an UPDATE or a DELETE returns
+    return result.rowcount

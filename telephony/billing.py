@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import DomainError, NotFound, audit
 from telephony.locking import lock_account, lock_accounts
 from telephony.models import (
@@ -246,12 +246,12 @@ def cancel(task: ScheduledTask, *, account: Account, actor: User | None, reason:
     """Cancel a task that has not started (in the caller's transaction)."""
     if task.account_id != account.id:
         raise DomainError(_l("This request does not exist."))
-    done = db.session.execute(
+    done = rows_changed(
         update(ScheduledTask)
         .where(ScheduledTask.id == task.id, ScheduledTask.status == TaskStatus.TODO)
         .values(status=TaskStatus.CANCELLED, pending_key=None, finished_at=utcnow())
         .execution_options(synchronize_session="fetch")
-    ).rowcount
+    )
     if done != 1:
         raise DomainError(_l("This request can no longer be cancelled."))
     if task.action in CANCEL_HOOKS:
@@ -477,7 +477,7 @@ def _worker(app, day: date, last_id: int, reports) -> None:
 
 def _claim(task_id: int, day: date) -> ScheduledTask | None:
     """todo → doing, inside the task's transaction; None when another run has it."""
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(ScheduledTask)
         .where(
             ScheduledTask.id == task_id,
@@ -486,7 +486,7 @@ def _claim(task_id: int, day: date) -> ScheduledTask | None:
         )
         .values(status=TaskStatus.DOING, started_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         return None
     return db.session.get(ScheduledTask, task_id, populate_existing=True)

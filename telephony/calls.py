@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import DomainError, NotFound, audit
 from telephony.billing import (
     CALLS_ORDER,
@@ -281,7 +281,7 @@ def order_calls(
 
 def cancel_order(account: Account, order: Invoice, *, actor: User | None, reason: str = "") -> None:
     """awaiting payment → cancelled, by a conditional UPDATE (a payment can't slip between)."""
-    cancelled = db.session.execute(
+    cancelled = rows_changed(
         update(Invoice)
         .where(
             Invoice.id == order.id,
@@ -290,7 +290,7 @@ def cancel_order(account: Account, order: Invoice, *, actor: User | None, reason
         )
         .values(status=InvoiceStatus.CANCELLED, open_key=None)
         .execution_options(synchronize_session="fetch")
-    ).rowcount
+    )
     if cancelled != 1:
         raise DomainError(_l("This purchase order can no longer be cancelled."))
     audit.record(

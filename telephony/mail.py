@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from jinja2_fragments import render_block
 from sqlalchemy import select, update
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import NotFound
 from telephony.models import Account, EmailStatus, ServiceEmail, utcnow
 
@@ -122,7 +122,7 @@ def _due(now):
 
 def _claim(message_id: int) -> bool:
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(ServiceEmail)
         .where(ServiceEmail.id == message_id, _due(now))
         .values(
@@ -130,7 +130,7 @@ def _claim(message_id: int) -> bool:
             attempts=ServiceEmail.attempts + 1,
             next_attempt_at=now + LEASE,
         )
-    ).rowcount
+    )
     db.session.commit()
     return claimed == 1
 
@@ -151,6 +151,8 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
             if not _claim(message_id):
                 continue  # another sender has it
             message = db.session.get(ServiceEmail, message_id)
+            if message is None:  # (claimed a moment ago: it is there)
+                continue
             if _send_one(message, connection, cfg):
                 sent += 1
             else:

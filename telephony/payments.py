@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from stdnum import luhn
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import DomainError, audit
 from telephony.models import (
     Invoice,
@@ -232,12 +232,12 @@ def pay_invoices(
     awaiting payment). Paid, each invoice gets its payment record and its on-paid action;
     refused, every claim is given back. In the caller's transaction."""
     ids = [invoice.id for invoice in invoices]
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(Invoice)
         .where(Invoice.id.in_(ids), Invoice.status == InvoiceStatus.AWAITING_PAYMENT)
         .values(status=InvoiceStatus.PAID, paid_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     for invoice in invoices:
         db.session.refresh(invoice)
     if claimed != len(ids):

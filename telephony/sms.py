@@ -20,7 +20,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony.models import Account, EmailStatus, SmsMessage, utcnow
 
 LEASE = timedelta(minutes=5)
@@ -90,7 +90,7 @@ def _due(now):
 
 def _claim(message_id: int) -> bool:
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(SmsMessage)
         .where(SmsMessage.id == message_id, _due(now))
         .values(
@@ -99,7 +99,7 @@ def _claim(message_id: int) -> bool:
             next_attempt_at=now + LEASE,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return claimed == 1
 

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import DomainError, NotFound, audit
 from telephony.invoicing.listing import DOCUMENTS
 from telephony.models import Account, Invoice, InvoiceArchive, User, utcnow
@@ -132,7 +132,7 @@ def _due(now):
 
 def _claim(archive_id: int) -> bool:
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(InvoiceArchive)
         .where(InvoiceArchive.id == archive_id, _due(now))
         .values(
@@ -141,7 +141,7 @@ def _claim(archive_id: int) -> bool:
             next_attempt_at=now + LEASE,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return claimed == 1
 

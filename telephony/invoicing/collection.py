@@ -41,7 +41,7 @@ from lxml import etree
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import audit
 from telephony.locking import lock_account
 from telephony.mail import queue_email
@@ -376,12 +376,12 @@ def record_returns(xml: bytes | str, day: date) -> ReturnsReport:
             report.unknown.append(end_to_end_id)
             continue
         lock_account(debit.account_id)
-        marked = db.session.execute(
+        marked = rows_changed(
             update(Debit)
             .where(Debit.id == debit.id, Debit.status == "sent")
             .values(status="returned", return_reason=reason[:8], returned_on=day)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if not marked:
             db.session.rollback()
             report.already.append(end_to_end_id)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import DomainError, InvalidForm, NotFound, audit
 from telephony.dates import add_months
 from telephony.models import (
@@ -215,7 +215,7 @@ def release(account: Account, number: ServiceNumber, *, actor: User, today: date
             ),
         )
     until = quarantine_end(today)
-    released = db.session.execute(
+    released = rows_changed(
         update(ServiceNumber)
         .where(
             ServiceNumber.id == number.id,
@@ -230,7 +230,7 @@ def release(account: Account, number: ServiceNumber, *, actor: User, today: date
             acquired_at=None,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if released != 1:
         raise NotFound(_l("This service number does not exist."))
     db.session.execute(
@@ -257,7 +257,7 @@ def release(account: Account, number: ServiceNumber, *, actor: User, today: date
 
 def end_quarantines(today: date) -> int:
     """Numbers whose quarantine is over go back to the inventory."""
-    return db.session.execute(
+    return rows_changed(
         update(ServiceNumber)
         .where(
             ServiceNumber.state == InventoryState.QUARANTINED,
@@ -265,4 +265,4 @@ def end_quarantines(today: date) -> int:
         )
         .values(state=InventoryState.AVAILABLE, quarantine_until=None, destination_id=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )

@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import DomainError, InvalidForm, NotFound, audit, rio
 from telephony.dates import add_months
 from telephony.mail import queue_email
@@ -711,12 +711,12 @@ def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
         raise DomainError(
             _l("Before submitting, add: %(what)s.", what=", ".join(str(g) for g in gaps))
         )
-    sent = db.session.execute(
+    sent = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(EDITABLE))
         .values(status=PortStatus.SUBMITTED, submitted_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not sent:
         return False
     db.session.execute(  # a resubmission: the carrier's earlier reasons are answered
@@ -736,12 +736,12 @@ def cancel(account: Account, order: PortOrder, *, actor: User) -> bool:
     """Cancel, until the cut-off (pending): the numbers are free for another order."""
     if is_closed(order):
         return False
-    done = db.session.execute(
+    done = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(CANCELLABLE))
         .values(status=PortStatus.CANCELLED)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not done:
         if order.status == PortStatus.CANCELLED:
             return False
@@ -772,12 +772,12 @@ def advance(
         raise DomainError(f"{status.value}: not a status the carrier's answers move an order to")
     if status == PortStatus.DATE_CONFIRMED and on is None:
         raise DomainError("a confirmed date is needed (--date)")
-    moved = db.session.execute(
+    moved = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(allowed))
         .values(status=status, **({"confirmed_on": on} if on else {}))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not moved:
         raise DomainError(
             f"order {order.id} is {order.status.value}: it cannot become {status.value}"
@@ -864,12 +864,12 @@ def reject(order: PortOrder, reasons: dict[str, str], *, note: str = "", today: 
         raise DomainError(f"not numbers of order {order.id}: {', '.join(sorted(unknown))}")
     if not reasons and not note:
         raise DomainError("say why: a reason per number, or for the whole order")
-    moved = db.session.execute(
+    moved = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(REJECTABLE))
         .values(status=PortStatus.REJECTED)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not moved:
         raise DomainError(f"order {order.id} is {order.status.value}: it cannot be rejected")
     db.session.refresh(order)
@@ -962,7 +962,7 @@ def remove_number(account: Account, order: PortOrder, number_id: int, *, actor: 
         raise NotFound(_l("This number is not in the order."))
     if number.status != PortStatus.CANCELLED and len(in_order(order)) < 2:
         raise DomainError(_l("An order keeps one number at least: cancel the order instead."))
-    done = db.session.execute(
+    done = rows_changed(
         update(PortNumber)
         .where(
             PortNumber.id == number.id,
@@ -971,7 +971,7 @@ def remove_number(account: Account, order: PortOrder, number_id: int, *, actor: 
         )
         .values(status=PortStatus.CANCELLED, active=False, rejection="")
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not done:
         return False
     if number.number == order.billing_number:

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import select, update
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import DomainError, NotFound, audit
 from telephony.dates import add_months, local_today
 from telephony.models import (
@@ -162,7 +162,7 @@ def reserve(
         if not candidates:
             break
         ids = [number_id for number_id, _number in candidates]
-        claimed = db.session.execute(
+        claimed = rows_changed(
             update(ServiceNumber)
             .where(ServiceNumber.id.in_(ids), inventory.free(now))
             .values(
@@ -171,7 +171,7 @@ def reserve(
                 held_until=reservation.expires_at,
             )
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         held += claimed
         if held >= quantity:
             break
@@ -247,7 +247,7 @@ def acquire(
             ),
             "numbers",
         )
-    closed = db.session.execute(
+    closed = rows_changed(
         update(NumberReservation)
         .where(
             NumberReservation.id == reservation.id,
@@ -256,8 +256,8 @@ def acquire(
         )
         .values(status=ReservationStatus.ACQUIRED)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    taken = db.session.execute(
+    )
+    taken = rows_changed(
         update(ServiceNumber)
         .where(
             ServiceNumber.id.in_(ids),
@@ -273,7 +273,7 @@ def acquire(
             held_until=None,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if closed != 1 or taken != len(ids):
         raise DomainError(
             _l("This reservation has ended: its numbers are back in the inventory."), "numbers"
@@ -317,12 +317,12 @@ def expire(now: datetime | None = None) -> int:
     """Tidy up: close the reservations that have ended and mark their numbers available
     (they were free for anybody already). Returns how many numbers went back."""
     now = now or utcnow()
-    freed = db.session.execute(
+    freed = rows_changed(
         update(ServiceNumber)
         .where(ServiceNumber.state == InventoryState.RESERVED, ServiceNumber.held_until <= now)
         .values(state=InventoryState.AVAILABLE, reservation_id=None, held_until=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.execute(
         update(NumberReservation)
         .where(

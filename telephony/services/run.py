@@ -34,7 +34,7 @@ from decimal import Decimal
 from sqlalchemy import case, exists, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import audit, payment_methods
 from telephony.dates import add_months
 from telephony.invoicing.collection import waiting_for_debit
@@ -693,14 +693,14 @@ def _card_notices(day: date, report: ServiceRunReport) -> None:
     db.session.commit()
     for card_id, account_id in cards:
         lock_account(account_id)
-        claimed = db.session.execute(
+        claimed = rows_changed(
             update(StoredPaymentMethod)
             .where(
                 StoredPaymentMethod.id == card_id, StoredPaymentMethod.expiry_notice_on.is_(None)
             )
             .values(expiry_notice_on=day)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if claimed:
             card = db.session.get(StoredPaymentMethod, card_id)
             queue_email(
