@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from extensions import db
 from telephony import rio as rios
-from telephony.models import Account, InventoryState, ServiceNumber
+from telephony.dates import add_months
+from telephony.models import Account, InventoryState, Service, ServiceNumber
 from telephony.paging import Page, paginate
 from telephony.settings import settings
 
@@ -19,6 +24,25 @@ def numbers_page(account: Account, number: int, size: int) -> Page:
         .order_by(ServiceNumber.number, ServiceNumber.id)
     )
     return paginate(query, number, size)
+
+
+def add_services(account: Account, numbers: Iterable[ServiceNumber], today: date) -> None:
+    """Each number the account now holds (acquired, or ported in) is a monthly service of
+    its own in My services, at the price of its country and type, from today."""
+    prices = settings().service_number_prices[account.country.value]
+    db.session.add_all(
+        Service(
+            account_id=account.id,
+            name=number.number,
+            service_type="service_number",
+            target_type="service_number",
+            target_id=number.id,
+            monthly_price_excl_vat=prices.get(number.number_type.value, 0),
+            expires_on=add_months(today, 1),
+            renewed_on=today,
+        )
+        for number in numbers
+    )
 
 
 def capacity(number: ServiceNumber) -> int:

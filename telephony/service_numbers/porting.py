@@ -32,7 +32,6 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db, rows_changed
 from telephony import DomainError, InvalidForm, NotFound, audit, rio
-from telephony.dates import add_months
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -47,13 +46,12 @@ from telephony.models import (
     PortNumber,
     PortOrder,
     PortStatus,
-    Service,
     ServiceNumber,
     User,
     utcnow,
 )
 from telephony.procedure.details import check_organisation_id
-from telephony.service_numbers import zones
+from telephony.service_numbers import owned, zones
 from telephony.service_numbers.inventory import classify
 from telephony.settings import settings
 from telephony.sms import queue_sms
@@ -808,7 +806,6 @@ def advance(
 def _bring_in(account: Account, order: PortOrder, today: date) -> None:
     """The order's numbers become the account's service numbers (one query for the ones
     the inventory knows), each a monthly service."""
-    prices = settings().service_number_prices[account.country.value]
     ported = in_order(order)
     known = {
         number.number: number
@@ -830,19 +827,7 @@ def _bring_in(account: Account, order: PortOrder, today: date) -> None:
         item.active = False
         numbers.append(number)
     db.session.flush()
-    db.session.add_all(
-        Service(
-            account_id=account.id,
-            name=number.number,
-            service_type="service_number",
-            target_type="service_number",
-            target_id=number.id,
-            monthly_price_excl_vat=prices.get(number.number_type.value, 0),
-            expires_on=add_months(today, 1),
-            renewed_on=today,
-        )
-        for number in numbers
-    )
+    owned.add_services(account, numbers, today)
 
 
 #: What the losing carrier may reject an order from.

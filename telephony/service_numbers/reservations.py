@@ -17,19 +17,18 @@ from sqlalchemy import select, update
 
 from extensions import db, rows_changed
 from telephony import DomainError, NotFound, audit
-from telephony.dates import add_months, local_today
+from telephony.dates import local_today
 from telephony.models import (
     Account,
     InventoryState,
     NumberReservation,
     NumberType,
     ReservationStatus,
-    Service,
     ServiceNumber,
     User,
     utcnow,
 )
-from telephony.service_numbers import credits, inventory, licences, sva
+from telephony.service_numbers import credits, inventory, licences, owned, sva
 from telephony.service_numbers.inventory import Search
 from telephony.settings import settings
 
@@ -286,21 +285,7 @@ def acquire(
     )
     if needs_entry:
         numbers[0].directory_entry = entry
-    today = local_today(account.timezone, now)
-    prices = settings().service_number_prices[account.country.value]
-    for number in numbers:
-        db.session.add(
-            Service(
-                account_id=account.id,
-                name=number.number,
-                service_type="service_number",
-                target_type="service_number",
-                target_id=number.id,
-                monthly_price_excl_vat=prices.get(number.number_type.value, 0),
-                expires_on=add_months(today, 1),
-                renewed_on=today,
-            )
-        )
+    owned.add_services(account, numbers, local_today(account.timezone, now))
     audit.record(
         "service_numbers.acquired",
         account=account,
