@@ -380,7 +380,7 @@ def apply_removal(task: ScheduledTask, day: date) -> str:
     line = db.session.get(Line, task.target_id)
     if line is None or line.status != LineStatus.ACTIVE:
         raise DomainError("the line is no longer active")
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     before = line.calls_current
     remove = min(int(task.params["remove"]), line.calls_current - line.calls_basic)
     line.calls_current -= max(0, remove)

@@ -79,6 +79,8 @@ def refund_terminated(
     were made already)."""
     notes = []
     for line in paid_lines(service, day):
+        if line.period_end is None:  # (paid_lines keeps lines that end after `day`)
+            continue
         start = max(day, line.period_start or day)
         amount = min(
             unused_value(service.monthly_price_excl_vat, start, line.period_end),

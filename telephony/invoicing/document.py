@@ -318,7 +318,7 @@ def build(invoice: Invoice, operator: dict, locale: str) -> InvoiceDocument:
     rio_reference = rios.contract_reference(account.code)
     lines = []
     for line in invoice.lines:
-        number = numbers.get(line.service_id, "")
+        number = numbers.get(line.service_id or 0, "")  # (no service: no number)
         rio = ""
         if number.startswith("+33") and operator.get("rio_operator"):
             rio = rios.rio(

@@ -282,7 +282,7 @@ def create(
 ) -> tuple[PortOrder, Checked]:
     """A draft order of the numbers the check accepts (refused when it accepts none)."""
     checked = precheck(account, text, toll_free)
-    if not checked.accepted:
+    if not checked.accepted or checked.country is None:
         raise DomainError(
             _l("No number of the list can be ported: see why beside each line."), "numbers"
         )
@@ -786,7 +786,7 @@ def advance(
         .values(status=status)
     )
     db.session.refresh(order)
-    account = db.session.get(Account, order.account_id)
+    account = db.session.get_one(Account, order.account_id)
     _event(order, status, on.isoformat() if on else "")
     if status == PortStatus.DATE_CONFIRMED:
         queue_email(account, "port_date_confirmed", order=order)
@@ -867,7 +867,7 @@ def reject(order: PortOrder, reasons: dict[str, str], *, note: str = "", today: 
             update(PortNumber).where(PortNumber.order_id == order.id).values(active=False)
         )
     _event(order, PortStatus.REJECTED, note)
-    account = db.session.get(Account, order.account_id)
+    account = db.session.get_one(Account, order.account_id)
     mobile = (order.holder or {}).get("contact_mobile")
     if mobile:
         with force_locale(account.language):
