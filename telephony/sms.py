@@ -73,7 +73,7 @@ class HttpSms:
         return str(answer.get("id", ""))[:100]
 
 
-PROVIDERS = {"sandbox": SandboxSms(), "http": HttpSms()}
+PROVIDERS: dict[str, SandboxSms | HttpSms] = {"sandbox": SandboxSms(), "http": HttpSms()}
 
 
 def queue_sms(account: Account, to_number: str, body: str) -> SmsMessage:
@@ -115,7 +115,7 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
     for message_id in ids:
         if not _claim(message_id):
             continue  # another sender has it
-        message = db.session.get(SmsMessage, message_id)
+        message = db.session.get_one(SmsMessage, message_id)  # (just claimed)
         try:
             reference = provider.send(message, cfg)
         except SmsError as error:

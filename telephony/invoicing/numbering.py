@@ -50,7 +50,7 @@ def take(series_name: str, year: int, count: int = 1) -> range:
                 )
         except IntegrityError:
             pass  # the other one did
-        last = db.session.scalar(bump)
+        last = db.session.execute(bump).scalar_one()
     return range(last - count + 1, last + 1)
 
 
