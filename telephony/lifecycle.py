@@ -310,7 +310,7 @@ def request_termination(
     if refused:
         raise DomainError(refused)
     reason, details = check_reason(reason, details)
-    params = {"reason": reason, "details": details}
+    params: dict[str, object] = {"reason": reason, "details": details}
     if action == TERMINATE_POOL:
         params["numbers"] = [alias.number for alias in pool_numbers(account, target_id)]
     task = _schedule(
@@ -401,7 +401,7 @@ def _active_line(task: ScheduledTask) -> Line:
 
 def apply_to_alias(task: ScheduledTask, day: date) -> str:
     line = _active_line(task)
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     line.status = LineStatus.TERMINATED
     db.session.flush()  # free the number before the alias number takes it
     alias = AliasNumber(
@@ -451,7 +451,7 @@ def apply_to_line(task: ScheduledTask, day: date) -> str:
         raise DomainError("the number is no longer active")
     if alias.pool_id is not None:
         raise DomainError("the number belongs to a pool")
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     if not procedure.is_validated(account):
         raise Waiting("waiting for the validation procedure")
     offer = db.session.get(Offer, task.params["offer_id"])
@@ -503,7 +503,7 @@ def _termination_email(account, task, day, numbers, hardware=()):
 
 def apply_line_termination(task: ScheduledTask, day: date) -> str:
     line = _active_line(task)
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     line.status = LineStatus.TERMINATED
     _end_services("line", [line.id], day)
     hardware = _request_hardware_return(line, day)
@@ -528,7 +528,7 @@ def apply_alias_termination(task: ScheduledTask, day: date) -> str:
     alias = db.session.get(AliasNumber, task.target_id)
     if alias is None or alias.status != LineStatus.ACTIVE:
         raise DomainError("the number is no longer active")
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     alias.status = LineStatus.TERMINATED
     _end_services("alias_number", [alias.id], day)
     audit.record(
@@ -545,7 +545,7 @@ def apply_alias_termination(task: ScheduledTask, day: date) -> str:
 
 
 def apply_pool_termination(task: ScheduledTask, day: date) -> str:
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     pool = db.session.get(NumberPool, task.target_id)
     if pool is None or pool.account_id != account.id:
         raise DomainError("the number range no longer exists")

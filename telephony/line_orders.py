@@ -280,7 +280,7 @@ def _add_line(account: Account, group: TelephonyGroup, offer: Offer, description
 
 
 def apply_order_line(task: ScheduledTask, day: date) -> str:
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     group = db.session.get(TelephonyGroup, task.target_id)
     if group is None or group.account_id != account.id:
         raise DomainError("the telephony group no longer exists")

@@ -226,7 +226,7 @@ def _parts(message: ServiceEmail, cfg) -> tuple[str, str]:
     """The plain text and the HTML of a message: the same text, then the link to its page
     and the operator's identity (in the message's language)."""
     operator = cfg["OPERATOR"]
-    account = db.session.get(Account, message.account_id)
+    account = db.session.get_one(Account, message.account_id)
     country = account.country.value if account is not None else ""
     identity = operator["addresses"].get(country) or [operator["name"]]
     with force_locale(message.locale):

@@ -199,7 +199,7 @@ def apply_change(task: ScheduledTask, day: date) -> str:
     """At the renewal: the line takes its new offer, its service the new price."""
     line = db.session.get(Line, task.target_id)
     offer = db.session.get(Offer, task.params["offer_id"])
-    account = db.session.get(Account, task.account_id)
+    account = db.session.get_one(Account, task.account_id)
     if line is None or line.status != LineStatus.ACTIVE:
         raise DomainError("the line is no longer active")
     if offer is None or offer.line_kind != line.kind or offer.country != account.country:

@@ -173,7 +173,7 @@ def edit_note(agent: User, note: CallNote, body: str | None) -> CallNote:
     note.updated_at = utcnow()
     audit.record(
         "agent.note_edited",
-        account=db.session.get(Account, note.account_id),
+        account=db.session.get_one(Account, note.account_id),
         actor=agent,
         target_type="call_note",
         target_id=note.id,
