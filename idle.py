@@ -57,13 +57,16 @@ def applies() -> bool:
 
 
 def seconds_left() -> int | None:
-    """Seconds before the signed-in agent's session ends without activity (None: no limit)."""
+    """Seconds before the signed-in agent's session ends without activity (None: no limit).
+    Reckoned once per request, so that the page and its header say the same."""
     if not applies():
         return None
-    seen = session.get(SEEN)
-    if not isinstance(seen, int):
-        return 0
-    return max(0, seen + _limit() - int(time.time()))
+    if "idle_seconds_left" not in g:
+        seen = session.get(SEEN)
+        g.idle_seconds_left = (
+            max(0, seen + _limit() - int(time.time())) if isinstance(seen, int) else 0
+        )
+    return g.idle_seconds_left
 
 
 def minutes(seconds: int) -> int:
@@ -74,12 +77,14 @@ def start() -> None:
     """At sign-in: the clock starts."""
     if applies():
         session[SEEN] = int(time.time())
+        g.pop("idle_seconds_left", None)
 
 
 def keep_alive() -> None:
     """The agent asked for more time."""
     if applies():
         session[SEEN] = int(time.time())
+        g.pop("idle_seconds_left", None)
 
 
 def end_idle_staff_session():
