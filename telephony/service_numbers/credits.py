@@ -12,6 +12,7 @@ toll-free numbers (seed 003: without credits, no toll-free number).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -49,7 +50,7 @@ def amounts(account: Account) -> tuple[int, ...]:
     return settings().credit_amounts[account.currency]
 
 
-def rates(account: Account) -> dict[str, Decimal]:
+def rates(account: Account) -> Mapping[str, Decimal]:
     """What a minute of a call to a toll-free number costs, per calling network."""
     return settings().toll_free_rates[account.country.value]
 

@@ -12,8 +12,10 @@ with no payment method first leads to adding one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -36,7 +38,7 @@ from telephony.settings import settings
 DEBITS_SHOWN = 3
 
 
-def rules(service_type: str) -> dict:
+def rules(service_type: str) -> Mapping[str, Any]:
     """The operator's rules for a kind of service; one it has not configured renews
     automatically, every month only."""
     return settings().service_renewal.get(service_type, {"periods": (1,), "manual": False})
@@ -59,7 +61,7 @@ def get_service(account: Account, service_id: int) -> Service:
 
 def renewal_status(service: Service) -> str:
     """The row's renewal status, by the same SQL expression as the table."""
-    return db.session.scalar(select(RENEWAL_STATUS).where(Service.id == service.id))
+    return db.session.execute(select(RENEWAL_STATUS).where(Service.id == service.id)).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def check_choice(service: Service, mode: str, period: int | str | None) -> tuple
 
 def preview(account: Account, service: Service, mode: RenewalMode, period: int) -> Preview:
     price = price_for(service.monthly_price_excl_vat * period, account.country.value)
-    debits = ()
+    debits: tuple[Debit, ...] = ()
     if mode == RenewalMode.AUTOMATIC:
         debits = tuple(
             Debit(add_months(service.expires_on, period * rank), price)
