@@ -628,3 +628,32 @@ def test_each_number_has_its_own_status_and_one_can_be_taken_out(app_ctx):
     other = _order("04 78 12 34 57")
     with pytest.raises(DomainError, match="can no longer be changed"):
         porting.remove_number(demo_account(), order, other.numbers[0].id, actor=_user())
+
+
+def test_the_letter_names_the_billing_number_and_each_numbers_range(app, app_ctx):
+    from documents.port_loa import loa_pdf
+    from tests.factories import pdf_text
+
+    order = _order("04 78 12 34 00 - 04 78 12 34 02\n04 78 12 35 00")
+    first = porting.ranges(order)[0][0]
+    single = order.numbers[-1]
+    porting.save_details(
+        demo_account(),
+        order,
+        {
+            **DETAILS,
+            "scope": "partial",
+            "billing_number": "04 78 12 34 50",
+            f"range-{first.id}": "part",
+            f"rio-{single.id}": _rio(single.number),
+        },
+        actor=_user(),
+        today=TODAY,
+    )
+    with app.test_request_context():
+        text = pdf_text(
+            loa_pdf(order, demo_account(), operator=app.config["OPERATOR"], today=TODAY)
+        )
+    assert "Numéro de facturation" in text and "+33 4 78 12 34 50" in text  # (label wraps)
+    assert text.count("tranche à partir du +33 4 78 12 34 00, en partie") == 3
+    assert f"RIO {_rio(single.number)}" in text
