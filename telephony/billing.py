@@ -21,14 +21,29 @@ Feature modules declare their handlers in their PLUG, which telephony.wiring reg
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extensions import db, rows_changed
@@ -387,8 +402,9 @@ def run_batches(day: date, last_id: int, size: int | None = None) -> RenewalRepo
 
 def _run_claimed(task_ids: list[int], day: date) -> list[int]:
     """Run the claimed tasks in the current transaction; any refusal propagates. The
-    tasks' new state and their audit events are written at the end in two statements of
-    many rows (the handlers' own changes are flushed as usual)."""
+    tasks' new state and their audit events are written at the end in two statements
+    (`_finish_batch`), whatever the batch's size; the handlers' own changes are flushed
+    as usual."""
     session = db.session
     tasks = session.scalars(
         select(ScheduledTask).where(ScheduledTask.id.in_(task_ids)).order_by(ScheduledTask.id)
@@ -400,42 +416,78 @@ def _run_claimed(task_ids: list[int], day: date) -> list[int]:
     ).all()
     order = {task_id: position for position, task_id in enumerate(task_ids)}
     tasks = sorted(tasks, key=lambda task: order[task.id])
-    now = utcnow()
-    finished, events = [], []
+    results = []
     for task in tasks:
         handler = ACTIONS.get(task.action)
         if handler is None:
             raise DomainError(f"no handler for action {task.action!r}")
-        result = handler(task, day) or ""
-        finished.append(
-            {
-                "id": task.id,
-                "status": TaskStatus.DONE,
-                "pending_key": None,
-                "started_at": now,
-                "finished_at": now,
-                "result": result,
-            }
-        )
-        events.append(  # what audit.record("task.done", ...) writes, without an actor
-            {
-                "at": now,
-                "action": "task.done",
-                "account_id": task.account_id,
-                "actor_id": None,
-                "on_behalf": False,
-                "target_type": task.target_type,
-                "target_id": task.target_id,
-                "reason": "",
-                "before": None,
-                "after": {"task": task.id, "action": task.action, "result": result},
-            }
-        )
-    if finished:
-        session.execute(update(ScheduledTask), finished)
-        session.execute(insert(AuditEvent), events)
+        results.append(handler(task, day) or "")
+    if tasks:
+        session.flush()  # the handlers' changes first, as a task by itself would have them
+        _finish_batch(tasks, results)
     del accounts
     return [task.id for task in tasks]
+
+
+def _finish_batch(tasks: Sequence[ScheduledTask], results: list[str]) -> None:
+    """Mark the batch's tasks done and write their audit events (what
+    ``audit.record("task.done", ...)`` writes, without an actor), each as one statement
+    over arrays (PostgreSQL's ``unnest``): a batch of 200 tasks costs the database two
+    statements, not 400."""
+    now = utcnow()
+    task_table, event_table = ScheduledTask.__table__, AuditEvent.__table__
+    done = (
+        func.unnest(
+            bindparam("ids", [task.id for task in tasks], type_=ARRAY(Integer)),
+            bindparam("results", results, type_=ARRAY(Text)),
+        )
+        .table_valued("id", "result")
+        .render_derived("done")
+    )
+    db.session.execute(
+        update(task_table)
+        .where(task_table.c.id == done.c.id)
+        .values(
+            status=TaskStatus.DONE,
+            pending_key=None,
+            started_at=now,
+            finished_at=now,
+            result=done.c.result,
+        )
+    )
+    after = [
+        json.dumps({"task": task.id, "action": task.action, "result": result})
+        for task, result in zip(tasks, results, strict=True)
+    ]
+    rows = (
+        func.unnest(
+            bindparam("accounts", [task.account_id for task in tasks], type_=ARRAY(Integer)),
+            bindparam("types", [task.target_type for task in tasks], type_=ARRAY(Text)),
+            bindparam("targets", [task.target_id for task in tasks], type_=ARRAY(Integer)),
+            bindparam("after", after, type_=ARRAY(Text)),
+        )
+        .table_valued("account_id", "target_type", "target_id", "after")
+        .render_derived("events")
+    )
+    columns = ["at", "action", "account_id", "actor_id", "on_behalf"]
+    columns += ["target_type", "target_id", "reason", "before", "after"]
+    db.session.execute(
+        insert(event_table).from_select(
+            columns,
+            select(
+                literal(now, event_table.c.at.type),
+                literal("task.done"),
+                rows.c.account_id,
+                null(),
+                false(),
+                rows.c.target_type,
+                rows.c.target_id,
+                literal(""),
+                null(),
+                cast(rows.c.after, JSON),
+            ),
+        )
+    )
 
 
 def _in_processes(day: date, last_id: int, workers: int) -> RenewalReport:

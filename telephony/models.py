@@ -397,7 +397,7 @@ class ScheduledTask(Model):
     """
 
     __tablename__ = "scheduled_task"
-    __table_args__ = (Index("ix_scheduled_task_due", "status", "execute_on"),)
+    __table_args__ = (Index("ix_scheduled_task_due", "status", "execute_on", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)

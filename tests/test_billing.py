@@ -293,6 +293,23 @@ def test_workers_share_the_tasks_each_once_and_a_refusal_costs_only_itself(app_c
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.done")
     )
     assert done_events == len(lines)
+    # A task done in a batch reads as one done by itself: its state, its result, its event.
+    for task_id in report.done:
+        task = db.session.get_one(ScheduledTask, task_id)
+        assert task.status == TaskStatus.DONE and task.pending_key is None
+        assert task.started_at is not None and task.finished_at is not None
+        event = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "task.done", AuditEvent.after["task"].as_integer() == task_id
+            )
+        ).one()
+        assert event.after == {"task": task_id, "action": task.action, "result": task.result}
+        assert (event.account_id, event.target_type, event.target_id) == (
+            task.account_id,
+            task.target_type,
+            task.target_id,
+        )
+        assert event.actor_id is None and event.on_behalf is False and event.at is not None
     assert run_renewal(DAY, workers=3).done == []
 
 
