@@ -315,7 +315,9 @@ class PostgresIndex(SearchIndex):
             "(" + " | ".join(_tsquery_phrase(p) for p in group) + ")" for group in groups
         )
         table = "faq_search_heads" if questions_only else "faq_search"
-        with self.engine.connect() as conn:
+        # One statement that writes nothing: no transaction around it (BEGIN and the
+        # pool's ROLLBACK are two round trips of a search's four).
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             rows = conn.execute(
                 text(self.SEARCH.format(table=table)),
                 {"query": query, "locale": locale, "limit": limit},
