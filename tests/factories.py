@@ -5,6 +5,8 @@ what the site returns. One place, so that no test module imports another."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
@@ -126,6 +128,19 @@ def issue_invoice(account: Account, amount: str = "10.00", issued: date | None =
     db.session.add(invoice)
     db.session.commit()
     return invoice
+
+
+@contextmanager
+def large_body_reply(reply) -> Iterator:
+    """A test client's reply to a request whose body was over 500 KB, its temporary file
+    closed at the end: Werkzeug's client spools such a body to a file that closing the
+    reply does not close (it closes the request's limited stream over it), and the
+    garbage collector would warn about it in whichever test comes next."""
+    try:
+        yield reply
+    finally:
+        reply.close()
+        reply.request.environ["wsgi.input"].close()
 
 
 def pdf_text(data: bytes) -> str:

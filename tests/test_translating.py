@@ -13,6 +13,7 @@ from sqlalchemy import select
 from extensions import db
 from telephony.models import AuditEvent
 from tests.conftest import USERS, csrf_from, demo_database, drop_database, make_app
+from tests.factories import large_body_reply
 from tests.workspace import HELD, SIGN_IN, workspace_settings
 from translating import catalogs
 from translating.catalogs import entry_key
@@ -327,24 +328,19 @@ def test_an_upload_is_merged_entry_by_entry_and_refused_entries_are_reported(wor
         (None, "This file is for nl, not fr."),
     ],
 )
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_what_is_not_a_catalogue_for_the_locale_is_refused(workspace, data, message):
-    """(Werkzeug's test client leaves the temporary file of a large body open: collected
-    here, where its warning is ignored, not in the next test.)"""
     client = sign_in(workspace)
     before = po_text(workspace, "fr")
     if data is None:
         data = po_text(workspace, "nl").encode()
-    reply = upload(client, "fr", data)
-    assert reply.status_code == 422
+    with large_body_reply(upload(client, "fr", data)) as reply:
+        assert reply.status_code == 422
     client.get("/translations/?lang=en")
-    assert message in upload(client, "fr", data).text
+    with large_body_reply(upload(client, "fr", data)) as reply:
+        assert message in reply.text
     assert po_text(workspace, "fr") == before
     bad = client.get("/translations/fr/download?since=not-a-date")
     assert bad.status_code == 422
-    import gc
-
-    gc.collect()
 
 
 def test_show_translations_lists_each_text_of_a_page_with_its_entry(workspace):
