@@ -94,7 +94,9 @@ def test_an_anonymous_visitor_votes_from_a_cacheable_answer(page, nojs_page, liv
     page.context.clear_cookies()
     response = page.goto(f"{live_server}/faq/voicemail")
     assert "set-cookie" not in response.headers and "public" in response.headers["cache-control"]
-    page.locator("#faq-feedback").scroll_into_view_if_needed()
+    # The part is replaced by its form when it shows (htmx, `revealed`): scroll the window,
+    # not to an element that may be swapped meanwhile, then wait for the form's button.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.get_by_role("button", name="Yes").click()
     page.locator("#faq-feedback [role=status]").wait_for()
     check_accessibility(page)
