@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 PORT   ?= 5000
+# Test processes (pytest-xdist): one per core; each has its own browser and, on
+# PostgreSQL, its own database (tests/conftest.py).
+TEST_WORKERS ?= auto
 
 .PHONY: setup python assets translations db demo run test test-fast test-pg lint bench bench-http clean
 
@@ -43,17 +46,17 @@ test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(FLASK) translate check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Quick feedback while working: everything but the slow tests (browsers, live servers,
 # fuzzing, child processes); `make test` runs them all.
 test-fast: setup
-	$(BIN)/pytest -m "not slow" -q
+	$(BIN)/pytest -m "not slow" -q -n $(TEST_WORKERS)
 
 # The database tests again, against PostgreSQL (TEST_DATABASE_URL).
 test-pg: setup
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-	  $(BIN)/pytest -m "not browser"
+	  $(BIN)/pytest -m "not browser" -n $(TEST_WORKERS)
 
 lint: python
 	$(BIN)/ruff check .

@@ -10,13 +10,34 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, inspect, text
+from sqlalchemy import create_engine, event, inspect, make_url, text
 
 from app import create_app
 from extensions import db
 from telephony.demo import create_demo
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _own_database(url: str | None) -> str | None:
+    """Under pytest-xdist (`-n`), each worker gets a PostgreSQL database of its own
+    (test_gw0, test_gw1...), created when missing, because the tests empty and fill the
+    tables. SQLite needs nothing: each test has a file of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    given = make_url(url)
+    own = given.set(database=f"{given.database}_{worker}")
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+PG_URL = _own_database(os.environ.get("TEST_DATABASE_URL"))
 
 
 #: Whole modules that are slow by nature: live servers hit in parallel, every form fuzzed.
