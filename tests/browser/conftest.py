@@ -184,15 +184,24 @@ def nojs_page(browser):
     context.close()
 
 
-def check_accessibility(page) -> None:
-    """Run axe-core on the current page; fail on any violation, on a page wider than the
-    window (a phone would scroll sideways) and on markup shown as text."""
+#: The axe rules that colours decide: what a page in dark mode or forced colours can break
+#: that the same page in light mode does not (its markup, ARIA and layout are the same).
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
+
+
+def check_accessibility(page, rules: tuple[str, ...] | None = None) -> None:
+    """Run axe-core on the current page (every rule, or only `rules`); fail on any
+    violation, on a page wider than the window (a phone would scroll sideways) and on
+    markup shown as text."""
     from axe_playwright_python.sync_playwright import Axe
 
     check_layout(page)
     check_error_links(page)
     keep_for_validation(page)
-    results = Axe().run(page)
+    options: dict = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": list(rules)}
+    results = Axe().run(page, options=options)
     assert results.violations_count == 0, results.generate_report()
 
 
