@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from decimal import Decimal
 
 import cv2
 import numpy
@@ -20,10 +21,13 @@ from telephony.invoicing import listing
 from telephony.invoicing.document import build, transfer_reference
 from telephony.models import (
     Account,
+    AliasNumber,
     AuditEvent,
     Invoice,
     InvoiceKind,
+    InvoiceLine,
     InvoiceStatus,
+    Line,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -269,6 +273,36 @@ def test_a_french_company_invoice_states_what_french_law_asks(app_ctx):
     shown = build(invoice, current_app.config["OPERATOR"], "fr_FR").lines[0]
     assert shown.number == number and rio.is_valid(shown.rio, number) and shown.rio in text
     assert "40,00 €" in text  # the fixed recovery indemnity of a French business
+
+
+def test_each_line_names_the_number_it_bills_a_line_or_an_alias_number(app_ctx):
+    account = demo_account()
+    services = {
+        kind: db.session.scalar(
+            select(Service)
+            .where(Service.account_id == account.id, Service.target_type == kind)
+            .order_by(Service.id)
+        )
+        for kind in ("line", "alias_number", "number_pool")
+    }
+    invoice = issue_invoice(account)
+    invoice.lines = [
+        InvoiceLine(
+            description=kind,
+            quantity=1,
+            unit_price_excl_vat=Decimal("1.00"),
+            total_excl_vat=Decimal("1.00"),
+            service_id=service.id,
+        )
+        for kind, service in services.items()
+    ]
+    db.session.commit()
+    lines = build(invoice, current_app.config["OPERATOR"], "fr_FR").lines
+    numbers = {line.description: line.number for line in lines}
+    line = db.session.get(Line, services["line"].target_id)
+    alias = db.session.get(AliasNumber, services["alias_number"].target_id)
+    assert numbers == {"line": line.number, "alias_number": alias.number, "number_pool": ""}
+    assert all(rio.is_valid(line.rio, line.number) for line in lines if line.number)
 
 
 def test_a_euro_invoice_to_pay_by_transfer_carries_an_epc_qr_code(app_ctx):
