@@ -8,6 +8,7 @@ import io
 import re
 
 import facturx
+import pytest
 from lxml import etree
 from sqlalchemy import select
 
@@ -136,3 +137,26 @@ def test_the_renewal_run_hands_business_invoices_to_the_platform_once(app_ctx, t
     assert french.sent and all((tmp_path / f"{n}.pdf").exists() for n in french.sent)
     pdf = (tmp_path / f"{french.sent[0]}.pdf").read_bytes()
     assert _attachments(pdf) == ["factur-x.xml"]
+
+
+def test_an_xml_that_breaks_its_schema_is_never_handed_out(app_ctx, monkeypatch):
+    from flask import current_app
+
+    from telephony.invoicing import einvoice
+    from telephony.invoicing.document import build
+
+    account = demo_account("vt20002-b")
+    validate_procedure(account)
+    document = build(issue_invoice(account, "13.98"), current_app.config["OPERATOR"], "nl_BE")
+    assert einvoice.ubl_xml(document) and einvoice.cii_xml(document)  # valid as built
+    real = facturx.generate_xml
+
+    def without_issue_date(*args, **kwargs):  # a required element lost by a bug
+        return re.sub(
+            rb"<(cbc|udt):(IssueDate|DateTimeString)\b.*?</\1:\2>", b"", real(*args, **kwargs)
+        )
+
+    monkeypatch.setattr(facturx, "generate_xml", without_issue_date)
+    for make in (einvoice.ubl_xml, einvoice.cii_xml):
+        with pytest.raises(einvoice.InvalidXml):
+            make(document)
