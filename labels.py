@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
+from flask_babel.speaklater import LazyString
 
 from telephony.models import (
     AccountKind,
@@ -55,11 +56,15 @@ DEBIT_RETURN_REASONS = {
     "MS03": _l("reason not given by the bank"),
     "SL01": _l("a service of the account holder's bank"),
 }
-INVOICE_STATUSES = {
+#: An order's own status (orders are invoices: InvoiceStatus). Not INVOICE_STATUSES below,
+#: which names the status the Invoices page shows (due, overdue...).
+ORDER_STATUSES = {
     # Translators: status of an invoice or purchase order.
     InvoiceStatus.AWAITING_PAYMENT: _l("Awaiting payment"),
     InvoiceStatus.PAID: _l("Paid"),
     InvoiceStatus.CANCELLED: _l("Cancelled"),
+    InvoiceStatus.COLLECTION_SENT: _l("Collection sent"),
+    InvoiceStatus.REFUNDED: _l("Refunded"),
 }
 PAYMENT_STATUSES = {
     # Translators: status of a payment.
@@ -87,8 +92,9 @@ PROCEDURE_TRIGGERS = {
     "billing_contact": _l("A change of billing contact"),
     "anticipated": _l("Started in advance"),
 }
-#: What each kind of pending change is called, listed with its date.
-TASK_ACTIONS = {
+#: What each kind of pending change is called, listed with its date. Keyed by str: a task's
+#: `action` column and an audit event's "action" are plain strings (TaskAction is a StrEnum).
+TASK_ACTIONS: dict[str, LazyString] = {
     # Translators: a pending change of a line's offer.
     TaskAction.CHANGE_OFFER: _l("Offer change"),
     # Translators: a pending change: fewer simultaneous calls on a line.
@@ -366,7 +372,8 @@ RENEWAL_STATUSES = {
     "termination_requested": _l("Termination requested"),
     "terminated": _lp("renewal status", "Terminated"),
 }
-INVOICE_STATUSES = {
+#: The status the Invoices page shows (telephony.invoicing.listing's `shown_status`).
+INVOICE_STATUSES: dict[str, LazyString] = {
     # Translators: where an invoice stands (Invoices page).
     "due": _l("Payment due"),
     "overdue": _l("Overdue"),
@@ -508,7 +515,7 @@ def label_helpers() -> dict:
         "alias_config_label": ALIAS_CONFIGS.get,
         "account_kind_label": ACCOUNT_KINDS.get,
         "task_status_label": TASK_STATUSES.get,
-        "order_status_label": INVOICE_STATUSES.get,
+        "order_status_label": ORDER_STATUSES.get,
         "payment_status_label": PAYMENT_STATUSES.get,
         "procedure_status_label": procedure_status_label,
         "procedure_trigger_label": lambda trigger: PROCEDURE_TRIGGERS.get(trigger, trigger),

@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from extensions import db
+from labels import ORDER_STATUSES
 from telephony import DomainError, calls
 from telephony.billing import cancel, run_renewal
 from telephony.models import (
@@ -393,3 +394,15 @@ def test_with_an_order_awaiting_payment_the_calls_page_offers_no_form(app, fr_cl
     page = fr_client.get("/lines/2/calls?lang=en").text
     assert f'href="/orders/{order_id}"' in page and "is awaiting payment" in page
     assert 'name="calls"' not in page and ">Continue</button>" not in page
+
+
+def test_an_order_page_names_its_status(app, signed_in):
+    with app.app_context():
+        account, accueil = _line("vt10001-f", "Accueil")
+        order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+        db.session.commit()
+        order_id = order.id
+    client = signed_in("fr")
+    page = client.get(f"/orders/{order_id}?lang=en").get_data(as_text=True)
+    assert "<p>Awaiting payment · " in page  # not "None": a label of its own status
+    assert set(ORDER_STATUSES) == set(InvoiceStatus)  # every status an order can have
