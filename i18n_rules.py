@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from i18n import LOCALES, base_language
 
 ROOT = Path(__file__).parent
 TERMBASE = ROOT / "translations" / "termbase.csv"
 FAQ_DIR = ROOT / "content" / "faq"
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog, Message
 
 #: The register each language writes in (TRANSLATING.md), and the forms that break it.
 REGISTERS = {
@@ -114,7 +118,7 @@ class Text:
     inherited: bool = False
 
 
-def catalogue_texts(catalogs: dict[str, object]) -> Iterator[Text]:
+def catalogue_texts(catalogs: Mapping[str, Catalog]) -> Iterator[Text]:
     """Each locale's catalogue entries as the site shows them: a regional locale's own
     translation, else its base language's."""
     for locale in text_locales():
@@ -129,7 +133,7 @@ def catalogue_texts(catalogs: dict[str, object]) -> Iterator[Text]:
             regional = own.get(message.id) if own is not None and locale != base else None
             if regional is not None and any(_strings(regional)):
                 chosen, inherited = regional, False
-            source = message.id[0] if isinstance(message.id, tuple) else message.id
+            source = message.id if isinstance(message.id, str) else message.id[0]
             for text in _strings(chosen):
                 if text:
                     yield Text(locale, f"“{_short(source)}”", text, source, inherited)
@@ -282,7 +286,7 @@ def check_typography(texts: Iterable[Text]) -> list[str]:
     return problems
 
 
-def check_all(catalogs: dict[str, object]) -> list[str]:
+def check_all(catalogs: Mapping[str, Catalog]) -> list[str]:
     """Every rule over every text a customer reads."""
     texts = [*catalogue_texts(catalogs), *faq_texts()]
     problems = check_termbase(texts, read_termbase())
@@ -291,8 +295,11 @@ def check_all(catalogs: dict[str, object]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _strings(message) -> tuple[str, ...]:
-    return message.string if isinstance(message.string, tuple) else (message.string,)
+def _strings(message: Message) -> tuple[str, ...]:
+    """A message's translations: one, or one per plural form (none when it has no string)."""
+    if message.string is None:
+        return ()
+    return (message.string,) if isinstance(message.string, str) else tuple(message.string)
 
 
 def _without_placeholders(text: str) -> str:

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -142,10 +142,11 @@ def compile_pseudo() -> Path:
     for message in template:
         if not message.id:
             continue
-        if isinstance(message.id, tuple):
-            string = tuple(pseudo_translate(part) for part in message.id)
-        else:
+        string: str | tuple[str, ...]
+        if isinstance(message.id, str):
             string = pseudo_translate(message.id)
+        else:  # the singular and plural forms
+            string = tuple(pseudo_translate(part) for part in message.id)
         catalog.add(message.id, string, context=message.context)
     path = TRANSLATIONS_DIR / PSEUDO_LOCALE / "LC_MESSAGES" / "messages.mo"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,8 +211,8 @@ def check(strict: bool = True) -> CheckResult:
             label = f"{name}: {_short(message.id)}"
             if message.fuzzy:
                 result.problems.append(f"{label}: marked fuzzy, review it")
-            sources = message.id if isinstance(message.id, tuple) else (message.id,)
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            sources = (message.id,) if isinstance(message.id, str) else tuple(message.id)
+            strings = _strings(message)
             if not any(strings):
                 if strict and name in BASES:
                     result.problems.append(f"{label}: not translated")
@@ -241,9 +242,16 @@ def check(strict: bool = True) -> CheckResult:
     return result
 
 
-def _short(text) -> str:
-    text = text[0] if isinstance(text, tuple) else text
+def _short(msgid: str | tuple[str, ...] | list[str]) -> str:
+    text = msgid if isinstance(msgid, str) else msgid[0]
     return repr(text if len(text) < 50 else text[:47] + "...")
+
+
+def _strings(message: Message) -> tuple[str, ...]:
+    """A message's translations: one, or one per plural form (none when it has no string)."""
+    if message.string is None:
+        return ()
+    return (message.string,) if isinstance(message.string, str) else tuple(message.string)
 
 
 @dataclass

@@ -191,7 +191,10 @@ class ServerSessionInterface(SessionInterface):
         signed = self.cookies.open_session(app, request)
         return ServerSession(dict(signed) if signed else None)
 
-    def save_session(self, app: Flask, session: ServerSession, response) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response) -> None:
+        if not isinstance(session, ServerSession):
+            # open_session always makes one; Flask never saves its null session.
+            raise TypeError(f"not a session of this interface: {type(session).__name__}")
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -206,8 +209,10 @@ class ServerSessionInterface(SessionInterface):
                     response.delete_cookie(name, domain=domain, path=path)
                 return
             if session.modified or session.token is not None:
-                signed = self.cookies.get_signing_serializer(app).dumps(dict(session))
-                self._set_cookie(app, response, signed)
+                signer = self.cookies.get_signing_serializer(app)
+                if signer is None:  # as Flask's own sessions: nothing is kept without a key
+                    raise RuntimeError("The session is unavailable: no secret key was set.")
+                self._set_cookie(app, response, signer.dumps(dict(session)))
             return
         ttl = int(app.permanent_session_lifetime.total_seconds())
         if session.rotate_requested and session.token is not None:
@@ -215,19 +220,20 @@ class ServerSessionInterface(SessionInterface):
             session.token = None
         stale = session.expires - time.time() < ttl - REFRESH_EVERY
         if session.token is None or session.modified or stale:
-            new = session.token is None
-            if new:
-                session.token = secrets.token_urlsafe(32)
+            token = session.token
+            new = token is None
+            if token is None:
+                token = session.token = secrets.token_urlsafe(32)
             user_id = str(session.get(USER_KEY))
             written = self.store.save(
-                _digest(session.token),
+                _digest(token),
                 dict(session),
                 ttl,
                 int(user_id) if user_id.isascii() and user_id.isdigit() else None,
                 new=new,
             )
             if new:
-                self._set_cookie(app, response, PREFIX + session.token)
+                self._set_cookie(app, response, PREFIX + token)
             elif not written:  # ended meanwhile (signed out elsewhere): so is this copy
                 response.delete_cookie(name, domain=domain, path=path)
 

@@ -65,6 +65,9 @@ def procedure_pdf(
     """The PDF of `procedure` (its details filled in) for `account`. Needs an app context.
 
     `mask_iban=True` hides all but the last four characters of the IBAN (agents' copy)."""
+    customer_kind = procedure.customer_kind
+    if customer_kind is None:  # stored with the details, which every caller checks first
+        raise ValueError(f"procedure {procedure.id} has no details to print")
     font = register_fonts()
     styles = _styles(font)
     locale = procedure.document_locale or "en"
@@ -189,7 +192,7 @@ def procedure_pdf(
                 )
             )
 
-        debtor_rows = [
+        debtor_rows: list[tuple[str, str | list[str]]] = [
             (_("Name"), procedure.holder_name),
             (_("Address"), holder_address),
             (_("IBAN"), procedure.masked_iban if mask_iban else format_iban(procedure.iban)),
@@ -203,7 +206,7 @@ def procedure_pdf(
             (
                 # Translators: individual, company or association.
                 _("Kind of customer"),
-                str(ACCOUNT_KINDS[procedure.customer_kind]),
+                str(ACCOUNT_KINDS[customer_kind]),
             )
         )
         if procedure.organisation_id:
@@ -259,7 +262,7 @@ def procedure_pdf(
         story.append(para(_("Documents to send with the signed form"), "heading"))
         story += [
             Text(str(item), styles["body"], bullet="☐")
-            for item in procedures.checklist(country, procedure.customer_kind, with_form=False)
+            for item in procedures.checklist(country, customer_kind, with_form=False)
         ]
         # Translators: heading of the instructions saying where to send the file.
         story.append(para(_("How to send them"), "heading"))

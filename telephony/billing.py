@@ -28,10 +28,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Integer,
+    Table,
     Text,
     bindparam,
     cast,
@@ -137,7 +139,8 @@ def pending_line_changes(account: Account, line_ids: list[int]) -> dict[int, set
             Invoice.account_id == account.id, Invoice.open_key.in_(list(keys))
         )
     ):
-        result[keys[key]].add(CALLS_ORDER)
+        if key is not None:  # never: NULL is not IN the keys
+            result[keys[key]].add(CALLS_ORDER)
     return result
 
 
@@ -436,6 +439,7 @@ def _finish_batch(tasks: Sequence[ScheduledTask], results: list[str]) -> None:
     statements, not 400."""
     now = utcnow()
     task_table, event_table = ScheduledTask.__table__, AuditEvent.__table__
+    assert isinstance(task_table, Table) and isinstance(event_table, Table)  # mapped tables
     done = (
         func.unnest(
             bindparam("ids", [task.id for task in tasks], type_=ARRAY(Integer)),
@@ -497,7 +501,8 @@ def _in_processes(day: date, last_id: int, workers: int) -> RenewalReport:
 
     from flask import current_app
 
-    app = current_app._get_current_object()
+    # current_app is typed as the Flask it proxies: its LocalProxy method is unknown to mypy.
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     context = multiprocessing.get_context("fork")  # the app is inherited, not pickled
     reports = context.Queue()
     processes = [
@@ -514,7 +519,7 @@ def _in_processes(day: date, last_id: int, workers: int) -> RenewalReport:
     return report
 
 
-def _worker(app, day: date, last_id: int, reports) -> None:
+def _worker(app: Flask, day: date, last_id: int, reports) -> None:
     with app.app_context():
         db.engine.dispose(close=False)  # the parent's connections are not this process's
         try:
@@ -541,7 +546,7 @@ def _claim(task_id: int, day: date) -> ScheduledTask | None:
     )
     if claimed != 1:
         return None
-    return db.session.get(ScheduledTask, task_id, populate_existing=True)
+    return db.session.get_one(ScheduledTask, task_id, populate_existing=True)
 
 
 def run_task(task_id: int, day: date) -> tuple[str, str]:
@@ -591,14 +596,14 @@ def run_task(task_id: int, day: date) -> tuple[str, str]:
         log.exception("task %s failed", task_id)
         message = str(getattr(exc, "message", exc))[:500] or exc.__class__.__name__
         # The rollback put the task back to todo; mark it error in a transaction of its own.
-        failed = session.execute(
+        failed = rows_changed(
             update(ScheduledTask)
             .where(ScheduledTask.id == task_id, ScheduledTask.status == TaskStatus.TODO)
             .values(status=TaskStatus.ERROR, pending_key=None, result=message, finished_at=utcnow())
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if failed:
-            task = session.get(ScheduledTask, task_id, populate_existing=True)
+            task = session.get_one(ScheduledTask, task_id, populate_existing=True)
             audit.record(
                 "task.error",
                 account=session.get(Account, task.account_id),

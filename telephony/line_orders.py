@@ -111,6 +111,7 @@ def order_line(
     task of the same form's first sending, when it is sent again)."""
     errors: dict[str, object] = {}
     groups = inventory.groups_of(account)
+    group: TelephonyGroup | None
     if group_id is None and len(groups) == 1:
         group = groups[0]
     else:
@@ -129,7 +130,7 @@ def order_line(
         errors["description"] = problem
     if not contracts_accepted:
         errors["contracts"] = _l("Accept the contracts to order the line.")
-    if errors:
+    if errors or group is None or offer is None:
         raise InvalidOrder(errors)
 
     kind = f"{ORDER_LINE}:{token if token and TOKEN.fullmatch(token) else new_token()}"
@@ -222,7 +223,8 @@ def describe(account: Account, tasks: list[ScheduledTask]) -> list[Order]:
     validated = procedure.is_validated(account)
     result = []
     for task in tasks:
-        offer = offers_by_id.get(task.params.get("offer_id"))
+        offer_id, line_id = task.params.get("offer_id"), task.params.get("line_id")
+        offer = offers_by_id.get(offer_id) if isinstance(offer_id, int) else None
         if offer is not None and offer.country != account.country:
             offer = None
         result.append(
@@ -231,7 +233,7 @@ def describe(account: Account, tasks: list[ScheduledTask]) -> list[Order]:
                 group=groups.get(task.target_id),
                 offer=offer,
                 price=price_for(offer.price_excl_vat, account.country.value) if offer else None,
-                line=lines.get(task.params.get("line_id")),
+                line=lines.get(line_id) if isinstance(line_id, int) else None,
                 waiting=task.status == TaskStatus.TODO and not validated,
             )
         )

@@ -114,7 +114,9 @@ def _summary(method: StoredPaymentMethod) -> dict:
             "card": f"{method.brand} •••• {method.last4}",
             "expires": f"{method.exp_month:02d}/{method.exp_year}",
         }
-    return {"method": method.kind.value, "reference": method.procedure.mandate_reference}
+    procedure = method.procedure
+    reference = procedure.mandate_reference if procedure is not None else None
+    return {"method": method.kind.value, "reference": reference}
 
 
 def _already_kept():

@@ -43,7 +43,8 @@ def describe(account: Account, tasks: list[ScheduledTask]) -> list[PendingReques
     country = account.country.value
     described = []
     for task, number in numbered:
-        offer = offers.get(task.params.get("offer_id"))
+        offer_id = task.params.get("offer_id")
+        offer = offers.get(offer_id) if isinstance(offer_id, int) else None
         calls_from, remove = task.params.get("from"), task.params.get("remove")
         described.append(
             PendingRequest(

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from extensions import db
 from telephony import DomainError, audit
@@ -192,6 +192,10 @@ TIMELINE_KINDS = ("change", "view", "email", "task", "note")
 DEFAULT_TIMELINE_KINDS = tuple(kind for kind in TIMELINE_KINDS if kind != "view")
 
 
+#: The models whose rows the timeline shows.
+_TimelineModel = type[AuditEvent] | type[ServiceEmail] | type[ScheduledTask] | type[CallNote]
+
+
 @dataclass
 class TimelineEntry:
     kind: str
@@ -238,7 +242,7 @@ def timeline(account: Account, kinds: set[str] | None, number: int, size: int) -
             key("note", CallNote, CallNote.created_at).where(CallNote.account_id == account.id)
         )
     keys = union_all(*parts).subquery()
-    total = db.session.scalar(select(func.count()).select_from(keys))
+    total = db.session.execute(select(func.count()).select_from(keys)).scalar_one()
     pages = max(1, -(-total // size))
     number = min(max(1, number), pages)
     rows = db.session.execute(
@@ -247,14 +251,15 @@ def timeline(account: Account, kinds: set[str] | None, number: int, size: int) -
         .limit(size)
         .offset((number - 1) * size)
     ).all()
-    wanted: dict[type, list[int]] = {}
+    wanted: dict[_TimelineModel, list[int]] = {}
     for kind, id_ in rows:
         wanted.setdefault(_TIMELINE_MODELS[kind][0], []).append(id_)
-    loaded: dict[tuple[type, int], Any] = {}
+    loaded: dict[tuple[_TimelineModel, int], Any] = {}
     for model, ids in wanted.items():
         options = [selectinload(rel) for rel in _TIMELINE_PEOPLE.get(model, ())]
-        for item in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options)):
-            loaded[(model, item.id)] = item
+        query = select(model.id, model).where(model.id.in_(ids)).options(*options)
+        for item_id, item in db.session.execute(query):
+            loaded[(model, item_id)] = item
     items = []
     for kind, id_ in rows:
         model, when = _TIMELINE_MODELS[kind]
@@ -264,7 +269,7 @@ def timeline(account: Account, kinds: set[str] | None, number: int, size: int) -
 
 
 #: Timeline kind → (model, its date attribute).
-_TIMELINE_MODELS = {
+_TIMELINE_MODELS: dict[str, tuple[_TimelineModel, str]] = {
     "change": (AuditEvent, "at"),
     "view": (AuditEvent, "at"),
     "email": (ServiceEmail, "created_at"),
@@ -272,7 +277,7 @@ _TIMELINE_MODELS = {
     "note": (CallNote, "created_at"),
 }
 #: The people shown with each entry, loaded with the page.
-_TIMELINE_PEOPLE = {
+_TIMELINE_PEOPLE: dict[_TimelineModel, tuple[QueryableAttribute[Any], ...]] = {
     AuditEvent: (AuditEvent.actor,),
     ScheduledTask: (ScheduledTask.created_by,),
     CallNote: (CallNote.author,),

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -146,7 +146,13 @@ def _read(path: Path, locale: str | None = None) -> Catalog:
     return catalog
 
 
-def _strings(message, plural: bool) -> tuple[str, ...]:
+def _msgid(message: Message) -> str | tuple[str, ...]:
+    """A message's source: one string, or its singular and plural forms as a tuple (Babel
+    types a msgid as a str, tuple or list; its reader makes a tuple)."""
+    return message.id if isinstance(message.id, str) else tuple(message.id)
+
+
+def _strings(message: Message | None, plural: bool) -> tuple[str, ...]:
     if message is None:
         return ("", "") if plural else ("",)
     string = message.string
@@ -173,11 +179,12 @@ def entries(directory: Path, locale: str) -> list[Entry]:
     for message in template:
         if not message.id:
             continue
-        plural = isinstance(message.id, tuple)
-        mine = own.get(message.id, context=message.context)
+        msgid = _msgid(message)
+        plural = isinstance(msgid, tuple)
+        mine = own.get(msgid, context=message.context)
         strings = _strings(mine, plural)
         base_strings = (
-            _strings(base_catalog.get(message.id, context=message.context), plural)
+            _strings(base_catalog.get(msgid, context=message.context), plural)
             if base_catalog is not None
             else None
         )
@@ -186,8 +193,8 @@ def entries(directory: Path, locale: str) -> list[Entry]:
             strings = ("",) * forms
         result.append(
             Entry(
-                key=entry_key(message.id, message.context),
-                msgid=message.id,
+                key=entry_key(msgid, message.context),
+                msgid=msgid,
                 context=message.context,
                 strings=strings,
                 fuzzy=bool(mine is not None and mine.fuzzy),
@@ -251,7 +258,7 @@ def apostrophe_of(directory: Path, locale: str) -> str | None:
         for text in entry.strings:
             for mark in i18n_rules.apostrophes(text):
                 counts[mark] = counts.get(mark, 0) + 1
-    found = max(counts, key=counts.get) if counts else None
+    found = max(counts, key=counts.__getitem__) if counts else None
     if len(_apostrophes_kept) > 64:
         _apostrophes_kept.clear()
     _apostrophes_kept[key] = found
@@ -444,7 +451,9 @@ def _set(catalog: Catalog, entry: Entry, strings: tuple[str, ...] | None, direct
         catalog.add(
             entry.msgid,
             strings if entry.plural else strings[0],
-            locations=[(path_, None) for path_ in entry.locations],
+            # No line numbers (the template has none): Babel reads and writes (path, None)
+            # but hints the line number as int.
+            locations=[(path_, None) for path_ in entry.locations],  # type: ignore[misc]
             flags=["python-format"] if entry.python_format else [],
             auto_comments=list(entry.comments),
             context=entry.context,
@@ -514,7 +523,7 @@ def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
     for message in uploaded:
         if not message.id:
             continue
-        entry = by_id.get((message.id, message.context))
+        entry = by_id.get((_msgid(message), message.context))
         if entry is None:
             result.unknown += 1
             continue
@@ -546,9 +555,9 @@ def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
             # changes each entry once.
             catalog = _read_fresh(path, locale)
             for entry, strings in wanted:
-                message = catalog.get(entry.msgid, context=entry.context)
-                now = _strings(message, entry.plural) if message is not None else entry.strings
-                fuzzy = bool(message is not None and message.fuzzy)
+                on_disk = catalog.get(entry.msgid, context=entry.context)
+                now = _strings(on_disk, entry.plural) if on_disk is not None else entry.strings
+                fuzzy = bool(on_disk is not None and on_disk.fuzzy)
                 if now == strings and not fuzzy:
                     result.unchanged += 1
                     continue
@@ -576,7 +585,9 @@ def export(directory: Path, locale: str, keys: set[str] | None = None) -> bytes:
             patch.add(
                 entry.msgid,
                 entry.strings if entry.plural else entry.strings[0],
-                locations=[(p, None) for p in entry.locations],
+                # No line numbers (the template has none): Babel reads and writes
+                # (path, None) but hints the line number as int.
+                locations=[(p, None) for p in entry.locations],  # type: ignore[misc]
                 flags=["python-format"] if entry.python_format else [],
                 auto_comments=list(entry.comments),
                 context=entry.context,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
@@ -27,7 +27,7 @@ SCREENS = {
 
 
 def answer_service() -> FaqService:
-    return service_for(current_app._get_current_object())
+    return service_for(current_app._get_current_object())  # type: ignore[attr-defined]  # werkzeug's LocalProxy
 
 
 def screen_url_of(endpoint: str) -> str | None:
@@ -70,4 +70,7 @@ def answer_html(locale: str, slug: str):
 @lru_cache(maxsize=4096)
 def _answer_html(_content: str, locale: str, slug: str, _root: str):
     service = answer_service()
-    return to_html(service.entry(locale, slug).body, link_resolver(service, locale))
+    entry = service.entry(locale, slug)
+    if entry is None:  # the content changed since the caller found it
+        abort(404)
+    return to_html(entry.body, link_resolver(service, locale))

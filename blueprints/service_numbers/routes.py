@@ -143,6 +143,7 @@ def _search_choices(form: SearchForm, account: Account) -> Search | None:
     if form.city.data not in {str(area.id) for area in cities}:
         form.city.data = ""
     kind = NumberType(form.number_type.data)
+    area_ids: tuple[int, ...]
     if kind == NumberType.GEOGRAPHIC:
         if form.city.data:
             area_ids = (int(form.city.data),)

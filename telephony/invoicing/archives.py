@@ -162,7 +162,7 @@ def build_queued(pdf: Callable[[Invoice], bytes], limit: int = 20) -> tuple[int,
     for archive_id in ids:
         if not _claim(archive_id):
             continue  # another worker has it
-        archive = db.session.get(InvoiceArchive, archive_id)
+        archive = db.session.get_one(InvoiceArchive, archive_id)  # just claimed
         try:
             buffer = io.BytesIO()
             invoices = db.session.scalars(
@@ -186,6 +186,9 @@ def build_queued(pdf: Callable[[Invoice], bytes], limit: int = 20) -> tuple[int,
             attempts = db.session.scalar(
                 select(InvoiceArchive.attempts).where(InvoiceArchive.id == archive_id)
             )
+            if attempts is None:  # deleted meanwhile (kept past KEEP_DAYS): nothing to retry
+                failed += 1
+                continue
             db.session.execute(
                 update(InvoiceArchive)
                 .where(InvoiceArchive.id == archive_id)

@@ -48,6 +48,7 @@ from telephony.mail import queue_email
 from telephony.models import (
     Account,
     AuditEvent,
+    Country,
     Debit,
     DebitCollection,
     Invoice,
@@ -102,24 +103,27 @@ def _mandates():
     )
 
 
-def _due(day: date) -> list[tuple[int, int, date, str]]:
+def _due(day: date) -> list[tuple[int, int, date, Country]]:
     """(invoice id, account id, due date, country) of the invoices to collect now."""
     mandates = _mandates().subquery()
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            select(Invoice.id, Invoice.account_id, Invoice.due_on, Account.country)
-            .join(Account, Account.id == Invoice.account_id)
-            .join(mandates, mandates.c.account_id == Invoice.account_id)
-            .where(
-                Invoice.kind == InvoiceKind.INVOICE,
-                Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
-                Invoice.currency == "EUR",
-                Invoice.due_on.is_not(None),
-                Invoice.due_on <= day + timedelta(days=settings().collection_lead_days),
-            )
-            .order_by(Invoice.id)
+    rows = db.session.execute(
+        select(Invoice.id, Invoice.account_id, Invoice.due_on, Account.country)
+        .join(Account, Account.id == Invoice.account_id)
+        .join(mandates, mandates.c.account_id == Invoice.account_id)
+        .where(
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+            Invoice.currency == "EUR",
+            Invoice.due_on.is_not(None),
+            Invoice.due_on <= day + timedelta(days=settings().collection_lead_days),
         )
+        .order_by(Invoice.id)
+    )
+    # The query already leaves out the invoices without a due date: the test only narrows.
+    return [
+        (invoice_id, account_id, due_on, country)
+        for invoice_id, account_id, due_on, country in rows
+        if due_on is not None
     ]
 
 
@@ -128,10 +132,8 @@ def collect(day: date) -> CollectionReport:
     report = CollectionReport(day)
     earliest = day + timedelta(days=settings().collection_lead_days)
     groups: dict[tuple[str, date], list[tuple[int, int]]] = defaultdict(list)
-    for invoice_id, account_id, due_on, country in _due(day):
-        groups[(getattr(country, "value", country), max(due_on, earliest))].append(
-            (invoice_id, account_id)
-        )
+    for invoice_id, account_id, due_on, account_country in _due(day):
+        groups[(account_country.value, max(due_on, earliest))].append((invoice_id, account_id))
     db.session.commit()
     for (country, collection_on), items in sorted(groups.items()):
         for start in range(0, len(items), FILE_LIMIT):
@@ -392,7 +394,7 @@ def record_returns(xml: bytes | str, day: date) -> ReturnsReport:
             .values(status=InvoiceStatus.AWAITING_PAYMENT)
             .execution_options(synchronize_session=False)
         )
-        invoice = db.session.get(Invoice, debit.invoice_id)
+        invoice = db.session.get_one(Invoice, debit.invoice_id)
         db.session.refresh(invoice)
         audit.record(
             "invoice.debit_returned",

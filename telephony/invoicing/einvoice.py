@@ -158,8 +158,8 @@ def data_dict(document: InvoiceDocument) -> dict:
         "BT-109": _amount(document.total_excl_vat),
         "BT-110": _amount(document.total_vat),
         "BT-112": _amount(document.total_incl_vat),
-        "BT-113": _amount(document.total_incl_vat if means.kind in SETTLED else 0),
-        "BT-115": _amount(0 if means.kind in SETTLED else document.total_incl_vat),
+        "BT-113": _amount(document.total_incl_vat if means.kind in SETTLED else Decimal("0")),
+        "BT-115": _amount(Decimal("0") if means.kind in SETTLED else document.total_incl_vat),
         "BT-81": PAID_CODES.get(means.paid_by, "1")
         if means.kind == "paid"
         else MEANS_CODES.get(means.kind, "1"),
@@ -197,10 +197,14 @@ def data_dict(document: InvoiceDocument) -> dict:
         data["BG-3"] = [{"BT-25": document.credited_number, "BT-26": document.credited_issued_on}]
     # The service's supply: the day it was invoiced (BT-72), and the period the lines pay.
     data["BT-72"] = document.issued_on
-    periods = [line for line in document.lines if line.period_start and line.period_end]
+    periods = [
+        (line.period_start, line.period_end)
+        for line in document.lines
+        if line.period_start and line.period_end
+    ]
     if periods:
-        data["BT-73"] = min(line.period_start for line in periods)
-        data["BT-74"] = _last_day(max(line.period_end for line in periods))
+        data["BT-73"] = min(start for start, _ in periods)
+        data["BT-74"] = _last_day(max(end for _, end in periods))
     if means.kind == "transfer":
         data["BT-83"] = means.reference
         data["BT-84"] = means.iban

@@ -225,7 +225,7 @@ def check_details(
     if document_locale not in DOCUMENT_LOCALES[country]:
         errors["document_locale"] = _l("Choose one of the languages listed.")
 
-    if errors:
+    if errors or iban is None or kind is None:  # a missing IBAN or kind left its message
         raise InvalidDetails(errors)
     return Details(
         holder_name=texts["holder_name"],

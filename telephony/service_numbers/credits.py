@@ -201,7 +201,7 @@ def configure(
         errors["recharge_amount"] = _l("A recharge buys at least 1.")
     if enabled and not payment_methods.default_method(account):
         errors["auto_recharge"] = _l("Add a payment method first: the recharge is paid with it.")
-    if errors:
+    if errors or low is None or top_up is None:  # a missing amount left its message
         raise InvalidForm(errors)
     found = wallet(account)
     before = {

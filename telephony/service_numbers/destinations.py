@@ -89,9 +89,11 @@ def create(
     """A new conference bridge, auto attendant or call queue (a queue rings at least one
     of the account's lines)."""
     errors: dict[str, object] = {}
+    destination_kind: DestinationKind | None
     try:
-        kind = DestinationKind(kind)
+        destination_kind = DestinationKind(kind)
     except ValueError:
+        destination_kind = None
         errors["kind"] = _l("Choose a conference bridge, an auto attendant or a call queue.")
     name = " ".join((name or "").split())
     if not name:
@@ -106,14 +108,14 @@ def create(
     ):
         errors["name"] = _l("Another destination has this name.")
     lines: list[Line] = []
-    if kind == DestinationKind.CALL_QUEUE:
+    if destination_kind == DestinationKind.CALL_QUEUE:
         wanted = {int(v) for v in line_ids if v.isascii() and v.isdigit() and len(v) < 12}
         lines = [line for line in active_lines(account) if line.id in wanted]
         if not lines or len(lines) != len(set(line_ids)):
             errors["lines"] = _l("Choose the lines the queue rings.")
-    if errors:
+    if errors or destination_kind is None:  # an unknown kind left its message
         raise InvalidForm(errors)
-    destination = NumberDestination(account_id=account.id, kind=kind, name=name)
+    destination = NumberDestination(account_id=account.id, kind=destination_kind, name=name)
     db.session.add(destination)
     db.session.flush()
     for line in lines:
@@ -124,7 +126,11 @@ def create(
         actor=actor,
         target_type="number_destination",
         target_id=destination.id,
-        after={"kind": kind.value, "name": name, "lines": [line.number for line in lines]},
+        after={
+            "kind": destination_kind.value,
+            "name": name,
+            "lines": [line.number for line in lines],
+        },
     )
     db.session.flush()
     return destination
@@ -211,7 +217,7 @@ def release(account: Account, number: ServiceNumber, *, actor: User, today: date
         raise DomainError(
             _l(
                 "This number rings at %(name)s: assign it to nothing first.",
-                name=number.destination.name,
+                name=db.session.get_one(NumberDestination, number.destination_id).name,
             ),
         )
     until = quarantine_end(today)

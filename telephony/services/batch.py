@@ -140,11 +140,12 @@ def preview(account: Account, ids, action: str, today: date, day=None) -> Previe
         raise DomainError(_l("Choose an action for the selected services."), field="action")
     services = selected(account, ids)
     align_day = check_day(day) if action == "align" else 1
-    statuses = dict(
-        db.session.execute(
+    statuses: dict[int, str] = {
+        service_id: status
+        for service_id, status in db.session.execute(
             select(Service.id, RENEWAL_STATUS).where(Service.id.in_([s.id for s in services]))
-        ).all()
-    )
+        )
+    }
     groups: dict[str, list[Service]] = defaultdict(list)
     for service in services:
         groups[outcome(action, service, statuses[service.id], today, align_day)].append(service)
@@ -195,6 +196,8 @@ def apply(
             field="action",
         )
     if action == "align":
+        if result.day is None:  # never: preview sets it for align
+            raise DomainError(_l("Choose a day between 1 and 28."), field="day")
         paying.align(
             account,
             [(a.service, a.new_expiry, a.days, a.amount) for a in result.alignments],

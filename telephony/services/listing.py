@@ -13,8 +13,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from extensions import db
 from telephony.dates import add_months
@@ -130,7 +141,7 @@ def _search(query: str, country: str):
     from telephony.directory import international, phone_candidates
 
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    conditions = [Service.name.ilike(f"%{escaped}%", escape="\\")]
+    conditions: list[ColumnElement[bool]] = [Service.name.ilike(f"%{escaped}%", escape="\\")]
     for candidate in phone_candidates(query):
         if candidate.country is None or candidate.country.value == country:
             for form in {candidate.e164, international(candidate.e164)}:
@@ -160,7 +171,7 @@ def services_query(account: Account, filters: Filters, today: date, ids=None):
         query = query.where(Service.renewed_on.between(add_months(today, -1), today))
     if filters.q:
         query = query.where(_search(filters.q, account.country.value))
-    order = {
+    orders: dict[str, list[SQLColumnExpression[Any]]] = {
         "name": [Service.name],
         "type": [Service.service_type, Service.name],
         "state": [Service.state, Service.name],
@@ -168,7 +179,8 @@ def services_query(account: Account, filters: Filters, today: date, ids=None):
         "frequency": [Service.renewal_mode, Service.period_months, Service.name],
         # Invoices due first (effective immediately), then by date.
         "effect": [case((EFFECT_ON.is_(None), 0), else_=1), EFFECT_ON, Service.name],
-    }[filters.sort]
+    }
+    order = orders[filters.sort]
     if filters.desc:
         order = [column.desc() for column in order]
     return query.order_by(*order, Service.id.desc() if filters.desc else Service.id)

@@ -85,6 +85,8 @@ def _instrument(method: StoredPaymentMethod) -> str:
     """What the provider charges: the card's token, or the mandate's account."""
     if method.kind == PaymentMethod.CARD:
         return method.token
+    if method.procedure is None:  # never: a mandate is made from its validated procedure
+        raise NotFound(_l("This payment method does not exist."))
     return method.procedure.iban
 
 
@@ -185,7 +187,7 @@ def extend(
     why = extension_refusal(service, today)
     if why is not None:
         raise RenewalBlocked(why)
-    if not any(str(o.months) == str(months) for o in options(account, service)):
+    if months is None or not any(str(o.months) == str(months) for o in options(account, service)):
         raise DomainError(_l("Choose one of the periods offered."), field="period")
     return extend_many(
         account,

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, exists, func, insert, literal, select, update
+from sqlalchemy import case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
 from extensions import db, rows_changed
@@ -322,8 +322,10 @@ def _collect(day: date, report: ServiceRunReport, provider) -> None:
 
 def _collect_one(invoice_id: int, day: date, report: ServiceRunReport, provider) -> None:
     account_id = db.session.scalar(select(Invoice.account_id).where(Invoice.id == invoice_id))
+    if account_id is None:
+        return  # no such invoice any more
     lock_account(account_id)
-    invoice = db.session.get(Invoice, invoice_id)
+    invoice = db.session.get_one(Invoice, invoice_id)
     if invoice.status != InvoiceStatus.AWAITING_PAYMENT or db.session.scalar(
         select(Payment.id).where(Payment.invoice_id == invoice.id).limit(1)
     ):
@@ -335,7 +337,7 @@ def _collect_one(invoice_id: int, day: date, report: ServiceRunReport, provider)
             report.by_debit += 1
             return
     usable = method is not None and not payment_methods.expiry(method, day).expired
-    if usable:
+    if method is not None and usable:
         payment = pay_invoice(
             invoice,
             method=method.kind,
@@ -512,9 +514,7 @@ def _release(rows, day: date) -> dict[int, list[str]]:
             select(AliasNumber).where(condition, AliasNumber.status == LineStatus.ACTIVE)
         ):
             alias.status = LineStatus.TERMINATED
-            owner = owners.get(("alias_number", alias.id)) or owners.get(
-                ("number_pool", alias.pool_id)
-            )
+            owner = owners.get(("alias_number", alias.id)) or owners[("number_pool", alias.pool_id)]
             numbers[owner.id].append(alias.number)
             ended.append((alias.number, alias.account_id))
     if by_type.get("service_number"):
@@ -533,9 +533,9 @@ def _release(rows, day: date) -> dict[int, list[str]]:
     if ended:
         until = day + timedelta(days=settings().number_quarantine_days)
         db.session.execute(
-            NumberQuarantine.__table__.delete().where(
-                NumberQuarantine.number.in_([number for number, _a in ended])
-            )
+            delete(NumberQuarantine)
+            .where(NumberQuarantine.number.in_([number for number, _a in ended]))
+            .execution_options(synchronize_session=False)
         )
         db.session.execute(
             insert(NumberQuarantine),
@@ -702,9 +702,9 @@ def _card_notices(day: date, report: ServiceRunReport) -> None:
             .execution_options(synchronize_session=False)
         )
         if claimed:
-            card = db.session.get(StoredPaymentMethod, card_id)
+            card = db.session.get_one(StoredPaymentMethod, card_id)
             queue_email(
-                db.session.get(Account, account_id),
+                db.session.get_one(Account, account_id),
                 "card_expiring",
                 card=card,
                 expires_on=payment_methods.card_expires_on(card),
