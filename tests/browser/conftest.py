@@ -219,16 +219,22 @@ def check_error_links(page) -> None:
 
 #: Markup that a page shows as characters when HTML was escaped once too often.
 MARKUP_AS_TEXT = re.compile(r"</?(p|strong|em|a|ul|ol|li|br|code)\b[^>]*>|&(lt|gt|amp|quot);")
+#: What a page shows when a label or a value was missing (a lookup that found nothing, a
+#: lazy string or an enum printed as such).
+PYTHON_AS_TEXT = re.compile(r"\bNone\b|<[a-z_]+\.[A-Za-z_]+[ :>]|\b[A-Z][A-Za-z]+Status\.[A-Z_]+\b")
 
 
 def check_layout(page) -> None:
-    """No horizontal scrolling at the window's width, and no HTML shown as text."""
+    """No horizontal scrolling at the window's width, and no HTML or Python value (None, an
+    enum) shown as text."""
     width = page.viewport_size["width"]
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} is {scroll} px wide in a {width} px window"
     shown = page.locator("body").inner_text()
     found = MARKUP_AS_TEXT.search(shown)
     assert found is None, f"{page.url} shows markup as text: {found.group(0)!r}"
+    found = PYTHON_AS_TEXT.search(shown)
+    assert found is None, f"{page.url} shows a Python value: {found.group(0)!r}"
 
 
 def sign_in(page, base_url: str, email: str, password: str = "demo") -> None:
