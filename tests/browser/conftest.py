@@ -219,14 +219,18 @@ def check_error_links(page) -> None:
 
 #: Markup that a page shows as characters when HTML was escaped once too often.
 MARKUP_AS_TEXT = re.compile(r"</?(p|strong|em|a|ul|ol|li|br|code)\b[^>]*>|&(lt|gt|amp|quot);")
-#: What a page shows when a label or a value was missing (a lookup that found nothing, a
-#: lazy string or an enum printed as such).
-PYTHON_AS_TEXT = re.compile(r"\bNone\b|<[a-z_]+\.[A-Za-z_]+[ :>]|\b[A-Z][A-Za-z]+Status\.[A-Z_]+\b")
+#: What a page shows when a Python value reached it unformatted: None (a look-up that found
+#: nothing; "None of …" and the like are English), an object's repr, an enum member's name.
+PYTHON_AS_TEXT = re.compile(
+    r"\bNone\b(?!\s+[a-z])"
+    r"|<[a-z_]+(?:\.[A-Za-z_]+)+ object at "
+    r"|\b(?:[A-Z][a-z]+){2,}\.[A-Z][A-Z_]+\b"  # InvoiceStatus.PAID, TaskAction.CHANGE_OFFER
+)
 
 
 def check_layout(page) -> None:
-    """No horizontal scrolling at the window's width, and no HTML or Python value (None, an
-    enum) shown as text."""
+    """No horizontal scrolling at the window's width, and no HTML or Python value (None, a
+    repr, an enum's name) shown as text."""
     width = page.viewport_size["width"]
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} is {scroll} px wide in a {width} px window"
