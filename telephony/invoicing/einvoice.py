@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -238,10 +239,18 @@ def _schema(flavor: str) -> etree.XMLSchema:
     return etree.XMLSchema(file=str(path))
 
 
+#: A compiled schema keeps the errors of its last check: one check at a time, so that the
+#: message said is this XML's (a threaded server builds several at once).
+_CHECKING = threading.Lock()
+
+
 def _valid(root: etree._Element, flavor: str) -> None:
     schema = _schema(flavor)
-    if not schema.validate(root):
-        raise InvalidXml(f"{flavor}: {schema.error_log.last_error}")
+    with _CHECKING:
+        if schema.validate(root):
+            return
+        error = str(schema.error_log.last_error)
+    raise InvalidXml(f"{flavor}: {error}")
 
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
