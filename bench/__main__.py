@@ -1,4 +1,6 @@
-"""Foundation benchmarks on a fresh database (SQLite in a temp dir, or BENCH_DATABASE_URL).
+"""Foundation benchmarks on fresh databases: SQLite in a temporary folder, then PostgreSQL
+when one answers (BENCH_PG_URL, default the local "bench" database); BENCH_DATABASE_URL
+runs them on that database only.
 
 * the "Lines and numbers" page of a 5,000-line account: median time and SQL queries, on the
   first page and on a deep page (paging is done in SQL, so both should match);
@@ -25,9 +27,28 @@ from bench import median_ms
 from extensions import db
 
 
+def databases(file_name: str) -> list[str]:
+    """Where a benchmark runs: SQLite in a temporary folder, then PostgreSQL when one
+    answers (BENCH_PG_URL); BENCH_DATABASE_URL: that database only."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return [os.environ["BENCH_DATABASE_URL"]]
+    from bench.service_run import _postgres_url
+
+    sqlite = f"sqlite:///{Path(tempfile.mkdtemp()) / file_name}"
+    return [url for url in (sqlite, _postgres_url()) if url]
+
+
+def label(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+
+
 def main() -> None:
-    tmp = tempfile.mkdtemp()
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+    """The foundation figures, on each database."""
+    for url in databases("bench.sqlite"):
+        foundation(url)
+
+
+def foundation(url: str) -> None:
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
     from telephony.demo import create_demo, create_scale_account
     from telephony.models import Account, Line, User
@@ -38,7 +59,7 @@ def main() -> None:
         create_demo()
         code = create_scale_account(5000)
         email = db.session.scalar(select(User.email).join(Account).where(Account.code == code))
-    print(f"database: {url.split(':')[0]}")
+    print(f"database: {label(url)}")
 
     client = app.test_client()
     from tests.conftest import Auth
@@ -195,9 +216,13 @@ def bench_services(client, queries: dict) -> None:
 
 
 def phone_search() -> None:
-    """The agent console's caller search by phone number among 100,000+ numbers."""
-    tmp = tempfile.mkdtemp()
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'phones.sqlite'}"
+    """The agent console's caller search by phone number among 100,000+ numbers, on each
+    database."""
+    for url in databases("phones.sqlite"):
+        _phone_search(url)
+
+
+def _phone_search(url: str) -> None:
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
     import random
 
@@ -236,7 +261,7 @@ def phone_search() -> None:
         samples.sort()
         p95 = samples[int(len(samples) * 0.95) - 1]
         print(
-            f"caller search by phone among {len(numbers):,} numbers: "
+            f"caller search by phone among {len(numbers):,} numbers, {label(url)}: "
             f"median {statistics.median(samples):.2f} ms, p95 {p95:.2f} ms"
         )
         db.session.remove()
@@ -304,10 +329,12 @@ def bench_procedure_pdf(app, runs: int = 60) -> None:
 if __name__ == "__main__":
     import sys
 
-    # `python -m bench` runs everything; `python -m bench faq` only the FAQ search,
+    # `python -m bench` runs everything; `python -m bench foundation` only the figures above
+    # (lines, My services, offer change, renewal, procedure PDF, caller search); `python -m
+    # bench faq` only the FAQ search,
     # `python -m bench services` only the renewal run for services (SQLite and PostgreSQL).
     only = sys.argv[1:]
-    if not only:
+    if not only or only == ["foundation"]:
         main()
         phone_search()
     if not only or only == ["faq"]:
