@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import event, select
 
 from app import create_app
-from bench import median_ms
+from bench import analyze, median_ms
 from extensions import db
 
 
@@ -58,6 +58,7 @@ def foundation(url: str) -> None:
         db.create_all()
         create_demo()
         code = create_scale_account(5000)
+        analyze()
         email = db.session.scalar(select(User.email).join(Account).where(Account.code == code))
     print(f"database: {label(url)}")
 
@@ -183,6 +184,7 @@ def _grow_services(client, total: int) -> None:
         for start in range(0, len(rows), 10_000):
             db.session.execute(insert(Service), rows[start : start + 10_000])
         db.session.commit()
+        analyze()
 
 
 def bench_services(client, queries: dict) -> None:
@@ -236,6 +238,7 @@ def _phone_search(url: str) -> None:
         create_demo()
         create_scale_account(84_000)  # 84,000 lines and 16,800 alias numbers
         db.session.commit()
+        analyze()
         numbers = db.session.scalars(select(Line.number)).all()
         numbers += db.session.scalars(select(AliasNumber.number)).all()
         rng = random.Random(7)

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import event, insert, select
 
 from app import create_app
-from bench import median_ms
+from bench import analyze, median_ms
 from bench.service_run import _postgres_url
 from extensions import db
 
@@ -151,6 +151,7 @@ def _mandate_payers(count: int) -> None:
         ],
     )
     db.session.commit()
+    analyze()
 
 
 def bench_collection(app, label: str) -> None:
@@ -192,6 +193,7 @@ def bench_page(app, label: str) -> None:
         ],
     )
     db.session.commit()
+    analyze()
     client = app.test_client()
     assert Auth(client).login("demo-fr@example.com").status_code == 303
     queries = {"n": 0}
