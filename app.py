@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 
 import config as config_module
 from extensions import csrf, db, limiter, login_manager, migrate
@@ -171,7 +172,12 @@ def _init_extensions(app: Flask) -> None:
         from flask import session
 
         valid = user_id.isdigit() and len(user_id) < 12
-        user = db.session.get(User, int(user_id)) if valid else None
+        # With a customer's account (every page of theirs needs it): one query, not two.
+        user = (
+            db.session.get(User, int(user_id), options=[joinedload(User.account)])
+            if valid
+            else None
+        )
         if user is None or not user.active or session.get("_epoch") != user.session_epoch:
             session.clear()
             return None
