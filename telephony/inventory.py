@@ -4,7 +4,7 @@ account; a missing or foreign id raises NotFound (answered 404)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
@@ -75,21 +75,34 @@ def get_alias(account: Account, alias_id: int) -> AliasNumber:
 
 def pending_tasks_for(account: Account, target_type: str, ids: list[int]) -> dict[int, list]:
     """Pending tasks of the given targets, in one query, by target id."""
-    if not ids:
+    found = pending_tasks_of(account, {target_type: ids})
+    return {target_id: tasks for (_type, target_id), tasks in found.items()}
+
+
+def pending_tasks_of(
+    account: Account, targets: dict[str, list[int]]
+) -> dict[tuple[str, int], list[ScheduledTask]]:
+    """Pending tasks of targets of several types (lines, numbers, ranges...), in one query,
+    by (target type, target id), soonest first."""
+    wanted = [
+        and_(ScheduledTask.target_type == target_type, ScheduledTask.target_id.in_(ids))
+        for target_type, ids in targets.items()
+        if ids
+    ]
+    if not wanted:
         return {}
     tasks = db.session.scalars(
         select(ScheduledTask)
         .where(
             ScheduledTask.account_id == account.id,
-            ScheduledTask.target_type == target_type,
-            ScheduledTask.target_id.in_(ids),
+            or_(*wanted),
             ScheduledTask.status.in_([TaskStatus.TODO, TaskStatus.DOING]),
         )
         .order_by(ScheduledTask.execute_on, ScheduledTask.id)
     )
-    result: dict[int, list] = {}
+    result: dict[tuple[str, int], list[ScheduledTask]] = {}
     for task in tasks:
-        result.setdefault(task.target_id, []).append(task)
+        result.setdefault((task.target_type, task.target_id), []).append(task)
     return result
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from telephony import DomainError, calls, lifecycle, offers
+from telephony import DomainError, calls, inventory, lifecycle, offers
 from telephony.billing import cancel, run_renewal
 from telephony.dates import first_of_next_month
 from telephony.models import (
@@ -223,6 +223,33 @@ def test_a_pool_number_terminates_the_whole_pool(app_ctx):
     assert db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "number_pool.terminated")
     )
+
+
+def test_pending_changes_of_lines_numbers_and_ranges_in_one_query(app, signed_in):
+    with app.app_context():
+        account = demo_account()
+        line, alias, pooled = _line("Atelier"), _alias("+33972100100"), _alias("+33184800013")
+        for target in (line, alias, pooled):
+            lifecycle.request_termination(account, target, "other", "Regroupement", actor=None)
+        db.session.commit()
+        found = inventory.pending_tasks_of(
+            account,
+            {"line": [line.id], "alias_number": [alias.id], "number_pool": [pooled.pool_id]},
+        )
+        assert sorted(found) == sorted(
+            [("line", line.id), ("alias_number", alias.id), ("number_pool", pooled.pool_id)]
+        )
+        assert inventory.pending_tasks_of(account, {"line": []}) == {}
+        pooled_id, alias_id = pooled.id, alias.id
+    client = signed_in("fr")
+    page = client.get("/lines/?lang=en").get_data(as_text=True)
+    # The range's pending termination shows on each of its numbers, and on the number's page.
+    numbers = page[page.index('id="number-list"') :]
+    assert page.count("Termination · ") == 1  # the line's, with its date
+    assert numbers.count(">Termination<") == 1  # the number's
+    assert numbers.count(">Termination of the number range<") == 10  # each of the range's
+    assert "Termination" in client.get(f"/lines/numbers/{pooled_id}?lang=en").get_data(as_text=True)
+    assert "Termination" in client.get(f"/lines/numbers/{alias_id}?lang=en").get_data(as_text=True)
 
 
 def test_cancelled_termination_leaves_everything_as_it_was(app_ctx):

@@ -28,14 +28,23 @@ def index():
     size = current_app.config["PAGE_SIZE"]
     lines = inventory.lines_page(account, page_arg("page"), size)
     numbers = inventory.numbers_page(account, page_arg("npage"), size)
-    pending = inventory.pending_tasks_for(account, "line", [line.id for line in lines.items])
-    alias_ids = [alias.id for alias in numbers.items]
-    pending_numbers = inventory.pending_tasks_for(account, "alias_number", alias_ids)
-    pool_ids = list({alias.pool_id for alias in numbers.items if alias.pool_id})
-    for pool_id, tasks in inventory.pending_tasks_for(account, "number_pool", pool_ids).items():
-        for alias in numbers.items:
-            if alias.pool_id == pool_id:
-                pending_numbers.setdefault(alias.id, []).extend(tasks)
+    found = inventory.pending_tasks_of(
+        account,
+        {
+            "line": [line.id for line in lines.items],
+            "alias_number": [alias.id for alias in numbers.items],
+            "number_pool": list({alias.pool_id for alias in numbers.items if alias.pool_id}),
+        },
+    )
+    pending = {target_id: tasks for (kind, target_id), tasks in found.items() if kind == "line"}
+    # A number's pending changes: its own, then its range's.
+    pending_numbers: dict[int, list] = {}
+    for alias in numbers.items:
+        tasks = found.get(("alias_number", alias.id), []) + (
+            found.get(("number_pool", alias.pool_id), []) if alias.pool_id else []
+        )
+        if tasks:
+            pending_numbers[alias.id] = tasks
     return render(
         "lines/index.html",
         blocks=("line-list", "number-list"),

@@ -20,11 +20,12 @@ from telephony.money import price_for
 def show_number(alias_id: int):
     account = current_account()
     alias = inventory.get_alias(account, alias_id)
-    pending = inventory.pending_tasks_for(account, "alias_number", [alias.id]).get(alias.id, [])
-    if alias.pool_id:
-        pending += inventory.pending_tasks_for(account, "number_pool", [alias.pool_id]).get(
-            alias.pool_id, []
-        )
+    targets = {"alias_number": [alias.id], "number_pool": [alias.pool_id] if alias.pool_id else []}
+    found = inventory.pending_tasks_of(account, targets)
+    # Its own pending changes, then its range's.
+    pending = found.get(("alias_number", alias.id), []) + found.get(
+        ("number_pool", alias.pool_id or 0), []
+    )
     return render(
         "lines/number.html",
         account=account,
