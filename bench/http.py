@@ -164,7 +164,10 @@ def _prepare(url: str, env: dict) -> dict:
             "app = create_app()\n"
             "with app.app_context():\n"
             "    db.drop_all(); db.create_all(); create_demo()\n"
-            "    print(create_scale_account(500))\n",
+            "    code = create_scale_account(500)\n"
+            "    from bench import analyze\n"
+            "    analyze()\n"
+            "    print(code)\n",
         ],
         cwd=ROOT,
         env=env,
