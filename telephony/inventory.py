@@ -106,6 +106,22 @@ def pending_tasks_of(
     return result
 
 
+def number_targets(aliases: list[AliasNumber]) -> dict[str, list[int]]:
+    """What `pending_tasks_of` needs for these numbers: them, and their ranges."""
+    return {
+        "alias_number": [alias.id for alias in aliases],
+        "number_pool": list({alias.pool_id for alias in aliases if alias.pool_id}),
+    }
+
+
+def number_pending(
+    found: dict[tuple[str, int], list[ScheduledTask]], alias: AliasNumber
+) -> list[ScheduledTask]:
+    """A number's pending changes among `pending_tasks_of`'s: its own, then its range's."""
+    own = found.get(("alias_number", alias.id), [])
+    return own + (found.get(("number_pool", alias.pool_id), []) if alias.pool_id else [])
+
+
 def pending_tasks(account: Account) -> list[tuple[ScheduledTask, str]]:
     """Every pending task of the account with the number it concerns (the group's code for
     an order of a new line), in at most five queries."""

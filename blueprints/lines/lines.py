@@ -30,21 +30,14 @@ def index():
     numbers = inventory.numbers_page(account, page_arg("npage"), size)
     found = inventory.pending_tasks_of(
         account,
-        {
-            "line": [line.id for line in lines.items],
-            "alias_number": [alias.id for alias in numbers.items],
-            "number_pool": list({alias.pool_id for alias in numbers.items if alias.pool_id}),
-        },
+        {"line": [line.id for line in lines.items], **inventory.number_targets(numbers.items)},
     )
     pending = {target_id: tasks for (kind, target_id), tasks in found.items() if kind == "line"}
-    # A number's pending changes: its own, then its range's.
-    pending_numbers: dict[int, list] = {}
-    for alias in numbers.items:
-        tasks = found.get(("alias_number", alias.id), []) + (
-            found.get(("number_pool", alias.pool_id), []) if alias.pool_id else []
-        )
-        if tasks:
-            pending_numbers[alias.id] = tasks
+    pending_numbers = {
+        alias.id: tasks
+        for alias in numbers.items
+        if (tasks := inventory.number_pending(found, alias))
+    }
     return render(
         "lines/index.html",
         blocks=("line-list", "number-list"),

@@ -20,12 +20,8 @@ from telephony.money import price_for
 def show_number(alias_id: int):
     account = current_account()
     alias = inventory.get_alias(account, alias_id)
-    targets = {"alias_number": [alias.id], "number_pool": [alias.pool_id] if alias.pool_id else []}
-    found = inventory.pending_tasks_of(account, targets)
-    # Its own pending changes, then its range's.
-    pending = found.get(("alias_number", alias.id), []) + found.get(
-        ("number_pool", alias.pool_id or 0), []
-    )
+    found = inventory.pending_tasks_of(account, inventory.number_targets([alias]))
+    pending = inventory.number_pending(found, alias)
     return render(
         "lines/number.html",
         account=account,
