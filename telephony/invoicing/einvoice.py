@@ -253,7 +253,10 @@ def _valid(root: etree._Element, flavor: str) -> None:
     raise InvalidXml(f"{flavor}: {error}")
 
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+def _parser() -> etree.XMLParser:
+    """A parser of our own XML (no entities, no network); one per use: lxml's parsers are
+    not to be shared between threads."""
+    return etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 def cii_xml(document: InvoiceDocument) -> bytes:
@@ -267,7 +270,7 @@ def cii_xml(document: InvoiceDocument) -> bytes:
         check_xsd=False,  # checked here, against the schema compiled once
         check_schematron=False,
     )
-    _valid(etree.fromstring(xml, _PARSER), "factur-x")
+    _valid(etree.fromstring(xml, _parser()), "factur-x")
     return xml
 
 
@@ -281,7 +284,7 @@ def ubl_xml(document: InvoiceDocument) -> bytes:
     xml = generate_xml(
         data, flavor="ubl-2.1", level="en16931", check_xsd=False, check_schematron=False
     )
-    root = etree.fromstring(xml, _PARSER)
+    root = etree.fromstring(xml, _parser())
     cbc = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
     root.find(f"{{{cbc}}}CustomizationID").text = PEPPOL_CUSTOMIZATION
     credit_note = etree.QName(root).localname == "CreditNote"
