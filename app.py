@@ -133,6 +133,7 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    _skip_empty_limit_check(app, limiter)
     # One Babel per app (not a module-level one): its domain holds the app's own catalogue
     # folder, and two apps in one process (tests, a translators' instance) keep theirs.
     babel = Babel()
@@ -237,3 +238,17 @@ def _register_template_helpers(app: Flask) -> None:
     import idle
 
     app.context_processor(idle.context)
+
+
+def _skip_empty_limit_check(app, limiter) -> None:
+    """Flask-Limiter checks the default and application-wide limits before every request.
+    This site has none: its limits belong to views (checked by their decorators) or are
+    counted by hand (sign-in), so that check finds nothing, at some cost on every page.
+    It is dropped while there are no such limits (RATELIMIT_DEFAULT or
+    RATELIMIT_APPLICATION in the configuration keep it)."""
+    manager = limiter.limit_manager  # (no public way to ask: the limits it was given)
+    if manager._default_limits or manager._application_limits:
+        return
+    checks = app.before_request_funcs.setdefault(None, [])
+    if limiter._check_request_limit in checks:
+        checks.remove(limiter._check_request_limit)

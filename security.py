@@ -43,15 +43,20 @@ HEADERS = {
 
 
 def set_security_headers(response):
+    """after_request: the headers of HEADERS that the view did not set itself.
+
+    Which are there is read once: `Headers.setdefault` finds a name missing by raising and
+    catching an exception (a werkzeug HTTP exception, costly to make), seven a response."""
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "cache-control" not in present and response.mimetype == "text/html":
+        headers.add("Cache-Control", "no-store")
     hsts = current_app.config.get("HSTS_SECONDS") or 0
-    if hsts:
-        response.headers.setdefault(
-            "Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains"
-        )
+    if hsts and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains")
     return response
 
 

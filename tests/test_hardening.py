@@ -265,3 +265,42 @@ def test_reloading_a_refused_post_leads_back_to_its_page(app, client, auth):
         assert reply.status_code == 303, tail
         assert reply.headers["Location"] == f"/agent/accounts/{account_id}"
     assert client.get("/agent/accounts/999999/act").status_code == 404
+
+
+def _limited_app(**limits):
+    from flask import Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from app import _skip_empty_limit_check
+
+    app = Flask(__name__)
+    own = Limiter(key_func=get_remote_address, storage_uri="memory://", **limits)
+    own.init_app(app)
+    _skip_empty_limit_check(app, own)
+
+    @app.get("/free")
+    def free():
+        return "free"
+
+    @app.get("/limited")
+    @own.limit("2 per minute")
+    def limited():
+        return "limited"
+
+    return app, own
+
+
+def test_without_site_wide_limits_the_per_request_check_is_skipped_and_view_limits_hold():
+    app, own = _limited_app()
+    assert own._check_request_limit not in app.before_request_funcs.get(None, [])
+    client = app.test_client()
+    assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/free").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_site_wide_limits_keep_the_per_request_check():
+    app, own = _limited_app(default_limits=["2 per minute"])
+    assert own._check_request_limit in app.before_request_funcs[None]
+    client = app.test_client()
+    assert [client.get("/free").status_code for _ in range(3)] == [200, 200, 429]
