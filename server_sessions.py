@@ -188,6 +188,8 @@ class ServerSessionInterface(SessionInterface):
                 return session
             data, expires = found
             return ServerSession(data, token=token, expires=expires)
+        if not value:  # a first visit: nothing to read (and no signer to make)
+            return ServerSession()
         signed = self.cookies.open_session(app, request)
         return ServerSession(dict(signed) if signed else None)
 
