@@ -15,7 +15,15 @@ from sqlalchemy import select
 from extensions import db
 from telephony.models import Account
 from tests.conftest import USERS, csrf_from, demo_database, drop_database, make_app
-from tests.fuzzing import PAYLOADS, forms_of, send
+from tests.fuzzing import (
+    ONE_FIELD_PAYLOADS,
+    PAYLOADS,
+    crawl,
+    filled_forms,
+    forms_of,
+    send,
+    shape,
+)
 
 HUGE_IDS = [0, 2**31, 2**63, 10**40]
 #: Pages whose forms are sent, per kind of visitor ({id} filled from the demo).
@@ -116,6 +124,55 @@ def test_every_form_survives_bad_input(app, who):
             for data in cases:
                 data = {**data, "csrf_token": token}
                 assert_no_server_error(send(client, method, action, data), f"{page} → {action}")
+
+
+#: Where each visitor's crawl starts: the menu's pages.
+CRAWL_FROM = {
+    "fr": ["/lines/", "/services/", "/service-numbers/", "/billing/invoices", "/emails/"],
+    "be": ["/services/", "/billing/invoices", "/billing/payment-methods", "/procedure/"],
+    "agent": ["/agent/accounts/1", "/lines/", "/services/", "/billing/invoices"],
+    "translator": ["/translations/"],
+}
+#: Forms a crawl does not send: they end the visit, or (an agent's "act for") move it to
+#: another account, whose pages the rest of the walk would not see.
+NOT_SENT = re.compile(r"logout|/stop$|/act$|/keep-alive")
+
+
+@pytest.mark.parametrize("who", list(CRAWL_FROM))
+def test_one_bad_field_in_any_reachable_form_or_query(tmp_path, who):
+    """Every form of every page a visitor can reach by links (one page of each kind), sent
+    as the page filled it but with one field bad; and each page's query string with one
+    value bad. An all-bad form stops at its first field; this reaches the code behind each
+    (it found `ids=²` answering 500)."""
+    app = make_app(tmp_path)
+    demo_database(app)
+    try:
+        client = client_for(app, who)
+        pages = crawl(client, CRAWL_FROM[who])
+        assert len(pages) >= len(CRAWL_FROM[who]), sorted(pages)
+        sent: set[tuple[str, str]] = set()
+        for page, html in pages.items():
+            token = csrf_from(html) if "csrf_token" in html or "X-CSRFToken" in html else ""
+            for method, action, fields in filled_forms(html):
+                action = action or page.split("?")[0]
+                if method not in ("get", "post") or NOT_SENT.search(action):
+                    continue
+                if (method, shape(action)) in sent:
+                    continue
+                sent.add((method, shape(action)))
+                for name in fields:
+                    for payload in ONE_FIELD_PAYLOADS:
+                        data = {**fields, name: payload, "csrf_token": token}
+                        assert_no_server_error(
+                            send(client, method, action, data), f"{page} → {action} {name}"
+                        )
+            path, _, query = page.partition("?")
+            for name in {pair.split("=")[0] for pair in query.split("&") if pair}:
+                for payload in ONE_FIELD_PAYLOADS:
+                    reply = client.get(path, query_string={name: payload})
+                    assert_no_server_error(reply, f"{path}?{name}=…")
+    finally:
+        drop_database(app)
 
 
 @pytest.mark.parametrize("who", ["fr", "agent"])

@@ -125,7 +125,9 @@ def test_renew_pays_one_invoice_for_every_manual_service_selected(app_ctx):
     assert db.session.scalar(select(func.count(Payment.id)).where(paid)) == 1
 
 
-@pytest.mark.parametrize("ids", [["abc"], ["1", "x"], ["99999999999999999999"], [], ["1\x00"]])
+@pytest.mark.parametrize(
+    "ids", [["abc"], ["1", "x"], ["99999999999999999999"], [], ["1\x00"], ["\u00b2"], ["\u0661"]]
+)
 def test_odd_or_foreign_ids_are_not_found(app_ctx, ids):
     with pytest.raises(NotFound):
         batch.preview(demo_account(), ids, "disable_auto", TODAY)
@@ -179,6 +181,9 @@ def test_forged_selections_answer_404(signed_in):
     assert client.get(f"/services/batch?action=export&ids={fr_id}").status_code == 404
     assert client.get(f"/services/export.csv?ids={fr_id}").status_code == 404
     assert client.get("/services/batch?action=disable_auto&ids=%00").status_code == 400  # NUL
+    # Digits that are not ASCII ("²"): not an id of any service.
+    assert client.get("/services/export.csv?ids=%C2%B2").status_code == 404
+    assert client.get("/services/batch?action=export&ids=%C2%B2").status_code == 404
     token = csrf_from(client.get("/services/").text)
     assert (
         client.post(
@@ -244,7 +249,7 @@ def test_align_without_a_payment_method_leaves_an_invoice_to_pay(app_ctx):
     assert paying.due_invoice(account, line) is not None
 
 
-@pytest.mark.parametrize("day", ["0", "29", "", "x", "15\x00", "9" * 40])
+@pytest.mark.parametrize("day", ["0", "29", "", "x", "15\x00", "9" * 40, "\u00b2", "\u0661"])
 def test_a_day_outside_1_to_28_is_refused_beside_its_field(app_ctx, day):
     account = demo_account()
     with pytest.raises(DomainError) as refused:

@@ -36,9 +36,14 @@ OUTCOMES = ("will_change", "already", "invoice_due", "not_eligible", "ended", "c
 MAX_SELECTED = 500
 
 
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def selected(account: Account, ids) -> list[Service]:
     """The account's services among `ids`; NotFound when one is missing or another's."""
-    wanted = sorted({int(i) for i in ids if str(i).isdigit() and len(str(i)) < 12})
+    # ASCII digits only: "²" and "١" are digits to str.isdigit, not to int().
+    wanted = sorted({int(i) for i in ids if _is_number(str(i)) and len(str(i)) < 12})
     if not wanted or len(wanted) != len(set(ids)):
         raise NotFound(_l("This service does not exist."))
     if len(wanted) > MAX_SELECTED:
@@ -130,7 +135,7 @@ class Preview:
 
 def check_day(value) -> int:
     text = str(value or "").strip()
-    if not (text.isdigit() and len(text) <= 2 and int(text) in ALIGN_DAYS):
+    if not (_is_number(text) and len(text) <= 2 and int(text) in ALIGN_DAYS):
         raise DomainError(_l("Choose a day between 1 and 28."), field="day")
     return int(text)
 
