@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from extensions import db
@@ -299,6 +300,29 @@ def test_a_file_over_the_request_limit_is_said_beside_the_upload(app, signed_in)
         assert reply.status_code == 413 and "The file is too big" in reply.text
 
 
+@pytest.mark.parametrize(("who", "expected"), [("be", 404), ("ch", 404), (None, 401)])
+def test_a_file_over_the_limit_for_someone_elses_order_is_refused_as_any_request(
+    app, signed_in, client, who, expected
+):
+    """Another account's order, or no one signed in: the answer any other request gets
+    (it was a 500: the refusal was raised inside the error handler for the size)."""
+    from io import BytesIO
+
+    with app.app_context():
+        order = _order()
+        db.session.commit()
+        order_id = order.id
+    visitor = signed_in(who) if who else client
+    with large_body_reply(
+        visitor.post(
+            f"/service-numbers/port/{order_id}/documents",
+            data={"document": (BytesIO(b"0" * (20 * 1024 * 1024)), "big.pdf")},
+            content_type="multipart/form-data",
+        )
+    ) as reply:
+        assert reply.status_code in (expected, 413), reply.status_code
+
+
 def test_the_operator_command_moves_an_order(app, runner):
     with app.app_context():
         order = _order()
@@ -475,6 +499,33 @@ def test_long_carrier_details_are_refused_beside_their_fields(app_ctx):
             today=TODAY,
         )
     assert set(refused.value.errors) == {"losing_carrier", "carrier_account"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "x" * 121, "Write at most 120 characters."),
+        ("street", "rue " * 40, "Write at most 120 characters."),
+        ("city", "Lyon" * 31, "Write at most 120 characters."),
+        ("postcode", "a b a b", "Enter a postcode of 5 digits."),
+        ("postcode", "6900", "Enter a postcode of 5 digits."),
+        ("postcode", "69\u00b203", "Enter a postcode of 5 digits."),
+        ("postcode", "9" * 4000, "Write at most 10 characters."),
+    ],
+)
+def test_holder_details_are_checked_not_cut_short(app_ctx, field, value, message):
+    """Too long or a postcode that is none: said beside the field, nothing saved (they were
+    cut to 120 characters, and any text was a postcode, printed on the port letter)."""
+    order = _order()
+    rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
+    with pytest.raises(DomainError) as refused:
+        porting.save_details(
+            demo_account(), order, {**DETAILS, **rios, field: value}, actor=_user(), today=TODAY
+        )
+    assert set(refused.value.errors) == {field}
+    with force_locale("en"):
+        assert str(refused.value.errors[field]) == message
+    assert not order.holder
 
 
 def test_a_range_is_pasted_as_its_first_and_last_numbers(app_ctx):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from blueprints.common import current_account, errors_to_form, perform
 from blueprints.forms import BaseForm
@@ -16,7 +16,7 @@ from documents.port_loa import loa_pdf
 from extensions import db
 from htmx import render
 from security import account_required, send_document
-from telephony import DomainError, InvalidForm
+from telephony import DomainError, InvalidForm, NotFound
 from telephony.dates import local_today
 from telephony.models import Country, PortStatus
 from telephony.service_numbers import licences, porting
@@ -222,8 +222,12 @@ def too_large(_error):
     """A file over the request limit: said on the order's page, beside the upload."""
     order_id = (request.view_args or {}).get("order_id")
     if request.endpoint == "service_numbers.port_upload" and order_id:
-        account = _guard()
-        order = porting.get(account, order_id)
+        try:
+            account = _guard()
+            order = porting.get(account, order_id)
+        except (HTTPException, NotFound) as refused:  # signed out, no licence, not theirs
+            # Raised here, inside an error handler, it would reach no handler (a 500).
+            return current_app.handle_user_exception(refused)
         form = PortDocumentForm(formdata=None)
         form.document.errors = [
             _(
