@@ -52,7 +52,9 @@ def set_security_headers(response):
     for name, value in HEADERS.items():
         if name.lower() not in present:
             headers.add(name, value)
-    if "cache-control" not in present and response.mimetype == "text/html":
+    if "cache-control" not in present:
+        # Pages, PDFs, CSV and ZIP exports are a customer's own: no cache keeps them unless
+        # the view says otherwise (public pages, static files).
         headers.add("Cache-Control", "no-store")
     hsts = current_app.config.get("HSTS_SECONDS") or 0
     if hsts and "strict-transport-security" not in present:

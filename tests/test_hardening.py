@@ -304,3 +304,47 @@ def test_site_wide_limits_keep_the_per_request_check():
     assert own._check_request_limit in app.before_request_funcs[None]
     client = app.test_client()
     assert [client.get("/free").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_customers_downloads_are_kept_by_no_cache(app, signed_in):
+    """Invoices, exports: the customer's own data, as their pages (the view sets nothing:
+    the default is `no-store`)."""
+    from telephony.models import Invoice
+    from tests.factories import demo_account
+
+    client = signed_in("fr")
+    with app.app_context():
+        invoice_id = db.session.scalar(
+            select(Invoice.id).where(Invoice.account_id == demo_account().id).limit(1)
+        )
+    for url in (
+        f"/billing/invoices/{invoice_id}.pdf",
+        "/billing/invoices/export.csv",
+        "/services/export.csv",
+    ):
+        reply = client.get(url)
+        reply.get_data()  # (exports are streamed: read to the end, then closed)
+        reply.close()
+        assert reply.status_code == 200, url
+        assert reply.headers["Cache-Control"] == "no-store", url
+
+
+def test_the_faq_vote_limits_votes_not_views_of_its_form(app_factory):
+    """Behind one address (an office), people open the vote's form often: only votes count."""
+    from extensions import limiter
+    from tests.conftest import demo_database
+
+    app = app_factory(RATELIMIT_ENABLED=True)
+    demo_database(app)
+    # One Limiter serves every app of the process, and building the demo's template may
+    # have made an app without limits: this one's settings again.
+    limiter.init_app(app)
+    client = app.test_client()
+    views = [client.get("/faq/voicemail/feedback").status_code for _ in range(35)]
+    assert set(views) == {200}
+    token = csrf_from(client.get("/faq/voicemail/feedback").text)
+    votes = [
+        client.post("/faq/voicemail/feedback", data={"csrf_token": token, "yes": "1"}).status_code
+        for _ in range(31)
+    ]
+    assert votes[-1] == 429 and 429 not in votes[:30]
