@@ -80,7 +80,7 @@ def _show_page(service, locale, entry, form, status=200):
 
 
 @bp.route("/faq/<slug>/feedback", methods=["GET", "POST"])
-@limiter.limit("30 per minute")
+@limiter.limit("30 per minute", methods=["POST"])  # votes, not views of the form
 def feedback(slug: str):
     """Record "Was this helpful?" once per visitor and question."""
     service = answer_service()
