@@ -411,6 +411,12 @@ REQUIRED = {
 }
 
 
+#: The longest text of a field (the others: 120 characters).
+LONGEST = {"losing_carrier": 100, "carrier_account": 60, "postcode": 10}
+#: A postcode's digits in each country where numbers are ported.
+POSTCODE_DIGITS = {"FR": 5, "BE": 4, "CH": 4}
+
+
 def is_editable(order: PortOrder) -> bool:
     """Being prepared, or rejected and waiting for corrections (a Belgian rejection closes
     the order instead: a copy is made as a new one)."""
@@ -460,15 +466,21 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
         raise DomainError(_l("This order can no longer be changed."))
     errors: dict[str, object] = {}
     texts = {
-        key: " ".join(str(raw.get(key) or "").split())[:120]
+        key: " ".join(str(raw.get(key) or "").split())
         for key in (*HOLDER_FIELDS, "losing_carrier", "carrier_account")
     }
     for key, message in REQUIRED.items():
         if not texts[key]:
             errors[key] = message
-    for key, longest in (("losing_carrier", 100), ("carrier_account", 60)):
-        if len(texts[key]) > longest:
+    for key, text in texts.items():  # said, never cut short
+        longest = LONGEST.get(key, 120)
+        if len(text) > longest:
             errors[key] = _l("Write at most %(max)d characters.", max=longest)
+    digits = POSTCODE_DIGITS[order.country.value]
+    postcode = texts["postcode"]
+    if postcode and not errors.get("postcode"):
+        if not (len(postcode) == digits and postcode.isascii() and postcode.isdigit()):
+            errors["postcode"] = _l("Enter a postcode of %(num)d digits.", num=digits)
     if texts["organisation_id"]:
         value, problem = check_organisation_id(order.country.value, texts["organisation_id"])
         if problem:
