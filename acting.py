@@ -4,7 +4,9 @@ here; everything else asks these functions."""
 
 from __future__ import annotations
 
-from flask import g, session
+import re
+
+from flask import g, request, session
 from flask_login import current_user
 
 from extensions import db
@@ -115,3 +117,51 @@ def start_preview(account_id: int) -> bool:
 def stop_preview() -> None:
     session.pop(PREVIEW_KEY, None)
     g.pop("preview_account", None)
+
+
+# Forms are bound to the customer they were opened for. A form says nothing of the account
+# it changes (the billing contact, a new line...): the one acted for when it is sent is the
+# one changed. An agent with two tabs, who acts for another customer in the second, must not
+# change that customer with the first tab's form: each form, and each htmx request, says
+# whom it was opened for, and a change for anyone else is refused (blueprints.common).
+
+#: The hidden field every form of an acting agent's pages carries, and the htmx header.
+FORM_FIELD = "acting_for"
+HEADER = "X-Acting-For"
+_POST_FORM = re.compile(rb"<form\b[^>]*\bmethod=\"post\"[^>]*>", re.IGNORECASE)
+
+
+def mark_forms(response):
+    """after_request: while an agent acts for a customer, every form of the page says for
+    whom (a hidden field after its opening tag)."""
+    current = state()
+    if current is None or response.mimetype != "text/html" or response.direct_passthrough:
+        return response
+    field = f'<input type="hidden" name="{FORM_FIELD}" value="{int(current["account_id"])}">'
+    body = response.get_data()
+    marked = _POST_FORM.sub(lambda opening: opening.group(0) + field.encode(), body)
+    if marked != body:
+        response.set_data(marked)
+    return response
+
+
+def sent_for_another() -> bool:
+    """Whether this request (a form, or htmx) says it was made for another customer than
+    the one acted for now. (One that says nothing was not made by a page of ours.)"""
+    current = state()
+    if current is None:
+        return False
+    sent = request.form.get(FORM_FIELD) or request.headers.get(HEADER)
+    return sent is not None and sent != str(current["account_id"])
+
+
+def htmx_headers() -> dict:
+    """Template global: what every htmx request of a signed-in page sends (its CSRF token,
+    and for an acting agent the customer the page was opened for)."""
+    from flask_wtf.csrf import generate_csrf
+
+    headers = {"X-CSRFToken": generate_csrf()}
+    current = state()
+    if current is not None:
+        headers[HEADER] = str(current["account_id"])
+    return headers

@@ -68,6 +68,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(idle.end_idle_staff_session)
     app.after_request(idle.add_header)
     app.after_request(set_security_headers)
+    import acting
+
+    app.after_request(acting.mark_forms)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
@@ -233,6 +236,9 @@ def _register_template_helpers(app: Flask) -> None:
     from htmx import rendering_block
 
     app.jinja_env.globals["htmx_block"] = rendering_block
+    import acting
+
+    app.jinja_env.globals["htmx_headers"] = acting.htmx_headers
     app.context_processor(locale_context)
     app.context_processor(navigation_context)
     import idle

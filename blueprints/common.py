@@ -79,9 +79,17 @@ def lock_for_change() -> None:
         locking.lock_account(account_id)
 
 
+def refuse_another_customers_form() -> None:
+    """before_request of the customer blueprints: an agent's form (or htmx request) opened
+    while acting for another customer, or for none, changes nothing (acting.py): 409."""
+    if request.method not in SAFE_METHODS and acting_state.sent_for_another():
+        abort(409)
+
+
 def customer_blueprint_hooks(bp) -> None:
     """What every blueprint of the customer's pages runs before its views."""
     bp.before_request(audit_agent_view)
+    bp.before_request(refuse_another_customers_form)
     bp.before_request(lock_for_change)
 
 

@@ -143,3 +143,59 @@ def test_an_acting_agent_follows_the_customers_rules(app, signed_in):
     html = client.get(f"/lines/{trunk_id}/offer").text
     assert "A trunk has no offer change." in html
     assert client.get(f"/lines/{other_id}").status_code == 404
+
+
+def test_a_form_opened_for_one_customer_cannot_change_the_next_one(app, signed_in):
+    """Two tabs: the billing contact's form opened while acting for the French company,
+    then the agent acts for the Belgian association. The old form, which says whom it was
+    opened for, is refused; the switch ends acting for the first on the record."""
+    client = signed_in("agent")
+    with app.app_context():
+        fr, be = (
+            db.session.scalar(select(Account).where(Account.code == code))
+            for code in ("vt10001-f", "vt20002-b")
+        )
+        fr_id, be_id, be_email = fr.id, be.id, be.billing_email
+
+    def act_for(account_id):
+        page = client.get(f"/agent/accounts/{account_id}").text
+        reply = client.post(
+            f"/agent/accounts/{account_id}/act",
+            data={"csrf_token": csrf_from(page), "reason": "Customer on the phone"},
+        )
+        assert reply.status_code == 303
+
+    act_for(fr_id)
+    tab_a = client.get("/procedure/billing-contact?lang=en").text
+    assert f'name="acting_for" value="{fr_id}"' in tab_a
+    act_for(be_id)
+    reply = client.post(
+        "/procedure/billing-contact?lang=en",
+        data={
+            "contact_name": "Written for the other customer",
+            "contact_email": "other@example.com",
+            "csrf_token": csrf_from(tab_a),
+            "acting_for": str(fr_id),
+        },
+    )
+    assert reply.status_code == 409 and "opened while you acted for another" in reply.text
+    # htmx says it in a header (the page's hx-headers).
+    assert f'"X-Acting-For": "{be_id}"' in client.get("/lines/").text
+    reply = client.post(
+        "/procedure/billing-contact",
+        data={"contact_name": "x", "csrf_token": csrf_from(tab_a)},
+        headers={"HX-Request": "true", "X-Acting-For": str(fr_id)},
+    )
+    assert reply.status_code == 409
+    with app.app_context():
+        assert db.session.get(Account, be_id).billing_email == be_email
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.account_id)
+            .where(AuditEvent.action.like("agent.acting_%"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("agent.acting_started", fr_id),
+        ("agent.acting_stopped", fr_id),
+        ("agent.acting_started", be_id),
+    ]

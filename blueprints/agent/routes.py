@@ -103,9 +103,15 @@ def act(account_id: int):
     locking.lock_account(account.id)
     form = ActForm()
     if form.validate_on_submit():
-        done = perform(
-            lambda: support.start_acting(current_user, account, form.reason.data), form, "reason"
-        )
+        previous = acting_account()
+
+        def switch():
+            # Acting for another customer ends acting for the previous one, on the record.
+            if previous is not None and previous.id != account.id:
+                support.stop_acting(current_user, previous, action_reason())
+            return support.start_acting(current_user, account, form.reason.data)
+
+        done = perform(switch, form, "reason")
         if done:
             acting_state.start(account.id, done.value)
             flash(

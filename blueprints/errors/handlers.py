@@ -14,6 +14,14 @@ MESSAGES = {
     403: (_l("Access denied"), _l("You do not have access to this page.")),
     404: (_l("Page not found"), _l("There is nothing at this address, or it is not yours.")),
     405: (_l("Not allowed"), _l("This address does not accept this kind of request.")),
+    # An agent's page opened for one customer, sent after acting for another (acting.py).
+    409: (
+        _l("Opened for another customer"),
+        _l(
+            "This page was opened while you acted for another customer: nothing was "
+            "changed. Open it again to act for the current customer."
+        ),
+    ),
     429: (_l("Too many attempts"), _l("Too many attempts. Please wait a minute and try again.")),
     500: (
         _l("Something went wrong"),
@@ -32,7 +40,7 @@ def csrf_error(_error):
     return _page(400, _l("Your form has expired or was sent from another page. Please try again."))
 
 
-for _code in (400, 401, 403, 404, 405, 429):
+for _code in (400, 401, 403, 404, 405, 409, 429):
     bp.app_errorhandler(_code)(lambda error, code=_code: _page(code))
 
 
