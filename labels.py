@@ -389,6 +389,17 @@ SERVICE_EXPIRY = {
     "renewed_month": _l("Renewed within the last month"),
 }
 
+#: My services' sortable columns, in the table's order (telephony.services.listing.SORTS).
+SERVICE_SORTS = {
+    "name": _l("Name"),
+    "type": _l("Type"),
+    "state": _l("State"),
+    "renewal": _l("Renewal"),
+    "frequency": _l("Frequency"),
+    # Translators: "Date of effect" of a service: what happens when (My services).
+    "effect": _l("Date of effect"),
+}
+
 
 def renewal_frequency(months: int) -> str:
     """How often a service renews: "Every month", "Every 3 months"."""
@@ -537,6 +548,7 @@ def label_helpers() -> dict:
         "invoice_status_label": lambda status: INVOICE_STATUSES.get(status, status),
         "debit_return_reason": lambda code: DEBIT_RETURN_REASONS.get(code, code),
         "service_expiry_label": lambda key: SERVICE_EXPIRY.get(key, key),
+        "service_sorts": SERVICE_SORTS,
         "renewal_frequency": renewal_frequency,
         "number_type_label": lambda kind: NUMBER_TYPES.get(str(kind), kind),
         "licence_kind_label": lambda kind: LICENCE_KINDS.get(str(kind), kind),

@@ -218,3 +218,15 @@ def test_a_number_range_row_leads_to_its_numbers_page_and_terminates_there(signe
     row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     first = re.search(r'href="/lines/numbers/(\d+)"', row).group(1)
     assert f'href="/lines/numbers/{first}/terminate"' in row and ">Terminate<" in row
+
+
+def test_every_sortable_column_has_its_label_and_the_filters_sort_without_the_headers(signed_in):
+    """On a phone the table's headers are hidden: the filters' "Sort by" sorts too."""
+    from labels import SERVICE_SORTS
+    from telephony.services import listing
+
+    assert tuple(SERVICE_SORTS) == listing.SORTS
+    client = signed_in("fr")
+    page = client.get("/services/?sort=name&dir=desc&lang=en").text
+    assert '<option value="name" selected>Name</option>' in page
+    assert '<option value="desc" selected>Descending</option>' in page
