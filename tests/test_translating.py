@@ -382,6 +382,11 @@ def test_an_faq_answer_is_edited_with_a_preview_and_served_at_once(workspace):
     assert listing.status_code == 200
     assert "/translations/it_CH/faq/voicemail" in listing.text
     assert "Not written in this language" in listing.text
+    # What the regional locale shows meanwhile: its base language's question.
+    assert (
+        '<small>From italiano:</small> <span lang="it">Come uso la mia segreteria telefonica?'
+        in listing.text
+    )
     path = "/translations/it_CH/faq/voicemail"
     page = client.get(path + "?lang=en")
     assert "Preview, as the FAQ shows it" in page.text

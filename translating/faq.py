@@ -50,6 +50,8 @@ class FaqText:
     inherited_from: str | None
     #: The English text the translation was made from (None: not recorded).
     made_from: str | None
+    #: The question the locale shows from `inherited_from` ("" when it has its own).
+    inherited_question: str = ""
 
     @property
     def source_changed(self) -> bool:
@@ -88,9 +90,11 @@ def texts(root: Path, locale: str) -> list[FaqText]:
     result = []
     for _order, slug, (english_header, english_body) in sorted(found):
         own = _read(root / locale / f"{slug}.md")
-        inherited = None
-        if own is None and base != locale and (root / base / f"{slug}.md").is_file():
-            inherited = base
+        inherited, inherited_question = None, ""
+        if own is None and base != locale:
+            from_base = _read(root / base / f"{slug}.md")
+            if from_base is not None:
+                inherited, inherited_question = base, from_base[0].get("question", "")
         header, body = own if own is not None else ({}, "")
         result.append(
             FaqText(
@@ -103,6 +107,7 @@ def texts(root: Path, locale: str) -> list[FaqText]:
                 own=own is not None,
                 inherited_from=inherited,
                 made_from=header.get("source") or None,
+                inherited_question=inherited_question,
             )
         )
     return result
