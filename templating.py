@@ -14,7 +14,7 @@ from babel.dates import parse_pattern
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal, format_percent
 from flask import request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_time, get_locale
 
 
 def money(amount, currency: str, precise: bool = False) -> str:
@@ -52,6 +52,12 @@ def day(value: date | None, fmt: str = "medium", locale: Locale | str | None = N
 
 def moment(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt) if value else ""
+
+
+def clock(value: datetime | None) -> str:
+    """The time of day alone, in the user's time zone ("01:35"): for what ends within the
+    hour, where a date would only be noise."""
+    return format_time(value, "short") if value else ""
 
 
 def percent(value) -> str:
@@ -129,6 +135,7 @@ def register_filters(app) -> None:
         money=money,
         day=day,
         moment=moment,
+        clock=clock,
         percent=percent,
         number=number,
         phone=phone,

@@ -204,6 +204,8 @@ def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in):
     assert reply.status_code == 303, reply.text
     held = client.get(reply.location)
     assert "Numbers held for you" in held.text and 'role="timer"' in held.text
+    # A ten-minute hold ends at a time of day, not on a date.
+    assert re.search(r"Held until \d{1,2}:\d{2}(\s?[AP]M)?\. ", held.text), held.text
     ids = re.findall(r'name="numbers" value="(\d+)" checked', held.text)
     assert len(ids) == 2
     done = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
