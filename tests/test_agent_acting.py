@@ -121,8 +121,9 @@ def test_agent_acts_with_a_reason_and_the_change_records_it(app, signed_in):
             select(AuditEvent).where(AuditEvent.action == "agent.acting_started")
         )
 
-    # Stopping ends the access.
-    client.post("/agent/stop", data={"csrf_token": csrf_from(form)})
+    # Stopping ends the access, and says so.
+    stopped = client.post("/agent/stop", data={"csrf_token": csrf_from(form)})
+    assert "You no longer act for Boulangerie" in client.get(stopped.location + "?lang=en").text
     assert client.get("/lines/").status_code == 303
 
 

@@ -179,5 +179,13 @@ def stop():
             locking.lock_account(account.id)
             support.stop_acting(current_user, account, action_reason())
             db.session.commit()
+            flash(
+                _(
+                    "You no longer act for %(name)s (%(code)s).",
+                    name=account.name,
+                    code=account.code,
+                ),
+                "success",
+            )
         acting_state.stop()
     return redirect(url_for("agent.index"), 303)
