@@ -138,3 +138,25 @@ def test_money_and_numbers_take_the_pseudo_locales_english_formats(app):
         with app.test_request_context(f"/?lang={lang}"):
             assert money(Decimal("1234.5"), "EUR") == expected
             assert phone("+33972100001") == "+33 9 72 10 00 01"
+
+
+def test_swiss_german_quotes_with_guillemets():
+    """German quotes „…“; Swiss German «…»: every German message that quotes has its own
+    de_CH wording (which a Swiss reader gets instead of the German one)."""
+    from i18n_tools import po_path, read_catalog
+
+    german = read_catalog(po_path("de"), "de")
+    swiss = read_catalog(po_path("de_CH"), "de_CH")
+    missing = []
+    for message in german:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not message.id or not any("„" in text for text in strings if text):
+            continue
+        own = swiss.get(message.id, context=message.context)
+        if own is None:
+            missing.append(message.id)
+            continue
+        own_strings = own.string if isinstance(own.string, tuple) else (own.string,)
+        if not all(own_strings) or any("„" in text or "“" in text for text in own_strings):
+            missing.append(message.id)
+    assert missing == []
