@@ -1,6 +1,5 @@
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, redirect, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from blueprints.faq import bp
 from blueprints.faq.answers import SCREENS, answer_html, answer_service, screen_url_of
@@ -100,8 +99,8 @@ def feedback(slug: str):
         session[VOTED_KEY] = (voted + [slug])[-100:]
     if is_htmx():
         return _show_page(service, locale, entry, FeedbackForm())
-    flash(_("Thank you: your answer helps us improve this page."), "success")
-    return redirect(url_for("faq.show", slug=slug), 303)
+    # Back to where the vote was: its part of the page says thank you (said once, there).
+    return redirect(url_for("faq.show", slug=slug, _anchor="faq-feedback"), 303)
 
 
 @bp.get("/faq/panel")
