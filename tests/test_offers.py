@@ -274,6 +274,10 @@ def test_bulk_shows_eligibility_and_creates_one_task_per_line(app, signed_in):
     assert done.status_code == 303 and done.headers["Location"] == "/lines/requests"
     requests_page = client.get("/lines/requests?lang=en").text
     assert requests_page.count("Offer change") == 2
+    # Now no line can take it: the page says so, and offers no button to be refused.
+    again = client.get(f"/lines/offer?offer={catalogue['entreprise']}&lang=en").text
+    assert "None of these lines can move to Entreprise" in again
+    assert "Apply to the chosen lines" not in again
 
 
 def test_cancel_from_the_line_and_from_the_requests_page(app, signed_in):
