@@ -135,7 +135,12 @@ def mark_forms(response):
     """after_request: while an agent acts for a customer, every form of the page says for
     whom (a hidden field after its opening tag)."""
     current = state()
-    if current is None or response.mimetype != "text/html" or response.direct_passthrough:
+    if (
+        current is None
+        or response.mimetype != "text/html"
+        or response.direct_passthrough
+        or response.is_streamed
+    ):
         return response
     field = f'<input type="hidden" name="{FORM_FIELD}" value="{int(current["account_id"])}">'
     body = response.get_data()
