@@ -35,8 +35,9 @@ from security import STAFF, safe_local_target
 SEEN = "seen_at"
 RESUME = "resume"
 DRAFT = "draft"
-#: Form fields never kept in a draft.
-NOT_KEPT = ("csrf_token", "password", "submit")
+#: Form fields never kept in a draft (acting.FORM_FIELD: the customer a form was opened
+#: for, which the resumed page says again).
+NOT_KEPT = ("csrf_token", "password", "submit", "acting_for")
 #: A draft is kept only if the signed cookie stays under this size (browsers drop larger).
 COOKIE_BUDGET = 3500
 #: The header that tells app.js how long the session has left.

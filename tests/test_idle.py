@@ -122,7 +122,13 @@ def test_acting_for_a_customer_resumes_with_the_draft_offered_back(app, client, 
     # An htmx request: the page it came from is where the agent goes back to.
     reply = client.post(
         "/lines/offer",
-        data={"csrf_token": token, "lines": "1", "offer": "x", "comment": "Move to Entreprise"},
+        data={
+            "csrf_token": token,
+            "lines": "1",
+            "offer": "x",
+            "comment": "Move to Entreprise",
+            "acting_for": str(target),  # (as every form of an acting agent's page)
+        },
         headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/lines/?lang=en"},
     )
     assert reply.status_code == 204
@@ -135,6 +141,8 @@ def test_acting_for_a_customer_resumes_with_the_draft_offered_back(app, client, 
     # No form of that page has those fields: the text is offered back to copy.
     assert "You were signed out before this was sent" in page
     assert ">Move to Entreprise</textarea>" in page
+    # Their three fields, not whom the form was for (acting_for).
+    assert page.count('<label for="unsent-') == 3
     with app.app_context():
         actions = db.session.scalars(
             select(AuditEvent.action)
