@@ -151,13 +151,15 @@ def mark_forms(response):
 
 
 def sent_for_another() -> bool:
-    """Whether this request (a form, or htmx) says it was made for another customer than
-    the one acted for now. (One that says nothing was not made by a page of ours.)"""
+    """Whether this request says it was made for another customer than the one acted for
+    now: its form's field, or its page's htmx header (a form that htmx brought into an
+    older page says the new customer, the page the old one: either refuses). One that
+    says nothing was not made by a page of ours."""
     current = state()
     if current is None:
         return False
-    sent = request.form.get(FORM_FIELD) or request.headers.get(HEADER)
-    return sent is not None and sent != str(current["account_id"])
+    said = [request.form.get(FORM_FIELD), request.headers.get(HEADER)]
+    return any(value is not None and value != str(current["account_id"]) for value in said)
 
 
 def htmx_headers() -> dict:

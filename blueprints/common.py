@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 import acting as acting_state
@@ -17,6 +18,11 @@ from extensions import db
 from telephony import DomainError, NotFound, locking, support
 from telephony.models import Account, Role
 
+#: Said when an agent's page opened for another customer sends a change.
+OPENED_FOR_ANOTHER = _l(
+    "This page was opened while you acted for another customer: nothing was changed. "
+    "Open it again to act for the current customer."
+)
 #: Methods that change nothing: everything else is a change and takes the account's lock.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -79,11 +85,19 @@ def lock_for_change() -> None:
         locking.lock_account(account_id)
 
 
-def refuse_another_customers_form() -> None:
+def refuse_another_customers_form():
     """before_request of the customer blueprints: an agent's form (or htmx request) opened
-    while acting for another customer, or for none, changes nothing (acting.py): 409."""
-    if request.method not in SAFE_METHODS and acting_state.sent_for_another():
-        abort(409)
+    while acting for another customer changes nothing (acting.py): a 409 page; for htmx,
+    whose part of the page would be replaced by it, the page is reloaded (the current
+    customer's) with the same message."""
+    if request.method in SAFE_METHODS or not acting_state.sent_for_another():
+        return None
+    if request.headers.get("HX-Request") == "true":
+        flash(OPENED_FOR_ANOTHER, "error")
+        response = current_app.response_class(status=204)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    abort(409)
 
 
 def customer_blueprint_hooks(bp) -> None:

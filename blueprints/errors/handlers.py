@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
+from blueprints.common import OPENED_FOR_ANOTHER
 from blueprints.errors import bp
 from extensions import db
 from htmx import render
@@ -15,13 +16,7 @@ MESSAGES = {
     404: (_l("Page not found"), _l("There is nothing at this address, or it is not yours.")),
     405: (_l("Not allowed"), _l("This address does not accept this kind of request.")),
     # An agent's page opened for one customer, sent after acting for another (acting.py).
-    409: (
-        _l("Opened for another customer"),
-        _l(
-            "This page was opened while you acted for another customer: nothing was "
-            "changed. Open it again to act for the current customer."
-        ),
-    ),
+    409: (_l("Opened for another customer"), OPENED_FOR_ANOTHER),
     429: (_l("Too many attempts"), _l("Too many attempts. Please wait a minute and try again.")),
     500: (
         _l("Something went wrong"),
