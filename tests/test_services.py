@@ -230,3 +230,10 @@ def test_every_sortable_column_has_its_label_and_the_filters_sort_without_the_he
     page = client.get("/services/?sort=name&dir=desc&lang=en").text
     assert '<option value="name" selected>Name</option>' in page
     assert '<option value="desc" selected>Descending</option>' in page
+    # A header's sort link (htmx, the table alone): the filters' fields follow, out of band.
+    table = client.get(
+        "/services/?sort=type&lang=en",
+        headers={"HX-Request": "true", "HX-Target": "services-table"},
+    ).text
+    assert '<div id="services-sort-field" hx-swap-oob="true">' in table
+    assert '<option value="type" selected>Type</option>' in table
