@@ -46,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    # (After the blueprints: a limit on a whole blueprint keeps the check.)
+    _skip_empty_limit_check(app, limiter)
     import caching
 
     caching.init_app(app)
@@ -136,7 +138,6 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
-    _skip_empty_limit_check(app, limiter)
     # One Babel per app (not a module-level one): its domain holds the app's own catalogue
     # folder, and two apps in one process (tests, a translators' instance) keep theirs.
     babel = Babel()
@@ -251,9 +252,10 @@ def _skip_empty_limit_check(app, limiter) -> None:
     This site has none: its limits belong to views (checked by their decorators) or are
     counted by hand (sign-in), so that check finds nothing, at some cost on every page.
     It is dropped while there are no such limits (RATELIMIT_DEFAULT or
-    RATELIMIT_APPLICATION in the configuration keep it)."""
+    RATELIMIT_APPLICATION in the configuration, or a limit on a whole blueprint, keep
+    it). It reads Flask-Limiter's own lists: its version is pinned."""
     manager = limiter.limit_manager  # (no public way to ask: the limits it was given)
-    if manager._default_limits or manager._application_limits:
+    if manager._default_limits or manager._application_limits or manager._blueprint_limits:
         return
     checks = app.before_request_funcs.setdefault(None, [])
     if limiter._check_request_limit in checks:

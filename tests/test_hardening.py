@@ -348,3 +348,22 @@ def test_the_faq_vote_limits_votes_not_views_of_its_form(app_factory):
         for _ in range(31)
     ]
     assert votes[-1] == 429 and 429 not in votes[:30]
+
+
+def test_a_limit_on_a_whole_blueprint_keeps_the_per_request_check():
+    from flask import Blueprint, Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from app import _skip_empty_limit_check
+
+    app = Flask(__name__)
+    own = Limiter(key_func=get_remote_address, storage_uri="memory://")
+    own.init_app(app)
+    area = Blueprint("area", __name__)
+    area.add_url_rule("/area", "page", lambda: "area")
+    own.limit("2 per minute")(area)
+    app.register_blueprint(area)
+    _skip_empty_limit_check(app, own)
+    client = app.test_client()
+    assert [client.get("/area").status_code for _ in range(3)] == [200, 200, 429]
