@@ -123,27 +123,35 @@ def links_of(page: str) -> list[str]:
     return found
 
 
-def shape(path: str) -> str:
-    """A page's kind: its path with numbers as {id} and the names of its query string."""
+def shape(app, path: str) -> str:
+    """A page's kind: the view that answers its path (any ids or slugs), and the names of
+    its query string."""
     parts = urlsplit(path)
+    try:
+        endpoint, _args = app.url_map.bind("localhost").match(parts.path, method="GET")
+    except Exception:  # noqa: BLE001 - not a page (a redirect, a POST-only address, 404)
+        endpoint = re.sub(r"\d+", "{id}", parts.path)
     names = sorted({name for name, _value in parse_qsl(parts.query, keep_blank_values=True)})
-    return re.sub(r"\d+", "{id}", parts.path) + ("?" + "&".join(names) if names else "")
+    return str(endpoint) + ("?" + "&".join(names) if names else "")
 
 
 def crawl(client, start: list[str], limit: int = 80) -> dict[str, str]:
-    """The pages reachable from `start` through links, one of each shape, at most `limit`:
-    path → HTML."""
+    """The pages reachable from `start` through links, one of each kind (`shape`), at most
+    `limit` (a crawl that reaches it fails: raise the limit): path → HTML."""
     pages: dict[str, str] = {}
     seen_shapes: set[str] = set()
     queue = list(start)
     while queue and len(pages) < limit:
         path = queue.pop(0)
-        if shape(path) in seen_shapes:
+        kind = shape(client.application, path)
+        if kind in seen_shapes:
             continue
-        seen_shapes.add(shape(path))
+        seen_shapes.add(kind)
         reply = client.get(path)
         if reply.status_code != 200 or "text/html" not in reply.content_type:
             continue
         pages[path] = reply.text
         queue.extend(links_of(reply.text))
+    unseen = {shape(client.application, path) for path in queue} - seen_shapes
+    assert not unseen, f"crawl stopped at {limit} pages: {sorted(unseen)[:5]}…"
     return pages
