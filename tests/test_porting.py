@@ -528,6 +528,14 @@ def test_holder_details_are_checked_not_cut_short(app_ctx, field, value, message
     assert not order.holder
 
 
+def test_a_postcode_typed_with_a_space_is_taken(app_ctx):
+    order = _order()
+    rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
+    data = {**DETAILS, **rios, "postcode": "69 003"}
+    porting.save_details(demo_account(), order, data, actor=_user(), today=TODAY)
+    assert order.holder["postcode"] == "69003"
+
+
 def test_a_range_is_pasted_as_its_first_and_last_numbers(app_ctx):
     checked = porting.precheck(
         demo_account(),

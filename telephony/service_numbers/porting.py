@@ -477,7 +477,7 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
         if len(text) > longest:
             errors[key] = _l("Write at most %(max)d characters.", max=longest)
     digits = POSTCODE_DIGITS[order.country.value]
-    postcode = texts["postcode"]
+    postcode = texts["postcode"] = texts["postcode"].replace(" ", "")  # "75 001" is 75001
     if postcode and not errors.get("postcode"):
         if not (len(postcode) == digits and postcode.isascii() and postcode.isdigit()):
             errors["postcode"] = _l("Enter a postcode of %(num)d digits.", num=digits)

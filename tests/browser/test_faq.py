@@ -105,5 +105,5 @@ def test_an_anonymous_visitor_votes_from_a_cacheable_answer(page, nojs_page, liv
     nojs_page.get_by_role("link", name="Give your opinion on this answer").click()
     nojs_page.wait_for_url(re.compile(r"/faq/voicemail/feedback$"))
     nojs_page.get_by_role("button", name="No").click()
-    nojs_page.wait_for_url(re.compile(r"/faq/voicemail$"))
+    nojs_page.wait_for_url(re.compile(r"/faq/voicemail#faq-feedback$"))  # back at the vote
     assert "Thank you" in nojs_page.locator("#faq-feedback").inner_text()
