@@ -78,3 +78,19 @@ def test_every_page_at_phone_and_desktop_width(browser, live_server, who):
                 check_accessibility(page)
                 check_focus_and_borders(page)
         context.close()
+
+
+def test_long_german_words_fit_a_phone(browser, live_server):
+    """German compound words ("Validierungsverfahren", "Rufnummernblock") are longer than
+    the walk's English ones: the agent's view of an account and the customer's lists, in
+    de_CH at 360 px, do not scroll sideways (the agent's page did: its grid's one column
+    grew with a heading)."""
+    from tests.browser.conftest import check_layout
+
+    context = browser.new_context(locale="en-US", viewport={"width": 360, "height": 900})
+    page = context.new_page()
+    visit_as(page, live_server, "agent")
+    for path in ("/agent/", "/agent/accounts/2", "/lines/", "/services/"):
+        page.goto(f"{live_server}{path}?lang=de_CH")
+        check_layout(page)
+    context.close()
