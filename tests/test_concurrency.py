@@ -594,6 +594,7 @@ def test_a_payment_ahead_is_made_once(site):
     data = {
         "csrf_token": hidden_value(page, "csrf_token"),
         "token": hidden_value(page, "token"),
+        "shown": hidden_value(page, "shown"),
         "period": "3",
         "method": card.id,
     }
@@ -603,6 +604,43 @@ def test_a_payment_ahead_is_made_once(site):
     assert count(site, made) == 1
     after = count(site, select(Service.expires_on).where(Service.id == line.id))
     assert after == add_months(line.expires_on, 3)
+
+
+def test_a_payment_ahead_from_many_windows_is_made_once(site):
+    """The Anticipate payment page opened in many windows (each its own form token), every
+    one confirmed at once: the first pays; the others showed an expiry that is no longer
+    so and pay nothing (422, the page with the new expiry)."""
+    customer = site.client().sign_in("fr")
+    line = fetch(site, select(Service).where(Service.name.startswith("+33972100002")))[0]
+    pages = [customer.get(f"/services/{line.id}/extend").text for _ in range(N)]
+    forms = [
+        {
+            "csrf_token": hidden_value(page, "csrf_token"),
+            "token": hidden_value(page, "token"),
+            "shown": hidden_value(page, "shown"),
+            "period": "1",
+            "method": _default_card(site),
+        }
+        for page in pages
+    ]
+    assert len({form["token"] for form in forms}) == N
+    replies = at_once(N, lambda i: customer.post(f"/services/{line.id}/extend", forms[i]))
+    assert sorted(r.status for r in replies) == [303] + [422] * (N - 1)
+    made = select(func.count(Invoice.id)).where(
+        Invoice.request_key.in_([form["token"] for form in forms])
+    )
+    assert count(site, made) == 1
+    after = count(site, select(Service.expires_on).where(Service.id == line.id))
+    assert after == add_months(line.expires_on, 1)
+
+
+def _default_card(site) -> int:
+    return fetch(
+        site,
+        select(StoredPaymentMethod).where(
+            StoredPaymentMethod.account_id == 1, StoredPaymentMethod.is_default
+        ),
+    )[0].id
 
 
 def test_a_batch_applies_once(site):
@@ -621,6 +659,7 @@ def test_a_batch_applies_once(site):
         "action": "disable_auto",
         "ids": ids,
         "token": hidden_value(page, "token"),
+        "shown": hidden_value(page, "shown"),
     }
     replies = at_once(N, lambda _i: customer.post("/services/batch", data))
     assert {r.status for r in replies} <= FINE
@@ -635,6 +674,7 @@ def test_a_batch_applies_once(site):
         "action": "renew",
         "ids": ids,
         "token": hidden_value(page, "token"),
+        "shown": hidden_value(page, "shown"),
     }
     replies = at_once(N, lambda _i: customer.post("/services/batch", data))
     assert {r.status for r in replies} == {303}
@@ -646,6 +686,25 @@ def test_a_batch_applies_once(site):
         .where(Invoice.request_key == data["token"])
     )
     assert count(site, paid) == 1
+
+    # The same preview opened in several windows, each confirmed: renewed once.
+    pages = [customer.get(f"/services/batch?action=renew&{query}").text for _ in range(N)]
+    forms = [
+        {
+            "csrf_token": hidden_value(page, "csrf_token"),
+            "action": "renew",
+            "ids": ids,
+            "token": hidden_value(page, "token"),
+            "shown": hidden_value(page, "shown"),
+        }
+        for page in pages
+    ]
+    replies = at_once(N, lambda i: customer.post("/services/batch", forms[i]))
+    assert sorted(r.status for r in replies) == [303] + [422] * (N - 1)
+    made = select(func.count(Invoice.id)).where(
+        Invoice.request_key.in_([form["token"] for form in forms])
+    )
+    assert count(site, made) == 1
 
 
 def _invoices_for(site, code: str, amounts: list[str]) -> tuple[list[int], int]:

@@ -50,6 +50,7 @@ def _terminate_yearly_number_paid_ahead():
         12,
         stored_card(account),
         token="ahead",
+        shown=paying.extension_digest(service),
         actor=None,
         provider=PROVIDERS["sandbox"],
         today=TODAY,

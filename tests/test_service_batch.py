@@ -25,9 +25,17 @@ from telephony.models import (
 from telephony.payments import PROVIDERS
 from telephony.services import batch
 from tests.conftest import csrf_from
-from tests.factories import demo_account
+from tests.factories import demo_account, hidden_value
 
 TODAY = date(2026, 12, 2)
+
+
+def _apply(account, ids, action, **options):
+    """Confirm a batch as its preview page would: with the digest of what it showed."""
+    shown = batch.digest(
+        batch.preview(account, ids, action, options.get("today", TODAY), options.get("day"))
+    )
+    return batch.apply(account, ids, action, shown=shown, **options)
 
 
 def _ids(account, *names) -> list[str]:
@@ -64,7 +72,7 @@ def test_the_preview_groups_the_selection_by_outcome(app_ctx):
 
 def test_disable_changes_the_eligible_and_reports_the_others(app_ctx):
     account = demo_account()
-    done = batch.apply(account, _ids(account, *FR_MIX), "disable_auto", actor=None, today=TODAY)
+    done = _apply(account, _ids(account, *FR_MIX), "disable_auto", actor=None, today=TODAY)
     db.session.commit()
     assert [s.name for s in done.changed] == ["+33972100100"]
     assert set(done.others) == {"already", "invoice_due", "not_eligible"}
@@ -84,7 +92,7 @@ def test_enabling_without_a_payment_method_changes_nothing(app_ctx):
     account = demo_account("vt20002-b")
     ids = _ids(account, "+3223001100")
     with pytest.raises(DomainError, match="Add a payment method first"):
-        batch.apply(account, ids, "enable_auto", actor=None, today=TODAY)
+        _apply(account, ids, "enable_auto", actor=None, today=TODAY)
     db.session.rollback()
     assert (
         db.session.scalar(select(Service.renewal_mode).where(Service.name == "+3223001100"))
@@ -99,7 +107,7 @@ def test_a_committed_service_is_reported_with_its_date(app_ctx):
     preview = batch.preview(account, [str(trunk.id)], "enable_auto", TODAY)
     assert [s.id for s in preview.groups["committed"]] == [trunk.id]
     with pytest.raises(DomainError, match="None of the selected services can change"):
-        batch.apply(account, [str(trunk.id)], "enable_auto", actor=None, today=TODAY)
+        _apply(account, [str(trunk.id)], "enable_auto", actor=None, today=TODAY)
 
 
 def test_renew_pays_one_invoice_for_every_manual_service_selected(app_ctx):
@@ -112,7 +120,7 @@ def test_renew_pays_one_invoice_for_every_manual_service_selected(app_ctx):
     assert len(preview.changing) == 2 and [s.name[:12] for s in preview.groups["not_eligible"]] == [
         "+33972100001"
     ]
-    done = batch.apply(
+    done = _apply(
         account, ids, "renew", actor=None, today=TODAY, provider=PROVIDERS["sandbox"], token="b1"
     )
     db.session.commit()
@@ -137,7 +145,7 @@ def test_another_accounts_service_in_the_selection_refuses_the_whole_batch(app_c
     be = demo_account("vt20002-b")
     mixed = _ids(be, "+3223001100") + _ids(demo_account(), "+33972100100")
     with pytest.raises(NotFound):
-        batch.apply(be, mixed, "disable_auto", actor=None, today=TODAY)
+        _apply(be, mixed, "disable_auto", actor=None, today=TODAY)
 
 
 def test_the_pages_preview_then_confirm_without_javascript(signed_in):
@@ -150,12 +158,58 @@ def test_the_pages_preview_then_confirm_without_javascript(signed_in):
     page = client.get(f"/services/batch?lang=en&action=disable_auto&{query}")
     assert page.status_code == 200
     assert "Will change (1)" in page.text and "Type not eligible (2)" in page.text
-    data = {"csrf_token": csrf_from(page.text), "action": "disable_auto", "ids": ids, "token": "t"}
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "action": "disable_auto",
+        "ids": ids,
+        "token": "t",
+        "shown": hidden_value(page.text, "shown"),
+    }
     done = client.post("/services/batch", data=data)
     assert done.status_code == 303
     assert "Automatic payment disabled for 1 service." in client.get("/services/?lang=en").text
-    again = client.post("/services/batch", data=data)  # nothing left to change
-    assert again.status_code == 422 and "None of the selected services can change." in again.text
+    again = client.post("/services/batch", data=data)  # what it showed is no longer so
+    assert again.status_code == 422 and "have changed since this page was shown" in again.text
+    # The preview as it is now: nothing left to change, nothing to confirm.
+    assert "Already in that mode (3)" in again.text
+    assert "None of the selected services can change." in again.text
+    assert 'name="shown"' not in again.text
+
+
+def test_a_preview_shown_before_a_change_charges_nothing(signed_in):
+    """The renewal preview in one window; in another, the fax line becomes yearly; the first
+    window's Confirm would charge a year, not the month it showed: refused, nothing paid,
+    and the page shows the new amount to confirm."""
+    client = signed_in("fr")
+    with client.application.app_context():
+        ids = _ids(demo_account(), "+33972100020", "+33972100102")
+        fax = db.session.scalar(select(Service).where(Service.name.startswith("+33972100020")))
+        fax_id = fax.id
+    query = "&".join(f"ids={i}" for i in ids)
+    page = client.get(f"/services/batch?lang=en&action=renew&{query}")
+    fields = {
+        "csrf_token": csrf_from(page.text),
+        "action": "renew",
+        "ids": ids,
+        "token": hidden_value(page.text, "token"),
+        "shown": hidden_value(page.text, "shown"),
+    }
+    other = client.get(f"/services/{fax_id}/renewal?mode=manual&period=12")
+    assert other.status_code == 200
+    saved = client.post(
+        f"/services/{fax_id}/renewal",
+        data={"csrf_token": csrf_from(other.text), "mode": "manual", "period": "12"},
+    )
+    assert saved.status_code == 303
+    refused = client.post("/services/batch", data=fields)
+    assert refused.status_code == 422 and "have changed since this page was shown" in refused.text
+    with client.application.app_context():
+        made = select(func.count(Invoice.id)).where(Invoice.request_key == fields["token"])
+        assert db.session.scalar(made) == 0
+    again = {**fields, "shown": hidden_value(refused.text, "shown")}
+    assert client.post("/services/batch", data=again).status_code == 303
+    with client.application.app_context():
+        assert db.session.scalar(made) == 1
 
 
 def test_export_the_selection_as_csv(signed_in):
@@ -217,7 +271,7 @@ def test_align_moves_the_expiries_and_invoices_the_days_added(app_ctx):
     assert [s.name[:12] for s in preview.groups["invoice_due"]] == ["+33972100101"]
     assert [s.name[:12] for s in preview.groups["committed"]] == ["+33972100010"]
     amounts = {a.service.name[:12]: a.amount for a in preview.alignments}
-    done = batch.apply(
+    done = _apply(
         account,
         ids,
         "align",
@@ -242,7 +296,7 @@ def test_align_without_a_payment_method_leaves_an_invoice_to_pay(app_ctx):
 
     account = demo_account("vt20002-b")
     ids = _ids(account, "+3223001001")
-    batch.apply(account, ids, "align", actor=None, today=TODAY, token="a2", day="10")
+    _apply(account, ids, "align", actor=None, today=TODAY, token="a2", day="10")
     db.session.commit()
     line = db.session.scalar(select(Service).where(Service.name.startswith("+3223001001")))
     assert line.expires_on.day == 10

@@ -27,7 +27,7 @@ from telephony.payments import PROVIDERS
 from telephony.services import paying
 from telephony.services.renewal import RenewalBlocked
 from tests.conftest import csrf_from
-from tests.factories import act_for_fr, demo_account, stored_card
+from tests.factories import act_for_fr, demo_account, hidden_value, stored_card
 
 TODAY = date(2026, 12, 2)
 
@@ -63,6 +63,7 @@ def _extend(account, service, months, method, token="form-1"):
         months,
         method,
         token=token,
+        shown=paying.extension_digest(service),
         actor=None,
         provider=PROVIDERS["sandbox"],
         today=TODAY,
@@ -218,9 +219,19 @@ def test_anticipate_through_the_page_as_an_agent(client, signed_in):
     page = client.get(f"/services/{line_id}/extend?lang=en")
     assert "Anticipate payment" in page.text and "new expiry" in page.text
     token = page.text.split('name="token" type="hidden" value="')[1].split('"')[0]
-    data = {"csrf_token": csrf_from(page.text), "token": token, "period": "6", "method": str(card)}
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "token": token,
+        "shown": hidden_value(page.text, "shown"),
+        "period": "6",
+        "method": str(card),
+    }
     assert client.post(f"/services/{line_id}/extend", data=data).status_code == 303
     assert client.post(f"/services/{line_id}/extend", data=data).status_code == 303  # once
+    # The page from another window, opened before that payment: it pays nothing.
+    other = dict(data, token="another-window")
+    stale = client.post(f"/services/{line_id}/extend?lang=en", data=other)
+    assert stale.status_code == 422 and "has changed since the page was shown" in stale.text
     with client.application.app_context():
         assert db.session.get(Service, line_id).expires_on == add_months(expiry, 6)
         event = db.session.scalar(

@@ -195,7 +195,15 @@ def test_a_lapsed_manual_service_renewed_by_hand_starts_a_new_period_now(app_ctx
 
     card = payment_methods.default_method(fr)
     paying.extend(
-        fr, fax, 1, card, token="t1", actor=None, provider=PROVIDERS["sandbox"], today=day
+        fr,
+        fax,
+        1,
+        card,
+        token="t1",
+        shown=paying.extension_digest(fax),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=day,
     )
     db.session.commit()
     assert fax.state == ServiceState.ACTIVE and fax.suspended_on is None

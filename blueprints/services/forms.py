@@ -30,12 +30,14 @@ class PayInvoiceForm(BaseForm):
 
 
 class ExtendForm(BaseForm):
-    """Anticipate a payment or renew by hand: a period, a payment method, and the form's
-    token (sent twice, it pays once)."""
+    """Anticipate a payment or renew by hand: a period, a payment method, the form's token
+    (sent twice, it pays once) and what the page showed (a page shown before the service
+    changed pays nothing)."""
 
     period = RadioField(_l("Period"), choices=[], validate_choice=False)
     method = RadioField(_l("Payment method"), choices=[], validate_choice=False)
     token = HiddenField()
+    shown = HiddenField()
     submit = SubmitField(_l("Pay"))
 
     def validate_period(self, field) -> None:
@@ -48,9 +50,11 @@ class ExtendForm(BaseForm):
 
 
 class BatchForm(BaseForm):
-    """Confirms a batch action on the services the preview listed (the domain checks them)."""
+    """Confirms a batch action on the services the preview listed (the domain checks them,
+    and that the preview still shows what is so)."""
 
     action = HiddenField()
     day = HiddenField()
     token = HiddenField()
+    shown = HiddenField()
     submit = SubmitField(_l("Confirm"))

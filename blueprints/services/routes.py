@@ -215,6 +215,7 @@ def extend(service_id: int):
                     form.period.data,
                     method,
                     token=form.token.data,
+                    shown=form.shown.data,
                     actor=current_user,
                     provider=_provider(),
                     today=today,
@@ -239,6 +240,7 @@ def extend(service_id: int):
     methods = paying.usable_methods(account, today)
     if not form.token.data:
         form.token.data = paying.new_token()
+    form.shown.data = paying.extension_digest(service)  # what this page shows now
     if request.method == "GET":
         form.period.data = str(service.period_months)
     if request.method == "GET" and methods:
@@ -303,6 +305,7 @@ def batch_action():
                 today=today,
                 provider=_provider(),
                 token=form.token.data,
+                shown=form.shown.data,
                 day=form.day.data,
             ),
             form,
@@ -314,7 +317,7 @@ def batch_action():
                 flash(_batch_done(form.action.data, changed), "success")
             else:
                 form.form_errors.clear()
-                flash(_("This payment was already made."), "info")
+                flash(str(done.error.message), "info")  # paid, or aligned, already
             return redirect(url_for("services.index"), 303)
         action = form.action.data or ""
     if not ids:
@@ -331,6 +334,7 @@ def batch_action():
     form.action.data, form.day.data = action, day
     if not form.token.data:
         form.token.data = paying.new_token()
+    form.shown.data = batch.digest(preview) if preview is not None else ""
     return render(
         "services/batch.html",
         status=422 if form.errors or form.form_errors else 200,

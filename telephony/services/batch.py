@@ -179,6 +179,23 @@ class Done:
     others: dict[str, list[Service]]
 
 
+def digest(result: Preview) -> str:
+    """What a preview shows, for its Confirm form (paying.shown_digest): each service's
+    outcome and what it is charged from and at, the amounts, the day, the method."""
+    return paying.shown_digest(
+        result.action,
+        result.day,
+        result.method.id if result.method else None,
+        str(result.total),
+        sorted(
+            (name, s.id, s.expires_on.isoformat(), s.renewal_mode.value, s.period_months)
+            for name, services in result.groups.items()
+            for s in services
+        ),
+        [(a.service.id, a.new_expiry.isoformat(), str(a.amount)) for a in result.alignments],
+    )
+
+
 def apply(
     account: Account,
     ids,
@@ -186,12 +203,29 @@ def apply(
     *,
     actor: User | None,
     today: date,
+    shown: str | None,
     provider=None,
     token: str = "",
     day=None,
 ) -> Done:
-    """Apply `action` to the services that will change, all or none."""
+    """Apply `action` to the services that will change, all or none, if the preview
+    confirmed (`shown`, its digest) is still what is so: a preview shown before another
+    window renewed or changed a service charges nothing."""
+    if action in ("renew", "align") and paying.token_used(token):
+        raise paying.AlreadyDone(
+            _l("This payment was already made.")
+            if action == "renew"
+            else _l("This alignment was already made.")
+        )
     result = preview(account, ids, action, today, day)
+    paying.check_shown(
+        shown,
+        digest(result),
+        _l(
+            "The selected services have changed since this page was shown: check the "
+            "new preview and confirm again."
+        ),
+    )
     others = {name: items for name, items in result.groups.items() if name != "will_change"}
     if not result.changing:
         raise DomainError(_l("None of the selected services can change."), field="ids")

@@ -12,6 +12,7 @@ paid, and a service suspended for this debt is active again at once."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -168,6 +169,43 @@ class AlreadyDone(DomainError):
     """The same form was sent before (its token is taken): it was paid then."""
 
 
+class ChangedSinceShown(DomainError):
+    """A confirmation form no longer shows what is so: another window, an agent or the
+    renewal run changed the service first. Nothing is done; the page shows what is now,
+    to be confirmed again."""
+
+
+def shown_digest(*parts) -> str:
+    """What a confirmation page showed, in a hidden field of its form: confirming checks it
+    against what it would show now (in the account's lock, so nothing changes between)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+
+
+def extension_digest(service: Service) -> str:
+    """What the Anticipate payment / Renew page shows of a service: from when each period
+    counts and at what price."""
+    return shown_digest(
+        service.id,
+        service.expires_on.isoformat(),
+        service.renewal_mode.value,
+        service.state.value,
+        str(service.monthly_price_excl_vat),
+    )
+
+
+def token_used(token: str) -> bool:
+    """Whether the form with this token made its invoice already (read in the account's
+    lock: a copy sent at the same time waits for the first)."""
+    return bool(token) and (
+        db.session.scalar(select(Invoice.id).where(Invoice.request_key == token)) is not None
+    )
+
+
+def check_shown(shown: str | None, now: str, message) -> None:
+    if shown != now:
+        raise ChangedSinceShown(message)
+
+
 def extend(
     account: Account,
     service: Service,
@@ -175,15 +213,28 @@ def extend(
     method: StoredPaymentMethod,
     *,
     token: str,
+    shown: str | None,
     actor: User | None,
     provider,
     today: date,
 ) -> tuple[Invoice, Payment]:
     """Anticipate (an automatic service) or renew (a manual one) by `months`: an invoice for
     the period, paid at once with `method`; paid, it moves the expiry on by the period (the
-    remaining validity is kept). Refused, nothing stays."""
+    remaining validity is kept). Refused, nothing stays. `shown` is the page's
+    `extension_digest`: a page shown before the service changed (a payment made from
+    another window) pays nothing."""
     if service.account_id != account.id or method.account_id != account.id:
         raise NotFound(_l("This service does not exist."))
+    if token_used(token):
+        raise AlreadyDone(_l("This payment was already made."))
+    check_shown(
+        shown,
+        extension_digest(service),
+        _l(
+            "This service has changed since the page was shown: check the new expiry "
+            "and confirm again."
+        ),
+    )
     why = extension_refusal(service, today)
     if why is not None:
         raise RenewalBlocked(why)
