@@ -21,6 +21,7 @@ from telephony.models import (
     PaymentStatus,
     RenewalMode,
     Service,
+    ServiceState,
 )
 from telephony.payments import PROVIDERS
 from telephony.services import batch
@@ -309,3 +310,16 @@ def test_a_day_outside_1_to_28_is_refused_beside_its_field(app_ctx, day):
     with pytest.raises(DomainError) as refused:
         batch.preview(account, _ids(account, "+33972100001"), "align", TODAY, day)
     assert refused.value.field == "day"
+
+
+def test_a_suspended_service_is_not_aligned(app_ctx):
+    """Aligning a lapsed service would bring it back for a few days' price (paying an
+    invoice reactivates its services): it is listed apart, and nothing changes."""
+    account = demo_account("vt20002-b")
+    lapsed = db.session.scalar(select(Service).where(Service.name.startswith("+3223001001")))
+    lapsed.state, lapsed.suspended_on = ServiceState.SUSPENDED, TODAY  # as the run leaves it
+    preview = batch.preview(account, [str(lapsed.id)], "align", TODAY, "2")
+    assert [s.id for s in preview.groups["suspended"]] == [lapsed.id]
+    with pytest.raises(DomainError, match="None of the selected services can change"):
+        _apply(account, [str(lapsed.id)], "align", actor=None, today=TODAY, token="s", day="2")
+    assert lapsed.state == ServiceState.SUSPENDED

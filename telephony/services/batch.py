@@ -2,8 +2,9 @@
 automatic payment (renewal), align the renewal dates on one day of the month.
 
 Before anything changes, a preview sorts the selection by outcome, with counts: will
-change, already in that mode, invoice due, type not eligible, terminated or termination
-pending, committed. Confirming applies the action to every service that will change, in
+change, already in that mode, invoice due, suspended (aligning a lapsed service would
+bring it back for a few days' price), type not eligible, terminated or termination pending,
+committed. Confirming applies the action to every service that will change, in
 one transaction, and reports the others with their reason; when the action as a whole is
 refused (no payment method to enable automatic payment, a renewal refused by the bank),
 nothing changes. A selection naming a service of another account is refused whole (404)."""
@@ -22,7 +23,14 @@ from sqlalchemy import select
 from extensions import db
 from telephony import DomainError, NotFound, audit, payment_methods
 from telephony.dates import add_months
-from telephony.models import Account, RenewalMode, Service, StoredPaymentMethod, User
+from telephony.models import (
+    Account,
+    RenewalMode,
+    Service,
+    ServiceState,
+    StoredPaymentMethod,
+    User,
+)
 from telephony.money import round_cents
 from telephony.services import paying, renewal
 from telephony.services.listing import RENEWAL_STATUS
@@ -31,7 +39,15 @@ ACTIONS = ("renew", "disable_auto", "enable_auto", "align")
 #: The days of the month services may be aligned on (every month has them).
 ALIGN_DAYS = tuple(range(1, 29))
 #: The outcomes, in the order the preview lists them.
-OUTCOMES = ("will_change", "already", "invoice_due", "not_eligible", "ended", "committed")
+OUTCOMES = (
+    "will_change",
+    "already",
+    "invoice_due",
+    "suspended",
+    "not_eligible",
+    "ended",
+    "committed",
+)
 #: At most this many services in one batch (a page of the table is 50).
 MAX_SELECTED = 500
 
@@ -85,6 +101,10 @@ def outcome(action: str, service: Service, status: str, today: date, day: int = 
     if status == "invoice_to_pay":
         return "invoice_due"
     if action == "align":
+        if service.state == ServiceState.SUSPENDED:
+            # Lapsed (a manual service not renewed): paying a few days must not bring it
+            # back; renewing it (its whole period) does.
+            return "suspended"
         if service.expires_on.day == day:
             return "already"
         if service.committed_until is not None and service.committed_until > today:
