@@ -149,9 +149,11 @@ def register_filters(app) -> None:
         label_helpers(), page_url=page_url, static_url=static_url, screen_url=screen_url
     )
     # Templates compare with the enums, never with their strings.
+    from telephony.billing import cancellable
     from telephony.models import InvoiceStatus, PaymentMethod, RenewalMode, TaskStatus
 
     app.jinja_env.globals.update(
+        cancellable=cancellable,
         TaskStatus=TaskStatus,
         InvoiceStatus=InvoiceStatus,
         PaymentMethod=PaymentMethod,

@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -50,12 +50,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extensions import db, rows_changed
 from telephony import DomainError, NotFound, audit
+from telephony.dates import local_today
 from telephony.locking import lock_account, lock_accounts
 from telephony.models import (
     Account,
     AuditEvent,
     Invoice,
     ScheduledTask,
+    TaskAction,
     TaskStatus,
     User,
     utcnow,
@@ -260,10 +262,42 @@ def get_task(account: Account, task_id: int) -> ScheduledTask:
     return task
 
 
-def cancel(task: ScheduledTask, *, account: Account, actor: User | None, reason: str = "") -> None:
-    """Cancel a task that has not started (in the caller's transaction)."""
+#: Terminations take effect at the start of their day and can be cancelled until 24 hours
+#: before, in the account's time zone: not on the day before, nor on the day itself.
+CUT_OFF_ACTIONS = frozenset(
+    {TaskAction.TERMINATE_LINE, TaskAction.TERMINATE_ALIAS, TaskAction.TERMINATE_POOL}
+)
+
+
+def cancellable(task: ScheduledTask, account: Account, now: datetime | None = None) -> bool:
+    """Whether the customer may still cancel `task`: not started and, for a termination,
+    more than 24 hours before it takes effect."""
+    if task.status != TaskStatus.TODO:
+        return False
+    if task.action in CUT_OFF_ACTIONS:
+        return local_today(account.timezone, now) < task.execute_on - timedelta(days=1)
+    return True
+
+
+def cancel(
+    task: ScheduledTask,
+    *,
+    account: Account,
+    actor: User | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Cancel a task that has not started (in the caller's transaction); a termination only
+    until 24 hours before it takes effect."""
     if task.account_id != account.id:
         raise DomainError(_l("This request does not exist."))
+    if task.status == TaskStatus.TODO and not cancellable(task, account, now):
+        raise DomainError(
+            _l(
+                "A termination can be cancelled until 24 hours before it takes effect: "
+                "this one can no longer be cancelled."
+            )
+        )
     done = rows_changed(
         update(ScheduledTask)
         .where(ScheduledTask.id == task.id, ScheduledTask.status == TaskStatus.TODO)

@@ -197,14 +197,16 @@ def pool_numbers(account: Account, pool_id: int) -> list[AliasNumber]:
     )
 
 
-def _schedule(account, action, target_type, target_id, *, actor, now, params, reason):
+def _schedule(
+    account, action, target_type, target_id, *, actor, now, params, reason, execute_on=None
+):
     task = schedule(
         account=account,
         action=action,
         kind=KIND,
         target_type=target_type,
         target_id=target_id,
-        execute_on=effective_date(account, now),
+        execute_on=execute_on or effective_date(account, now),
         actor=actor,
         params=params,
         reason=reason,
@@ -285,6 +287,45 @@ def _mark_services(target_type: str, ids: list[int], terminate_on: date | None) 
     )
 
 
+def committed_until(targets: list[tuple[str, int]]) -> date | None:
+    """The latest end of a commitment among the services of these targets (a line, or a
+    number and its range), or None."""
+    from sqlalchemy import func, or_
+
+    return db.session.scalar(
+        select(func.max(Service.committed_until)).where(
+            or_(
+                *(
+                    (Service.target_type == kind) & (Service.target_id == target_id)
+                    for kind, target_id in targets
+                )
+            )
+        )
+    )
+
+
+def termination_date(
+    account: Account, targets: list[tuple[str, int]], now=None
+) -> tuple[date, date | None]:
+    """When a termination takes effect, and the commitment that sets it: the next billing
+    date, or for a service in its commitment period the first billing date once the
+    commitment has ended (the months committed to are due whatever happens)."""
+    day = effective_date(account, now)
+    committed = committed_until(targets)
+    if committed is None or committed <= day:
+        return day, None
+    return (committed if committed.day == 1 else first_of_next_month(committed)), committed
+
+
+def _termination_targets(account: Account, target: Line | AliasNumber) -> list[tuple[str, int]]:
+    if isinstance(target, Line):
+        return [("line", target.id)]
+    if target.pool_id is not None:
+        members = [("alias_number", alias.id) for alias in pool_numbers(account, target.pool_id)]
+        return [("number_pool", target.pool_id), *members]
+    return [("alias_number", target.id)]
+
+
 def request_termination(
     account: Account,
     target: Line | AliasNumber,
@@ -313,8 +354,17 @@ def request_termination(
     params: dict[str, object] = {"reason": reason, "details": details}
     if action == TERMINATE_POOL:
         params["numbers"] = [alias.number for alias in pool_numbers(account, target_id)]
+    execute_on, _committed = termination_date(account, _termination_targets(account, target), now)
     task = _schedule(
-        account, action, target_type, target_id, actor=actor, now=now, params=params, reason=note
+        account,
+        action,
+        target_type,
+        target_id,
+        actor=actor,
+        now=now,
+        params=params,
+        reason=note,
+        execute_on=execute_on,
     )
     _mark_services(target_type, [target_id], task.execute_on)
     if action == TERMINATE_POOL:
@@ -569,22 +619,24 @@ def apply_pool_termination(task: ScheduledTask, day: date) -> str:
 
 @dataclass(frozen=True)
 class TerminationPreview:
-    """What a termination ends: the numbers, the date, the hardware to send back."""
+    """What a termination ends: the numbers, the date, the hardware to send back, and the
+    commitment that sets the date, if any."""
 
     numbers: list[str]
     effective: date
     hardware: list[Hardware]
     pool: bool
+    committed_until: date | None = None
 
 
 def termination_preview(account: Account, target: Line | AliasNumber, now=None):
-    day = effective_date(account, now)
+    day, committed = termination_date(account, _termination_targets(account, target), now)
     if isinstance(target, Line):
-        return TerminationPreview([target.number], day, list(target.hardware), False)
+        return TerminationPreview([target.number], day, list(target.hardware), False, committed)
     if target.pool_id is not None:
         numbers = [alias.number for alias in pool_numbers(account, target.pool_id)]
-        return TerminationPreview(numbers, day, [], True)
-    return TerminationPreview([target.number], day, [], False)
+        return TerminationPreview(numbers, day, [], True, committed)
+    return TerminationPreview([target.number], day, [], False, committed)
 
 
 PLUG = Plug(

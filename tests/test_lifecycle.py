@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from telephony import DomainError, calls, inventory, lifecycle, offers
+from telephony import DomainError, billing, calls, inventory, lifecycle, offers
 from telephony.billing import cancel, run_renewal
 from telephony.dates import first_of_next_month
 from telephony.models import (
@@ -15,6 +15,7 @@ from telephony.models import (
     AuditEvent,
     Hardware,
     Line,
+    LineKind,
     LineStatus,
     Offer,
     ScheduledTask,
@@ -255,19 +256,69 @@ def test_pending_changes_of_lines_numbers_and_ranges_in_one_query(app, signed_in
 def test_cancelled_termination_leaves_everything_as_it_was(app_ctx):
     account = demo_account()
     line = _line("Comptabilité")
-    task = lifecycle.request_termination(account, line, "moving", "", actor=None)
+    now = datetime(2026, 12, 20, 10, tzinfo=UTC)  # (cancelling needs 24 h before the date)
+    task = lifecycle.request_termination(account, line, "moving", "", actor=None, now=now)
     db.session.commit()
     service = db.session.scalar(
         select(Service).where(Service.target_type == "line", Service.target_id == line.id)
     )
     assert service.terminate_on == task.execute_on
-    cancel(task, account=account, actor=None)
+    cancel(task, account=account, actor=None, now=now)
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(ScheduledTask, task.id).status == TaskStatus.CANCELLED
     assert db.session.get(Service, service.id).terminate_on is None
     assert run_renewal(task.execute_on).done == []
     assert db.session.get(Line, line.id).status == LineStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("now", "allowed"),
+    [
+        (datetime(2026, 12, 30, 22, 59, tzinfo=UTC), True),  # 23:59 in Paris, 25 h before
+        (datetime(2026, 12, 30, 23, 1, tzinfo=UTC), False),  # 00:01 on the 31st in Paris
+        (datetime(2026, 12, 31, 12, tzinfo=UTC), False),
+    ],
+)
+def test_a_termination_is_cancelled_until_24_hours_before(app_ctx, now, allowed):
+    account = demo_account()
+    line = _line("Comptabilité")
+    asked = datetime(2026, 12, 2, 10, tzinfo=UTC)
+    task = lifecycle.request_termination(account, line, "moving", "", actor=None, now=asked)
+    assert task.execute_on == date(2027, 1, 1)
+    assert billing.cancellable(task, account, now) is allowed
+    if allowed:
+        cancel(task, account=account, actor=None, now=now)
+        assert task.status == TaskStatus.CANCELLED
+    else:
+        with pytest.raises(DomainError, match="until 24 hours before"):
+            cancel(task, account=account, actor=None, now=now)
+    # Other changes have no cut-off: an offer change is cancelled on the day before.
+    atelier = _line("Atelier")
+    (change,) = offers.request_change(
+        account, [atelier], _offer(account, "entreprise"), actor=None, now=asked
+    )
+    assert billing.cancellable(change, account, now)
+
+
+def test_a_committed_service_terminates_once_its_commitment_has_ended(app_ctx):
+    """The trunk is committed for 12 months: its termination is taken, and applies at the
+    first billing once the commitment has ended, as its form says."""
+    account = demo_account()
+    trunk = db.session.scalar(select(Line).where(Line.kind == LineKind.TRUNK))
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == trunk.id)
+    )
+    asked = datetime(2026, 12, 2, 10, tzinfo=UTC)
+    service.committed_until = date(2027, 11, 15)
+    preview = lifecycle.termination_preview(account, trunk, now=asked)
+    assert (preview.effective, preview.committed_until) == (date(2027, 12, 1), date(2027, 11, 15))
+    task = lifecycle.request_termination(account, trunk, "moving", "", actor=None, now=asked)
+    db.session.refresh(service)
+    assert task.execute_on == date(2027, 12, 1) and service.terminate_on == date(2027, 12, 1)
+    # Without a commitment, or one already over: the next billing.
+    service.committed_until = date(2026, 12, 15)
+    assert lifecycle.termination_preview(account, trunk, now=asked).effective == date(2027, 1, 1)
 
 
 def test_line_termination_at_renewal(app_ctx):
