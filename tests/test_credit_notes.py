@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from extensions import db
 from telephony import lifecycle
 from telephony.billing import run_renewal
+from telephony.dates import add_months
 from telephony.invoicing.credit_notes import unused_value
 from telephony.models import (
     AliasNumber,
@@ -82,6 +83,36 @@ def test_a_termination_inside_a_paid_year_is_refunded_by_a_credit_note_once(app_
     refund = db.session.scalar(select(Payment).where(Payment.invoice_id == note.id))
     assert refund.amount == -note.total_incl_vat
     assert invoice.status in (InvoiceStatus.PAID, InvoiceStatus.REFUNDED)
+
+
+def test_the_refund_is_at_the_price_paid_not_the_price_now(app_ctx):
+    """The year was paid at the old price; the price went up since (an offer changed): the
+    unused months are refunded at what was paid, never more."""
+    from telephony.invoicing.credit_notes import refund_terminated
+
+    _account, service, invoice, _task = _terminate_yearly_number_paid_ahead()
+    line = invoice.lines[0]
+    paid_price = line.unit_price_excl_vat
+    service.monthly_price_excl_vat = paid_price * 4
+    ended = add_months(line.period_start, 3)  # three months of the year used
+    (note,) = refund_terminated(service, ended, provider=PROVIDERS["sandbox"])
+    assert note.total_excl_vat == unused_value(paid_price, ended, line.period_end)
+    assert note.total_excl_vat == paid_price * 9 < line.total_excl_vat
+
+
+def test_days_an_alignment_added_are_refunded_in_proportion():
+    from telephony.invoicing.credit_notes import unused_paid
+    from telephony.models import InvoiceLine
+
+    days = InvoiceLine(
+        quantity=1,
+        unit_price_excl_vat=Decimal("6.50"),
+        total_excl_vat=Decimal("6.50"),
+        period_start=date(2027, 2, 1),
+        period_end=date(2027, 2, 15),
+    )
+    assert unused_paid(days, date(2027, 2, 8)) == Decimal("3.25")  # 7 of its 14 days
+    assert unused_paid(days, date(2027, 2, 15)) == Decimal("0.00")
 
 
 def test_the_credit_note_is_listed_and_its_pdf_and_factur_x_say_what_it_refunds(signed_in):

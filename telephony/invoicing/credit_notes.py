@@ -1,9 +1,9 @@
 """Credit notes: what the operator owes back, as a document of its own.
 
 A service terminated before the end of a period it has paid for (a yearly number ended in
-its third month) is refunded the unused part: whole months at the monthly price, and the
-days of a part month at the monthly price × days ÷ days of that month, rounded to the cent
-(the rule of Align renewal dates). The credit note:
+its third month) is refunded the unused part, at the price it was paid: whole months at the
+monthly price, and the days of a part month at the monthly price × days ÷ days of that
+month, rounded to the cent (the rule of Align renewal dates). The credit note:
 
 * is numbered in its company's credit-note sequence (FR-CN-2026-000001), gap-free like the
   invoices, and names the invoice it refunds;
@@ -54,6 +54,19 @@ def unused_value(monthly_price: Decimal, day: date, paid_until: date) -> Decimal
     return round_cents(monthly_price * months + monthly_price * days / in_month)
 
 
+def unused_paid(line: InvoiceLine, start: date) -> Decimal:
+    """What the days of `line`'s period from `start` are worth at the price it was paid
+    (not the service's price now: an offer changed since must not change the refund). A
+    line of whole months (a renewal, a period paid ahead) is refunded at its monthly price
+    by the rule above; another (the days an alignment added) in proportion to its days."""
+    if line.period_start is None or line.period_end is None or start >= line.period_end:
+        return Decimal("0.00")
+    if line.quantity and add_months(line.period_start, line.quantity) == line.period_end:
+        return unused_value(line.unit_price_excl_vat, start, line.period_end)
+    days = (line.period_end - line.period_start).days
+    return round_cents(line.total_excl_vat * (line.period_end - start).days / days)
+
+
 def paid_lines(service: Service, day: date) -> list[InvoiceLine]:
     """The paid invoice lines of this service whose period runs beyond `day`."""
     return list(
@@ -82,10 +95,7 @@ def refund_terminated(
         if line.period_end is None:  # (paid_lines keeps lines that end after `day`)
             continue
         start = max(day, line.period_start or day)
-        amount = min(
-            unused_value(service.monthly_price_excl_vat, start, line.period_end),
-            line.total_excl_vat,
-        )
+        amount = min(unused_paid(line, start), line.total_excl_vat)
         if amount <= 0:
             continue
         note = issue(
