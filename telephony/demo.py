@@ -161,6 +161,9 @@ def _vary_renewals(account: Account, renewal: date, today: date) -> None:
             period_end=add_months(due.expires_on, 1),
         )
     )
+    # Renewed as the run renews: the period invoiced is the service's (paying the invoice
+    # does not move the expiry again, and the next run does not bill that month twice).
+    due.renewed_on, due.expires_on = due.expires_on, add_months(due.expires_on, 1)
     db.session.add(invoice)
     db.session.flush()
     # The renewal run tried it already: the card was declined, so it waits to be paid.
