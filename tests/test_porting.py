@@ -228,6 +228,9 @@ def test_the_pages_from_the_numbers_to_a_submitted_order(app, signed_in):
     )
     assert created.status_code == 303
     order_path = created.location
+    # The number left out is named on the order's page (the list typed is gone).
+    left_out = "1 number could not be ported and is not in the order: nope."
+    assert left_out in client.get(order_path).text
     order_id = int(order_path.rsplit("/", 1)[1])
     with app.app_context():
         (number,) = db.session.scalars(select(PortNumber).where(PortNumber.order_id == order_id))

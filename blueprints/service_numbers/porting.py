@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -62,11 +63,17 @@ def port_orders():
             if done:
                 order, checked = done.value
                 if checked.refused:
+                    # Which ones: the list they were typed in is gone from the next page.
+                    typed = [text[:30] for _line, text, _reason in checked.refused]
+                    shown = ", ".join(typed[:10]) + (" …" if len(typed) > 10 else "")
                     flash(
-                        _(
-                            "The order keeps %(kept)d numbers; %(refused)d could not be ported.",
-                            kept=len(checked.accepted),
-                            refused=len(checked.refused),
+                        ngettext(
+                            "%(num)d number could not be ported and is not in the order: "
+                            "%(numbers)s.",
+                            "%(num)d numbers could not be ported and are not in the order: "
+                            "%(numbers)s.",
+                            len(typed),
+                            numbers=shown,
                         ),
                         "warning",
                     )
