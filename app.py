@@ -86,6 +86,14 @@ def _validate_operator(app: Flask) -> None:
             raise config_module.ConfigurationError(
                 f"OPERATOR creditor id for {country} is not a valid SEPA creditor identifier."
             )
+        # A Belgian creditor identifier is built on the creditor's enterprise number.
+        registration = app.config["OPERATOR"].get("legal_ids", {}).get(country, {})
+        digits = "".join(ch for ch in registration.get("registration", "") if ch.isdigit())
+        if country == "BE" and digits and at_02.compact(creditor_id)[7:] != digits:
+            raise config_module.ConfigurationError(
+                "OPERATOR creditor id for BE must carry the enterprise number "
+                f"{registration['registration']}."
+            )
     from schwifty import IBAN
     from schwifty.exceptions import SchwiftyException
 

@@ -42,7 +42,7 @@ OPERATOR = {
     # SEPA creditor identifiers (checked with stdnum.eu.at_02 at start-up).
     "creditor_ids": {
         "FR": "FR87ZZZ938471",
-        "BE": "BE89ZZZ0598765432",
+        "BE": "BE39ZZZ0598765459",  # in Belgium: the enterprise number
         "CH": "CH13ZZZ00000012345",
     },
     # Where supporting documents of the validation procedure go.

@@ -84,7 +84,7 @@ def test_the_french_and_belgian_customers_debits_make_files_that_validate(app_ct
         written = tmp_path / f"{file.message_id}.xml"
         assert written.read_text(encoding="utf-8") == file.xml
     be_xml = files["BE"].xml
-    assert "BE89ZZZ0598765432" in be_xml and be_procedure.mandate_reference in be_xml
+    assert "BE39ZZZ0598765459" in be_xml and be_procedure.mandate_reference in be_xml
     assert "<SeqTp>FRST</SeqTp>" in be_xml and '<InstdAmt Ccy="EUR">24.20</InstdAmt>' in be_xml
     signed = (be_procedure.submitted_at or be_procedure.created_at).date().isoformat()
     assert f"<DtOfSgntr>{signed}</DtOfSgntr>" in be_xml

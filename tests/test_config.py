@@ -61,6 +61,21 @@ def test_invalid_creditor_identifier_is_refused(tmp_path):
         )
 
 
+def test_a_belgian_creditor_identifier_carries_the_enterprise_number(tmp_path):
+    from config import OPERATOR
+
+    # Valid check digits, but not the operator's enterprise number (0598.765.459).
+    operator = dict(OPERATOR, creditor_ids={"BE": "BE89ZZZ0598765432"})
+    with pytest.raises(ConfigurationError, match="enterprise number"):
+        create_app(
+            {
+                "APP_ENV": "testing",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                "OPERATOR": operator,
+            }
+        )
+
+
 def test_operator_texts_can_be_overridden_one_by_one(app_factory):
     app = app_factory(OPERATOR_NAME="Acme Telecom", OPERATOR_SUPPORT_EMAIL="help@acme.example")
     assert app.config["OPERATOR"]["name"] == "Acme Telecom"

@@ -338,7 +338,7 @@ def test_a_debit_invoice_names_the_mandate_and_the_collection_date(app_ctx):
     invoice = issue_invoice(account, "10.00")
     data = invoice_pdf(invoice)
     text = pdf_text(data)
-    assert procedure.mandate_reference in text and "BE89ZZZ0598765432" in text
+    assert procedure.mandate_reference in text and "BE39ZZZ0598765459" in text
     assert "0403.170.701" in text and "BE0403170701" in text
     assert not _qr_codes(data)  # nothing to transfer
 

@@ -253,7 +253,7 @@ def test_pdf_belgium_association(app_ctx, locale, words):
     for element in [
         *words,
         procedure.mandate_reference,
-        "BE89ZZZ0598765432",
+        "BE39ZZZ0598765459",
         "Rue du Commutateur 4",
         "Vzw De Groene Fiets",
         "BE68 5390 0754 7034",
