@@ -488,6 +488,16 @@ def test_the_procedure_documents_match_the_country():
         "BE", AccountKind.COMPANY
     )
     assert procedures.DOCUMENT_LOCALES[Country.CH.value] == ("fr_CH", "de_CH", "it_CH", "en")
+    # Outside France a proof of address in the country replaces the cheque, for every kind
+    # of customer (PRODUCT.md).
+    from telephony.procedure.checklist import _CHEQUE, _PROOF_OF_ADDRESS
+
+    for country in ("BE", "CH"):
+        for kind in AccountKind:
+            items = procedures.checklist(country, kind)
+            assert _PROOF_OF_ADDRESS in items and _CHEQUE not in items, (country, kind)
+    for kind in AccountKind:
+        assert _CHEQUE in procedures.checklist("FR", kind)
 
 
 def test_address_fields_say_what_they_hold_for_autofill(signed_in):

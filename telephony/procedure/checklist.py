@@ -64,6 +64,7 @@ CHECKLISTS = {
         _ID_PRESIDENT,
         _STATUTES,
         _AUTHORITY_ASSOCIATION,
+        _PROOF_OF_ADDRESS,
     ),
 }
 
