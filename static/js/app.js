@@ -48,8 +48,25 @@ document.addEventListener("DOMContentLoaded", () => {
   let timers = [];
   const show = (state) => {
     dialog.querySelectorAll("[data-state]").forEach((el) => { el.hidden = el.dataset.state !== state; });
+    dialog.setAttribute("aria-labelledby", `idle-title-${state}`);
     if (!dialog.open) dialog.showModal();
+    // The button of the state shown: the one that had focus may just have been hidden.
+    const button = dialog.querySelector(`[data-state="${state}"] button`);
+    if (button) button.focus();
+    // A dialog already open is not read again: say the end through the live region.
+    const announcer = document.getElementById("announcer");
+    const text = dialog.querySelector(`p[data-state="${state}"]`);
+    if (state === "ended" && announcer && text) announcer.textContent = text.textContent;
   };
+  // Escape while warned means "I am here": it asks for more time, as the button does, rather
+  // than closing the warning and leaving the session to end without another.
+  dialog.addEventListener("cancel", (event) => {
+    const keepAlive = dialog.querySelector("form[data-keep-alive]");
+    if (!keepAlive.hidden) {
+      event.preventDefault();
+      keepAlive.requestSubmit();
+    }
+  });
   const schedule = (left) => {
     timers.forEach(clearTimeout);
     timers = [
@@ -101,6 +118,30 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const goal = block.querySelector("[data-focus-after-swap]") || block;
   if (!goal.hasAttribute("tabindex")) goal.setAttribute("tabindex", "-1");
   goal.focus();
+});
+
+// A list's filters form follows the address: a filter chip or a column's sort link
+// changes the list and the address (hx-push-url) without going through the form, whose
+// fields must then show what the list shows, or the next change would send them back.
+// The field being typed in is left alone (its request may still be on its way).
+document.addEventListener("htmx:pushedIntoHistory", () => {
+  const params = new URLSearchParams(window.location.search);
+  document.querySelectorAll("form[data-follows-url]").forEach((form) => {
+    for (const field of form.elements) {
+      if (!field.name || field === document.activeElement) continue;
+      if (field.type === "submit" || field.type === "hidden" || field.type === "button") continue;
+      const value = params.get(field.name) || "";
+      if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = params.getAll(field.name).includes(field.value);
+      } else if (field.tagName === "SELECT") {
+        const known = Array.from(field.options).some((option) => option.value === value);
+        const fallback = field.querySelector("option[data-default]") || field.options[0];
+        field.value = known ? value : fallback.value;
+      } else {
+        field.value = value;
+      }
+    }
+  });
 });
 
 // Service numbers: the hold's countdown (the server ends the hold whatever this shows). It
