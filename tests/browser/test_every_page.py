@@ -94,3 +94,18 @@ def test_long_german_words_fit_a_phone(browser, live_server):
         page.goto(f"{live_server}{path}?lang=de_CH")
         check_layout(page)
     context.close()
+
+
+def test_the_open_menu_fits_320_pixels(browser, live_server):
+    """At 320 px (a 1280 px screen zoomed to 400 %, WCAG 1.4.10) the open menu's language
+    form did not wrap: 381 px wide in English."""
+    from tests.browser.conftest import check_layout
+
+    context = browser.new_context(locale="en-US", viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    visit_as(page, live_server, "customer")
+    for lang in ("en", "nl_BE"):
+        page.goto(f"{live_server}/services/?lang={lang}")
+        page.locator("details.site-menu > summary").click()
+        check_layout(page)
+    context.close()
