@@ -242,6 +242,15 @@ def _register_template_helpers(app: Flask) -> None:
     register_filters(app)
     app.jinja_env.globals["locale_display_name"] = display_name
     app.jinja_env.globals["locale_tag"] = bcp47
+
+    def language_name(locale_id: str):
+        """A language's own name in running text, marked with its language (WCAG 3.1.2):
+        "Edit the translations of <span lang="nl-BE">Nederlands (België)</span>"."""
+        from markupsafe import Markup
+
+        return Markup('<span lang="{}">{}</span>').format(bcp47(locale_id), display_name(locale_id))
+
+    app.jinja_env.globals["language_name"] = language_name
     from htmx import rendering_block
 
     app.jinja_env.globals["htmx_block"] = rendering_block

@@ -266,7 +266,10 @@ def test_an_acting_agent_switches_between_the_customers_language_and_their_own(a
     )
     mine = client.get("/lines/").text
     assert '<html lang="en" ' in mine
-    assert "Show in the customer's language (Nederlands (België))" in mine
+    # The language's name is marked with its language (WCAG 3.1.2).
+    assert (
+        'Show in the customer\'s language (<span lang="nl-BE">Nederlands (België)</span>)' in mine
+    )
     switched = client.post(
         "/agent/locale", data={"csrf_token": csrf_from(mine), "mode": "customer"}
     )

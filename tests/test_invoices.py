@@ -128,6 +128,10 @@ def test_paging_costs_the_same_queries_for_a_page_of_many(signed_in, count_queri
         page = client.get("/billing/invoices?page=2&lang=en")
     assert "Page 2 of 3" in page.text
     assert many.count == few.count
+    # Reached by a pager link (htmx): the live region says which page it is.
+    headers = {"HX-Request": "true", "X-Pager": "1"}
+    block = client.get("/billing/invoices?page=3&lang=en", headers=headers).text
+    assert '<span hx-swap-oob="innerHTML:#announcer">Page 3 of 3</span>' in block
 
 
 def test_another_accounts_invoice_is_not_found(signed_in):

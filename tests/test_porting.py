@@ -239,6 +239,11 @@ def test_the_pages_from_the_numbers_to_a_submitted_order(app, signed_in):
         order_path, data={"csrf_token": token, **DETAILS, f"rio-{number_id}": "VL0000000000"}
     )
     assert refused.status_code == 422 and "This RIO does not match this number" in refused.text
+    # Only RIOs wrong: their summary is the page's (focused by app.js), and a missing RIO is
+    # asked for, not called wrong.
+    assert refused.text.count('id="error-summary"') == 1
+    empty = client.post(order_path, data={"csrf_token": token, **DETAILS, f"rio-{number_id}": ""})
+    assert empty.status_code == 422 and "Enter the RIO of this number" in empty.text
     saved = client.post(
         order_path, data={"csrf_token": token, **DETAILS, f"rio-{number_id}": _rio(e164)}
     )

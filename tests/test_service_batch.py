@@ -323,3 +323,15 @@ def test_a_suspended_service_is_not_aligned(app_ctx):
     with pytest.raises(DomainError, match="None of the selected services can change"):
         _apply(account, [str(lapsed.id)], "align", actor=None, today=TODAY, token="s", day="2")
     assert lapsed.state == ServiceState.SUSPENDED
+
+
+def test_a_wrong_alignment_day_is_said_beside_its_select(signed_in):
+    client = signed_in("fr")
+    with client.application.app_context():
+        ids = _ids(demo_account(), "+33972100001")
+    page = client.get(f"/services/batch?lang=fr_FR&action=align&ids={ids[0]}&day=abc")
+    assert page.status_code == 422
+    assert 'aria-describedby="align-day-error"' in page.text
+    assert 'id="align-day-error"' in page.text
+    assert "Jour de renouvellement dans le mois" in page.text.split('id="error-summary"')[1]
+    assert ">Day" not in page.text

@@ -58,7 +58,9 @@ def test_the_untranslated_entries_of_nl_be_are_those_it_takes_from_dutch(workspa
     client = sign_in(workspace)
     page = client.get("/translations/nl_BE/?state=untranslated&q=sign+in")
     assert page.status_code == 200
-    assert "From Nederlands:" in page.text and "Aanmelden" in page.text
+    assert 'From <span lang="nl">Nederlands</span>:' in page.text and "Aanmelden" in page.text
+    # Only the translation is in Dutch; the note beside it is the page's English.
+    assert '<span lang="nl">Aanmelden</span>' in page.text
     assert f"/translations/nl_BE/{SIGN_IN}" in page.text
     assert "HX-Request" in page.headers["Vary"]
     block = client.get(
@@ -384,8 +386,8 @@ def test_an_faq_answer_is_edited_with_a_preview_and_served_at_once(workspace):
     assert "Not written in this language" in listing.text
     # What the regional locale shows meanwhile: its base language's question.
     assert (
-        '<small>From italiano:</small> <span lang="it">Come uso la mia segreteria telefonica?'
-        in listing.text
+        '<small>From <span lang="it">italiano</span>:</small> '
+        '<span lang="it">Come uso la mia segreteria telefonica?' in listing.text
     )
     path = "/translations/it_CH/faq/voicemail"
     page = client.get(path + "?lang=en")

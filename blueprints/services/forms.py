@@ -54,7 +54,8 @@ class BatchForm(BaseForm):
     and that the preview still shows what is so)."""
 
     action = HiddenField()
-    day = HiddenField()
+    # Chosen in the preview's own select (#align-day): its label names it in the summary.
+    day = HiddenField(_l("Renewal day of the month"))
     token = HiddenField()
     shown = HiddenField()
     submit = SubmitField(_l("Confirm"))

@@ -4,7 +4,7 @@
 document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
   // Bring the error summary to the keyboard and screen reader at once.
-  const summary = document.getElementById("error-summary");
+  const summary = document.getElementById("error-summary") || document.querySelector("#flashes .flash-error");
   if (summary) summary.focus();
 });
 

@@ -558,7 +558,11 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
         if not needs_rio(number):
             continue
         value = "".join(str(raw.get(f"rio-{number.id}") or "").split()).upper()
-        if not rio.is_valid(value, number.number):
+        if not value:
+            errors[f"rio-{number.id}"] = _l(
+                "Enter the RIO of this number: call 3179 from the line to get it."
+            )
+        elif not rio.is_valid(value, number.number):
             errors[f"rio-{number.id}"] = _l(
                 "This RIO does not match this number: call 3179 from the line to get it."
             )
