@@ -120,12 +120,18 @@ def screen_url(endpoint: str, **values) -> str:
 
 
 _E164 = re.compile(r"\+\d{8,15}\b")
+#: An international number as `phone` writes it, its groups separated by spaces.
+_WRITTEN = re.compile(r"\+\d{1,3}(?: \d{1,4}){2,}")
 
 
-def phones(text: str | None) -> str:
+def phones(text: str | None, *, unbroken: bool = False) -> str:
     """Every E.164 number in a text as people read it: "+33972100001 – Accueil" →
-    "+33 9 72 10 00 01 – Accueil"."""
-    return _E164.sub(lambda match: phone(match.group(0)), text or "")
+    "+33 9 72 10 00 01 – Accueil". `unbroken`: with no-break spaces inside each number, so
+    that a document's lines never cut one in two."""
+    shown = _E164.sub(lambda match: phone(match.group(0)), text or "")
+    if unbroken:  # (numbers stored already written out too: "+33 1 84 80 00 10")
+        return _WRITTEN.sub(lambda match: match.group(0).replace(" ", "\u00a0"), shown)
+    return shown
 
 
 def register_filters(app) -> None:

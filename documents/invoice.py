@@ -308,7 +308,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
         ]
         rows = []
         for line in document.lines:
-            described = [para(phones(line.description), "cell")]
+            described = [para(phones(line.description, unbroken=True), "cell")]
             if line.period_start and line.period_end:
                 last = line.period_end - timedelta(days=1)
                 # Translators: the period an invoice line pays for, first and last day.
@@ -458,6 +458,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             subject=subject,
             locale=locale,
             invariant=invariant,
+            reference=title,
         )
 
 

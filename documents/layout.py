@@ -32,15 +32,18 @@ def build_pdf(
     subject: str,
     locale: str,
     invariant: bool = False,
+    reference: str = "",
 ) -> bytes:
     """Lay `story` out on A4 pages (call it in the document's locale: the footer is
-    translated as the pages are drawn)."""
+    translated as the pages are drawn). `reference` (an invoice's number) is in every
+    page's footer: a second page still says what it belongs to."""
+    left_text = f"{operator_name} · {reference}" if reference else operator_name
 
     def footer(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont(font, 8)
         canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, operator_name)
+        canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, left_text)
         # Translators: footer of each page of a PDF document.
         page = _("Page %(number)s", number=doc.page)
         right = doc.pagesize[0] - doc.rightMargin - FRAME_PADDING

@@ -364,3 +364,40 @@ def test_each_service_links_to_its_invoices(signed_in):
     assert "No invoice matches these filters." in fax_only
     foreign = client.get(f"/billing/invoices?service={theirs}&lang=en")
     assert foreign.status_code == 200 and "4 invoices" in foreign.text  # not a filter of theirs
+
+
+def test_a_long_invoice_keeps_each_number_whole_and_names_itself_on_every_page(app_ctx):
+    """The demo's first invoice bills every service of the French company (two pages): a
+    range's numbers were cut across lines ("+33 1 84 80 00" / "19"), and the second page
+    did not say which invoice it belonged to."""
+    import re
+
+    import pdfplumber
+
+    account = demo_account()
+    invoice = db.session.scalar(
+        select(Invoice)
+        .where(Invoice.account_id == account.id, Invoice.kind == InvoiceKind.INVOICE)
+        .order_by(func.count(InvoiceLine.id).desc())
+        .join(InvoiceLine)
+        .group_by(Invoice.id)
+        .limit(1)
+    )
+    invoice.lines.extend(
+        InvoiceLine(
+            description="+33 1 84 80 00 10 – +33 1 84 80 00 19",  # as a range is stored
+            quantity=1,
+            unit_price_excl_vat=Decimal("1.00"),
+            total_excl_vat=Decimal("1.00"),
+        )
+        for _ in range(12)
+    )
+    with pdfplumber.open(io.BytesIO(invoice_pdf(invoice))) as document:
+        pages = [page.extract_text() or "" for page in document.pages]
+    assert len(pages) >= 2
+    for text in pages:
+        assert invoice.number in text.splitlines()[-1]  # the footer
+        for line in text.splitlines():
+            starts = line.count("+33")
+            whole = len(re.findall(r"\+33(?:[ \u00a0]?\d){9}", line))
+            assert starts == whole, line
