@@ -560,3 +560,17 @@ def label_helpers() -> dict:
         "port_document_label": lambda kind: PORT_DOCUMENTS.get(kind, kind),
         "message_status_label": lambda status: MESSAGE_STATUSES.get(str(status), status),
     }
+
+
+#: What an organisation's identifier is called in each country (mandates, port letters).
+ORGANISATION_ID_NAMES = {
+    "FR": _l("SIREN or SIRET"),
+    # Translators: the Belgian company number (KBO/BCE).
+    "BE": _l("Enterprise number"),
+    # Translators: the Swiss company identification number (UID/IDE/IDI).
+    "CH": _l("UID number"),
+}
+
+
+def organisation_id_name(country: str):
+    return ORGANISATION_ID_NAMES.get(country, _l("Organisation identifier"))

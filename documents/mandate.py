@@ -27,7 +27,7 @@ from documents.fonts import register_fonts
 from documents.layout import CONTENT_WIDTH, build_pdf, localized_address
 from documents.layout import country_name as _country_name
 from extensions import db
-from labels import ACCOUNT_KINDS
+from labels import ACCOUNT_KINDS, organisation_id_name
 from telephony import procedure as procedures
 from telephony.models import Account, ValidationProcedure
 from telephony.wiring import Plug
@@ -201,7 +201,11 @@ def procedure_pdf(
             debtor_rows.append((_("BIC"), bic))
         else:
             # Translators: the debtor's bank on the Swiss authorization.
-            debtor_rows.append((_("Bank"), procedures.bank_name(procedure) or bic))
+            bank = procedures.bank_name(procedure) or bic
+            if not bank and procedures.bank_code(procedure):
+                # Translators: names the debtor's bank by its Swiss clearing number (IID).
+                bank = _("Clearing number (IID) %(iid)s", iid=procedures.bank_code(procedure))
+            debtor_rows.append((_("Bank"), bank))
         debtor_rows.append(
             (
                 # Translators: individual, company or association.
@@ -210,8 +214,8 @@ def procedure_pdf(
             )
         )
         if procedure.organisation_id:
-            # Translators: SIREN/SIRET, enterprise number or UID of the customer.
-            debtor_rows.append((_("Organisation identifier"), procedure.organisation_id))
+            # Its name in the country: SIREN or SIRET, enterprise number, UID.
+            debtor_rows.append((str(organisation_id_name(country)), procedure.organisation_id))
         # Translators: heading of the debtor block (the holder of the debited account).
         story.append(para(_("Account holder (debtor)"), "heading"))
         story.append(rows_table(debtor_rows))

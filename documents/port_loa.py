@@ -15,6 +15,7 @@ from reportlab.platypus import Spacer
 from documents.flow import Rows, SignatureBox, Text, TextStyle
 from documents.fonts import register_fonts
 from documents.layout import CONTENT_WIDTH, build_pdf, country_name
+from labels import organisation_id_name
 from telephony.models import Account, PortNumber, PortOrder
 from telephony.service_numbers.porting import in_order
 from templating import day, phone
@@ -91,7 +92,10 @@ def loa_pdf(
             Rows(
                 [
                     (_("Holder"), holder.get("name", "")),
-                    (_("Organisation identifier"), holder.get("organisation_id", "")),
+                    (
+                        str(organisation_id_name(order.country.value)),
+                        holder.get("organisation_id", ""),
+                    ),
                     (_("Address"), address),
                     (_("Contact person"), holder.get("contact_name", "")),
                     (_("Losing carrier"), order.losing_carrier),

@@ -244,8 +244,26 @@ def test_pdf_france_company(app_ctx):
 @pytest.mark.parametrize(
     ("locale", "words"),
     [
-        ("nl_BE", ["SEPA-domiciliëringsmandaat", "8 weken", "13 maanden", "Handtekening"]),
-        ("fr_BE", ["Mandat de domiciliation SEPA", "8 semaines", "13 mois", "Signature"]),
+        (
+            "nl_BE",
+            [
+                "SEPA-domiciliëringsmandaat",
+                "8 weken",
+                "13 maanden",
+                "Handtekening",
+                "Ondernemingsnummer",
+            ],
+        ),
+        (
+            "fr_BE",
+            [
+                "Mandat de domiciliation SEPA",
+                "8 semaines",
+                "13 mois",
+                "Signature",
+                "Numéro d'entreprise",
+            ],
+        ),
     ],
 )
 def test_pdf_belgium_association(app_ctx, locale, words):
@@ -279,7 +297,8 @@ def test_pdf_switzerland_individual_chf_in_italian(app_ctx):
         "30 settembre 2028",
         "eBill",
         "procedure-ch@velora.example",
-        "domicilio",  # proof of address in the country
+        "domicilio in Svizzera",  # proof of address in the country
+        "00762",  # the bank, by its clearing number (the registry does not name it)
     ]:
         assert element in text, element
     assert "SEPA" not in text and "CH13ZZZ00000012345" not in text

@@ -275,3 +275,12 @@ def bank_name(procedure: ValidationProcedure) -> str:
         return IBAN(procedure.iban).bank_name or ""
     except SchwiftyException:
         return ""
+
+
+def bank_code(procedure: ValidationProcedure) -> str:
+    """The bank's code inside the IBAN (in Switzerland its clearing number, the IID), which
+    names the bank when the registry does not."""
+    try:
+        return IBAN(procedure.iban).bank_code or ""
+    except SchwiftyException:
+        return ""
