@@ -29,6 +29,7 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer
 from documents.flow import Columns, Grid, Text, TextStyle
 from documents.fonts import register_fonts
 from documents.layout import CONTENT_WIDTH, build_pdf, country_name
+from labels import organisation_id_name
 from telephony.invoicing import einvoice
 from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, build
 from templating import day, phones
@@ -263,7 +264,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
         elif seller.legal_form:
             seller_block.append(para(seller.legal_form, "small"))
         if seller.registration:
-            seller_block.append(para(_("Registration: %(id)s", id=seller.registration), "small"))
+            seller_block.append(para(registration(seller), "small"))
         if seller.vat_id:
             seller_block.append(para(_("VAT number: %(id)s", id=seller.vat_id), "small"))
         if seller.email:
@@ -291,7 +292,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             customer.append(para(f"{buyer.postcode} {buyer.city}"))
             customer.append(para(country_name(buyer.country, locale)))
         if buyer.registration:
-            customer.append(para(_("Registration: %(id)s", id=buyer.registration), "small"))
+            customer.append(para(registration(buyer), "small"))
         if buyer.vat_id:
             customer.append(para(_("VAT number: %(id)s", id=buyer.vat_id), "small"))
         story += [Columns([customer], (CONTENT_WIDTH,)), Spacer(1, 6 * mm)]
@@ -460,6 +461,17 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             invariant=invariant,
             reference=title,
         )
+
+
+def registration(party) -> str:
+    """A party's registration as its country names it: the enterprise number in Belgium,
+    the UID in Switzerland; in France the register and its number ("RCS Lyon 912...")."""
+    if party.country in ("BE", "CH"):
+        # Translators: an identifier's name and value, e.g. "Enterprise number: 0598.765.459".
+        return _(
+            "%(name)s: %(id)s", name=organisation_id_name(party.country), id=party.registration
+        )
+    return _("Registration: %(id)s", id=party.registration)
 
 
 def _spaced(iban: str) -> str:

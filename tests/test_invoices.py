@@ -344,6 +344,8 @@ def test_a_debit_invoice_names_the_mandate_and_the_collection_date(app_ctx):
     text = pdf_text(data)
     assert procedure.mandate_reference in text and "BE39ZZZ0598765459" in text
     assert "0403.170.701" in text and "BE0403170701" in text
+    # Both enterprise numbers called so, in the customer's Dutch (not "Inschrijving").
+    assert text.count("Ondernemingsnummer: ") == 2 and "Inschrijving" not in text
     assert not _qr_codes(data)  # nothing to transfer
 
 
