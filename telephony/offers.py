@@ -21,6 +21,7 @@ from extensions import db
 from telephony import DomainError, audit
 from telephony.billing import excluded, pending_key, pending_line_changes, schedule_many
 from telephony.dates import next_billing_date
+from telephony.invoicing.repricing import settle_price_change
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -195,6 +196,14 @@ def pending_change(account: Account, line: Line) -> ScheduledTask | None:
     )
 
 
+def _provider():
+    from flask import current_app
+
+    from telephony.payments import PROVIDERS
+
+    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+
+
 def apply_change(task: ScheduledTask, day: date) -> str:
     """At the renewal: the line takes its new offer, its service the new price."""
     line = db.session.get(Line, task.target_id)
@@ -217,7 +226,10 @@ def apply_change(task: ScheduledTask, day: date) -> str:
     for service in db.session.scalars(
         select(Service).where(Service.target_type == "line", Service.target_id == line.id)
     ):
+        old_price = service.monthly_price_excl_vat
         service.monthly_price_excl_vat = line.monthly_price_excl_vat
+        # A period paid ahead at the old price: its days left are settled at the difference.
+        settle_price_change(service, old_price, day, provider=_provider())
     audit.record(
         "offer.changed",
         account=account,

@@ -1,0 +1,112 @@
+"""A line's offer changes while its year is paid ahead at the old price: the days left are
+settled at the difference, once (telephony.invoicing.repricing)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from extensions import db
+from telephony import offers
+from telephony.billing import run_renewal
+from telephony.invoicing.credit_notes import unused_value
+from telephony.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Line,
+    Offer,
+    Service,
+)
+from telephony.payments import PROVIDERS
+from telephony.services import paying
+from tests.factories import demo_account, stored_card
+
+ASKED = datetime(2026, 12, 2, 10, tzinfo=UTC)
+
+
+def _pay_a_year_then_change(description: str, offer_code: str):
+    account = demo_account()
+    line = db.session.scalar(select(Line).where(Line.description == description))
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == line.id)
+    )
+    paying.extend(
+        account,
+        service,
+        12,
+        stored_card(account),
+        token=f"year-{line.id}",
+        shown=paying.extension_digest(service),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=ASKED.date(),
+    )
+    db.session.commit()
+    old_price = service.monthly_price_excl_vat
+    offer = db.session.scalar(
+        select(Offer).where(Offer.country == account.country, Offer.code == offer_code)
+    )
+    (task,) = offers.request_change(account, [line], offer, actor=None, now=ASKED)
+    db.session.commit()
+    return account, service, old_price, task
+
+
+def _documents(kind: InvoiceKind, service: Service) -> list[Invoice]:
+    return list(
+        db.session.scalars(
+            select(Invoice).where(
+                Invoice.kind == kind, Invoice.request_key.like(f"reprice:{service.id}:%")
+            )
+        )
+    )
+
+
+def test_a_dearer_offer_inside_a_paid_year_invoices_the_difference_once(app_ctx):
+    account, service, old_price, task = _pay_a_year_then_change("Atelier", "entreprise")
+    day = task.execute_on
+    assert run_renewal(day).done == [task.id]
+    run_renewal(day)  # a second run settles nothing more
+    db.session.expire_all()
+    assert service.monthly_price_excl_vat > old_price
+    (invoice,) = _documents(InvoiceKind.INVOICE, service)
+    owed = unused_value(service.monthly_price_excl_vat - old_price, day, service.expires_on)
+    assert invoice.total_excl_vat == owed > Decimal("0")
+    assert invoice.status == InvoiceStatus.AWAITING_PAYMENT and invoice.due_on > day
+    (line,) = invoice.lines
+    assert (line.period_start, line.period_end) == (day, service.expires_on)
+    assert paying.due_invoice(account, service) == invoice  # shown to pay in My services
+    assert not _documents(InvoiceKind.CREDIT_NOTE, service)
+
+
+def test_a_lower_price_inside_a_paid_year_refunds_the_difference_once(app_ctx):
+    """Offers only go up, but a price may go down (the operator lowers it): the difference
+    for the days paid is given back, to the card that paid them."""
+    from telephony.invoicing.repricing import settle_price_change
+
+    _account, service, old_price, task = _pay_a_year_then_change("Atelier", "entreprise")
+    day = task.execute_on
+    service.monthly_price_excl_vat = old_price - Decimal("2.00")
+    for _ in range(2):  # once
+        settle_price_change(service, old_price, day, provider=PROVIDERS["sandbox"])
+    notes = _documents(InvoiceKind.CREDIT_NOTE, service)
+    given = sum((note.total_excl_vat for note in notes), Decimal("0"))
+    assert given == unused_value(Decimal("2.00"), day, service.expires_on) > Decimal("0")
+    assert all(note.status == InvoiceStatus.REFUNDED for note in notes)  # to the card
+    assert not _documents(InvoiceKind.INVOICE, service)
+
+
+def test_a_change_at_the_end_of_what_was_paid_settles_nothing(app_ctx):
+    """Paid month by month: the new price simply applies from the next renewal."""
+    account = demo_account()
+    line = db.session.scalar(select(Line).where(Line.description == "Livraisons"))
+    offer = db.session.scalar(
+        select(Offer).where(Offer.country == account.country, Offer.code == "entreprise")
+    )
+    (task,) = offers.request_change(account, [line], offer, actor=None, now=ASKED)
+    db.session.commit()
+    run_renewal(task.execute_on)
+    reprices = select(func.count(Invoice.id)).where(Invoice.request_key.like("reprice:%"))
+    assert db.session.scalar(reprices) == 0
