@@ -215,7 +215,14 @@ def invoice_pdf(invoice, *, locale: str | None = None, invariant: bool = False) 
     document = build(invoice, operator, locale)
     pdf = render(document, operator_name=operator["name"], locale=locale, invariant=invariant)
     if einvoice.kind(document) == "factur-x" and not document.missing():
-        return einvoice.factur_x_pdf(pdf, document)  # the same invoice, with its CII XML
+        with force_locale(locale):  # its file properties in the PDF's language too
+            title = (
+                _("Credit note %(number)s", number=document.number)
+                if document.is_credit_note
+                else _("Invoice %(number)s", number=document.number)
+            )
+        # The same invoice, with its CII XML.
+        return einvoice.factur_x_pdf(pdf, document, subject=title)
     return pdf
 
 

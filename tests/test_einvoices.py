@@ -59,6 +59,10 @@ def test_a_french_company_gets_a_factur_x_pdf_whose_xml_matches_it(signed_in):
     total = _value(xml, "GrandTotalAmount")
     assert total == "1.20" and "Total TTC 1,20 €" in text  # the PDF says what the XML says
     assert "732829320" in etree.tostring(etree.fromstring(xml)).decode()  # the buyer's SIREN
+    # Its file properties are in the customer's French, as the page is (not "Invoice …").
+    from pypdf import PdfReader
+
+    assert PdfReader(io.BytesIO(pdf)).metadata.subject == f"Facture {number}"
 
 
 def test_a_belgian_association_downloads_a_peppol_ubl_invoice(signed_in):

@@ -292,8 +292,9 @@ def ubl_xml(document: InvoiceDocument) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def factur_x_pdf(pdf: bytes, document: InvoiceDocument) -> bytes:
-    """The invoice PDF with its CII XML embedded: a Factur-X (PDF/A-3) file."""
+def factur_x_pdf(pdf: bytes, document: InvoiceDocument, *, subject: str) -> bytes:
+    """The invoice PDF with its CII XML embedded: a Factur-X (PDF/A-3) file. `subject`:
+    what its properties say it is, in its language ("Facture FR-2026-000004")."""
     from facturx import generate_from_binary
 
     return generate_from_binary(
@@ -306,7 +307,7 @@ def factur_x_pdf(pdf: bytes, document: InvoiceDocument) -> bytes:
             "author": document.seller.name,
             "keywords": "Factur-X, Invoice",
             "title": document.number,
-            "subject": f"Invoice {document.number}",
+            "subject": subject,
         },
     )
 
