@@ -43,7 +43,7 @@ def renew(day, workers):
     renew, collect, suspend, delete and remind the services (telephony.services.run).
     Several runs at once (here with --workers, or on several machines) share the tasks."""
     from telephony.billing import run_renewal
-    from telephony.payments import PROVIDERS
+    from telephony.payments import configured_provider
     from telephony.services.run import run_services
 
     run_day = day.date() if day else date.today()
@@ -62,7 +62,7 @@ def renew(day, workers):
         click.echo(f"  task {task_id} waits: {message}")
     for task_id, message in report.errors:
         click.echo(f"  task {task_id}: {message}", err=True)
-    provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+    provider = configured_provider()
     services = run_services(run_day, provider=provider)
     click.echo(services.summary())
     from telephony.invoicing.collection import collect
@@ -361,7 +361,7 @@ def usage(account_code, cost, report_id):
     from telephony import DomainError
     from telephony.dates import local_today
     from telephony.models import Account
-    from telephony.payments import PROVIDERS
+    from telephony.payments import configured_provider
     from telephony.service_numbers.credits import use
 
     account = db.session.scalar(select(Account).where(Account.code == account_code))
@@ -371,7 +371,7 @@ def usage(account_code, cost, report_id):
         amount = Decimal(cost)
     except InvalidOperation:
         raise click.ClickException(f"not an amount: {cost}") from None
-    provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+    provider = configured_provider()
     try:
         balance = use(
             account,

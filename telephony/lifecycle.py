@@ -32,7 +32,7 @@ from telephony.billing import (
     pending_line_changes,
     schedule,
 )
-from telephony.dates import first_of_next_month, next_billing_date
+from telephony.dates import first_of_next_month, local_today, next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -287,19 +287,20 @@ def _mark_services(target_type: str, ids: list[int], terminate_on: date | None) 
     )
 
 
-def committed_until(targets: list[tuple[str, int]]) -> date | None:
+def committed_until(account: Account, targets: list[tuple[str, int]]) -> date | None:
     """The latest end of a commitment among the services of these targets (a line, or a
     number and its range), or None."""
     from sqlalchemy import func, or_
 
     return db.session.scalar(
         select(func.max(Service.committed_until)).where(
+            Service.account_id == account.id,
             or_(
                 *(
                     (Service.target_type == kind) & (Service.target_id == target_id)
                     for kind, target_id in targets
                 )
-            )
+            ),
         )
     )
 
@@ -311,7 +312,7 @@ def termination_date(
     date, or for a service in its commitment period the first billing date once the
     commitment has ended (the months committed to are due whatever happens)."""
     day = effective_date(account, now)
-    committed = committed_until(targets)
+    committed = committed_until(account, targets)
     if committed is None or committed <= day:
         return day, None
     return (committed if committed.day == 1 else first_of_next_month(committed)), committed
@@ -388,10 +389,9 @@ def _termination_cancelled(task: ScheduledTask) -> None:
 def _end_services(target_type: str, ids: list[int], day: date) -> None:
     """End the services of these targets on `day`; a period paid beyond it is refunded by
     a credit note (telephony.invoicing.credit_notes)."""
-    from flask import current_app
 
     from telephony.invoicing.credit_notes import refund_terminated
-    from telephony.payments import PROVIDERS
+    from telephony.payments import configured_provider
 
     prepaid = db.session.scalars(
         select(Service).where(
@@ -402,7 +402,7 @@ def _end_services(target_type: str, ids: list[int], day: date) -> None:
         )
     ).all()
     if prepaid:
-        provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+        provider = configured_provider()
         for service in prepaid:
             refund_terminated(service, day, provider=provider)
     db.session.execute(
@@ -627,16 +627,21 @@ class TerminationPreview:
     hardware: list[Hardware]
     pool: bool
     committed_until: date | None = None
+    #: Whether it could still be cancelled once requested (until 24 hours before).
+    cancellable: bool = True
 
 
 def termination_preview(account: Account, target: Line | AliasNumber, now=None):
     day, committed = termination_date(account, _termination_targets(account, target), now)
+    cancellable = local_today(account.timezone, now) < day - timedelta(days=1)
     if isinstance(target, Line):
-        return TerminationPreview([target.number], day, list(target.hardware), False, committed)
-    if target.pool_id is not None:
+        hardware, numbers, pool = list(target.hardware), [target.number], False
+    elif target.pool_id is not None:
+        hardware, pool = [], True
         numbers = [alias.number for alias in pool_numbers(account, target.pool_id)]
-        return TerminationPreview(numbers, day, [], True, committed)
-    return TerminationPreview([target.number], day, [], False, committed)
+    else:
+        hardware, numbers, pool = [], [target.number], False
+    return TerminationPreview(numbers, day, hardware, pool, committed, cancellable)
 
 
 PLUG = Plug(

@@ -35,6 +35,7 @@ from telephony.models import (
     User,
 )
 from telephony.money import Price, price_for
+from telephony.payments import configured_provider
 from telephony.wiring import Plug
 
 ACTION = TaskAction.CHANGE_OFFER
@@ -196,14 +197,6 @@ def pending_change(account: Account, line: Line) -> ScheduledTask | None:
     )
 
 
-def _provider():
-    from flask import current_app
-
-    from telephony.payments import PROVIDERS
-
-    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
-
-
 def apply_change(task: ScheduledTask, day: date) -> str:
     """At the renewal: the line takes its new offer, its service the new price."""
     line = db.session.get(Line, task.target_id)
@@ -229,7 +222,8 @@ def apply_change(task: ScheduledTask, day: date) -> str:
         old_price = service.monthly_price_excl_vat
         service.monthly_price_excl_vat = line.monthly_price_excl_vat
         # A period paid ahead at the old price: its days left are settled at the difference.
-        settle_price_change(service, old_price, day, provider=_provider())
+        # From the day the change was due (a run late by a day settles the same days).
+        settle_price_change(service, old_price, task.execute_on, provider=configured_provider())
     audit.record(
         "offer.changed",
         account=account,

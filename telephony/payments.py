@@ -288,3 +288,11 @@ def pay_invoices(
             after={"amount": str(payment.amount), "currency": payment.currency},
         )
     return payments
+
+
+def configured_provider():
+    """The payment provider the application is configured with (PAYMENT_PROVIDER), for
+    code that runs in an app context: the site's views, the renewal run, the commands."""
+    from flask import current_app
+
+    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]

@@ -212,7 +212,7 @@ def test_calls_page_shows_the_cost_live_and_generates_a_purchase_order(app, fr_c
     assert "3 extra calls" in body and "€3.60" in body
     assert "HX-Request" in fragment.headers["Vary"]
     # Only what the number means is said (the page's live region), not the whole form.
-    assert 'aria-live' not in body
+    assert "aria-live" not in body
     assert '<span hx-swap-oob="innerHTML:#announcer">3 extra calls:' in body
 
     refused = client.post(

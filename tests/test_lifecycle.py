@@ -287,6 +287,8 @@ def test_a_termination_is_cancelled_until_24_hours_before(app_ctx, now, allowed)
     task = lifecycle.request_termination(account, line, "moving", "", actor=None, now=asked)
     assert task.execute_on == date(2027, 1, 1)
     assert billing.cancellable(task, account, now) is allowed
+    # What its form says, asked at that moment: whether it could still be cancelled.
+    assert lifecycle.termination_preview(account, line, now=now).cancellable is allowed
     if allowed:
         cancel(task, account=account, actor=None, now=now)
         assert task.status == TaskStatus.CANCELLED

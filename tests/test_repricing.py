@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from extensions import db
 from telephony import offers
 from telephony.billing import run_renewal
+from telephony.dates import add_months
 from telephony.invoicing.credit_notes import unused_value
 from telephony.models import (
     Invoice,
@@ -22,6 +23,7 @@ from telephony.models import (
 )
 from telephony.payments import PROVIDERS
 from telephony.services import paying
+from telephony.services.run import run_services
 from tests.factories import demo_account, stored_card
 
 ASKED = datetime(2026, 12, 2, 10, tzinfo=UTC)
@@ -79,6 +81,10 @@ def test_a_dearer_offer_inside_a_paid_year_invoices_the_difference_once(app_ctx)
     assert (line.period_start, line.period_end) == (day, service.expires_on)
     assert paying.due_invoice(account, service) == invoice  # shown to pay in My services
     assert not _documents(InvoiceKind.CREDIT_NOTE, service)
+    # The services run collects it as it collects renewals: here from the default card.
+    run_services(day)
+    db.session.expire_all()
+    assert invoice.status == InvoiceStatus.PAID
 
 
 def test_a_lower_price_inside_a_paid_year_refunds_the_difference_once(app_ctx):
@@ -110,3 +116,31 @@ def test_a_change_at_the_end_of_what_was_paid_settles_nothing(app_ctx):
     run_renewal(task.execute_on)
     reprices = select(func.count(Invoice.id)).where(Invoice.request_key.like("reprice:%"))
     assert db.session.scalar(reprices) == 0
+
+
+def test_a_termination_after_a_lowered_price_refunds_only_what_is_left(app_ctx):
+    """The difference was given back already: the termination's refund takes it off (it
+    gave back the whole old price again)."""
+    from telephony.invoicing.credit_notes import refund_terminated
+    from telephony.invoicing.repricing import settle_price_change
+
+    _account, service, old_price, task = _pay_a_year_then_change("Atelier", "entreprise")
+    lowered = task.execute_on
+    new_price = old_price - Decimal("2.00")
+    service.monthly_price_excl_vat = new_price
+    settle_price_change(service, old_price, lowered, provider=PROVIDERS["sandbox"])
+    token = f"year-{service.target_id}"
+    year = db.session.scalar(select(Invoice).where(Invoice.request_key == token))
+    ended = add_months(lowered, 3)  # three months later, at the lower price
+    refund_terminated(service, ended, provider=PROVIDERS["sandbox"])
+    given = db.session.scalar(
+        select(func.sum(Invoice.total_excl_vat)).where(
+            Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == year.id
+        )
+    )
+    # The difference for the year from the lowering, then the months left at the new
+    # price (to the cent: each part is rounded on its own).
+    expected = unused_value(Decimal("2.00"), lowered, service.expires_on) + unused_value(
+        new_price, ended, service.expires_on
+    )
+    assert abs(given - expected) <= Decimal("0.02") and given <= year.total_excl_vat

@@ -171,6 +171,7 @@ def test_the_pages_preview_then_confirm_without_javascript(signed_in):
     assert "Automatic payment disabled for 1 service." in client.get("/services/?lang=en").text
     again = client.post("/services/batch", data=data)  # what it showed is no longer so
     assert again.status_code == 422 and "have changed since this page was shown" in again.text
+    assert ">Action" not in again.text and 'href="#action"' not in again.text  # not a field
     # The preview as it is now: nothing left to change, nothing to confirm.
     assert "Already in that mode (3)" in again.text
     assert "None of the selected services can change." in again.text

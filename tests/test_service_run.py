@@ -319,3 +319,28 @@ def test_a_card_about_to_expire_is_announced_once(app_ctx):
     (message,) = _emails("card_expiring")
     assert message.locale == "fr_FR" and "4444" in message.subject
     assert "Mastercard •••• 4444" in message.body
+
+
+def test_a_committed_service_being_terminated_is_billed_until_its_commitment_ends(app_ctx):
+    """Its termination is dated at the end of the commitment; until then it renews (and is
+    invoiced) as before: the months committed to are due. It stopped at the request."""
+    from telephony import lifecycle
+    from telephony.models import Line, LineKind
+
+    day = _renewal_day()
+    account = demo_account()
+    trunk = db.session.scalar(select(Line).where(Line.kind == LineKind.TRUNK))
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == trunk.id)
+    )
+    task = lifecycle.request_termination(account, trunk, "moving", "", actor=None)
+    db.session.commit()
+    assert task.execute_on == service.committed_until > add_months(day, 2)
+    for month in range(2):
+        run_services(add_months(day, month))
+    db.session.expire_all()
+    assert service.expires_on == add_months(day, 2)
+    billed = select(func.count(InvoiceLine.id)).where(
+        InvoiceLine.service_id == service.id, InvoiceLine.period_start >= day
+    )
+    assert db.session.scalar(billed) == 2

@@ -64,7 +64,7 @@ def test_the_untranslated_entries_of_nl_be_are_those_it_takes_from_dutch(workspa
     assert f"/translations/nl_BE/{SIGN_IN}" in page.text
     assert "HX-Request" in page.headers["Vary"]
     block = client.get(
-        "/translations/nl_BE/?state=translated",
+        "/translations/nl_BE/?state=translated&q=no-such-words",
         headers={"HX-Request": "true", "HX-Target": "entry-list"},
     )
     assert block.text.lstrip().startswith("<span hx-swap-oob") or 'id="entry-list"' in block.text

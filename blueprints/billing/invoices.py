@@ -28,12 +28,8 @@ from security import account_required
 from telephony.dates import local_today
 from telephony.invoicing import archives, einvoice, listing, paying
 from telephony.models import InvoiceKind, InvoiceStatus, PaymentStatus
-from telephony.payments import FAILURES, PROVIDERS, NotPayable
+from telephony.payments import FAILURES, NotPayable, configured_provider
 from telephony.services.paying import get_method, usable_methods
-
-
-def _provider():
-    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
 
 
 def _refused(payments) -> str | None:
@@ -238,7 +234,12 @@ def pay_invoice(invoice_id: int):
             account,
             lambda method: [
                 paying.pay_one(
-                    account, invoice, method, actor=current_user, provider=_provider(), today=today
+                    account,
+                    invoice,
+                    method,
+                    actor=current_user,
+                    provider=configured_provider(),
+                    today=today,
                 )
             ],
             paid=_("Thank you: the invoice %(number)s is paid.", number=invoice.number),
@@ -275,7 +276,7 @@ def pay_balance():
                 form.invoices.data or "",
                 method,
                 actor=current_user,
-                provider=_provider(),
+                provider=configured_provider(),
                 today=today,
             ),
             paid=_("Thank you: your balance is paid."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from htmx import render
 from security import account_required, safe_local_target
 from telephony import payment_methods
 from telephony.dates import local_today
-from telephony.payments import PROVIDERS
+from telephony.payments import configured_provider
 
 
 def _next() -> str | None:
@@ -43,7 +43,7 @@ def add_card():
     form = CardForm()
     if form.validate_on_submit():
         month, year = form.expiry_parts
-        provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+        provider = configured_provider()
         done = perform(
             lambda: payment_methods.add_card(
                 account,

@@ -16,7 +16,7 @@ from htmx import render
 from security import account_required, send_document
 from telephony import calls
 from telephony.models import Invoice, InvoiceStatus, Line, Payment, PaymentMethod, PaymentStatus
-from telephony.payments import FAILURES, PROVIDERS, NotPayable, pay_invoice
+from telephony.payments import FAILURES, NotPayable, configured_provider, pay_invoice
 
 
 def _page(account, order, form, status=200):
@@ -68,7 +68,7 @@ def pay(order_id: int):
     form = PayForm()
     if not form.validate_on_submit():
         return _page(account, order, form, 422)
-    provider = PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
+    provider = configured_provider()
     # A refused charge is no refusal of the rules: it is committed, payment and all.
     done = perform(
         lambda: pay_invoice(

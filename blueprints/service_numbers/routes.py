@@ -31,7 +31,7 @@ from security import account_required, agent_required
 from telephony import payment_methods
 from telephony.dates import local_today
 from telephony.models import Account, CreditWallet, NumberType, ReservationStatus, utcnow
-from telephony.payments import PROVIDERS
+from telephony.payments import configured_provider
 from telephony.service_numbers import (
     credits,
     destinations,
@@ -385,10 +385,6 @@ def release_number(number_id: int):
 # --- Communication credits ------------------------------------------------------------------
 
 
-def _provider():
-    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
-
-
 @bp.route("/credits", methods=["GET", "POST"])
 @account_required
 def credits_page():
@@ -409,7 +405,7 @@ def credits_page():
                 paying.get_method(account, form.method.data),
                 token=form.token.data or "",
                 actor=current_user,
-                provider=_provider(),
+                provider=configured_provider(),
                 today=today,
             ),
             form,

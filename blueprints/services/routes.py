@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, current_app, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -16,13 +18,9 @@ from security import account_required
 from telephony import DomainError, NotFound
 from telephony.dates import local_today
 from telephony.models import InvoiceStatus, PaymentStatus, RenewalMode
-from telephony.payments import FAILURES, PROVIDERS, NotPayable
+from telephony.payments import FAILURES, NotPayable, configured_provider
 from telephony.services import batch, listing, paying, renewal
 from templating import day
-
-
-def _provider():
-    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "sandbox")]
 
 
 @bp.get("/")
@@ -43,6 +41,7 @@ def index():
         filters=filters,
         services=services,
         today=today,
+        tomorrow=today + timedelta(days=1),
         choices={
             "type": listing.SERVICE_TYPES,
             "state": listing.STATES,
@@ -156,7 +155,7 @@ def pay_invoice(service_id: int):
                     invoice,
                     method,
                     actor=current_user,
-                    provider=_provider(),
+                    provider=configured_provider(),
                     today=today,
                 ),
                 form,
@@ -217,7 +216,7 @@ def extend(service_id: int):
                     token=form.token.data,
                     shown=form.shown.data,
                     actor=current_user,
-                    provider=_provider(),
+                    provider=configured_provider(),
                     today=today,
                 ),
                 form,
@@ -303,14 +302,16 @@ def batch_action():
                 form.action.data,
                 actor=current_user,
                 today=today,
-                provider=_provider(),
+                provider=configured_provider(),
                 token=form.token.data,
                 shown=form.shown.data,
                 day=form.day.data,
             ),
             form,
-            "action",
         )
+        # A refusal of the whole batch goes above it: its action is a hidden field.
+        form.form_errors.extend(form.action.errors)
+        form.action.errors = []
         if done or isinstance(done.error, paying.AlreadyDone):
             if done:
                 changed = len(done.value.changed)

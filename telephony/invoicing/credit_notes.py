@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from extensions import db
 from telephony import audit
@@ -67,6 +68,22 @@ def unused_paid(line: InvoiceLine, start: date) -> Decimal:
     return round_cents(line.total_excl_vat * (line.period_end - start).days / days)
 
 
+def credit_lines(line: InvoiceLine) -> list[InvoiceLine]:
+    """The lines of credit notes given already for this line's service on its invoice."""
+    note = aliased(Invoice)
+    return list(
+        db.session.scalars(
+            select(InvoiceLine)
+            .join(note, note.id == InvoiceLine.invoice_id)
+            .where(
+                note.kind == InvoiceKind.CREDIT_NOTE,
+                note.credited_invoice_id == line.invoice_id,
+                InvoiceLine.service_id == line.service_id,
+            )
+        )
+    )
+
+
 def paid_lines(service: Service, day: date) -> list[InvoiceLine]:
     """The paid invoice lines of this service whose period runs beyond `day`."""
     return list(
@@ -95,7 +112,12 @@ def refund_terminated(
         if line.period_end is None:  # (paid_lines keeps lines that end after `day`)
             continue
         start = max(day, line.period_start or day)
-        amount = min(unused_paid(line, start), line.total_excl_vat)
+        # Less what was given back on that line already (a price lowered meanwhile): the
+        # part of it for the same days, and never more than the line.
+        given = credit_lines(line)
+        already = sum((unused_paid(note, start) for note in given), Decimal("0.00"))
+        left = line.total_excl_vat - sum((note.total_excl_vat for note in given), Decimal("0"))
+        amount = min(unused_paid(line, start) - already, left)
         if amount <= 0:
             continue
         note = issue(

@@ -5,8 +5,9 @@ The days left of the paid period are settled at the difference, by the credit no
 (whole months at the monthly difference, then the days of a part month, rounded to the
 cent):
 
-* dearer: an invoice of the difference, to pay as a renewal's is (due within the service
-  payment days: collected by direct debit where there is a mandate, else shown to pay);
+* dearer: an invoice of the difference, collected as a renewal's is by the services run
+  (its key starts with KEY_PREFIX): charged to the default card, or by the next direct
+  debit, else shown to pay and said by e-mail; due within the service payment days;
 * cheaper: a credit note of the difference against the invoice that paid those days,
   refunded to the payment that paid it.
 
@@ -22,9 +23,13 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from extensions import db
+from telephony.dates import add_months
 from telephony.invoicing.credit_notes import issue, paid_lines, unused_value
 from telephony.models import Account, Invoice, InvoiceLine, Service
 from telephony.settings import settings
+
+#: The start of the keys of what this module makes (the services run collects its invoices).
+KEY_PREFIX = "reprice:"
 
 
 def settle_price_change(
@@ -39,11 +44,12 @@ def settle_price_change(
     difference = abs(new_price - old_price)
     if new_price > old_price:
         amount = unused_value(difference, day, service.expires_on)
-        key = f"reprice:{service.id}:{day.isoformat()}"
+        key = f"{KEY_PREFIX}{service.id}:{day.isoformat()}"
         taken = select(Invoice.id).where(Invoice.request_key == key)
         if amount <= 0 or db.session.scalar(taken) is not None:
             return []
-        return [_invoice_difference(service, amount, day, service.expires_on, key)]
+        line = _line(service, amount, day, service.expires_on, difference)
+        return [_invoice_difference(service, line, day, key)]
     notes = []
     for paid in paid_lines(service, day):
         if paid.period_end is None:
@@ -54,8 +60,8 @@ def settle_price_change(
             continue
         note = issue(
             paid.invoice,
-            [_line(service, amount, start, paid.period_end)],
-            key=f"reprice:{service.id}:{paid.invoice_id}:{day.isoformat()}",
+            [_line(service, amount, start, paid.period_end, difference)],
+            key=f"{KEY_PREFIX}{service.id}:{paid.invoice_id}:{day.isoformat()}",
             day=day,
             provider=provider,
             actor=None,
@@ -65,27 +71,32 @@ def settle_price_change(
     return notes
 
 
-def _line(service: Service, amount: Decimal, start: date, end: date) -> InvoiceLine:
+def _line(service: Service, amount: Decimal, start: date, end: date, monthly: Decimal):
+    """The line of a difference: in whole months at the monthly difference when the days
+    are whole months (so that a later refund prices them by the same rule), else the days
+    as a whole."""
+    months = 0
+    while add_months(start, months + 1) <= end:
+        months += 1
+    whole = months and add_months(start, months) == end and amount == monthly * months
     return InvoiceLine(
         service_id=service.id,
         description=service.name,
-        quantity=1,  # the days left, priced as a whole (qty × unit = line total)
-        unit_price_excl_vat=amount,
+        quantity=months if whole else 1,
+        unit_price_excl_vat=monthly if whole else amount,
         total_excl_vat=amount,
         period_start=start,
         period_end=end,
     )
 
 
-def _invoice_difference(
-    service: Service, amount: Decimal, day: date, end: date, key: str
-) -> Invoice:
+def _invoice_difference(service: Service, line: InvoiceLine, day: date, key: str) -> Invoice:
     from telephony.services.paying import SERVICE_PAID, form_invoice
 
     account = db.session.get_one(Account, service.account_id)
     return form_invoice(
         account,
-        [_line(service, amount, day, end)],
+        [line],
         token=key,
         actor=None,
         today=day,

@@ -39,6 +39,7 @@ from telephony import audit, payment_methods
 from telephony.dates import add_months
 from telephony.invoicing.collection import waiting_for_debit
 from telephony.invoicing.numbering import next_numbers
+from telephony.invoicing.repricing import KEY_PREFIX as REPRICING_KEY
 from telephony.locking import lock_account
 from telephony.mail import queue_email
 from telephony.models import (
@@ -168,11 +169,18 @@ def _accounts(account_ids: Iterable[int]) -> dict[int, Account]:
 # --- 1. Renew -----------------------------------------------------------------------------
 
 
+def _billed_until_it_ends():
+    """Not ending, or ending after its paid period: a service whose termination waits for
+    the end of a commitment is renewed (and suspended if unpaid) until then, since the
+    months committed to are due whatever happens."""
+    return Service.terminate_on.is_(None) | (Service.expires_on < Service.terminate_on)
+
+
 def _renewable(day: date):
     return (
         (Service.state == ServiceState.ACTIVE)
         & (Service.renewal_mode == RenewalMode.AUTOMATIC)
-        & Service.terminate_on.is_(None)
+        & _billed_until_it_ends()
         & (Service.expires_on <= day)
     )
 
@@ -289,7 +297,8 @@ def _renew_batch(account_ids: list[int], day: date, report: ServiceRunReport) ->
 
 
 def _collect(day: date, report: ServiceRunReport, provider) -> None:
-    """Each renewal invoice not yet tried, one transaction each (the provider is called
+    """Each renewal invoice (or price difference, telephony.invoicing.repricing) not yet
+    tried, one transaction each (the provider is called
     inside it; the claim makes it once)."""
     invoice_ids = db.session.scalars(
         select(Invoice.id)
@@ -298,7 +307,8 @@ def _collect(day: date, report: ServiceRunReport, provider) -> None:
             Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
             Invoice.issued_on.is_not(None),
             Invoice.issued_on <= day,
-            Invoice.request_key.is_(None),
+            # The run's own invoices, and a price difference's (a form's are paid at once).
+            Invoice.request_key.is_(None) | Invoice.request_key.startswith(REPRICING_KEY),
             ~exists(select(Payment.id).where(Payment.invoice_id == Invoice.id)),
             ~exists(
                 select(AuditEvent.id).where(
@@ -391,7 +401,7 @@ def _to_suspend(day: date):
     expired_manual = (Service.renewal_mode == RenewalMode.MANUAL) & (Service.expires_on <= day)
     return (
         (Service.state == ServiceState.ACTIVE)
-        & Service.terminate_on.is_(None)
+        & _billed_until_it_ends()
         & (expired_manual | ((Service.renewal_mode == RenewalMode.AUTOMATIC) & _unpaid(day)))
     )
 
