@@ -35,16 +35,16 @@ def test_the_agent_is_warned_extends_then_gets_the_note_back(page, live_server):
 
     # Escape means "I am here" too: it asks for more time (it closed the warning and let the
     # session end without another).
-    expect(dialog).to_be_visible(timeout=5000)
+    expect(dialog).to_be_visible(timeout=10_000)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(note).to_be_focused()
 
     # No answer this time: the session ends; the dialog is named for it, its button has
     # focus (the one that had it is hidden), and the live region says what happens next.
-    expect(dialog).to_be_visible(timeout=5000)
+    expect(dialog).to_be_visible(timeout=10_000)
     ended = page.get_by_role("dialog", name="You were signed out")
-    expect(ended).to_contain_text("You were signed out.", timeout=5000)
+    expect(ended).to_contain_text("You were signed out.", timeout=10_000)
     close = ended.get_by_role("button", name="Close")
     expect(close).to_be_focused()
     expect(page.locator("#announcer")).to_contain_text("What you typed on this page")

@@ -37,6 +37,8 @@ def test_filter_search_and_sort_my_services(browser, live_server, who, js):
         page.wait_for_load_state()
     assert rows.count() == 1 and "+33 9 72 10 01 02" in rows.first.inner_text()
 
+    if js:  # the search's delayed request too (fill sends "change" and "input")
+        page.wait_for_load_state("networkidle")
     page.locator(".chips").get_by_role("link", name="Manual renewal").click()
     page.wait_for_url(lambda url: "renewal=" not in url)
     assert rows.count() == 1  # the search stays
