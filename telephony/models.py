@@ -15,6 +15,7 @@ from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
+from telephony import versioning
 from telephony.settings import settings
 
 if TYPE_CHECKING:  # what db.Model is, for the type checker: the declarative base
@@ -183,6 +185,9 @@ class Account(Model):
     #: The day of the month (1 to 28) the account's services were last aligned on.
     renewal_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Raised by the database whenever a row the kept pages show changes
+    #: (telephony.versioning); never written by the application.
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     groups: Mapped[list[TelephonyGroup]] = relationship(back_populates="account")
 
@@ -1230,3 +1235,7 @@ class SmsMessage(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The database raises account.data_version itself (triggers, made with the tables).
+versioning.listen(Model.metadata)
