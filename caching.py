@@ -11,6 +11,11 @@ each process for the next visitor.
   stored by a cache.
 * **The sign-in page** differs from one visitor without a session to the next only by its
   CSRF token: `token_swapped_page` makes it once and swaps each visitor's own token in.
+* **An account's lists** (the lines page's tables, ...) are the same for everyone who may
+  see the account, in one language, for as long as the account's rows are the same: the
+  database raises `account.data_version` whenever one of them changes (telephony.versioning),
+  and `account_fragment` keeps each list made, per process, under that version. A change
+  by anyone, from anywhere, is a new version, so the next request makes the list anew.
 * **Static files** carry their content's digest in their URL (`/assets/<digest>/css/app.css`)
   and are served with a year-long `Cache-Control: immutable`: a new file is a new URL.
 """
@@ -18,7 +23,9 @@ each process for the next visitor.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -35,6 +42,8 @@ from flask import (
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
+from telephony.dates import local_today
+
 #: How long a shared cache may serve a public page without asking again (seconds).
 PUBLIC_MAX_AGE = 300
 #: Static files under a digest never change.
@@ -44,6 +53,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 PUBLIC_PAGES = 512
 #: Pages `token_swapped_page` keeps per process (URLs differ by their query string: bounded).
 TOKEN_SWAPPED_PAGES = 256
+#: Account fragments each process keeps (least recently asked for out first): 256 lists of
+#: 50 rows are about 6 MB.
+ACCOUNT_FRAGMENTS = 256
 #: What the build is made of: a change to any of these is a new build, so new ETags.
 BUILD_SUFFIXES = (".py", ".html", ".mo", ".css", ".js", ".md", ".yml", ".yaml", ".toml")
 BUILD_SKIPPED = {".venv", "node_modules", "tests", ".git", "instance", "bench", "migrations"}
@@ -176,6 +188,70 @@ def token_swapped_page(view):
         return response
 
     return wrapper
+
+
+def _kept(store: str, key: tuple, make: Callable[[], object], limit: int):
+    """What this process kept under `key` in `store`, else `make()`'s (then kept; the least
+    recently asked for goes beyond `limit`)."""
+    kept: OrderedDict = current_app.extensions.setdefault(store, OrderedDict())
+    with _lock:  # threaded servers (the tests' live server) share the store
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+    value = make()
+    with _lock:
+        kept[key] = value
+        if len(kept) > limit:
+            kept.popitem(last=False)
+    return value
+
+
+_lock = threading.Lock()
+
+
+class AccountFragment:
+    """Markup made on first use (`{{ fragment }}` in a template) by `make()`, or taken from
+    what this process kept of it: a block asked for alone (htmx) makes only its own."""
+
+    def __init__(self, key: tuple, make: Callable[[], str]):
+        self.key, self.make = key, make
+
+    def __html__(self) -> str:
+        # The translators' workspace notes the messages each page shows: it renders them.
+        if "messages_seen" in g:
+            return str(self.make())
+        return _kept("account_fragments", self.key, lambda: str(self.make()), ACCOUNT_FRAGMENTS)
+
+    __str__ = __html__
+
+
+def account_fact(account, name: str, compute: Callable[[], object]):
+    """A fact about `account` drawn from the tracked tables (telephony.versioning), e.g.
+    whether it holds a licence: computed once per data version and process."""
+    key = (name, account.id, account.data_version)
+    return _kept("account_facts", key, compute, ACCOUNT_FRAGMENTS * 16)
+
+
+def account_fragment(account, name: str, make: Callable[[], str]) -> AccountFragment:
+    """What `make()` renders of `account`'s rows, kept while the account's data version is
+    the same (telephony.versioning lists the tables it may read). The key holds what
+    else a list depends on: the build, the language, the URL's query (its pager keeps
+    every query value), the htmx block asked for and the pager's announcement, the
+    account's day (dates shown relative to today)."""
+    key = (
+        name,
+        current_app.extensions["build"]["id"],
+        _locale_key(),
+        account.id,
+        account.data_version,
+        request.query_string,
+        # A block asked for alone adds out-of-band parts (htmx.rendering_block).
+        request.headers.get("HX-Request", ""),
+        request.headers.get("HX-Target", ""),
+        request.headers.get("X-Pager", ""),
+        local_today(account.timezone),
+    )
+    return AccountFragment(key, make)
 
 
 def _locale_key() -> str:

@@ -304,7 +304,7 @@ def reload_changed_catalogues() -> None:
     domain = get_domain()
     if isinstance(domain, FallbackDomain) and domain.refresh():
         current_app.extensions["translations_stamp"] = domain.stamp
-        for kept in ("public_pages", "token_swapped_pages"):
+        for kept in ("public_pages", "token_swapped_pages", "account_fragments"):
             current_app.extensions.get(kept, {}).clear()
 
 

@@ -25,9 +25,11 @@ ENTRIES = [
 
 
 def _has_licence(account) -> bool:
+    from caching import account_fact
     from telephony.service_numbers.licences import has_licence
 
-    return has_licence(account)
+    # On every page: asked once per version of the account's data (the licences are tracked).
+    return account_fact(account, "has_licence", lambda: has_licence(account))
 
 
 #: Entries offered only to some accounts: endpoint → test of the account.

@@ -9,8 +9,10 @@ answers.
 
 Pages: the sign-in page; FAQ search with a different query each time (no results-cache
 hit) and with the same one; a FAQ answer; a conditional request for it (304); `/lines/` of
-the 500-line account; its requests page. Targets (issue 20): each page >= 33 % of the
-hello-world's throughput, p99 <= 50 ms.
+the 500-line account; its requests page; its My services (issue 17). Targets (issue 20):
+each page >= 33 % of the hello-world's throughput, p99 <= 50 ms.
+
+`python -m bench http lines` measures only the pages whose name holds "lines".
 """
 
 from __future__ import annotations
@@ -214,7 +216,7 @@ def _faq_queries(count: int) -> list[str]:
     return [f"/faq?q={quote(' '.join(p))}" for p in pairs]
 
 
-def measure(url: str, label: str) -> None:
+def measure(url: str, label: str, words: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp())
     (work / "hello.py").write_text(HELLO)
     env = dict(
@@ -250,7 +252,9 @@ def measure(url: str, label: str) -> None:
             ("FAQ answer, conditional (304)", "/faq/voicemail", conditional, None),
             ("/lines/, 500-line account", "/lines/", signed_in, None),
             ("requests page, 500-line account", "/lines/requests", signed_in, None),
+            ("My services, 500-line account", "/services/", signed_in, None),
         ]
+        pages = [page for page in pages if not words or any(w in page[0] for w in words)]
         print(
             f"HTTP, {label}: gunicorn {WORKERS} workers, wrk {THREADS} threads x "
             f"{CONNECTIONS} connections, {SLICES} x {SLICE:.0f} s slices alternating with a "
@@ -286,16 +290,17 @@ def measure(url: str, label: str) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main() -> None:
+def main(words: list[str] | None = None) -> None:
+    """Every page, or those whose name holds one of `words` (e.g. ["FAQ"])."""
     if not shutil.which("wrk"):
         print("HTTP benchmark skipped: wrk is not installed (apt-get install wrk)")
         return
     from bench.service_run import _postgres_url
 
-    measure(f"sqlite:///{Path(tempfile.mkdtemp()) / 'http.sqlite'}", "SQLite")
+    measure(f"sqlite:///{Path(tempfile.mkdtemp()) / 'http.sqlite'}", "SQLite", words)
     url = _postgres_url()
     if url:
-        measure(url, "PostgreSQL")
+        measure(url, "PostgreSQL", words)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,8 @@ def test_paging_costs_the_same_queries_for_a_page_of_many(signed_in, count_queri
         account = demo_account()
         for _ in range(120):
             issue_invoice(account, "2.00", status=InvoiceStatus.PAID)
+    # (The menu's licence test is asked once per version of the account's data: warm up.)
+    client.get("/billing/invoices?page=3&lang=en")
     with count_queries() as many:
         page = client.get("/billing/invoices?page=2&lang=en")
     assert "Page 2 of 3" in page.text

@@ -2,11 +2,12 @@
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from extensions import db
 from telephony.demo import create_scale_account
-from telephony.models import Account, User
+from telephony.models import Account, Line, User
+from tests.factories import demo_account
 
 
 def test_dashboard_lists_the_fr_company_lines_and_numbers(signed_in):
@@ -84,4 +85,28 @@ def test_dashboard_query_count_does_not_grow_with_lines(app, client, count_queri
     with count_queries() as large:
         client.get("/lines/?page=6")
     assert small.count == large.count
-    assert small.count <= 13  # (one of them: does the menu offer Service numbers?)
+    # (one of them: does the menu offer Service numbers?; each list reads its own pending
+    # changes, so that an htmx request for one list reads only its own)
+    assert small.count <= 14
+    # Asked again, the lists are the ones this process kept: none of their queries.
+    with count_queries() as again:
+        client.get("/lines/?page=6")
+    assert again.count <= large.count - 6
+
+
+def test_lines_page_shows_a_change_made_by_any_writer(app, client, auth):
+    """The lists are kept while the account's data version stays the same; the database
+    raises it whatever writes the rows (here: plain SQL, as another machine would)."""
+    auth.login()
+    client.get("/lines/?lang=en")
+    html = client.get("/lines/?lang=en").get_data(as_text=True)  # kept
+    with app.app_context():
+        line = db.session.scalar(
+            select(Line).where(Line.account_id == demo_account().id).order_by(Line.id)
+        )
+        db.session.execute(
+            update(Line).where(Line.id == line.id).values(description="Accueil renouvelé")
+        )
+        db.session.commit()
+    assert "Accueil renouvelé" not in html
+    assert "Accueil renouvelé" in client.get("/lines/?lang=en").get_data(as_text=True)

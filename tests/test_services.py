@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from extensions import db
 from telephony import lifecycle
@@ -237,3 +237,21 @@ def test_every_sortable_column_has_its_label_and_the_filters_sort_without_the_he
     ).text
     assert '<div id="services-sort-field" hx-swap-oob="true">' in table
     assert '<option value="type" selected>Type</option>' in table
+
+
+def test_the_table_shows_a_change_made_by_any_writer(signed_in, app):
+    """The table is kept while the account's data version stays the same; the database
+    raises it whatever changes a service or an invoice (here plain SQL, as the renewal run
+    on another machine would)."""
+    client = signed_in("fr")
+    first = client.get("/services/?lang=en&q=Accueil").text
+    assert "Every 3 months" not in first
+    assert client.get("/services/?lang=en&q=Accueil").text == first  # kept
+    with app.app_context():
+        db.session.execute(
+            update(Service)
+            .where(Service.account_id == demo_account().id, Service.name.contains("Accueil"))
+            .values(period_months=3)
+        )
+        db.session.commit()
+    assert "Every 3 months" in client.get("/services/?lang=en&q=Accueil").text

@@ -1,7 +1,7 @@
 """The lines: the list, one line, its offer (alone or with others), its simultaneous calls,
 its conversion to an alias number, its termination."""
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from blueprints.lines.forms import (
     ConfirmForm,
 )
 from blueprints.lines.shared import cancel, long_day, terminate
+from caching import account_fragment
 from htmx import render
 from security import account_required
 from telephony import DomainError, calls, inventory, lifecycle, line_orders, offers
@@ -26,28 +27,37 @@ from telephony import pending as pending_view
 def index():
     account = current_account()
     size = current_app.config["PAGE_SIZE"]
-    lines = inventory.lines_page(account, page_arg("page"), size)
-    numbers = inventory.numbers_page(account, page_arg("npage"), size)
-    found = inventory.pending_tasks_of(
-        account,
-        {"line": [line.id for line in lines.items], **inventory.number_targets(numbers.items)},
-    )
-    pending = {target_id: tasks for (kind, target_id), tasks in found.items() if kind == "line"}
-    pending_numbers = {
-        alias.id: tasks
-        for alias in numbers.items
-        if (tasks := inventory.number_pending(found, alias))
-    }
     return render(
         "lines/index.html",
         blocks=("line-list", "number-list"),
         account=account,
         groups=inventory.groups_of(account),
-        lines=lines,
-        numbers=numbers,
-        pending=pending,
-        pending_numbers=pending_numbers,
+        # Kept by this process while the account's lines, numbers and tasks stay the same.
+        line_list=account_fragment(account, "lines.line-list", lambda: _line_list(account, size)),
+        number_list=account_fragment(
+            account, "lines.number-list", lambda: _number_list(account, size)
+        ),
         orders=line_orders.describe(account, line_orders.pending_orders(account)),
+    )
+
+
+def _line_list(account, size: int) -> str:
+    lines = inventory.lines_page(account, page_arg("page"), size)
+    found = inventory.pending_tasks_of(account, {"line": [line.id for line in lines.items]})
+    pending = {target_id: tasks for (_kind, target_id), tasks in found.items()}
+    return render_template("lines/_line_list.html", lines=lines, pending=pending)
+
+
+def _number_list(account, size: int) -> str:
+    numbers = inventory.numbers_page(account, page_arg("npage"), size)
+    found = inventory.pending_tasks_of(account, inventory.number_targets(numbers.items))
+    pending_numbers = {
+        alias.id: tasks
+        for alias in numbers.items
+        if (tasks := inventory.number_pending(found, alias))
+    }
+    return render_template(
+        "lines/_number_list.html", numbers=numbers, pending_numbers=pending_numbers
     )
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, current_app, flash, redirect, request, stream_with_context, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -13,6 +22,7 @@ from blueprints.common import current_account, errors_to_form, page_arg, perform
 from blueprints.services import bp
 from blueprints.services.export import rows as csv_rows
 from blueprints.services.forms import BatchForm, ExtendForm, PayInvoiceForm, RenewalForm
+from caching import account_fragment
 from htmx import render
 from security import account_required
 from telephony import DomainError, NotFound
@@ -31,17 +41,25 @@ def index():
     account = current_account()
     filters = listing.Filters.from_args(request.args)
     today = local_today(account.timezone)
-    services = listing.list_services(
-        account, filters, page_arg(), current_app.config["PAGE_SIZE"], today
-    )
+
+    def table() -> str:
+        services = listing.list_services(
+            account, filters, page_arg(), current_app.config["PAGE_SIZE"], today
+        )
+        return render_template(
+            "services/_table.html",
+            filters=filters,
+            services=services,
+            tomorrow=today + timedelta(days=1),
+        )
+
     return render(
         "services/index.html",
         blocks=("services-table",),
         account=account,
         filters=filters,
-        services=services,
-        today=today,
-        tomorrow=today + timedelta(days=1),
+        # Kept by this process while the account's services and invoices stay the same.
+        services_table=account_fragment(account, "services.table", table),
         choices={
             "type": listing.SERVICE_TYPES,
             "state": listing.STATES,
