@@ -53,8 +53,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 PUBLIC_PAGES = 512
 #: Pages `token_swapped_page` keeps per process (URLs differ by their query string: bounded).
 TOKEN_SWAPPED_PAGES = 256
-#: Account fragments each process keeps (least recently asked for out first): 256 lists of
-#: 50 rows are about 6 MB.
+#: Account fragments each process keeps (least recently asked for out first): a list of 50
+#: rows is 20 to 70 KB, so at most about 18 MB.
 ACCOUNT_FRAGMENTS = 256
 #: What the build is made of: a change to any of these is a new build, so new ETags.
 BUILD_SUFFIXES = (".py", ".html", ".mo", ".css", ".js", ".md", ".yml", ".yaml", ".toml")

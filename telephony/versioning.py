@@ -49,8 +49,9 @@ class Tracked:
     accounts: tuple[str, str] = PLAIN
 
 
-#: What the kept fragments and facts are made of (the lines page's lists, My services'
-#: table, the menu's licence test). What caching.account_fragment or account_fact keeps
+#: What the kept fragments and facts are made of (the lines page's lists and its orders,
+#: whose wait on the validation procedure they say; My services' table; the menu's
+#: licence test). What caching.account_fragment or account_fact keeps
 #: may read only these tables' rows (and the account's own): tests/test_versioning.py
 #: checks it.
 TRACKED = (
@@ -65,6 +66,7 @@ TRACKED = (
     Tracked("service"),
     Tracked("invoice"),
     Tracked("invoice_line", ACCOUNTS_OF_INVOICE_LINE),
+    Tracked("validation_procedure"),
 )
 
 #: SQLite (row triggers).

@@ -31,12 +31,20 @@ def index():
         "lines/index.html",
         blocks=("line-list", "number-list"),
         account=account,
-        groups=inventory.groups_of(account),
         # Kept by this process while the account's lines, numbers and tasks stay the same.
+        summary=account_fragment(account, "lines.summary", lambda: _summary(account)),
         line_list=account_fragment(account, "lines.line-list", lambda: _line_list(account, size)),
         number_list=account_fragment(
             account, "lines.number-list", lambda: _number_list(account, size)
         ),
+    )
+
+
+def _summary(account) -> str:
+    """The lines on order, and the telephony groups."""
+    return render_template(
+        "lines/_summary.html",
+        groups=inventory.groups_of(account),
         orders=line_orders.describe(account, line_orders.pending_orders(account)),
     )
 

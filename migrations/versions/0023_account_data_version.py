@@ -29,6 +29,7 @@ TABLES = (
     "service",
     "invoice",
     "invoice_line",
+    "validation_procedure",
 )
 
 
