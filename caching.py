@@ -42,6 +42,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
+from telephony import versioning
 from telephony.dates import local_today
 
 #: How long a shared cache may serve a public page without asking again (seconds).
@@ -213,45 +214,55 @@ class AccountFragment:
     """Markup made on first use (`{{ fragment }}` in a template) by `make()`, or taken from
     what this process kept of it: a block asked for alone (htmx) makes only its own."""
 
-    def __init__(self, key: tuple, make: Callable[[], str]):
-        self.key, self.make = key, make
+    def __init__(self, account, name: str, make: Callable[[], str], today):
+        self.account, self.name, self.make, self.today = account, name, make, today
+
+    def key(self) -> tuple:
+        """Made when the fragment is shown, once `htmx.render` has said which block it
+        renders (a block alone adds out-of-band parts)."""
+        return (
+            self.name,
+            current_app.extensions["build"]["id"],
+            _locale_key(),
+            self.account.id,
+            versioning.current(self.account),
+            request.query_string,
+            g.get("htmx_block"),
+            bool(request.headers.get("X-Pager")),
+            self.today,
+        )
 
     def __html__(self) -> str:
         # The translators' workspace notes the messages each page shows: it renders them.
         if "messages_seen" in g:
             return str(self.make())
-        return _kept("account_fragments", self.key, lambda: str(self.make()), ACCOUNT_FRAGMENTS)
+        return _kept("account_fragments", self.key(), lambda: str(self.make()), ACCOUNT_FRAGMENTS)
 
     __str__ = __html__
+
+
+def account_fragment(account, name: str, make: Callable[[], str], today=None) -> AccountFragment:
+    """What `make()` renders of `account`'s rows, kept while the account's data version is
+    the same (telephony.versioning lists the tables it may read). The key holds what
+    else a list depends on: the build, the language, the URL's query (its pager keeps
+    every query value), the htmx block rendered and the pager's announcement, and `today`
+    (the account's day, which the list's dates are reckoned from: give the one `make`
+    uses)."""
+    return AccountFragment(account, name, make, today or local_today(account.timezone))
 
 
 def account_fact(account, name: str, compute: Callable[[], object]):
     """A fact about `account` drawn from the tracked tables (telephony.versioning), e.g.
     whether it holds a licence: computed once per data version and process."""
-    key = (name, account.id, account.data_version)
+    key = (name, account.id, versioning.current(account))
     return _kept("account_facts", key, compute, ACCOUNT_FRAGMENTS * 16)
 
 
-def account_fragment(account, name: str, make: Callable[[], str]) -> AccountFragment:
-    """What `make()` renders of `account`'s rows, kept while the account's data version is
-    the same (telephony.versioning lists the tables it may read). The key holds what
-    else a list depends on: the build, the language, the URL's query (its pager keeps
-    every query value), the htmx block asked for and the pager's announcement, the
-    account's day (dates shown relative to today)."""
-    key = (
-        name,
-        current_app.extensions["build"]["id"],
-        _locale_key(),
-        account.id,
-        account.data_version,
-        request.query_string,
-        # A block asked for alone adds out-of-band parts (htmx.rendering_block).
-        request.headers.get("HX-Request", ""),
-        request.headers.get("HX-Target", ""),
-        request.headers.get("X-Pager", ""),
-        local_today(account.timezone),
-    )
-    return AccountFragment(key, make)
+def forget_kept(app) -> None:
+    """Every page and fragment this process kept (the catalogues changed)."""
+    with _lock:
+        for kept in ("public_pages", "token_swapped_pages", "account_fragments", "account_facts"):
+            app.extensions.get(kept, {}).clear()
 
 
 def _locale_key() -> str:

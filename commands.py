@@ -77,6 +77,10 @@ def renew(day, workers):
         "the customer's details"
     )
     click.echo(_tidy_service_numbers(run_day))
+    from telephony import versioning
+
+    with db.engine.begin() as connection:  # PostgreSQL: each account's changes as one row
+        versioning.prune(connection)
     sys.exit(1 if report.errors else 0)
 
 

@@ -304,8 +304,9 @@ def reload_changed_catalogues() -> None:
     domain = get_domain()
     if isinstance(domain, FallbackDomain) and domain.refresh():
         current_app.extensions["translations_stamp"] = domain.stamp
-        for kept in ("public_pages", "token_swapped_pages", "account_fragments"):
-            current_app.extensions.get(kept, {}).clear()
+        from caching import forget_kept
+
+        forget_kept(current_app)
 
 
 def load_translations(locale_id: str, directories) -> support.NullTranslations:

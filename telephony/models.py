@@ -185,7 +185,7 @@ class Account(Model):
     #: The day of the month (1 to 28) the account's services were last aligned on.
     renewal_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    #: Raised by the database whenever a row the kept pages show changes
+    #: Raised by the database (SQLite) whenever a row the kept pages show changes
     #: (telephony.versioning); never written by the application.
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
@@ -202,6 +202,17 @@ class Account(Model):
     @property
     def timezone(self) -> str:
         return settings().timezones[self.country.value]
+
+
+class AccountChange(Model):
+    """PostgreSQL: a change to an account's rows that kept pages show, appended by the
+    database's triggers (telephony.versioning). No foreign key: appending takes no lock."""
+
+    __tablename__ = "account_change"
+    __table_args__ = (Index("ix_account_change_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
 
 
 class User(UserMixin, Model):

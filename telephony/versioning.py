@@ -1,40 +1,47 @@
-"""The version of an account's data: `account.data_version`, a number the database itself
-raises whenever a row that a kept page shows changes (caching.account_fragment).
+"""The version of an account's data: a value that changes whenever a row that a kept page
+shows changes (caching.account_fragment), so that a process may serve the page it kept for
+as long as the value is the same.
 
-The database does it, by triggers on the tracked tables, so that no writer can forget: a
-request, the renewal run, a CLI command, raw SQL, another machine. A page made from the
-account's rows is then the same page for as long as the version is the same, and a process
-can keep it (and serve it again) after reading nothing but the account row it loads anyway.
+The database keeps it, by triggers on the tracked tables, so that no writer can forget: a
+request, the renewal run, a CLI command, raw SQL, another machine.
 
-* SQLite: a row trigger per table and event (`UPDATE account ... WHERE id = NEW.account_id`).
-* PostgreSQL: statement triggers with transition tables, so that a statement touching 5,000
-  lines raises each account once, and only the first time in a transaction (a
-  transaction-local setting remembers it); the accounts are taken in the order of their
-  ids, so that two statements touching the same accounts never wait on each other in a
-  circle.
-
-Every writer of an account's rows already holds that account's row lock (telephony.locking),
-so the bump adds no new waiting; a writer that doesn't, waits here as it would there.
+* SQLite: a row trigger per table and event raises `account.data_version`. SQLite has one
+  writer at a time, so this adds no waiting and no lock order to respect.
+* PostgreSQL: a statement trigger (transition tables) appends one row per account to
+  `account_change`, and the version is that account's (newest id, number of rows). An
+  append takes no lock another writer could wait on: raising a counter on the account row
+  would make the collection's claim of invoices (which locks invoices, then would lock
+  accounts) and a payment (which locks the account, then its invoice) wait on each other
+  in a circle. The count makes a change seen even when a transaction that took an older id
+  commits after a newer one. `prune()` (the daily run) folds each account's rows into one
+  new row, so that the version only ever moves on.
 
 **Keep the triggers when you change a table.** SQLite's batch migrations copy a table and
-drop the old one, and its triggers with it: a migration that alters a tracked table on
-SQLite calls `create_triggers` again for it (tests/test_project.py checks that the migrated
-schema has every trigger the models' schema has).
+drop the old one: wrap such a migration of a tracked table (or of `account`, `line`,
+`invoice`, which the triggers' bodies name) in `without_triggers(bind)`, which drops every
+data-version trigger and makes them again after (tests/test_project.py checks that the
+migrated schema has every trigger the models' schema has).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import event, text
 
-#: How a changed row names the accounts it belongs to: the SQL selecting their ids,
-#: for one row (`{row}` is NEW or OLD) and for a set of rows (`{rows}`: a transition table).
+#: How a changed row names the accounts it belongs to: the SQL selecting their ids, for
+#: one row (SQLite; `{row}` is NEW or OLD) and for a set of rows (PostgreSQL; `{rows}`: a
+#: transition table).
 PLAIN = ("SELECT {row}.account_id", "SELECT account_id FROM {rows}")
-#: An offer is no account's; the accounts with a line on it show its name and price.
+#: An offer is no account's; the accounts with a line on it show its name and price, and
+#: so do those with a line on order (or any task) that names it (`params.offer_id`).
 ACCOUNTS_OF_OFFER = (
-    "SELECT account_id FROM line WHERE offer_id = {row}.id",
-    "SELECT line.account_id FROM line JOIN {rows} ON line.offer_id = {rows}.id",
+    "SELECT account_id FROM line WHERE offer_id = {row}.id UNION "
+    "SELECT account_id FROM scheduled_task WHERE json_extract(params, '$.offer_id') = {row}.id",
+    "SELECT line.account_id FROM line JOIN {rows} ON line.offer_id = {rows}.id UNION "
+    "SELECT scheduled_task.account_id FROM scheduled_task JOIN {rows} "
+    "ON scheduled_task.params ->> 'offer_id' = {rows}.id::text",
 )
 #: An invoice's lines are the invoice's account's.
 ACCOUNTS_OF_INVOICE_LINE = (
@@ -72,21 +79,12 @@ TRACKED = (
 #: SQLite (row triggers).
 BUMP = "UPDATE account SET data_version = data_version + 1 WHERE id IN ({accounts})"
 
-#: Once per transaction and account (a transaction-local setting says it was done): a row
-#: updated again and again in one transaction (the renewal run's) grows a chain of
-#: versions that each next update walks. In the order of the accounts' ids.
+#: PostgreSQL: one row per account the statement changed, appended (no lock to wait on).
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  changed bigint;
 BEGIN
-  FOR changed IN SELECT DISTINCT a FROM ({accounts}) AS rows_accounts(a) WHERE a IS NOT NULL
-                 ORDER BY a LOOP
-    IF current_setting('versioning.account_' || changed, true) IS DISTINCT FROM 'raised' THEN
-      UPDATE account SET data_version = data_version + 1 WHERE id = changed;
-      PERFORM set_config('versioning.account_' || changed, 'raised', true);
-    END IF;
-  END LOOP;
+  INSERT INTO account_change (account_id)
+  SELECT DISTINCT a FROM ({accounts}) AS rows_accounts(a) WHERE a IS NOT NULL;
   RETURN NULL;
 END $$
 """
@@ -149,6 +147,52 @@ def statements(dialect: str, tables: tuple[str, ...] | None = None) -> list[str]
 def create_triggers(connection, tables: tuple[str, ...] | None = None) -> None:
     for sql in statements(connection.dialect.name, tables):
         connection.execute(text(sql))
+
+
+@contextmanager
+def without_triggers(connection):
+    """SQLite batch migrations: drop every data-version trigger, then make them again."""
+    for name in installed(connection):
+        if connection.dialect.name == "postgresql":
+            continue  # ALTER TABLE keeps them there
+        connection.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+    yield
+    create_triggers(connection)
+
+
+def current(account) -> tuple[int, int]:
+    """The version of `account`'s data now (read once per request and account)."""
+    from flask import g, has_request_context
+
+    from extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return (account.data_version, 0)
+    kept = g.setdefault("data_versions", {}) if has_request_context() else {}
+    if account.id not in kept:
+        newest, count = db.session.execute(
+            text("SELECT max(id), count(*) FROM account_change WHERE account_id = :id"),
+            {"id": account.id},
+        ).one()
+        kept[account.id] = (newest or 0, count)
+    return kept[account.id]
+
+
+def prune(connection) -> int:
+    """PostgreSQL: each account's change rows folded into one new row (its id the newest,
+    so that no version seen before comes back). Returns how many accounts were folded."""
+    if connection.dialect.name != "postgresql":
+        return 0
+    gone = connection.execute(
+        text(
+            "WITH gone AS (DELETE FROM account_change WHERE account_id IN ("
+            " SELECT account_id FROM account_change GROUP BY account_id HAVING count(*) > 1)"
+            " RETURNING account_id) "
+            "INSERT INTO account_change (account_id) SELECT DISTINCT account_id FROM gone "
+            "RETURNING account_id"
+        )
+    ).all()
+    return len(gone)
 
 
 def installed(connection) -> set[str]:

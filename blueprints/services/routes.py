@@ -59,7 +59,7 @@ def index():
         account=account,
         filters=filters,
         # Kept by this process while the account's services and invoices stay the same.
-        services_table=account_fragment(account, "services.table", table),
+        services_table=account_fragment(account, "services.table", table, today),
         choices={
             "type": listing.SERVICE_TYPES,
             "state": listing.STATES,
