@@ -147,15 +147,16 @@ def _page_figures(client, queries: dict, title: str, paths) -> None:
     """Each (label, path): made afresh (its lists not kept: median time and SQL queries, the
     same on a deep page as on the first), then as the next request finds it (the lists
     kept by the process while the account's data is the same: caching.account_fragment)."""
-    kept = client.application.extensions.setdefault("account_fragments", {})
+    from caching import forget_kept
+
     for label, path in paths:
         client.get(path)
 
         def fresh(p=path):
-            kept.clear()
+            forget_kept(client.application)
             return client.get(p)
 
-        kept.clear()
+        forget_kept(client.application)
         queries["n"] = 0
         assert client.get(path).status_code == 200
         made = queries["n"]
