@@ -11,11 +11,12 @@ each process for the next visitor.
   stored by a cache.
 * **The sign-in page** differs from one visitor without a session to the next only by its
   CSRF token: `token_swapped_page` makes it once and swaps each visitor's own token in.
-* **An account's lists** (the lines page's tables, ...) are the same for everyone who may
-  see the account, in one language, for as long as the account's rows are the same: the
-  database raises `account.data_version` whenever one of them changes (telephony.versioning),
-  and `account_fragment` keeps each list made, per process, under that version. A change
-  by anyone, from anywhere, is a new version, so the next request makes the list anew.
+* **An account's lists** (the lines page's tables, My services' table) are the same for
+  everyone who may see the account, in one language, for as long as the account's rows
+  are the same: the database moves the account's data version on whenever one of them
+  changes (telephony.versioning), and `account_fragment` keeps each list made, per
+  process, under that version. A change by anyone, from anywhere, is a new version, so
+  the next request makes the list anew.
 * **Static files** carry their content's digest in their URL (`/assets/<digest>/css/app.css`)
   and are served with a year-long `Cache-Control: immutable`: a new file is a new URL.
 """
