@@ -226,7 +226,7 @@ class AccountFragment:
             current_app.extensions["build"]["id"],
             _locale_key(),
             self.account.id,
-            versioning.current(self.account),
+            data_version(self.account),
             request.query_string,
             g.get("htmx_block"),
             bool(request.headers.get("X-Pager")),
@@ -252,10 +252,19 @@ def account_fragment(account, name: str, make: Callable[[], str], today=None) ->
     return AccountFragment(account, name, make, today or local_today(account.timezone))
 
 
+def data_version(account) -> tuple[int, int]:
+    """The account's data version, read once per request (the menu's fact and each list
+    of the page share it)."""
+    versions = g.setdefault("data_versions", {})
+    if account.id not in versions:
+        versions[account.id] = versioning.current(account)
+    return versions[account.id]
+
+
 def account_fact(account, name: str, compute: Callable[[], object]):
     """A fact about `account` drawn from the tracked tables (telephony.versioning), e.g.
     whether it holds a licence: computed once per data version and process."""
-    key = (name, account.id, versioning.current(account))
+    key = (name, account.id, data_version(account))
     return _kept("account_facts", key, compute, ACCOUNT_FRAGMENTS * 16)
 
 

@@ -161,21 +161,17 @@ def without_triggers(connection):
 
 
 def current(account) -> tuple[int, int]:
-    """The version of `account`'s data now (read once per request and account)."""
-    from flask import g, has_request_context
-
+    """The version of `account`'s data now (PostgreSQL: one query; SQLite: the account's
+    counter, already loaded)."""
     from extensions import db
 
     if db.session.get_bind().dialect.name != "postgresql":
         return (account.data_version, 0)
-    kept = g.setdefault("data_versions", {}) if has_request_context() else {}
-    if account.id not in kept:
-        newest, count = db.session.execute(
-            text("SELECT max(id), count(*) FROM account_change WHERE account_id = :id"),
-            {"id": account.id},
-        ).one()
-        kept[account.id] = (newest or 0, count)
-    return kept[account.id]
+    newest, count = db.session.execute(
+        text("SELECT max(id), count(*) FROM account_change WHERE account_id = :id"),
+        {"id": account.id},
+    ).one()
+    return (newest or 0, count)
 
 
 def prune(connection) -> int:
