@@ -193,6 +193,7 @@ AUDIT_ACTIONS = {
     "service.suspended": _l("Service suspended (unpaid)"),
     "service_numbers.reserved": _l("Service numbers reserved"),
     "service_numbers.released": _l("Service numbers released"),
+    "service_numbers.hold_extended": _l("Service numbers held longer"),
     "service_numbers.acquired": _l("Service numbers acquired"),
     "procedure.submitted": _l("Validation procedure details filled in"),
     "procedure.status_changed": _l("Validation procedure status changed"),

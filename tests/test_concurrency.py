@@ -10,10 +10,10 @@ a stated reason why parallel copies can't do harm; a new route without one fails
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from extensions import db
 from telephony.dates import add_months
@@ -49,7 +49,9 @@ from telephony.models import (
     TelephonyGroup,
     User,
     ValidationProcedure,
+    utcnow,
 )
+from telephony.service_numbers import reservations
 from tests.factories import DETAILS, hidden_value
 from tests.live import Client, LiveSite, at_once, form_fields
 from tests.workspace import SIGN_IN, workspace_settings
@@ -96,6 +98,7 @@ CASES = {
     "service_numbers.new": "test_two_customers_never_hold_the_same_number",
     "service_numbers.reservation": "test_service_numbers_are_acquired_once",
     "service_numbers.release": "test_a_reservation_is_released_once",
+    "service_numbers.extend_hold": "test_a_hold_is_kept_longer_once",
     "service_numbers.licences_page": "test_licences_are_set_once",
     "service_numbers.new_destination": "test_a_destination_is_created_and_a_number_released_once",
     "service_numbers.assign": "test_a_destination_is_created_and_a_number_released_once",
@@ -866,6 +869,53 @@ def test_a_reservation_is_released_once(site):
         AuditEvent.target_id == reservation_id
     )
     assert count(site, select(func.count(AuditEvent.id)).where(released)) == 1
+
+
+def test_a_hold_is_kept_longer_once(site):
+    """A hold two minutes from its end, "Hold them longer" sent many times at once: held
+    longer once (one audit event), its numbers with it."""
+    customer = site.client().sign_in("be")
+    reply = customer.post(
+        "/service-numbers/new",
+        {**_search(site, "Namur", 2), "csrf_token": customer.token("/service-numbers/new")},
+    )
+    assert reply.status == 303, reply.text[:300]
+    reservation_id = int(reply.location.rsplit("/", 1)[1])
+    soon = utcnow() + timedelta(minutes=2)
+    with site.app.app_context():
+        db.session.execute(
+            update(NumberReservation)
+            .where(NumberReservation.id == reservation_id)
+            .values(expires_at=soon)
+        )
+        db.session.execute(
+            update(ServiceNumber)
+            .where(ServiceNumber.reservation_id == reservation_id)
+            .values(held_until=soon)
+        )
+        db.session.commit()
+        db.session.remove()
+    path = f"/service-numbers/reservations/{reservation_id}/extend"
+    token = customer.token(f"/service-numbers/reservations/{reservation_id}")
+
+    replies = at_once(N, lambda _i: customer.post(path, {"csrf_token": token}))
+
+    assert {r.status for r in replies} == {303}
+    extended = (AuditEvent.action == "service_numbers.hold_extended") & (
+        AuditEvent.target_id == reservation_id
+    )
+    assert count(site, select(func.count(AuditEvent.id)).where(extended)) == 1
+    (reservation,) = fetch(
+        site, select(NumberReservation).where(NumberReservation.id == reservation_id)
+    )
+    until = reservations.aware(reservation.expires_at)
+    assert until > soon + timedelta(minutes=5)
+    numbers = fetch(
+        site, select(ServiceNumber).where(ServiceNumber.reservation_id == reservation_id)
+    )
+    assert len(numbers) == 2
+    assert all(reservations.aware(number.held_until) == until for number in numbers)
+    customer.post(f"/service-numbers/reservations/{reservation_id}/release", {"csrf_token": token})
 
 
 def test_licences_are_set_once(site):

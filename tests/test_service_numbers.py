@@ -137,6 +137,48 @@ def test_a_hold_ends_on_the_server(app_ctx):
     assert len(reservations.held_numbers(other)) == 2
 
 
+def test_a_hold_is_kept_longer_on_request_within_its_limit(app_ctx):
+    """WCAG 2.2.1: the person can extend the time limit (ten times at least), on the
+    server's clock, never after the hold has ended."""
+    account, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
+    hold = timedelta(minutes=reservations.hold_minutes())
+    start = utcnow()
+    reservation, _held = reservations.reserve(
+        account, Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,)), 2, actor=user, now=start
+    )
+    db.session.commit()
+    numbers = reservations.held_numbers(reservation)
+    later = start + hold - timedelta(minutes=1)
+    until = reservations.extend(account, reservation, actor=user, now=later)
+    db.session.commit()
+    assert until == later + hold and reservations.aware(reservation.expires_at) == until
+    for number in numbers:
+        db.session.refresh(number)
+        assert reservations.aware(number.held_until) == until
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "service_numbers.hold_extended")
+    )
+    # Sent twice at once (a double click): held longer once.
+    assert reservations.extend(account, reservation, actor=user, now=later) == until
+    extended = AuditEvent.action == "service_numbers.hold_extended"
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(extended)) == 1
+    # Its limit: MAX_HOLDS holds from when it was made. Up to it, then no further.
+    reservation.created_at = until - reservations.MAX_HOLDS * hold + timedelta(minutes=3)
+    db.session.commit()
+    limit = reservations.hold_limit(reservation)
+    soon = later + timedelta(minutes=5)
+    assert reservations.can_extend(reservation, soon)
+    assert reservations.extend(account, reservation, actor=user, now=soon) == limit
+    db.session.commit()
+    assert not reservations.can_extend(reservation, soon + timedelta(minutes=1))
+    assert reservations.extend(account, reservation, actor=user, now=soon) == limit
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(extended)) == 2
+    # Once it has ended, on the server's clock, it stays ended.
+    with pytest.raises(DomainError, match="has ended"):
+        reservations.extend(account, reservation, actor=user, now=limit + timedelta(seconds=1))
+    db.session.rollback()
+
+
 def test_the_quota_and_the_rules_refuse_beside_their_field(app_ctx):
     account, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     search = Search("FR", NumberType.GEOGRAPHIC, (_lyon().id,))
@@ -166,7 +208,7 @@ def _reserve_page(client, data: dict):
     return client.post("/service-numbers/new", data={"csrf_token": token, **data})
 
 
-def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in):
+def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in, auth):
     client = _in_english(signed_in("fr"))
     with app.app_context():
         lyon = _lyon()
@@ -208,6 +250,12 @@ def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in):
     assert re.search(r"Held until \d{1,2}:\d{2}(\s?[AP]M)?\. ", held.text), held.text
     ids = re.findall(r'name="numbers" value="(\d+)" checked', held.text)
     assert len(ids) == 2
+    # Kept longer, from a button that needs no JavaScript; another account's: not found.
+    extend = reply.location + "/extend"
+    assert f'action="{extend}"' in held.text and "Hold them 10 more minutes" in held.text
+    kept = client.post(extend, data={"csrf_token": csrf_from(held.text)})
+    assert kept.status_code == 303 and kept.location == reply.location
+    assert "The numbers are held for you until" in client.get(reply.location).text
     done = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
     assert done.status_code == 303
     listing = client.get("/service-numbers/").text
@@ -224,6 +272,10 @@ def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in):
             )
             == 2
         )
+    auth.logout()
+    other = _in_english(signed_in("be"))  # (the same client, now another account's)
+    token = csrf_from(other.get("/lines/").text)
+    assert other.post(extend, data={"csrf_token": token}).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,10 @@ class ReleaseForm(BaseForm):
     submit = SubmitField(_l("Release the numbers"))
 
 
+class ExtendHoldForm(BaseForm):
+    """Keep the held numbers longer (the button says how long)."""
+
+
 class LicenceForm(BaseForm):
     """Agents: how many licences of a kind the customer holds."""
 

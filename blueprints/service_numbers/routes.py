@@ -17,6 +17,7 @@ from blueprints.service_numbers.forms import (
     AutoRechargeForm,
     BuyCreditsForm,
     DestinationForm,
+    ExtendHoldForm,
     LicenceForm,
     MoreNumbersForm,
     ReleaseForm,
@@ -43,7 +44,7 @@ from telephony.service_numbers import (
 )
 from telephony.service_numbers.inventory import Search
 from telephony.services import paying
-from templating import phone
+from templating import clock, phone
 
 
 def _no_licence(account: Account):
@@ -274,7 +275,25 @@ def reservation(reservation_id: int):
         release_form=ReleaseForm(),
         needs_entry=any(sva.needs_entry(number) for number in numbers),
         seconds_left=max(0, int((reservations.aware(held.expires_at) - now).total_seconds())),
+        can_extend=reservations.can_extend(held, now),
+        hold_minutes=reservations.hold_minutes(),
     )
+
+
+@bp.post("/reservations/<int:reservation_id>/extend")
+@account_required
+def extend_hold(reservation_id: int):
+    """Keep the held numbers longer, before the hold ends (a form, so without JavaScript
+    too); back to the reservation, its countdown started afresh."""
+    account = current_account()
+    held = reservations.get(account, reservation_id)
+    if ExtendHoldForm().validate_on_submit():
+        done = perform(lambda: reservations.extend(account, held, actor=current_user))
+        if done:
+            flash(
+                _("The numbers are held for you until %(time)s.", time=clock(done.value)), "success"
+            )
+    return redirect(url_for("service_numbers.reservation", reservation_id=held.id), 303)
 
 
 @bp.post("/reservations/<int:reservation_id>/release")

@@ -160,7 +160,7 @@ document.addEventListener("htmx:pushedIntoHistory", () => {
     if (left === 0) {
       if (announcer) announcer.textContent = timer.dataset.ended;
       timer.textContent = timer.dataset.ended;
-      document.querySelectorAll(".acquire-form button[type=submit]").forEach((b) => { b.disabled = true; });
+      document.querySelectorAll(".acquire-form button[type=submit], .extend-form button[type=submit]").forEach((b) => { b.disabled = true; });
       return;
     }
     setTimeout(tick, 1000);

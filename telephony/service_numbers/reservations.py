@@ -34,6 +34,11 @@ from telephony.settings import settings
 
 #: Claims tried before saying that fewer numbers than asked are free.
 ATTEMPTS = 3
+#: A hold can be kept a hold's length longer, again and again, until it has lasted this
+#: many holds (WCAG 2.2.1: a time limit the person can extend at least ten times; the
+#: numbers are not kept from other customers for ever).
+MAX_HOLDS = 11
+ENDED = _l("This reservation has ended: its numbers are back in the inventory.")
 
 
 def hold_minutes() -> int:
@@ -203,6 +208,80 @@ def release(account: Account, reservation: NumberReservation, *, actor: User) ->
     )
 
 
+def hold_limit(reservation: NumberReservation) -> datetime:
+    """The latest a reservation's hold can be kept until."""
+    return aware(reservation.created_at) + MAX_HOLDS * timedelta(minutes=hold_minutes())
+
+
+#: What keeping a hold longer must gain at least: less is no change (a copy of the same
+#: request sent at once, or a hold at its limit).
+EXTENSION_GRAIN = timedelta(minutes=1)
+
+
+def _extended_until(reservation: NumberReservation, now: datetime) -> datetime:
+    return min(now + timedelta(minutes=hold_minutes()), hold_limit(reservation))
+
+
+def can_extend(reservation: NumberReservation, now: datetime) -> bool:
+    """Whether the hold is live and short of its limit (right after it was made, keeping
+    it longer gains nothing yet, but the button is there for later)."""
+    return (
+        is_live(reservation, now)
+        and aware(reservation.expires_at) < hold_limit(reservation) - EXTENSION_GRAIN
+    )
+
+
+def extend(
+    account: Account, reservation: NumberReservation, *, actor: User, now: datetime | None = None
+) -> datetime:
+    """Keep the held numbers a hold's length from now (up to `hold_limit`). Returns when
+    the hold now ends. A hold that would gain less than EXTENSION_GRAIN is left as it is (a
+    double click extends once). Refused once the hold has ended, on the server's clock: its
+    numbers may be another customer's already."""
+    now = now or utcnow()
+    until = _extended_until(reservation, now)
+    if not is_live(reservation, now):
+        raise DomainError(ENDED)
+    # Conditional: the hold may have ended, been acquired or been extended by a copy of
+    # this request since it was read.
+    kept = rows_changed(
+        update(NumberReservation)
+        .where(
+            NumberReservation.id == reservation.id,
+            NumberReservation.account_id == account.id,
+            NumberReservation.status == ReservationStatus.OPEN,
+            NumberReservation.expires_at > now,
+            NumberReservation.expires_at < until - EXTENSION_GRAIN,
+        )
+        .values(expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(reservation)
+    if not kept:
+        if not is_live(reservation, now):
+            raise DomainError(ENDED)
+        return aware(reservation.expires_at)  # as long as it can be held already
+    db.session.execute(
+        update(ServiceNumber)
+        .where(
+            ServiceNumber.reservation_id == reservation.id,
+            ServiceNumber.state == InventoryState.RESERVED,
+            ServiceNumber.held_until > now,
+        )
+        .values(held_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        "service_numbers.hold_extended",
+        account=account,
+        actor=actor,
+        target_type="number_reservation",
+        target_id=reservation.id,
+        after={"until": until.isoformat()},
+    )
+    return until
+
+
 def acquire(
     account: Account,
     reservation: NumberReservation,
@@ -222,9 +301,7 @@ def acquire(
     if reservation.status == ReservationStatus.ACQUIRED:
         raise DomainError(_l("These numbers are already acquired."), "numbers")
     if not is_live(reservation, now):
-        raise DomainError(
-            _l("This reservation has ended: its numbers are back in the inventory."), "numbers"
-        )
+        raise DomainError(ENDED, "numbers")
     held = {number.id: number for number in held_numbers(reservation)}
     if not set(ids) <= set(held):
         raise DomainError(_l("Choose among the numbers held for you."), "numbers")
@@ -274,9 +351,7 @@ def acquire(
         .execution_options(synchronize_session=False)
     )
     if closed != 1 or taken != len(ids):
-        raise DomainError(
-            _l("This reservation has ended: its numbers are back in the inventory."), "numbers"
-        )
+        raise DomainError(ENDED, "numbers")
     _free_numbers_of([reservation.id])
     numbers = list(
         db.session.scalars(
