@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import SimpleDocTemplate
 
 from i18n import bcp47
@@ -21,6 +22,7 @@ CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 #: Rules and boxes, and the shade behind labels and table headers.
 GRID = colors.HexColor("#9aa3ad")
 SHADE = colors.HexColor("#e8ecf0")
+FOOTER_GREY = colors.HexColor("#555555")
 
 
 def build_pdf(
@@ -42,12 +44,17 @@ def build_pdf(
     def footer(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont(font, 8)
-        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.setFillColor(FOOTER_GREY)
         canvas.drawString(doc.leftMargin + FRAME_PADDING, 10 * mm, left_text)
-        # Translators: footer of each page of a PDF document.
-        page = _("Page %(number)s", number=doc.page)
-        right = doc.pagesize[0] - doc.rightMargin - FRAME_PADDING
-        canvas.drawRightString(right, 10 * mm, page)
+        canvas.restoreState()
+
+    def page_number(canvas, number: int, pages: int) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor(FOOTER_GREY)
+        # Translators: which page of how many: in the footer of a PDF, under a list.
+        text = _("Page %(number)s of %(pages)s", number=number, pages=pages)
+        canvas.drawRightString(A4[0] - MARGIN - FRAME_PADDING, 10 * mm, text)
         canvas.restoreState()
 
     buffer = BytesIO()
@@ -67,8 +74,36 @@ def build_pdf(
         invariant=1 if invariant else None,
         initialFontName=font,
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(
+        story,
+        onFirstPage=footer,
+        onLaterPages=footer,
+        canvasmaker=lambda *args, **kwargs: _CountedPages(page_number, *args, **kwargs),
+    )
     return buffer.getvalue()
+
+
+class _CountedPages(Canvas):
+    """A canvas that holds its pages back until the document ends, then writes on each
+    "Page N of M" (how many pages there are is known only then): a reader of a printed
+    invoice sees whether a page is missing. No second layout pass."""
+
+    def __init__(self, page_number, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._page_number = page_number
+        self._held: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+        self._held.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        pages = len(self._held)
+        for number, state in enumerate(self._held, start=1):
+            self.__dict__.update(state)
+            self._page_number(self, number, pages)
+            super().showPage()
+        super().save()
 
 
 def country_name(code: str, locale: str) -> str:

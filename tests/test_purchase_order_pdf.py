@@ -163,7 +163,7 @@ def test_english_purchase_order_wording(app):
         "Total incl. VAT €14.40",
         "The order takes effect once it is paid. Terms of sale: VT-CGV-2026-01.",
         "Status: awaiting payment",
-        "Page 1",
+        "Page 1 of 1",
     ):
         assert words in text, (words, text)
 
@@ -230,7 +230,9 @@ def test_long_orders_continue_on_numbered_pages(app):
     reader = PdfReader(BytesIO(data))
     assert len(reader.pages) >= 2
     second = pdf_text_of_page(reader, 1)
-    assert "Page 2" in second
+    # Each page says how many there are: a missing page shows.
+    assert f"Page 2 of {len(reader.pages)}" in second
+    assert f"Page {len(reader.pages)} of {len(reader.pages)}" in pdf_text_of_page(reader, -1)
     assert "Description" in second  # the header row is repeated
     assert "Total incl. VAT €72.00" in pdf_text(data)
 
