@@ -27,7 +27,9 @@ from telephony.models import (
     InvoiceKind,
     InvoiceLine,
     Line,
+    NumberReservation,
     ProcedureStatus,
+    ServiceNumber,
     StoredPaymentMethod,
     User,
     ValidationProcedure,
@@ -228,3 +230,23 @@ def open_order(app) -> tuple[int, int]:
         )
         db.session.commit()
         return order.id, account.id
+
+
+def set_hold_end(app, reservation_id: int, moment) -> None:
+    """Make a service-number hold end at `moment` (its numbers with it), as time passing
+    would."""
+    from sqlalchemy import update
+
+    with app.app_context():
+        db.session.execute(
+            update(NumberReservation)
+            .where(NumberReservation.id == reservation_id)
+            .values(expires_at=moment)
+        )
+        db.session.execute(
+            update(ServiceNumber)
+            .where(ServiceNumber.reservation_id == reservation_id)
+            .values(held_until=moment)
+        )
+        db.session.commit()
+        db.session.remove()

@@ -13,7 +13,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from extensions import db
 from telephony.dates import add_months
@@ -52,7 +52,7 @@ from telephony.models import (
     utcnow,
 )
 from telephony.service_numbers import reservations
-from tests.factories import DETAILS, hidden_value
+from tests.factories import DETAILS, hidden_value, set_hold_end
 from tests.live import Client, LiveSite, at_once, form_fields
 from tests.workspace import SIGN_IN, workspace_settings
 
@@ -849,14 +849,18 @@ def test_service_numbers_are_acquired_once(site):
     assert count(site, select(func.count(AuditEvent.id)).where(acquired)) == 1
 
 
-def test_a_reservation_is_released_once(site):
-    customer = site.client().sign_in("be")
+def _reserve(site, customer, city: str, quantity: int) -> int:
     reply = customer.post(
         "/service-numbers/new",
-        {**_search(site, "Namur", 3), "csrf_token": customer.token("/service-numbers/new")},
+        {**_search(site, city, quantity), "csrf_token": customer.token("/service-numbers/new")},
     )
     assert reply.status == 303, reply.text[:300]
-    reservation_id = int(reply.location.rsplit("/", 1)[1])
+    return int(reply.location.rsplit("/", 1)[1])
+
+
+def test_a_reservation_is_released_once(site):
+    customer = site.client().sign_in("be")
+    reservation_id = _reserve(site, customer, "Namur", 3)
     path = f"/service-numbers/reservations/{reservation_id}/release"
     token = customer.token(f"/service-numbers/reservations/{reservation_id}")
 
@@ -875,26 +879,9 @@ def test_a_hold_is_kept_longer_once(site):
     """A hold two minutes from its end, "Hold them longer" sent many times at once: held
     longer once (one audit event), its numbers with it."""
     customer = site.client().sign_in("be")
-    reply = customer.post(
-        "/service-numbers/new",
-        {**_search(site, "Namur", 2), "csrf_token": customer.token("/service-numbers/new")},
-    )
-    assert reply.status == 303, reply.text[:300]
-    reservation_id = int(reply.location.rsplit("/", 1)[1])
+    reservation_id = _reserve(site, customer, "Namur", 2)
     soon = utcnow() + timedelta(minutes=2)
-    with site.app.app_context():
-        db.session.execute(
-            update(NumberReservation)
-            .where(NumberReservation.id == reservation_id)
-            .values(expires_at=soon)
-        )
-        db.session.execute(
-            update(ServiceNumber)
-            .where(ServiceNumber.reservation_id == reservation_id)
-            .values(held_until=soon)
-        )
-        db.session.commit()
-        db.session.remove()
+    set_hold_end(site.app, reservation_id, soon)
     path = f"/service-numbers/reservations/{reservation_id}/extend"
     token = customer.token(f"/service-numbers/reservations/{reservation_id}")
 

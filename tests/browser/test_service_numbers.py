@@ -7,17 +7,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from extensions import db
 from telephony.models import (
     Account,
-    NumberReservation,
     ServiceNumber,
     User,
     utcnow,
 )
 from tests.browser.conftest import check_accessibility, open_account
+from tests.factories import set_hold_end
 
 
 def _context(browser, js: bool):
@@ -73,14 +73,14 @@ def test_acquire_two_numbers_in_lyon_and_see_an_ended_hold_back_in_the_pool(
     number = page.locator(".acquire-form label").first.inner_text().split("·")[0].strip()
     reservation_id = int(page.url.rsplit("/", 1)[1])
     # Near its end, it is kept longer on request (WCAG 2.2.1), by a plain form.
-    _hold_until(live_server, reservation_id, utcnow() + timedelta(seconds=90))
+    set_hold_end(live_server.app, reservation_id, utcnow() + timedelta(seconds=90))
     page.reload()
     page.get_by_role("button", name="Hold them 10 more minutes").click()
     page.wait_for_load_state()
     assert "The numbers are held for you until" in page.locator(".flash").first.inner_text()
     if js:
         assert page.locator(".countdown-value").inner_text().startswith(("9:", "10:"))
-    _hold_until(live_server, reservation_id, utcnow() - timedelta(minutes=1))
+    set_hold_end(live_server.app, reservation_id, utcnow() - timedelta(minutes=1))
     page.reload()
     assert "The hold has ended" in page.content()
     assert page.locator(".acquire-form").count() == 0
@@ -88,21 +88,6 @@ def test_acquire_two_numbers_in_lyon_and_see_an_ended_hold_back_in_the_pool(
     _search(page, js, "Auvergne-Rhône-Alpes", "Grenoble", "1", digits=number.replace(" ", "")[3:])
     assert number in page.locator(".acquire-form").inner_text()
     context.close()
-
-
-def _hold_until(live_server, reservation_id: int, moment) -> None:
-    with live_server.app.app_context():
-        db.session.execute(
-            update(NumberReservation)
-            .where(NumberReservation.id == reservation_id)
-            .values(expires_at=moment)
-        )
-        db.session.execute(
-            update(ServiceNumber)
-            .where(ServiceNumber.reservation_id == reservation_id)
-            .values(held_until=moment)
-        )
-        db.session.commit()
 
 
 @pytest.mark.parametrize(("who", "js"), [("customer", False), ("agent", True)])
