@@ -171,8 +171,19 @@ def compile_all() -> list[str]:
     return done
 
 
-def _set(pattern: re.Pattern, text: str) -> list[str]:
-    return sorted(pattern.findall(text))
+def placeholders(text: str) -> list[str]:
+    """The placeholders of `text`, whole ("%(num)d": its conversion counts, a `%(num)s`
+    or a `%(num)d` given a name fails at run time), sorted."""
+    return sorted(match.group(0) for match in PLACEHOLDER.finditer(text))
+
+
+def markup(text: str) -> list[str]:
+    """The HTML tags of `text`, whole, and every angle bracket outside them, sorted. A
+    translation keeps its source's: Jinja marks a translation safe, so a stray "<img" in
+    one would be markup on the page."""
+    return sorted(match.group(0) for match in TAG.finditer(text)) + sorted(
+        ch for ch in TAG.sub("", text) if ch in "<>"
+    )
 
 
 @dataclass
@@ -220,11 +231,11 @@ def check(strict: bool = True) -> CheckResult:
             for text in strings:
                 if not text:
                     continue
-                if _set(PLACEHOLDER, sources[0]) != _set(PLACEHOLDER, text) and (
-                    len(sources) == 1 or _set(PLACEHOLDER, sources[-1]) != _set(PLACEHOLDER, text)
+                if placeholders(sources[0]) != placeholders(text) and (
+                    len(sources) == 1 or placeholders(sources[-1]) != placeholders(text)
                 ):
                     result.problems.append(f"{label}: placeholders differ from the source")
-                if _set(TAG, sources[0]) != _set(TAG, text):
+                if markup(sources[0]) != markup(text):
                     result.problems.append(f"{label}: HTML tags differ from the source")
     # The termbase, the register and the typography, over the catalogues and the FAQ.
     import i18n_rules

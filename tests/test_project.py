@@ -42,11 +42,16 @@ def test_translation_catalogues_pass_the_check():
 
 
 def test_check_finds_a_broken_placeholder(tmp_path, monkeypatch):
-    from i18n_tools import PLACEHOLDER, _set
+    from i18n_tools import markup, placeholders
 
-    assert _set(PLACEHOLDER, "Page %(number)s of %(pages)s") != _set(
-        PLACEHOLDER, "Page %(nombre)s sur %(pages)s"
+    assert placeholders("Page %(number)s of %(pages)s") != placeholders(
+        "Page %(nombre)s sur %(pages)s"
     )
+    # The conversion counts ("%(num)d" given a string fails at run time), and so does a
+    # stray angle bracket (a translation is marked safe: "<img" would be markup).
+    assert placeholders("%(name)s (%(code)s)") != placeholders("%(name)d (%(code)s)")
+    assert markup("Find an account") != markup("Trouver un compte <img src=x onerror=y ")
+    assert markup("A <b>bold</b> word") == markup("Un mot <b>gras</b>")
 
 
 def test_stats_count_the_base_language_for_regional_locales():

@@ -121,6 +121,14 @@ def test_a_broken_placeholder_is_refused_beside_the_field_and_nothing_is_written
     for text, message in [
         ("Vous agissez pour %(nom)s (%(code)s).", "Keep the placeholders of the source"),
         ("Vous agissez pour <b>%(name)s</b> (%(code)s).", "Keep the HTML tags of the source"),
+        # A conversion changed: "%(name)d" given a name would take the page down.
+        ("Vous agissez pour %(name)d (%(code)s).", "Keep the placeholders of the source"),
+        # A broken tag: the translation is marked safe, it would be markup on the page.
+        ("Vous agissez pour <img src=x onerror=alert(1) ", "Keep the HTML tags of the source"),
+        ("Vous agissez pour <b %(name)s (%(code)s).", "Keep the HTML tags of the source"),
+        # Invisible characters that hide or reverse text.
+        ("Vous\u200b agissez pour %(name)s (%(code)s).", "Remove the invisible"),
+        ("Vous \u202eagissez pour %(name)s (%(code)s).", "Remove the invisible"),
         ("Tu agis pour %(name)s (%(code)s).", "breaks the register"),
         ("Vous agissez pour %(name)s (%(code)s) : ok", "no-break space before"),
         ("x" * 100_000, "Keep it under 5000 characters."),

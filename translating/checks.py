@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 import i18n_rules
 from i18n import base_language
-from i18n_tools import PLACEHOLDER, TAG
+from i18n_tools import PLACEHOLDER, markup, placeholders
 
 #: The longest translation accepted (the longest source is about 600 characters).
 MAX_LENGTH = 5000
@@ -26,12 +26,18 @@ class Problem:
     message: object  # a lazy string
 
 
-def _sorted(pattern, text: str) -> list[str]:
-    return sorted(pattern.findall(text))
+#: Invisible format characters a translation may hold: the joiners some scripts need, and
+#: the soft hyphen. Others (zero-width space, bidirectional overrides) hide or reverse text.
+ALLOWED_FORMAT = {"\u00ad", "\u200c", "\u200d", "\u2060"}
 
 
 def has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
+    """Control characters other than a line break or a tab, or invisible format ones."""
+    return any(
+        (unicodedata.category(ch) == "Cc" and ch not in "\n\t")
+        or (unicodedata.category(ch) == "Cf" and ch not in ALLOWED_FORMAT)
+        for ch in text
+    )
 
 
 def check_entry(
@@ -67,10 +73,8 @@ def check_entry(
                 Problem(form, "control", _l("Remove the invisible control characters."))
             )
             continue
-        found = _sorted(PLACEHOLDER, text)
-        if found != _sorted(PLACEHOLDER, sources[0]) and (
-            not plural or found != _sorted(PLACEHOLDER, sources[-1])
-        ):
+        found = placeholders(text)
+        if found != placeholders(sources[0]) and (not plural or found != placeholders(sources[-1])):
             wanted = sorted({m.group(0) for s in sources for m in PLACEHOLDER.finditer(s)})
             message = (
                 _l(
@@ -81,12 +85,12 @@ def check_entry(
                 else _l("The source has no placeholder: remove %(found)s.", found=" ".join(found))
             )
             problems.append(Problem(form, "placeholders", message))
-        if _sorted(TAG, text) != _sorted(TAG, sources[0]):
+        if markup(text) != markup(sources[0]):
             problems.append(
                 Problem(
                     form,
                     "tags",
-                    _l("Keep the HTML tags of the source, and add none."),
+                    _l("Keep the HTML tags of the source, and add none (nor < or >)."),
                 )
             )
         problems.extend(language_problems(locale, form, text, sources[0], terms, apostrophe))
