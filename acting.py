@@ -10,7 +10,7 @@ from flask import g, request, session
 from flask_login import current_user
 
 from extensions import db
-from telephony import support
+from telephony import audit, support
 from telephony.models import Account
 
 #: Session key holding {"account_id": ..., "reason": ..., "locale": "agent" | "customer"}.
@@ -37,6 +37,11 @@ def reason() -> str:
     """The reason recorded with a change: the agent's, when an agent acts; else none."""
     current = state()
     return current.get("reason", "") if current else ""
+
+
+def forget_reason(_error=None) -> None:
+    """teardown_request: the next request this thread serves is not the acting agent's."""
+    audit.acting_reason.set("")
 
 
 def locale_mode() -> str:

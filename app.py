@@ -73,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     import acting
 
     app.after_request(acting.mark_forms)
+    app.teardown_request(acting.forget_reason)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 import acting as acting_state
 from extensions import db
-from telephony import DomainError, NotFound, locking, support
+from telephony import DomainError, NotFound, audit, locking, support
 from telephony.models import Account, Role
 
 #: Said when an agent's page opened for another customer sends a change.
@@ -53,7 +53,12 @@ def current_account() -> Account:
 
 def audit_agent_view() -> None:
     """before_request of the customer blueprints: whatever an agent reads of a customer's
-    account is an audit event: a page, a block that htmx asks for, a PDF, an attachment."""
+    account is an audit event: a page, a block that htmx asks for, a PDF, an attachment.
+    And every change the agent makes is recorded with why they act (audit.acting_reason,
+    cleared when the request ends)."""
+    reason = action_reason()
+    if reason:
+        audit.acting_reason.set(reason)
     if request.method not in SAFE_METHODS:
         return
     account = acting_account()

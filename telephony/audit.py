@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from extensions import db
 from telephony.models import Account, AuditEvent, User
+
+#: Why the agent making this change acts for the customer (the reason they gave when they
+#: began): the web layer sets it for a request made while acting and clears it after. A
+#: change made on a customer's behalf that names no reason of its own is recorded with it.
+acting_reason: ContextVar[str] = ContextVar("acting_reason", default="")
 
 
 def record(
@@ -21,6 +27,8 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the current transaction (it commits with the change it records)."""
     on_behalf = bool(actor is not None and account is not None and actor.account_id != account.id)
+    if on_behalf and not reason:
+        reason = acting_reason.get()
     event = AuditEvent(
         action=action,
         account_id=account.id if account else None,

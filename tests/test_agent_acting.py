@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from telephony import DomainError, support
-from telephony.models import Account, AuditEvent, Line, Offer, ScheduledTask, User
+from telephony import DomainError, audit, support
+from telephony.models import Account, AuditEvent, Line, Offer, ScheduledTask, Service, User
 from tests.conftest import csrf_from
+from tests.factories import act_for_fr
 
 
 def _fr_id(app) -> int:
@@ -125,6 +126,31 @@ def test_agent_acts_with_a_reason_and_the_change_records_it(app, signed_in):
     stopped = client.post("/agent/stop", data={"csrf_token": csrf_from(form)})
     assert "You no longer act for Boulangerie" in client.get(stopped.location + "?lang=en").text
     assert client.get("/lines/").status_code == 303
+
+
+def test_every_change_an_agent_makes_records_why_they_act(app, client, signed_in):
+    """The reason given when the agent began is on every change made for the customer,
+    not only on those whose code passes it (a renewal changed, here), and on nothing
+    after the request."""
+    account_id = act_for_fr(client, signed_in)
+    with app.app_context():
+        service_id = db.session.scalar(
+            select(Service.id).where(
+                Service.account_id == account_id, Service.name.startswith("+33972100001")
+            )
+        )
+    path = f"/services/{service_id}/renewal"
+    page = client.get(path + "?mode=automatic&period=3").text
+    done = client.post(
+        path, data={"csrf_token": csrf_from(page), "mode": "automatic", "period": "3"}
+    )
+    assert done.status_code == 303
+    assert audit.acting_reason.get() == ""  # cleared when the request ended
+    with app.app_context():
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "service.renewal_changed")
+        )
+        assert (event.on_behalf, event.reason) == (True, "Customer on the phone")
 
 
 def test_an_acting_agent_follows_the_customers_rules(app, signed_in):
