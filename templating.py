@@ -15,6 +15,7 @@ from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal, format_percent
 from flask import request, url_for
 from flask_babel import format_datetime, format_time, get_locale
+from markupsafe import Markup
 
 
 def money(amount, currency: str, precise: bool = False) -> str:
@@ -134,6 +135,11 @@ def phones(text: str | None, *, unbroken: bool = False) -> str:
     return shown
 
 
+def unbroken(text: str | None) -> Markup:
+    """Text a line never cuts ("vt20002-b", not "vt20002-" and "b" on a phone), escaped."""
+    return Markup('<span class="nowrap">{}</span>').format(text or "")
+
+
 def register_filters(app) -> None:
     from labels import label_helpers
 
@@ -148,6 +154,7 @@ def register_filters(app) -> None:
         phones=phones,
         control_id=control_id,
         datetime_attr=datetime_attr,
+        unbroken=unbroken,
     )
     from caching import static_url
 

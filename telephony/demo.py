@@ -412,7 +412,7 @@ def create_demo(today: date | None = None) -> bool:
             "sip_line",
             "line",
             line.id,
-            offer.price_excl_vat,
+            line.monthly_price_excl_vat,
             renewal,
         )
     alias = AliasNumber(
@@ -471,7 +471,7 @@ def create_demo(today: date | None = None) -> bool:
         "sip_line",
         "line",
         line.id,
-        offer.price_excl_vat,
+        line.monthly_price_excl_vat,  # its extra call included
         renewal,
         RenewalMode.AUTOMATIC,
         3,

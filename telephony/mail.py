@@ -17,6 +17,7 @@ plugged in for the type (a feature's PLUG, e.g. "procedure"): stored data, not a
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Callable
 from datetime import timedelta
@@ -70,7 +71,13 @@ def render_email(template: str, locale: str, **context) -> tuple[str, str]:
     with force_locale(locale):
         subject = render_block(env, name, "subject", **context)
         body = render_block(env, name, "body", **context)
-    return " ".join(subject.split()), body.strip() + "\n"
+    # One line (a header folds nothing else), its no-break spaces kept: French writes one
+    # before a colon ("Velora Telecom : ..."), and str.split() would take it for a space.
+    return _ONE_LINE.sub(" ", subject).strip(), body.strip() + "\n"
+
+
+#: Runs of ordinary white space (not U+00A0 nor U+202F).
+_ONE_LINE = re.compile(r"[ \t\r\n\f\v]+")
 
 
 def render_screen_url(template: str, **context) -> str | None:

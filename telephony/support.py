@@ -48,8 +48,15 @@ def clean_reason(text: str | None) -> str:
         " " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in text or ""
     )
     text = " ".join(text.split())
-    if len(text) < REASON_MIN:
+    if not text:
         raise DomainError(_l("Say why you act for this customer."), field="reason")
+    if len(text) < REASON_MIN:
+        raise DomainError(
+            _l(
+                "Say why you act for this customer, in %(num)d characters at least.", num=REASON_MIN
+            ),
+            field="reason",
+        )
     if len(text) > REASON_MAX:
         raise DomainError(_l("Write at most %(num)d characters.", num=REASON_MAX), field="reason")
     return text

@@ -91,6 +91,12 @@ def validate_procedure(account: Account) -> ValidationProcedure:
     return procedure
 
 
+#: The banner of an agent acting for the French demo customer (its code kept on one line).
+ACTING_FR_BANNER = (
+    'Viewing Boulangerie Dupré &amp; Fils SARL (<span class="nowrap">vt10001-f</span>) as agent.'
+)
+
+
 def act_for_fr(client, signed_in) -> int:
     signed_in("agent")
     with client.application.app_context():

@@ -8,7 +8,7 @@ from extensions import db
 from telephony import DomainError, audit, support
 from telephony.models import Account, AuditEvent, Line, Offer, ScheduledTask, Service, User
 from tests.conftest import csrf_from
-from tests.factories import act_for_fr
+from tests.factories import ACTING_FR_BANNER, act_for_fr
 
 
 def _fr_id(app) -> int:
@@ -21,7 +21,7 @@ def _fr_id(app) -> int:
     [
         ("", "Say why you act for this customer"),
         ("  ", "Say why you act for this customer"),
-        ("ok", "Say why you act for this customer"),
+        ("ok", "Say why you act for this customer, in 3 characters at least"),
         ("\x00\x01\x02", "Say why you act for this customer"),
         ("x" * 301, "Write at most 300 characters"),
     ],
@@ -90,7 +90,7 @@ def test_agent_acts_with_a_reason_and_the_change_records_it(app, signed_in):
     )
     assert opened.status_code == 303
     lines_page = client.get("/lines/").text
-    assert "Viewing Boulangerie Dupré &amp; Fils SARL (vt10001-f) as agent." in lines_page
+    assert ACTING_FR_BANNER in lines_page
     assert "Lines and numbers" in lines_page
 
     with app.app_context():

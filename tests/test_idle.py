@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from extensions import db
 from telephony.models import Account, AuditEvent, CallNote
 from tests.conftest import USERS, Auth, csrf_from
+from tests.factories import ACTING_FR_BANNER
 
 
 def expire(app, client) -> None:
@@ -136,7 +137,7 @@ def test_acting_for_a_customer_resumes_with_the_draft_offered_back(app, client, 
     assert client.get("/lines/").status_code == 302  # signed out, acting with it
     Auth(client).login(USERS["agent"])
     page = client.get("/lines/?lang=en").text
-    assert "Viewing Boulangerie Dupré &amp; Fils SARL (vt10001-f) as agent." in page
+    assert ACTING_FR_BANNER in page
     assert "Reason: Caller" in page
     # No form of that page has those fields: the text is offered back to copy.
     assert "You were signed out before this was sent" in page

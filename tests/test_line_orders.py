@@ -30,7 +30,7 @@ from telephony.models import (
     ValidationProcedure,
 )
 from tests.conftest import csrf_from
-from tests.factories import demo_account, validate_procedure
+from tests.factories import ACTING_FR_BANNER, demo_account, validate_procedure
 
 TOKEN = "a-form-token-0123456789"
 
@@ -448,7 +448,7 @@ def test_an_agent_acting_for_the_customer_orders_a_line(app, signed_in):
         ).all()
         assert any(view["path"].startswith("/lines/new") for view in views)
     page = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
-    assert "Viewing Boulangerie Dupré &amp; Fils SARL (vt10001-f) as agent." in page
+    assert ACTING_FR_BANNER in page
     assert "Waiting for the validation procedure" in page
 
 

@@ -86,6 +86,19 @@ def test_demo_users_exist_with_hashed_passwords(app_ctx):
         assert users[email].check_password("demo")
 
 
+def test_demo_lines_are_billed_at_their_price_extra_calls_included(app_ctx):
+    from telephony.models import Line, Service
+
+    pairs = db.session.execute(
+        select(Line, Service).join(
+            Service, (Service.target_type == "line") & (Service.target_id == Line.id)
+        )
+    ).all()
+    assert len(pairs) > 5 and any(line.calls_extra for line, _service in pairs)
+    for line, service in pairs:
+        assert service.monthly_price_excl_vat == line.monthly_price_excl_vat, line.number
+
+
 def test_demo_is_idempotent_and_scale_creates_lines(runner, app):
     from telephony.models import Line
 

@@ -136,7 +136,9 @@ def test_the_page_previews_without_javascript_then_confirms(signed_in):
         data={"csrf_token": csrf_from(page.text), "mode": "automatic", "period": "3"},
     )
     assert done.status_code == 303 and done.headers["Location"] == "/services/"
-    assert "Every 3 months" in client.get("/services/?q=Accueil").text
+    after = client.get("/services/?q=Accueil").text
+    assert "Every 3 months" in after
+    assert "The renewal of +33 9 72 10 00 01 – Accueil is saved." in after  # as people read it
 
 
 def test_without_a_payment_method_the_page_leads_to_adding_one(signed_in):

@@ -30,7 +30,7 @@ from telephony.dates import local_today
 from telephony.models import InvoiceStatus, PaymentStatus, RenewalMode
 from telephony.payments import FAILURES, NotPayable, configured_provider
 from telephony.services import batch, listing, paying, renewal
-from templating import day
+from templating import day, phones
 
 
 @bp.get("/")
@@ -115,7 +115,7 @@ def configure_renewal(service_id: int):
                 "mode",
             )
             if done:
-                flash(_("The renewal of %(name)s is saved.", name=service.name), "success")
+                flash(_("The renewal of %(name)s is saved.", name=phones(service.name)), "success")
                 return redirect(url_for("services.index"), 303)
         values = {"mode": form.mode.data, "period": form.period.data}
     else:
@@ -245,7 +245,7 @@ def extend(service_id: int):
                     flash(
                         _(
                             "Paid: %(name)s now expires on %(date)s.",
-                            name=service.name,
+                            name=phones(service.name),
                             date=day(service.expires_on, "long"),
                         ),
                         "success",
