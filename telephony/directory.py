@@ -14,16 +14,18 @@ from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import CountryCodeSource
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, exists, false, func, null, or_, select, true, union
 
 from extensions import db
 from telephony.models import (
     Account,
     AliasNumber,
     Country,
+    InventoryState,
     Line,
     ProcedureStatus,
     ScheduledTask,
+    ServiceNumber,
     TaskStatus,
     User,
     ValidationProcedure,
@@ -80,22 +82,42 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _accounts_with_numbers(candidates: list[PhoneCandidate]):
-    """A subquery of the ids of accounts that have one of the candidate numbers."""
-    parts = []
-    for model in (Line, AliasNumber):
-        conditions = [
+#: Where an account's numbers are: its lines, its alias numbers and the service numbers it
+#: holds (acquired or ported in), each with what the result says of it.
+NUMBER_KINDS = (
+    (Line, "line", Line.description, true()),
+    (AliasNumber, "alias_number", AliasNumber.description, true()),
+    (
+        ServiceNumber,
+        "service_number",
+        null().label("description"),
+        ServiceNumber.state == InventoryState.TAKEN,
+    ),
+)
+
+
+def _number_matches(model, candidates: list[PhoneCandidate]) -> ColumnElement[bool]:
+    """The number is a candidate (a national form: of an account of that country)."""
+    return or_(
+        *(
             model.number == c.e164
             if c.country is None
             else and_(model.number == c.e164, Account.country == c.country)
             for c in candidates
-        ]
-        parts.append(
+        )
+    )
+
+
+def _accounts_with_numbers(candidates: list[PhoneCandidate]):
+    """A subquery of the ids of accounts that have one of the candidate numbers."""
+    return union(
+        *(
             select(model.account_id)
             .join(Account, Account.id == model.account_id)
-            .where(or_(*conditions))
+            .where(_number_matches(model, candidates), held)
+            for model, _kind, _description, held in NUMBER_KINDS
         )
-    return union(*parts).subquery()
+    ).subquery()
 
 
 def search_accounts(query: str, number: int, size: int) -> Page:
@@ -129,34 +151,30 @@ def search_accounts(query: str, number: int, size: int) -> Page:
 class NumberMatch:
     """A line or alias number that a phone search matched, to say why an account is found."""
 
-    kind: str  # "line" or "alias_number"
+    kind: str  # "line", "alias_number" or "service_number"
     number: str
     description: str | None
 
 
 def matched_numbers(query: str, account_ids: list[int]) -> dict[int, list[NumberMatch]]:
     """For a page of results of a phone search: which of each account's lines and numbers
-    the query matched (two queries, whatever the page's size); {} for other searches."""
+    the query matched (one query per kind of number, whatever the page's size); {} for
+    other searches."""
     text = " ".join((query or "").split())[:MAX_QUERY]
     candidates = phone_candidates(text)
     if not candidates or not account_ids:
         return {}
     found: dict[int, list[NumberMatch]] = {}
-    for model, kind in ((Line, "line"), (AliasNumber, "alias_number")):
-        conditions = [
-            model.number == c.e164
-            if c.country is None
-            else and_(model.number == c.e164, Account.country == c.country)
-            for c in candidates
-        ]
+    for model, kind, described, held in NUMBER_KINDS:
         rows = db.session.execute(
-            select(model.account_id, model.number, model.description)
+            select(model.account_id, model.number, described)
             .join(Account, Account.id == model.account_id)
-            .where(model.account_id.in_(account_ids), or_(*conditions))
+            .where(model.account_id.in_(account_ids), _number_matches(model, candidates), held)
             .order_by(model.number)
         )
         for account_id, number, description in rows:
-            found.setdefault(account_id, []).append(NumberMatch(kind, number, description))
+            if account_id is not None:  # (a service number held by no account is not matched)
+                found.setdefault(account_id, []).append(NumberMatch(kind, number, description))
     return found
 
 

@@ -56,6 +56,25 @@ def test_alias_numbers_find_their_account_too(app_ctx):
     assert found == [account.code]
 
 
+def test_a_service_number_finds_its_account_once_it_holds_it(app_ctx):
+    """A caller may give the number they acquired (or ported in), not a line's."""
+    from telephony.models import InventoryState, ServiceNumber
+
+    number = db.session.scalar(
+        select(ServiceNumber)
+        .where(ServiceNumber.country == "FR", ServiceNumber.state == InventoryState.AVAILABLE)
+        .order_by(ServiceNumber.id)
+    )
+    national = "0" + number.number[3:]
+    assert _codes(directory.search_accounts(national, 1, 50)) == []  # nobody's yet
+    fr = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+    number.account_id, number.state = fr.id, InventoryState.TAKEN
+    db.session.flush()
+    assert _codes(directory.search_accounts(national, 1, 50)) == ["vt10001-f"]
+    (match,) = directory.matched_numbers(national, [fr.id])[fr.id]
+    assert (match.kind, match.number) == ("service_number", number.number)
+
+
 def test_a_number_of_another_country_in_national_form_is_not_a_match(app_ctx):
     # The FR number read as Belgian or Swiss belongs to nobody.
     belgian = db.session.scalar(select(Account).where(Account.country == Country.BE))
