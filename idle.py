@@ -4,7 +4,9 @@ agent was doing is lost with it (WCAG 2.2.1):
 * every staff page knows how long is left (`seconds_left`, also sent as the
   ``X-Idle-Seconds-Left`` header of each response, so that htmx requests count); app.js
   opens a dialog AGENT_IDLE_WARNING seconds before the end, whose "Stay signed in" posts to
-  the keep-alive view; without JavaScript the same button sits in the footer;
+  the keep-alive view; without JavaScript the same button sits in the footer; before it
+  warns or says the session ended, it asks the server (PROBE, no activity): another tab may
+  have kept the session alive;
 * when the time is up, the next request signs the agent out (the server record goes, so a
   copied cookie opens nothing) but keeps a *resume point* in the anonymous cookie: the user,
   the page they were on, whom they were acting for, and the text of the form they were
@@ -42,6 +44,9 @@ NOT_KEPT = ("csrf_token", "password", "submit", "acting_for")
 COOKIE_BUDGET = 3500
 #: The header that tells app.js how long the session has left.
 HEADER = "X-Idle-Seconds-Left"
+#: The view app.js asks how long is left: it is no activity (the time does not start again,
+#: nor does it end the session).
+PROBE = "auth.time_left"
 
 
 def _limit() -> int:
@@ -90,7 +95,9 @@ def keep_alive() -> None:
 
 def end_idle_staff_session():
     """before_request: sign out an agent idle for too long, keeping where they were."""
-    if request.endpoint == "static" or not applies():
+    if request.endpoint in ("static", PROBE) or not applies():
+        # (The probe only reads: past the limit, it answers 0 and leaves the signing out to
+        # the next request, which keeps what it sends.)
         return None
     now = int(time.time())
     seen = session.get(SEEN)

@@ -51,6 +51,27 @@ def test_agent_pages_say_how_long_is_left_and_offer_to_stay(app, signed_in):
     assert "Stay signed in" in page.text
 
 
+def test_asking_how_long_is_left_is_no_activity(app, signed_in):
+    """app.js asks before it warns (another tab may have kept the session alive): the
+    answer says the time left and does not start it again; past the limit it says 0, and
+    the next request signs out (keeping what it sends)."""
+    client = signed_in("agent")
+    with client.session_transaction() as session:
+        session["seen_at"] = int(time.time()) - 200
+    probe = client.get("/session/time-left", headers={"HX-Request": "true"})
+    left = int(probe.headers["X-Idle-Seconds-Left"])
+    assert probe.status_code == 204
+    assert left <= app.config["AGENT_IDLE_TIMEOUT"] - 199
+    with client.session_transaction() as session:
+        assert int(time.time()) - session["seen_at"] >= 200  # not started again
+    page = client.get("/agent/?lang=en")  # a page is activity
+    assert int(page.headers["X-Idle-Seconds-Left"]) > left
+    expire(app, client)
+    ended = client.get("/session/time-left", headers={"HX-Request": "true"})
+    assert ended.headers["X-Idle-Seconds-Left"] == "0"
+    assert client.get("/agent/").status_code == 303  # signed out by the next request
+
+
 def test_customers_have_no_idle_limit_to_be_warned_of(signed_in):
     page = signed_in("fr").get("/lines/?lang=en")
     assert "X-Idle-Seconds-Left" not in page.headers

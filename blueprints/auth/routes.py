@@ -108,6 +108,14 @@ def logout_everywhere():
     return redirect(url_for("auth.login"), 303)
 
 
+@bp.get("/session/time-left")
+def time_left():
+    """How long an agent's session has left, in the X-Idle-Seconds-Left header, without
+    counting as activity: app.js asks before it warns or says the session ended, since
+    another tab may have kept it alive."""
+    return "", 204
+
+
 @bp.post("/session/keep-alive")
 @login_required
 def keep_alive():

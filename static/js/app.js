@@ -67,12 +67,25 @@ document.addEventListener("DOMContentLoaded", () => {
       keepAlive.requestSubmit();
     }
   });
+  // Another tab may have kept the session alive: before warning or saying it ended, ask
+  // the server how long is left (asking is no activity). No answer: trust the clock.
+  const timeLeft = () => fetch(dialog.dataset.probe, {credentials: "same-origin", headers: {"HX-Request": "true"}})
+    .then((response) => {
+      const left = response.headers.get("X-Idle-Seconds-Left");
+      return left === null ? 0 : Number(left);
+    }, () => null);
   const schedule = (left) => {
     timers.forEach(clearTimeout);
     timers = [
-      setTimeout(() => show("warn"), Math.max(0, left - warnBefore) * 1000),
+      setTimeout(() => timeLeft().then((now) => {
+        if (now === null || now <= warnBefore) show("warn"); else schedule(now);
+      }), Math.max(0, left - warnBefore) * 1000),
       // One second more: the server counts whole seconds and ends the session after the limit.
-      setTimeout(() => show("ended"), (left + 1) * 1000),
+      setTimeout(() => timeLeft().then((now) => {
+        if (now === null || now <= 0) { show("ended"); return; }
+        if (dialog.open) dialog.close();
+        schedule(now);
+      }), (left + 1) * 1000),
     ];
   };
   dialog.querySelector("form[data-keep-alive]").addEventListener("submit", (event) => {

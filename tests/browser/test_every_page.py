@@ -41,6 +41,7 @@ NOT_PAGES = {
     "billing.archive_zip": "a ZIP download",
     "service_numbers.port_letter": "a PDF download",
     "translators.download": "a .po download",
+    "auth.time_left": "an answer for app.js: a header, no page",
     # A refused form leaves its POST address in the bar: reloading it goes back to the page.
     "orders.pay": "a GET redirects to the order",
     "agent.act": "a GET redirects to the account",
