@@ -96,11 +96,15 @@ def test_without_its_details_a_business_is_told_what_is_missing_and_where(signed
         invoice_id = issue_invoice(demo_account("vt20002-b"), "5.00").id
     page = client.get("/billing/invoices?lang=en").text
     assert "your postal address" in page and "/procedure/" in page
+    # Named as Belgium names it, not every country's identifier.
+    assert "your company identifier (enterprise number)" in page and "SIREN" not in page
     reply = client.get(f"/billing/invoices/{invoice_id}.xml?lang=en")
     assert reply.status_code == 303
     message = client.get("/billing/invoices?lang=en").text
     assert re.search(
-        r"cannot be made as an e-invoice yet: it needs your postal address, your company", message
+        r"cannot be made as an e-invoice yet: it needs your postal address, your company "
+        r"identifier \(enterprise number\)",
+        message,
     )
 
 

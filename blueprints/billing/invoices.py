@@ -80,7 +80,9 @@ def _page(account, filters, today, page: int = 1, archive_form=None) -> dict:
         "archive_form": _archive_form(filters, today, archive_form),
         "archives": archives.recent(account),
         "einvoice_format": einvoice_format,
-        "einvoice_missing": einvoice.missing_text(missing) if missing else "",
+        "einvoice_missing": einvoice.missing_text(missing, account.country.value)
+        if missing
+        else "",
         "statuses": listing.STATUSES,
         "today": today,
     }

@@ -47,20 +47,25 @@ SETTLED = ("paid", "refunded")
 #: What each missing detail is called, for the customer.
 MISSING = {
     "address": _l("your postal address"),
-    "organisation_id": _l("your company identifier (SIREN, enterprise number or UID)"),
+    "organisation_id": _l("your company identifier"),
+}
+#: The company identifier by its country's name (the countries with e-invoices).
+IDENTIFIER = {
+    "FR": _l("your company identifier (SIREN or SIRET)"),
+    "BE": _l("your company identifier (enterprise number)"),
 }
 
 
 class MissingDetails(DomainError):
     """The customer's details lack what a structured e-invoice needs."""
 
-    def __init__(self, missing: list[str]) -> None:
+    def __init__(self, missing: list[str], country: str = "") -> None:
         self.missing = missing
         super().__init__(
             _l(
                 "This invoice cannot be made as an e-invoice yet: it needs %(missing)s. "
                 "Fill them in on the validation procedure's form.",
-                missing=missing_text(missing),
+                missing=missing_text(missing, country),
             )
         )
 
@@ -91,8 +96,13 @@ def readiness(account: Account) -> tuple[str | None, list[str]]:
     return fmt, missing
 
 
-def missing_text(missing: list[str]) -> str:
-    return ", ".join(str(MISSING[key]) for key in missing)
+def missing_text(missing: list[str], country: str = "") -> str:
+    """What is missing, for the customer: their company identifier by the name their
+    country gives it."""
+    return ", ".join(
+        str(IDENTIFIER.get(country, MISSING[key]) if key == "organisation_id" else MISSING[key])
+        for key in missing
+    )
 
 
 def _last_day(end: date) -> date:
@@ -144,7 +154,7 @@ def data_dict(document: InvoiceDocument) -> dict:
     """The EN 16931 business terms of the invoice."""
     missing = document.missing()
     if missing:
-        raise MissingDetails(missing)
+        raise MissingDetails(missing, document.country)
     rate = (document.vat_rate * 100).normalize()
     means = document.means
     data = {
