@@ -26,9 +26,12 @@ def record(
     reason: str = "",
 ) -> AuditEvent:
     """Add an audit event to the current transaction (it commits with the change it records)."""
-    on_behalf = bool(actor is not None and account is not None and actor.account_id != account.id)
-    if on_behalf and not reason:
+    other = actor is not None and account is not None and actor.account_id != account.id
+    if other and not reason:
         reason = acting_reason.get()
+    # On the customer's behalf: while acting for them, which takes a reason. An agent
+    # looking an account up in the console, or the end of acting, is not.
+    on_behalf = bool(other and reason)
     event = AuditEvent(
         action=action,
         account_id=account.id if account else None,

@@ -153,6 +153,22 @@ def test_every_change_an_agent_makes_records_why_they_act(app, client, signed_in
         assert (event.on_behalf, event.reason) == (True, "Customer on the phone")
 
 
+def test_only_what_an_agent_does_while_acting_is_on_the_customers_behalf(app, client, signed_in):
+    """A look in the console is the agent's own; the pages they open and the changes they
+    make while acting (for a reason) are on the customer's behalf."""
+    account_id = act_for_fr(client, signed_in)  # (opens the account in the console first)
+    client.get("/lines/")
+    with app.app_context():
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.after, AuditEvent.on_behalf)
+            .where(AuditEvent.account_id == account_id)
+            .order_by(AuditEvent.id)
+        ).all()
+    looked_up = [e for e in events if e.action == "agent.viewed" and "/agent/" in e.after["path"]]
+    assert looked_up and not any(e.on_behalf for e in looked_up)
+    assert any(e.on_behalf for e in events if e.action == "agent.viewed" and e not in looked_up)
+
+
 def test_an_acting_agent_follows_the_customers_rules(app, signed_in):
     """No bypass: the agent meets the same refusals (a trunk has no offer change)."""
     account_id = _fr_id(app)
