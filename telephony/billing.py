@@ -318,6 +318,9 @@ def cancel(
         after={"task": task.id, "status": "cancelled"},
         reason=reason,
     )
+    from telephony import pending
+
+    pending.acknowledge_cancelled(account, task)
 
 
 @dataclass

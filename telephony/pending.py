@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from extensions import db
-from telephony.models import Account, Offer, ScheduledTask
+from telephony.models import Account, Offer, ScheduledTask, TaskAction
 from telephony.money import Price, price_for
 
 
@@ -74,3 +74,17 @@ def acknowledge(account: Account, tasks: list[ScheduledTask]) -> None:
 
     if tasks:
         queue_email(account, "request_received", requests=describe(account, tasks))
+
+
+def acknowledge_cancelled(account: Account, task: ScheduledTask) -> None:
+    """Queue the "request cancelled" e-mail: the customer who was told a change is coming
+    is told it is not (whoever cancelled it: they, or an agent for them)."""
+    from telephony.mail import queue_email
+
+    if task.action not in REQUESTS:
+        return  # (no request of the customer's: a test's, say)
+    queue_email(account, "request_cancelled", requests=describe(account, [task]))
+
+
+#: The actions a customer's requests are.
+REQUESTS = frozenset(action.value for action in TaskAction)

@@ -167,3 +167,29 @@ def test_a_request_is_acknowledged_with_what_will_change_and_when(app_ctx):
         select(db.func.count(ServiceEmail.id)).where(ServiceEmail.template == "request_received")
     )
     assert after == before
+
+
+def test_a_cancelled_request_is_confirmed_by_e_mail(app_ctx):
+    """Told a change was coming, the customer is told it is not (the agent's cancellation
+    of a termination sent nothing, so the customer might believe the line would end)."""
+    from telephony import billing, offers
+    from telephony.models import Offer, ScheduledTask, User
+
+    account = demo_account("vt10001-f")
+    user = db.session.scalar(select(User).where(User.account_id == account.id))
+    line = {line.description: line for line in offers.lines_for_choice(account)}["Atelier"]
+    entreprise = db.session.scalar(
+        select(Offer).where(Offer.country == account.country, Offer.code == "entreprise")
+    )
+    offers.request_change(account, [line], entreprise, actor=user)
+    db.session.commit()
+    task = db.session.scalar(select(ScheduledTask).order_by(ScheduledTask.id.desc()))
+    billing.cancel(task, account=account, actor=user)
+    db.session.commit()
+    sent = db.session.scalar(
+        select(ServiceEmail).where(ServiceEmail.template == "request_cancelled")
+    )
+    assert sent is not None and sent.locale == "fr_FR"
+    assert "annulée" in sent.subject and "Velora Telecom\u00a0:" in sent.subject
+    assert "Changement d'offre" in sent.body and "ne sera pas effectuée" in sent.body
+    assert sent.screen_url.endswith("/lines/requests")
