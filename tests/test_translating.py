@@ -417,6 +417,9 @@ def test_an_faq_answer_is_edited_with_a_preview_and_served_at_once(workspace):
         ("Componga il <b>123</b>.", "Write Markdown, not HTML"),
         ("Tu componi il 123.", "breaks the register"),
         ("Vedi [qui](faq:nowhere).", "No question has the address"),
+        # A link the page would drop silently: said instead.
+        ("Veda [le linee](screen:lines.nope).", "leads nowhere"),
+        ("Veda [qui](javascript:alert(1)).", "leads nowhere"),
         ("", "Write the answer."),
     ]:
         reply = client.post(path, data={**sent, "body": body})

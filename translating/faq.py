@@ -10,6 +10,7 @@ the same line (TRANSLATING.md); without it, nothing is flagged.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,11 +175,39 @@ def problems(root: Path, locale: str, question: str, keywords: str, body: str) -
                             _l("No question has the address “%(slug)s”.", slug=target[:100]),
                         )
                     )
+            for target in _LINK.findall(value):
+                if not _leads_somewhere(target):
+                    issues.append(
+                        Problem(
+                            0,
+                            "link",
+                            _l(
+                                "The link “%(target)s” leads nowhere: link to faq:, screen:, "
+                                "https: or mailto:.",
+                                target=target[:100],
+                            ),
+                        )
+                    )
             # Keywords may hold any variant (people search with them): not checked.
             issues.extend(language_problems(locale, 0, value, "", terms, apostrophe))
         if issues:
             found[name] = issues
     return found
+
+
+#: The target of every Markdown link.
+_LINK = re.compile(r"\]\(\s*<?([^)\s>]*)")
+
+
+def _leads_somewhere(target: str) -> bool:
+    """A link the answer's page shows as a link (render._link_href): to another question
+    (its address checked above), a screen of the site, https or mailto."""
+    from blueprints.faq.answers import SCREENS
+
+    kind, _sep, name = target.partition(":")
+    if kind == "screen":
+        return name in SCREENS
+    return kind == "faq" or target.startswith(("https://", "mailto:"))
 
 
 def catalogs_dir() -> Path:
