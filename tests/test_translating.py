@@ -412,6 +412,13 @@ def test_an_faq_answer_is_edited_with_a_preview_and_served_at_once(workspace):
     assert "<strong>123</strong>" in block.text and "<html" not in block.text
     preview = client.post(path, data={**sent, "body": "Componga il **123**.", "preview": "1"})
     assert preview.status_code == 200 and "<strong>123</strong>" in preview.text
+    # The base language's workspace previews links as the FAQ shows them (served as it_CH).
+    linked = client.post(
+        "/translations/it/faq/voicemail/preview",
+        data={**sent, "body": "Veda [gli alias](faq:alias-configuration)."},
+        headers={"HX-Request": "true", "HX-Target": "faq-preview"},
+    )
+    assert '<a href="/faq/alias-configuration">gli alias</a>' in linked.text
     assert not own.exists()
     for body, message in [
         ("Componga il <b>123</b>.", "Write Markdown, not HTML"),

@@ -17,7 +17,7 @@ from blueprints.translators import bp
 from blueprints.translators.routes import editor_required
 from extensions import db
 from htmx import render
-from i18n import base_language, display_name
+from i18n import LOCALES, base_language, display_name
 from security import translator_required
 from telephony import audit
 from telephony.faq.content import CONTENT_DIR
@@ -70,8 +70,12 @@ def faq_list(locale: str):
 
 
 def _preview(locale: str, body: str):
-    service = answer_service()
-    return to_html(body, link_resolver(service, locale))
+    """The answer as the FAQ page shows it. A base language's answers are served in its
+    regional locales ("it" as it_CH): its links to other answers resolve there."""
+    served = locale
+    if locale not in LOCALES:
+        served = next((loc for loc in LOCALES if base_language(loc) == locale), locale)
+    return to_html(body, link_resolver(answer_service(), served))
 
 
 def _edit_page(locale, item, form, *, problems=None, preview=None, status=200):
