@@ -19,8 +19,9 @@ from pathlib import Path
 
 from babel import Locale, support
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import Domain, get_locale
+from flask_babel import Domain, force_locale, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 #: Supported locales, in the order the switcher shows them.
 LOCALES = ["en", "fr_FR", "fr_BE", "fr_CH", "nl_BE", "de_BE", "de_CH", "it_CH"]
@@ -130,13 +131,13 @@ def select_locale() -> Locale | str:
     return as_locale(_selected_locale_id())
 
 
-def _selected_locale_id() -> str:
+def _selected_locale_id(customers: bool = True) -> str:
     if not has_request_context():  # CLI, renewal run: English unless forced
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = parse_locale_id(request.args.get("lang"))
     if chosen:  # remembered before the view (remember_requested_locale)
         return chosen
-    customer_locale = acting_customer_locale()
+    customer_locale = acting_customer_locale() if customers else None
     if customer_locale:
         return customer_locale
     remembered = parse_locale_id(session.get("locale"))
@@ -165,6 +166,17 @@ def acting_customer_locale() -> str | None:
         return None
     account = acting.account()
     return parse_locale_id(account.language) if account is not None else None
+
+
+def in_agents_language(caller) -> Markup:
+    """`{% call in_agents_language() %}...{% endcall %}`: that part of the page in the
+    agent's own language while the pages show the customer's (the banner, its way back
+    and "Stop acting": an agent who does not read Dutch still finds them)."""
+    own = _selected_locale_id(customers=False)
+    if own == _selected_locale_id() or own == PSEUDO_LOCALE:
+        return caller()  # (the block, escaped as it was made)
+    with force_locale(own):
+        return Markup('<div lang="{}">').format(bcp47(own)) + caller() + Markup("</div>")
 
 
 def remember_requested_locale() -> None:

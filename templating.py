@@ -157,9 +157,14 @@ def register_filters(app) -> None:
         unbroken=unbroken,
     )
     from caching import static_url
+    from i18n import in_agents_language
 
     app.jinja_env.globals.update(
-        label_helpers(), page_url=page_url, static_url=static_url, screen_url=screen_url
+        label_helpers(),
+        page_url=page_url,
+        static_url=static_url,
+        screen_url=screen_url,
+        in_agents_language=in_agents_language,
     )
     # Templates compare with the enums, never with their strings.
     from telephony.billing import cancellable

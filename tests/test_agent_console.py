@@ -295,6 +295,11 @@ def test_an_acting_agent_switches_between_the_customers_language_and_their_own(a
     assert switched.status_code == 303
     theirs = client.get("/lines/").text
     assert '<html lang="nl-BE" ' in theirs
+    # The agent's own controls stay in the agent's language: the way back, and the way out.
+    banner = theirs.split('<aside class="agent-banner"', 1)[1].split("</aside>", 1)[0]
+    assert "Show in my language" in banner and "Stop acting for this customer" in banner
+    assert '<div lang="en">' in theirs.split('<aside class="agent-banner"', 1)[0][-200:]
+    assert "Aanmelden" not in banner and "Mijn diensten" in theirs  # the page is Dutch
     forged = client.post("/agent/locale", data={"csrf_token": csrf_from(theirs), "mode": "xx"})
     assert forged.status_code == 303
     assert '<html lang="nl-BE" ' in client.get("/lines/").text
