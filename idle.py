@@ -18,6 +18,7 @@ agent was doing is lost with it (WCAG 2.2.1):
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -40,6 +41,11 @@ DRAFT = "draft"
 #: Form fields never kept in a draft (acting.FORM_FIELD: the customer a form was opened
 #: for, which the resumed page says again).
 NOT_KEPT = ("csrf_token", "password", "submit", "acting_for")
+#: Nor payment or bank details, whatever form holds them: a draft waits in the signed (not
+#: encrypted) cookie, and a card's number or security code is never kept after its request.
+SENSITIVE = re.compile(r"password|iban|bic|card|cvc|cvv|csc|expiry|instrument|secret|token")
+#: The card form's field for the card's number.
+CARD_NUMBER = "number"
 #: A draft is kept only if the signed cookie stays under this size (browsers drop larger).
 COOKIE_BUDGET = 3500
 #: The header that tells app.js how long the session has left.
@@ -163,10 +169,15 @@ def _back() -> str:
 def _draft() -> dict | None:
     if request.method != "POST":
         return None
+    card_form = "cvc" in request.form  # (its "number" is a card's)
     fields = [
         (name, value)
         for name, value in request.form.items(multi=True)
-        if name not in NOT_KEPT and "password" not in name and value.strip() and "\x00" not in value
+        if name not in NOT_KEPT
+        and not SENSITIVE.search(name.lower())
+        and not (card_form and name == CARD_NUMBER)
+        and value.strip()
+        and "\x00" not in value
     ]
     return {"action": request.path, "fields": fields} if fields else None
 

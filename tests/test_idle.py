@@ -213,3 +213,33 @@ def test_passwords_are_never_kept(app, client, signed_in):
     client.post("/logout/everywhere", data={"csrf_token": token, "password": "hunter2"})
     with client.session_transaction() as session:
         assert "hunter2" not in repr(dict(session))
+
+
+def test_card_and_bank_details_are_never_kept(app, client, signed_in):
+    """A draft waits in the signed (readable) cookie: a card's number and security code,
+    an IBAN, are not in it; the rest of the form is."""
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    client.post(f"/agent/accounts/{target}/act", data={"csrf_token": token, "reason": "Caller"})
+    for path, data in [
+        (
+            "/billing/payment-methods/new-card",
+            {"number": "4000 0000 0000 0077", "expiry": "09/30", "cvc": "737"},
+        ),
+        ("/procedure/", {"holder_name": "Dupré", "iban": "FR7630006000011234567890189"}),
+    ]:
+        token = csrf_from(client.get(path).text)
+        expire(app, client)
+        reply = client.post(path, data={"csrf_token": token, "acting_for": str(target), **data})
+        assert reply.status_code == 303 and "/login" in reply.headers["Location"]
+        with client.session_transaction() as session:
+            draft = session["resume"].get("draft") or {"fields": []}
+        kept = dict(draft["fields"])
+        assert not {"number", "expiry", "cvc", "iban"} & set(kept), (path, kept)
+        assert not any(secret in repr(draft) for secret in ("4000 0000", "FR7630006"))
+        if "holder_name" in data:
+            assert kept["holder_name"] == "Dupré"  # the rest of the form is kept
+        Auth(client).login(USERS["agent"])
+        token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+        client.post(f"/agent/accounts/{target}/act", data={"csrf_token": token, "reason": "Caller"})
