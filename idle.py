@@ -50,6 +50,8 @@ CARD_NUMBER = "number"
 COOKIE_BUDGET = 3500
 #: The header that tells app.js how long the session has left.
 HEADER = "X-Idle-Seconds-Left"
+#: The header of a request a page makes on its own (`hx-headers` of a polling block).
+BACKGROUND = "X-Background"
 #: The view app.js asks how long is left: it is no activity (the time does not start again,
 #: nor does it end the session).
 PROBE = "auth.time_left"
@@ -62,6 +64,12 @@ def _limit() -> int:
 def _refresh_every() -> int:
     """The time of the last request is written at most this often (seconds)."""
     return max(0, min(30, _limit() // 10))
+
+
+def is_background() -> bool:
+    """A request the page makes on its own (a list polling for a ZIP): no activity of the
+    agent's, so it does not keep the session alive."""
+    return request.headers.get(BACKGROUND) == "1"
 
 
 def applies() -> bool:
@@ -109,7 +117,7 @@ def end_idle_staff_session():
     seen = session.get(SEEN)
     limit = _limit()
     if isinstance(seen, int) and now - seen <= limit:
-        if now - seen >= _refresh_every():
+        if now - seen >= _refresh_every() and not is_background():
             session[SEEN] = now
         return None
     # Past the limit, or no time kept at all (every staff session gets one at sign-in).

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 import acting as acting_state
+import idle
 from extensions import db
 from telephony import DomainError, NotFound, audit, locking, support
 from telephony.models import Account, Role
@@ -63,8 +64,14 @@ def audit_agent_view() -> None:
         return
     account = acting_account()
     if account is not None:
-        support.record_view(current_user, account, request.full_path, action_reason())
-        db.session.commit()
+        # A block the page polls for on its own is recorded once a minute, not every time
+        # (it says it is one; a request that lies is still recorded once a minute).
+        again = idle.is_background() and support.viewed_lately(
+            current_user, account, request.full_path
+        )
+        if not again:
+            support.record_view(current_user, account, request.full_path, action_reason())
+            db.session.commit()
 
 
 def changes_nothing(view):

@@ -119,6 +119,30 @@ def record_view(agent: User, account: Account, path: str, reason: str = "") -> N
     )
 
 
+#: A view of the same page by the same agent within this time is not recorded again, for a
+#: block the page polls on its own.
+VIEW_REPEAT = timedelta(minutes=1)
+
+
+def viewed_lately(agent: User, account: Account, path: str) -> bool:
+    """Whether the agent's view of this page of the account is on record from the last
+    minute."""
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.account_id == account.id,
+                AuditEvent.actor_id == agent.id,
+                AuditEvent.action == VIEWED,
+                AuditEvent.at >= utcnow() - VIEW_REPEAT,
+                AuditEvent.after["path"].as_string() == path[:300],
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def for_agents(details: dict[str, Any] | None) -> dict[str, Any]:
     """An audit event's before/after as agents may read it: IBANs masked."""
     return {

@@ -243,3 +243,48 @@ def test_card_and_bank_details_are_never_kept(app, client, signed_in):
         Auth(client).login(USERS["agent"])
         token = csrf_from(client.get(f"/agent/accounts/{target}").text)
         client.post(f"/agent/accounts/{target}/act", data={"csrf_token": token, "reason": "Caller"})
+
+
+def test_a_block_polling_on_its_own_keeps_no_session_alive_nor_fills_the_audit(
+    app, client, signed_in
+):
+    """The invoices page polls for a ZIP every 4 s: that is no activity of the agent's, and
+    it is recorded once a minute, not 900 times an hour."""
+    from telephony.support import VIEWED
+
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    client.post(f"/agent/accounts/{target}/act", data={"csrf_token": token, "reason": "Caller"})
+    poll = {
+        "HX-Request": "true",
+        "HX-Target": "invoice-archives",
+        "X-Background": "1",
+        "X-Acting-For": str(target),
+    }
+    with client.session_transaction() as session:
+        session["seen_at"] = int(time.time()) - 200
+    for _ in range(3):
+        assert client.get("/billing/invoices", headers=poll).status_code == 200
+    with client.session_transaction() as session:
+        assert int(time.time()) - session["seen_at"] >= 200  # not kept alive
+    with app.app_context():
+        views = db.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.action == VIEWED, AuditEvent.account_id == target
+            )
+        )
+    client.get("/billing/invoices", headers=poll)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count(AuditEvent.id)).where(
+                    AuditEvent.action == VIEWED, AuditEvent.account_id == target
+                )
+            )
+            == views
+        )
+        paths = db.session.scalars(
+            select(AuditEvent.after).where(AuditEvent.action == VIEWED)
+        ).all()
+    assert sum(1 for p in paths if p["path"].startswith("/billing/invoices")) == 1  # once
