@@ -245,6 +245,10 @@ class Config:
     #: it), and per e-mail address tried; successful sign-ins never count.
     LOGIN_RATE_LIMIT = "30 per minute;200 per hour"
     LOGIN_ACCOUNT_RATE_LIMIT = "10 per minute;30 per hour"
+    #: Refused card payments or card additions allowed per account and per client address
+    #: (a stolen card is tried against a shop's form); a card accepted never counts.
+    CARD_ACCOUNT_RATE_LIMIT = "5 per 10 minutes;20 per day"
+    CARD_RATE_LIMIT = "20 per 10 minutes;60 per day"
     RATELIMIT_HEADERS_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "en"

@@ -24,6 +24,8 @@ OPENED_FOR_ANOTHER = _l(
     "This page was opened while you acted for another customer: nothing was changed. "
     "Open it again to act for the current customer."
 )
+#: Said beside a card's number when too many cards were refused (attempts.count_card).
+TOO_MANY_CARDS = _l("Too many cards were refused: try again in a few minutes, or call us.")
 #: Methods that change nothing: everything else is a change and takes the account's lock.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -367,3 +367,28 @@ def test_a_limit_on_a_whole_blueprint_keeps_the_per_request_check():
     _skip_empty_limit_check(app, own)
     client = app.test_client()
     assert [client.get("/area").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_refused_cards_are_limited_and_accepted_ones_never_count(app_factory):
+    """A stolen card tried again and again on the add-card form: refused beside the field
+    with 429 past the limit, per account; cards accepted never use it."""
+    from tests.conftest import demo_database
+
+    app = app_factory(RATELIMIT_ENABLED=True, CARD_ACCOUNT_RATE_LIMIT="3 per minute")
+    demo_database(app)
+    client = app.test_client()
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": USERS["be"], "password": "demo", "csrf_token": token})
+    path = "/billing/payment-methods/new-card?lang=en"
+    token = csrf_from(client.get(path).text)
+    card = {"csrf_token": token, "expiry": "09/30", "cvc": "123"}
+    for number in ("4242424242424242", "5555555555554444", "4000056655665556", "378282246310005"):
+        added = client.post(path, data={**card, "number": number})  # accepted: never counted
+        assert added.status_code == 303, number
+    codes = [
+        client.post(path, data={**card, "number": "4000 0000 0000 0002"}).status_code
+        for _ in range(3)
+    ]
+    assert codes == [422, 422, 422]
+    blocked = client.post(path, data={**card, "number": "2223003122003222"})
+    assert blocked.status_code == 429 and "Too many cards were refused" in blocked.text

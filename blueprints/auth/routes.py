@@ -4,52 +4,30 @@ client address; a signed-in session lives on the server (server_sessions.py)."""
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from limits import RateLimitItem, parse_many
 
+import attempts
 import idle
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, LogoutForm
 from caching import token_swapped_page
-from extensions import db, limiter
+from extensions import db
 from htmx import render
 from security import safe_local_target
 from telephony import accounts
 
 
-def _attempt_limits() -> list[tuple[RateLimitItem, str]]:
-    """The sign-in limits and their keys: per e-mail address tried, per client address."""
+def _count_attempt() -> attempts.Counted | None:
+    """Count this sign-in attempt, per e-mail address tried and per client address; None
+    when a limit is exceeded."""
     config = current_app.config
-    # The storage may be shared (Redis): keys carry the app's prefix, as Flask-Limiter's do.
-    prefix = config.get("RATELIMIT_KEY_PREFIX") or ""
     # request.remote_addr is the proxy's client once PROXY_FIX trusts the hop (config.py).
     email = accounts.normalize_email(request.form.get("email", ""))[:254]
-    address = request.remote_addr or ""
-    return [
-        *(
-            (item, f"{prefix}login-email:{email}")
-            for item in parse_many(config["LOGIN_ACCOUNT_RATE_LIMIT"])
-        ),
-        *(
-            (item, f"{prefix}login-address:{address}")
-            for item in parse_many(config["LOGIN_RATE_LIMIT"])
-        ),
-    ]
-
-
-def _count_attempt() -> list[tuple[RateLimitItem, str]] | None:
-    """Count this sign-in attempt first, atomically (so that parallel attempts can't all
-    pass a check made before any of them is counted); None when a limit is exceeded."""
-    if not limiter.enabled:
-        return []
-    counted = _attempt_limits()
-    allowed = [limiter.limiter.hit(item, key) for item, key in counted]
-    return counted if all(allowed) else None
-
-
-def _give_back(counted: list[tuple[RateLimitItem, str]]) -> None:
-    """A successful sign-in never counts: its attempt is given back."""
-    for item, key in counted:
-        limiter.limiter.hit(item, key, cost=-1)
+    return attempts.count(
+        [
+            (config["LOGIN_ACCOUNT_RATE_LIMIT"], f"login-email:{email}"),
+            (config["LOGIN_RATE_LIMIT"], f"login-address:{request.remote_addr or ''}"),
+        ]
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,7 +43,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            _give_back(counted)
+            attempts.give_back(counted)
             locale = session.get("locale")
             resume_point = session.get(idle.RESUME)
             session.clear()

@@ -6,9 +6,10 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import attempts
 from blueprints.billing import bp
 from blueprints.billing.forms import CardForm, DefaultForm, RemoveForm
-from blueprints.common import current_account, perform
+from blueprints.common import TOO_MANY_CARDS, current_account, perform
 from htmx import render
 from security import account_required, safe_local_target
 from telephony import payment_methods
@@ -41,7 +42,12 @@ def payment_methods_page():
 def add_card():
     account = current_account()
     form = CardForm()
-    if form.validate_on_submit():
+    status = 200
+    counted = attempts.count_card(account.id) if form.validate_on_submit() else None
+    if form.is_submitted() and not form.errors and counted is None:
+        form.number.errors = [TOO_MANY_CARDS]
+        status = 429
+    elif counted is not None:
         month, year = form.expiry_parts
         provider = configured_provider()
         done = perform(
@@ -59,13 +65,14 @@ def add_card():
             "number",
         )
         if done:
+            attempts.give_back(counted)  # only refused cards count
             flash(_("The card ending in %(last4)s is added.", last4=done.value.last4), "success")
             return redirect(_next() or url_for("billing.payment_methods_page"), 303)
     # The number and code are never sent back to the browser, even beside an error.
     form.number.data = form.cvc.data = ""
     return render(
         "billing/add_card.html",
-        status=422 if form.is_submitted() else 200,
+        status=status if status != 200 else 422 if form.is_submitted() else 200,
         account=account,
         form=form,
         next=_next(),

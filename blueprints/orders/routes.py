@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from blueprints.common import action_reason, current_account, perform
+import attempts
+from blueprints.common import TOO_MANY_CARDS, action_reason, current_account, perform
 from blueprints.lines.forms import CancelForm
 from blueprints.orders import bp
 from blueprints.orders.forms import PayForm
@@ -68,6 +69,11 @@ def pay(order_id: int):
     form = PayForm()
     if not form.validate_on_submit():
         return _page(account, order, form, 422)
+    card = form.method.data == PaymentMethod.CARD.value
+    counted = attempts.count_card(account.id) if card else []
+    if counted is None:
+        form.instrument.errors = [TOO_MANY_CARDS]
+        return _page(account, order, form, 429)
     provider = configured_provider()
     # A refused charge is no refusal of the rules: it is committed, payment and all.
     done = perform(
@@ -91,6 +97,7 @@ def pay(order_id: int):
             FAILURES.get(done.value.failure_reason, _("The payment was refused."))
         ]
         return _page(account, order, form, 422)
+    attempts.give_back(counted)  # only refused payments count
     flash(_("Thank you: the order is paid and the calls are added."), "success")
     return redirect(_after_payment(order), 303)
 
