@@ -232,6 +232,17 @@ def test_timeline_mixes_entries_newest_first_and_filters(app, signed_in, count_q
             select(db.func.count()).where(AuditEvent.action == support.VIEWED)
         )
     assert views == 4
+    # A refused note shows the account again: that view is on the record too.
+    refused = client.post(
+        f"/agent/accounts/{account_id}/notes",
+        data={"csrf_token": csrf_from(only_notes.text), "body": ""},
+    )
+    assert refused.status_code == 422
+    with app.app_context():
+        assert (
+            db.session.scalar(select(db.func.count()).where(AuditEvent.action == support.VIEWED))
+            == views + 1
+        )
     # A constant number of queries, however long the timeline.
     with count_queries() as before:
         client.get(f"/agent/accounts/{account_id}?lang=en")

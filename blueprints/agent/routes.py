@@ -54,6 +54,10 @@ def _timeline_kinds() -> list[str]:
 
 
 def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: int = 200):
+    """The account's page, or its timeline block: whatever shows it is a view on the record
+    (a refused note or reason shows it again, and is recorded too)."""
+    support.record_view(current_user, account, request.full_path)
+    db.session.commit()
     kinds = _timeline_kinds()
     requests = pending_view.pending(account)
     timeline = support.timeline(account, set(kinds), page_arg(), TIMELINE_SIZE)
@@ -89,8 +93,6 @@ def account(account_id: int):
     if block is not None:
         return block
     # Paging or filtering the timeline (htmx) reads the account too: audited like the page.
-    support.record_view(current_user, account, request.full_path)
-    db.session.commit()
     return _account_page(account, ActForm(), NoteForm())
 
 
