@@ -249,6 +249,8 @@ class Config:
     #: (a stolen card is tried against a shop's form); a card accepted never counts.
     CARD_ACCOUNT_RATE_LIMIT = "5 per 10 minutes;20 per day"
     CARD_RATE_LIMIT = "20 per 10 minutes;60 per day"
+    #: Changes of an account's billing contact (each e-mails the new address).
+    CONTACT_CHANGE_RATE_LIMIT = "5 per day"
     RATELIMIT_HEADERS_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "en"

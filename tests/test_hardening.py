@@ -392,3 +392,34 @@ def test_refused_cards_are_limited_and_accepted_ones_never_count(app_factory):
     assert codes == [422, 422, 422]
     blocked = client.post(path, data={**card, "number": "2223003122003222"})
     assert blocked.status_code == 429 and "Too many cards were refused" in blocked.text
+
+
+def test_the_billing_contact_changes_a_few_times_a_day_at_most(app_factory):
+    """Each change e-mails the new address: the form cannot mail strangers on and on."""
+    from tests.conftest import demo_database
+
+    app = app_factory(RATELIMIT_ENABLED=True, CONTACT_CHANGE_RATE_LIMIT="2 per day")
+    demo_database(app)
+    client = app.test_client()
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": USERS["ch"], "password": "demo", "csrf_token": token})
+    path = "/procedure/billing-contact?lang=en"
+    token = csrf_from(client.get(path).text)
+    codes = [
+        client.post(
+            path,
+            data={
+                "csrf_token": token,
+                "contact_name": "Someone",
+                "contact_email": f"someone{n}@example.com",
+            },
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [303, 303, 429]
+    assert (
+        "changed too often today"
+        in client.post(
+            path, data={"csrf_token": token, "contact_name": "X", "contact_email": "x@example.com"}
+        ).text
+    )

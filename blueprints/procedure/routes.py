@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import attempts
 from blueprints.common import (
     action_reason,
     changes_nothing,
@@ -222,7 +223,17 @@ def change_billing_contact():
         )
         return _contact_page(account, form)
     form = BillingContactForm(formdata=request.form)
-    if form.validate() and perform(
+    if not form.validate():
+        return _contact_page(account, form, 422)
+    # Each change e-mails the new address: a few a day, so that the form mails no stranger
+    # again and again.
+    limit = current_app.config["CONTACT_CHANGE_RATE_LIMIT"]
+    if attempts.count([(limit, f"contact:{account.id}")]) is None:
+        form.contact_email.errors = [
+            _("The billing contact was changed too often today: try again tomorrow, or call us.")
+        ]
+        return _contact_page(account, form, 429)
+    if perform(
         lambda: contacts.change_billing_contact(
             account, form.data, actor=current_user, reason=action_reason()
         ),
