@@ -226,9 +226,10 @@ def change_billing_contact():
     if not form.validate():
         return _contact_page(account, form, 422)
     # Each change e-mails the new address: a few a day, so that the form mails no stranger
-    # again and again.
+    # again and again. A refused one (the same contact sent twice) sends nothing: given back.
     limit = current_app.config["CONTACT_CHANGE_RATE_LIMIT"]
-    if attempts.count([(limit, f"contact:{account.id}")]) is None:
+    counted = attempts.count([(limit, f"contact:{account.id}")])
+    if counted is None:
         form.contact_email.errors = [
             _("The billing contact was changed too often today: try again tomorrow, or call us.")
         ]
@@ -244,6 +245,7 @@ def change_billing_contact():
             "success",
         )
         return redirect(url_for("procedure.change_billing_contact"), 303)
+    attempts.give_back(counted)
     return _contact_page(account, form, 422)
 
 
