@@ -369,16 +369,22 @@ def test_a_limit_on_a_whole_blueprint_keeps_the_per_request_check():
     assert [client.get("/area").status_code for _ in range(3)] == [200, 200, 429]
 
 
-def test_refused_cards_are_limited_and_accepted_ones_never_count(app_factory):
-    """A stolen card tried again and again on the add-card form: refused beside the field
-    with 429 past the limit, per account; cards accepted never use it."""
+def _limited_client(app_factory, who: str, **limits):
+    """A client signed in as a demo user of an app whose rate limits are on."""
     from tests.conftest import demo_database
 
-    app = app_factory(RATELIMIT_ENABLED=True, CARD_ACCOUNT_RATE_LIMIT="3 per minute")
+    app = app_factory(RATELIMIT_ENABLED=True, **limits)
     demo_database(app)
     client = app.test_client()
     token = csrf_from(client.get("/login").text)
-    client.post("/login", data={"email": USERS["be"], "password": "demo", "csrf_token": token})
+    client.post("/login", data={"email": USERS[who], "password": "demo", "csrf_token": token})
+    return client
+
+
+def test_refused_cards_are_limited_and_accepted_ones_never_count(app_factory):
+    """A stolen card tried again and again on the add-card form: refused beside the field
+    with 429 past the limit, per account; cards accepted never use it."""
+    client = _limited_client(app_factory, "be", CARD_ACCOUNT_RATE_LIMIT="3 per minute")
     path = "/billing/payment-methods/new-card?lang=en"
     token = csrf_from(client.get(path).text)
     card = {"csrf_token": token, "expiry": "09/30", "cvc": "123"}
@@ -396,13 +402,7 @@ def test_refused_cards_are_limited_and_accepted_ones_never_count(app_factory):
 
 def test_the_billing_contact_changes_a_few_times_a_day_at_most(app_factory):
     """Each change e-mails the new address: the form cannot mail strangers on and on."""
-    from tests.conftest import demo_database
-
-    app = app_factory(RATELIMIT_ENABLED=True, CONTACT_CHANGE_RATE_LIMIT="2 per day")
-    demo_database(app)
-    client = app.test_client()
-    token = csrf_from(client.get("/login").text)
-    client.post("/login", data={"email": USERS["ch"], "password": "demo", "csrf_token": token})
+    client = _limited_client(app_factory, "ch", CONTACT_CHANGE_RATE_LIMIT="2 per day")
     path = "/procedure/billing-contact?lang=en"
     token = csrf_from(client.get(path).text)
     codes = [
