@@ -31,6 +31,7 @@ from telephony.models import (
     ValidationProcedure,
 )
 from telephony.paging import Page, paginate
+from telephony.text import fold
 
 MAX_QUERY = 200
 #: Digits (and the signs people put between them) and nothing else: a phone number.
@@ -121,8 +122,9 @@ def _accounts_with_numbers(candidates: list[PhoneCandidate]):
 
 
 def search_accounts(query: str, number: int, size: int) -> Page:
-    """Accounts whose id, name, billing e-mail or a user's e-mail contains `query`, or
-    that have the phone number `query` stands for."""
+    """Accounts whose id, name, billing contact's name (both without accents), billing
+    e-mail or a user's e-mail contains `query`, or that have the phone number `query`
+    stands for."""
     text = " ".join((query or "").split())[:MAX_QUERY].lower()
     stmt = select(Account).order_by(Account.code)
     if text:
@@ -135,7 +137,7 @@ def search_accounts(query: str, number: int, size: int) -> Page:
         stmt = stmt.where(
             or_(
                 func.lower(Account.code).like(pattern, escape="\\"),
-                func.lower(Account.name).like(pattern, escape="\\"),
+                Account.search_name.like(_like_pattern(fold(text)), escape="\\"),
                 func.lower(Account.billing_email).like(pattern, escape="\\"),
                 exists().where(
                     User.account_id == Account.id,

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,6 +37,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from extensions import db
 from telephony import versioning
 from telephony.settings import settings
+from telephony.text import fold
 
 if TYPE_CHECKING:  # what db.Model is, for the type checker: the declarative base
     from extensions import Base as Model
@@ -185,6 +187,10 @@ class Account(Model):
     #: The day of the month (1 to 28) the account's services were last aligned on.
     renewal_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The name and the billing contact's, folded (telephony.text.fold), for the agents'
+    #: search: "dupre" finds "Dupré", "societe" "SOCIÉTÉ" (SQL's lower() knows no accents).
+    #: Kept by the ORM whenever either changes (search_name_of).
+    search_name: Mapped[str] = mapped_column(String(310), default="", server_default="")
     #: Raised by the database (SQLite) whenever a row the kept pages show changes
     #: (telephony.versioning); never written by the application.
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -202,6 +208,16 @@ class Account(Model):
     @property
     def timezone(self) -> str:
         return settings().timezones[self.country.value]
+
+
+def search_name_of(name: str | None, contact: str | None) -> str:
+    return fold(f"{name or ''}\n{contact or ''}")
+
+
+@event.listens_for(Account, "before_insert")
+@event.listens_for(Account, "before_update")
+def _keep_search_name(_mapper, _connection, account: Account) -> None:
+    account.search_name = search_name_of(account.name, account.billing_contact_name)
 
 
 class AccountChange(Model):

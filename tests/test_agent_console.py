@@ -75,6 +75,19 @@ def test_a_service_number_finds_its_account_once_it_holds_it(app_ctx):
     assert (match.kind, match.number) == ("service_number", number.number)
 
 
+def test_a_name_is_found_whatever_its_accents_and_case(app_ctx):
+    """Callers spell their name; agents type it as they hear it. SQL's lower() knows no
+    accents (SQLite's not even É): the folded search_name does, the contact's name too."""
+    for query in ("dupre", "DUPRÉ", "boulangerie dupre", "camille dupre", "Camille Dupré"):
+        assert _codes(directory.search_accounts(query, 1, 50)) == ["vt10001-f"], query
+    account = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+    account.name, account.billing_contact_name = "SOCIÉTÉ ÉLECTRIQUE", "Zoë Müller"
+    db.session.flush()
+    for query in ("societe electrique", "société", "zoe muller", "Müller"):
+        assert _codes(directory.search_accounts(query, 1, 50)) == ["vt10001-f"], query
+    assert _codes(directory.search_accounts("boulangerie", 1, 50)) == []  # kept in step
+
+
 def test_a_number_of_another_country_in_national_form_is_not_a_match(app_ctx):
     # The FR number read as Belgian or Swiss belongs to nobody.
     belgian = db.session.scalar(select(Account).where(Account.country == Country.BE))

@@ -9,12 +9,13 @@ Snowball (PyStemmer), per language. Typos are mended against the index's vocabul
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
 import Stemmer
+
+from telephony.text import fold
 
 #: Snowball algorithm per base language.
 STEMMERS = {"en": "english", "fr": "french", "nl": "dutch", "de": "german", "it": "italian"}
@@ -26,12 +27,6 @@ MAX_QUERY_TERMS = 24
 WRITTEN_CACHE = 200_000
 #: Bump when the analysis changes: the index is rebuilt (it is part of the content hash).
 ANALYZER_VERSION = "1"
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Répondeur" → "repondeur", "Grüße" → "grusse"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class Analyzer:
