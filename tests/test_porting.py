@@ -16,12 +16,14 @@ from telephony import DomainError, rio
 from telephony.models import (
     Account,
     InventoryState,
+    NumberType,
     PortNumber,
     PortOrder,
     PortStatus,
     ServiceEmail,
     ServiceNumber,
     User,
+    utcnow,
 )
 from telephony.payments import PROVIDERS
 from telephony.service_numbers import porting
@@ -199,6 +201,55 @@ def test_an_order_is_submitted_once_then_moved_along_to_completed(app_ctx):
 
     assert licences.quota(demo_account()) == (5, 5)  # ported numbers don't use the quota
     assert PROVIDERS  # (no payment in a port)
+
+
+def test_a_number_of_the_inventory_is_ours_to_sell_not_to_port(app_ctx):
+    """A number the operator sells (available, held or taken) is refused; one ported in
+    once and given back may come in again, and is never for sale meanwhile."""
+    from telephony.service_numbers import inventory
+
+    stock = db.session.scalars(
+        select(ServiceNumber)
+        .where(ServiceNumber.country == "FR", ServiceNumber.state == InventoryState.AVAILABLE)
+        .order_by(ServiceNumber.id)
+        .limit(2)
+    ).all()
+    for_sale, given_back = stock
+    given_back.ported = True  # ported in once, its quarantine over: its range holder's
+    db.session.flush()
+    national = ["0" + number.number[3:] for number in stock]
+    checked = porting.precheck(demo_account(), "\n".join(national), toll_free=False)
+    assert [item.number for item in checked.accepted] == [given_back.number]
+    assert [str(reason) for _line, _cell, reason in checked.refused] == ["Already with us."]
+    search = inventory.Search(given_back.country, given_back.number_type, contains=national[1])
+    assert inventory.find_free(search, 5, utcnow()) == []
+
+
+def test_completing_an_order_never_takes_a_number_someone_holds(app_ctx):
+    """A number ported in once and given back is in an order; meanwhile the operator sold
+    it (a stock import, say): completing the order refuses, and changes nothing."""
+    order = _submitted("04 78 12 34 56")
+    for status in ("processing", "contacting_carrier"):
+        porting.advance(order, PortStatus(status), today=TODAY)
+    porting.advance(order, PortStatus.DATE_CONFIRMED, on=date(2027, 3, 10), today=TODAY)
+    porting.advance(order, PortStatus.PENDING, today=TODAY)
+    be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+    db.session.add(
+        ServiceNumber(
+            number="+33478123456",
+            country="FR",
+            number_type=NumberType.GEOGRAPHIC,
+            state=InventoryState.TAKEN,
+            account_id=be.id,
+        )
+    )
+    db.session.commit()
+    with pytest.raises(DomainError, match=r"\+33478123456 in the inventory"):
+        porting.advance(order, PortStatus.COMPLETED, today=TODAY)
+    db.session.rollback()
+    number = db.session.scalar(select(ServiceNumber).where(ServiceNumber.number == "+33478123456"))
+    assert (number.account_id, number.state) == (be.id, InventoryState.TAKEN)
+    assert db.session.get(PortOrder, order.id).status == PortStatus.PENDING
 
 
 def test_the_pages_from_the_numbers_to_a_submitted_order(app, signed_in):

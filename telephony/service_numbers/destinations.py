@@ -262,7 +262,9 @@ def release(account: Account, number: ServiceNumber, *, actor: User, today: date
 
 
 def end_quarantines(today: date) -> int:
-    """Numbers whose quarantine is over go back to the inventory."""
+    """Numbers whose quarantine is over go back to the inventory: ours for sale again; one
+    ported in, back to its range holder (it stays outside the sale, inventory.free, and may
+    be ported in again)."""
     return rows_changed(
         update(ServiceNumber)
         .where(

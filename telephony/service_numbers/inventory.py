@@ -331,8 +331,10 @@ def e164_prefix(country: str, digits: str) -> str:
 def free(now: datetime):
     """A number anybody may take now: available, or held by a reservation that has ended;
     and not taken back from a deleted service less than its quarantine ago (the renewal
-    run's `number_quarantine`, should the operator have put such a number in stock)."""
+    run's `number_quarantine`, should the operator have put such a number in stock); never
+    one ported in once and given back (it is its range holder's, not ours to sell)."""
     return and_(
+        ServiceNumber.ported.is_(False),
         or_(
             ServiceNumber.state == InventoryState.AVAILABLE,
             and_(ServiceNumber.state == InventoryState.RESERVED, ServiceNumber.held_until < now),
@@ -349,6 +351,7 @@ def _matching(search: Search, state_condition):
         ServiceNumber.country == search.country,
         ServiceNumber.number_type == search.number_type,
         state_condition,
+        ServiceNumber.ported.is_(False),  # (free(): not ours to sell)
     )
     if search.number_type == NumberType.GEOGRAPHIC:
         if len(search.area_ids) == 1:

@@ -27,7 +27,7 @@ import phonenumbers
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, rows_changed
@@ -259,10 +259,14 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
             ours.update(
                 db.session.scalars(select(model.number).where(model.number.in_(numbers), condition))
             )
+        # A number of the inventory is ours to sell, not to port (taken, held or not); only
+        # one ported in once and given back since (available, outside the sale) may come
+        # in again.
         ours.update(
             db.session.scalars(
                 select(ServiceNumber.number).where(
-                    ServiceNumber.number.in_(numbers), ServiceNumber.state == InventoryState.TAKEN
+                    ServiceNumber.number.in_(numbers),
+                    ~and_(ServiceNumber.ported, ServiceNumber.state == InventoryState.AVAILABLE),
                 )
             )
         )
@@ -829,6 +833,33 @@ def _bring_in(account: Account, order: PortOrder, today: date) -> None:
             select(ServiceNumber).where(ServiceNumber.number.in_([p.number for p in ported]))
         )
     }
+    # A number the inventory holds comes in only if it was ported in once and given back
+    # (the check refused the others; the operator may have stocked one since): claimed by
+    # a conditional UPDATE, never taken from whoever holds it now.
+    claimed = rows_changed(
+        update(ServiceNumber)
+        .where(
+            ServiceNumber.id.in_([number.id for number in known.values()]),
+            ServiceNumber.ported,
+            ServiceNumber.state == InventoryState.AVAILABLE,
+        )
+        .values(state=InventoryState.TAKEN, account_id=account.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed != len(known):
+        db.session.expire_all()
+        held = sorted(
+            db.session.scalars(
+                select(ServiceNumber.number).where(
+                    ServiceNumber.number.in_(list(known)),
+                    ServiceNumber.account_id.is_distinct_from(account.id),
+                )
+            )
+        )
+        raise DomainError(
+            f"order {order.id}: {', '.join(held)} in the inventory, not ours to bring in: "
+            "reject these numbers (--reason NUMBER=REASON)"
+        )
     now = utcnow()
     numbers = []
     for item in ported:
