@@ -356,7 +356,7 @@ def import_numbers(source):
 @click.option("--report", "report_id", required=True, help="The call platform's report id.")
 def usage(account_code, cost, report_id):
     """Take what the calls to an account's toll-free numbers cost from its communication
-    credits (as the call platform reports it; the same report twice recharges once)."""
+    credits (as the call platform reports it; the same report twice is taken once)."""
     from decimal import Decimal, InvalidOperation
 
     from sqlalchemy import select

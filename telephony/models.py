@@ -1096,7 +1096,11 @@ class CreditMovement(Model):
     """A change of the credits: bought, recharged on their own, or used by calls."""
 
     __tablename__ = "credit_movement"
-    __table_args__ = (Index("ix_credit_movement_account", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_credit_movement_account", "account_id", "id"),
+        # A usage report is taken once, however many times the platform sends it.
+        Index("uq_credit_movement_report", "account_id", "report_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
@@ -1105,6 +1109,8 @@ class CreditMovement(Model):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     balance_after: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    #: A usage's: the call platform's report it comes from.
+    report_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -991,6 +991,72 @@ def test_credits_are_bought_once(site):
     assert count(site, select(func.count(AuditEvent.id)).where(changed)) == 1
 
 
+def test_usage_reports_and_purchases_of_credits_at_once(site):
+    """The call platform reports usage (the operator command) while the customer buys
+    credits: each purchase and each report is taken once, a report sent twice too, and
+    neither side fails (the report takes the account's lock first, as a purchase does:
+    without it, PostgreSQL found them waiting for each other and ended one, a purchase
+    already charged to the card answering 500)."""
+    from decimal import Decimal
+
+    from telephony.payments import configured_provider
+    from telephony.service_numbers import credits
+
+    customer = site.client().sign_in("fr")
+    csrf = customer.token("/service-numbers/credits")
+    recharge = {
+        "csrf_token": csrf,
+        "auto_recharge": "y",
+        "threshold": "9999",
+        "recharge_amount": "1",
+    }
+    assert customer.post("/service-numbers/credits/auto-recharge", recharge).status == 303
+    pages = [customer.get("/service-numbers/credits").text for _ in range(N // 2)]
+    forms = [
+        {
+            "csrf_token": csrf,
+            "token": re.search(r'name="token" value="([^"]+)"', page).group(1),
+            "method": re.search(r'name="method" value="(\d+)" checked', page).group(1),
+            "amount": "100",
+        }
+        for page in pages
+    ]
+    before = count(site, select(CreditWallet.balance).where(CreditWallet.account_id == 1)) or 0
+    last = count(site, select(func.coalesce(func.max(CreditMovement.id), 0)))
+
+    def report(i):
+        with site.app.app_context():
+            account = db.session.get(Account, 1)
+            credits.use(
+                account,
+                Decimal("2"),
+                provider=configured_provider(),
+                today=date.today(),
+                token=f"usage-conc-{i % 3}",  # three reports, each sent twice
+            )
+            db.session.commit()
+            db.session.remove()
+            return "taken"
+
+    replies = at_once(
+        N,
+        lambda i: customer.post("/service-numbers/credits", forms[i // 2]) if i % 2 else report(i),
+    )
+    assert [r for r in replies if r != "taken" and r.status != 303] == []
+    moves = fetch(
+        site,
+        select(CreditMovement).where(CreditMovement.account_id == 1, CreditMovement.id > last),
+    )
+    kinds = [move.kind for move in moves]
+    assert (kinds.count("purchase"), kinds.count("usage"), kinds.count("auto_recharge")) == (
+        N // 2,
+        3,
+        3,
+    )
+    (wallet,) = fetch(site, select(CreditWallet).where(CreditWallet.account_id == 1))
+    assert wallet.balance == before + sum(move.amount for move in moves)
+
+
 def test_more_numbers_are_asked_once(site):
     customer = site.client().sign_in("be")
     data = {

@@ -608,16 +608,17 @@ def test_an_automatic_recharge_and_the_e_mails_of_low_credits(app_ctx):
     assert set(refused.value.errors) == {"threshold", "recharge_amount"}
     credits.configure(fr, True, "10", "20", actor=user)
     assert credits.use(fr, Decimal("2"), provider=sandbox, today=today, token="r4") == 22
-    assert credits.use(fr, Decimal("2"), provider=sandbox, today=today, token="r4") == 20
+    # The same report again is taken once, and recharges once.
+    assert credits.use(fr, Decimal("2"), provider=sandbox, today=today, token="r4") == 22
     kinds = db.session.scalars(select(CreditMovement.kind).order_by(CreditMovement.id)).all()
-    assert kinds.count("auto_recharge") == 1  # the same report twice recharges once
+    assert kinds.count("auto_recharge") == 1 and kinds.count("usage") == 4
     (recharged,) = _emails("credits_recharged")
     assert "20,00" in recharged.body
     # The card refused: an e-mail says the recharge failed.
     db.session.execute(StoredPaymentMethod.__table__.delete())
-    assert credits.use(fr, Decimal("15"), provider=sandbox, today=today, token="r5") == 5
+    assert credits.use(fr, Decimal("15"), provider=sandbox, today=today, token="r5") == 7
     (failed,) = _emails("credits_recharge_failed")
-    assert "5,00" in failed.body
+    assert "7,00" in failed.body
 
 
 def test_the_call_platform_reports_usage_through_a_command(app, runner):

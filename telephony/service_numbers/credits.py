@@ -3,8 +3,8 @@ toll-free numbers (seed 003: without credits, no toll-free number).
 
 - Bought through the payment provider (an invoice, paid at once; the form's token makes a
   copy sent twice buy once). Paying it runs CREDITS_BOUGHT, which adds them.
-- Used by calls: the call platform reports what its calls cost (`use`, the operator
-  command `flask service-numbers usage`).
+- Used by calls: the call platform reports what its calls cost, each report taken once
+  (`use`, the operator command `flask service-numbers usage`).
 - Below the account's threshold, an automatic recharge buys `recharge_amount` with the
   default payment method; the customer gets an e-mail when it is done, when it fails, and
   once when the balance is low without a recharge.
@@ -19,9 +19,11 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from telephony import DomainError, InvalidForm, audit, payment_methods
+from telephony.locking import lock_account
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -79,7 +81,13 @@ def movements(account: Account, number: int, size: int) -> Page:
     return paginate(query, number, size)
 
 
-def _move(account: Account, kind: str, amount: Decimal, invoice: Invoice | None) -> Decimal:
+def _move(
+    account: Account,
+    kind: str,
+    amount: Decimal,
+    invoice: Invoice | None,
+    report: str | None = None,
+) -> Decimal:
     """Add `amount` (negative: take it) to the balance in one statement; record it."""
     wallet(account)
     db.session.execute(
@@ -100,8 +108,10 @@ def _move(account: Account, kind: str, amount: Decimal, invoice: Invoice | None)
             amount=amount,
             balance_after=found.balance,
             invoice_id=invoice.id if invoice else None,
+            report_key=report,
         )
     )
+    db.session.flush()
     return found.balance
 
 
@@ -225,12 +235,23 @@ def configure(
 
 
 def use(account: Account, cost: Decimal, *, provider, today: date, token: str) -> Decimal:
-    """Calls cost `cost`: taken from the credits. Below the threshold, an automatic recharge
-    (its `token`: the same report sent twice recharges once), or a low-balance e-mail, once.
-    Returns the balance."""
+    """Calls cost `cost`: taken from the credits, once per report (`token`: the same report
+    sent twice is taken once). Below the threshold, an automatic recharge (once per report
+    too), or a low-balance e-mail, once. Returns the balance.
+
+    The account's lock comes first, as for a purchase on the site: the wallet's row and the
+    invoice sequence are then taken in the same order by both (else each waits for the
+    other, and PostgreSQL ends one: a purchase already charged, or a report lost)."""
     if cost <= 0:
         raise DomainError(_l("Enter an amount from 0 to %(max)s.", max=f"{MAX_SETTING:,}"))
-    after = _move(account, "usage", -round_cents(cost), None)
+    lock_account(account.id)
+    try:
+        with db.session.begin_nested():
+            after = _move(account, "usage", -round_cents(cost), None, report=token)
+    except IntegrityError:  # this report was taken already
+        found = wallet(account)
+        db.session.refresh(found)  # (as the savepoint left it, not as _move had read it)
+        return found.balance
     found = wallet(account)
     if after >= found.threshold:
         return after
