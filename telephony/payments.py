@@ -189,14 +189,17 @@ def on_paid(action: str):
 def _idempotency_key(invoices: list[Invoice], attempt: int, method, instrument: str) -> str:
     """The same attempt sent again (after a time-out that rolled our side back) has the
     same key, so the provider charges it once; another card or account is another key.
-    A charge of several invoices (a balance) names them all, by a digest."""
+    A charge of several invoices (a balance) names them all, by a digest. The amount is
+    in it too: a number given back by a rollback goes to the next invoice, which must not
+    meet the answer the provider kept for another amount."""
     means = hashlib.sha256(f"{method}:{instrument}".encode()).hexdigest()[:16]
+    total = sum(invoice.total_incl_vat for invoice in invoices)
     if len(invoices) == 1:
         what = invoices[0].number
     else:
         numbers = ",".join(sorted(invoice.number for invoice in invoices))
         what = "balance-" + hashlib.sha256(numbers.encode()).hexdigest()[:24]
-    return f"{what}/{attempt}/{means}"
+    return f"{what}/{total}{invoices[0].currency}/{attempt}/{means}"
 
 
 class NotPayable(DomainError):

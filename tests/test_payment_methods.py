@@ -61,6 +61,28 @@ def test_the_sandbox_keeps_a_card_as_a_token_and_charges_it_by_the_same_rules():
     )
 
 
+def test_a_charge_is_known_to_the_provider_by_its_invoice_amount_and_card():
+    """A rollback gives an invoice's number back to the next invoice: that one must not
+    meet the provider's answer for the first, unless it is the same charge sent again."""
+    from decimal import Decimal
+
+    from telephony.models import Invoice, PaymentMethod
+    from telephony.payments import _idempotency_key
+
+    def key(number, amount, card="tok_a", attempt=1):
+        invoice = Invoice(number=number, total_incl_vat=Decimal(amount), currency="EUR")
+        return _idempotency_key([invoice], attempt, PaymentMethod.CARD, card)
+
+    assert key("FR-2027-000007", "12.00") == key("FR-2027-000007", "12.00")
+    others = [
+        key("FR-2027-000007", "120.00"),
+        key("FR-2027-000008", "12.00"),
+        key("FR-2027-000007", "12.00", card="tok_b"),
+        key("FR-2027-000007", "12.00", attempt=2),
+    ]
+    assert len({key("FR-2027-000007", "12.00"), *others}) == 5
+
+
 def test_a_card_added_keeps_no_number_and_the_first_one_becomes_the_default(app_ctx):
     account = demo_account("vt20002-b")  # no method yet
     first = _add(account)
