@@ -12,7 +12,8 @@ Rules (the choices are those of an alias number becoming a line):
   task raises `Waiting` and stays todo, so the first run after the validation creates it,
   as for a conversion to a line. Cancellable until then, like every pending request;
 * an account may order several lines (orders don't exclude each other), but the same form
-  sent twice (a double click) places one order: its token is part of the pending key;
+  sent twice (a double click, or again from the history once carried out) places one
+  order: its token is part of the pending key, and kept in the task;
 * the new line takes the first number of the operator's block for the country that was
   never used (the `NEW_LINE_NUMBERS` setting), the offer's basic calls, a monthly service
   renewed on the 1st, an audit event and a service e-mail.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -133,12 +134,24 @@ def order_line(
     if errors or group is None or offer is None:
         raise InvalidOrder(errors)
 
-    kind = f"{ORDER_LINE}:{token if token and TOKEN.fullmatch(token) else new_token()}"
+    token = token if token and TOKEN.fullmatch(token) else new_token()
+    kind = f"{ORDER_LINE}:{token}"
+    # The same form again: while its order waits, the pending key says so; once carried
+    # out (or cancelled) the key is gone, and the token kept in the task's params does.
+    # (The account's lock, taken by every change, makes this check current.)
     again = db.session.scalar(
-        select(ScheduledTask).where(
+        select(ScheduledTask)
+        .where(
             ScheduledTask.account_id == account.id,
-            ScheduledTask.pending_key == pending_key(TARGET, group.id, kind),
+            or_(
+                ScheduledTask.pending_key == pending_key(TARGET, group.id, kind),
+                and_(
+                    ScheduledTask.action == ORDER_LINE,
+                    ScheduledTask.params["token"].as_string() == token,
+                ),
+            ),
         )
+        .limit(1)
     )
     if again is not None:
         return again
@@ -150,7 +163,12 @@ def order_line(
         target_id=group.id,
         execute_on=execution_date(account, now),
         actor=actor,
-        params={"offer_id": offer.id, "description": label, "contracts_accepted": True},
+        params={
+            "offer_id": offer.id,
+            "description": label,
+            "contracts_accepted": True,
+            "token": token,
+        },
         reason=reason,
     )
     procedure.require_for_order(account, actor=actor, reason=reason)

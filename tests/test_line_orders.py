@@ -185,6 +185,7 @@ def test_the_only_group_is_taken_when_none_is_given(app_ctx):
 
 def test_the_same_form_sent_twice_places_one_order_but_two_forms_two(app_ctx):
     account = demo_account()
+    tasks_before = _count(ScheduledTask)
     first = _order(account, token=TOKEN)
     again = _order(account, token=TOKEN)
     other = _order(account, token="another-form-token-987654")
@@ -198,6 +199,10 @@ def test_the_same_form_sent_twice_places_one_order_but_two_forms_two(app_ctx):
     assert sorted(done) == sorted([first.id, other.id, forged.id])
     numbers = db.session.scalars(select(Line.number).where(Line.description == "Accueil 2")).all()
     assert len(set(numbers)) == 3
+    # The form sent once more after the run (the browser's history): still that order.
+    assert _order(account, token=TOKEN).id == first.id
+    db.session.commit()
+    assert _count(ScheduledTask) == tasks_before + 3
 
 
 def test_a_pending_order_is_cancelled_and_never_carried_out(app_ctx):
