@@ -28,7 +28,7 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from documents.flow import Columns, Grid, Text, TextStyle
 from documents.fonts import register_fonts
-from documents.layout import CONTENT_WIDTH, build_pdf, country_name
+from documents.layout import CONTENT_WIDTH, PAYMENT_PART, build_pdf, country_name
 from labels import organisation_id_name
 from telephony.invoicing import einvoice
 from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, build
@@ -116,7 +116,9 @@ class PageBottom(Flowable):
         x, y = canvas.absolutePosition(0, 0)
         canvas.saveState()
         canvas.translate(-x, -y)
-        # The payment part stands alone: nothing of the page (its footer) shows through.
+        # The payment part stands alone: nothing of the page (its footer) shows through,
+        # and the page number goes to the top.
+        setattr(canvas, PAYMENT_PART, True)
         canvas.setFillColor(colors.white)
         canvas.rect(0, 0, A4[0], QR_BILL_HEIGHT, stroke=0, fill=1)
         scale = A4[0] / self.drawing.width

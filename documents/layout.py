@@ -17,6 +17,9 @@ from i18n import bcp47
 MARGIN = 18 * mm
 #: Platypus frames pad their content by 6 points; the footer lines up with the text.
 FRAME_PADDING = 6
+#: Set on the canvas by a flowable that draws a payment part at the bottom of the page:
+#: nothing else may be drawn there, not even the page number.
+PAYMENT_PART = "has_payment_part"
 #: The width text and tables may take on an A4 page.
 CONTENT_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 #: Rules and boxes, and the shade behind labels and table headers.
@@ -54,7 +57,10 @@ def build_pdf(
         canvas.setFillColor(FOOTER_GREY)
         # Translators: which page of how many: in the footer of a PDF, under a list.
         text = _("Page %(number)s of %(pages)s", number=number, pages=pages)
-        canvas.drawRightString(A4[0] - MARGIN - FRAME_PADDING, 10 * mm, text)
+        # A page whose bottom is a payment part (the Swiss QR-bill: nothing else may be in
+        # it) says it in its top margin.
+        y = A4[1] - 10 * mm if getattr(canvas, PAYMENT_PART, False) else 10 * mm
+        canvas.drawRightString(A4[0] - MARGIN - FRAME_PADDING, y, text)
         canvas.restoreState()
 
     buffer = BytesIO()
@@ -95,11 +101,13 @@ class _CountedPages(Canvas):
 
     def showPage(self) -> None:  # noqa: N802 - ReportLab's name
         self._held.append(dict(self.__dict__))
+        self.__dict__.pop(PAYMENT_PART, None)  # (the next page's own)
         self._startPage()
 
     def save(self) -> None:
         pages = len(self._held)
         for number, state in enumerate(self._held, start=1):
+            self.__dict__.pop(PAYMENT_PART, None)
             self.__dict__.update(state)
             self._page_number(self, number, pages)
             super().showPage()

@@ -336,6 +336,16 @@ def test_a_swiss_invoice_has_a_qr_bill_with_its_amount_and_reference(app_ctx):
     reference = transfer_reference("CH", invoice.number)
     assert "QRR" in fields and reference in fields
     assert "Fattura" in pdf_text(data)  # in the customer's Italian
+    # Nothing but the payment part in its 105 mm (the QR-bill's rule): the page number,
+    # drawn last, was in it; on that page it goes to the top.
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        page = document.pages[-1]
+        bottom = page.height - 105 * 72 / 25.4
+        words = [w["text"] for w in page.extract_words() if w["top"] > bottom]
+        top = [w["text"] for w in page.extract_words() if w["bottom"] < 36]
+    assert "Pagina" not in words and "Pagina" in top
 
 
 def test_a_debit_invoice_names_the_mandate_and_the_collection_date(app_ctx):
