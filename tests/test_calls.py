@@ -1,6 +1,7 @@
 """Simultaneous calls: fixed for Découverte, purchase order for more (added once paid),
 a renewal task for fewer; the screens, the PDF and the bad input."""
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from telephony.models import (
     ScheduledTask,
     Service,
     ServiceEmail,
+    StoredPaymentMethod,
 )
 from telephony.payments import SandboxProvider, pay_invoice
 from tests.conftest import csrf_from
@@ -237,13 +239,11 @@ def test_calls_page_shows_the_cost_live_and_generates_a_purchase_order(app, fr_c
     text = " ".join(page.extract_text() for page in reader.pages).replace("\u202f", " ")
     assert "Boulangerie Dupré & Fils SARL" in text and "Velora Telecom" in text
 
+    # Paid with a saved payment method (the default, checked): no number is typed here.
+    assert 'name="instrument"' not in order_page
+    method = re.search(r'name="method" value="(\d+)" checked', order_page).group(1)
     paid = client.post(
-        order_url + "/pay",
-        data={
-            "csrf_token": csrf_from(order_page),
-            "method": "card",
-            "instrument": "4242 4242 4242 4242",
-        },
+        order_url + "/pay", data={"csrf_token": csrf_from(order_page), "method": method}
     )
     assert paid.status_code == 303
     with app.app_context():
@@ -259,12 +259,23 @@ def test_a_declined_card_says_so_beside_the_field(app, fr_client):
         data={"csrf_token": csrf_from(html), "calls": "5", "terms": "y", "intent": "increase"},
     ).headers["Location"]
     page = client.get(order_url).get_data(as_text=True)
+    method = re.search(r'name="method" value="(\d+)" checked', page).group(1)
+    with app.app_context():  # the provider now declines the saved card
+        card = db.session.get(StoredPaymentMethod, int(method))
+        card.token = card.token.rsplit("_", 1)[0] + "_0002"
+        db.session.commit()
     declined = client.post(
-        order_url + "/pay",
-        data={"csrf_token": csrf_from(page), "method": "card", "instrument": "4000000000000002"},
+        order_url + "/pay", data={"csrf_token": csrf_from(page), "method": method}
     )
     assert declined.status_code == 422
     assert "The card was declined." in declined.get_data(as_text=True)
+    # Another account's method, or none: refused beside the field, nothing charged.
+    for other in ("", "999999", "1" * 30):
+        refused = client.post(
+            order_url + "/pay", data={"csrf_token": csrf_from(page), "method": other}
+        )
+        assert refused.status_code == 422
+        assert "Choose a payment method." in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Line, line_id).calls_current == 4
 

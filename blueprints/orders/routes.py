@@ -6,21 +6,27 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-import attempts
-from blueprints.common import TOO_MANY_CARDS, action_reason, current_account, perform
+from blueprints.billing.forms import PayInvoiceForm
+from blueprints.common import action_reason, current_account, perform
 from blueprints.lines.forms import CancelForm
 from blueprints.orders import bp
-from blueprints.orders.forms import PayForm
 from documents.purchase_order import purchase_order_pdf
 from extensions import db
 from htmx import render
 from security import account_required, send_document
 from telephony import calls
-from telephony.models import Invoice, InvoiceStatus, Line, Payment, PaymentMethod, PaymentStatus
-from telephony.payments import FAILURES, NotPayable, configured_provider, pay_invoice
+from telephony.dates import local_today
+from telephony.models import Invoice, InvoiceStatus, Line, Payment, PaymentStatus
+from telephony.payments import FAILURES, NotPayable, configured_provider
+from telephony.services.paying import charge_many, get_method, usable_methods
 
 
 def _page(account, order, form, status=200):
+    methods = usable_methods(account, local_today(account.timezone))
+    if not form.is_submitted():  # the default method, checked
+        default = next((m for m in methods if m.is_default), None)
+        if default is not None:
+            form.method.data = str(default.id)
     line_id = (order.on_paid or {}).get("line_id")
     line = db.session.get(Line, line_id) if line_id else None
     payments = db.session.scalars(
@@ -33,6 +39,7 @@ def _page(account, order, form, status=200):
         order=order,
         line=line if line is not None and line.account_id == account.id else None,
         form=form,
+        methods=methods,
         payments=payments,
         failures=FAILURES,
     )
@@ -42,7 +49,7 @@ def _page(account, order, form, status=200):
 @account_required
 def show(order_id: int):
     account = current_account()
-    return _page(account, calls.get_order(account, order_id), PayForm())
+    return _page(account, calls.get_order(account, order_id), PayInvoiceForm())
 
 
 @bp.get("/<int:order_id>/pdf")
@@ -62,29 +69,26 @@ def pdf(order_id: int):
 @bp.route("/<int:order_id>/pay", methods=["GET", "POST"])
 @account_required
 def pay(order_id: int):
+    """Pay the order with one of the account's saved payment methods (a card kept by the
+    provider, or a validated mandate), as an invoice is paid: never a number typed here."""
     account = current_account()
     order = calls.get_order(account, order_id)
     if request.method == "GET":  # reloading the page a refused payment left: the order
         return redirect(url_for("orders.show", order_id=order.id), 303)
-    form = PayForm()
+    form = PayInvoiceForm()
     if not form.validate_on_submit():
         return _page(account, order, form, 422)
-    card = form.method.data == PaymentMethod.CARD.value
-    counted = attempts.count_card(account.id) if card else []
-    if counted is None:
-        form.instrument.errors = [TOO_MANY_CARDS]
-        return _page(account, order, form, 429)
+    method = get_method(account, form.method.data)
+    if method is None:
+        form.method.errors = [_("Choose a payment method.")]
+        return _page(account, order, form, 422)
+    today = local_today(account.timezone)
     provider = configured_provider()
     # A refused charge is no refusal of the rules: it is committed, payment and all.
     done = perform(
-        lambda: pay_invoice(
-            order,
-            method=PaymentMethod(form.method.data),
-            instrument=form.instrument.data,
-            actor=current_user,
-            provider=provider,
-        ),
+        lambda: charge_many([order], method, actor=current_user, provider=provider, today=today),
         form,
+        "method",
     )
     if isinstance(done.error, NotPayable) and order.status == InvoiceStatus.PAID:
         form.form_errors.clear()  # paid meanwhile (a double click): say so, and move on
@@ -92,12 +96,10 @@ def pay(order_id: int):
         return redirect(_after_payment(order), 303)
     if not done:
         return _page(account, order, form, 422)
-    if done.value.status != PaymentStatus.SUCCEEDED:
-        form.instrument.errors = [
-            FAILURES.get(done.value.failure_reason, _("The payment was refused."))
-        ]
+    (payment,) = done.value
+    if payment.status != PaymentStatus.SUCCEEDED:
+        form.method.errors = [FAILURES.get(payment.failure_reason, _("The payment was refused."))]
         return _page(account, order, form, 422)
-    attempts.give_back(counted)  # only refused payments count
     flash(_("Thank you: the order is paid and the calls are added."), "success")
     return redirect(_after_payment(order), 303)
 
