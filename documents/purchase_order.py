@@ -28,6 +28,7 @@ from documents.layout import (
     localized_address,
 )
 from telephony.dates import local_today
+from telephony.invoicing import buyer
 from templating import day
 
 #: Widths of Description | Quantity | Unit price | Total.
@@ -91,17 +92,14 @@ def _status_text(status: str) -> str | None:
 SWISS_VAT_SUFFIX = {"de": "MWST", "fr": "TVA", "it": "IVA", "en": "VAT"}
 
 
-def _billing_address(account, locale: str) -> list[str]:
-    """The customer's address as the validation procedure gave it (none before one)."""
-    from telephony import procedure as procedures
-
-    procedure = procedures.latest(account)
-    if procedure is None or not procedure.holder_street:
+def _billing_address(details: dict, country: str, locale: str) -> list[str]:
+    """The customer's address (none before a validation procedure gave one)."""
+    if not details["street"]:
         return []
     return [
-        procedure.holder_street,
-        f"{procedure.holder_postcode} {procedure.holder_city}",
-        country_name(procedure.holder_country, locale),
+        details["street"],
+        f"{details['postcode']} {details['city']}",
+        country_name(details["country"] or country, locale),
     ]
 
 
@@ -129,7 +127,8 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
     issued_on = day(local_today(account.timezone, created), "long", locale=locale)
     country = getattr(account.country, "value", account.country)
     address = localized_address(operator, country, locale)
-    billing_address = _billing_address(account, locale)
+    customer = buyer.of(invoice)  # as the order was made
+    billing_address = _billing_address(customer, account.country.value, locale)
 
     with force_locale(locale):
         # Translators: title of the PDF document (file properties); %(number)s is its number.
@@ -180,12 +179,12 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
 
         # Translators: heading of the block naming the customer on a purchase order.
         story.append(para(_("Customer"), "heading"))
-        story.append(para(account.name, "strong"))
+        story.append(para(customer["name"], "strong"))
         for line in billing_address:
             story.append(para(line))
         story.append(para(_("Account %(code)s", code=account.code)))
-        if account.billing_email:
-            story.append(para(account.billing_email))
+        if customer["email"]:
+            story.append(para(customer["email"]))
         story.append(Spacer(1, 7 * mm))
 
         rows = [

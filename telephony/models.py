@@ -548,6 +548,9 @@ class Invoice(Model):
     credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     #: What paying it triggers (e.g. {"action": "add_calls", ...}); read by the payment hooks.
     on_paid: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The customer as the document names them (name, e-mail, address, company
+    #: identifier), copied when it is made: it never changes after (invoicing.buyer).
+    buyer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -1272,3 +1275,8 @@ class SmsMessage(Model):
 
 # The database raises account.data_version itself (triggers, made with the tables).
 versioning.listen(Model.metadata)
+
+
+# Every invoice made through the ORM copies its customer's details (after the models: it
+# reads them).
+from telephony.invoicing import buyer as _buyer  # noqa: E402, F401

@@ -41,8 +41,9 @@ def _due_invoice(code: str) -> Invoice:
 def test_a_french_company_gets_a_factur_x_pdf_whose_xml_matches_it(signed_in):
     client = signed_in("fr")
     with client.application.app_context():
-        validate_procedure(demo_account())  # its address and SIREN
-        invoice_id, number = _due_invoice("vt10001-f").id, _due_invoice("vt10001-f").number
+        validate_procedure(demo_account())  # its address and SIREN, on invoices from now
+        invoice = issue_invoice(demo_account(), "1.00")
+        invoice_id, number = invoice.id, invoice.number
     page = client.get("/billing/invoices?lang=en")
     assert "Each PDF is a Factur-X e-invoice" in page.text
     pdf = client.get(f"/billing/invoices/{invoice_id}.pdf").data
@@ -133,16 +134,20 @@ def test_the_renewal_run_hands_business_invoices_to_the_platform_once(app_ctx, t
 
     current_app.config["EINVOICE_DIR"] = str(tmp_path)
     validate_procedure(demo_account("vt20002-b"))  # the Belgian association: complete
+    complete = issue_invoice(demo_account("vt20002-b"))  # (from now: an invoice never changes)
     report = deliver(invoice_pdf, date.today())
     be = sorted(n for n in report.sent if n.startswith("BE-"))
-    assert be and all((tmp_path / f"{n}.xml").exists() for n in be)
-    assert all(n.startswith("FR-") for n in report.waiting)  # no address, no SIREN yet
+    assert be == [complete.number] and (tmp_path / f"{complete.number}.xml").exists()
+    assert any(n.startswith("FR-") for n in report.waiting)  # no address, no SIREN yet
     assert not [n for n in report.sent if n.startswith("CH-")]  # an individual: none
     again = deliver(invoice_pdf, date.today())
     assert again.sent == []  # each once
     validate_procedure(demo_account())
+    # The invoices issued before still lack what the procedure gave (an issued invoice
+    # never changes); one issued now has it.
+    issued = issue_invoice(demo_account())
     french = deliver(invoice_pdf, date.today())
-    assert french.sent and all((tmp_path / f"{n}.pdf").exists() for n in french.sent)
+    assert french.sent == [issued.number] and (tmp_path / f"{issued.number}.pdf").exists()
     pdf = (tmp_path / f"{french.sent[0]}.pdf").read_bytes()
     assert _attachments(pdf) == ["factur-x.xml"]
 

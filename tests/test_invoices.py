@@ -267,8 +267,13 @@ def test_an_agent_sees_and_pays_for_the_customer_and_it_is_audited(client, signe
 
 def test_a_french_company_invoice_states_what_french_law_asks(app_ctx):
     account = demo_account()
-    validate_procedure(account)  # its address and SIREN
-    invoice = _due(account)
+    before = _due(account)  # issued before the procedure gave the details: it never will
+    validate_procedure(account)  # its address and SIREN, on the invoices issued from now
+    assert "3 place Bellecour" not in pdf_text(invoice_pdf(before))
+    number = db.session.scalar(select(Service).where(Service.name == "+33972100101"))
+    invoice = issue_invoice(account, "1.00")
+    invoice.lines[0].service_id, invoice.lines[0].description = number.id, number.name
+    db.session.commit()
     text = pdf_text(invoice_pdf(invoice))
     assert "Facture" in text and invoice.number in text
     assert "3 place Bellecour" in text and "SIREN 732829320" in text
@@ -346,6 +351,21 @@ def test_a_swiss_invoice_has_a_qr_bill_with_its_amount_and_reference(app_ctx):
         words = [w["text"] for w in page.extract_words() if w["top"] > bottom]
         top = [w["text"] for w in page.extract_words() if w["bottom"] < 36]
     assert "Pagina" not in words and "Pagina" in top
+
+
+def test_an_issued_invoice_never_changes_when_the_customers_details_do(app_ctx):
+    """The holder's address corrected after an invoice was issued rewrote it, its QR-bill's
+    "Payable by" too: the invoice keeps the customer as it was issued with."""
+    account = demo_account("vt30003-s")
+    procedure = validate_procedure(account)
+    invoice = issue_invoice(account, "100.00")
+    procedure.holder_street, procedure.holder_city = "Bahnhofstrasse 1", "Zürich"
+    procedure.holder_postcode = "8001"
+    db.session.commit()
+    text = pdf_text(invoice_pdf(invoice))
+    assert "Via Nassa 5" in text and "Zürich" not in text
+    later = pdf_text(invoice_pdf(issue_invoice(account, "5.00")))
+    assert "Bahnhofstrasse 1" in later and "Via Nassa 5" not in later
 
 
 def test_a_debit_invoice_names_the_mandate_and_the_collection_date(app_ctx):

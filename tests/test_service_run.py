@@ -72,6 +72,8 @@ def test_automatic_services_renew_at_expiry_once_and_are_collected_or_left_to_pa
         select(Invoice).where(Invoice.account_id == line.account_id, Invoice.issued_on == day)
     )
     assert fr_invoice.status == InvoiceStatus.PAID  # the default Visa
+    # The run's own insert copies the customer onto each invoice, as the ORM's does.
+    assert fr_invoice.buyer["name"] == "Boulangerie Dupré & Fils SARL"
     assert len(fr_invoice.lines) == 8 and fr_invoice.due_on == day + timedelta(
         days=SERVICE_PAYMENT_DAYS
     )

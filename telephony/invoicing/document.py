@@ -20,6 +20,7 @@ from stdnum.iso7064 import mod_97_10
 
 from extensions import db
 from telephony import rio as rios
+from telephony.invoicing.buyer import of as buyer_of
 from telephony.models import (
     AccountKind,
     AliasNumber,
@@ -288,19 +289,17 @@ def build(invoice: Invoice, operator: dict, locale: str) -> InvoiceDocument:
     account = invoice.account
     country = account.country.value
     kind = account.kind.value
-    procedure = latest_details(account.id)
-    registration, vat_id = customer_ids(
-        country, kind, procedure.organisation_id if procedure else "", locale
-    )
+    details = buyer_of(invoice)  # as it was made
+    registration, vat_id = customer_ids(country, kind, details["organisation_id"], locale)
     buyer = Party(
-        name=account.name,
-        street=procedure.holder_street if procedure else "",
-        postcode=procedure.holder_postcode if procedure else "",
-        city=procedure.holder_city if procedure else "",
-        country=(procedure.holder_country or country) if procedure else "",
+        name=details["name"],
+        street=details["street"],
+        postcode=details["postcode"],
+        city=details["city"],
+        country=(details["country"] or country) if details["street"] else "",
         registration=registration,
         vat_id=vat_id,
-        email=account.billing_email,
+        email=details["email"],
     )
     numbers = _numbers(invoice)
     rio_reference = rios.contract_reference(account.code)
