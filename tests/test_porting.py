@@ -71,6 +71,21 @@ def test_each_line_is_checked_and_the_rest_kept(app_ctx):
         porting.precheck(demo_account(), "\n".join(f"0478{n:06d}" for n in range(10_000)), False)
 
 
+def test_numbers_pasted_on_one_line_are_each_checked(app_ctx):
+    """Commas or semicolons between numbers on one line: each is a number (two of three
+    were dropped without a word); a CSV file's other columns are not."""
+    be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+    checked = porting.precheck(be, "02 555 12 34, 02 555 12 35; 02 555 12 36", toll_free=False)
+    assert [item.number for item in checked.accepted] == [
+        "+3225551234",
+        "+3225551235",
+        "+3225551236",
+    ]
+    csv_file = "number;name;since\n02 555 12 34;Accueil;2019-04-01\n02 555 12 35;Fax;1234\n"
+    checked = porting.precheck(be, csv_file, toll_free=False)
+    assert len(checked.accepted) == 2 and checked.refused == []
+
+
 def test_a_belgian_geographic_number_ports_only_within_its_zone(app_ctx):
     be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
     checked = porting.precheck(be, "02 501 23 45\n02 501 23 46\n04 220 12 34", toll_free=False)

@@ -104,15 +104,26 @@ class Checked:
     country: str | None
 
 
+#: A cell after the first that is a phone number too ("02 555 12 34, 02 555 12 35" pasted
+#: on one line), not another column of a CSV file (a name, a date, a customer id).
+_MORE = re.compile(r"\+?[\d\s().\-/]{8,}")
+
+
+def _is_number(cell: str) -> bool:
+    """9 digits at least: a Belgian national number has 9, a date 8."""
+    return bool(_MORE.fullmatch(cell)) and sum(ch.isdigit() for ch in cell) >= 9
+
+
 def _lines(text: str) -> list[tuple[int, str]]:
-    """The non-empty lines of a pasted list or a CSV file: the first cell of each (a header
-    line without digits is skipped)."""
+    """The numbers of a pasted list or a CSV file, with their line: the first cell of each
+    line (a header line without digits is skipped), and the next cells that are numbers
+    too."""
     found = []
     for number, row in enumerate(csv.reader(io.StringIO(text.replace(";", ","))), start=1):
         cell = (row[0] if row else "").strip()
-        if not cell or (number == 1 and not any(ch.isdigit() for ch in cell)):
-            continue
-        found.append((number, cell[:80]))
+        if cell and not (number == 1 and not any(ch.isdigit() for ch in cell)):
+            found.append((number, cell[:80]))
+        found.extend((number, more.strip()) for more in row[1:] if _is_number(more.strip()))
     return found
 
 
