@@ -140,6 +140,13 @@ def unbroken(text: str | None) -> Markup:
     return Markup('<span class="nowrap">{}</span>').format(text or "")
 
 
+def joined(items) -> str:
+    """ "A, B and C" as the language joins them."""
+    from telephony.wording import joined as join_in_language
+
+    return join_in_language(items)
+
+
 def register_filters(app) -> None:
     from labels import label_helpers
 
@@ -155,6 +162,7 @@ def register_filters(app) -> None:
         control_id=control_id,
         datetime_attr=datetime_attr,
         unbroken=unbroken,
+        listing=joined,
     )
     from caching import static_url
     from i18n import in_agents_language

@@ -103,7 +103,7 @@ def test_without_its_details_a_business_is_told_what_is_missing_and_where(signed
     assert reply.status_code == 303
     message = client.get("/billing/invoices?lang=en").text
     assert re.search(
-        r"cannot be made as an e-invoice yet: it needs your postal address, your company "
+        r"cannot be made as an e-invoice yet: it needs your postal address and your company "
         r"identifier \(enterprise number\)",
         message,
     )

@@ -152,3 +152,31 @@ def test_money_is_formatted_by_babel_for_the_locale(app, locale, expected):
     amount = Decimal("11.00") if currency == "CHF" else Decimal("9.99")
     with app.test_request_context(), force_locale(locale):
         assert money(amount, currency) == expected
+
+
+def test_a_rules_message_says_numbers_dates_and_lists_in_the_readers_language(app_ctx):
+    """A refusal is made once and shown in the language of whoever reads it: "1,000"
+    reached Dutch readers, an ISO date a page that says "7 december 2026" beside it, and
+    lists were joined with commas only."""
+    from datetime import date
+
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    from telephony import wording
+
+    message = _l(
+        "%(a)s %(b)s %(c)s",
+        a=wording.number(1000),
+        b=wording.long_date(date(2026, 12, 7)),
+        c=wording.listing(["A", "B", "C"]),
+    )
+    said = {}
+    for locale in ("en", "nl_BE", "de_CH", "fr_FR", "it_CH"):
+        with force_locale(locale):
+            said[locale] = str(message)
+    assert said["en"] == "1,000 December 7, 2026 A, B, and C"
+    assert said["nl_BE"] == "1.000 7 december 2026 A, B en C"
+    assert said["de_CH"] == "1’000 7. Dezember 2026 A, B und C"
+    assert said["fr_FR"] == "1\u202f000 7 décembre 2026 A, B et C"
+    assert said["it_CH"] == "1’000 7 dicembre 2026 A, B e C"

@@ -135,7 +135,7 @@ def test_the_rio_is_checked_with_its_number_and_the_date_on_working_days(app_ctx
             today=TODAY,
         )
     assert set(refused.value.errors) == {f"rio-{first.id}", "requested_on"}
-    assert "earliest date is 2027-03-10" in str(refused.value.errors["requested_on"])
+    assert "earliest date is March 10, 2027" in str(refused.value.errors["requested_on"])
     assert not order.details_saved
     good = {f"rio-{first.id}": _rio(first.number), f"rio-{second.id}": _rio(second.number)}
     for day, problem in (("2027-03-13", "weekend"), ("2027-05-06", "public holiday")):

@@ -33,6 +33,7 @@ from extensions import db
 from telephony import DomainError
 from telephony.invoicing.document import InvoiceDocument, latest_details
 from telephony.models import Account, AccountKind, Country, Invoice, InvoiceKind, utcnow
+from telephony.wording import joined
 
 #: Electronic address and legal identifier schemes (ISO 6523 ICD / EAS codes).
 SCHEMES = {"FR": "0002", "BE": "0208", "CH": "0183"}
@@ -99,8 +100,8 @@ def readiness(account: Account) -> tuple[str | None, list[str]]:
 def missing_text(missing: list[str], country: str = "") -> str:
     """What is missing, for the customer: their company identifier by the name their
     country gives it."""
-    return ", ".join(
-        str(IDENTIFIER.get(country, MISSING[key]) if key == "organisation_id" else MISSING[key])
+    return joined(
+        IDENTIFIER.get(country, MISSING[key]) if key == "organisation_id" else MISSING[key]
         for key in missing
     )
 

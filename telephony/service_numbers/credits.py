@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from telephony import DomainError, InvalidForm, audit, payment_methods
+from telephony import DomainError, InvalidForm, audit, payment_methods, wording
 from telephony.locking import lock_account
 from telephony.mail import queue_email
 from telephony.models import (
@@ -190,7 +190,7 @@ def _amount(text: str, field: str, errors: dict) -> Decimal | None:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or value < 0 or value > MAX_SETTING:
-        errors[field] = _l("Enter an amount from 0 to %(max)s.", max=f"{MAX_SETTING:,}")
+        errors[field] = _l("Enter an amount from 0 to %(max)s.", max=wording.number(MAX_SETTING))
         return None
     return round_cents(value)
 
@@ -243,7 +243,7 @@ def use(account: Account, cost: Decimal, *, provider, today: date, token: str) -
     invoice sequence are then taken in the same order by both (else each waits for the
     other, and PostgreSQL ends one: a purchase already charged, or a report lost)."""
     if cost <= 0:
-        raise DomainError(_l("Enter an amount from 0 to %(max)s.", max=f"{MAX_SETTING:,}"))
+        raise DomainError(_l("Enter an amount from 0 to %(max)s.", max=wording.number(MAX_SETTING)))
     lock_account(account.id)
     try:
         with db.session.begin_nested():

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from extensions import db
-from telephony import DomainError, audit
+from telephony import DomainError, audit, wording
 from telephony.models import (
     Account,
     InventoryState,
@@ -81,7 +81,8 @@ def set_licences(
     text = str(quantity).strip()
     if not text.isascii() or not text.isdigit() or int(text) > MAX_LICENCES:
         raise DomainError(
-            _l("Enter a whole number from 0 to %(max)s.", max=f"{MAX_LICENCES:,}"), "quantity"
+            _l("Enter a whole number from 0 to %(max)s.", max=wording.number(MAX_LICENCES)),
+            "quantity",
         )
     licence = db.session.scalar(
         select(Licence).where(Licence.account_id == account.id, Licence.kind == kind)

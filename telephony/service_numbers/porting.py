@@ -31,7 +31,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, rows_changed
-from telephony import DomainError, InvalidForm, NotFound, audit, rio
+from telephony import DomainError, InvalidForm, NotFound, audit, rio, wording
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -175,7 +175,7 @@ def _expand(
                     cell,
                     _l(
                         "An order takes %(max)s numbers at most: split the list.",
-                        max=f"{MAX_NUMBERS:,}",
+                        max=wording.number(MAX_NUMBERS),
                     ),
                 )
             )
@@ -194,7 +194,10 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
         raise DomainError(_l("Paste the numbers to port, one per line."), "numbers")
     if len(lines) > MAX_NUMBERS:
         raise DomainError(
-            _l("An order takes %(max)s numbers at most: split the list.", max=f"{MAX_NUMBERS:,}"),
+            _l(
+                "An order takes %(max)s numbers at most: split the list.",
+                max=wording.number(MAX_NUMBERS),
+            ),
             "numbers",
         )
     cells, refused = _expand(lines, account.country.value)
@@ -560,7 +563,7 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
                 errors["requested_on"] = _l("This date is past.")
             elif requested < first:
                 errors["requested_on"] = _l(
-                    "The earliest date is %(date)s.", date=first.isoformat()
+                    "The earliest date is %(date)s.", date=wording.long_date(first)
                 )
             elif requested.weekday() >= 5 or requested in off:
                 errors["requested_on"] = _l(
@@ -716,7 +719,11 @@ def missing(order: PortOrder) -> list[object]:
     """What the order lacks before it may be submitted."""
     gaps: list[object] = []
     if not order.details_saved:
-        gaps.append(_l("the holder's details, the date and the RIOs"))
+        gaps.append(
+            _l("the holder's details, the date and the RIOs")
+            if order.country.value == "FR"  # (the RIO is French)
+            else _l("the holder's details and the date")
+        )
     have = documents(order)
     if "loa" not in have:
         gaps.append(_l("the signed letter of authorization"))
@@ -737,9 +744,7 @@ def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
         raise DomainError(_l("This order is closed: make a copy of it as a new order."))
     gaps = missing(order)
     if gaps and is_editable(order):
-        raise DomainError(
-            _l("Before submitting, add: %(what)s.", what=", ".join(str(g) for g in gaps))
-        )
+        raise DomainError(_l("Before submitting, add: %(what)s.", what=wording.listing(gaps)))
     sent = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(EDITABLE))
