@@ -9,8 +9,15 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // After htmx swaps in a form with errors, focus its summary too.
+// What an htmx swap put in the page: an outerHTML swap leaves its target out of the page,
+// replaced by the new element of the same id.
+const swapped = (event) => {
+  const target = event.detail.target;
+  if (target.isConnected) return target;
+  return (target.id && document.getElementById(target.id)) || document;
+};
 document.addEventListener("htmx:afterSwap", (event) => {
-  const summary = event.detail.target.querySelector("#error-summary");
+  const summary = swapped(event).querySelector("#error-summary");
   if (summary) summary.focus();
 });
 
@@ -20,7 +27,7 @@ function showCopyButtons(root) {
   root.querySelectorAll(".faq-copy-button[hidden]").forEach((button) => { button.hidden = false; });
 }
 document.addEventListener("DOMContentLoaded", () => showCopyButtons(document));
-document.addEventListener("htmx:afterSwap", (event) => showCopyButtons(event.detail.target));
+document.addEventListener("htmx:afterSwap", (event) => showCopyButtons(swapped(event)));
 document.addEventListener("click", (event) => {
   const button = event.target.closest(".faq-copy-button");
   if (!button) return;
