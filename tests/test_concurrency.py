@@ -842,7 +842,7 @@ def test_service_numbers_are_acquired_once(site):
     page = customer.get(path).text
     ids = re.findall(r'name="numbers" value="(\d+)" checked', page)
     assert len(ids) == 2
-    data = {"csrf_token": customer.token(path), "numbers": ids}
+    data = {"csrf_token": customer.token(path), "numbers": ids, "terms": "y"}
 
     replies = at_once(N, lambda _i: customer.post(path, data))
 
@@ -942,7 +942,7 @@ def test_a_destination_is_created_and_a_number_released_once(site):
     path = reply.location.removeprefix(site.base)
     page = customer.get(path).text
     ids = re.findall(r'name="numbers" value="(\d+)" checked', page)
-    assert customer.post(path, {"csrf_token": token, "numbers": ids}).status == 303
+    assert customer.post(path, {"csrf_token": token, "numbers": ids, "terms": "y"}).status == 303
     first, second = ids
 
     data = {"csrf_token": token, "destination": str(queue.id)}

@@ -256,14 +256,24 @@ def test_the_pages_reserve_and_acquire_without_javascript(app, signed_in, auth):
     kept = client.post(extend, data={"csrf_token": csrf_from(held.text)})
     assert kept.status_code == 303 and kept.location == reply.location
     assert "The numbers are held for you until" in client.get(reply.location).text
-    done = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
+    # The price is said beside each number, and the terms accepted before they are bought.
+    assert held.text.count("€3.00 excl. VAT a month") == 2
+    assert "Each number is billed from today" in held.text
+    refused = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
+    assert refused.status_code == 422
+    assert "Accept the terms of sale to acquire the numbers." in refused.text
+    done = client.post(
+        reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids, "terms": "y"}
+    )
     assert done.status_code == 303
     listing = client.get("/service-numbers/").text
     assert "2 service numbers are yours" in listing
     assert listing.count('<th scope="row">+33 4 72') == 2
     assert re.search(r"<code>VLF10001F[A-Z0-9+]{3}</code>", listing)  # each number's RIO
     # Sent again (a double click): done already, nothing more.
-    again = client.post(reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids})
+    again = client.post(
+        reply.location, data={"csrf_token": csrf_from(held.text), "numbers": ids, "terms": "y"}
+    )
     assert again.status_code == 303
     with app.app_context():
         assert (

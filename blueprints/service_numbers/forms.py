@@ -64,11 +64,17 @@ class AcquireForm(BaseForm):
     publisher = StringField(_l("Publisher of the service"))
     service = StringField(_l("Name of the service"))
     category = SelectField(_l("Category"), choices=[], validate_choice=False)
+    #: The price is said beside it: a number is billed every month from today.
+    terms = BooleanField(_l("I accept the terms of sale"))
     submit = SubmitField(_l("Acquire numbers"))
 
     def validate_numbers(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Choose the numbers to acquire."))
+
+    def validate_terms(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Accept the terms of sale to acquire the numbers."))
 
 
 class ReleaseForm(BaseForm):

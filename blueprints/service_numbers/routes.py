@@ -271,6 +271,7 @@ def reservation(reservation_id: int):
         live=reservations.is_live(held, now),
         acquired=held.status == ReservationStatus.ACQUIRED,
         numbers=numbers,
+        prices={number.id: owned.monthly_price(account, number) for number in numbers},
         form=form,
         release_form=ReleaseForm(),
         needs_entry=any(sva.needs_entry(number) for number in numbers),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -26,10 +27,15 @@ def numbers_page(account: Account, number: int, size: int) -> Page:
     return paginate(query, number, size)
 
 
+def monthly_price(account: Account, number: ServiceNumber) -> Decimal:
+    """What the number costs the account a month, excl. VAT (its country's, its type's)."""
+    prices = settings().service_number_prices[account.country.value]
+    return prices.get(number.number_type.value, Decimal("0"))
+
+
 def add_services(account: Account, numbers: Iterable[ServiceNumber], today: date) -> None:
     """Each number the account now holds (acquired, or ported in) is a monthly service of
     its own in My services, at the price of its country and type, from today."""
-    prices = settings().service_number_prices[account.country.value]
     db.session.add_all(
         Service(
             account_id=account.id,
@@ -37,7 +43,7 @@ def add_services(account: Account, numbers: Iterable[ServiceNumber], today: date
             service_type="service_number",
             target_type="service_number",
             target_id=number.id,
-            monthly_price_excl_vat=prices.get(number.number_type.value, 0),
+            monthly_price_excl_vat=monthly_price(account, number),
             expires_on=add_months(today, 1),
             renewed_on=today,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from extensions import db
@@ -59,6 +60,8 @@ def test_acquire_two_numbers_in_lyon_and_see_an_ended_hold_back_in_the_pool(
         check_accessibility(page)
     else:
         assert "Held until" in page.content()
+    assert page.locator(".acquire-form").inner_text().count("excl. VAT a month") == 2
+    page.get_by_label("I accept the terms of sale").check()
     page.get_by_role("button", name="Acquire numbers").click()
     page.wait_for_url("**/service-numbers/")
     assert "2 service numbers are yours" in page.locator(".flash").first.inner_text()
@@ -121,11 +124,13 @@ def test_toll_free_needs_credits_then_a_directory_entry(browser, live_server, wh
     page.get_by_role("button", name="Reserve").click()
     page.wait_for_url("**/service-numbers/reservations/*")
     assert page.locator(".acquire-form input[name=numbers]:checked").count() == 1
+    page.get_by_label("I accept the terms of sale").check()
     page.get_by_role("button", name="Acquire numbers").click()
     assert "Say who publishes the service" in page.locator("#error-summary").inner_text()
     page.get_by_label("Publisher of the service").fill("Boulangerie Dupré")
     page.get_by_label("Name of the service").fill("Commandes de pain")
     page.get_by_label("Category").select_option(label="Bookings and orders")
+    expect(page.get_by_label("I accept the terms of sale")).to_be_checked()  # kept
     page.get_by_role("button", name="Acquire numbers").click()
     page.wait_for_url("**/service-numbers/")
     assert "+33 800" in page.locator("table.stack").inner_text()
