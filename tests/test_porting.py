@@ -785,3 +785,27 @@ def test_the_letter_names_the_billing_number_and_each_numbers_range(app, app_ctx
     assert "Numéro de facturation" in text and "+33 4 78 12 34 50" in text  # (label wraps)
     assert text.count("tranche à partir du +33 4 78 12 34 00, en partie") == 3
     assert f"RIO {_rio(single.number)}" in text
+
+
+def test_cancelling_an_order_asks_first_then_the_page_gives_no_more_steps(app, signed_in):
+    """A click cancelled an order at once, and the cancelled order's page still said to
+    print, sign and upload the letter."""
+    client = signed_in("fr")
+    with app.app_context():
+        order = _order("04 78 12 34 56")
+        rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
+        porting.save_details(demo_account(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+        db.session.commit()
+        path = f"/service-numbers/port/{order.id}"
+    page = client.get(path + "?lang=en").text
+    assert f'href="{path}/cancel"' in page and "print it, sign it" in page
+    asked = client.get(path + "/cancel")
+    assert asked.status_code == 200 and f"Cancel port order {order.id}?" in asked.text
+    with app.app_context():
+        assert db.session.get(PortOrder, order.id).status != PortStatus.CANCELLED  # not yet
+    done = client.post(path + "/cancel", data={"csrf_token": csrf_from(asked.text)})
+    assert done.status_code == 303 and done.location == path
+    page = client.get(path).text
+    assert "The order is cancelled." in page
+    assert "print it, sign it" not in page and f'href="{path}/cancel"' not in page
+    assert client.get(path + "/cancel").status_code == 303  # nothing left to cancel

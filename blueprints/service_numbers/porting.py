@@ -277,9 +277,16 @@ def port_remove_number(order_id: int, number_id: int):
     )
 
 
-@bp.post("/port/<int:order_id>/cancel")
+@bp.route("/port/<int:order_id>/cancel", methods=["GET", "POST"])
 @account_required
 def port_cancel(order_id: int):
+    """Cancelling asks first: a page that says what it means, then the form."""
+    if request.method == "GET":
+        account = _guard()
+        order = porting.get(account, order_id)
+        if order.status not in porting.CANCELLABLE or porting.is_closed(order):
+            return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
+        return render("service_numbers/port_cancel.html", account=account, order=order)
     return _order_action(
         order_id,
         lambda account, order: porting.cancel(account, order, actor=current_user),

@@ -131,6 +131,7 @@ def pages(ids) -> dict[str, list[tuple[str, str]]]:
         ("service_numbers.ask_for_more", "/service-numbers/more"),
         ("service_numbers.port_orders", "/service-numbers/port"),
         ("service_numbers.port_order", f"/service-numbers/port/{ids['port']}"),
+        ("service_numbers.port_cancel", f"/service-numbers/port/{ids['port']}/cancel"),
     ]
     return {
         "anonymous": [
