@@ -76,6 +76,9 @@ def build(code: str, **changes) -> tuple[str, bytes, ValidationProcedure]:
         ("vt10001-f", {"holder_name": "A <b> & Co"}, "holder_name"),
         ("vt10001-f", {"holder_street": "<< /JS (app.alert(1)) >>"}, "holder_street"),
         ("vt10001-f", {"holder_postcode": "%PDF-1.7"}, "holder_postcode"),
+        ("vt20002-b", {"holder_postcode": "99999"}, "holder_postcode"),  # 4 digits in Belgium
+        ("vt30003-s", {"holder_postcode": "690"}, "holder_postcode"),
+        ("vt10001-f", {"holder_postcode": "6900", "holder_country": "DE"}, "holder_postcode"),
         ("vt10001-f", {"holder_country": "US"}, "holder_country"),
         ("vt10001-f", {"organisation_id": "123456789"}, "organisation_id"),
         ("vt20002-b", {"organisation_id": "0403.170.700"}, "organisation_id"),

@@ -32,6 +32,11 @@ DOCUMENT_LOCALES = {
 }
 #: Countries the account holder may live in (the SEPA countries around ours).
 HOLDER_COUNTRIES = ("FR", "BE", "CH", "LU", "MC", "DE", "NL", "IT", "AT", "LI", "ES")
+#: The digits of a postcode in those countries whose postcodes are digits alone (a Dutch
+#: one has letters: "1012 AB").
+POSTCODE_DIGITS = {
+    "FR": 5, "BE": 4, "CH": 4, "LU": 4, "MC": 5, "DE": 5, "IT": 5, "AT": 4, "LI": 4, "ES": 5,
+}  # fmt: skip
 #: Currencies of the debited account: EUR everywhere (SEPA), CHF in Switzerland only.
 CURRENCIES = {"FR": ("EUR",), "BE": ("EUR",), "CH": ("CHF", "EUR")}
 #: IBAN countries of an account debited in CHF (LSV+/BDD).
@@ -184,6 +189,14 @@ def check_details(
     holder_country = (raw.get("holder_country") or "").strip().upper()
     if holder_country not in HOLDER_COUNTRIES:
         errors["holder_country"] = _l("Choose a country from the list.")
+    digits = POSTCODE_DIGITS.get(holder_country)
+    if digits and "holder_postcode" not in errors:
+        # "69 003" is 69003, "L-1234" is 1234: the invoices and the mandate print them so.
+        compact = texts["holder_postcode"].replace(" ", "").upper().removeprefix("L-")
+        if len(compact) == digits and compact.isascii() and compact.isdigit():
+            texts["holder_postcode"] = compact
+        else:
+            errors["holder_postcode"] = _l("Enter a postcode of %(num)d digits.", num=digits)
 
     iban_text = raw.get("iban") or ""
     if keep_iban and not iban_text.strip():
