@@ -97,6 +97,8 @@ def test_without_its_details_a_business_is_told_what_is_missing_and_where(signed
         invoice_id = issue_invoice(demo_account("vt20002-b"), "5.00").id
     page = client.get("/billing/invoices?lang=en").text
     assert "your postal address" in page and "/procedure/" in page
+    # No link to an e-invoice that cannot be made (its customer lacks the details).
+    assert f"/billing/invoices/{invoice_id}.xml" not in page
     # Named as Belgium names it, not every country's identifier.
     assert "your company identifier (enterprise number)" in page and "SIREN" not in page
     reply = client.get(f"/billing/invoices/{invoice_id}.xml?lang=en")

@@ -80,6 +80,7 @@ def _page(account, filters, today, page: int = 1, archive_form=None) -> dict:
         "archive_form": _archive_form(filters, today, archive_form),
         "archives": archives.recent(account),
         "einvoice_format": einvoice_format,
+        "einvoice_ready": einvoice.ready,
         "einvoice_missing": einvoice.missing_text(missing, account.country.value)
         if missing
         else "",

@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 
 from extensions import db
 from telephony import DomainError
+from telephony.invoicing.buyer import of as buyer_of
 from telephony.invoicing.document import InvoiceDocument, latest_details
 from telephony.models import Account, AccountKind, Country, Invoice, InvoiceKind, utcnow
 from telephony.wording import joined
@@ -95,6 +96,13 @@ def readiness(account: Account) -> tuple[str | None, list[str]]:
     if procedure is None or not procedure.organisation_id:
         missing.append("organisation_id")
     return fmt, missing
+
+
+def ready(invoice) -> bool:
+    """Whether this invoice can be made as an e-invoice: its customer, as it was issued
+    with (invoicing.buyer), has an address and a company identifier."""
+    details = buyer_of(invoice)
+    return bool(details["postcode"] and details["city"] and details["organisation_id"])
 
 
 def missing_text(missing: list[str], country: str = "") -> str:
