@@ -201,6 +201,8 @@ def test_htmx_summary_block(app, signed_in):
     )
     text = response.get_data(as_text=True).strip()
     assert text.startswith('<div id="offer-summary"') and "€11.99 incl. VAT" in text
+    # Said through the page's live region (a live region htmx puts in anew is not read).
+    assert '<span hx-swap-oob="innerHTML:#announcer">Entreprise from ' in text
 
 
 @pytest.mark.parametrize("offer", ["decouverte", "fax", "forged"])
@@ -252,6 +254,7 @@ def test_bulk_shows_eligibility_and_creates_one_task_per_line(app, signed_in):
         headers={"HX-Request": "true", "HX-Target": "bulk-count"},
     ).text
     assert "1 line chosen" in count
+    assert '<span hx-swap-oob="innerHTML:#announcer">1 line chosen</span>' in count
     token = csrf_from(page)
     refused = client.post(
         "/lines/offer?lang=en",

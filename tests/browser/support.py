@@ -179,6 +179,7 @@ def fill_procedure(page, iban, currency, kind, organisation_id):
     page.get_by_label("Street and number").fill("Bahnhofstrasse 1")
     page.get_by_label("Postcode").fill("8001")
     page.get_by_label("Town or city").fill("Zürich")
+    page.get_by_label("Country", exact=True).select_option("CH")  # (its postcode's digits)
     page.get_by_label("IBAN", exact=True).fill(iban)
     page.get_by_label(currency, exact=True).check()
     page.get_by_label(kind, exact=True).check()

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from extensions import db
 from telephony.billing import run_renewal
@@ -32,6 +33,7 @@ def test_change_offer_of_one_line_and_cancel(request, live_server, javascript, w
     if javascript:  # htmx fills the summary in place
         summary = page.locator("#offer-summary")
         summary.get_by_text(re.compile("incl. VAT a month")).wait_for()
+        expect(page.locator("#announcer")).to_contain_text("incl. VAT a month")
     page.get_by_role("button", name="Confirm the offer change").click()
     page.wait_for_load_state()
     assert "The offer change is scheduled for" in page.locator("#flashes").inner_text()
@@ -58,9 +60,10 @@ def test_apply_to_several_lines_then_renewal(page, live_server, who):
     assert page.get_by_text("A trunk has no offer change.").count() == 1
     check_accessibility(page)
     page.get_by_label("+33 9 72 10 00 03").check()
-    page.get_by_text("1 line chosen").wait_for()
+    page.locator("#bulk-count").get_by_text("1 line chosen").wait_for()
+    expect(page.locator("#announcer")).to_have_text("1 line chosen")  # said, too
     page.get_by_label("+33 9 72 10 00 04").check()
-    page.get_by_text("2 lines chosen").wait_for()
+    page.locator("#bulk-count").get_by_text("2 lines chosen").wait_for()
     page.get_by_role("button", name="Apply to the chosen lines").click()
     page.wait_for_load_state()
     assert page.url.endswith("/lines/requests")
