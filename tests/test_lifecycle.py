@@ -521,3 +521,23 @@ def test_the_line_page_offers_only_what_the_rules_accept(signed_in):
         assert f'href="{action}"' not in page, action  # each would only be refused now
     fax = client.get("/lines/7?lang=en").text
     assert 'href="/lines/7/alias"' not in fax and 'href="/lines/7/terminate"' in fax
+
+
+def test_a_refused_choice_marks_each_of_its_radio_buttons(app, signed_in):
+    """aria-invalid on the group alone is not heard by every screen reader: each radio
+    button says it, and names the message (an accessibility review)."""
+    client = signed_in("fr")
+    with app.app_context():
+        line_id = _line("Atelier").id
+    path = f"/lines/{line_id}/terminate?lang=en"
+    page = client.get(path).text
+    refused = client.post(path, data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 422
+    import re
+
+    radios = re.findall(r'<input[^>]*type="radio"[^>]*name="reason"[^>]*>', refused.text)
+    radios += re.findall(r'<input[^>]*name="reason"[^>]*type="radio"[^>]*>', refused.text)
+    assert len(radios) == 8
+    assert all(
+        'aria-invalid="true"' in r and 'aria-describedby="reason-error"' in r for r in radios
+    )
