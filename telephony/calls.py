@@ -335,6 +335,59 @@ def add_paid_calls(order: Invoice, actor: User | None) -> None:
         after={"calls_current": line.calls_current, "order": order.number},
     )
     queue_email(account, "calls_added", line=line, order=order, added=added)
+    _invoice_paid_order(order)
+
+
+#: The start of the request key of the invoice of a paid purchase order.
+ORDER_INVOICE_KEY = "order:"
+
+
+def _invoice_paid_order(order: Invoice) -> Invoice | None:
+    """A paid purchase order is a sale: its invoice, paid, numbered in the invoices'
+    sequence, with the order's lines and totals. Once per order (its unique key)."""
+    from telephony.dates import local_today
+    from telephony.invoicing.numbering import next_number
+
+    account = order.account
+    today = local_today(account.timezone)
+    invoice = Invoice(
+        account_id=account.id,
+        account=account,
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.PAID,
+        request_key=f"{ORDER_INVOICE_KEY}{order.number}"[:64],
+        currency=order.currency,
+        vat_rate=order.vat_rate,
+        total_excl_vat=order.total_excl_vat,
+        total_vat=order.total_vat,
+        total_incl_vat=order.total_incl_vat,
+        terms_reference=order.terms_reference,
+        on_paid={},
+        issued_on=today,
+        due_on=today,
+        paid_at=utcnow(),
+        buyer=order.buyer,  # the customer the order was made with
+        created_by_id=order.created_by_id,
+        lines=[
+            InvoiceLine(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_excl_vat=line.unit_price_excl_vat,
+                total_excl_vat=line.total_excl_vat,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                service_id=line.service_id,
+            )
+            for line in order.lines
+        ],
+    )
+    try:
+        with db.session.begin_nested():  # the key: an order is invoiced once
+            invoice.number = next_number(account.country.value, today.year)
+            db.session.add(invoice)
+    except IntegrityError:
+        return None
+    return invoice
 
 
 def request_removal(

@@ -17,6 +17,7 @@ from telephony.models import (
     Account,
     AuditEvent,
     Invoice,
+    InvoiceKind,
     InvoiceStatus,
     Line,
     PaymentMethod,
@@ -248,6 +249,21 @@ def test_calls_page_shows_the_cost_live_and_generates_a_purchase_order(app, fr_c
     assert paid.status_code == 303
     with app.app_context():
         assert db.session.get(Line, line_id).calls_current == 7
+        # A sale: the paid order has its invoice, paid, in the invoices' sequence.
+        order = db.session.scalar(
+            select(Invoice)
+            .where(Invoice.kind == InvoiceKind.PURCHASE_ORDER)
+            .order_by(Invoice.id.desc())
+        )
+        (invoice,) = db.session.scalars(
+            select(Invoice).where(Invoice.request_key == f"order:{order.number}")
+        ).all()
+        assert invoice.kind == InvoiceKind.INVOICE and invoice.status == InvoiceStatus.PAID
+        assert invoice.number.startswith("FR-") and invoice.total_incl_vat == order.total_incl_vat
+        assert [line.description for line in invoice.lines] == [
+            line.description for line in order.lines
+        ]
+    assert invoice.number in client.get("/billing/invoices?lang=en").text
 
 
 def test_a_declined_card_says_so_beside_the_field(app, fr_client):

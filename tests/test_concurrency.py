@@ -193,6 +193,9 @@ def test_a_purchase_order_is_paid_once(site):
     added = select(func.count(ServiceEmail.id)).where(ServiceEmail.template == "calls_added")
     assert count(site, added) == 1
     assert count(site, select(Invoice.status).where(Invoice.id == order_id)) == "paid"
+    number = count(site, select(Invoice.number).where(Invoice.id == order_id))
+    invoiced = select(func.count(Invoice.id)).where(Invoice.request_key == f"order:{number}")
+    assert count(site, invoiced) == 1  # and invoiced once
 
 
 def test_one_open_purchase_order_per_line(site):
