@@ -51,6 +51,15 @@ def day(value: date | None, fmt: str = "medium", locale: Locale | str | None = N
     return babel_format_date(value, parse_pattern(pattern).pattern, locale=locale)
 
 
+def numeric_day(value: date | None) -> str:
+    """A date in digits, its year whole ("01.01.2027", not "01.01.27"): what a spreadsheet
+    reads as a date of this century (the CSV exports)."""
+    if not value:
+        return ""
+    pattern = get_locale().date_formats["short"].pattern
+    return day(value, re.sub(r"(?<!y)yy(?!y)", "y", pattern))
+
+
 def moment(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt) if value else ""
 

@@ -157,6 +157,15 @@ def test_the_csv_follows_the_filters_in_the_readers_dialect(signed_in):
     assert english.splitlines()[0].startswith("Number,Issued on,")
 
 
+def test_the_csv_dates_have_their_whole_year(signed_in):
+    """ "01.11.26" (Swiss German's short date) opened as 1926, or as text."""
+    import re
+
+    swiss = signed_in("ch").get("/billing/invoices/export.csv?lang=de_CH")
+    issued = swiss.get_data(as_text=True).splitlines()[1].split(";")[1]
+    assert re.fullmatch(r"\d{2}\.\d{2}\.20\d{2}", issued), issued
+
+
 # --- Paying ---------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from extensions import db
 from labels import INVOICE_STATUSES
 from telephony.invoicing import listing
 from telephony.models import Account
-from templating import day
+from templating import numeric_day
 
 
 def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
@@ -56,9 +56,9 @@ def _lines(query) -> Iterator[str]:
         yield line(
             [
                 invoice.number,
-                day(issued, "short"),
+                numeric_day(issued),
                 issued.isoformat(),
-                day(invoice.due_on, "short") if invoice.due_on else "",
+                numeric_day(invoice.due_on),
                 invoice.due_on.isoformat() if invoice.due_on else "",
                 INVOICE_STATUSES.get(row.shown_status, row.shown_status),
                 *amount(invoice.total_excl_vat),

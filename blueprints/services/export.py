@@ -18,7 +18,7 @@ from labels import RENEWAL_STATUSES, SERVICE_STATES, SERVICE_TYPES
 from telephony.models import Account
 from telephony.services import listing
 from telephony.settings import settings
-from templating import day, phones
+from templating import numeric_day, phones
 
 #: Characters a spreadsheet reads as the start of a formula (or that hide one).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -86,9 +86,9 @@ def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterato
                 SERVICE_STATES.get(str(service.state), service.state),
                 RENEWAL_STATUSES.get(row.renewal, row.renewal),
                 service.period_months,
-                day(effect_on, "short") if effect_on else _("Immediately"),
+                numeric_day(effect_on) if effect_on else _("Immediately"),
                 effect_on.isoformat() if effect_on else "",
-                day(service.expires_on, "short"),
+                numeric_day(service.expires_on),
                 service.expires_on.isoformat(),
                 format_decimal(price, "#,##0.00", locale=locale),
                 f"{price:.2f}",
