@@ -20,6 +20,7 @@ from telephony.models import (
     InvoiceKind,
     InvoiceStatus,
     Line,
+    Offer,
     PaymentMethod,
     ScheduledTask,
     Service,
@@ -381,6 +382,19 @@ def test_a_decouverte_line_is_pointed_to_the_offer_with_more_calls(app, fr_clien
     page = fr_client.get(f"/lines/{line_id}/calls?lang=en").text
     assert "More simultaneous calls need the Entreprise offer." in page
     assert f'href="/lines/{line_id}/offer"' in page
+    # Once an offer change is pending, no link that would only be refused.
+    offer_page = fr_client.get(f"/lines/{line_id}/offer").text
+    with app.app_context():
+        entreprise = db.session.scalar(
+            select(Offer.id).where(Offer.country == "FR", Offer.code == "entreprise")
+        )
+    changed = fr_client.post(
+        f"/lines/{line_id}/offer",
+        data={"csrf_token": csrf_from(offer_page), "offer": entreprise, "contracts": "y"},
+    )
+    assert changed.status_code == 303, changed.text[:300]
+    page = fr_client.get(f"/lines/{line_id}/calls?lang=en").text
+    assert f'href="/lines/{line_id}/offer"' not in page
 
 
 def test_cancelling_a_purchase_order_asks_first(app, fr_client):

@@ -266,7 +266,11 @@ def change_calls(line_id: int):
         removal=calls.pending_removal(account, line),
         effective=lifecycle.effective_date(account),
         extra_unit=calls.quote(account, line, line.calls_current).unit,
-        upgrade=None if line.calls_adjustable else calls.upgrade_for_calls(account, line),
+        # The offer that allows more calls, while the offer may change (not once a change
+        # is pending: its link would only be refused).
+        upgrade=None
+        if line.calls_adjustable or not lifecycle.line_actions(account, line).change_offer
+        else calls.upgrade_for_calls(account, line),
         operator=current_app.config["OPERATOR"],
     )
 
