@@ -809,3 +809,18 @@ def test_cancelling_an_order_asks_first_then_the_page_gives_no_more_steps(app, s
     assert "The order is cancelled." in page
     assert "print it, sign it" not in page and f'href="{path}/cancel"' not in page
     assert client.get(path + "/cancel").status_code == 303  # nothing left to cancel
+
+
+def test_a_belgian_order_names_the_enterprise_number_and_asks_for_no_rio(app, signed_in):
+    """The RIO is French, and so is the SIRET: a Belgian customer read both."""
+    client = signed_in("be")
+    with app.app_context():
+        be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+        order, _checked = porting.create(be, "02 555 12 34", False, actor=_user())
+        db.session.commit()
+        order_id = order.id
+    page = client.get(f"/service-numbers/port/{order_id}?lang=en").text
+    assert ">Enterprise number</label>" in page and "SIRET" not in page
+    assert "add: the holder&#39;s details and the date, the signed" in page and "RIO" not in page
+    numbers = client.get("/service-numbers/?lang=en").text
+    assert ">RIO</th>" not in numbers

@@ -16,6 +16,7 @@ from blueprints.service_numbers.forms import PortDetailsForm, PortDocumentForm, 
 from documents.port_loa import loa_pdf
 from extensions import db
 from htmx import render
+from labels import organisation_id_name
 from security import account_required, send_document
 from telephony import DomainError, InvalidForm, NotFound
 from telephony.dates import local_today
@@ -111,6 +112,9 @@ def _order_page(
             details.scope.data = "full" if order.full_port else "partial"
             details.when.data = "date" if order.requested_on else "asap"
             details.requested_on.data = order.requested_on.isoformat() if order.requested_on else ""
+    # The holder's identifier by the name the order's country gives it (not "SIRET,
+    # enterprise number or UID" everywhere).
+    details.organisation_id.label.text = organisation_id_name(order.country.value)
     return render(
         "service_numbers/port_order.html",
         status=status,
