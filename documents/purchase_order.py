@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask_babel import force_locale
@@ -19,6 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from documents.fonts import paragraph_text, register_fonts
+from documents.invoice import registration as invoice_registration
 from documents.layout import (
     CONTENT_WIDTH,
     GRID,
@@ -141,9 +143,14 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
         operator_block += [para(line) for line in address[1:]]
         legal = operator.get("legal_ids", {}).get(country, {})
         if legal.get("registration"):
-            # Translators: the operator's company registration on a purchase order.
+            # As the invoices name it: "UID number" in Switzerland, not "Registration".
             operator_block.append(
-                para(_("Registration: %(id)s", id=legal["registration"]), "small")
+                para(
+                    invoice_registration(
+                        SimpleNamespace(country=country, registration=legal["registration"])
+                    ),
+                    "small",
+                )
             )
         if legal.get("vat"):
             vat = legal["vat"]

@@ -134,6 +134,8 @@ def test_purchase_order_prints_the_data_in_the_locale(
     legal = app.config["OPERATOR"]["legal_ids"][country.value]
     assert legal["registration"] in text
     assert {"FR": "FR65912345675", "CH": "CHE-114.223.452 IVA"}[country.value] in text
+    if country.value == "CH":  # named as the invoices name it, not "Iscrizione"
+        assert "Numero IDI: CHE-" in text and "Iscrizione" not in text
     assert "PO-2026-000123" in text
     assert "C1042" in text
     assert name in text  # "A <b> & Co" literally: escaped, not read as markup
