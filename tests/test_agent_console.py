@@ -234,7 +234,10 @@ def test_timeline_mixes_entries_newest_first_and_filters(app, signed_in, count_q
         f"/agent/accounts/{account_id}?lang=en&kind=note",
         headers={"HX-Request": "true", "HX-Target": "timeline"},
     )
-    assert only_notes.text.lstrip().startswith('<div id="timeline">')
+    # The block, with what the live region says (out of band): how many entries now.
+    assert only_notes.text.lstrip().startswith(
+        '<span hx-swap-oob="innerHTML:#announcer">1 entry shown</span>  <div id="timeline">'
+    )
     assert "First call" in only_notes.text
     assert "Agent viewed a page" not in only_notes.text
     # Filtering through htmx reads the account too: recorded as a view like the page.

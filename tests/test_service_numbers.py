@@ -725,3 +725,15 @@ def test_numbers_in_use_or_in_quarantine_are_not_stock(app, runner, tmp_path):
     assert "line 2: in use by a customer" in result.output
     assert "line 3: in quarantine until 2099-01-01" in result.output
     assert "0 numbers added" in result.output
+
+
+def test_the_narrowed_lists_are_said_through_the_live_region(signed_in):
+    """htmx draws the region and city lists again: a screen reader hears that they changed."""
+    client = signed_in("fr")
+    reply = client.get(
+        "/service-numbers/new?lang=en&number_type=geographic&country=FR",
+        headers={"HX-Request": "true", "HX-Target": "number-places"},
+    )
+    assert '<span hx-swap-oob="innerHTML:#announcer">The lists that follow are updated.</span>' in (
+        reply.text
+    )

@@ -237,6 +237,8 @@ def test_every_sortable_column_has_its_label_and_the_filters_sort_without_the_he
     ).text
     assert '<div id="services-sort-field" hx-swap-oob="true">' in table
     assert '<option value="type" selected>Type</option>' in table
+    # The live region says the new order, not only the count (which a sort leaves as is).
+    assert re.search(r"#announcer\">\d+ services, sorted by Type, ascending</span>", table)
 
 
 def _without_tokens(page):
