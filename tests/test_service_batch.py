@@ -159,6 +159,9 @@ def test_the_pages_preview_then_confirm_without_javascript(signed_in):
     page = client.get(f"/services/batch?lang=en&action=disable_auto&{query}")
     assert page.status_code == 200
     assert "Will change (1)" in page.text and "Type not eligible (2)" in page.text
+    # Renewing: an automatic service is not of a wrong type, it is paid at its expiry.
+    renew = client.get(f"/services/batch?lang=en&action=renew&{query}").text
+    assert "Renewed automatically: paid at its expiry" in renew and "Type not eligible" not in renew
     data = {
         "csrf_token": csrf_from(page.text),
         "action": "disable_auto",
