@@ -737,3 +737,10 @@ def test_the_narrowed_lists_are_said_through_the_live_region(signed_in):
     assert '<span hx-swap-oob="innerHTML:#announcer">The lists that follow are updated.</span>' in (
         reply.text
     )
+
+
+def test_the_digits_example_is_an_area_code_of_the_country_searched(signed_in):
+    """ "0472" (Lyon) was the example in every country: a Belgian mobile prefix in Belgium."""
+    client = signed_in("be")
+    page = client.get("/service-numbers/new?lang=en&number_type=geographic&country=BE").text
+    assert "For example 092 or 1234." in page and "0472" not in page
