@@ -49,6 +49,7 @@ _PERCENT = re.compile(r"\d(\s?)%(?!\()")
 #: a clause (not "https://" or "faq:slug"), and inside « ».
 _NBSP = "\u00a0\u202f"
 _FRENCH_BEFORE = re.compile(rf"(?:[^\s{_NBSP}]|(?<=\S) )(?:[;!?]|:(?=\s|$))")
+_SPACE_TWICE = re.compile(rf"[ {_NBSP}]{{2,}}(?!\n)")
 _FRENCH_GUILLEMETS = re.compile(rf"«(?![{_NBSP}])|(?<![{_NBSP}])»")
 _APOSTROPHES = re.compile(r"\w(['’])\w")
 
@@ -199,8 +200,9 @@ def register_break(text: str, locale: str) -> str | None:
 def typography_faults(text: str, locale: str) -> list[str]:
     """What a text breaks of its language's typography: "french-space" (no no-break space
     before : ; ! ?), "guillemets" (« » without no-break spaces), "percent-space" (none
-    before %), "percent-no-space" (one before %)."""
-    faults = []
+    before %), "percent-no-space" (one before %), "space-twice" (two spaces in a row, a
+    no-break one included, but a Markdown line break)."""
+    faults = ["space-twice"] if _SPACE_TWICE.search(text) else []
     language = base_language(locale)
     text = _without_placeholders(text)
     if language == "fr":
@@ -228,6 +230,7 @@ TYPOGRAPHY_MESSAGES = {
     "guillemets": "no-break spaces go inside « » in French",
     "percent-space": "a no-break space goes before %",
     "percent-no-space": "no space goes before %",
+    "space-twice": "one space between two words, not two (a space beside a no-break space)",
 }
 
 

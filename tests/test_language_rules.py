@@ -77,6 +77,10 @@ def test_one_register_per_language(text, found):
         (Text("fr", "x", "TVA 20\u00a0%, %(rate)s"), False),
         (Text("it", "x", "IVA 8.1 %"), True),
         (Text("it", "x", "IVA 8.1%"), False),
+        # A no-break space put before ":" where a space stood already (two spaces shown).
+        (Text("fr", "x", "Renouvellement automatique \u00a0: payé"), True),
+        (Text("nl", "x", "Twee  spaties"), True),
+        (Text("en", "x", "A Markdown line break  \nthen more"), False),
     ],
 )
 def test_typography_per_language(text, found):
