@@ -200,9 +200,8 @@ def register_break(text: str, locale: str) -> str | None:
 def typography_faults(text: str, locale: str) -> list[str]:
     """What a text breaks of its language's typography: "french-space" (no no-break space
     before : ; ! ?), "guillemets" (« » without no-break spaces), "percent-space" (none
-    before %), "percent-no-space" (one before %), "space-twice" (two spaces in a row, a
-    no-break one included, but a Markdown line break)."""
-    faults = ["space-twice"] if _SPACE_TWICE.search(text) else []
+    before %), "percent-no-space" (one before %)."""
+    faults = []
     language = base_language(locale)
     text = _without_placeholders(text)
     if language == "fr":
@@ -289,12 +288,23 @@ def check_typography(texts: Iterable[Text]) -> list[str]:
     return problems
 
 
+def check_spacing(texts: Iterable[Text]) -> list[str]:
+    """Two spaces in a row, a no-break one included (a Markdown line break aside), in a
+    written text (a page's text is not checked so: HTML folds its spaces)."""
+    return [
+        f"{item.locale}: {item.where}: {TYPOGRAPHY_MESSAGES['space-twice']}"
+        for item in texts
+        if not item.inherited and _SPACE_TWICE.search(item.text)
+    ]
+
+
 def check_all(catalogs: Mapping[str, Catalog]) -> list[str]:
     """Every rule over every text a customer reads."""
     texts = [*catalogue_texts(catalogs), *faq_texts()]
     problems = check_termbase(texts, read_termbase())
     problems += check_register(texts)
     problems += check_typography(texts)
+    problems += check_spacing(texts)
     return list(dict.fromkeys(problems))
 
 

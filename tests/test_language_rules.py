@@ -8,7 +8,14 @@ import re
 import pytest
 
 import i18n_rules
-from i18n_rules import Term, Text, check_register, check_termbase, check_typography
+from i18n_rules import (
+    Term,
+    Text,
+    check_register,
+    check_spacing,
+    check_termbase,
+    check_typography,
+)
 
 TERMS = [
     Term(
@@ -77,14 +84,24 @@ def test_one_register_per_language(text, found):
         (Text("fr", "x", "TVA 20\u00a0%, %(rate)s"), False),
         (Text("it", "x", "IVA 8.1 %"), True),
         (Text("it", "x", "IVA 8.1%"), False),
-        # A no-break space put before ":" where a space stood already (two spaces shown).
-        (Text("fr", "x", "Renouvellement automatique \u00a0: payé"), True),
-        (Text("nl", "x", "Twee  spaties"), True),
-        (Text("en", "x", "A Markdown line break  \nthen more"), False),
     ],
 )
 def test_typography_per_language(text, found):
     assert bool(check_typography([text])) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # A no-break space put before ":" where a space stood already (two spaces shown).
+        (Text("fr", "x", "Renouvellement automatique \u00a0: payé"), True),
+        (Text("nl", "x", "Twee  spaties"), True),
+        (Text("en", "x", "A Markdown line break  \nthen more"), False),
+        (Text("fr", "x", "Renouvellement automatique\u00a0: payé"), False),
+    ],
+)
+def test_one_space_between_two_words(text, found):
+    assert bool(check_spacing([text])) is found
 
 
 def test_one_apostrophe_per_language():
