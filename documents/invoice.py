@@ -273,7 +273,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
         elif seller.legal_form:
             seller_block.append(para(seller.legal_form, "small"))
         if seller.registration:
-            seller_block.append(para(registration(seller), "small"))
+            seller_block.append(para(registration(seller.country, seller.registration), "small"))
         if seller.vat_id:
             seller_block.append(para(_("VAT number: %(id)s", id=seller.vat_id), "small"))
         if seller.email:
@@ -301,7 +301,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             customer.append(para(f"{buyer.postcode} {buyer.city}"))
             customer.append(para(country_name(buyer.country, locale)))
         if buyer.registration:
-            customer.append(para(registration(buyer), "small"))
+            customer.append(para(registration(buyer.country, buyer.registration), "small"))
         if buyer.vat_id:
             customer.append(para(_("VAT number: %(id)s", id=buyer.vat_id), "small"))
         story += [Columns([customer], (CONTENT_WIDTH,)), Spacer(1, 6 * mm)]
@@ -472,15 +472,14 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
         )
 
 
-def registration(party) -> str:
-    """A party's registration as its country names it: the enterprise number in Belgium,
-    the UID in Switzerland; in France the register and its number ("RCS Lyon 912...")."""
-    if party.country in ("BE", "CH"):
+def registration(country: str, value: str) -> str:
+    """A registration as its country names it: the enterprise number in Belgium, the UID in
+    Switzerland; in France the register and its number ("RCS Lyon 912..."). Invoices and
+    purchase orders alike."""
+    if country in ("BE", "CH"):
         # Translators: an identifier's name and value, e.g. "Enterprise number: 0598.765.459".
-        return _(
-            "%(name)s: %(id)s", name=organisation_id_name(party.country), id=party.registration
-        )
-    return _("Registration: %(id)s", id=party.registration)
+        return _("%(name)s: %(id)s", name=organisation_id_name(country), id=value)
+    return _("Registration: %(id)s", id=value)
 
 
 def _spaced(iban: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import SimpleNamespace
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask_babel import force_locale
@@ -20,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from documents.fonts import paragraph_text, register_fonts
-from documents.invoice import registration as invoice_registration
+from documents.invoice import registration
 from documents.layout import (
     CONTENT_WIDTH,
     GRID,
@@ -144,14 +143,7 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
         legal = operator.get("legal_ids", {}).get(country, {})
         if legal.get("registration"):
             # As the invoices name it: "UID number" in Switzerland, not "Registration".
-            operator_block.append(
-                para(
-                    invoice_registration(
-                        SimpleNamespace(country=country, registration=legal["registration"])
-                    ),
-                    "small",
-                )
-            )
+            operator_block.append(para(registration(country, legal["registration"]), "small"))
         if legal.get("vat"):
             vat = legal["vat"]
             if country == "CH":  # the UID with the language's VAT suffix

@@ -34,8 +34,9 @@ from telephony.billing import (
     pending_line_changes,
     schedule,
 )
-from telephony.dates import next_billing_date
+from telephony.dates import local_today, next_billing_date
 from telephony.directory import international
+from telephony.invoicing.numbering import next_number
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -345,9 +346,6 @@ ORDER_INVOICE_KEY = "order:"
 def _invoice_paid_order(order: Invoice) -> Invoice | None:
     """A paid purchase order is a sale: its invoice, paid, numbered in the invoices'
     sequence, with the order's lines and totals. Once per order (its unique key)."""
-    from telephony.dates import local_today
-    from telephony.invoicing.numbering import next_number
-
     account = order.account
     today = local_today(account.timezone)
     invoice = Invoice(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import case, event, select
 
+from extensions import db
 from telephony.models import Account, Invoice, ProcedureStatus, ValidationProcedure
 
 #: What an invoice keeps of its customer.
@@ -74,8 +75,6 @@ def of(document: Invoice) -> dict[str, Any]:
     kept (or not saved), the account's details now."""
     if document.buyer:
         return document.buyer
-    from extensions import db
-
     account = document.account
     found = copies(db.session.connection(), [account.id]).get(account.id) if account.id else None
     return found or dict.fromkeys(FIELDS, "") | {
