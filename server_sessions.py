@@ -23,12 +23,13 @@ import hashlib
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
-from flask import Flask
+from flask import Flask, g
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 from extensions import db
@@ -59,6 +60,37 @@ class SessionStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+@lru_cache(maxsize=2)
+def _load_statement(dialect: str):
+    """A record, with its user, their account and the account's data version: the user
+    loader (app.load_user) then finds them in the identity map and a kept page
+    (caching.account_page) its version, so that such a page costs one round trip. Built
+    once: SQLAlchemy then keeps its compiled form by the statement itself, with no cache
+    key to work out per request."""
+    from sqlalchemy.orm import joinedload
+
+    from telephony import versioning
+    from telephony.models import User, WebSession
+
+    return (
+        select(
+            WebSession.data,
+            WebSession.expires_at,
+            User,
+            *versioning.version_columns(dialect, User.account_id),
+        )
+        .outerjoin(User, User.id == WebSession.user_id)
+        .options(joinedload(User.account))
+        .where(WebSession.id == bindparam("key"))
+    )
+
+
+def is_safe_request() -> bool:
+    from flask import request
+
+    return request.method in ("GET", "HEAD")
+
+
 class DatabaseStore:
     """Records in the `web_session` table, through the request's own database session.
 
@@ -67,13 +99,16 @@ class DatabaseStore:
     (Writing in another connection would wait behind the request's own lock on SQLite.)"""
 
     def load(self, key):
-        from telephony.models import WebSession
-
-        row = db.session.execute(
-            select(WebSession.data, WebSession.expires_at).where(WebSession.id == key)
-        ).first()
+        statement = _load_statement(db.session.get_bind().dialect.name)
+        row = db.session.execute(statement, {"key": key}).first()
         if row is None:
             return None
+        # Held for the request: the identity map keeps only weak references.
+        g.session_user = row.User
+        # A page's version (caching.data_version), read with the rest; a change reads it
+        # again once made, for what it renders after.
+        if row.User is not None and row.User.account_id is not None and is_safe_request():
+            g.data_versions = {row.User.account_id: (row.version_id or 0, row.version_count)}
         expires = row.expires_at
         if expires.tzinfo is None:  # SQLite gives naive UTC
             expires = expires.replace(tzinfo=UTC)
