@@ -17,6 +17,12 @@ each process for the next visitor.
   changes (telephony.versioning), and `account_fragment` keeps each list made, per
   process, under that version. A change by anyone, from anywhere, is a new version, so
   the next request makes the list anew.
+* **A customer's own pages of those lists** (`account_page`: the lines page, its pending
+  requests, My services) are kept whole, per process, under the same data version and
+  everything else the page shows (the account's and the user's rows, the URL, the
+  language, the day): the next visit to the same page costs the session's query and a
+  swap of the CSRF token, no rendering. Anything else in the session (a message to show,
+  an agent acting, a translator's preview) makes the page for that request alone.
 * **Static files** carry their content's digest in their URL (`/assets/<digest>/css/app.css`)
   and are served with a year-long `Cache-Control: immutable`: a new file is a new URL.
 """
@@ -58,6 +64,15 @@ TOKEN_SWAPPED_PAGES = 256
 #: Account fragments each process keeps (least recently asked for out first): a list of 50
 #: rows is 20 to 70 KB, so at most about 18 MB.
 ACCOUNT_FRAGMENTS = 256
+#: Whole account pages each process keeps (`account_page`): 20 to 70 KB each.
+ACCOUNT_PAGES = 256
+#: Session keys that change nothing an account page shows (Flask-Login's, the CSRF
+#: token's seed, the language chosen (in the key), the FAQ answers voted on): with any
+#: other (a flashed message, an agent acting, a preview) the page is made for the request.
+INERT_SESSION_KEYS = frozenset(
+    {"_user_id", "_id", "_fresh", "_epoch", "_remember", "_remember_seconds", "csrf_token"}
+    | {"locale", "faq_voted"}
+)
 #: What the build is made of: a change to any of these is a new build, so new ETags.
 BUILD_SUFFIXES = (".py", ".html", ".mo", ".css", ".js", ".md", ".yml", ".yaml", ".toml")
 BUILD_SKIPPED = {".venv", "node_modules", "tests", ".git", "instance", "bench", "migrations"}
@@ -192,15 +207,109 @@ def token_swapped_page(view):
     return wrapper
 
 
-def _kept(store: str, key: tuple, make: Callable[[], object], limit: int):
-    """What this process kept under `key` in `store`, else `make()`'s (then kept; the least
-    recently asked for goes beyond `limit`)."""
+def account_page(view):
+    """Decorate a signed-in customer's GET page made of their account's tracked rows (the
+    fragments and facts above, or a view reading only `versioning.TRACKED` tables: the
+    test of kept lists checks it). The page is kept whole under the account's data
+    version and whatever else it shows; each visit gets it with its own CSRF token."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = _account_page_key(view) if _keepable() else None
+        if key is None:
+            return view(*args, **kwargs)
+        made: list = []
+
+        def make():
+            response = make_response(view(*args, **kwargs))
+            made.append(response)
+            token = g.get("csrf_token")
+            if (
+                response.status_code != 200
+                or response.direct_passthrough
+                or not _keepable()  # the view flashed a message, say
+            ):
+                return None
+            headers = [
+                (name, value)
+                for name, value in response.headers.items()
+                if name not in ("Set-Cookie", "Content-Length")  # (the token may differ)
+            ]
+            return response.get_data(), token.encode() if token else None, headers
+
+        kept = _kept("account_pages", key, make, ACCOUNT_PAGES, keep=bool)
+        if made:
+            return made[0]
+        body, token, headers = kept
+        if token is not None:
+            body = body.replace(token, generate_csrf().encode())
+        return current_app.response_class(body, headers=headers)
+
+    return wrapper
+
+
+def _keepable() -> bool:
+    """A customer on their own account's page, with nothing else in the session."""
+    from flask_login import current_user
+
+    from telephony.models import Role
+
+    return (
+        request.method == "GET"
+        and "messages_seen" not in g  # the translators' workspace notes each text shown
+        and current_user.is_authenticated
+        and current_user.role == Role.CUSTOMER
+        and current_user.account is not None
+        and session.keys() <= INERT_SESSION_KEYS
+    )
+
+
+def _account_page_key(view) -> tuple:
+    from flask_login import current_user
+
+    user = current_user._get_current_object()
+    account = user.account
+    return (
+        view.__module__,
+        view.__qualname__,
+        current_app.extensions["build"]["id"],
+        _locale_key(),
+        request.full_path,
+        request.headers.get("HX-Request", ""),
+        request.headers.get("HX-Target", ""),
+        request.headers.get("HX-Boosted", ""),
+        request.headers.get("X-Pager", ""),
+        _row(account),
+        data_version(account),
+        _row(user),
+        local_today(account.timezone),
+    )
+
+
+def _row(instance) -> tuple:
+    """Every column of a loaded row: a change to any of them is another page."""
+    from sqlalchemy import inspect
+
+    return tuple(getattr(instance, attr.key) for attr in inspect(type(instance)).column_attrs)
+
+
+def _kept(
+    store: str,
+    key: tuple,
+    make: Callable[[], object],
+    limit: int,
+    keep: Callable[[object], bool] | None = None,
+):
+    """What this process kept under `key` in `store`, else `make()`'s (then kept, unless
+    `keep` says otherwise of it; the least recently asked for goes beyond `limit`)."""
     kept: OrderedDict = current_app.extensions.setdefault(store, OrderedDict())
     with _lock:  # threaded servers (the tests' live server) share the store
         if key in kept:
             kept.move_to_end(key)
             return kept[key]
     value = make()
+    if keep is not None and not keep(value):
+        return value
     with _lock:
         kept[key] = value
         if len(kept) > limit:
@@ -271,7 +380,13 @@ def account_fact(account, name: str, compute: Callable[[], object]):
 def forget_kept(app) -> None:
     """Every page and fragment this process kept (the catalogues changed)."""
     with _lock:
-        for kept in ("public_pages", "token_swapped_pages", "account_fragments", "account_facts"):
+        for kept in (
+            "public_pages",
+            "token_swapped_pages",
+            "account_pages",
+            "account_fragments",
+            "account_facts",
+        ):
             app.extensions.get(kept, {}).clear()
 
 

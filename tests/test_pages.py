@@ -2,11 +2,13 @@
 
 import re
 
+import pytest
 from sqlalchemy import select, update
 
 from extensions import db
 from telephony.demo import create_scale_account
 from telephony.models import Account, Line, User
+from tests.conftest import Auth, csrf_from
 from tests.factories import demo_account
 
 
@@ -110,3 +112,72 @@ def test_lines_page_shows_a_change_made_by_any_writer(app, client, auth):
         db.session.commit()
     assert "Accueil renouvelé" not in html
     assert "Accueil renouvelé" in client.get("/lines/?lang=en").get_data(as_text=True)
+
+
+KEPT_PAGES = ("/lines/", "/lines/requests", "/services/")
+
+
+@pytest.mark.parametrize("path", KEPT_PAGES)
+def test_a_kept_page_costs_one_query_and_carries_each_sessions_own_token(
+    app, client, auth, count_queries, path
+):
+    """A customer's page asked again is the one this process kept (caching.account_page):
+    the session's query, nothing else. Another session of the same user gets it with its
+    own CSRF token, which its forms then send."""
+    auth.login()
+    first = client.get(path).get_data(as_text=True)
+    with count_queries() as again:
+        assert client.get(path).get_data(as_text=True).count("csrf") == first.count("csrf")
+    assert again.count == 1
+    other = app.test_client()
+    Auth(other).login()
+    page = other.get(path).get_data(as_text=True)
+    token = csrf_from(page)
+    assert token != csrf_from(first) and csrf_from(first) not in page
+    assert other.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert other.get(path).status_code == 302  # signed out: its own token was good
+    assert client.get(path).status_code == 200  # the first session goes on
+
+
+def test_a_kept_page_follows_the_users_and_the_accounts_rows(app, client, auth):
+    """What the page shows of the user (the footer's address) and of the account (its name)
+    is part of what the page is kept under: a change from anywhere is a new page."""
+    auth.login()
+    client.get("/lines/?lang=en")
+    with app.app_context():
+        db.session.execute(
+            update(User)
+            .where(User.email == "demo-fr@example.com")
+            .values(email="renamed@example.com")
+        )
+        db.session.commit()
+    assert "renamed@example.com" in client.get("/lines/?lang=en").get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(
+            update(Account).where(Account.id == demo_account().id).values(name="Renamed SARL")
+        )
+        db.session.commit()
+    assert "Renamed SARL" in client.get("/lines/?lang=en").get_data(as_text=True)
+
+
+def test_a_message_to_show_makes_the_page_for_that_request_only(client, auth):
+    """A flashed message is the request's own: shown once, never kept in the page that
+    the next visit gets."""
+    auth.login()
+    client.get("/lines/?lang=en")  # kept
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "A message of one request")]
+    assert "A message of one request" in client.get("/lines/?lang=en").get_data(as_text=True)
+    assert "A message of one request" not in client.get("/lines/?lang=en").get_data(as_text=True)
+
+
+def test_an_agent_acting_gets_pages_made_for_the_request(app, client, signed_in, count_queries):
+    """An agent's page says whom they act for and why, and is audited: never a kept one."""
+    from tests.factories import act_for_fr
+
+    act_for_fr(client, signed_in)
+    client.get("/lines/")
+    with count_queries() as again:
+        html = client.get("/lines/").get_data(as_text=True)
+    assert again.count > 1
+    assert 'class="agent-banner"' in html

@@ -179,7 +179,7 @@ def test_kept_lists_and_facts_read_only_tracked_tables(app, client, auth, monkey
         engine = db.engine
     depth = [0]  # a list renders its template, whose context asks the licence test: nested
 
-    def observed(_store, _key, make, _limit):
+    def observed(_store, _key, make, _limit, **_keep):
         if not depth[0]:
             event.listen(engine, "before_cursor_execute", note)
         depth[0] += 1
@@ -197,7 +197,13 @@ def test_kept_lists_and_facts_read_only_tracked_tables(app, client, auth, monkey
         db.session.commit()
     monkeypatch.setattr(caching, "_kept", observed)
     auth.login()
-    for path in ("/lines/", "/services/", "/services/?renewal=invoice_to_pay&sort=renewal"):
+    paths = (
+        "/lines/",
+        "/lines/requests",
+        "/services/",
+        "/services/?renewal=invoice_to_pay&sort=renewal",
+    )
+    for path in paths:
         assert client.get(path).status_code == 200
     tracked = {tracked.table for tracked in versioning.TRACKED} | {"account"}
     assert {"licence", "line", "service", "invoice", "validation_procedure"} <= read

@@ -15,7 +15,7 @@ from blueprints.lines.forms import (
     ConfirmForm,
 )
 from blueprints.lines.shared import cancel, long_day, terminate
-from caching import account_fragment
+from caching import account_fragment, account_page
 from htmx import render
 from security import account_required
 from telephony import DomainError, calls, inventory, lifecycle, line_orders, offers
@@ -24,6 +24,7 @@ from telephony import pending as pending_view
 
 @bp.get("/")
 @account_required
+@account_page
 def index():
     account = current_account()
     size = current_app.config["PAGE_SIZE"]

@@ -6,6 +6,7 @@ from blueprints.common import current_account
 from blueprints.lines import bp
 from blueprints.lines.forms import CancelForm
 from blueprints.lines.shared import cancel
+from caching import account_page
 from htmx import render
 from security import account_required, safe_local_target
 from telephony import billing, pending
@@ -13,6 +14,7 @@ from telephony import billing, pending
 
 @bp.get("/requests")
 @account_required
+@account_page
 def requests():
     account = current_account()
     return render("lines/requests.html", account=account, requests=pending.pending(account))

@@ -22,7 +22,7 @@ from blueprints.common import current_account, errors_to_form, page_arg, perform
 from blueprints.services import bp
 from blueprints.services.export import rows as csv_rows
 from blueprints.services.forms import BatchForm, ExtendForm, PayInvoiceForm, RenewalForm
-from caching import account_fragment
+from caching import account_fragment, account_page
 from htmx import render
 from security import account_required
 from telephony import DomainError, NotFound
@@ -35,6 +35,7 @@ from templating import day, phones
 
 @bp.get("/")
 @account_required
+@account_page
 def index():
     """The table: sorted, filtered and searched through the query string (kept in the
     address, so a filtered view can be bookmarked); htmx asks for the table alone."""
