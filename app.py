@@ -183,15 +183,20 @@ def _init_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         """The signed-in user, unless their sessions were ended since this one began
         (telephony.accounts.end_sessions) or they were disabled."""
-        from flask import session
+        from flask import g, session
 
         valid = user_id.isdigit() and len(user_id) < 12
-        # With a customer's account (every page of theirs needs it): one query, not two.
-        user = (
-            db.session.get(User, int(user_id), options=[joinedload(User.account)])
-            if valid
-            else None
-        )
+        # Loaded with the session's record (server_sessions.DatabaseStore), else with a
+        # customer's account (every page of theirs needs it): one query, not two.
+        held = g.get("session_user")
+        if held is not None and valid and held.id == int(user_id):
+            user = held
+        else:
+            user = (
+                db.session.get(User, int(user_id), options=[joinedload(User.account)])
+                if valid
+                else None
+            )
         if user is None or not user.active or session.get("_epoch") != user.session_epoch:
             session.clear()
             return None

@@ -126,6 +126,16 @@ def match_accept_language(header_values, country: str | None = None) -> str | No
     return None
 
 
+@lru_cache(maxsize=256)
+def _match_header(header: str, country: str | None) -> str | None:
+    """match_accept_language of a raw Accept-Language header: a browser sends the same one
+    with every request, so each process works it out once."""
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    return match_accept_language(parse_accept_header(header, LanguageAccept), country)
+
+
 def select_locale() -> Locale | str:
     """Flask-Babel's locale selector (see the module docstring for the order)."""
     return as_locale(_selected_locale_id())
@@ -147,8 +157,8 @@ def _selected_locale_id(customers: bool = True) -> str:
     if user is not None and parse_locale_id(user.locale):
         return user.locale
     account = user.account if user is not None else None
-    matched = match_accept_language(
-        request.accept_languages, account.country.value if account else None
+    matched = _match_header(
+        request.headers.get("Accept-Language", ""), account.country.value if account else None
     )
     if matched:
         return matched
