@@ -66,6 +66,8 @@ TOKEN_SWAPPED_PAGES = 256
 ACCOUNT_FRAGMENTS = 256
 #: Whole account pages each process keeps (`account_page`): 20 to 70 KB each.
 ACCOUNT_PAGES = 256
+#: ... of which one account's at most (the least recently asked for out first).
+PAGES_PER_ACCOUNT = 16
 #: Session keys that change nothing an account page shows (Flask-Login's, the CSRF
 #: token's seed, the language chosen (in the key), the FAQ answers voted on): with any
 #: other (a flashed message, an agent acting, a preview) the page is made for the request.
@@ -239,6 +241,8 @@ def account_page(view):
 
         kept = _kept("account_pages", key, make, ACCOUNT_PAGES, keep=bool)
         if made:
+            if kept is not None:
+                _keep_few_of_one_account(key[0])
             return made[0]
         body, token, headers = kept
         if token is not None:
@@ -246,6 +250,17 @@ def account_page(view):
         return current_app.response_class(body, headers=headers)
 
     return wrapper
+
+
+def _keep_few_of_one_account(account_id: int) -> None:
+    """At most PAGES_PER_ACCOUNT kept pages of one account (its least recently asked for
+    go first): a customer asking for many addresses (`?page=1`, `?page=2`... or made-up
+    parameters) must not push every other customer's pages out."""
+    store = current_app.extensions.get("account_pages", {})
+    with _lock:
+        mine = [key for key in store if key[0] == account_id]
+        for key in mine[:-PAGES_PER_ACCOUNT]:
+            del store[key]
 
 
 def _keepable() -> bool:
@@ -264,12 +279,12 @@ def _keepable() -> bool:
     )
 
 
-def _account_page_key(view) -> tuple:
+def _account_page_key(view) -> tuple[int, bytes]:
     from flask_login import current_user
 
     user = current_user._get_current_object()
     account = user.account
-    return (
+    parts = (
         view.__module__,
         view.__qualname__,
         current_app.extensions["build"]["id"],
@@ -284,6 +299,8 @@ def _account_page_key(view) -> tuple:
         _row(user),
         local_today(account.timezone),
     )
+    # A digest: the process keeps no copy of the rows (a password's hash, say) in its keys.
+    return account.id, hashlib.sha256(repr(parts).encode()).digest()
 
 
 def _row(instance) -> tuple:

@@ -103,17 +103,17 @@ class DatabaseStore:
         row = db.session.execute(statement, {"key": key}).first()
         if row is None:
             return None
+        expires = row.expires_at
+        if expires.tzinfo is None:  # SQLite gives naive UTC
+            expires = expires.replace(tzinfo=UTC)
+        if expires <= datetime.now(UTC):
+            return None
         # Held for the request: the identity map keeps only weak references.
         g.session_user = row.User
         # A page's version (caching.data_version), read with the rest; a change reads it
         # again once made, for what it renders after.
         if row.User is not None and row.User.account_id is not None and is_safe_request():
             g.data_versions = {row.User.account_id: (row.version_id or 0, row.version_count)}
-        expires = row.expires_at
-        if expires.tzinfo is None:  # SQLite gives naive UTC
-            expires = expires.replace(tzinfo=UTC)
-        if expires <= datetime.now(UTC):
-            return None
         return serializer.loads(row.data), expires.timestamp()
 
     def save(self, key, data, ttl, user_id, *, new):

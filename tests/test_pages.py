@@ -139,6 +139,31 @@ def test_a_kept_page_costs_one_query_and_carries_each_sessions_own_token(
     assert client.get(path).status_code == 200  # the first session goes on
 
 
+def test_one_customer_asking_for_many_addresses_keeps_another_customers_pages(
+    app, client, auth, count_queries
+):
+    """A process keeps a few pages of each account: made-up addresses (`?x=1`, `?x=2`...)
+    push out that account's own, not everyone's."""
+    from caching import PAGES_PER_ACCOUNT
+
+    auth.login()
+    client.get("/lines/")
+    other = app.test_client()
+    Auth(other).login("demo-be@example.com")
+    for number in range(PAGES_PER_ACCOUNT * 3):
+        other.get(f"/lines/requests?x={number}")
+    with count_queries() as again:
+        client.get("/lines/")
+    assert again.count == 1
+    kept = app.extensions["account_pages"]
+    assert len([key for key in kept if key[0] != demo_account_id(app)]) == PAGES_PER_ACCOUNT
+
+
+def demo_account_id(app) -> int:
+    with app.app_context():
+        return demo_account().id
+
+
 def test_a_kept_page_follows_the_users_and_the_accounts_rows(app, client, auth):
     """What the page shows of the user (the footer's address) and of the account (its name)
     is part of what the page is kept under: a change from anywhere is a new page."""
