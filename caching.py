@@ -305,9 +305,14 @@ def _account_page_key(view) -> tuple[int, bytes]:
 
 def _row(instance) -> tuple:
     """Every column of a loaded row: a change to any of them is another page."""
+    return tuple(getattr(instance, name) for name in _columns(type(instance)))
+
+
+@lru_cache(maxsize=16)
+def _columns(model: type) -> tuple[str, ...]:
     from sqlalchemy import inspect
 
-    return tuple(getattr(instance, attr.key) for attr in inspect(type(instance)).column_attrs)
+    return tuple(attr.key for attr in inspect(model).column_attrs)
 
 
 def _kept(
