@@ -22,16 +22,27 @@ class Marker:
 
 
 def highlight(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer) -> Markup:
-    marks = terms if isinstance(terms, Marker) else Marker(terms, analyzer)
+    wanted = terms.terms if isinstance(terms, Marker) else terms
     out: list[str] = []
     position = 0
-    for match in WORD.finditer(text):
-        if marks(match.group()):
-            out.append(str(escape(text[position : match.start()])))
-            out.append(f"<mark>{escape(match.group())}</mark>")
-            position = match.end()
+    for start, end, term in _words(text, analyzer):
+        if term in wanted:
+            out.append(str(escape(text[position:start])))
+            out.append(f"<mark>{escape(text[start:end])}</mark>")
+            position = end
     out.append(str(escape(text[position:])))
     return Markup("".join(out))  # noqa: S704 - every piece is escaped above
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str, analyzer: Analyzer) -> tuple[tuple[int, int, str | None], ...]:
+    """Where each word of `text` is and the term it stands for: the questions and the
+    snippets of the answers come back from one search to the next (a profile of varying
+    searches spent half of `found` finding and stemming their words again)."""
+    return tuple(
+        (match.start(), match.end(), analyzer.term_of(match.group()))
+        for match in WORD.finditer(text)
+    )
 
 
 def snippet(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer, words: int = 30) -> str:
