@@ -68,6 +68,8 @@ ACCOUNT_FRAGMENTS = 256
 ACCOUNT_PAGES = 256
 #: ... of which one account's at most (the least recently asked for out first).
 PAGES_PER_ACCOUNT = 16
+#: The lists a page is made of, at most (the lines page: its orders, lines and numbers).
+FRAGMENTS_PER_PAGE = 3
 #: Session keys that change nothing an account page shows (Flask-Login's, the CSRF
 #: token's seed, the language chosen (in the key), the FAQ answers voted on): with any
 #: other (a flashed message, an agent acting, a preview) the page is made for the request.
@@ -242,7 +244,7 @@ def account_page(view):
         kept = _kept("account_pages", key, make, ACCOUNT_PAGES, keep=bool)
         if made:
             if kept is not None:
-                _keep_few_of_one_account(key[0])
+                _keep_few_of_one_account("account_pages", key[0], PAGES_PER_ACCOUNT)
             return made[0]
         body, token, headers = kept
         if token is not None:
@@ -252,14 +254,15 @@ def account_page(view):
     return wrapper
 
 
-def _keep_few_of_one_account(account_id: int) -> None:
-    """At most PAGES_PER_ACCOUNT kept pages of one account (its least recently asked for
-    go first): a customer asking for many addresses (`?page=1`, `?page=2`... or made-up
-    parameters) must not push every other customer's pages out."""
-    store = current_app.extensions.get("account_pages", {})
+def _keep_few_of_one_account(store_name: str, account_id: int, most: int) -> None:
+    """At most `most` of one account's pages or lists in a store whose keys begin with
+    the account's id (its least recently asked for go first): a customer asking for many
+    addresses (`?page=1`, `?page=2`... or made-up parameters) must not push every other
+    customer's out."""
+    store = current_app.extensions.get(store_name, {})
     with _lock:
         mine = [key for key in store if key[0] == account_id]
-        for key in mine[:-PAGES_PER_ACCOUNT]:
+        for key in mine[:-most]:
             del store[key]
 
 
@@ -353,10 +356,10 @@ class AccountFragment:
         """Made when the fragment is shown, once `htmx.render` has said which block it
         renders (a block alone adds out-of-band parts)."""
         return (
+            self.account.id,
             self.name,
             current_app.extensions["build"]["id"],
             _locale_key(),
-            self.account.id,
             data_version(self.account),
             request.query_string,
             g.get("htmx_block"),
@@ -368,7 +371,17 @@ class AccountFragment:
         # The translators' workspace notes the messages each page shows: it renders them.
         if "messages_seen" in g:
             return str(self.make())
-        return _kept("account_fragments", self.key(), lambda: str(self.make()), ACCOUNT_FRAGMENTS)
+        made: list[str] = []
+
+        def make() -> str:
+            made.append(str(self.make()))
+            return made[0]
+
+        kept = _kept("account_fragments", self.key(), make, ACCOUNT_FRAGMENTS)
+        if made:
+            most = PAGES_PER_ACCOUNT * FRAGMENTS_PER_PAGE
+            _keep_few_of_one_account("account_fragments", self.account.id, most)
+        return kept
 
     __str__ = __html__
 

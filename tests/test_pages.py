@@ -142,21 +142,24 @@ def test_a_kept_page_costs_one_query_and_carries_each_sessions_own_token(
 def test_one_customer_asking_for_many_addresses_keeps_another_customers_pages(
     app, client, auth, count_queries
 ):
-    """A process keeps a few pages of each account: made-up addresses (`?x=1`, `?x=2`...)
-    push out that account's own, not everyone's."""
-    from caching import PAGES_PER_ACCOUNT
+    """A process keeps a few pages and lists of each account: made-up addresses (`?x=1`,
+    `?x=2`...) push out that account's own, not everyone's."""
+    from caching import FRAGMENTS_PER_PAGE, PAGES_PER_ACCOUNT
 
     auth.login()
     client.get("/lines/")
     other = app.test_client()
     Auth(other).login("demo-be@example.com")
-    for number in range(PAGES_PER_ACCOUNT * 3):
-        other.get(f"/lines/requests?x={number}")
+    for number in range(PAGES_PER_ACCOUNT * FRAGMENTS_PER_PAGE + 12):
+        other.get(f"/lines/?x={number}")
     with count_queries() as again:
         client.get("/lines/")
     assert again.count == 1
-    kept = app.extensions["account_pages"]
-    assert len([key for key in kept if key[0] != demo_account_id(app)]) == PAGES_PER_ACCOUNT
+    mine = demo_account_id(app)
+    pages, lists = app.extensions["account_pages"], app.extensions["account_fragments"]
+    assert len([key for key in pages if key[0] != mine]) == PAGES_PER_ACCOUNT
+    assert len([key for key in lists if key[0] != mine]) == PAGES_PER_ACCOUNT * FRAGMENTS_PER_PAGE
+    assert [key for key in lists if key[0] == mine]
 
 
 def demo_account_id(app) -> int:
