@@ -36,6 +36,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -48,6 +49,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import Mapper
 
 from telephony import versioning
 from telephony.dates import local_today
@@ -308,14 +310,16 @@ def _account_page_key(view) -> tuple[int, bytes]:
 
 def _row(instance) -> tuple:
     """Every column of a loaded row: a change to any of them is another page."""
-    return tuple(getattr(instance, name) for name in _columns(type(instance)))
+    model: Any = type(instance)
+    return tuple(getattr(instance, name) for name in _columns(model))
 
 
 @lru_cache(maxsize=16)
-def _columns(model: type) -> tuple[str, ...]:
+def _columns(model: Any) -> tuple[str, ...]:
     from sqlalchemy import inspect
 
-    return tuple(attr.key for attr in inspect(model).column_attrs)
+    mapper: Mapper = inspect(model)
+    return tuple(prop.key for prop in mapper.column_attrs)
 
 
 def _kept(
