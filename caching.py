@@ -181,14 +181,7 @@ def token_swapped_page(view):
         pages: dict[tuple, tuple[bytes, bytes]] = current_app.extensions.setdefault(
             "token_swapped_pages", {}
         )
-        key = (
-            view.__qualname__,
-            current_app.extensions["build"]["id"],
-            _locale_key(),
-            request.full_path,
-            request.headers.get("HX-Request", ""),
-            request.headers.get("HX-Target", ""),
-        )
+        key = _page_key(view)
         kept = pages.get(key)
         if kept is not None:
             body, token = kept
@@ -284,6 +277,19 @@ def _keepable() -> bool:
     )
 
 
+def _page_key(view) -> tuple[str, ...]:
+    """What a kept page is made of whoever asks: the view, the build, the language, the
+    address and the htmx block asked for."""
+    return (
+        view.__qualname__,
+        current_app.extensions["build"]["id"],
+        _locale_key(),
+        request.full_path,
+        request.headers.get("HX-Request", ""),
+        request.headers.get("HX-Target", ""),
+    )
+
+
 def _account_page_key(view) -> tuple[int, bytes]:
     from flask_login import current_user
 
@@ -291,12 +297,7 @@ def _account_page_key(view) -> tuple[int, bytes]:
     account = user.account
     parts = (
         view.__module__,
-        view.__qualname__,
-        current_app.extensions["build"]["id"],
-        _locale_key(),
-        request.full_path,
-        request.headers.get("HX-Request", ""),
-        request.headers.get("HX-Target", ""),
+        *_page_key(view),
         request.headers.get("HX-Boosted", ""),
         request.headers.get("X-Pager", ""),
         _row(account),
