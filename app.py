@@ -135,6 +135,9 @@ def _init_extensions(app: Flask) -> None:
 
     operator_settings.init_app(app)  # the domain's settings, typed and read-only
     db.init_app(app)
+    import database
+
+    database.init_app(app)
     from telephony.faq.index import drop_with_metadata
 
     drop_with_metadata(db.metadata)

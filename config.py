@@ -215,7 +215,10 @@ class Config:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: No pre-ping: a pooled PostgreSQL connection is checked only when it may have gone
+    #: stale (database.py), idle in the pool this long (seconds) or spoken to meanwhile.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    DATABASE_PING_IDLE_SECONDS = 10
     SQLALCHEMY_RECORD_QUERIES = False
 
     SESSION_COOKIE_HTTPONLY = True

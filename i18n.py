@@ -214,8 +214,10 @@ def remember_locale(locale_id: str) -> None:
 
     acting.set_locale_mode("agent")  # an agent who picks a locale wants it, not the customer's
     if current_user and current_user.is_authenticated and current_user.locale != locale_id:
+        import database
         from extensions import db
 
+        database.use_transaction()
         current_user.locale = locale_id
         db.session.commit()
 

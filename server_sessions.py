@@ -32,6 +32,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionInterface, Sessi
 from sqlalchemy import bindparam, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
+import database
 from extensions import db
 
 #: The cookie of a server-side session: this prefix, then the token.
@@ -120,6 +121,7 @@ class DatabaseStore:
         from telephony.models import WebSession
 
         db.session.rollback()
+        database.use_transaction()
         now = datetime.now(UTC)
         values = {"data": serializer.dumps(data), "expires_at": now + timedelta(seconds=ttl)}
         if new:
@@ -143,6 +145,7 @@ class DatabaseStore:
         from telephony.models import WebSession
 
         db.session.rollback()
+        database.use_transaction()
         db.session.execute(delete(WebSession).where(WebSession.id == key))
         db.session.commit()
 

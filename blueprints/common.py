@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 import acting as acting_state
+import database
 import idle
 from extensions import db
 from telephony import DomainError, NotFound, audit, locking, support
@@ -72,6 +73,7 @@ def audit_agent_view() -> None:
             current_user, account, request.full_path
         )
         if not again:
+            database.use_transaction()
             support.record_view(current_user, account, request.full_path, action_reason())
             db.session.commit()
 

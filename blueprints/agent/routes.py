@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import acting as acting_state
+import database
 from blueprints.agent import bp
 from blueprints.agent.forms import ActForm, EditNoteForm, LocaleForm, NoteForm, StopForm
 from blueprints.common import acting_account, action_reason, page_arg, perform
@@ -56,6 +57,7 @@ def _timeline_kinds() -> list[str]:
 def _account_page(account: Account, form: ActForm, note_form: NoteForm, status: int = 200):
     """The account's page, or its timeline block: whatever shows it is a view on the record
     (a refused note or reason shows it again, and is recorded too)."""
+    database.use_transaction()
     support.record_view(current_user, account, request.full_path)
     db.session.commit()
     kinds = _timeline_kinds()

@@ -10,6 +10,7 @@ from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+import database
 from blueprints.services.export import BATCH, line_writer
 from extensions import db
 from labels import INVOICE_STATUSES
@@ -50,6 +51,7 @@ def _lines(query) -> Iterator[str]:
             _("Currency"),
         ]
     )
+    database.use_transaction()  # a server-side cursor (yield_per) lives in one
     for row in db.session.execute(query):
         invoice = row.Invoice
         issued = invoice.issued_on or invoice.created_at.date()

@@ -13,6 +13,7 @@ from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+import database
 from extensions import db
 from labels import RENEWAL_STATUSES, SERVICE_STATES, SERVICE_TYPES
 from telephony.models import Account
@@ -76,6 +77,7 @@ def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterato
         ]
     )
     query = listing.services_query(account, filters, today, ids).execution_options(yield_per=BATCH)
+    database.use_transaction()  # a server-side cursor (yield_per) lives in one
     for row in db.session.execute(query):
         service, effect_on = row.Service, row.effect_on
         price = service.monthly_price_excl_vat
