@@ -63,27 +63,55 @@ class SessionStore(Protocol):
 
 @lru_cache(maxsize=2)
 def _load_statement(dialect: str):
-    """A record, with its user, their account and the account's data version: the user
-    loader (app.load_user) then finds them in the identity map and a kept page
-    (caching.account_page) its version, so that such a page costs one round trip. Built
-    once: SQLAlchemy then keeps its compiled form by the statement itself, with no cache
-    key to work out per request."""
-    from sqlalchemy.orm import joinedload
-
+    """A record, with its user, their account and the account's data version, as plain
+    columns: the user loader (app.load_user) then finds the user and the account in the
+    identity map and a kept page (caching.account_page) its version, so that such a page
+    costs one round trip. Built once: SQLAlchemy then keeps its compiled form by the
+    statement itself, with no cache key to work out per request."""
     from telephony import versioning
-    from telephony.models import User, WebSession
+    from telephony.models import Account, User, WebSession
 
     return (
         select(
             WebSession.data,
             WebSession.expires_at,
-            User,
+            *(column.label(f"user_{key}") for key, column in _columns(User)),
+            *(column.label(f"account_{key}") for key, column in _columns(Account)),
             *versioning.version_columns(dialect, User.account_id),
         )
+        .select_from(WebSession)
         .outerjoin(User, User.id == WebSession.user_id)
-        .options(joinedload(User.account))
+        .outerjoin(Account, Account.id == User.account_id)
         .where(WebSession.id == bindparam("key"))
     )
+
+
+@lru_cache(maxsize=4)
+def _columns(model) -> tuple:
+    """A model's (attribute, column) pairs: every column it maps."""
+    from sqlalchemy import inspect
+
+    return tuple((prop.key, prop.columns[0]) for prop in inspect(model).column_attrs)
+
+
+def _persistent(model, row, prefix: str):
+    """The `model` instance of these columns of `row`, in the request's session as if a
+    query had loaded it. (The ORM's own loading of a user and their account cost more
+    than the rest of a kept page: this is plain attribute setting.)"""
+    from sqlalchemy.orm import make_transient_to_detached
+    from sqlalchemy.orm.attributes import manager_of_class
+    from sqlalchemy.orm.util import identity_key
+
+    present = db.session.identity_map.get(identity_key(model, getattr(row, prefix + "id")))
+    if present is not None:
+        return present  # loaded already in this session: that one
+    instance = manager_of_class(model).new_instance()  # as a query makes it: no __init__
+    # The values as a query sets them (no change events), then as loaded: an identity,
+    # no change pending.
+    instance.__dict__.update((key, getattr(row, prefix + key)) for key, _column in _columns(model))
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance
 
 
 def is_safe_request() -> bool:
@@ -101,7 +129,9 @@ class DatabaseStore:
 
     def load(self, key):
         statement = _load_statement(db.session.get_bind().dialect.name)
-        row = db.session.execute(statement, {"key": key}).first()
+        # Core, on the session's connection: the ORM's execution would cost more than the
+        # rest of a kept page.
+        row = db.session.connection().execute(statement, {"key": key}).first()
         if row is None:
             return None
         expires = row.expires_at
@@ -109,12 +139,19 @@ class DatabaseStore:
             expires = expires.replace(tzinfo=UTC)
         if expires <= datetime.now(UTC):
             return None
-        # Held for the request: the identity map keeps only weak references.
-        g.session_user = row.User
+        from telephony.models import Account, User
+
+        user = None if row.user_id is None else _persistent(User, row, "user_")
+        # Held for the request (the identity map keeps only weak references); user.account
+        # finds the account in the identity map, with no query.
+        g.session_user = user
+        g.session_account = (
+            None if row.account_id is None else _persistent(Account, row, "account_")
+        )
         # A page's version (caching.data_version), read with the rest; a change reads it
         # again once made, for what it renders after.
-        if row.User is not None and row.User.account_id is not None and is_safe_request():
-            g.data_versions = {row.User.account_id: (row.version_id or 0, row.version_count)}
+        if user is not None and user.account_id is not None and is_safe_request():
+            g.data_versions = {user.account_id: (row.version_id or 0, row.version_count)}
         return serializer.loads(row.data), expires.timestamp()
 
     def save(self, key, data, ttl, user_id, *, new):

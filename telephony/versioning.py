@@ -176,15 +176,15 @@ def current(account) -> tuple[int, int]:
 
 def version_columns(dialect: str, account_id):
     """The two columns of `current()` for the account whose id is the SQL expression
-    `account_id`, to read in another query (the server session's: see
-    server_sessions._load_statement). SQLite's version is the account row's own."""
+    `account_id`, to read in a query that selects from `account` too (the server
+    session's: see server_sessions._load_statement). SQLite's version is the account
+    row's own."""
     from sqlalchemy import func, literal, select
 
     from telephony.models import Account, AccountChange
 
     if dialect != "postgresql":
-        version = select(Account.data_version).where(Account.id == account_id)
-        return version.scalar_subquery().label("version_id"), literal(0).label("version_count")
+        return Account.data_version.label("version_id"), literal(0).label("version_count")
     mine = AccountChange.account_id == account_id
     return (
         select(func.max(AccountChange.id)).where(mine).scalar_subquery().label("version_id"),

@@ -196,3 +196,36 @@ def test_an_unused_session_expires_on_the_server(app_factory):
     client.post("/login", data={"email": USERS["fr"], "password": "demo", "csrf_token": token})
     time.sleep(1.2)
     assert not opens_account(client)
+
+
+def test_the_user_and_account_read_with_the_record_are_as_a_query_loads_them(
+    app, client, signed_in, count_queries
+):
+    """server_sessions makes the user and their account from the record's one query
+    (plain columns, not the ORM's loading): every column as the database has it, nothing
+    pending to write, and the account reached from the user without a query."""
+    from sqlalchemy import inspect
+
+    import server_sessions
+    from telephony.models import Account
+
+    signed_in("fr")
+    digest = server_sessions._digest(client.get_cookie("session").value.removeprefix("srv."))
+    with app.test_request_context("/lines/"):
+        server_sessions.DatabaseStore().load(digest)
+        made = server_sessions.g.session_user
+        assert inspect(made).persistent and not db.session.dirty and not db.session.new
+        with db.engine.connect() as connection:  # what a query of its own reads
+            columns = [*User.__table__.c, *Account.__table__.c]
+            stored = connection.execute(
+                select(*columns).join(Account).where(User.id == made.id)
+            ).one()
+        with count_queries() as counter:  # every column there, the account in the session
+            account = made.account
+            for column, value in zip(columns, stored, strict=True):
+                owner = made if column.table is User.__table__ else account
+                key = inspect(type(owner)).get_property_by_column(column).key
+                assert getattr(owner, key) == value, key
+        assert counter.count == 0 and account is server_sessions.g.session_account
+        assert not inspect(made).modified and not inspect(account).modified
+        db.session.commit()  # and nothing to write
