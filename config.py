@@ -354,6 +354,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SESSION_REDIS_URL": ("SESSION_REDIS_URL", str),
     "SITE_URL": ("SITE_URL", str),
     "AGENT_IDLE_TIMEOUT": ("AGENT_IDLE_TIMEOUT", int),
+    "DATABASE_PING_IDLE_SECONDS": ("DATABASE_PING_IDLE_SECONDS", float),
     "AGENT_IDLE_WARNING": ("AGENT_IDLE_WARNING", int),
     "TRANSLATION_EDITOR": ("TRANSLATION_EDITOR", lambda v: v == "1"),
     "TRANSLATIONS_DIR": ("TRANSLATIONS_DIR", str),

@@ -6,28 +6,35 @@ and a pool's "pre-ping". A kept page (caching.account_page) is one query; with t
 around it, it was four round trips, and the wait, not the work, bounded what a worker
 served. So:
 
-* **GET and HEAD read in autocommit.** The request's database session starts on a copy of
-  the engine (the same pool) whose connections are in AUTOCOMMIT on PostgreSQL: no BEGIN,
-  no ROLLBACK. Each statement sees what was committed when it began, exactly as in the READ
-  COMMITTED transaction (PostgreSQL's default, and this app's) it replaces.
+* **GET and HEAD read in autocommit.** The request's database session begins its
+  transaction on a copy of the engine (the same pool) whose connections are in AUTOCOMMIT
+  on PostgreSQL: no BEGIN, no ROLLBACK. Each statement sees what was committed when it
+  began, exactly as in the READ COMMITTED transaction (PostgreSQL's default, and this
+  app's) it replaces.
 * **What a GET writes says so first**, with `use_transaction()`: the record of what an agent
-  viewed, a language chosen with ?lang=, the server session's record (and so does a
-  streamed export, whose server-side cursor needs a transaction). The reading part
-  ends (it wrote nothing, so nothing is lost, and the loaded objects stay loaded) and the
-  writes go in a transaction, as in any POST. A write without it, or a SELECT ... FOR
-  UPDATE (a lock that autocommit would drop at once), raises `WriteInReadOnlyRequest`: on
-  SQLite too, where nothing else changes, so that the tests find it.
+  viewed, the end of an idle agent's acting, a language chosen with ?lang=, the server
+  session's record; and so does a streamed export, whose server-side cursor lives only in
+  a transaction. The reading part ends (having written nothing, it loses nothing, and the
+  objects it loaded stay loaded) and what follows is one transaction, as in any POST.
+* **Anything else refused while reading**, on SQLite too, so that the tests find it: a
+  statement that is not a read (SELECT, WITH, VALUES, SHOW, PRAGMA, after any comment),
+  a write inside a WITH, a row lock (FOR UPDATE / SHARE, which autocommit would drop at
+  once), a savepoint, a server-side cursor, and a change to a loaded object flushed before
+  use_transaction() — each raises `WriteInReadOnlyRequest`.
 * **A pooled connection is pinged only when it may be dead**: when it sat in the pool
   longer than DATABASE_PING_IDLE_SECONDS (a firewall or the server may have dropped it),
-  or when the server has sent it something while it sat there (a restart or a terminated
-  backend says so, then closes). A dead one is replaced before the request uses it, as
-  SQLAlchemy's pool_pre_ping would, without a round trip on every checkout.
+  or when the server sent it something while it sat there (a restart or a terminated
+  backend says so, then closes); a new one is not. A dead one is replaced before the
+  request uses it. What pool_pre_ping would also catch and this does not: a connection
+  used within the last seconds whose server vanished without a word (a host lost, no
+  reset): its request fails once and SQLAlchemy then invalidates the pool.
 """
 
 from __future__ import annotations
 
 import re
 import select
+import threading
 import time
 
 import flask_sqlalchemy.session
@@ -39,11 +46,15 @@ from sqlalchemy.engine import Engine
 SAFE_METHODS = frozenset(("GET", "HEAD"))
 #: The execution option that marks the read-only copy of an engine.
 READ_ONLY = "read_only_request"
-#: What a statement run for a read-only request may not begin with, or hold.
-WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE")
-LOCKS = (" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE")
+#: What a statement run for a read-only request may begin with (after any comments).
+READS = frozenset(("SELECT", "WITH", "VALUES", "SHOW", "PRAGMA"))
+#: Its first word, after any comments.
+_FIRST_WORD = re.compile(r"(?:\s+|/\*.*?\*/|--[^\n]*)*(\w+)", re.DOTALL)
 #: A write inside a WITH query.
 _CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+#: A row lock, which autocommit would drop as soon as it is taken (in the statement upper
+#: cased: a literal start and no IGNORECASE make the search some 40 times faster).
+_LOCK = re.compile(r"FOR\s+(?:UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b")
 #: Where the request keeps whether it is still reading (its WSGI environment: `g` may
 #: outlive a request, when an application context was pushed before it).
 _KEY = "database.reading"
@@ -73,16 +84,20 @@ def use_transaction() -> None:
         return
     from extensions import db
 
-    request.environ[_KEY] = False
     session = db.session()
     if session.in_transaction():
-        # Nothing was written (a write would have raised): ending the reading part loses
-        # nothing, and the objects it loaded (the user, the account) stay as they are.
+        # A change made while reading is flushed while still reading: it is refused. So
+        # nothing was written, ending the reading part loses nothing, and the objects it
+        # loaded (the user, the account) stay as they are.
+        session.flush()
+        request.environ[_KEY] = False
         keep, session.expire_on_commit = session.expire_on_commit, False
         try:
             session.commit()
         finally:
             session.expire_on_commit = keep
+    else:
+        request.environ[_KEY] = False
 
 
 def read_only_engine(engine: Engine) -> Engine:
@@ -90,56 +105,65 @@ def read_only_engine(engine: Engine) -> Engine:
     same one, kept on the engine, so that a session's statements share its connection."""
     copy = engine.__dict__.get(_COPY)
     if copy is None:
-        options: dict = {READ_ONLY: True}
-        if engine.dialect.name == "postgresql":
-            options["isolation_level"] = "AUTOCOMMIT"
-        copy = engine.__dict__[_COPY] = engine.execution_options(**options)
+        with _making:  # two threads at once must not make two
+            copy = engine.__dict__.get(_COPY)
+            if copy is None:
+                options: dict = {READ_ONLY: True}
+                if engine.dialect.name == "postgresql":
+                    options["isolation_level"] = "AUTOCOMMIT"
+                copy = engine.__dict__[_COPY] = engine.execution_options(**options)
     return copy
 
 
+_making = threading.Lock()
 #: The attribute of an engine that holds its read-only copy.
 _COPY = "_read_only_copy"
 
 
 class RequestSession(flask_sqlalchemy.session.Session):
     """The request's session: a transaction it begins while reading() is on the read-only
-    copy of the engine. One begun before (a test's, or one begun to write) goes on where
-    it is: a session never holds two connections to one database."""
+    copy of the engine. One begun before on the engine itself (a test's, or one begun to
+    write) goes on where it is: a session never holds two connections to one database."""
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         chosen = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
         if bind is None and isinstance(chosen, Engine) and reading():
             transaction = self.get_transaction()
-            if transaction is None or self.info.get(_READING) is transaction:
+            begun = self.info.get(_BEGUN)
+            # No transaction, or one with no connection yet, or the reading one.
+            if transaction is None or begun is None or begun[0] is not transaction or begun[1]:
                 return read_only_engine(chosen)
         return chosen
 
 
-#: Where a session notes the transaction it began on a read-only engine.
-_READING = "database.reading_transaction"
+#: Where a session notes its transaction's connection: (transaction, on a read-only copy).
+_BEGUN = "database.begun"
 
 
 @event.listens_for(RequestSession, "after_begin")
-def _note_reading(session, transaction, connection):
-    if connection.get_execution_options().get(READ_ONLY):
-        session.info[_READING] = session.get_transaction()
-    else:
-        session.info.pop(_READING, None)
+def _note_begun(session, transaction, connection):
+    reading_copy = bool(connection.get_execution_options().get(READ_ONLY))
+    session.info[_BEGUN] = (session.get_transaction(), reading_copy)
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _refuse_writes(conn, cursor, statement, parameters, context, executemany):
     if context is None or not context.execution_options.get(READ_ONLY):
         return
-    head = statement.lstrip()[:8].upper()
+    first = _FIRST_WORD.match(statement)
+    head = first.group(1).upper() if first else ""
+    options = context.execution_options
     if (
-        head.startswith(WRITES)
-        or (head.startswith("WITH") and _CTE_WRITE.search(statement))
-        or (head.startswith(("SELECT", "WITH")) and any(lock in statement for lock in LOCKS))
+        head not in READS
+        or (head == "WITH" and _CTE_WRITE.search(statement))
+        or _LOCK.search(statement.upper())
+        # A server-side cursor: PostgreSQL keeps one only inside a transaction.
+        or options.get("stream_results")
+        or options.get("yield_per")
     ):
         raise WriteInReadOnlyRequest(
-            f"{request.method} {request.path} writes without database.use_transaction(): "
-            f"{statement[:80]}"
+            f"{request.method} {request.path} writes, locks or streams without "
+            f"database.use_transaction(): {statement[:80]}"
         )
 
 
@@ -154,11 +178,13 @@ def check_stale_connections(engine: Engine, idle_seconds: float) -> None:
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection, record, proxy):
         since = record.info.get("checked_in")
-        if since is not None and time.monotonic() - since < idle_seconds:
+        if since is None:
+            return  # just made (or made again): alive
+        if time.monotonic() - since < idle_seconds:
             try:
                 ready, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-            except (OSError, ValueError):
-                ready = [True]  # no socket to look at: ask the server
+            except Exception as error:  # noqa: BLE001 - no socket left: closed
+                raise exc.DisconnectionError() from error
             if not ready:
                 return  # nothing came while it sat in the pool: it is as it was
         try:

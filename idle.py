@@ -30,6 +30,7 @@ from flask_login import current_user, logout_user
 from werkzeug.datastructures import MultiDict
 
 import acting
+import database
 from extensions import db
 from security import STAFF, safe_local_target
 
@@ -201,6 +202,7 @@ def _stop_acting() -> None:
 
     account = acting.account()
     if account is not None:
+        database.use_transaction()  # (any request, a GET too, may find the agent idle)
         support.stop_acting(current_user, account)
         db.session.commit()
 

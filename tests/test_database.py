@@ -40,10 +40,23 @@ def test_a_get_reads_outside_a_transaction_and_a_post_inside_one(app):
 
 WRITES = {
     "insert": lambda: insert(AuditEvent).values(**_audit_row()),
+    "insert after a comment": lambda: text(
+        "/* why */ INSERT INTO audit_event (at, action, target_type, on_behalf, reason)"
+        " VALUES (CURRENT_TIMESTAMP, 'test', 'user', false, '')"
+    ),
     "select for update": lambda: select(User.id).with_for_update(),
+    "select for update, in lower case": lambda: text("select id from user_account\nfor update"),
     "write in a WITH query": lambda: text(
         "WITH gone AS (DELETE FROM audit_event RETURNING id) SELECT 1"
     ),
+    "a setting of the connection": lambda: text("SET application_name = 'left over'"),
+    "a server-side cursor": lambda: select(User.id).execution_options(yield_per=10),
+}
+#: What SQLite does not run at all.
+NOT_ON_SQLITE = {
+    "select for update",
+    "select for update, in lower case",
+    "a setting of the connection",
 }
 
 
@@ -52,8 +65,8 @@ def test_a_get_that_writes_without_saying_so_is_refused(app, kind):
     """In autocommit a write would escape the request's transaction and a lock would be
     dropped at once: such a GET is a bug the tests must find, on SQLite as well (which
     writes no FOR UPDATE)."""
-    if kind == "select for update" and not _postgresql(app):
-        pytest.skip("SQLite has no FOR UPDATE")
+    if kind in NOT_ON_SQLITE and not _postgresql(app):
+        pytest.skip("SQLite has no such statement")
     with app.test_request_context("/", method="GET"):
         with pytest.raises(database.WriteInReadOnlyRequest):
             db.session.execute(WRITES[kind]())
@@ -73,6 +86,33 @@ def test_use_transaction_ends_the_reading_and_keeps_what_it_loaded(app, count_qu
         if _postgresql(app):
             assert _open_transaction()  # the writes are one transaction
         db.session.rollback()  # ... which a rollback undoes whole
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "test")) is None
+
+
+def test_a_change_made_while_reading_is_refused_not_committed(app):
+    """use_transaction() ends a reading part that wrote nothing: a change made before it
+    (an object modified while reading) is refused, not carried into the transaction."""
+    with app.test_request_context("/", method="GET"):
+        user = db.session.scalars(select(User).order_by(User.id)).first()
+        user_id, user.name = user.id, "Changed while reading"
+        with pytest.raises(database.WriteInReadOnlyRequest):
+            database.use_transaction()
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.scalar(select(User.name).where(User.id == user_id)) != (
+            "Changed while reading"
+        )
+
+
+def test_a_savepoint_first_is_still_the_reading_part(app):
+    """A transaction whose first act is a savepoint is not begun outside the reading part
+    (where its writes would go unrefused)."""
+    with app.test_request_context("/", method="GET"):
+        with pytest.raises(database.WriteInReadOnlyRequest):
+            with db.session.begin_nested():
+                db.session.execute(insert(AuditEvent).values(**_audit_row()))
+        db.session.rollback()
     with app.app_context():
         assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "test")) is None
 

@@ -174,6 +174,27 @@ def test_acting_for_a_customer_resumes_with_the_draft_offered_back(app, client, 
     assert actions == ["agent.acting_started", "agent.acting_stopped", "agent.acting_started"]
 
 
+@pytest.mark.parametrize("path", ["/lines/", "/faq", "/agent/"])
+def test_an_agent_idle_while_acting_is_signed_out_by_any_page(app, client, signed_in, path):
+    """The timeout found on a GET ends the acting too, which the audit records: a write
+    in a request that otherwise only reads (database.use_transaction)."""
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    client.post(f"/agent/accounts/{target}/act", data={"csrf_token": token, "reason": "Caller"})
+    expire(app, client)
+    reply = client.get(path)
+    assert reply.status_code in (302, 303) and "/login" in reply.headers["Location"]
+    assert client.get("/agent/").status_code == 302  # signed out for good
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.account_id == target, AuditEvent.action.like("agent.acting_%"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["agent.acting_started", "agent.acting_stopped"]
+
+
 def test_someone_else_signing_in_gets_nothing_of_it(app, client, signed_in):
     signed_in("agent")
     note_sent_too_late(app, client, "Secret")
