@@ -7,7 +7,6 @@ import logging
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import joinedload
 
 import config as config_module
 from extensions import csrf, db, limiter, login_manager, migrate
@@ -180,26 +179,22 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
 
-    from telephony.models import User
-
     @login_manager.user_loader
     def load_user(user_id: str):
         """The signed-in user, unless their sessions were ended since this one began
         (telephony.accounts.end_sessions) or they were disabled."""
         from flask import g, session
 
+        import server_sessions
+
         valid = user_id.isdigit() and len(user_id) < 12
-        # Loaded with the session's record (server_sessions.DatabaseStore), else with a
-        # customer's account (every page of theirs needs it): one query, not two.
+        # Loaded with the session's record (the database store), else by its id (the Redis
+        # store): with the account and its data version either way, in one query.
         held = g.get("session_user")
         if held is not None and valid and held.id == int(user_id):
             user = held
         else:
-            user = (
-                db.session.get(User, int(user_id), options=[joinedload(User.account)])
-                if valid
-                else None
-            )
+            user = server_sessions.load_user(int(user_id)) if valid else None
         if user is None or not user.active or session.get("_epoch") != user.session_epoch:
             session.clear()
             return None

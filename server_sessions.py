@@ -64,26 +64,48 @@ class SessionStore(Protocol):
 @lru_cache(maxsize=2)
 def _load_statement(dialect: str):
     """A record, with its user, their account and the account's data version, as plain
-    columns: the user loader (app.load_user) then finds the user and the account in the
-    identity map and a kept page (caching.account_page) its version, so that such a page
-    costs one round trip. Built once: SQLAlchemy then keeps its compiled form by the
-    statement itself, with no cache key to work out per request."""
-    from telephony import versioning
-    from telephony.models import Account, User, WebSession
+    columns (see `_hold`): a kept page (caching.account_page) then costs this one round
+    trip. Built once: SQLAlchemy then keeps its compiled form by the statement itself,
+    with no cache key to work out per request."""
+    from telephony.models import User, WebSession
 
     return (
-        select(
-            WebSession.data,
-            WebSession.expires_at,
-            *(column.label(f"user_{key}") for key, column in _columns(User)),
-            *(column.label(f"account_{key}") for key, column in _columns(Account)),
-            *versioning.version_columns(dialect, User.account_id),
-        )
+        select(WebSession.data, WebSession.expires_at, *_identity_columns(dialect))
         .select_from(WebSession)
         .outerjoin(User, User.id == WebSession.user_id)
-        .outerjoin(Account, Account.id == User.account_id)
+        .outerjoin(*_account_join())
         .where(WebSession.id == bindparam("key"))
     )
+
+
+@lru_cache(maxsize=2)
+def _user_statement(dialect: str):
+    """The same, from the user's id (the Redis store keeps the record elsewhere)."""
+    from telephony.models import User
+
+    return (
+        select(*_identity_columns(dialect))
+        .select_from(User)
+        .outerjoin(*_account_join())
+        .where(User.id == bindparam("key"))
+    )
+
+
+def _identity_columns(dialect: str) -> tuple:
+    from telephony import versioning
+    from telephony.models import Account, User
+
+    return (
+        *(column.label(f"user_{key}") for key, column in _columns(User)),
+        *(column.label(f"account_{key}") for key, column in _columns(Account)),
+        *versioning.version_columns(dialect, User.account_id),
+    )
+
+
+def _account_join():
+    from telephony.models import Account, User
+
+    return Account, Account.id == User.account_id
 
 
 @lru_cache(maxsize=4)
@@ -114,6 +136,32 @@ def _persistent(model, row, prefix: str):
     return instance
 
 
+def _hold(row) -> None:
+    """The user and the account of an identity row, held for the request (the identity
+    map keeps only weak references): the user loader (app.load_user) takes the user, and
+    user.account finds the account in the identity map, with no query. And the account's
+    data version (caching.data_version), read with them: a change reads it again once
+    made, for what it renders after."""
+    from telephony.models import Account, User
+
+    user = None if row.user_id is None else _persistent(User, row, "user_")
+    g.session_user = user
+    g.session_account = None if row.account_id is None else _persistent(Account, row, "account_")
+    if user is not None and user.account_id is not None and is_safe_request():
+        g.data_versions = {user.account_id: (row.version_id or 0, row.version_count)}
+
+
+def load_user(user_id: int):
+    """A signed-in user whose session record held no user row (the Redis store): the user,
+    their account and its data version in one query, as with the database store."""
+    statement = _user_statement(db.session.get_bind().dialect.name)
+    row = db.session.connection().execute(statement, {"key": user_id}).first()
+    if row is None:
+        return None
+    _hold(row)
+    return g.session_user
+
+
 def is_safe_request() -> bool:
     from flask import request
 
@@ -139,19 +187,7 @@ class DatabaseStore:
             expires = expires.replace(tzinfo=UTC)
         if expires <= datetime.now(UTC):
             return None
-        from telephony.models import Account, User
-
-        user = None if row.user_id is None else _persistent(User, row, "user_")
-        # Held for the request (the identity map keeps only weak references); user.account
-        # finds the account in the identity map, with no query.
-        g.session_user = user
-        g.session_account = (
-            None if row.account_id is None else _persistent(Account, row, "account_")
-        )
-        # A page's version (caching.data_version), read with the rest; a change reads it
-        # again once made, for what it renders after.
-        if user is not None and user.account_id is not None and is_safe_request():
-            g.data_versions = {user.account_id: (row.version_id or 0, row.version_count)}
+        _hold(row)
         return serializer.loads(row.data), expires.timestamp()
 
     def save(self, key, data, ttl, user_id, *, new):

@@ -143,6 +143,28 @@ def test_sessions_in_redis(app_factory):
     assert not opens_account(thief)
 
 
+def test_a_kept_page_is_one_query_with_sessions_in_redis(app_factory, count_queries):
+    """Production keeps sessions in Redis: the user, their account and its data version
+    are then one query too (server_sessions.load_user), and a kept page nothing more. (On
+    PostgreSQL the version was a query of its own.)"""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL not set (CI sets it)")
+    from tests.conftest import QueryCounter, demo_database
+
+    app = app_factory(SESSION_REDIS_URL=url)
+    demo_database(app)
+    client = app.test_client()
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"email": USERS["fr"], "password": "demo", "csrf_token": token})
+    assert client.get("/lines/").status_code == 200
+    with app.app_context():
+        engine = db.engine
+    with QueryCounter(engine) as again:
+        assert client.get("/lines/").status_code == 200
+    assert again.count == 1
+
+
 def test_a_request_begun_before_sign_out_does_not_bring_the_session_back(
     app, client, signed_in, auth
 ):
