@@ -21,6 +21,16 @@ def expire(app, client) -> None:
         session["seen_at"] = int(time.time()) - app.config["AGENT_IDLE_TIMEOUT"] - 5
 
 
+def acting_audit(app, target: int) -> list[str]:
+    """What the audit says of agents acting for the account `target`, oldest first."""
+    with app.app_context():
+        return db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.account_id == target, AuditEvent.action.like("agent.acting_%"))
+            .order_by(AuditEvent.id)
+        ).all()
+
+
 def account_id(app, code: str = "vt10001-f") -> int:
     with app.app_context():
         return db.session.scalar(select(Account.id).where(Account.code == code))
@@ -165,13 +175,11 @@ def test_acting_for_a_customer_resumes_with_the_draft_offered_back(app, client, 
     assert ">Move to Entreprise</textarea>" in page
     # Their three fields, not whom the form was for (acting_for).
     assert page.count('<label for="unsent-') == 3
-    with app.app_context():
-        actions = db.session.scalars(
-            select(AuditEvent.action)
-            .where(AuditEvent.account_id == target, AuditEvent.action.like("agent.acting_%"))
-            .order_by(AuditEvent.id)
-        ).all()
-    assert actions == ["agent.acting_started", "agent.acting_stopped", "agent.acting_started"]
+    assert acting_audit(app, target) == [
+        "agent.acting_started",
+        "agent.acting_stopped",
+        "agent.acting_started",
+    ]
 
 
 @pytest.mark.parametrize("path", ["/lines/", "/faq", "/agent/"])
@@ -186,13 +194,7 @@ def test_an_agent_idle_while_acting_is_signed_out_by_any_page(app, client, signe
     reply = client.get(path)
     assert reply.status_code in (302, 303) and "/login" in reply.headers["Location"]
     assert client.get("/agent/").status_code == 302  # signed out for good
-    with app.app_context():
-        actions = db.session.scalars(
-            select(AuditEvent.action)
-            .where(AuditEvent.account_id == target, AuditEvent.action.like("agent.acting_%"))
-            .order_by(AuditEvent.id)
-        ).all()
-    assert actions == ["agent.acting_started", "agent.acting_stopped"]
+    assert acting_audit(app, target) == ["agent.acting_started", "agent.acting_stopped"]
 
 
 def test_someone_else_signing_in_gets_nothing_of_it(app, client, signed_in):

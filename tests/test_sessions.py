@@ -114,7 +114,8 @@ def test_sign_out_everywhere_button(app, client, signed_in):
     assert opens_account(client)
 
 
-def test_sessions_in_redis(app_factory):
+def signed_in_with_redis(app_factory):
+    """An app keeping its sessions in Redis, and a client signed in to it as the FR user."""
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
         pytest.skip("TEST_REDIS_URL not set (CI sets it)")
@@ -125,6 +126,11 @@ def test_sessions_in_redis(app_factory):
     client = app.test_client()
     token = csrf_from(client.get("/login").text)
     client.post("/login", data={"email": USERS["fr"], "password": "demo", "csrf_token": token})
+    return app, client
+
+
+def test_sessions_in_redis(app_factory):
+    app, client = signed_in_with_redis(app_factory)
     thief = copy_of(app, client)
     assert opens_account(thief)
     with app.app_context():
@@ -143,20 +149,13 @@ def test_sessions_in_redis(app_factory):
     assert not opens_account(thief)
 
 
-def test_a_kept_page_is_one_query_with_sessions_in_redis(app_factory, count_queries):
+def test_a_kept_page_is_one_query_with_sessions_in_redis(app_factory):
     """Production keeps sessions in Redis: the user, their account and its data version
     are then one query too (server_sessions.load_user), and a kept page nothing more. (On
     PostgreSQL the version was a query of its own.)"""
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL not set (CI sets it)")
-    from tests.conftest import QueryCounter, demo_database
+    from tests.conftest import QueryCounter
 
-    app = app_factory(SESSION_REDIS_URL=url)
-    demo_database(app)
-    client = app.test_client()
-    token = csrf_from(client.get("/login").text)
-    client.post("/login", data={"email": USERS["fr"], "password": "demo", "csrf_token": token})
+    app, client = signed_in_with_redis(app_factory)
     assert client.get("/lines/").status_code == 200
     with app.app_context():
         engine = db.engine
