@@ -49,8 +49,8 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.orm import Mapper
 
+from extensions import column_keys
 from telephony import versioning
 from telephony.dates import local_today
 
@@ -312,15 +312,7 @@ def _account_page_key(view) -> tuple[int, bytes]:
 def _row(instance) -> tuple:
     """Every column of a loaded row: a change to any of them is another page."""
     model: Any = type(instance)
-    return tuple(getattr(instance, name) for name in _columns(model))
-
-
-@lru_cache(maxsize=16)
-def _columns(model: Any) -> tuple[str, ...]:
-    from sqlalchemy import inspect
-
-    mapper: Mapper = inspect(model)
-    return tuple(prop.key for prop in mapper.column_attrs)
+    return tuple(getattr(instance, name) for name in column_keys(model))
 
 
 def _kept(

@@ -1,13 +1,15 @@
 """Extension singletons, created once here and bound to the app in `create_app`."""
 
+from functools import lru_cache
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import CursorResult, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import CursorResult, MetaData, inspect
+from sqlalchemy.orm import DeclarativeBase, Mapper
 
 from database import RequestSession
 
@@ -31,6 +33,14 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@lru_cache(maxsize=16)
+def column_keys(model) -> tuple[str, ...]:
+    """The attribute of every column a model maps (a kept page's key reads them all, and
+    the session's query selects them all)."""
+    mapper: Mapper = inspect(model)
+    return tuple(prop.key for prop in mapper.column_attrs)
 
 
 def rows_changed(statement) -> int:

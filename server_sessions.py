@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 import database
-from extensions import db
+from extensions import column_keys, db
 
 #: The cookie of a server-side session: this prefix, then the token.
 PREFIX = "srv."
@@ -96,8 +96,8 @@ def _identity_columns(dialect: str) -> tuple:
     from telephony.models import Account, User
 
     return (
-        *(column.label(f"user_{key}") for key, column in _columns(User)),
-        *(column.label(f"account_{key}") for key, column in _columns(Account)),
+        *(getattr(User, key).label(f"user_{key}") for key in column_keys(User)),
+        *(getattr(Account, key).label(f"account_{key}") for key in column_keys(Account)),
         *versioning.version_columns(dialect, User.account_id),
     )
 
@@ -106,14 +106,6 @@ def _account_join():
     from telephony.models import Account, User
 
     return Account, Account.id == User.account_id
-
-
-@lru_cache(maxsize=4)
-def _columns(model) -> tuple:
-    """A model's (attribute, column) pairs: every column it maps."""
-    from sqlalchemy import inspect
-
-    return tuple((prop.key, prop.columns[0]) for prop in inspect(model).column_attrs)
 
 
 def _persistent(model, row, prefix: str):
@@ -130,7 +122,7 @@ def _persistent(model, row, prefix: str):
     instance = manager_of_class(model).new_instance()  # as a query makes it: no __init__
     # The values as a query sets them (no change events), then as loaded: an identity,
     # no change pending.
-    instance.__dict__.update((key, getattr(row, prefix + key)) for key, _column in _columns(model))
+    instance.__dict__.update((key, getattr(row, prefix + key)) for key in column_keys(model))
     make_transient_to_detached(instance)
     db.session.add(instance)
     return instance
