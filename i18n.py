@@ -156,7 +156,8 @@ def _selected_locale_id(customers: bool = True) -> str:
     user = current_user if current_user and current_user.is_authenticated else None
     if user is not None and parse_locale_id(user.locale):
         return user.locale
-    account = user.account if user is not None else None
+    # (An agent has no account: its id says so without a query.)
+    account = user.account if user is not None and user.account_id is not None else None
     matched = _match_header(
         request.headers.get("Accept-Language", ""), account.country.value if account else None
     )

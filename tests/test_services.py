@@ -205,6 +205,38 @@ def test_the_english_export_uses_commas_and_no_bom(signed_in):
     assert table[0][0] == "Name" and len(table) > 10
 
 
+@pytest.mark.parametrize("path", ["/services/export.csv", "/billing/invoices/export.csv"])
+@pytest.mark.parametrize("who", ["customer, record due for its refresh", "agent acting"])
+def test_the_exports_stream_whole_after_the_view_has_returned(app, client, signed_in, who, path):
+    """The lines go out after the view has returned and its database session is gone: they
+    used the user and the account it had loaded. An agent acting (whose language reads the
+    user's account) and a customer whose session record was refreshed on the way out (a
+    rollback first: they were expired) got a 500, or in production a cut-off file."""
+    import csv
+    import io
+    from datetime import timedelta
+
+    from server_sessions import REFRESH_EVERY
+    from telephony.models import WebSession
+    from tests.factories import act_for_fr
+
+    if who == "agent acting":
+        act_for_fr(client, signed_in)
+    else:
+        client = signed_in("fr")
+        assert client.get(path).status_code == 200
+        with app.app_context():  # the record is now due for its refresh
+            for record in db.session.scalars(select(WebSession)):
+                record.expires_at -= timedelta(seconds=REFRESH_EVERY + 1)
+            db.session.commit()
+    response = client.get(path)
+    assert response.status_code == 200 and response.is_streamed
+    text = response.get_data(as_text=True)
+    separator = ";" if text.startswith("\ufeff") else ","
+    table = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=separator))
+    assert len(table) > 2 and all(len(row) == len(table[0]) for row in table)
+
+
 def test_exported_cells_that_look_like_formulas_are_neutralised():
     from blueprints.services.export import neutralise
 

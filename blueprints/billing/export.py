@@ -20,21 +20,13 @@ from templating import numeric_day
 
 
 def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
-    """The CSV, a line at a time (the query is built now, while the request's objects are
-    fresh; the database is read in batches as the lines go out)."""
+    """The CSV, a line at a time. What the lines need of the request and the account is
+    read now, in the view (see blueprints.services.export.rows); the database is read in
+    batches as the lines go out."""
     query = listing.invoices_query(account, filters, today).execution_options(yield_per=BATCH)
-    return _lines(query)
-
-
-def _lines(query) -> Iterator[str]:
     line, bom = line_writer()
-
     locale = get_locale()
-
-    def amount(value) -> list[str]:
-        return [format_decimal(value, "#,##0.00", locale=locale), f"{value:.2f}"]
-
-    yield bom + line(
+    header = bom + line(
         [
             _("Number"),
             _("Issued on"),
@@ -51,6 +43,14 @@ def _lines(query) -> Iterator[str]:
             _("Currency"),
         ]
     )
+    return _lines(header, line, query, locale)
+
+
+def _lines(header: str, line, query, locale) -> Iterator[str]:
+    def amount(value) -> list[str]:
+        return [format_decimal(value, "#,##0.00", locale=locale), f"{value:.2f}"]
+
+    yield header
     database.use_transaction()  # a server-side cursor (yield_per) lives in one
     for row in db.session.execute(query):
         invoice = row.Invoice

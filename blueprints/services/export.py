@@ -55,12 +55,16 @@ def line_writer() -> tuple[Callable[[list], str], str]:
 
 
 def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterator[str]:
-    """The CSV, a line at a time (the database is read in batches, never all at once)."""
-    line, bom = line_writer()
+    """The CSV, a line at a time (the database is read in batches, never all at once).
 
+    What the lines need of the request and the account is read now, in the view: they go
+    out after it has returned, when its database session is gone (and with it the user and
+    the account it loaded, which a session record's refresh may have expired already). The
+    language, cached for the request, is the view's too."""
+    line, bom = line_writer()
     locale = get_locale()
     currency = settings().currencies[account.country.value]
-    yield bom + line(
+    header = bom + line(
         [
             _("Name"),
             _("Type"),
@@ -77,6 +81,11 @@ def rows(account: Account, filters: listing.Filters, today, ids=None) -> Iterato
         ]
     )
     query = listing.services_query(account, filters, today, ids).execution_options(yield_per=BATCH)
+    return _lines(header, line, query, locale, currency)
+
+
+def _lines(header: str, line, query, locale, currency: str) -> Iterator[str]:
+    yield header
     database.use_transaction()  # a server-side cursor (yield_per) lives in one
     for row in db.session.execute(query):
         service, effect_on = row.Service, row.effect_on
