@@ -115,6 +115,26 @@ def test_head_answers_like_get(client):
     assert client.head("/faq").status_code == 200
 
 
+@pytest.mark.parametrize("who", ["customer", "agent"])
+def test_head_answers_like_get_on_every_page(app, client, signed_in, who):
+    """HEAD is GET without the body (RFC 9110 9.3.2). Pages that are also a form's address
+    took it for a post: refused forms (422), and the agent's two addresses locked the
+    account while reading (500)."""
+    from tests.browser.support import pages, prepare_pages
+
+    ids = prepare_pages(app)
+    if who == "agent":
+        act_for_fr(client, signed_in)
+    else:
+        signed_in("fr")
+    # And the addresses whose GET only sends back to their page (a reload after a refusal).
+    sent_back = [f"/orders/{ids['order']}/pay", "/agent/accounts/1/act", "/agent/accounts/1/notes"]
+    for path in [path for _endpoint, path in pages(ids)[who]] + sent_back:
+        got, head = client.get(path), client.head(path)
+        assert (head.status_code, head.location) == (got.status_code, got.location), path
+        assert head.data == b""
+
+
 def test_lang_is_remembered_on_a_redirect(client, signed_in):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.9"
     reply = client.get("/?lang=nl_BE")

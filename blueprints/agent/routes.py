@@ -102,7 +102,7 @@ def account(account_id: int):
 @agent_required
 def act(account_id: int):
     account = _account_or_404(account_id)
-    if request.method == "GET":  # reloading the page a refused form left: the account
+    if request.method != "POST":  # reloading the page a refused form left: the account
         return redirect(url_for("agent.account", account_id=account.id), 303)
     locking.lock_account(account.id)
     form = ActForm()
@@ -130,7 +130,7 @@ def act(account_id: int):
 @agent_required
 def add_note(account_id: int):
     account = _account_or_404(account_id)
-    if request.method == "GET":
+    if request.method != "POST":
         return redirect(url_for("agent.account", account_id=account.id), 303)
     locking.lock_account(account.id)
     form = NoteForm()

@@ -88,7 +88,7 @@ def feedback(slug: str):
     if entry is None:
         abort(404)
     form = FeedbackForm()
-    if request.method == "GET":  # the vote's form (htmx: its block), or a reload after a 422
+    if request.method != "POST":  # the vote's form (htmx: its block), or a reload after a 422
         return _show_page(service, locale, entry, form)
     if not form.validate_on_submit() or not (form.yes.data or form.no.data):
         return _show_page(service, locale, entry, form, status=422)

@@ -73,7 +73,7 @@ def pay(order_id: int):
     provider, or a validated mandate), as an invoice is paid: never a number typed here."""
     account = current_account()
     order = calls.get_order(account, order_id)
-    if request.method == "GET":  # reloading the page a refused payment left: the order
+    if request.method != "POST":  # reloading the page a refused payment left: the order
         return redirect(url_for("orders.show", order_id=order.id), 303)
     form = PayInvoiceForm()
     if not form.validate_on_submit():
@@ -118,7 +118,7 @@ def cancel(order_id: int):
     """Cancelling asks first (a page of its own, with or without JavaScript)."""
     account = current_account()
     order = calls.get_order(account, order_id)
-    if request.method == "GET":
+    if request.method != "POST":
         if order.status != InvoiceStatus.AWAITING_PAYMENT:
             return redirect(url_for("orders.show", order_id=order.id), 303)
         line_id = (order.on_paid or {}).get("line_id")

@@ -96,7 +96,7 @@ def index():
     """Where the procedure stands, and the form that produces the document to sign."""
     account = current_account()
     procedure = procedures.latest(account)
-    if request.method == "GET":
+    if request.method != "POST":
         return _page(account, _form(account, procedure))
     form = _form(account, procedure, formdata=request.form)
     if form.validate() and perform(
@@ -216,7 +216,7 @@ def _contact_page(account, form, status=200):
 def change_billing_contact():
     """Who receives the invoices and service e-mails; a change requires a new procedure."""
     account = current_account()
-    if request.method == "GET":
+    if request.method != "POST":
         contact = contacts.current(account)
         form = BillingContactForm(
             data={"contact_name": contact.name, "contact_email": contact.email}

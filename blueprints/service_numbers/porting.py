@@ -154,7 +154,7 @@ def _order_page(
 def port_order(order_id: int):
     account = _guard()
     order = porting.get(account, order_id)
-    if request.method == "GET":
+    if request.method != "POST":
         return _order_page(account, order)
     form = PortDetailsForm()
     rio_errors: dict[str, object] = {}
@@ -285,7 +285,7 @@ def port_remove_number(order_id: int, number_id: int):
 @account_required
 def port_cancel(order_id: int):
     """Cancelling asks first: a page that says what it means, then the form."""
-    if request.method == "GET":
+    if request.method != "POST":
         account = _guard()
         order = porting.get(account, order_id)
         if order.status not in porting.CANCELLABLE or porting.is_closed(order):

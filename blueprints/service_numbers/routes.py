@@ -434,7 +434,7 @@ def credits_page():
         if done or isinstance(done.error, paying.AlreadyDone):
             flash(_("The credits are bought."), "success")
             return redirect(url_for("service_numbers.credits_page"), 303)
-    elif request.method == "GET":
+    elif request.method != "POST":
         form.token.data = paying.new_token()
         form.amount.data = str(credits.amounts(account)[1])
         default = next((m for m in methods if m.is_default), None)
@@ -475,7 +475,7 @@ def auto_recharge():
         if done:
             flash(_("The automatic recharge is saved."), "success")
             return redirect(url_for("service_numbers.credits_page"), 303)
-    elif request.method == "GET":
+    elif request.method != "POST":
         wallet = db.session.get(CreditWallet, account.id) or CreditWallet()
         form.auto_recharge.data = bool(wallet.auto_recharge)
         form.threshold.data = f"{wallet.threshold if wallet.threshold is not None else 10:.2f}"
@@ -509,7 +509,7 @@ def ask_for_more():
         if done:
             flash(_("Your request is sent: support will get back to you."), "success")
             return redirect(url_for("service_numbers.index"), 303)
-    elif request.method == "GET":
+    elif request.method != "POST":
         asked = licences.open_request(account)
         if asked is not None:
             form.quantity.data, form.message.data = str(asked.quantity), asked.message

@@ -199,7 +199,7 @@ def pay_invoice(service_id: int):
     methods = paying.usable_methods(account, today)
     if invoice is not None:
         form.invoice.data = str(invoice.id)
-    if request.method == "GET" and methods:
+    if request.method != "POST" and methods:
         form.method.data = str(methods[0].id)  # the default comes first
     return render(
         "services/pay.html",
@@ -259,9 +259,9 @@ def extend(service_id: int):
     if not form.token.data:
         form.token.data = paying.new_token()
     form.shown.data = paying.extension_digest(service)  # what this page shows now
-    if request.method == "GET":
+    if request.method != "POST":
         form.period.data = str(service.period_months)
-    if request.method == "GET" and methods:
+    if request.method != "POST" and methods:
         form.method.data = str(methods[0].id)
     return render(
         "services/extend.html",
