@@ -182,10 +182,10 @@ def check_stale_connections(engine: Engine, idle_seconds: float) -> None:
             return  # just made (or made again): alive
         if time.monotonic() - since < idle_seconds:
             try:
-                ready, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+                fileno = dbapi_connection.fileno()
             except Exception as error:  # noqa: BLE001 - no socket left: closed
                 raise exc.DisconnectionError() from error
-            if not ready:
+            if not _readable(fileno):
                 return  # nothing came while it sat in the pool: it is as it was
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
@@ -193,6 +193,15 @@ def check_stale_connections(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError() from error
         if not alive:
             raise exc.DisconnectionError()
+
+
+def _readable(fileno: int) -> bool:
+    """Whether something arrived on this socket (or it is no longer one), without waiting.
+    poll, not select: select refuses a descriptor numbered 1024 or more, which a process
+    holding many files or sockets gives its connections."""
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def init_app(app) -> None:

@@ -169,3 +169,28 @@ def test_a_connection_the_server_ended_is_replaced_before_use(app, idle_seconds)
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def test_a_live_connection_numbered_past_1024_is_kept(app):
+    """A process holding many files or sockets gives a new connection a descriptor of 1024
+    or more, which select() refuses: every checkout then replaced a live connection (a new
+    login each time)."""
+    import os
+
+    from sqlalchemy import create_engine
+
+    if not _postgresql(app):
+        pytest.skip("SQLite connections are not checked")
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    database.check_stale_connections(engine, 3600)
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection.fileno() >= 1024
+            pid = connection.scalar(text("SELECT pg_backend_pid()"))
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT pg_backend_pid()")) == pid
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        engine.dispose()
