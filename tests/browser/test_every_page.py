@@ -62,27 +62,28 @@ def test_every_page_is_walked(app):
     assert get_endpoints - walked - set(NOT_PAGES) == set(), "add the new page to the walk"
 
 
+@pytest.mark.parametrize(("width", "settings"), MODES, ids=["phone", "desktop", "dark", "forced"])
 @pytest.mark.parametrize("who", ["anonymous", "customer", "agent", "translator"])
-def test_every_page_at_phone_and_desktop_width(browser, live_server, who):
+def test_every_page_at_phone_and_desktop_width(browser, live_server, who, width, settings):
+    """(One test per visitor and mode: the test processes share the walk evenly.)"""
     ids = prepare_pages(live_server.app)
-    for width, settings in MODES:
-        context = browser.new_context(
-            locale="en-US", viewport={"width": width, "height": 900}, **settings
-        )
-        page = context.new_page()
-        visit_as(page, live_server, who)
-        for _endpoint, path in pages(ids)[who]:
-            response = page.goto(live_server + path)
-            assert response.status == 200, (path, response.status)
-            if settings.get("color_scheme") == "dark":  # the site's dark theme
-                check_accessibility(page, COLOUR_RULES)
-                check_focus_and_borders(page)
-            elif settings:
-                check_accessibility(page, COLOUR_RULES)
-            else:
-                check_accessibility(page)
-                check_focus_and_borders(page)
-        context.close()
+    context = browser.new_context(
+        locale="en-US", viewport={"width": width, "height": 900}, **settings
+    )
+    page = context.new_page()
+    visit_as(page, live_server, who)
+    for _endpoint, path in pages(ids)[who]:
+        response = page.goto(live_server + path)
+        assert response.status == 200, (path, response.status)
+        if settings.get("color_scheme") == "dark":  # the site's dark theme
+            check_accessibility(page, COLOUR_RULES)
+            check_focus_and_borders(page)
+        elif settings:
+            check_accessibility(page, COLOUR_RULES)
+        else:
+            check_accessibility(page)
+            check_focus_and_borders(page)
+    context.close()
 
 
 def test_long_german_words_fit_a_phone(browser, live_server):
