@@ -311,7 +311,7 @@ def test_an_acting_agent_switches_between_the_customers_language_and_their_own(a
         data={"csrf_token": csrf_from(page), "reason": "Caller asked for help"},
     )
     mine = client.get("/lines/").text
-    assert '<html lang="en" ' in mine
+    assert '<html lang="en">' in mine
     # The language's name is marked with its language (WCAG 3.1.2).
     assert (
         'Show in the customer\'s language (<span lang="nl-BE">Nederlands (België)</span>)' in mine
@@ -321,7 +321,7 @@ def test_an_acting_agent_switches_between_the_customers_language_and_their_own(a
     )
     assert switched.status_code == 303
     theirs = client.get("/lines/").text
-    assert '<html lang="nl-BE" ' in theirs
+    assert '<html lang="nl-BE">' in theirs
     # The agent's own controls stay in the agent's language: the way back, and the way out.
     banner = theirs.split('<aside class="agent-banner"', 1)[1].split("</aside>", 1)[0]
     assert "Show in my language" in banner and "Stop acting for this customer" in banner
@@ -329,9 +329,9 @@ def test_an_acting_agent_switches_between_the_customers_language_and_their_own(a
     assert "Aanmelden" not in banner and "Mijn diensten" in theirs  # the page is Dutch
     forged = client.post("/agent/locale", data={"csrf_token": csrf_from(theirs), "mode": "xx"})
     assert forged.status_code == 303
-    assert '<html lang="nl-BE" ' in client.get("/lines/").text
+    assert '<html lang="nl-BE">' in client.get("/lines/").text
     client.post("/agent/locale", data={"csrf_token": csrf_from(theirs), "mode": "agent"})
-    assert '<html lang="en" ' in client.get("/lines/").text
+    assert '<html lang="en">' in client.get("/lines/").text
 
 
 def test_an_idle_agent_session_ends(app, signed_in):
