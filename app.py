@@ -122,6 +122,19 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(connection, _name):
+    """SQLite: a savepoint opened before any write is inside a transaction. Python's sqlite3
+    driver begins one before an INSERT, UPDATE or DELETE only; a SAVEPOINT outside one
+    starts SQLite's own, which the savepoint's release commits. So a transaction whose
+    first write was in begin_nested() (a number taken, a key claimed) kept that write
+    whatever followed: a refused card, a rollback, a crash."""
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.dbapi_connection
+        if driver is not None and not driver.in_transaction:
+            driver.execute("BEGIN")
+
+
 def _init_extensions(app: Flask) -> None:
     from flask_babel import Babel
 

@@ -194,3 +194,19 @@ def test_a_live_connection_numbered_past_1024_is_kept(app):
         for descriptor in held:
             os.close(descriptor)
         engine.dispose()
+
+
+def test_a_transaction_whose_first_write_is_in_a_savepoint_rolls_back_whole(app_ctx):
+    """SQLite's driver began no transaction before a SAVEPOINT: the savepoint's release
+    committed its writes, which the transaction's rollback then left in place (a credit
+    note and its number kept although the batch that made it rolled back)."""
+    from telephony.invoicing.numbering import take
+    from telephony.models import InvoiceSequence
+
+    db.session.commit()
+    with db.session.begin_nested():  # the transaction's first statement
+        assert list(take("TEST", 2099)) == [1]
+    db.session.rollback()
+    assert (
+        db.session.scalar(select(InvoiceSequence).where(InvoiceSequence.series == "TEST")) is None
+    )
