@@ -156,3 +156,37 @@ def test_no_credit_note_when_nothing_paid_is_left(app_ctx):
         )
         == 0
     )
+
+
+def test_a_refund_rolled_back_does_not_answer_the_note_that_takes_its_number(app_ctx):
+    """Two renewal workers (review, PostgreSQL): a batch refunded a credit note, then rolled
+    back (a later task refused), which gave its number back; another worker's note took
+    that number, and the provider answered it with the first refund, kept under the
+    number. That customer was refunded nothing and the first one twice."""
+    from telephony.invoicing.credit_notes import issue
+    from telephony.models import InvoiceLine
+    from telephony.payments import SandboxProvider
+
+    _account, service, invoice, _task = _terminate_yearly_number_paid_ahead()
+    provider = SandboxProvider()
+
+    def note(key: str, amount: str) -> Invoice:
+        line = InvoiceLine(
+            service_id=service.id,
+            description=service.name,
+            quantity=1,
+            unit_price_excl_vat=Decimal(amount),
+            total_excl_vat=Decimal(amount),
+        )
+        made = issue(invoice, [line], key=key, day=TODAY, provider=provider, actor=None)
+        assert made is not None and made.status == InvoiceStatus.REFUNDED
+        return made
+
+    first = note("refund:first", "1.00")
+    number = first.number
+    db.session.rollback()  # the batch's later task refused: the number is free again
+    second = note("refund:second", "2.00")
+    assert second.number == number
+    refund = db.session.scalar(select(Payment).where(Payment.invoice_id == second.id))
+    assert refund.amount == -second.total_incl_vat
+    assert len([key for key in provider._answered if key.startswith("refund:")]) == 2

@@ -143,6 +143,15 @@ def refund_terminated(
     return notes
 
 
+def refund_key(note: Invoice, payment: Payment) -> str:
+    """The provider's idempotency key of a credit note's refund: what it refunds (its own
+    key: one note per service and day), how much, and the charge it gives back. Not its
+    number: a rollback after the refund (a later task of the same batch refused) gives the
+    number back to the sequence, and another customer's note taking it met this refund's
+    kept answer: refunded by nobody, while the first was refunded twice."""
+    return f"{note.request_key}/{note.total_incl_vat}{note.currency}/{payment.provider_reference}"
+
+
 def issue(
     invoice: Invoice,
     lines: list[InvoiceLine],
@@ -189,7 +198,7 @@ def issue(
             amount=note.total_incl_vat,
             currency=note.currency,
             reference=payment.provider_reference,
-            idempotency_key=note.number,
+            idempotency_key=refund_key(note, payment),
         )
         if result.succeeded:
             db.session.add(
