@@ -386,9 +386,10 @@ def _termination_cancelled(task: ScheduledTask) -> None:
 # --- The renewal run ------------------------------------------------------------------
 
 
-def _end_services(target_type: str, ids: list[int], day: date) -> None:
+def end_services(target_type: str, ids: list[int], day: date) -> None:
     """End the services of these targets on `day`; a period paid beyond it is refunded by
-    a credit note (telephony.invoicing.credit_notes)."""
+    a credit note (telephony.invoicing.credit_notes). Whatever ends a service goes through
+    here (a line's or number's termination or conversion, a service number released)."""
 
     from telephony.invoicing.credit_notes import refund_terminated
     from telephony.payments import configured_provider
@@ -463,7 +464,7 @@ def apply_to_alias(task: ScheduledTask, day: date) -> str:
     )
     db.session.add(alias)
     db.session.flush()
-    _end_services("line", [line.id], day)
+    end_services("line", [line.id], day)
     _new_service(
         account,
         line.number,
@@ -522,7 +523,7 @@ def apply_to_line(task: ScheduledTask, day: date) -> str:
     )
     db.session.add(line)
     db.session.flush()
-    _end_services("alias_number", [alias.id], day)
+    end_services("alias_number", [alias.id], day)
     _new_service(
         account, alias.number, "sip_line", "line", line.id, line.monthly_price_excl_vat, day
     )
@@ -555,7 +556,7 @@ def apply_line_termination(task: ScheduledTask, day: date) -> str:
     line = _active_line(task)
     account = db.session.get_one(Account, task.account_id)
     line.status = LineStatus.TERMINATED
-    _end_services("line", [line.id], day)
+    end_services("line", [line.id], day)
     hardware = _request_hardware_return(line, day)
     audit.record(
         "line.terminated",
@@ -580,7 +581,7 @@ def apply_alias_termination(task: ScheduledTask, day: date) -> str:
         raise DomainError("the number is no longer active")
     account = db.session.get_one(Account, task.account_id)
     alias.status = LineStatus.TERMINATED
-    _end_services("alias_number", [alias.id], day)
+    end_services("alias_number", [alias.id], day)
     audit.record(
         "alias_number.terminated",
         account=account,
@@ -602,8 +603,8 @@ def apply_pool_termination(task: ScheduledTask, day: date) -> str:
     numbers = pool_numbers(account, pool.id)
     for alias in numbers:
         alias.status = LineStatus.TERMINATED
-    _end_services("alias_number", [alias.id for alias in numbers], day)
-    _end_services("number_pool", [pool.id], day)
+    end_services("alias_number", [alias.id for alias in numbers], day)
+    end_services("number_pool", [pool.id], day)
     audit.record(
         "number_pool.terminated",
         account=account,

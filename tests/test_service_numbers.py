@@ -481,6 +481,51 @@ def test_a_number_rings_somewhere_then_is_released_into_quarantine(app_ctx):
     assert inventory.find_free(search, 1, utcnow())[0][1] == second.number
 
 
+def test_a_number_released_inside_a_paid_year_is_refunded_the_rest(app_ctx):
+    """Releasing a number ended its service without the credit note a line's termination
+    gives: a year paid ahead, released the same day, was kept whole (review)."""
+    from telephony.invoicing.credit_notes import unused_value
+    from telephony.models import Invoice, InvoiceKind, InvoiceStatus
+    from telephony.payments import PROVIDERS
+    from telephony.service_numbers import destinations
+    from telephony.services import paying
+    from tests.factories import stored_card
+
+    fr, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
+    (number,) = _own(fr, user, quantity=1)
+    service = db.session.scalar(
+        select(Service).where(
+            Service.target_type == "service_number", Service.target_id == number.id
+        )
+    )
+    today = date.today()
+    invoice, _payment = paying.extend(
+        fr,
+        service,
+        12,
+        stored_card(fr),
+        token="year-ahead",
+        shown=paying.extension_digest(service),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=today,
+    )
+    db.session.commit()
+    line = invoice.lines[0]
+    destinations.release(fr, number, actor=user, today=today)
+    db.session.commit()
+    (note,) = db.session.scalars(
+        select(Invoice).where(
+            Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == invoice.id
+        )
+    )
+    assert note.total_excl_vat == unused_value(
+        line.unit_price_excl_vat, max(today, line.period_start), line.period_end
+    )
+    assert note.status == InvoiceStatus.REFUNDED
+    assert service.state == "terminated" and service.terminate_on == today
+
+
 def test_a_bridge_takes_a_toll_free_number_only_beside_a_toll_number(app_ctx):
     from telephony.service_numbers import destinations
 

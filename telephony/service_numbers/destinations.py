@@ -27,9 +27,7 @@ from telephony.models import (
     NumberDestination,
     NumberType,
     QueueLine,
-    Service,
     ServiceNumber,
-    ServiceState,
     User,
 )
 from telephony.settings import settings
@@ -239,17 +237,10 @@ def release(account: Account, number: ServiceNumber, *, actor: User, today: date
     )
     if released != 1:
         raise NotFound(_l("This service number does not exist."))
-    db.session.execute(
-        update(Service)
-        .where(
-            Service.account_id == account.id,
-            Service.target_type == "service_number",
-            Service.target_id == number.id,
-            Service.state != ServiceState.TERMINATED,
-        )
-        .values(state=ServiceState.TERMINATED, terminate_on=today)
-        .execution_options(synchronize_session=False)
-    )
+    # Its service ends today, and what was paid beyond today is refunded, as for a line.
+    from telephony.lifecycle import end_services
+
+    end_services("service_number", [number.id], today)
     audit.record(
         "service_number.released",
         account=account,
