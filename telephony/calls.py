@@ -34,7 +34,7 @@ from telephony.billing import (
     pending_line_changes,
     schedule,
 )
-from telephony.dates import local_today, next_billing_date
+from telephony.dates import add_months, local_today, next_billing_date
 from telephony.directory import international
 from telephony.invoicing.numbering import next_number
 from telephony.mail import queue_email
@@ -305,11 +305,20 @@ def cancel_order(account: Account, order: Invoice, *, actor: User | None, reason
     )
 
 
-def _update_service_price(line: Line) -> None:
+def _update_service_price(line: Line, settle_from: date) -> None:
+    """The line's services at its price now. A period they paid ahead at the old price (a
+    year, say) is settled at the difference from `settle_from` to its end, as after an
+    offer change (telephony.invoicing.repricing): more calls, an invoice of the difference;
+    fewer, a credit note."""
+    from telephony.invoicing.repricing import settle_price_change
+    from telephony.payments import configured_provider
+
     for service in db.session.scalars(
         select(Service).where(Service.target_type == "line", Service.target_id == line.id)
     ):
+        old_price = service.monthly_price_excl_vat
         service.monthly_price_excl_vat = line.monthly_price_excl_vat
+        settle_price_change(service, old_price, settle_from, provider=configured_provider())
 
 
 def add_paid_calls(order: Invoice, actor: User | None) -> None:
@@ -325,7 +334,9 @@ def add_paid_calls(order: Invoice, actor: User | None) -> None:
         )
     before = line.calls_current
     line.calls_current += added
-    _update_service_price(line)
+    # The order paid the added calls' first month; what the service paid beyond it, at
+    # the old price, is settled at the difference.
+    _update_service_price(line, add_months(local_today(account.timezone), 1))
     audit.record(
         "calls.added",
         account=account,
@@ -436,7 +447,7 @@ def apply_removal(task: ScheduledTask, day: date) -> str:
     remove = min(int(task.params["remove"]), line.calls_current - line.calls_basic)
     line.calls_current -= max(0, remove)
     line.calls_to_remove = 0
-    _update_service_price(line)
+    _update_service_price(line, day)
     audit.record(
         "calls.removed",
         account=account,

@@ -450,3 +450,81 @@ def test_an_order_page_names_its_status(app, signed_in):
     page = client.get(f"/orders/{order_id}?lang=en").get_data(as_text=True)
     assert "<p>Awaiting payment · " in page  # not "None": a label of its own status
     assert set(ORDER_STATUSES) == set(InvoiceStatus)  # every status an order can have
+
+
+def _year_paid_ahead(description: str):
+    """The French company pays one of its lines a year ahead (by card)."""
+    from telephony.payments import PROVIDERS
+    from telephony.services import paying
+    from tests.factories import demo_account, stored_card
+
+    account = demo_account()
+    line = db.session.scalar(select(Line).where(Line.description == description))
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == line.id)
+    )
+    paid, _payment = paying.extend(
+        account,
+        service,
+        12,
+        stored_card(account),
+        token=f"year-{line.id}",
+        shown=paying.extension_digest(service),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=date.today(),
+    )
+    db.session.commit()
+    return account, line, service, paid
+
+
+def test_calls_added_inside_a_paid_year_invoice_the_difference_beyond_the_orders_month(app_ctx):
+    """The order pays the added calls' first month; the rest of the year was paid at the
+    old price and went unbilled (review). As after an offer change: an invoice of the
+    difference for the months beyond the order's."""
+    from telephony.dates import add_months
+    from telephony.invoicing.credit_notes import unused_value
+    from telephony.invoicing.repricing import KEY_PREFIX
+    from telephony.payments import PROVIDERS
+    from telephony.services import paying
+    from telephony.settings import settings
+    from tests.factories import stored_card
+
+    account, line, service, _paid = _year_paid_ahead("Comptabilité")
+    old_price, expires = service.monthly_price_excl_vat, service.expires_on
+    order = calls.order_calls(
+        account, line, line.calls_current + 2, actor=None, terms_accepted=True
+    )
+    db.session.commit()
+    paying.charge_many(
+        [order], stored_card(account), actor=None, provider=PROVIDERS["sandbox"], today=date.today()
+    )
+    db.session.commit()
+    difference = service.monthly_price_excl_vat - old_price
+    assert difference == 2 * settings().extra_call_price
+    (invoice,) = db.session.scalars(
+        select(Invoice).where(Invoice.request_key.like(KEY_PREFIX + "%"))
+    )
+    assert invoice.lines[0].service_id == service.id and invoice.lines[0].period_end == expires
+    assert invoice.total_excl_vat == unused_value(difference, add_months(date.today(), 1), expires)
+
+
+def test_calls_removed_inside_a_paid_year_are_refunded_the_difference(app_ctx):
+    """Fewer calls from the next billing date, a year paid ahead at the higher price: the
+    months left were kept (review). A credit note of the difference, refunded."""
+    from telephony.invoicing.credit_notes import unused_value
+
+    account, line, service, paid = _year_paid_ahead("Accueil")
+    old_price = service.monthly_price_excl_vat
+    task = calls.request_removal(account, line, line.calls_basic, actor=None)
+    db.session.commit()
+    run_renewal(task.execute_on)
+    difference = old_price - service.monthly_price_excl_vat
+    assert difference > 0
+    (note,) = db.session.scalars(
+        select(Invoice).where(
+            Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == paid.id
+        )
+    )
+    assert note.total_excl_vat == unused_value(difference, task.execute_on, service.expires_on)
+    assert note.status == InvoiceStatus.REFUNDED
