@@ -185,6 +185,7 @@ AUDIT_ACTIONS = {
     "invoice.collection_sent": _l("Invoice sent for collection by direct debit"),
     "invoice.debit_returned": _l("Direct debit returned by the bank"),
     "invoice.credit_note": _l("Credit note issued"),
+    "invoice.cancelled": _l("Unpaid invoice cancelled: its service ended"),
     "invoice.archive_requested": _l("ZIP of invoices requested"),
     "service.reactivated": _l("Service reactivated"),
     "service.renewal_changed": _l("Renewal changed"),
@@ -382,6 +383,8 @@ INVOICE_STATUSES: dict[str, LazyString] = {
     "collection_sent": _l("Collection sent"),
     "refunded": _l("Refunded"),
     "refund_due": _l("Refund due"),
+    # Translators: a credit note that cancelled an invoice the customer had not paid.
+    "settled": _l("Set against the invoice"),
     "cancelled": _lp("invoice status", "Cancelled"),
 }
 SERVICE_EXPIRY = {

@@ -378,6 +378,28 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             )
         elif means.kind == "refund_due":
             payment.append(para(_("We will refund this amount by transfer.")))
+        elif means.kind == "settled":
+            payment.append(
+                para(
+                    # Translators: a credit note that cancels an invoice the customer had
+                    # not paid (its service ended before).
+                    _(
+                        "Set against invoice %(number)s, which was not paid: nothing is due "
+                        "and nothing is refunded.",
+                        number=document.credited_number,
+                    )
+                )
+            )
+        elif means.kind == "cancelled":
+            payment.append(
+                para(
+                    # Translators: an invoice cancelled by a credit note before it was paid.
+                    _(
+                        "Cancelled by credit note %(number)s: nothing is due.",
+                        number=means.reference,
+                    )
+                )
+            )
         elif means.kind == "paid":
             paid_on = when(means.paid_on) if means.paid_on else when(document.issued_on)
             if means.paid_by == "card":
@@ -437,7 +459,7 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
         story.append(Spacer(1, 5 * mm))
 
         terms = []
-        if document.due_on and not document.is_credit_note:
+        if document.due_on and not document.is_credit_note and means.kind != "cancelled":
             terms.append(
                 _(
                     "Payable by %(date)s, without discount for early payment.",

@@ -388,23 +388,24 @@ def _termination_cancelled(task: ScheduledTask) -> None:
 
 def end_services(target_type: str, ids: list[int], day: date) -> None:
     """End the services of these targets on `day`; a period paid beyond it is refunded by
-    a credit note (telephony.invoicing.credit_notes). Whatever ends a service goes through
+    a credit note, and one invoiced but not paid yet is cancelled and invoiced again up to
+    `day` (telephony.invoicing.credit_notes). Whatever ends a service goes through
     here (a line's or number's termination or conversion, a service number released)."""
 
-    from telephony.invoicing.credit_notes import refund_terminated
+    from telephony.invoicing.credit_notes import cancel_unpaid, refund_terminated
     from telephony.payments import configured_provider
 
-    prepaid = db.session.scalars(
+    ending = db.session.scalars(
         select(Service).where(
             Service.target_type == target_type,
             Service.target_id.in_(ids),
             Service.state != ServiceState.TERMINATED,
-            Service.expires_on > day,
         )
     ).all()
-    if prepaid:
-        provider = configured_provider()
-        for service in prepaid:
+    provider = configured_provider() if ending else None
+    for service in ending:
+        cancel_unpaid(service, day)  # an invoice not paid yet: not for the days after `day`
+        if service.expires_on > day:  # a period paid beyond `day`: its rest refunded
             refund_terminated(service, day, provider=provider)
     db.session.execute(
         update(Service)

@@ -190,3 +190,82 @@ def test_a_refund_rolled_back_does_not_answer_the_note_that_takes_its_number(app
     refund = db.session.scalar(select(Payment).where(Payment.invoice_id == second.id))
     assert refund.amount == -second.total_incl_vat
     assert len([key for key in provider._answered if key.startswith("refund:")]) == 2
+
+
+def test_an_invoice_not_paid_when_its_service_ends_is_cancelled_and_made_again_for_its_days(
+    app, app_ctx, tmp_path
+):
+    """A yearly line renewed on the 20th, left to the direct debit, terminated at the next
+    billing date: the debit file collected the whole year from a customer whose line had
+    ended (review). Now the renewal invoice is cancelled by a credit note set against it
+    (nothing was paid: nothing is refunded), the days served and the other lines are
+    invoiced again, and the debit takes that."""
+    from datetime import UTC, datetime
+
+    from documents.invoice import invoice_pdf
+    from telephony import payment_methods
+    from telephony.invoicing.collection import collect
+    from telephony.invoicing.credit_notes import unused_paid
+    from telephony.models import Debit, InvoiceLine, Line, PaymentMethod, StoredPaymentMethod
+    from telephony.services.run import run_services
+
+    app.config["COLLECTION_DIR"] = str(tmp_path)
+    be = demo_account("vt20002-b")
+    validate_procedure(be)
+    mandate = db.session.scalar(
+        select(StoredPaymentMethod).where(
+            StoredPaymentMethod.account_id == be.id,
+            StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
+        )
+    )
+    payment_methods.set_default(be, mandate, actor=None, today=date(2026, 12, 4))
+    service = db.session.scalar(
+        select(Service).where(Service.account_id == be.id, Service.name.like("%Werkplaats"))
+    )
+    service.period_months, service.expires_on = 12, date(2027, 1, 20)
+    db.session.commit()
+    run_services(date(2027, 1, 20))  # renewed for a year, left to the direct debit
+    renewal = db.session.scalar(
+        select(Invoice)
+        .join(InvoiceLine)
+        .where(InvoiceLine.service_id == service.id, Invoice.issued_on == date(2027, 1, 20))
+    )
+    year = next(line for line in renewal.lines if line.service_id == service.id)
+    others = [(line.description, line.total_excl_vat) for line in renewal.lines if line is not year]
+    line = db.session.get(Line, service.target_id)
+    task = lifecycle.request_termination(
+        be, line, "moving", "", actor=None, now=datetime(2027, 1, 22, 10, tzinfo=UTC)
+    )
+    db.session.commit()
+    day = task.execute_on
+    run_renewal(day)
+    run_renewal(day)  # once
+    db.session.expire_all()
+
+    assert renewal.status == InvoiceStatus.CANCELLED
+    (note,) = db.session.scalars(select(Invoice).where(Invoice.credited_invoice_id == renewal.id))
+    assert note.status == InvoiceStatus.PAID  # set against it: nothing to refund
+    assert note.total_incl_vat == renewal.total_incl_vat
+    assert (
+        db.session.scalar(select(func.count(Payment.id)).where(Payment.invoice_id == note.id)) == 0
+    )
+    (again,) = db.session.scalars(
+        select(Invoice).where(Invoice.request_key == f"again:{renewal.id}")
+    )
+    served = next(line for line in again.lines if line.service_id == service.id)
+    assert (served.period_start, served.period_end) == (year.period_start, day)
+    assert served.total_excl_vat == year.total_excl_vat - unused_paid(year, day)
+    assert [(x.description, x.total_excl_vat) for x in again.lines if x is not served] == others
+    assert again.status == InvoiceStatus.AWAITING_PAYMENT and str(service.id) not in (
+        again.on_paid.get("extend") or {}
+    )
+
+    collect(date(2027, 2, 3))
+    debits = db.session.execute(select(Debit.invoice_id, Debit.amount)).all()
+    assert debits == [(again.id, again.total_incl_vat)]
+
+    cancelled = pdf_text(invoice_pdf(renewal, locale="en"))
+    assert f"Cancelled by credit note {note.number}: nothing is due." in cancelled
+    assert "Payable by" not in cancelled
+    settled = pdf_text(invoice_pdf(note, locale="en"))
+    assert f"Set against invoice {renewal.number}, which was not paid" in settled

@@ -12,6 +12,12 @@ month, rounded to the cent (the rule of Align renewal dates). The credit note:
 * is refunded at once through the provider to the payment that paid the invoice; when the
   invoice was not paid that way (a transfer), it waits as "refund due" for the operator;
 * makes the invoice "refunded" when it gives back all of it.
+
+An invoice not paid yet when its service ends (a renewal, a price difference, an alignment:
+awaiting payment, or a direct debit to come) is not left to be paid for days that will not
+be served (`cancel_unpaid`): a credit note of its whole amount cancels it, with nothing to
+refund ("settled"), and what is still owed (the days served, the other services' lines) is
+invoiced again, under a new number.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from extensions import db
+from extensions import db, rows_changed
 from telephony import audit
 from telephony.dates import add_months
 from telephony.invoicing.numbering import CREDIT_NOTE, next_number
@@ -160,8 +166,10 @@ def issue(
     day: date,
     provider,
     actor: User | None,
+    settled: bool = False,
 ) -> Invoice | None:
-    """A credit note of `lines` against `invoice`, refunded when it can be. Once per `key`."""
+    """A credit note of `lines` against `invoice`, refunded when it can be; `settled`: the
+    invoice was not paid, nothing is refunded (the note is set against it). Once per `key`."""
     account = invoice.account
     excl = sum((line.total_excl_vat for line in lines), Decimal("0.00"))
     vat = round_cents(excl * invoice.vat_rate)
@@ -187,11 +195,17 @@ def issue(
             db.session.add(note)
     except IntegrityError:
         return None
-    payment = db.session.scalar(
-        select(Payment)
-        .where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)
-        .order_by(Payment.id.desc())
-        .limit(1)
+    if settled:
+        note.status = InvoiceStatus.PAID  # set against the unpaid invoice: nothing to refund
+    payment = (
+        None
+        if settled
+        else db.session.scalar(
+            select(Payment)
+            .where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)
+            .order_by(Payment.id.desc())
+            .limit(1)
+        )
     )
     if payment is not None:
         result = provider.refund(
@@ -233,6 +247,140 @@ def issue(
             "invoice": invoice.number,
             "amount": str(note.total_incl_vat),
             "refunded": note.status == InvoiceStatus.REFUNDED,
+            "settled": settled,
         },
     )
     return note
+
+
+def unpaid_invoices(service: Service, day: date) -> list[Invoice]:
+    """The invoices awaiting payment with a line of `service` for days after `day`."""
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+                Invoice.id.in_(
+                    select(InvoiceLine.invoice_id).where(
+                        InvoiceLine.service_id == service.id, InvoiceLine.period_end > day
+                    )
+                ),
+            )
+            .order_by(Invoice.id)
+        )
+    )
+
+
+def cancel_unpaid(service: Service, day: date, *, actor: User | None = None) -> list[Invoice]:
+    """`service` ends on `day`: each invoice still awaiting payment for days after it is
+    cancelled by a credit note of its whole amount (nothing was paid: nothing refunded),
+    and invoiced again without those days when something is still owed (the days up to
+    `day`, at the rule of refunds; the invoice's other lines as they were). Returns the
+    invoices made again.
+
+    The cancellation is a conditional UPDATE: an invoice paid, or put in a direct-debit
+    file, meanwhile stays as it is, and refund_terminated gives back its unused part."""
+    made = []
+    for invoice in unpaid_invoices(service, day):
+        claimed = rows_changed(
+            update(Invoice)
+            .where(Invoice.id == invoice.id, Invoice.status == InvoiceStatus.AWAITING_PAYMENT)
+            .values(status=InvoiceStatus.CANCELLED, open_key=None)
+            .execution_options(synchronize_session=False)
+        )
+        open_key = invoice.open_key
+        db.session.refresh(invoice)
+        if claimed != 1:
+            continue
+        note = issue(
+            invoice,
+            [_copy(line, line.total_excl_vat, line.period_end) for line in invoice.lines],
+            key=f"cancel:{invoice.id}",
+            day=day,
+            provider=None,
+            actor=actor,
+            settled=True,
+        )
+        owed = []
+        for line in invoice.lines:
+            if line.service_id != service.id or line.period_end is None or line.period_end <= day:
+                owed.append(_copy(line, line.total_excl_vat, line.period_end))
+                continue
+            served = line.total_excl_vat - unused_paid(line, max(day, line.period_start or day))
+            if served > 0:
+                owed.append(_copy(line, served, day))
+        again = _invoice_again(invoice, owed, service, day, open_key) if owed else None
+        if again is not None:
+            made.append(again)
+        audit.record(
+            "invoice.cancelled",
+            account=invoice.account,
+            actor=actor,
+            target_type="invoice",
+            target_id=invoice.id,
+            before={"number": invoice.number, "amount": str(invoice.total_incl_vat)},
+            after={
+                "service": service.name,
+                "ends_on": day.isoformat(),
+                "credit_note": note.number if note is not None else None,
+                "invoiced_again": again.number if again is not None else None,
+            },
+        )
+    return made
+
+
+def _copy(line: InvoiceLine, amount: Decimal, end: date | None) -> InvoiceLine:
+    """`line` again, for `amount` up to `end` (the whole line when they are its own)."""
+    whole = amount == line.total_excl_vat and end == line.period_end
+    return InvoiceLine(
+        service_id=line.service_id,
+        description=line.description,
+        quantity=line.quantity if whole else 1,
+        unit_price_excl_vat=line.unit_price_excl_vat if whole else amount,
+        total_excl_vat=amount,
+        period_start=line.period_start,
+        period_end=end,
+    )
+
+
+def _invoice_again(
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    service: Service,
+    day: date,
+    open_key: str | None,
+) -> Invoice:
+    """What is still owed of a cancelled `invoice`, under a new number, due as it was; paid,
+    it does what the cancelled one would have (its on-paid action) but for the service
+    that ended (no period added to it)."""
+    excl = sum((line.total_excl_vat for line in lines), Decimal("0.00"))
+    vat = round_cents(excl * invoice.vat_rate)
+    on_paid = dict(invoice.on_paid or {})
+    if "extend" in on_paid:
+        on_paid["extend"] = {
+            key: value for key, value in on_paid["extend"].items() if int(key) != service.id
+        }
+    again = Invoice(
+        account_id=invoice.account_id,
+        account=invoice.account,
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.AWAITING_PAYMENT,
+        number=next_number(invoice.account.country.value, day.year),
+        request_key=f"again:{invoice.id}",
+        open_key=open_key,
+        currency=invoice.currency,
+        vat_rate=invoice.vat_rate,
+        total_excl_vat=excl,
+        total_vat=vat,
+        total_incl_vat=excl + vat,
+        terms_reference=invoice.terms_reference,
+        issued_on=day,
+        due_on=max(invoice.due_on or day, day),
+        on_paid=on_paid,
+        buyer=invoice.buyer,
+        lines=lines,
+    )
+    db.session.add(again)
+    db.session.flush()
+    return again

@@ -25,6 +25,7 @@ from telephony.models import (
     AccountKind,
     AliasNumber,
     Invoice,
+    InvoiceKind,
     InvoiceStatus,
     Line,
     Payment,
@@ -83,7 +84,9 @@ class Means:
 
     kind: "paid" (paid_on, paid_by), "debit" (to be collected from a SEPA mandate: mandate,
     signed_on, debtor account, collection_on, creditor_id) or "transfer" (iban, bic and a
-    structured reference: RF (France), +++…+++ (Belgium), a QR reference (Switzerland))."""
+    structured reference: RF (France), +++…+++ (Belgium), a QR reference (Switzerland));
+    "cancelled" (by the credit note numbered `reference`): nothing due. A credit note:
+    "refunded", "refund_due", or "settled" (set against an invoice never paid)."""
 
     kind: str
     paid_on: date | None = None
@@ -242,7 +245,19 @@ def _means(invoice: Invoice, operator: dict, country: str) -> Means:
     if invoice.is_credit_note:  # refunded through the provider, or by transfer later
         if invoice.status == InvoiceStatus.REFUNDED:
             return Means(kind="refunded", paid_on=invoice.issued_on)
+        if invoice.status == InvoiceStatus.PAID:  # set against an invoice never paid
+            return Means(kind="settled")
         return Means(kind="refund_due")
+    if invoice.status == InvoiceStatus.CANCELLED:  # by a credit note (credit_notes.cancel_unpaid)
+        note = db.session.scalar(
+            select(Invoice.number)
+            .where(
+                Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == invoice.id
+            )
+            .order_by(Invoice.id)
+            .limit(1)
+        )
+        return Means(kind="cancelled", reference=note or "")
     if invoice.status == InvoiceStatus.PAID:
         payment = db.session.scalar(
             select(Payment)

@@ -45,7 +45,7 @@ PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 MEANS_CODES = {"transfer": "58", "debit": "59"}
 PAID_CODES = {"card": "48", "sepa_debit": "59"}
 #: Means of a document that owes nothing more.
-SETTLED = ("paid", "refunded")
+SETTLED = ("paid", "refunded", "settled", "cancelled")
 #: What each missing detail is called, for the customer.
 MISSING = {
     "address": _l("your postal address"),

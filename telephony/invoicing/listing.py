@@ -30,9 +30,15 @@ DOCUMENTS = (InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE)
 
 
 def status_column(today: date):
-    """The status the customer reads, in SQL (a credit note not refunded yet: refund due)."""
+    """The status the customer reads, in SQL (a credit note not refunded yet: refund due;
+    one set against an unpaid invoice: settled)."""
     return case(
         (and_(_AWAITING, Invoice.kind == InvoiceKind.CREDIT_NOTE), literal("refund_due")),
+        # A credit note set against an invoice never paid (its service ended first).
+        (
+            and_(Invoice.status == InvoiceStatus.PAID, Invoice.kind == InvoiceKind.CREDIT_NOTE),
+            literal("settled"),
+        ),
         (and_(_AWAITING, Invoice.due_on < today), literal("overdue")),
         (_AWAITING, literal("due")),
         else_=Invoice.status,
