@@ -639,15 +639,19 @@ def run_task(task_id: int, day: date) -> tuple[str, str]:
             .values(status=TaskStatus.ERROR, pending_key=None, result=message, finished_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        if failed:
-            task = session.get_one(ScheduledTask, task_id, populate_existing=True)
-            audit.record(
-                "task.error",
-                account=session.get(Account, task.account_id),
-                actor=None,
-                target_type=task.target_type,
-                target_id=task.target_id,
-                after={"task": task_id, "action": task.action, "error": message},
-            )
+        if not failed:
+            # Another worker claimed it once our rollback freed it, and finished it (marked
+            # it error, or done): its outcome is that worker's to report, not ours too.
+            session.commit()
+            return "skipped", ""
+        task = session.get_one(ScheduledTask, task_id, populate_existing=True)
+        audit.record(
+            "task.error",
+            account=session.get(Account, task.account_id),
+            actor=None,
+            target_type=task.target_type,
+            target_id=task.target_id,
+            after={"task": task_id, "action": task.action, "error": message},
+        )
         session.commit()
         return "error", message
