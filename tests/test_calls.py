@@ -454,27 +454,15 @@ def test_an_order_page_names_its_status(app, signed_in):
 
 def _year_paid_ahead(description: str):
     """The French company pays one of its lines a year ahead (by card)."""
-    from telephony.payments import PROVIDERS
-    from telephony.services import paying
-    from tests.factories import demo_account, stored_card
+    from telephony.dates import local_today
+    from tests.factories import demo_account, pay_ahead
 
     account = demo_account()
     line = db.session.scalar(select(Line).where(Line.description == description))
     service = db.session.scalar(
         select(Service).where(Service.target_type == "line", Service.target_id == line.id)
     )
-    paid, _payment = paying.extend(
-        account,
-        service,
-        12,
-        stored_card(account),
-        token=f"year-{line.id}",
-        shown=paying.extension_digest(service),
-        actor=None,
-        provider=PROVIDERS["sandbox"],
-        today=date.today(),
-    )
-    db.session.commit()
+    paid, _payment = pay_ahead(account, service, local_today(account.timezone))
     return account, line, service, paid
 
 
@@ -482,7 +470,7 @@ def test_calls_added_inside_a_paid_year_invoice_the_difference_beyond_the_orders
     """The order pays the added calls' first month; the rest of the year was paid at the
     old price and went unbilled (review). As after an offer change: an invoice of the
     difference for the months beyond the order's."""
-    from telephony.dates import add_months
+    from telephony.dates import add_months, local_today
     from telephony.invoicing.credit_notes import unused_value
     from telephony.invoicing.repricing import KEY_PREFIX
     from telephony.payments import PROVIDERS
@@ -496,8 +484,9 @@ def test_calls_added_inside_a_paid_year_invoice_the_difference_beyond_the_orders
         account, line, line.calls_current + 2, actor=None, terms_accepted=True
     )
     db.session.commit()
+    today = local_today(account.timezone)  # (the account's day, not the server's)
     paying.charge_many(
-        [order], stored_card(account), actor=None, provider=PROVIDERS["sandbox"], today=date.today()
+        [order], stored_card(account), actor=None, provider=PROVIDERS["sandbox"], today=today
     )
     db.session.commit()
     difference = service.monthly_price_excl_vat - old_price
@@ -506,7 +495,7 @@ def test_calls_added_inside_a_paid_year_invoice_the_difference_beyond_the_orders
         select(Invoice).where(Invoice.request_key.like(KEY_PREFIX + "%"))
     )
     assert invoice.lines[0].service_id == service.id and invoice.lines[0].period_end == expires
-    assert invoice.total_excl_vat == unused_value(difference, add_months(date.today(), 1), expires)
+    assert invoice.total_excl_vat == unused_value(difference, add_months(today, 1), expires)
 
 
 def test_calls_removed_inside_a_paid_year_are_refunded_the_difference(app_ctx):

@@ -26,8 +26,7 @@ from telephony.models import (
     Service,
 )
 from telephony.payments import PROVIDERS
-from telephony.services import paying
-from tests.factories import demo_account, fatal_rules, pdf_text, stored_card, validate_procedure
+from tests.factories import demo_account, fatal_rules, pay_ahead, pdf_text, validate_procedure
 
 TODAY = date.today()
 
@@ -45,18 +44,7 @@ def _terminate_yearly_number_paid_ahead():
     account = demo_account()
     validate_procedure(account)
     service = db.session.scalar(select(Service).where(Service.name == "+33972100102"))
-    invoice, payment = paying.extend(
-        account,
-        service,
-        12,
-        stored_card(account),
-        token="ahead",
-        shown=paying.extension_digest(service),
-        actor=None,
-        provider=PROVIDERS["sandbox"],
-        today=TODAY,
-    )
-    db.session.commit()
+    invoice, _payment = pay_ahead(account, service, TODAY)
     alias = db.session.get(AliasNumber, service.target_id)
     task = lifecycle.request_termination(account, alias, "moving", "", actor=None)
     db.session.commit()

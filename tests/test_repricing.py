@@ -24,7 +24,7 @@ from telephony.models import (
 from telephony.payments import PROVIDERS
 from telephony.services import paying
 from telephony.services.run import run_services
-from tests.factories import demo_account, stored_card
+from tests.factories import demo_account, pay_ahead
 
 ASKED = datetime(2026, 12, 2, 10, tzinfo=UTC)
 
@@ -35,18 +35,7 @@ def _pay_a_year_then_change(description: str, offer_code: str):
     service = db.session.scalar(
         select(Service).where(Service.target_type == "line", Service.target_id == line.id)
     )
-    paying.extend(
-        account,
-        service,
-        12,
-        stored_card(account),
-        token=f"year-{line.id}",
-        shown=paying.extension_digest(service),
-        actor=None,
-        provider=PROVIDERS["sandbox"],
-        today=ASKED.date(),
-    )
-    db.session.commit()
+    pay_ahead(account, service, ASKED.date(), token=f"year-{line.id}")
     old_price = service.monthly_price_excl_vat
     offer = db.session.scalar(
         select(Offer).where(Offer.country == account.country, Offer.code == offer_code)

@@ -486,10 +486,8 @@ def test_a_number_released_inside_a_paid_year_is_refunded_the_rest(app_ctx):
     gives: a year paid ahead, released the same day, was kept whole (review)."""
     from telephony.invoicing.credit_notes import unused_value
     from telephony.models import Invoice, InvoiceKind, InvoiceStatus
-    from telephony.payments import PROVIDERS
     from telephony.service_numbers import destinations
-    from telephony.services import paying
-    from tests.factories import stored_card
+    from tests.factories import pay_ahead
 
     fr, user = demo_account("vt10001-f"), _user("demo-fr@example.com")
     (number,) = _own(fr, user, quantity=1)
@@ -499,18 +497,7 @@ def test_a_number_released_inside_a_paid_year_is_refunded_the_rest(app_ctx):
         )
     )
     today = date.today()
-    invoice, _payment = paying.extend(
-        fr,
-        service,
-        12,
-        stored_card(fr),
-        token="year-ahead",
-        shown=paying.extension_digest(service),
-        actor=None,
-        provider=PROVIDERS["sandbox"],
-        today=today,
-    )
-    db.session.commit()
+    invoice, _payment = pay_ahead(fr, service, today)
     line = invoice.lines[0]
     destinations.release(fr, number, actor=user, today=today)
     db.session.commit()
