@@ -89,10 +89,14 @@ def phone(e164: str | None) -> str:
 
 
 def page_url(endpoint: str, arg: str, number: int) -> str:
-    """The current page's URL (path values and every query value kept) at page `number`."""
+    """The current page's URL (path values and every query value kept) at page `number`.
+    The query is joined as it came, not passed to url_for: a key named like a path value
+    or one of url_for's own (`endpoint`, `_anchor`...) made a 500 of any list's pager."""
+    from urllib.parse import urlencode
+
     args: dict[str, Any] = request.args.to_dict(flat=False)
     args[arg] = [str(number)]
-    return url_for(endpoint, **(request.view_args or {}), **args)
+    return url_for(endpoint, **(request.view_args or {})) + "?" + urlencode(args, doseq=True)
 
 
 def datetime_attr(value) -> str:

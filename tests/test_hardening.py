@@ -443,3 +443,29 @@ def test_the_billing_contact_changes_a_few_times_a_day_at_most(app_factory):
             path, data={"csrf_token": token, "contact_name": "X", "contact_email": "x@example.com"}
         ).text
     )
+
+
+@pytest.mark.parametrize("host", ["x" * 64 + ".example", "a..b"])
+def test_a_host_no_name_can_be_answers_400_not_500(client, host):
+    """Werkzeug matches no address for such a Host (a label over 63 characters, an empty
+    one): its 400 page could not make its links, and the 500 page neither (review)."""
+    reply = client.get("/login", headers={"Host": host})
+    assert reply.status_code == 400 and reply.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize("key", ["endpoint", "_anchor", "_method", "_scheme", "account_id"])
+def test_a_query_key_named_like_url_fors_own_keeps_the_pager(app, client, signed_in, key):
+    """The pager's links passed every query key to url_for: one named like a path value
+    or like url_for's own arguments made a 500 of any list with a second page (review)."""
+    from blueprints.agent.routes import TIMELINE_SIZE
+
+    signed_in("agent")
+    page = client.get("/agent/accounts/1").text
+    for number in range(TIMELINE_SIZE + 1):  # a second page of the timeline
+        client.post(
+            "/agent/accounts/1/notes",
+            data={"csrf_token": csrf_from(page), "body": f"Note {number}"},
+        )
+    reply = client.get(f"/agent/accounts/1?{key}=x")
+    assert reply.status_code == 200
+    assert f"{key}=x" in reply.text and "page=2" in reply.text

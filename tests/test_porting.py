@@ -86,6 +86,16 @@ def test_numbers_pasted_on_one_line_are_each_checked(app_ctx):
     assert len(checked.accepted) == 2 and checked.refused == []
 
 
+def test_a_file_with_old_mac_line_ends_or_one_huge_line_is_read_or_refused_not_a_500(app_ctx):
+    """A CSV file saved with CR alone between lines ("CSV (Macintosh)"), and a line longer
+    than the csv module reads: both raised csv.Error, a 500 (review, fuzzing)."""
+    be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
+    checked = porting.precheck(be, "02 555 12 34\r02 555 12 35\r", toll_free=False)
+    assert [item.number for item in checked.accepted] == ["+3225551234", "+3225551235"]
+    with pytest.raises(DomainError, match="Paste the numbers to port"):
+        porting.precheck(be, "02 555 12 34," + "x" * 200_000, toll_free=False)
+
+
 def test_a_belgian_geographic_number_ports_only_within_its_zone(app_ctx):
     be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
     checked = porting.precheck(be, "02 501 23 45\n02 501 23 46\n04 220 12 34", toll_free=False)

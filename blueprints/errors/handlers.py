@@ -1,5 +1,7 @@
 """Error pages. A 500 rolls back the session so nothing half-done is committed later."""
 
+from flask import Response
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -27,6 +29,10 @@ MESSAGES = {
 
 def _page(code: int, detail=None):
     title, text = MESSAGES[code]
+    if request_ctx.url_adapter is None:
+        # No address could be matched (a Host header no name can be): the page's links
+        # cannot be made either, so a line of text rather than a second error.
+        return Response(f"{code} {title}\n", status=code, mimetype="text/plain")
     return render("errors/error.html", status=code, code=code, title=title, text=detail or text)
 
 

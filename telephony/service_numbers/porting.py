@@ -119,7 +119,9 @@ def _lines(text: str) -> list[tuple[int, str]]:
     line (a header line without digits is skipped), and the next cells that are numbers
     too."""
     found = []
-    for number, row in enumerate(csv.reader(io.StringIO(text.replace(";", ","))), start=1):
+    # newline="": a file saved with old Mac line ends (CR alone) reads as lines too.
+    rows = csv.reader(io.StringIO(text.replace(";", ","), newline=""))
+    for number, row in enumerate(rows, start=1):
         cell = (row[0] if row else "").strip()
         if cell and not (number == 1 and not any(ch.isdigit() for ch in cell)):
             found.append((number, cell[:80]))
@@ -189,7 +191,10 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
     its reason: invalid, of the other type, of another country than the first, twice,
     already being ported, already with us, or a geographic number of another zone than
     the first (a Belgian one ports only within its zone; a French one is used in it)."""
-    lines = _lines(text or "")
+    try:
+        lines = _lines(text or "")
+    except csv.Error:  # a line longer than the csv module reads (131,072 characters)
+        lines = []
     if not lines:
         raise DomainError(_l("Paste the numbers to port, one per line."), "numbers")
     if len(lines) > MAX_NUMBERS:
