@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -243,10 +244,35 @@ def account_page(view):
             return made[0]
         body, token, headers = kept
         if token is not None:
-            body = body.replace(token, generate_csrf().encode())
+            body = body.replace(token, _csrf_token().encode())
         return current_app.response_class(body, headers=headers)
 
     return wrapper
+
+
+#: A session's CSRF token on its kept pages is signed again at most this often (seconds):
+#: signing is most of what a kept page costs after the session. (The signature's time
+#: then runs up to this much earlier: WTF_CSRF_TIME_LIMIT counts from it.)
+SIGN_EVERY = 60
+
+
+def _csrf_token() -> str:
+    """Flask-WTF's signed token of this session's CSRF secret, as generate_csrf() makes
+    it, reused for SIGN_EVERY seconds (this app's: another has another key)."""
+    raw = session.get("csrf_token")
+    if not isinstance(raw, str) or "csrf_token" in g:
+        return generate_csrf()
+    signed: dict = current_app.extensions.setdefault("csrf_signed", {})
+    now = time.monotonic()
+    kept = signed.get(raw)
+    if kept is not None and now - kept[1] < SIGN_EVERY:
+        g.csrf_token = kept[0]  # where generate_csrf() would have put it
+        return kept[0]
+    token = generate_csrf()
+    if len(signed) >= ACCOUNT_PAGES:
+        signed.clear()
+    signed[raw] = (token, now)
+    return token
 
 
 def _keep_few_of_one_account(store_name: str, account_id: int, most: int) -> None:

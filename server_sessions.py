@@ -20,7 +20,10 @@ SESSION_REDIS_URL is set (production sets it from REDIS_URL).
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import sqlite3
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -91,6 +94,55 @@ def _user_statement(dialect: str):
     )
 
 
+def _read_directly(connection, dialect, key: str):
+    """The record's row, read through the driver itself (psycopg) on the session's
+    connection: a prepared statement whose tuple is made a row here, each value as
+    SQLAlchemy's types would give it. SQLAlchemy's own execution (the result's metadata,
+    psycopg's description of 26 columns) cost three times the round trip. A driver's error
+    goes through SQLAlchemy's handling (a lost connection invalidates the pool)."""
+    sql, make = _direct_statement(dialect)
+    try:
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, (key,), prepare=True)
+            values = cursor.fetchone()
+        finally:
+            cursor.close()
+    except dialect.loaded_dbapi.Error as error:
+        connection._handle_dbapi_exception(error, sql, (key,), None, None)
+        raise  # (it raises SQLAlchemy's own; this is never reached)
+    return None if values is None else make(values)
+
+
+@lru_cache(maxsize=2)
+def _direct_statement(dialect):
+    """The load statement's SQL for the driver, and what makes a row of its tuple."""
+    from collections import namedtuple
+
+    statement = _load_statement(dialect.name)
+    compiled = statement.compile(dialect=dialect)
+    assert compiled.positiontup is None or compiled.positiontup == ["key"]
+    sql = str(compiled).replace("%(key)s", "%s")
+    names = [column.name for column in statement.selected_columns]
+    row_type = namedtuple("IdentityRow", names)  # noqa: PYI024 - made from the statement
+    convert = [
+        (index, processor)
+        for index, column in enumerate(statement.selected_columns)
+        if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        is not None
+    ]
+
+    def make(values: tuple):
+        if not convert:
+            return row_type._make(values)
+        converted = list(values)
+        for index, processor in convert:
+            converted[index] = processor(converted[index])
+        return row_type._make(converted)
+
+    return sql, make
+
+
 def _identity_columns(dialect: str) -> tuple:
     from telephony import versioning
     from telephony.models import Account, User
@@ -113,19 +165,34 @@ def _persistent(model, row, prefix: str):
     query had loaded it. (The ORM's own loading of a user and their account cost more
     than the rest of a kept page: this is plain attribute setting.)"""
     from sqlalchemy.orm import make_transient_to_detached
-    from sqlalchemy.orm.attributes import manager_of_class
+    from sqlalchemy.orm.attributes import instance_state, manager_of_class
     from sqlalchemy.orm.util import identity_key
 
-    present = db.session.identity_map.get(identity_key(model, getattr(row, prefix + "id")))
+    keys, pick = _columns_of(model, prefix, row._fields)
+    values = pick(row)
+    session = db.session()
+    present = session.identity_map.get(identity_key(model, values[0]))
     if present is not None:
         return present  # loaded already in this session: that one
     instance = manager_of_class(model).new_instance()  # as a query makes it: no __init__
     # The values as a query sets them (no change events), then as loaded: an identity,
     # no change pending.
-    instance.__dict__.update((key, getattr(row, prefix + key)) for key in column_keys(model))
+    instance.__dict__.update(zip(keys, values, strict=True))
     make_transient_to_detached(instance)
-    db.session.add(instance)
+    # What Session.add() does with a detached instance, without its walk through the
+    # model's relationships to cascade (none is loaded: there is nothing to find).
+    session._update_impl(instance_state(instance))
     return instance
+
+
+@lru_cache(maxsize=8)
+def _columns_of(model, prefix: str, fields: tuple[str, ...]):
+    """The model's column keys (its id first) and what picks their values out of a row
+    whose columns are named `fields`, each key with `prefix`."""
+    from operator import itemgetter
+
+    keys = ("id", *(key for key in column_keys(model) if key != "id"))
+    return keys, itemgetter(*(fields.index(prefix + key) for key in keys))
 
 
 def _hold(row) -> None:
@@ -160,18 +227,93 @@ def is_safe_request() -> bool:
     return request.method in ("GET", "HEAD")
 
 
+class SqliteChanges:
+    """Whether anything was committed to a SQLite database file since a given moment, at
+    the cost of one PRAGMA: `data_version` on a connection of this process that never
+    writes. SQLite moves it on every commit of any other connection, in this process or
+    another, so an unchanged value means an unchanged database (exactly: a commit either
+    ended before the PRAGMA, and shows, or is not there). Its values compare only on one
+    connection: the process's threads share it."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lock = threading.Lock()
+        self.held: tuple[int, sqlite3.Connection] | None = None
+        self.connections = 0
+
+    def version(self) -> tuple[int, int]:
+        """The connection's number in this process (a value of another compares with
+        none of its) and its data_version."""
+        with self.lock:
+            held = self.held
+            if held is None or held[0] != os.getpid():  # (a forked worker makes its own)
+                connection = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+                held = self.held = (os.getpid(), connection)
+                self.connections += 1
+            cursor = held[1].execute("PRAGMA data_version")
+            try:
+                return self.connections, cursor.fetchone()[0]
+            finally:
+                cursor.close()  # (no statement left open: it would hold a snapshot)
+
+
+def _changes_of(app: Flask) -> SqliteChanges | None:
+    """The change detector of the app's database if it is a SQLite file (None for another
+    database, or one in memory, which another connection would not see)."""
+    with app.app_context():
+        parsed = db.engine.url  # (Flask-SQLAlchemy's: a relative path made absolute)
+    path = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or path in ("", ":memory:"):
+        return None
+    if path.startswith("file:") or "memory" in str(parsed.query.get("mode", "")):
+        return None  # a URI filename: left to the query
+    return SqliteChanges(path)
+
+
 class DatabaseStore:
     """Records in the `web_session` table, through the request's own database session.
+
+    On a SQLite file, each process keeps the rows it read (the record with its user, the
+    account and its data version: `_load_statement`) while the database is unchanged
+    (`SqliteChanges`): a signed-in page that is kept (caching.account_page) then reads
+    nothing. Any commit, by anyone, and the next request reads again: signing out
+    elsewhere ends this copy of the session at once, as without it.
 
     A write first ends the request's transaction with a rollback: a view commits what it
     means to keep before its response is made, and the teardown would drop the rest anyway.
     (Writing in another connection would wait behind the request's own lock on SQLite.)"""
 
-    def load(self, key):
-        statement = _load_statement(db.session.get_bind().dialect.name)
+    #: Rows kept at most (then all go: the next requests read them again).
+    KEEP = 2000
+
+    def __init__(self, changes: SqliteChanges | None = None):
+        self.changes = changes
+        self.kept: dict[str, tuple[tuple[int, int], object]] = {}
+
+    def _read(self, key: str):
+        dialect = db.session.get_bind().dialect
+        connection = db.session.connection()
+        if dialect.name == "postgresql":
+            return _read_directly(connection, dialect, key)
         # Core, on the session's connection: the ORM's execution would cost more than the
         # rest of a kept page.
-        row = db.session.connection().execute(statement, {"key": key}).first()
+        return connection.execute(_load_statement(dialect.name), {"key": key}).first()
+
+    def load(self, key):
+        if self.changes is None:
+            row = self._read(key)
+        else:
+            version = self.changes.version()  # before the read: a later commit reads again
+            kept = self.kept.get(key)
+            if kept is not None and kept[0] == version:
+                row = kept[1]
+            else:
+                row = self._read(key)
+                if len(self.kept) >= self.KEEP:
+                    self.kept.clear()
+                self.kept[key] = (version, row)
         if row is None:
             return None
         expires = row.expires_at
@@ -357,5 +499,5 @@ class ServerSessionInterface(SessionInterface):
 
 def init_app(app: Flask) -> None:
     url = app.config.get("SESSION_REDIS_URL")
-    store: SessionStore = RedisStore(url) if url else DatabaseStore()
+    store: SessionStore = RedisStore(url) if url else DatabaseStore(_changes_of(app))
     app.session_interface = ServerSessionInterface(store)

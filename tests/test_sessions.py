@@ -8,7 +8,7 @@ import os
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from extensions import db
 from telephony import accounts
@@ -250,3 +250,71 @@ def test_the_user_and_account_read_with_the_record_are_as_a_query_loads_them(
         assert counter.count == 0 and account is server_sessions.g.session_account
         assert not inspect(made).modified and not inspect(account).modified
         db.session.commit()  # and nothing to write
+
+
+def test_on_sqlite_a_kept_page_reads_nothing_while_the_database_is_unchanged(
+    app, client, signed_in, count_queries
+):
+    """The session's rows are kept while SQLite's data_version stands still; any commit,
+    from any connection, and they are read again (PostgreSQL reads them each time)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL reads the record each time (test below)")
+    signed_in("fr")
+    assert opens_account(client) and opens_account(client)  # the page is kept now
+    with count_queries(sessions=True) as unchanged:
+        assert opens_account(client)
+    assert unchanged.count == 0
+    with app.app_context():
+        db.session.execute(update(User).where(User.email == USERS["fr"]).values(name="New"))
+        db.session.commit()
+    with count_queries(sessions=True) as changed:
+        assert opens_account(client)
+    assert changed.count >= 1
+
+
+def test_on_postgresql_the_record_read_through_the_driver_is_sqlalchemys_row(
+    app, client, signed_in
+):
+    """The session's record is read through psycopg directly (server_sessions
+    ._read_directly): the same columns, values and types as SQLAlchemy's own reading."""
+    import server_sessions
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    signed_in("fr")
+    with app.test_request_context("/lines/"):
+        key = db.session.scalars(select(WebSession.id)).one()
+        connection = db.session.connection()
+        statement = server_sessions._load_statement("postgresql")
+        expected = connection.execute(statement, {"key": key}).one()
+        row = server_sessions._read_directly(connection, connection.dialect, key)
+        assert row._fields == expected._fields
+        assert [(v, type(v)) for v in row] == [(v, type(v)) for v in expected]
+        assert server_sessions._read_directly(connection, connection.dialect, "x" * 64) is None
+
+
+def test_a_commit_from_another_process_ends_a_kept_session_at_once(app, client, signed_in):
+    """Signed out by another worker (here: another connection deleting the record), the
+    next request of this copy opens nothing, kept rows or not."""
+    signed_in("fr")
+    thief = copy_of(app, client)
+    assert opens_account(thief) and opens_account(thief)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with app.app_context():
+            path = db.engine.url.database
+        other = sqlite3.connect(path)
+        other.execute("DELETE FROM web_session")
+        other.commit()
+        other.close()
+    else:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM web_session"))
+        engine.dispose()
+    assert not opens_account(thief)
+    assert not opens_account(client)
