@@ -178,12 +178,21 @@ def placeholders(text: str) -> list[str]:
 
 
 def markup(text: str) -> list[str]:
-    """The HTML tags of `text`, whole, and every angle bracket outside them, sorted. A
-    translation keeps its source's: Jinja marks a translation safe, so a stray "<img" in
-    one would be markup on the page."""
+    """The HTML tags of `text`, whole, and every angle bracket and double quote outside
+    them, sorted. A translation keeps its source's: Jinja marks a translation safe, so a
+    stray "<img" in one would be markup on the page, and a stray `"` would end the
+    attribute holding it (`aria-label="{{ _('Main') }}"`) and begin others."""
     return sorted(match.group(0) for match in TAG.finditer(text)) + sorted(
-        ch for ch in TAG.sub("", text) if ch in "<>"
+        ch for ch in TAG.sub("", text) if ch in '<>"'
     )
+
+
+def percent_signs(text: str) -> int:
+    """The percent signs of `text` outside its placeholders. A template formats every
+    translation (Jinja's gettext: `text % variables`, even with none), so a literal one is
+    written "%%" there, and a stray "%" breaks the page; elsewhere a source's literal "%"
+    is kept as it is. Either way a translation has as many as its source."""
+    return PLACEHOLDER.sub("", text).count("%")
 
 
 @dataclass

@@ -113,6 +113,30 @@ def test_a_saved_entry_is_live_at_once_and_its_diff_holds_only_that_entry(worksp
     assert "Aanmelden" in workspace.test_client().get("/login?lang=nl_BE").text
 
 
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ('Hoofdmenu" hx-post="/logout/everywhere" hx-trigger="load', "Keep the HTML tags"),
+        ("Aanmelden (100% veilig)", "no percent sign"),
+        ("Aanmelden (100%% veilig)", "no percent sign"),
+    ],
+)
+def test_a_translation_that_would_break_every_page_of_its_language_is_refused(
+    workspace, text, refused
+):
+    """Jinja marks a translation safe and formats it: a `"` would add attributes to every
+    page showing it (an htmx action run on load), a stray `%` would answer 500."""
+    client = sign_in(workspace)
+    for key in (entry_key("Main", None), SIGN_IN):
+        reply = client.post(
+            f"/translations/nl_BE/{key}",
+            data={**form_of(client, f"/translations/nl_BE/{key}"), "strings-0": text},
+        )
+        assert reply.status_code == 422 and refused in reply.text
+    page = workspace.test_client().get("/login?lang=nl_BE")
+    assert page.status_code == 200 and "hx-trigger" not in page.text and "veilig" not in page.text
+
+
 def test_a_broken_placeholder_is_refused_beside_the_field_and_nothing_is_written(workspace):
     client = sign_in(workspace)
     before = po_text(workspace, "fr")
@@ -120,12 +144,12 @@ def test_a_broken_placeholder_is_refused_beside_the_field_and_nothing_is_written
     data = form_of(client, path)
     for text, message in [
         ("Vous agissez pour %(nom)s (%(code)s).", "Keep the placeholders of the source"),
-        ("Vous agissez pour <b>%(name)s</b> (%(code)s).", "Keep the HTML tags of the source"),
+        ("Vous agissez pour <b>%(name)s</b> (%(code)s).", "Keep the HTML tags"),
         # A conversion changed: "%(name)d" given a name would take the page down.
         ("Vous agissez pour %(name)d (%(code)s).", "Keep the placeholders of the source"),
         # A broken tag: the translation is marked safe, it would be markup on the page.
-        ("Vous agissez pour <img src=x onerror=alert(1) ", "Keep the HTML tags of the source"),
-        ("Vous agissez pour <b %(name)s (%(code)s).", "Keep the HTML tags of the source"),
+        ("Vous agissez pour <img src=x onerror=alert(1) ", "Keep the HTML tags"),
+        ("Vous agissez pour <b %(name)s (%(code)s).", "Keep the HTML tags"),
         # Invisible characters that hide or reverse text.
         ("Vous\u200b agissez pour %(name)s (%(code)s).", "Remove the invisible"),
         ("Vous \u202eagissez pour %(name)s (%(code)s).", "Remove the invisible"),
@@ -134,6 +158,10 @@ def test_a_broken_placeholder_is_refused_beside_the_field_and_nothing_is_written
         ("x" * 100_000, "Keep it under 5000 characters."),
         ("Vous\x00 agissez", "Remove the invisible control characters"),
         ("   ", "Write the translation."),
+        # A straight double quote ends the attribute holding the text and begins others.
+        ('Vous agissez pour %(name)s (%(code)s)" hx-post="/logout', "Keep the HTML tags"),
+        # A template formats every text: a stray percent sign takes the page down.
+        ("Vous agissez pour %(name)s (%(code)s) à 100 %", "no percent sign"),
     ]:
         reply = client.post(path, data={**data, "strings-0": text})
         assert reply.status_code == 422, text[:40]

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 import i18n_rules
 from i18n import base_language
-from i18n_tools import PLACEHOLDER, markup, placeholders
+from i18n_tools import PLACEHOLDER, markup, percent_signs, placeholders
 
 #: The longest translation accepted (the longest source is about 600 characters).
 MAX_LENGTH = 5000
@@ -85,12 +85,23 @@ def check_entry(
                 else _l("The source has no placeholder: remove %(found)s.", found=" ".join(found))
             )
             problems.append(Problem(form, "placeholders", message))
+        signs, wanted = percent_signs(text), percent_signs(sources[0])
+        if signs != wanted and (not plural or signs != percent_signs(sources[-1])):
+            message = (
+                _l(
+                    "Keep the percent signs of the source, as many as it has: %(count)d.",
+                    count=wanted,
+                )
+                if wanted
+                else _l("The source has no percent sign: add none (write the word).")
+            )
+            problems.append(Problem(form, "percent", message))
         if markup(text) != markup(sources[0]):
             problems.append(
                 Problem(
                     form,
                     "tags",
-                    _l("Keep the HTML tags of the source, and add none (nor < or >)."),
+                    _l('Keep the HTML tags of the source, and add none (nor <, > or ").'),
                 )
             )
         problems.extend(language_problems(locale, form, text, sources[0], terms, apostrophe))
