@@ -123,7 +123,7 @@ def end_idle_staff_session():
         return None
     # Past the limit, or no time kept at all (every staff session gets one at sign-in).
     resume = _resume_point(now)
-    _stop_acting()
+    stop_acting()
     logout_user()
     session.clear()
     session[RESUME] = resume
@@ -188,7 +188,12 @@ def _draft() -> dict | None:
         and value.strip()
         and "\x00" not in value
     ]
-    return {"action": request.path, "fields": fields} if fields else None
+    if not fields:
+        return None
+    # The customer the form was made for (its acting field; None when not acting): it
+    # fills again only a form of that customer (another tab may have acted for another).
+    made_for = request.form.get(acting.FORM_FIELD)
+    return {"action": request.path, "fields": fields, "for": made_for}
 
 
 def _fits_in_cookie(data: dict) -> bool:
@@ -196,13 +201,15 @@ def _fits_in_cookie(data: dict) -> bool:
     return signer is not None and len(signer.dumps(data)) <= COOKIE_BUDGET
 
 
-def _stop_acting() -> None:
-    """Acting for a customer ends with the session; the audit says so."""
-    from telephony import support
+def stop_acting() -> None:
+    """Acting for a customer ends with the session (timed out, or signed out): the audit
+    says so, as the agent's "Stop acting" would."""
+    from telephony import locking, support
 
     account = acting.account()
     if account is not None:
         database.use_transaction()  # (any request, a GET too, may find the agent idle)
+        locking.lock_account(account.id)
         support.stop_acting(current_user, account)
         db.session.commit()
 
@@ -245,7 +252,8 @@ def _resume_acting(user, was: dict) -> None:
 
 def restore_draft(form) -> None:
     """A form shown (not submitted) right after signing in again takes back the draft whose
-    fields it has: the agent finds what they typed where they typed it."""
+    fields it has, if it was made for the customer acted for now: the agent finds what
+    they typed where they typed it."""
     draft = session.get(DRAFT)
     if not draft or request.method != "GET":
         return
@@ -253,6 +261,10 @@ def restore_draft(form) -> None:
     names = {field.name for field in form}
     if not fields or not {name for name, _ in fields} <= names:
         return
+    current = acting.state()
+    now_for = str(current["account_id"]) if current else None
+    if draft.get("for") != now_for:
+        return  # another customer's form: its text is offered back, not filled in
     form.process(formdata=MultiDict(fields))
     session.pop(DRAFT)
     g.draft_restored = True

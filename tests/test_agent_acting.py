@@ -247,3 +247,18 @@ def test_a_form_opened_for_one_customer_cannot_change_the_next_one(app, signed_i
         ("agent.acting_stopped", fr_id),
         ("agent.acting_started", be_id),
     ]
+
+
+@pytest.mark.parametrize("path", ["/logout", "/logout/everywhere"])
+def test_signing_out_while_acting_ends_the_acting_on_record(app, client, signed_in, path):
+    """The customer's timeline shows when the agent stopped, however the session ended."""
+    target = act_for_fr(client, signed_in)
+    reply = client.post(path, data={"csrf_token": csrf_from(client.get("/lines/").text)})
+    assert reply.status_code == 303
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.account_id == target, AuditEvent.action.like("agent.acting_%"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["agent.acting_started", "agent.acting_stopped"]

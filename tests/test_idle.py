@@ -311,3 +311,47 @@ def test_a_block_polling_on_its_own_keeps_no_session_alive_nor_fills_the_audit(
             select(AuditEvent.after).where(AuditEvent.action == VIEWED)
         ).all()
     assert sum(1 for p in paths if p["path"].startswith("/billing/invoices")) == 1  # once
+
+
+def test_a_draft_of_one_customers_form_never_fills_anothers(app, client, signed_in):
+    """Tab 1 acts for A, tab 2 then for B; after the timeout, tab 1's form for A is sent.
+    Signed in again, acting for B, the agent gets A's text offered back, not B's form
+    filled with it (one click would have written A's contact into B's account)."""
+    import re
+
+    from telephony import contacts
+
+    signed_in("agent")
+    with app.app_context():
+        fr = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
+        be = db.session.scalar(select(Account.id).where(Account.country == "BE"))
+
+    def act(target):
+        page = client.get(f"/agent/accounts/{target}").text
+        reply = client.post(
+            f"/agent/accounts/{target}/act",
+            data={"csrf_token": csrf_from(page), "reason": "Caller"},
+        )
+        assert reply.status_code == 303
+
+    act(fr)
+    token = csrf_from(client.get("/procedure/billing-contact").text)
+    act(be)
+    expire(app, client)
+    client.post(
+        "/procedure/billing-contact",
+        data={
+            "csrf_token": token,
+            "acting_for": str(fr),
+            "contact_name": "Alice of A",
+            "contact_email": "alice@customer-a.example",
+        },
+        headers={"Referer": "http://localhost/procedure/billing-contact"},
+    )
+    back = Auth(client).login(USERS["agent"]).headers["Location"]
+    page = client.get(back).text
+    assert f'name="acting_for" value="{be}"' in page
+    assert not re.search(r'value="alice@customer-a\.example"', page)
+    assert "alice@customer-a.example" in page  # offered back as text, to copy if meant
+    with app.app_context():
+        assert contacts.current(db.session.get(Account, be)).email != "alice@customer-a.example"

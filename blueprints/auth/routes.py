@@ -66,6 +66,7 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        idle.stop_acting()
         logout_user()
         session.clear()  # the server record goes with it (server_sessions.py)
         flash(_("You are signed out."), "info")
@@ -78,6 +79,7 @@ def logout_everywhere():
     """End every session of the user: on this device and on any other."""
     form = LogoutForm()
     if form.validate_on_submit():
+        idle.stop_acting()
         accounts.end_sessions(current_user)
         db.session.commit()
         logout_user()
