@@ -525,3 +525,33 @@ def test_customers_and_agents_cannot_preview(workspace):
         token = csrf_from(client.get("/faq").text)
         reply = client.post("/translations/preview", data={"csrf_token": token, "account": "1"})
         assert reply.status_code == 403
+
+
+def test_two_translators_on_one_faq_answer_the_second_save_meets_the_first(workspace):
+    """Each form says which version of the answer it was opened on: a save over another
+    one answers 409 with their text, keeps what was typed in the form, and writes nothing;
+    saved again from that page, it goes through."""
+    path = "/translations/it/faq/voicemail"
+    first, second = sign_in(workspace), sign_in(workspace)
+    page_a, page_b = first.get(path).text, second.get(path).text
+    version = re.search(r'name="version" value="([^"]+)"', page_b).group(1)
+    question = "Come uso la mia segreteria telefonica?"
+    sent = {"question": question, "keywords": ""}
+    reply = first.post(
+        path,
+        data={**sent, "csrf_token": csrf_from(page_a), "version": version,
+              "body": "Prima versione: componga il **123**."},
+    )  # fmt: skip
+    assert reply.status_code == 303
+    mine = {**sent, "csrf_token": csrf_from(page_b), "version": version,
+            "body": "Seconda versione: chiami il **123**."}  # fmt: skip
+    reply = second.post(path + "?lang=en", data=mine)
+    file = workspace.faq_folder / "it" / "voicemail.md"
+    assert reply.status_code == 409
+    assert "Someone else saved this answer while you were editing it" in reply.text
+    assert "Prima versione" in reply.text and "Seconda versione" in reply.text
+    assert "Prima versione" in file.read_text("utf-8")
+    theirs = re.search(r'name="version" value="([^"]+)"', reply.text).group(1)
+    assert theirs != version
+    again = second.post(path, data={**mine, "version": theirs})
+    assert again.status_code == 303 and "Seconda versione" in file.read_text("utf-8")

@@ -222,6 +222,21 @@ class Invalid(Exception):
         self.problems = problems
 
 
+class Conflict(Exception):
+    """Someone saved the answer since the form was opened: `current` is their text."""
+
+    def __init__(self, current: FaqText):
+        super().__init__("the FAQ answer changed meanwhile")
+        self.current = current
+
+
+def version_of(item: FaqText) -> str:
+    """What the edit form says it was opened on: a save of another version is a conflict
+    (two translators on one answer: the second would silently replace the first)."""
+    text = "\x00".join((str(item.own), item.question, item.keywords, item.body))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class SavedText:
     before: FaqText
@@ -229,9 +244,18 @@ class SavedText:
     changed: bool = True
 
 
-def save(root: Path, locale: str, slug: str, question: str, keywords: str, body: str) -> SavedText:
+def save(
+    root: Path,
+    locale: str,
+    slug: str,
+    question: str,
+    keywords: str,
+    body: str,
+    version: str | None = None,
+) -> SavedText:
     """Write the locale's file of `slug` atomically (under a lock), recording the English
-    text it translates. Raises Invalid (nothing written) or NotFound."""
+    text it translates. Raises Invalid (nothing written), NotFound, or Conflict when
+    `version` (the form's) is no longer the answer's."""
     root = Path(root)
     before = text_of(root, locale, slug)
     question, keywords = question.strip(), " ".join(keywords.split())
@@ -252,6 +276,9 @@ def save(root: Path, locale: str, slug: str, question: str, keywords: str, body:
     with catalogs.locked(root / locale / ".faq"):
         if path.is_file() and path.read_text("utf-8") == text:  # the same save, sent twice
             return SavedText(before, before, changed=False)
+        current = text_of(root, locale, slug)
+        if version is not None and version != version_of(current):
+            raise Conflict(current)
         catalogs.replace_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
     return SavedText(before, text_of(root, locale, slug))
 

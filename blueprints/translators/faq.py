@@ -78,7 +78,9 @@ def _preview(locale: str, body: str):
     return to_html(body, link_resolver(answer_service(), served))
 
 
-def _edit_page(locale, item, form, *, problems=None, preview=None, status=200):
+def _edit_page(
+    locale, item, form, *, problems=None, preview=None, status=200, conflict=None, version=None
+):
     inherited = faq_texts.inherited_text(_root(), locale, item)
     values = form or {"question": item.question, "keywords": item.keywords, "body": item.body}
     if form is None and not item.own and inherited:
@@ -97,6 +99,9 @@ def _edit_page(locale, item, form, *, problems=None, preview=None, status=200):
         inherited=inherited,
         problems=problems or {},
         preview=preview if preview is not None else _preview(locale, body),
+        conflict=conflict,
+        # The version the form was opened on (after a conflict: theirs, to save over it).
+        version=version or faq_texts.version_of(conflict or item),
     )
 
 
@@ -129,11 +134,17 @@ def faq_preview(locale: str, slug: str):
     return _previewed(locale, item, _sent())
 
 
-def _previewed(locale, item, sent: dict):
+def _sent_version() -> str | None:
+    """The version of the answer the form was opened on (None: a form that says none)."""
+    version = request.form.get("version")
+    return version[:64] if version is not None else None
+
+
+def _previewed(locale, item, sent: dict, version: str | None = None):
     """The page (or its preview block) made from what was typed, with its problems."""
     found = faq_texts.problems(_root(), locale, **sent)
     preview = _preview(locale, sent["body"]) if "body" not in found else ""
-    return _edit_page(locale, item, sent, problems=found, preview=preview)
+    return _edit_page(locale, item, sent, problems=found, preview=preview, version=version)
 
 
 @bp.post("/<locale>/faq/<slug>")
@@ -147,11 +158,16 @@ def faq_save(locale: str, slug: str):
         return _edit_page(locale, item, _sent(), status=400)
     sent = _sent()
     if request.form.get("preview"):  # without JavaScript: the preview, nothing saved
-        return _previewed(locale, item, sent)
+        return _previewed(locale, item, sent, _sent_version())
+    version = _sent_version()
     try:
-        saved = faq_texts.save(_root(), locale, slug, **sent)
+        saved = faq_texts.save(_root(), locale, slug, **sent, version=version)
     except faq_texts.Invalid as invalid:
-        return _edit_page(locale, item, sent, problems=invalid.problems, preview="", status=422)
+        return _edit_page(
+            locale, item, sent, problems=invalid.problems, preview="", status=422, version=version
+        )
+    except faq_texts.Conflict as conflict:
+        return _edit_page(locale, conflict.current, sent, conflict=conflict.current, status=409)
     if not saved.changed:
         return redirect(url_for("translators.faq_edit", locale=locale, slug=slug), 303)
     target = int(hashlib.sha256(f"faq\x04{locale}\x04{slug}".encode()).hexdigest()[:7], 16)
