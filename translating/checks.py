@@ -85,14 +85,14 @@ def check_entry(
                 else _l("The source has no placeholder: remove %(found)s.", found=" ".join(found))
             )
             problems.append(Problem(form, "placeholders", message))
-        signs, wanted = percent_signs(text), percent_signs(sources[0])
-        if signs != wanted and (not plural or signs != percent_signs(sources[-1])):
+        signs, source_signs = percent_signs(text), percent_signs(sources[0])
+        if signs != source_signs and (not plural or signs != percent_signs(sources[-1])):
             message = (
                 _l(
                     "Keep the percent signs of the source, as many as it has: %(count)d.",
-                    count=wanted,
+                    count=source_signs,
                 )
-                if wanted
+                if source_signs
                 else _l("The source has no percent sign: add none (write the word).")
             )
             problems.append(Problem(form, "percent", message))
