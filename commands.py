@@ -366,7 +366,7 @@ def usage(account_code, cost, report_id):
     from telephony.dates import local_today
     from telephony.models import Account
     from telephony.payments import configured_provider
-    from telephony.service_numbers.credits import use
+    from telephony.service_numbers.credits import report_token, use
 
     account = db.session.scalar(select(Account).where(Account.code == account_code))
     if account is None:
@@ -375,6 +375,8 @@ def usage(account_code, cost, report_id):
         amount = Decimal(cost)
     except InvalidOperation:
         raise click.ClickException(f"not an amount: {cost}") from None
+    if not amount.is_finite():
+        raise click.ClickException(f"not an amount: {cost}")
     provider = configured_provider()
     try:
         balance = use(
@@ -382,7 +384,7 @@ def usage(account_code, cost, report_id):
             amount,
             provider=provider,
             today=local_today(account.timezone),
-            token=f"usage-{report_id}"[:64],
+            token=report_token(report_id),
         )
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None

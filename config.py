@@ -173,7 +173,13 @@ SERVICE_NUMBER_PRICES = {
         "national": Decimal("3.00"),
         "toll_free": Decimal("9.00"),
     },
-    "CH": {"geographic": Decimal("3.50"), "national": Decimal("3.50")},
+    # (Swiss toll-free numbers come by porting; a Swiss account may also take a French or
+    # Belgian one: every type sold anywhere has a price in every country's table.)
+    "CH": {
+        "geographic": Decimal("3.50"),
+        "national": Decimal("3.50"),
+        "toll_free": Decimal("9.50"),
+    },
 }
 #: A card is flagged as about to expire this many months before the end of its last month.
 CARD_EXPIRY_WARNING_MONTHS = 1

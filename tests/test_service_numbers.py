@@ -676,6 +676,43 @@ def test_the_call_platform_reports_usage_through_a_command(app, runner):
     assert "balance 16.50 EUR" in result.output
     bad = runner.invoke(args=["service-numbers", "usage", "vt20002-b", "lots", "--report", "x"])
     assert bad.exit_code != 0 and "not an amount" in bad.output
+    for cost in ("NaN", "Infinity", "0.001"):
+        refused = runner.invoke(
+            args=["service-numbers", "usage", "vt20002-b", cost, "--report", cost]
+        )
+        assert refused.exit_code == 1 and "Traceback" not in refused.output, refused.output
+    # Long report ids that share their start are two reports, not one cut to the same key.
+    start = "platform-eu-west-1/cdr/2027/01/04/account-vt20002-b/batch-000000000"
+    for report in (start + "1", start + "2"):
+        result = runner.invoke(
+            args=["service-numbers", "usage", "vt20002-b", "3.50", "--report", report]
+        )
+    assert "balance 9.50 EUR" in result.output
+
+
+def test_one_report_id_sent_for_two_accounts_recharges_both(app_ctx):
+    """A report's recharge is keyed by account: invoices' keys are unique across accounts."""
+    from telephony import payment_methods
+    from telephony.payments import PROVIDERS
+    from telephony.service_numbers import credits
+
+    sandbox, today = PROVIDERS["sandbox"], date(2027, 1, 4)
+    accounts = [demo_account("vt10001-f"), demo_account("vt20002-b")]
+    for account, email in zip(
+        accounts, ("demo-fr@example.com", "demo-be@example.com"), strict=True
+    ):
+        if payment_methods.default_method(account) is None:
+            payment_methods.add_card(
+                account, number="4242424242424242", exp_month=12, exp_year=2030,
+                make_default=True, actor=None, provider=sandbox, today=today,
+            )  # fmt: skip
+        credits._move(account, "purchase", Decimal("12.00"), None)
+        credits.configure(account, True, "10", "20", actor=_user(email))
+    balances = [
+        credits.use(account, Decimal("5"), provider=sandbox, today=today, token="usage-cdr-1")
+        for account in accounts
+    ]
+    assert balances == [Decimal("27.00")] * 2
 
 
 def test_more_numbers_are_asked_of_support_who_answer_with_licences(app, signed_in, client):
@@ -776,3 +813,40 @@ def test_the_digits_example_is_an_area_code_of_the_country_searched(signed_in):
     client = signed_in("be")
     page = client.get("/service-numbers/new?lang=en&number_type=geographic&country=BE").text
     assert "For example 092 or 1234." in page and "0472" not in page
+
+
+def test_every_type_sold_anywhere_has_a_price_for_every_country(app):
+    """An account may take a number of another country: its own country's table prices it
+    (a missing price would have made it a number for nothing)."""
+    import config
+
+    sold = {kind for kinds in config.SERVICE_NUMBER_TYPES.values() for kind in kinds}
+    for country, prices in config.SERVICE_NUMBER_PRICES.items():
+        assert sold <= set(prices), country
+        assert all(price > 0 for price in prices.values()), country
+
+
+def test_a_swiss_account_pays_for_a_belgian_toll_free_number(app_ctx):
+    from telephony.service_numbers import credits
+
+    swiss, user = demo_account("vt30003-s"), _user("demo-ch@example.com")
+    credits._move(swiss, "purchase", Decimal("20.00"), None)
+    reservation, _ = reservations.reserve(swiss, Search("BE", NumberType.TOLL_FREE), 1, actor=user)
+    (number,) = reservations.held_numbers(reservation)
+    reservations.acquire(swiss, reservation, [str(number.id)], actor=user)
+    service = db.session.scalar(
+        select(Service).where(
+            Service.target_type == "service_number", Service.target_id == number.id
+        )
+    )
+    assert service.monthly_price_excl_vat == Decimal("9.50")
+
+
+def test_a_type_without_a_price_for_the_account_is_not_offered(app_ctx, monkeypatch):
+    from telephony.service_numbers import owned
+
+    swiss, user = demo_account("vt30003-s"), _user("demo-ch@example.com")
+    monkeypatch.setattr(owned, "offered_price", lambda account, kind: None)
+    with pytest.raises(DomainError) as refused:
+        reservations.reserve(swiss, Search("CH", NumberType.GEOGRAPHIC), 1, actor=user)
+    assert refused.value.field == "number_type"

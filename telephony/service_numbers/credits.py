@@ -12,6 +12,7 @@ toll-free numbers (seed 003: without credits, no toll-free number).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -234,6 +235,24 @@ def configure(
     return found
 
 
+def recharge_key(account: Account, report: str) -> str:
+    """The request key of the recharge a report sets off: one per account and report. An
+    invoice's key is unique across accounts, and two accounts' reports may share an id."""
+    digest = hashlib.sha256(f"{account.id}\x00{report}".encode()).hexdigest()
+    return f"recharge-{digest[:48]}"
+
+
+def report_token(report_id: str) -> str:
+    """A usage report's token (64 characters at most): its id, or the digest of a longer
+    one (cut, two reports sharing their start would be taken as one)."""
+    token = f"usage-{report_id}"
+    return (
+        token
+        if len(token) <= 64
+        else f"usage-{hashlib.sha256(report_id.encode()).hexdigest()[:58]}"
+    )
+
+
 def use(account: Account, cost: Decimal, *, provider, today: date, token: str) -> Decimal:
     """Calls cost `cost`: taken from the credits, once per report (`token`: the same report
     sent twice is taken once). Below the threshold, an automatic recharge (once per report
@@ -242,7 +261,7 @@ def use(account: Account, cost: Decimal, *, provider, today: date, token: str) -
     The account's lock comes first, as for a purchase on the site: the wallet's row and the
     invoice sequence are then taken in the same order by both (else each waits for the
     other, and PostgreSQL ends one: a purchase already charged, or a report lost)."""
-    if cost <= 0:
+    if not cost.is_finite() or round_cents(cost) <= 0:
         raise DomainError(_l("Enter an amount from 0 to %(max)s.", max=wording.number(MAX_SETTING)))
     lock_account(account.id)
     try:
@@ -264,7 +283,7 @@ def use(account: Account, cost: Decimal, *, provider, today: date, token: str) -
                 invoice = _invoice(
                     account,
                     found.recharge_amount,
-                    token=token,
+                    token=recharge_key(account, token),
                     actor=None,
                     today=today,
                     kind="auto_recharge",

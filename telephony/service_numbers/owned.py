@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
+from telephony import DomainError
 from telephony import rio as rios
 from telephony.dates import add_months
 from telephony.models import Account, InventoryState, Service, ServiceNumber
@@ -28,9 +30,22 @@ def numbers_page(account: Account, number: int, size: int) -> Page:
 
 
 def monthly_price(account: Account, number: ServiceNumber) -> Decimal:
-    """What the number costs the account a month, excl. VAT (its country's, its type's)."""
-    prices = settings().service_number_prices[account.country.value]
-    return prices.get(number.number_type.value, Decimal("0"))
+    """What the number costs the account a month, excl. VAT, in its currency: the price of
+    the account's country for the number's type. A type without one is not offered to the
+    account (reservations.reserve refuses it): never a number for nothing."""
+    price = offered_price(account, number.number_type.value)
+    if price is None:
+        raise DomainError(NOT_OFFERED, "number_type")
+    return price
+
+
+#: Why a type of number without a price for the account is refused.
+NOT_OFFERED = _l("This type of number is not offered to your account.")
+
+
+def offered_price(account: Account, number_type: str) -> Decimal | None:
+    """The monthly price of a type of number for the account (None: not offered to it)."""
+    return settings().service_number_prices.get(account.country.value, {}).get(number_type)
 
 
 def add_services(account: Account, numbers: Iterable[ServiceNumber], today: date) -> None:

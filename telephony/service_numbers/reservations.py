@@ -120,6 +120,8 @@ def reserve(
         raise DomainError(_l("Service numbers need a telephony licence."), "quantity")
     if search.number_type not in inventory.types_sold(search.country):
         raise DomainError(_l("This type of number is not sold in this country."), "number_type")
+    if owned.offered_price(account, search.number_type.value) is None:
+        raise DomainError(owned.NOT_OFFERED, "number_type")
     if search.number_type == NumberType.TOLL_FREE and credits.balance(account) <= 0:
         # Calls to a toll-free number are paid by the holder's prepaid communication
         # credits: without them the number could not take a call.
