@@ -5,7 +5,7 @@ submitting once, and the losing carrier's answers up to the numbers being the ac
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -834,3 +834,73 @@ def test_a_belgian_order_names_the_enterprise_number_and_asks_for_no_rio(app, si
     assert "add: the holder&#39;s details and the date, the signed" in page and "RIO" not in page
     numbers = client.get("/service-numbers/?lang=en").text
     assert ">RIO</th>" not in numbers
+
+
+def test_a_draft_kept_for_weeks_is_checked_again_when_submitted(app_ctx):
+    """The date asked for and the letter's age were checked when saved: a draft submitted
+    months later, or sent again after a rejection, is checked again as of the day."""
+    order = _order("04 78 12 34 56")
+    (number,) = order.numbers
+    then = date.today() - timedelta(days=80)
+    first = porting.earliest_date(order, then)
+    details = {**DETAILS, f"rio-{number.id}": _rio(number.number), "when": "date",
+               "requested_on": first.isoformat()}  # fmt: skip
+    porting.save_details(demo_account(), order, details, actor=_user(), today=then)
+    signed = (then - timedelta(days=60)).isoformat()
+    porting.upload(demo_account(), order, "loa", "l.pdf", PDF, signed, actor=_user(), today=then)
+    with pytest.raises(DomainError, match="can no longer be kept"):
+        porting.submit(demo_account(), order, actor=_user())
+    later = porting.earliest_date(order, date.today())
+    porting.save_details(
+        demo_account(), order, {**details, "requested_on": later.isoformat()}, actor=_user(),
+        today=date.today(),
+    )  # fmt: skip
+    with pytest.raises(DomainError, match="days old"):
+        porting.submit(demo_account(), order, actor=_user())
+    assert order.status == PortStatus.DRAFT
+
+
+def test_the_porting_day_itself_may_fail_and_the_next_date_is_a_new_one(app, app_ctx):
+    order = _submitted("04 78 12 34 56")
+    on = date.today() + timedelta(days=30)
+    for status in ("processing", "contacting_carrier", "date_confirmed", "pending"):
+        porting.advance(order, PortStatus(status), on=on, today=date.today())
+    porting.reject(order, {}, note="Holder does not match", today=date.today())
+    assert order.status == PortStatus.REJECTED and order.confirmed_on is None
+
+
+def test_no_cancelling_inside_the_day_before_the_confirmed_date(app_ctx):
+    order = _submitted("04 78 12 34 56")
+    for status in ("processing", "contacting_carrier"):
+        porting.advance(order, PortStatus(status), today=date.today())
+    porting.advance(
+        order, PortStatus.DATE_CONFIRMED, on=date.today() + timedelta(days=1), today=date.today()
+    )
+    assert not porting.is_cancellable(order, date.today())
+    with pytest.raises(DomainError, match="cut-off"):
+        porting.cancel(demo_account(), order, actor=_user())
+    assert porting.is_cancellable(order, date.today() - timedelta(days=1))
+    assert porting.cancel(
+        demo_account(), order, actor=_user(), today=date.today() - timedelta(days=1)
+    )
+
+
+def test_the_e_mails_count_only_the_numbers_still_in_the_order(app_ctx):
+    order = _order("04 78 12 34 56\n04 78 12 34 57\n04 78 12 34 58")
+    first, second, third = order.numbers
+    for taken_out in (third, second):
+        porting.remove_number(demo_account(), order, taken_out.id, actor=_user())
+    rios = {f"rio-{first.id}": _rio(first.number)}
+    porting.save_details(demo_account(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+    porting.upload(
+        demo_account(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY
+    )
+    porting.submit(demo_account(), order, actor=_user(), today=TODAY)
+    for status in ("processing", "contacting_carrier", "date_confirmed", "pending", "completed"):
+        porting.advance(order, PortStatus(status), on=date(2027, 3, 10), today=TODAY)
+    bodies = db.session.scalars(
+        select(ServiceEmail.body).where(
+            ServiceEmail.template.in_(("port_date_confirmed", "port_completed"))
+        )
+    ).all()
+    assert len(bodies) == 2 and not any(" 3 " in body for body in bodies)

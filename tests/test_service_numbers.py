@@ -850,3 +850,39 @@ def test_a_type_without_a_price_for_the_account_is_not_offered(app_ctx, monkeypa
     with pytest.raises(DomainError) as refused:
         reservations.reserve(swiss, Search("CH", NumberType.GEOGRAPHIC), 1, actor=user)
     assert refused.value.field == "number_type"
+
+
+def test_a_bridges_only_toll_number_cannot_move_away_from_its_toll_free_ones(app_ctx):
+    from telephony.service_numbers import destinations
+
+    fr, user = demo_account(), _user("demo-fr@example.com")
+    reservation, _ = reservations.reserve(fr, Search("FR", NumberType.NATIONAL), 1, actor=user)
+    (toll,) = reservations.held_numbers(reservation)
+    reservations.acquire(fr, reservation, [str(toll.id)], actor=user)
+    free = db.session.scalar(
+        select(ServiceNumber).where(ServiceNumber.number_type == NumberType.TOLL_FREE).limit(1)
+    )
+    free.state, free.account_id = InventoryState.TAKEN, fr.id
+    bridge = destinations.create(fr, "conference_bridge", "Board", [], actor=user)
+    attendant = destinations.create(fr, "auto_attendant", "Reception", [], actor=user)
+    destinations.assign(fr, toll, str(bridge.id), actor=user)
+    destinations.assign(fr, free, str(bridge.id), actor=user)
+    for elsewhere in ("", str(attendant.id)):
+        with pytest.raises(DomainError, match="need a toll number beside them"):
+            destinations.assign(fr, toll, elsewhere, actor=user)
+
+
+def test_reserving_what_the_country_does_not_sell_is_refused_not_replaced(app, signed_in):
+    """Without JavaScript the type checked stays as the country changes: reserving then
+    says so beside the field instead of reserving another type."""
+    client = signed_in("fr")
+    token = csrf_from(client.get("/service-numbers/new").text)
+    reply = client.post(
+        "/service-numbers/new?lang=en",
+        data={"csrf_token": token, "country": "CH", "number_type": "toll_free",
+              "quantity": "2", "match": "starts"},
+    )  # fmt: skip
+    assert reply.status_code == 422
+    assert "This type of number is not sold in this country." in reply.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(NumberReservation.id))) == 0

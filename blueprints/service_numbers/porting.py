@@ -95,6 +95,7 @@ def port_orders():
         form=form,
         checked=checked,
         orders=porting.orders_of(account),
+        in_order=porting.in_order,
         max_numbers=porting.MAX_NUMBERS,
     )
 
@@ -137,7 +138,8 @@ def _order_page(
         editable=porting.is_editable(order),
         closed=porting.is_closed(order),
         rejected=order.status == PortStatus.REJECTED,
-        cancellable=order.status in porting.CANCELLABLE and not porting.is_closed(order),
+        cancellable=porting.is_cancellable(order, today),
+        in_order=porting.in_order(order),
         documents=porting.documents(order),
         kinds=porting.document_kinds(order),
         document_labels={
@@ -288,7 +290,7 @@ def port_cancel(order_id: int):
     if request.method != "POST":
         account = _guard()
         order = porting.get(account, order_id)
-        if order.status not in porting.CANCELLABLE or porting.is_closed(order):
+        if not porting.is_cancellable(order, local_today(account.timezone)):
             return redirect(url_for("service_numbers.port_order", order_id=order.id), 303)
         return render("service_numbers/port_cancel.html", account=account, order=order)
     return _order_action(

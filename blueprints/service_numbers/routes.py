@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -116,6 +117,14 @@ def _acting_reason() -> str:
     return action_reason()
 
 
+#: What a search asked for that the country chosen does not have (the lists were updated).
+NOT_IN_COUNTRY = {
+    "number_type": _l("This type of number is not sold in this country."),
+    "region": _l("Choose a region of this country from the list."),
+    "city": _l("Choose a city of this region from the list."),
+}
+
+
 def _search_choices(form: SearchForm, account: Account) -> Search | None:
     """Fill the lists, each narrowed by the one before; the search they make (None when
     the country or type is not one we sell)."""
@@ -177,10 +186,18 @@ def new():
         return _no_licence(account)
     now = utcnow()
     form = SearchForm() if request.method == "POST" else SearchForm(formdata=request.args or None)
+    asked = {field.name: field.data for field in (form.number_type, form.region, form.city)}
     search = _search_choices(form, account)
     allowed, left = licences.quota(account)
     reserving = request.method == "POST" and request.form.get("action") != "update"
-    if reserving and form.validate_on_submit():
+    # The lists narrow each other, and a choice the country no longer has is replaced (to
+    # update them); but numbers are reserved only for what was asked.
+    replaced = [
+        field
+        for field in (form.number_type, form.region, form.city)
+        if reserving and asked[field.name] and asked[field.name] != field.data
+    ]
+    if reserving and form.validate_on_submit() and not replaced:
         done = perform(
             lambda: reservations.reserve(
                 account, search, int(form.quantity.data), actor=current_user, now=now
@@ -203,6 +220,8 @@ def new():
             return redirect(
                 url_for("service_numbers.reservation", reservation_id=reservation.id), 303
             )
+    for field in replaced:
+        field.errors = [*field.errors, NOT_IN_COUNTRY[field.name]]
     return render(
         "service_numbers/new.html",
         blocks=("number-places",),

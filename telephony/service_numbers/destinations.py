@@ -172,7 +172,7 @@ def assign(
                 ),
                 "destination",
             )
-    if destination is None and current is not None:
+    if current is not None and (destination is None or destination.id != current.id):
         bridge = current
         toll_free_left = db.session.scalar(
             select(ServiceNumber.id).where(

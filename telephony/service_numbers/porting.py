@@ -27,11 +27,12 @@ import phonenumbers
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, rows_changed
 from telephony import DomainError, InvalidForm, NotFound, audit, rio, wording
+from telephony.dates import local_today
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -739,17 +740,41 @@ def missing(order: PortOrder) -> list[object]:
     return gaps
 
 
+def _check_still_valid(order: PortOrder, today: date) -> None:
+    first = earliest_date(order, today)
+    if order.requested_on is not None and order.requested_on < first:
+        raise DomainError(
+            _l(
+                "The date asked for can no longer be kept: change it in the holder's details "
+                "(the earliest is %(date)s).",
+                date=wording.long_date(first),
+            )
+        )
+    oldest = today - timedelta(days=settings().port_document_max_age_days)
+    if any(document.signed_on < oldest for document in documents(order).values()):
+        raise DomainError(
+            _l(
+                "A document is more than %(days)d days old: upload a recent one.",
+                days=settings().port_document_max_age_days,
+            )
+        )
+
+
 def _event(order: PortOrder, status: PortStatus, note: str = "") -> None:
     db.session.add(PortEvent(order_id=order.id, status=status, note=note[:300]))
 
 
-def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
-    """Send the order to be processed, once (a conditional UPDATE). False: it was already."""
+def submit(account: Account, order: PortOrder, *, actor: User, today: date | None = None) -> bool:
+    """Send the order to be processed, once (a conditional UPDATE). False: it was already.
+    What was checked when saved is checked again, as of `today`: a draft kept for weeks,
+    or one sent again after a rejection, may hold a date now past and an old letter."""
     if is_closed(order):
         raise DomainError(_l("This order is closed: make a copy of it as a new order."))
-    gaps = missing(order)
-    if gaps and is_editable(order):
-        raise DomainError(_l("Before submitting, add: %(what)s.", what=wording.listing(gaps)))
+    if is_editable(order):
+        gaps = missing(order)
+        if gaps:
+            raise DomainError(_l("Before submitting, add: %(what)s.", what=wording.listing(gaps)))
+        _check_still_valid(order, today or local_today(account.timezone))
     sent = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(EDITABLE))
@@ -771,13 +796,19 @@ def submit(account: Account, order: PortOrder, *, actor: User) -> bool:
     return True
 
 
-def cancel(account: Account, order: PortOrder, *, actor: User) -> bool:
-    """Cancel, until the cut-off (pending): the numbers are free for another order."""
+def cancel(account: Account, order: PortOrder, *, actor: User, today: date | None = None) -> bool:
+    """Cancel, until the cut-off (24 hours before the confirmed date, in the account's time
+    zone; pending: never): the numbers are free for another order."""
     if is_closed(order):
         return False
+    today = today or local_today(account.timezone)
     done = rows_changed(
         update(PortOrder)
-        .where(PortOrder.id == order.id, PortOrder.status.in_(CANCELLABLE))
+        .where(
+            PortOrder.id == order.id,
+            PortOrder.status.in_(CANCELLABLE),
+            or_(PortOrder.confirmed_on.is_(None), PortOrder.confirmed_on > cut_off_day(today)),
+        )
         .values(status=PortStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )
@@ -798,6 +829,20 @@ def cancel(account: Account, order: PortOrder, *, actor: User) -> bool:
     )
     db.session.refresh(order)
     return True
+
+
+def cut_off_day(today: date) -> date:
+    """The last confirmed date an order may no longer be cancelled for, today: 24 hours
+    before a date's first moment is the day before it began."""
+    return today + timedelta(days=1)
+
+
+def is_cancellable(order: PortOrder, today: date) -> bool:
+    return (
+        order.status in CANCELLABLE
+        and not is_closed(order)
+        and (order.confirmed_on is None or order.confirmed_on > cut_off_day(today))
+    )
 
 
 def advance(
@@ -830,10 +875,10 @@ def advance(
     account = db.session.get_one(Account, order.account_id)
     _event(order, status, on.isoformat() if on else "")
     if status == PortStatus.DATE_CONFIRMED:
-        queue_email(account, "port_date_confirmed", order=order)
+        queue_email(account, "port_date_confirmed", order=order, count=len(in_order(order)))
     if status == PortStatus.COMPLETED:
         _bring_in(account, order, today)
-        queue_email(account, "port_completed", order=order)
+        queue_email(account, "port_completed", order=order, count=len(in_order(order)))
     audit.record(
         "port." + status.value,
         account=account,
@@ -904,6 +949,7 @@ REJECTABLE = (
     PortStatus.PROCESSING,
     PortStatus.CONTACTING_CARRIER,
     PortStatus.DATE_CONFIRMED,
+    PortStatus.PENDING,  # (a refusal on the day itself)
 )
 
 
@@ -920,7 +966,7 @@ def reject(order: PortOrder, reasons: dict[str, str], *, note: str = "", today: 
     moved = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(REJECTABLE))
-        .values(status=PortStatus.REJECTED)
+        .values(status=PortStatus.REJECTED, confirmed_on=None)  # (a new date comes after)
         .execution_options(synchronize_session=False)
     )
     if not moved:
