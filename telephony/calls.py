@@ -20,6 +20,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -181,7 +182,12 @@ def check_total(line: Line, new_total: int | None) -> int:
         )
     if new_total == line.calls_current:
         raise DomainError(
-            _l("The line already has %(num)d simultaneous calls.", num=new_total), field="calls"
+            _ln(
+                "The line already has %(num)d simultaneous call.",
+                "The line already has %(num)d simultaneous calls.",
+                new_total,
+            ),
+            field="calls",
         )
     return new_total
 

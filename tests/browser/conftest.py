@@ -234,6 +234,17 @@ def check_layout(page) -> None:
     width = page.viewport_size["width"]
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} is {scroll} px wide in a {width} px window"
+    if width <= 400:
+        # Nor a box of the page that scrolls sideways on a phone (a table cut off in its
+        # scroll box: nothing says there is more to see).
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll("body *")].filter((el) => {
+                 const x = getComputedStyle(el).overflowX;
+                 return (x === "auto" || x === "scroll") && el.scrollWidth > el.clientWidth + 1
+                   && el.checkVisibility();
+               }).map((el) => el.outerHTML.slice(0, 80))"""
+        )
+        assert boxes == [], f"{page.url} scrolls sideways inside {boxes} at {width} px"
     shown = page.locator("body").inner_text()
     found = MARKUP_AS_TEXT.search(shown)
     assert found is None, f"{page.url} shows markup as text: {found.group(0)!r}"
