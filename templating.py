@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from babel import Locale
@@ -171,7 +171,8 @@ def register_filters(app) -> None:
         percent=percent,
         number=number,
         phone=phone,
-        phones=phones,
+        # Pages: a number is never cut in two at the end of a line (a phone's narrow cards).
+        phones=partial(phones, unbroken=True),
         control_id=control_id,
         datetime_attr=datetime_attr,
         unbroken=unbroken,
