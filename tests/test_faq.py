@@ -319,6 +319,24 @@ def test_search_with_htmx_returns_the_results_block(client):
     assert "<html" not in body and "/faq/voicemail" in body
     assert 'hx-swap-oob="innerHTML:#faq-status"' in body
     assert "HX-Request" in response.headers["Vary"]
+    # The block replaces the list of all questions (as a search without JavaScript does),
+    # and a cleared search brings it back.
+    page = client.get("/faq?lang=en").get_data(as_text=True)
+    assert page.count('id="faq-all-title"') == 1 and "faq-all-title" not in body
+    cleared = client.get("/faq?q=", headers={"HX-Request": "true", "HX-Target": "faq-results"})
+    assert 'id="faq-all-title"' in cleared.get_data(as_text=True)
+
+
+def test_a_snippet_runs_an_answers_list_into_one_line_without_its_dashes(app):
+    from telephony.faq.highlight import snippet
+    from telephony.faq.text import Analyzer
+
+    analyzer = Analyzer("en")
+    text = "Dial 123 from the phone:\n- to listen, press 1\n- to record, press 2"
+    shown = snippet(text, frozenset(), analyzer)
+    assert " - " not in shown and shown.startswith("Dial 123 from the phone: to listen")
+    longer = snippet(text + "\n- and more" * 20, frozenset(), analyzer, words=8)
+    assert " - " not in longer
 
 
 @pytest.mark.parametrize(
@@ -389,6 +407,10 @@ def test_agent_panel_needs_an_agent_and_gives_copyable_answers(client, signed_in
     body = response.get_data(as_text=True)
     assert "<html" not in body
     assert 'id="faq-copy-en-call-forwarding"' in body
+    # The page's announcer says how many were found; the answers are no live region.
+    assert re.search(r'hx-swap-oob="innerHTML:#announcer">\d+ answers? found\.<', body)
+    panel = client.get("/agent/").get_data(as_text=True).split('class="faq-panel"', 1)[1]
+    assert "aria-live" not in panel.split("</section>", 1)[0]
     copy_text = body.split('id="faq-copy-en-call-forwarding"', 1)[1].split("</textarea>", 1)[0]
     assert "#21#" in copy_text and "http://localhost/faq/phone-not-ringing" not in copy_text
     full = client.get("/faq/panel?q=voicemail").get_data(as_text=True)

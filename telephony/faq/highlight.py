@@ -49,7 +49,7 @@ def snippet(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer, words
     """About `words` words of `text` around its densest run of query terms."""
     tokens, token_terms = _tokens(text, analyzer)
     if len(tokens) <= words:
-        return text
+        return " ".join(tokens)
     wanted = terms.terms if isinstance(terms, Marker) else terms
     hits = [i for i, found in enumerate(token_terms) if not found.isdisjoint(wanted)]
     best_start, best = 0, -1
@@ -64,8 +64,13 @@ def snippet(text: str, terms: frozenset[str] | Marker, analyzer: Analyzer, words
 
 @lru_cache(maxsize=4096)
 def _tokens(text: str, analyzer: Analyzer) -> tuple[list[str], list[frozenset[str]]]:
-    """A text's tokens (split at spaces) and the terms each holds: the answers come back."""
-    tokens = text.split()
+    """A text's tokens (split at spaces) and the terms each holds: the answers come back.
+    A list item's dash is left out (run into one line, "… du téléphone : - pour …")."""
+    tokens = [
+        token
+        for line in text.splitlines()
+        for token in (line[2:] if line.startswith("- ") else line).split()
+    ]
     return tokens, [
         frozenset(term for word in WORD.findall(token) if (term := analyzer.term_of(word)))
         for token in tokens
