@@ -180,6 +180,8 @@ def test_the_pages_add_a_card_without_javascript(signed_in):
     refused = client.post("/billing/payment-methods/new-card", data={**data, "cvc": "12"})
     assert refused.status_code == 422
     assert "The security code has 3 or 4 digits." in refused.text
+    # Every problem at once: the number's check digit too, not only once the rest is right.
+    assert "This card number is not valid." in refused.text
     assert "4242424242424241" not in refused.text  # never sent back
     refused = client.post("/billing/payment-methods/new-card", data={**data, "cvc": "123"})
     assert refused.status_code == 422 and "This card number is not valid." in refused.text

@@ -51,6 +51,17 @@ class CardForm(BaseForm):
     make_default = BooleanField(_l("Use it by default"))
     submit = SubmitField(_l("Add the card"))
 
+    def validate_number(self, field) -> None:
+        """Said with the other fields' problems (the provider would say it only once they
+        are right): 12 to 19 digits whose check digit holds (Luhn)."""
+        from stdnum import luhn
+
+        digits = "".join((field.data or "").replace("-", " ").split())
+        if not (digits.isascii() and digits.isdigit() and 12 <= len(digits) <= 19):
+            raise ValidationError(_l("This card number is not valid."))
+        if not luhn.is_valid(digits):
+            raise ValidationError(_l("This card number is not valid."))
+
     def validate_expiry(self, field) -> None:
         if parse_expiry(field.data) is None:
             raise ValidationError(_l("Write the expiry date as MM/YY, e.g. 08/29."))
