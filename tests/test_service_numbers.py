@@ -886,3 +886,41 @@ def test_reserving_what_the_country_does_not_sell_is_refused_not_replaced(app, s
     assert "This type of number is not sold in this country." in reply.text
     with app.app_context():
         assert db.session.scalar(select(func.count(NumberReservation.id))) == 0
+
+
+def test_with_licences_taken_back_the_numbers_and_orders_still_show(app, signed_in):
+    """Licences back to none: the numbers still billed, their credits and a port order in
+    progress are still the customer's to see, release, follow or cancel; only getting new
+    numbers needs a licence."""
+    from telephony.models import LicenceKind
+    from telephony.service_numbers import porting
+
+    with app.app_context():
+        fr, user = demo_account(), _user("demo-fr@example.com")
+        reservation, _ = reservations.reserve(fr, Search("FR", NumberType.NATIONAL), 1, actor=user)
+        (number,) = reservations.held_numbers(reservation)
+        reservations.acquire(fr, reservation, [str(number.id)], actor=user)
+        order, _checked = porting.create(fr, "04 78 12 34 56", False, actor=user)
+        for kind in LicenceKind:
+            licences.set_licences(fr, kind.value, 0, actor=_user("agent@example.com"))
+        db.session.commit()
+        order_id, shown = order.id, number.number
+    client = signed_in("fr")
+    for path in ("/service-numbers/", f"/service-numbers/port/{order_id}",
+                 f"/service-numbers/port/{order_id}/cancel", "/service-numbers/port",
+                 "/service-numbers/credits"):  # fmt: skip
+        assert client.get(path + "?lang=en").status_code == 200, path
+    page = client.get("/service-numbers/?lang=en").text
+    assert shown[-2:] in page and "You can still acquire 0 service numbers." not in page
+    assert client.get("/service-numbers/new").status_code == 403
+    token = csrf_from(client.get("/service-numbers/port").text)
+    created = client.post(
+        "/service-numbers/port",
+        data={
+            "csrf_token": token,
+            "toll_free": "toll",
+            "numbers": "04 78 12 34 57",
+            "action": "create",
+        },
+    )
+    assert created.status_code == 403

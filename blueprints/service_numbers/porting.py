@@ -28,9 +28,11 @@ from telephony.settings import settings
 CSV_LIMIT = 256 * 1024
 
 
-def _guard():
+def _guard(new: bool = False):
+    """The account, if it may follow its port orders (licences.may_follow) or, for a `new`
+    order, has a licence; else 403."""
     account = current_account()
-    if not licences.has_licence(account):
+    if not (licences.has_licence(account) if new else licences.may_follow(account)):
         abort(403)
     return account
 
@@ -47,7 +49,7 @@ def _pasted(form: PortNumbersForm) -> str:
 def port_orders():
     """The account's port orders, and a new one: *Check the numbers* says line by line
     which can be ported and why the others cannot; *Create the order* keeps those."""
-    account = _guard()
+    account = _guard(new=request.method == "POST")
     form = PortNumbersForm()
     checked = None
     status = 200
@@ -304,7 +306,7 @@ def port_cancel(order_id: int):
 @account_required
 def port_copy(order_id: int):
     """A closed (Belgian) rejected order, made again as a new one to correct."""
-    account = _guard()
+    account = _guard(new=True)
     order = porting.get(account, order_id)
     if BaseForm().validate_on_submit():
         done = perform(lambda: porting.copy(account, order, actor=current_user))

@@ -57,7 +57,7 @@ def _no_licence(account: Account):
 @account_required
 def index():
     account = current_account()
-    if not licences.has_licence(account):
+    if not licences.may_follow(account):
         return _no_licence(account)
     allowed, left = licences.quota(account)
     form = LicenceForm()
@@ -429,7 +429,7 @@ def release_number(number_id: int):
 def credits_page():
     """The balance, the rates, the movements, and buying credits (paid at once)."""
     account = current_account()
-    if not licences.has_licence(account):
+    if not licences.may_follow(account):
         return _no_licence(account)
     today = local_today(account.timezone)
     methods = paying.usable_methods(account, today)
@@ -476,7 +476,7 @@ def credits_page():
 @account_required
 def auto_recharge():
     account = current_account()
-    if not licences.has_licence(account):
+    if not licences.may_follow(account):
         return _no_licence(account)
     form = AutoRechargeForm()
     if form.validate_on_submit():

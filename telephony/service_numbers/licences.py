@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from extensions import db
 from telephony import DomainError, audit, wording
@@ -48,6 +48,21 @@ def has_licence(account: Account) -> bool:
             select(Licence.id).where(Licence.account_id == account.id, Licence.quantity > 0)
         )
     )
+
+
+def may_follow(account: Account) -> bool:
+    """Whether the account sees its service numbers' pages: with a licence, or while it
+    holds numbers or has port orders (licences taken back to none, it still pays for its
+    numbers, releases them, follows or cancels an order and buys the credits they use).
+    Getting new numbers needs a licence (has_licence)."""
+    from telephony.models import InventoryState, PortOrder, ServiceNumber
+
+    held = select(ServiceNumber.id).where(
+        ServiceNumber.account_id == account.id, ServiceNumber.state == InventoryState.TAKEN
+    )
+    ordered = select(PortOrder.id).where(PortOrder.account_id == account.id)
+    licensed = select(Licence.id).where(Licence.account_id == account.id, Licence.quantity > 0)
+    return bool(db.session.scalar(select(or_(licensed.exists(), held.exists(), ordered.exists()))))
 
 
 def acquired(account: Account) -> int:
