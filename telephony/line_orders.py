@@ -44,6 +44,7 @@ from telephony.models import (
     Offer,
     ScheduledTask,
     Service,
+    ServiceNumber,
     ServiceState,
     TaskAction,
     TaskStatus,
@@ -266,8 +267,8 @@ def free_number(country: str) -> str:
     ever had (a number is never given to a second customer)."""
     first, last = settings().new_line_numbers[country]
     used: set[str] = set()
-    for model in (Line, AliasNumber):
-        used.update(
+    for model in (Line, AliasNumber, ServiceNumber):  # (a service number too: none comes in
+        used.update(  # by porting from the block, but the inventory may hold one)
             db.session.scalars(select(model.number).where(model.number.between(first, last)))
         )
     for value in range(int(first[1:]), int(last[1:]) + 1):

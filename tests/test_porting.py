@@ -904,3 +904,23 @@ def test_the_e_mails_count_only_the_numbers_still_in_the_order(app_ctx):
         )
     ).all()
     assert len(bodies) == 2 and not any(" 3 " in body for body in bodies)
+
+
+def test_a_number_of_the_operators_own_block_or_in_quarantine_is_not_ported_in(app_ctx):
+    """The operator gives new lines numbers from its own blocks: one of them comes in by
+    no port order (nor one a deleted service gave back, in quarantine), and a new line
+    is never given a number a service number holds."""
+    from telephony.line_orders import free_number
+    from telephony.models import NumberQuarantine
+
+    block = free_number("FR")
+    db.session.add(NumberQuarantine(number="+33478123456", until=date(2099, 1, 1)))
+    checked = porting.precheck(demo_account(), f"0{block[3:]}\n04 78 12 34 56", False)
+    assert checked.accepted == []
+    assert [reason for _line, _cell, reason in checked.refused] == ["Already with us."] * 2
+    db.session.add(
+        ServiceNumber(number=block, country="FR", number_type=NumberType.NATIONAL,
+                      state=InventoryState.TAKEN, account_id=demo_account().id)
+    )  # fmt: skip
+    db.session.flush()
+    assert free_number("FR") != block

@@ -41,6 +41,7 @@ from telephony.models import (
     InventoryState,
     Line,
     LineStatus,
+    NumberQuarantine,
     NumberType,
     PortDocument,
     PortEvent,
@@ -290,6 +291,14 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
                 )
             )
         )
+        # The operator's own blocks, which new lines are given numbers from (whoever had
+        # them), and a number taken back from a deleted service, in quarantine.
+        ours.update(number for number in numbers if _in_line_blocks(number))
+        ours.update(
+            db.session.scalars(
+                select(NumberQuarantine.number).where(NumberQuarantine.number.in_(numbers))
+            )
+        )
     for line, cell, item in kept:
         if item.number in porting:
             refused.append((line, cell, _l("Already in a port order.")))
@@ -299,6 +308,15 @@ def precheck(account: Account, text: str, toll_free: bool) -> Checked:
             accepted.append(item)
     refused.sort(key=lambda item: item[0])
     return Checked(accepted, refused, country)
+
+
+def _in_line_blocks(number: str) -> bool:
+    """Whether an E.164 number is in one of the operator's blocks for new lines."""
+    digits = number[1:]
+    return any(
+        len(digits) == len(first[1:]) and first[1:] <= digits <= last[1:]
+        for first, last in settings().new_line_numbers.values()
+    )
 
 
 def create(
