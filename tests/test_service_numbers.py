@@ -924,3 +924,26 @@ def test_with_licences_taken_back_the_numbers_and_orders_still_show(app, signed_
         },
     )
     assert created.status_code == 403
+
+
+def test_a_number_is_billed_from_the_day_it_is_acquired(app_ctx):
+    """Its first month is due the day it comes: the renewal run that night invoices it (it
+    was free until a month later, and a number released before then cost nothing)."""
+    from telephony.dates import add_months, local_today
+    from telephony.models import InvoiceLine
+    from telephony.services.run import run_services
+
+    fr, user = demo_account(), _user("demo-fr@example.com")
+    reservation, _ = reservations.reserve(fr, Search("FR", NumberType.NATIONAL), 1, actor=user)
+    (number,) = reservations.held_numbers(reservation)
+    reservations.acquire(fr, reservation, [str(number.id)], actor=user)
+    db.session.commit()
+    today = local_today(fr.timezone)
+    run_services(today)
+    (line,) = db.session.scalars(
+        select(InvoiceLine)
+        .join(Service, Service.id == InvoiceLine.service_id)
+        .where(Service.target_type == "service_number", Service.target_id == number.id)
+    ).all()
+    assert (line.period_start, line.period_end) == (today, add_months(today, 1))
+    assert line.total_excl_vat == Decimal("3.00")

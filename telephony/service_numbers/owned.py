@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 from extensions import db
 from telephony import DomainError
 from telephony import rio as rios
-from telephony.dates import add_months
 from telephony.models import Account, InventoryState, Service, ServiceNumber
 from telephony.paging import Page, paginate
 from telephony.settings import settings
@@ -50,7 +49,9 @@ def offered_price(account: Account, number_type: str) -> Decimal | None:
 
 def add_services(account: Account, numbers: Iterable[ServiceNumber], today: date) -> None:
     """Each number the account now holds (acquired, or ported in) is a monthly service of
-    its own in My services, at the price of its country and type, from today."""
+    its own in My services, at the price of its country and type, billed from today: its
+    first period is due today, so the next renewal run invoices it (it was given free
+    until a month later, and a number released before then cost nothing at all)."""
     db.session.add_all(
         Service(
             account_id=account.id,
@@ -59,7 +60,7 @@ def add_services(account: Account, numbers: Iterable[ServiceNumber], today: date
             target_type="service_number",
             target_id=number.id,
             monthly_price_excl_vat=monthly_price(account, number),
-            expires_on=add_months(today, 1),
+            expires_on=today,
             renewed_on=today,
         )
         for number in numbers
