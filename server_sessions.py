@@ -94,13 +94,14 @@ def _user_statement(dialect: str):
     )
 
 
-def _read_directly(connection, dialect, key: str):
+def _read_directly(connection, dialect, key, statement=None):
     """The record's row, read through the driver itself (psycopg) on the session's
     connection: a prepared statement whose tuple is made a row here, each value as
     SQLAlchemy's types would give it. SQLAlchemy's own execution (the result's metadata,
     psycopg's description of 26 columns) cost three times the round trip. A driver's error
-    goes through SQLAlchemy's handling (a lost connection invalidates the pool)."""
-    sql, make = _direct_statement(dialect)
+    goes through SQLAlchemy's handling (a lost connection invalidates the pool).
+    `statement`: the load statement's builder (_load_statement; _user_statement)."""
+    sql, make = _direct_statement(dialect, statement or _load_statement)
     try:
         cursor = connection.connection.dbapi_connection.cursor()
         try:
@@ -114,12 +115,12 @@ def _read_directly(connection, dialect, key: str):
     return None if values is None else make(values)
 
 
-@lru_cache(maxsize=2)
-def _direct_statement(dialect):
-    """The load statement's SQL for the driver, and what makes a row of its tuple."""
+@lru_cache(maxsize=4)
+def _direct_statement(dialect, builder):
+    """A load statement's SQL for the driver, and what makes a row of its tuple."""
     from collections import namedtuple
 
-    statement = _load_statement(dialect.name)
+    statement = builder(dialect.name)
     compiled = statement.compile(dialect=dialect)
     assert compiled.positiontup is None or compiled.positiontup == ["key"]
     sql = str(compiled).replace("%(key)s", "%s")
@@ -213,8 +214,12 @@ def _hold(row) -> None:
 def load_user(user_id: int):
     """A signed-in user whose session record held no user row (the Redis store): the user,
     their account and its data version in one query, as with the database store."""
-    statement = _user_statement(db.session.get_bind().dialect.name)
-    row = db.session.connection().execute(statement, {"key": user_id}).first()
+    dialect = db.session.get_bind().dialect
+    connection = db.session.connection()
+    if dialect.name == "postgresql":  # (as DatabaseStore._read: through the driver)
+        row = _read_directly(connection, dialect, user_id, _user_statement)
+    else:
+        row = connection.execute(_user_statement(dialect.name), {"key": user_id}).first()
     if row is None:
         return None
     _hold(row)

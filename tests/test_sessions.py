@@ -291,6 +291,12 @@ def test_on_postgresql_the_record_read_through_the_driver_is_sqlalchemys_row(
         assert row._fields == expected._fields
         assert [(v, type(v)) for v in row] == [(v, type(v)) for v in expected]
         assert server_sessions._read_directly(connection, connection.dialect, "x" * 64) is None
+        # The same with the user's id (the Redis store keeps the record elsewhere).
+        user_id = user(app, "fr").id
+        by_id = server_sessions._user_statement
+        expected = connection.execute(by_id("postgresql"), {"key": user_id}).one()
+        row = server_sessions._read_directly(connection, connection.dialect, user_id, by_id)
+        assert [(v, type(v)) for v in row] == [(v, type(v)) for v in expected]
 
 
 def test_a_commit_from_another_process_ends_a_kept_session_at_once(app, client, signed_in):
