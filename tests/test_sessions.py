@@ -149,19 +149,27 @@ def test_sessions_in_redis(app_factory):
     assert not opens_account(thief)
 
 
-def test_a_kept_page_is_one_query_with_sessions_in_redis(app_factory):
+def test_a_kept_page_is_one_query_with_sessions_in_redis(app_factory, monkeypatch):
     """Production keeps sessions in Redis: the user, their account and its data version
     are then one query too (server_sessions.load_user), and a kept page nothing more. (On
-    PostgreSQL the version was a query of its own.)"""
+    PostgreSQL the version was a query of its own.) On PostgreSQL that query goes through
+    the driver itself, where the engine's events do not see it: counted apart."""
+    import server_sessions
     from tests.conftest import QueryCounter
 
+    direct = []
+    read = server_sessions._read_directly
+    monkeypatch.setattr(
+        server_sessions, "_read_directly", lambda *args: direct.append(args) or read(*args)
+    )
     app, client = signed_in_with_redis(app_factory)
     assert client.get("/lines/").status_code == 200
     with app.app_context():
         engine = db.engine
+    direct.clear()
     with QueryCounter(engine) as again:
         assert client.get("/lines/").status_code == 200
-    assert again.count == 1
+    assert again.count + len(direct) == 1
 
 
 def test_a_request_begun_before_sign_out_does_not_bring_the_session_back(
