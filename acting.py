@@ -19,7 +19,8 @@ KEY = "acting_for"
 
 def state() -> dict | None:
     """What the signed-in agent is doing for a customer (None for anyone else)."""
-    if not current_user.is_authenticated or not support.can_act(current_user):
+    user = current_user._get_current_object()  # (each read through the proxy costs)
+    if not user.is_authenticated or not support.can_act(user):
         return None
     value = session.get(KEY)
     return value if isinstance(value, dict) and "account_id" in value else None

@@ -293,12 +293,13 @@ def _keepable() -> bool:
 
     from telephony.models import Role
 
+    user = current_user._get_current_object()  # (each read through the proxy costs)
     return (
         request.method == "GET"
         and "messages_seen" not in g  # the translators' workspace notes each text shown
-        and current_user.is_authenticated
-        and current_user.role == Role.CUSTOMER
-        and current_user.account is not None
+        and user.is_authenticated
+        and user.role == Role.CUSTOMER
+        and user.account is not None
         and session.keys() <= INERT_SESSION_KEYS
     )
 

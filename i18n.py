@@ -153,7 +153,8 @@ def _selected_locale_id(customers: bool = True) -> str:
     remembered = parse_locale_id(session.get("locale"))
     if remembered:
         return remembered
-    user = current_user if current_user and current_user.is_authenticated else None
+    user = current_user._get_current_object()  # (each read through the proxy costs)
+    user = user if user is not None and user.is_authenticated else None
     if user is not None and parse_locale_id(user.locale):
         return user.locale
     # (An agent has no account: its id says so without a query.)

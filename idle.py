@@ -74,7 +74,8 @@ def is_background() -> bool:
 
 
 def applies() -> bool:
-    return current_user.is_authenticated and current_user.role in STAFF
+    user = current_user._get_current_object()  # (each read through the proxy costs)
+    return user.is_authenticated and user.role in STAFF
 
 
 def seconds_left() -> int | None:

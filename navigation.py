@@ -45,7 +45,8 @@ _AREA = {
 def navigation_context() -> dict:
     import acting
 
-    role = current_user.role if current_user.is_authenticated else None
+    user = current_user._get_current_object()  # (each read through the proxy costs)
+    role = user.role if user.is_authenticated else None
     account = acting.account() if role in (Role.AGENT, Role.ADMIN) else None
     # A translator previewing a demo customer's pages (read only) sees their menu.
     preview = acting.preview_account() if role == Role.TRANSLATOR else None
@@ -59,7 +60,7 @@ def navigation_context() -> dict:
             continue
         offered = OFFERED_TO.get(endpoint)
         if offered is not None:
-            customer = account or (current_user.account if role == Role.CUSTOMER else None)
+            customer = account or (user.account if role == Role.CUSTOMER else None)
             if customer is None or not offered(customer):
                 continue
         visible.append((endpoint, label))

@@ -93,8 +93,9 @@ def lock_for_change() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "changes_nothing", False):
         return
-    if current_user.role == Role.CUSTOMER:
-        account_id = current_user.account_id
+    user = current_user._get_current_object()
+    if user.role == Role.CUSTOMER:
+        account_id = user.account_id
     else:
         account_id = (acting() or {}).get("account_id")
     if account_id:
