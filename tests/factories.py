@@ -97,16 +97,20 @@ ACTING_FR_BANNER = (
 )
 
 
+def act_for(client, account_id: int, reason: str = "Customer on the phone") -> None:
+    """The signed-in agent of `client` acts for the account, as the console's form does."""
+    page = client.get(f"/agent/accounts/{account_id}").text
+    reply = client.post(
+        f"/agent/accounts/{account_id}/act", data={"csrf_token": csrf_from(page), "reason": reason}
+    )
+    assert reply.status_code == 303
+
+
 def act_for_fr(client, signed_in) -> int:
     signed_in("agent")
     with client.application.app_context():
         account_id = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
-    page = client.get(f"/agent/accounts/{account_id}").text
-    reply = client.post(
-        f"/agent/accounts/{account_id}/act",
-        data={"csrf_token": csrf_from(page), "reason": "Customer on the phone"},
-    )
-    assert reply.status_code == 303
+    act_for(client, account_id)
     return account_id
 
 

@@ -8,7 +8,7 @@ from extensions import db
 from telephony import DomainError, audit, support
 from telephony.models import Account, AuditEvent, Line, Offer, ScheduledTask, Service, User
 from tests.conftest import csrf_from
-from tests.factories import ACTING_FR_BANNER, act_for_fr
+from tests.factories import ACTING_FR_BANNER, act_for, act_for_fr
 
 
 def _fr_id(app) -> int:
@@ -200,18 +200,10 @@ def test_a_form_opened_for_one_customer_cannot_change_the_next_one(app, signed_i
         )
         fr_id, be_id, be_email = fr.id, be.id, be.billing_email
 
-    def act_for(account_id):
-        page = client.get(f"/agent/accounts/{account_id}").text
-        reply = client.post(
-            f"/agent/accounts/{account_id}/act",
-            data={"csrf_token": csrf_from(page), "reason": "Customer on the phone"},
-        )
-        assert reply.status_code == 303
-
-    act_for(fr_id)
+    act_for(client, fr_id)
     tab_a = client.get("/procedure/billing-contact?lang=en").text
     assert f'name="acting_for" value="{fr_id}"' in tab_a
-    act_for(be_id)
+    act_for(client, be_id)
     reply = client.post(
         "/procedure/billing-contact?lang=en",
         data={

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from extensions import db
 from telephony.models import Account, AuditEvent, CallNote
 from tests.conftest import USERS, Auth, csrf_from
-from tests.factories import ACTING_FR_BANNER
+from tests.factories import ACTING_FR_BANNER, act_for
 
 
 def expire(app, client) -> None:
@@ -326,17 +326,9 @@ def test_a_draft_of_one_customers_form_never_fills_anothers(app, client, signed_
         fr = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
         be = db.session.scalar(select(Account.id).where(Account.country == "BE"))
 
-    def act(target):
-        page = client.get(f"/agent/accounts/{target}").text
-        reply = client.post(
-            f"/agent/accounts/{target}/act",
-            data={"csrf_token": csrf_from(page), "reason": "Caller"},
-        )
-        assert reply.status_code == 303
-
-    act(fr)
+    act_for(client, fr)
     token = csrf_from(client.get("/procedure/billing-contact").text)
-    act(be)
+    act_for(client, be)
     expire(app, client)
     client.post(
         "/procedure/billing-contact",
