@@ -17,7 +17,7 @@ class TelephonyApp(Flask):
     hook and view at every request (some twenty `inspect` calls a page), and the answer
     never changes. (ensure_sync is Flask's documented place for this.)"""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._synced: dict = {}
 

@@ -239,3 +239,62 @@ def test_the_returns_command_reads_a_status_report(runner, app, tmp_path):
     good.write_text(_status_report(("NOBODY", "MS02")))
     result = runner.invoke(args=["billing", "returns", str(good)])
     assert result.exit_code == 0 and "1 unknown" in result.output
+
+
+def test_a_swiss_account_with_a_euro_mandate_is_charged_not_left_to_a_file(app_ctx, tmp_path):
+    """A Swiss account's invoices are in francs and the files collect euros: its euro
+    mandate does not leave them waiting for a file (they were never collected nor charged,
+    then the service was suspended); its invoice's PDF asks for a transfer."""
+    from flask import current_app
+
+    from telephony import procedure as procedures
+    from telephony.invoicing.collection import waiting_for_debit
+    from telephony.invoicing.document import build
+    from telephony.models import ProcedureStatus
+    from tests.factories import DETAILS
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    swiss = demo_account("vt30003-s")
+    procedure = procedures.submit(swiss, {**DETAILS["vt30003-s"], "currency": "EUR"}, actor=None)
+    procedures.change_status(swiss, procedure, ProcedureStatus.VALIDATED, actor=None)
+    db.session.commit()
+    assert payment_methods.default_method(swiss).kind == PaymentMethod.SEPA_DEBIT
+    assert not waiting_for_debit(swiss)
+    invoice = issue_invoice(swiss, "10.00")
+    assert build(invoice, current_app.config["OPERATOR"], "en").means.kind == "transfer"
+
+
+def test_an_invoice_in_a_debit_file_or_refunded_asks_for_nothing_on_its_pdf(app_ctx, tmp_path):
+    """Sent for collection, the PDF says the debit as it was sent, whatever the default
+    method is now; refunded, it was paid (the credit note says what came back)."""
+    from flask import current_app
+
+    from telephony.invoicing.document import build
+    from tests.factories import stored_card
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    fr, procedure = _pay_by_mandate("vt10001-f")
+    invoice = issue_invoice(fr, "10.00", issued=TODAY - timedelta(days=15))
+    collect(TODAY)
+    db.session.expire_all()
+    assert invoice.status == InvoiceStatus.COLLECTION_SENT
+    payment_methods.set_default(fr, stored_card(fr), actor=None, today=TODAY)
+    db.session.commit()
+    means = build(invoice, current_app.config["OPERATOR"], "en").means
+    assert means.kind == "debit" and means.mandate == procedure.mandate_reference
+    invoice.status = InvoiceStatus.REFUNDED
+    assert build(invoice, current_app.config["OPERATOR"], "en").means.kind == "paid"
+
+
+def test_the_reason_of_a_return_is_its_status_reasons_code():
+    """Banks repeat the original transaction in the report: its codes (CORE) are not the
+    reason."""
+    report = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>'
+        "<GrpHdr><MsgId>R1</MsgId></GrpHdr><OrgnlPmtInfAndSts><TxInfAndSts>"
+        "<OrgnlEndToEndId>E1</OrgnlEndToEndId><TxSts>RJCT</TxSts>"
+        "<StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf><OrgnlTxRef><PmtTpInf><SvcLvl>"
+        "<Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm></PmtTpInf></OrgnlTxRef>"
+        "</TxInfAndSts></OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>"
+    )
+    assert parse_status_report(report) == [("E1", "AM04")]

@@ -356,12 +356,22 @@ def parse_status_report(xml: bytes | str) -> list[tuple[str, str]]:
         if status is None or (status.text or "").strip() != "RJCT":
             continue
         end_to_end = fields.get("OrgnlEndToEndId")
-        reason = fields.get("Cd")
         if end_to_end is not None and end_to_end.text:
-            found.append(
-                (end_to_end.text.strip(), (reason.text or "").strip() if reason is not None else "")
-            )
+            found.append((end_to_end.text.strip(), _reason(element)))
     return found
+
+
+def _reason(transaction) -> str:
+    """The code of a transaction's status reason (StsRsnInf/Rsn/Cd): not any <Cd> in it (the
+    original transaction repeated in OrgnlTxRef holds others, such as CORE)."""
+    for info in transaction:
+        if isinstance(info.tag, str) and _local(info.tag) == "StsRsnInf":
+            for rsn in info:
+                if isinstance(rsn.tag, str) and _local(rsn.tag) == "Rsn":
+                    for code in rsn:
+                        if isinstance(code.tag, str) and _local(code.tag) in ("Cd", "Prtry"):
+                            return (code.text or "").strip()
+    return ""
 
 
 def _local(tag: str) -> str:
@@ -410,11 +420,16 @@ def record_returns(xml: bytes | str, day: date) -> ReturnsReport:
     return report
 
 
-def waiting_for_debit(account_id: int) -> bool:
+def waiting_for_debit(account: Account) -> bool:
     """True when the account's invoices are collected by direct debit (its default method
-    is the mandate of a validated procedure): the renewal run leaves them to `collect`."""
+    is the mandate of a validated procedure, and they are in euros, as the files are): the
+    renewal run leaves them to `collect`. (A Swiss account's francs are not: a euro
+    mandate of one was taken as waiting, and its invoices were never collected nor
+    charged, then the service suspended.)"""
+    if account.currency != "EUR":
+        return False
     return bool(
         db.session.scalar(
-            select(exists(_mandates().where(StoredPaymentMethod.account_id == account_id)))
+            select(exists(_mandates().where(StoredPaymentMethod.account_id == account.id)))
         )
     )

@@ -24,6 +24,8 @@ from telephony.invoicing.buyer import of as buyer_of
 from telephony.models import (
     AccountKind,
     AliasNumber,
+    Debit,
+    DebitCollection,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
@@ -258,7 +260,29 @@ def _means(invoice: Invoice, operator: dict, country: str) -> Means:
             .limit(1)
         )
         return Means(kind="cancelled", reference=note or "")
-    if invoice.status == InvoiceStatus.PAID:
+    if invoice.status == InvoiceStatus.COLLECTION_SENT:  # in a debit file: as it was sent
+        debit = db.session.scalar(
+            select(Debit).where(Debit.invoice_id == invoice.id).order_by(Debit.id.desc()).limit(1)
+        )
+        if debit is not None:
+            procedure = db.session.scalar(
+                select(ValidationProcedure)
+                .where(ValidationProcedure.mandate_reference == debit.mandate_reference)
+                .order_by(ValidationProcedure.id.desc())
+                .limit(1)
+            )
+            signed = procedure and (procedure.submitted_at or procedure.created_at)
+            collection = db.session.get_one(DebitCollection, debit.collection_id)
+            return Means(
+                kind="debit",
+                mandate=debit.mandate_reference,
+                signed_on=signed.date() if signed else None,
+                debtor_account=mask_iban(procedure.iban) if procedure else "",
+                collection_on=collection.collection_on,
+                creditor_id=operator.get("creditor_ids", {}).get(country, ""),
+            )
+    if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.REFUNDED):
+        # (Refunded: it was paid; the credit note says what came back. Nothing is due.)
         payment = db.session.scalar(
             select(Payment)
             .where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)
@@ -279,7 +303,12 @@ def _means(invoice: Invoice, operator: dict, country: str) -> Means:
             StoredPaymentMethod.is_default,
         )
     )
-    if default is not None and default.kind == PaymentMethod.SEPA_DEBIT and default.procedure:
+    if (
+        default is not None
+        and default.kind == PaymentMethod.SEPA_DEBIT
+        and default.procedure
+        and default.procedure.currency == invoice.currency  # (else no file collects it)
+    ):
         procedure = default.procedure
         signed = procedure.submitted_at or procedure.created_at
         return Means(

@@ -346,7 +346,7 @@ def _collect_one(invoice_id: int, day: date, report: ServiceRunReport, provider)
     account = invoice.account
     method = payment_methods.default_method(account)
     if method is not None and method.kind == PaymentMethod.SEPA_DEBIT:
-        if waiting_for_debit(account.id):  # the next pain.008 file collects it
+        if waiting_for_debit(account):  # the next pain.008 file collects it
             report.by_debit += 1
             return
     usable = method is not None and not payment_methods.expiry(method, day).expired
