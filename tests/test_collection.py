@@ -298,3 +298,30 @@ def test_the_reason_of_a_return_is_its_status_reasons_code():
         "</TxInfAndSts></OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>"
     )
     assert parse_status_report(report) == [("E1", "AM04")]
+
+
+def test_one_customers_bad_details_leave_only_that_debit_out(app_ctx, tmp_path):
+    """A BIC (or a name) the file's schema refuses stopped every customer's collection:
+    now the debit at fault is left out and reported, and the others go. The form refuses
+    such a BIC in the first place."""
+    from flask import current_app
+
+    from telephony.procedure.details import InvalidDetails, check_details
+    from tests.factories import DETAILS
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    fr, _ = _pay_by_mandate("vt10001-f")
+    be, procedure = _pay_by_mandate("vt20002-b")
+    procedure.bic = "G3BABEBB"  # as stored before the form refused it
+    db.session.commit()
+    fr_invoice = issue_invoice(fr, "10.00", issued=TODAY - timedelta(days=15))
+    be_invoice = issue_invoice(be, "10.00", issued=TODAY - timedelta(days=15))
+    report = collect(TODAY)
+    db.session.expire_all()
+    assert fr_invoice.status == InvoiceStatus.COLLECTION_SENT
+    assert be_invoice.status == InvoiceStatus.AWAITING_PAYMENT
+    assert [invoice_id for invoice_id, _why in report.refused] == [be_invoice.id]
+    assert f"invoice {be_invoice.id} left out" in report.summary()
+    with pytest.raises(InvalidDetails) as refused:
+        check_details(be, {**DETAILS["vt20002-b"], "bic": "G3BABEBB"})
+    assert "bic" in refused.value.errors

@@ -74,13 +74,17 @@ class CollectionReport:
     files: list[str] = field(default_factory=list)
     debits: int = 0
     total: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    #: (invoice id, why) of the debits the schema refused: left out, their invoices to pay.
+    refused: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         totals = ", ".join(f"{amount} {currency}" for currency, amount in self.total.items())
-        return (
+        lines = [
             f"collection {self.day.isoformat()}: {self.debits} debit(s) in "
             f"{len(self.files)} file(s){' (' + totals + ')' if totals else ''}"
-        )
+        ]
+        lines += [f"  invoice {invoice_id} left out: {why}" for invoice_id, why in self.refused]
+        return "\n".join(lines)
 
 
 def collection_dir() -> Path:
@@ -137,14 +141,30 @@ def collect(day: date) -> CollectionReport:
     db.session.commit()
     for (country, collection_on), items in sorted(groups.items()):
         for start in range(0, len(items), FILE_LIMIT):
-            chunk = items[start : start + FILE_LIMIT]
-            collection = _make_file(country, collection_on, chunk, day)
-            if collection is not None:
-                report.files.append(collection.message_id)
-                report.debits += collection.count
-                report.total[collection.currency] += collection.total
+            _make_files(country, collection_on, items[start : start + FILE_LIMIT], day, report)
     write_files()
     return report
+
+
+def _make_files(country, collection_on, items, day, report: CollectionReport) -> None:
+    """A file of `items`; if it does not validate (one customer's details the schema
+    refuses: a BIC, a name), the halves are tried apart until the debits at fault are
+    found: they are left out and reported, and every other customer's still go. (One
+    mistyped BIC stopped every customer's collection, every day, and the rest of the run.)"""
+    try:
+        collection = _make_file(country, collection_on, items, day)
+    except InvalidFile as invalid:
+        if len(items) == 1:
+            report.refused.append((items[0][0], str(invalid)))
+            return
+        half = len(items) // 2
+        _make_files(country, collection_on, items[:half], day, report)
+        _make_files(country, collection_on, items[half:], day, report)
+        return
+    if collection is not None:
+        report.files.append(collection.message_id)
+        report.debits += collection.count
+        report.total[collection.currency] += collection.total
 
 
 def _message_id(country: str, day: date) -> str:

@@ -4,6 +4,7 @@ UID with python-stdnum) and stored in their canonical form."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,6 +85,11 @@ class Details:
 
 
 # --- Checking what the customer typed ----------------------------------------------------
+
+
+#: A BIC as the pain.008 schema writes it (ISO 9362: the 7th character is no 0 or 1, the
+#: 8th no O).
+SEPA_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
 
 
 def _clean_text(value: str | None, limit: int) -> tuple[str, object | None]:
@@ -215,6 +221,9 @@ def check_details(
     if bic_text:
         try:
             parsed = BIC(bic_text)
+            # (What the direct-debit file's schema accepts: schwifty takes G3BABEBB too.)
+            if not SEPA_BIC.fullmatch(str(parsed)):
+                raise SchwiftyException(bic_text)
         except SchwiftyException:
             errors["bic"] = _l("This is not a valid BIC (8 or 11 letters and digits).")
         else:
