@@ -63,15 +63,18 @@ def audit_agent_view() -> None:
     reason = action_reason()
     if reason:
         audit.acting_reason.set(reason)
-    if request.method not in SAFE_METHODS:
+    view = current_app.view_functions.get(request.endpoint or "")
+    # A form's inline check (a POST that changes nothing) answers with the page, or a
+    # block of it, read as any page is.
+    if request.method not in SAFE_METHODS and not getattr(view, "changes_nothing", False):
         return
     account = acting_account()
     if account is not None:
         # A block the page polls for on its own is recorded once a minute, not every time
         # (it says it is one; a request that lies is still recorded once a minute).
-        again = idle.is_background() and support.viewed_lately(
-            current_user, account, request.full_path
-        )
+        # So is an inline check sent as the agent types (once a minute per page too).
+        repeated = idle.is_background() or request.method not in SAFE_METHODS
+        again = repeated and support.viewed_lately(current_user, account, request.full_path)
         if not again:
             database.use_transaction()
             support.record_view(current_user, account, request.full_path, action_reason())

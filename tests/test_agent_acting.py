@@ -2,7 +2,7 @@
 and rules, a banner, and every view and change on the record."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from extensions import db
 from telephony import DomainError, audit, support
@@ -254,3 +254,24 @@ def test_signing_out_while_acting_ends_the_acting_on_record(app, client, signed_
             .order_by(AuditEvent.id)
         ).all()
     assert actions == ["agent.acting_started", "agent.acting_stopped"]
+
+
+def test_an_inline_check_an_agent_sends_is_an_audited_view(app, client, signed_in):
+    """A form's inline check posts and answers with the page (without htmx): the customer's
+    procedure, holder and masked IBAN; it is recorded as a view, once a minute."""
+    target = act_for_fr(client, signed_in)
+    token = csrf_from(client.get("/lines/").text)
+
+    def views():
+        with app.app_context():
+            return db.session.scalar(
+                select(func.count(AuditEvent.id)).where(
+                    AuditEvent.account_id == target, AuditEvent.action == support.VIEWED
+                )
+            )
+
+    before = views()
+    assert client.post("/procedure/check", data={"csrf_token": token}).status_code in (200, 422)
+    assert views() == before + 1
+    client.post("/procedure/check", data={"csrf_token": token})
+    assert views() == before + 1
