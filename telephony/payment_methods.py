@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from telephony import DomainError, NotFound, audit
-from telephony.dates import add_months
+from telephony.dates import add_months, local_today
 from telephony.models import (
     Account,
     PaymentMethod,
@@ -138,6 +138,8 @@ def add_card(
     default whatever `make_default` says."""
     if date(exp_year, exp_month, 1) < today.replace(day=1):
         raise DomainError(_l("This card has expired."), field="expiry")
+    if exp_year > today.year + CARD_YEARS_AHEAD:  # (no card is issued for that long)
+        raise DomainError(_l("Write the expiry date as MM/YY, e.g. 08/29."), field="expiry")
     kept = provider.tokenize_card(number=number, exp_month=exp_month, exp_year=exp_year)
     if kept.failure_reason:
         message = FAILURES.get(kept.failure_reason, _l("The card was refused."))
@@ -204,9 +206,11 @@ def remove(
     *,
     new_default: StoredPaymentMethod | None,
     actor: User | None,
+    today: date | None = None,
 ) -> None:
     """Remove a method. Removing the default while others remain needs the one that takes
-    its place; removing the last one leaves automatic renewals as invoices to pay."""
+    its place (not an expired card, as set_default refuses); removing the last one leaves
+    automatic renewals as invoices to pay."""
     if method.account_id != account.id:
         raise NotFound(_l("This payment method does not exist."))
     others = [m for m in list_methods(account) if m.id != method.id]
@@ -215,6 +219,8 @@ def remove(
             raise DomainError(
                 _l("Choose the payment method that becomes the default."), field="new_default"
             )
+        if expiry(new_default, today or local_today(account.timezone)).expired:
+            raise DomainError(_l("This card has expired."), field="new_default")
     summary = _summary(method)
     db.session.delete(method)
     db.session.flush()

@@ -243,3 +243,28 @@ def test_another_accounts_method_answers_404_on_every_page(signed_in):
         "/billing/payment-methods/99999999999999999999/default",
     ):
         assert client.post(url, data={"csrf_token": token}).status_code == 404, url
+
+
+def test_an_expired_card_never_becomes_the_default_and_expiry_years_have_an_end(app_ctx):
+    """Removing the default asks for another: not an expired card (set_default refuses
+    one, so must this). And a card expiring in 2099 is a typing mistake."""
+    from telephony.models import User
+    from tests.factories import stored_card
+
+    fr = demo_account("vt10001-f")
+    today = date.today()
+    visa = stored_card(fr)
+    old = stored_card(fr, "4444")
+    old.exp_year = today.year - 1
+    payment_methods.set_default(fr, visa, actor=None, today=today)
+    db.session.flush()
+    with pytest.raises(DomainError) as refused:
+        payment_methods.remove(fr, visa, new_default=old, actor=None, today=today)
+    assert refused.value.field == "new_default"
+    user = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+    with pytest.raises(DomainError) as far:
+        payment_methods.add_card(
+            fr, number="4242424242424242", exp_month=12, exp_year=2099, make_default=False,
+            actor=user, provider=PROVIDERS["sandbox"], today=today,
+        )  # fmt: skip
+    assert far.value.field == "expiry"

@@ -99,7 +99,12 @@ def remove(method_id: int):
     """Removing asks first; removing the default asks which method takes its place."""
     account = current_account()
     method = payment_methods.get(account, method_id)
-    others = [m for m in payment_methods.list_methods(account) if m.id != method.id]
+    today = local_today(account.timezone)
+    others = [
+        m  # (an expired card cannot become the default)
+        for m in payment_methods.list_methods(account)
+        if m.id != method.id and not payment_methods.expiry(m, today).expired
+    ]
     form = RemoveForm()
     form.new_default.choices = [(str(m.id), m.id) for m in others]
     if form.validate_on_submit():
