@@ -309,9 +309,18 @@ def test_pdf_switzerland_individual_chf_in_italian(app_ctx):
 
 
 def test_pdf_switzerland_bdd_when_configured(app, app_ctx):
+    """An operator collecting by Business Direct Debit asks it of companies and
+    associations; an individual signs LSV+ (BDD has no right of objection)."""
     app.config["OPERATOR"] = {**app.config["OPERATOR"], "ch_debit_scheme": "bdd"}
-    text, _data, _procedure = build("vt30003-s", document_locale="de_CH")
+    text, _data, _procedure = build(
+        "vt30003-s",
+        document_locale="de_CH",
+        customer_kind="company",
+        organisation_id="CHE-100.155.212",
+    )
     assert "BDD" in text and "30. September 2028" in text
+    text, _data, _procedure = build("vt30003-s", document_locale="de_CH")
+    assert "(LSV+)" in text and "Business Direct Debit" not in text
 
 
 def test_pdf_switzerland_eur_account_is_a_sepa_mandate(app_ctx):

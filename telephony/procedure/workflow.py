@@ -18,6 +18,7 @@ from telephony import DomainError, audit, payment_methods
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
+    AccountKind,
     ProcedureStatus,
     ScheduledTask,
     TaskAction,
@@ -149,8 +150,12 @@ def waiting_orders(account: Account) -> list[ScheduledTask]:
 
 
 def document_kind(procedure: ValidationProcedure, operator: Mapping) -> str:
-    """ "sepa" (EUR accounts), or the Swiss CHF scheme the operator uses: "lsv" or "bdd"."""
+    """ "sepa" (EUR accounts), or the Swiss CHF scheme the operator uses: "lsv" or "bdd".
+    Business Direct Debit is for businesses (no right of objection): an individual signs
+    an LSV+ authorization whatever the operator uses for companies."""
     if procedure.currency == "CHF":
+        if procedure.customer_kind == AccountKind.INDIVIDUAL:
+            return "lsv"
         return operator.get("ch_debit_scheme", "lsv")
     return "sepa"
 
