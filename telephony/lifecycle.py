@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from extensions import db
-from telephony import DomainError, audit, procedure
+from telephony import DomainError, audit, procedure, wording
 from telephony.billing import (
     LINE_LIFECYCLE,
     Waiting,
@@ -165,9 +165,18 @@ def number_actions(account: Account, alias: AliasNumber) -> NumberActions:
     )
 
 
-def to_alias_refusal(account: Account, line: Line):
+def to_alias_refusal(account: Account, line: Line, now=None):
     if line.kind == LineKind.FAX:
         return _l("A fax line cannot become an alias number.")
+    # The line's service ends with the conversion: during its commitment, as a termination
+    # would wait for its end (the months committed to are due whatever happens).
+    day, committed = termination_date(account, [("line", line.id)], now)
+    if committed is not None:
+        return _l(
+            "This line is committed until %(date)s: it can become an alias number from %(day)s.",
+            date=wording.long_date(committed),
+            day=wording.long_date(day),
+        )
     return line_busy(account, line)
 
 
@@ -218,7 +227,7 @@ def request_to_alias(
     account: Account, line: Line, *, actor: User | None, reason: str = "", now=None
 ) -> ScheduledTask:
     """Schedule the conversion of `line` to an alias number at the next billing."""
-    refused = to_alias_refusal(account, line)
+    refused = to_alias_refusal(account, line, now)
     if refused:
         raise DomainError(refused)
     return _schedule(

@@ -66,6 +66,20 @@ def test_a_fax_line_cannot_become_an_alias_number(app_ctx):
         lifecycle.request_to_alias(account, fax, actor=None)
 
 
+def test_a_line_in_its_commitment_does_not_leave_it_by_becoming_an_alias_number(app_ctx):
+    """The conversion ends the line's service, as a termination does: during its
+    commitment it is refused, saying from when it can be asked for."""
+    account = demo_account()
+    trunk = db.session.scalar(
+        select(Line).where(Line.kind == LineKind.TRUNK, Line.account_id == account.id)
+    )
+    day, committed = lifecycle.termination_date(account, [("line", trunk.id)])
+    assert committed is not None
+    with pytest.raises(DomainError, match="committed until"):
+        lifecycle.request_to_alias(account, trunk, actor=None)
+    assert lifecycle.to_alias_refusal(account, trunk) is not None
+
+
 def test_line_to_alias_at_renewal_keeps_the_number_and_asks_the_hardware_back(app_ctx):
     account = demo_account()
     accueil = _line("Accueil")  # has a Plug & Phone
