@@ -436,21 +436,24 @@ def _request_hardware_return(line: Line, day: date) -> list[Hardware]:
 
 
 def _new_service(account: Account, name, service_type, target_type, target_id, price, day):
-    db.session.add(
-        Service(
-            account_id=account.id,
-            name=name,
-            service_type=service_type,
-            target_type=target_type,
-            target_id=target_id,
-            state=ServiceState.ACTIVE,
-            period_months=1,
-            # Started today for a month: renewed on the 1st, like every monthly service.
-            renewed_on=day,
-            expires_on=first_of_next_month(day),
-            monthly_price_excl_vat=price,
-        )
+    from telephony.invoicing.repricing import invoice_first_period
+
+    service = Service(
+        account_id=account.id,
+        name=name,
+        service_type=service_type,
+        target_type=target_type,
+        target_id=target_id,
+        state=ServiceState.ACTIVE,
+        period_months=1,
+        # Started today: renewed on the 1st, like every monthly service, and billed from
+        # today to then.
+        renewed_on=day,
+        expires_on=first_of_next_month(day),
+        monthly_price_excl_vat=price,
     )
+    db.session.add(service)
+    invoice_first_period(service, day)
 
 
 def _active_line(task: ScheduledTask) -> Line:

@@ -35,6 +35,7 @@ from extensions import db
 from telephony import DomainError, NotFound, audit, inventory, lifecycle, procedure
 from telephony.billing import Waiting, pending_key, schedule
 from telephony.dates import first_of_next_month, local_today
+from telephony.invoicing.repricing import invoice_first_period
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -312,20 +313,20 @@ def apply_order_line(task: ScheduledTask, day: date) -> str:
         raise Waiting("waiting for the validation procedure")
     description = task.params.get("description", "")
     line = _add_line(account, group, offer, description)
-    db.session.add(
-        Service(
-            account_id=account.id,
-            name=f"{line.number} – {description}" if description else line.number,
-            service_type="sip_line",
-            target_type="line",
-            target_id=line.id,
-            state=ServiceState.ACTIVE,
-            period_months=1,
-            renewed_on=day,
-            expires_on=first_of_next_month(day),
-            monthly_price_excl_vat=line.monthly_price_excl_vat,
-        )
+    service = Service(
+        account_id=account.id,
+        name=f"{line.number} – {description}" if description else line.number,
+        service_type="sip_line",
+        target_type="line",
+        target_id=line.id,
+        state=ServiceState.ACTIVE,
+        period_months=1,
+        renewed_on=day,
+        expires_on=first_of_next_month(day),
+        monthly_price_excl_vat=line.monthly_price_excl_vat,
     )
+    db.session.add(service)
+    invoice_first_period(service, day)  # (from today to the 1st, when it renews)
     task.params = {**task.params, "line_id": line.id}
     audit.record(
         "line.created",

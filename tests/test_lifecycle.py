@@ -14,6 +14,7 @@ from telephony.models import (
     AliasNumber,
     AuditEvent,
     Hardware,
+    InvoiceLine,
     Line,
     LineKind,
     LineStatus,
@@ -166,6 +167,16 @@ def test_a_number_goes_to_line_and_back_keeping_its_number(app_ctx):
     )
     assert line.offer.code == "decouverte" and line.hardware == []
     assert (line.calls_current, line.calls_max) == (1, 1)
+    # Its service is billed from the conversion to the 1st (a whole month on the 1st), as
+    # a new line's is: it was free until the next renewal.
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == line.id)
+    )
+    (first,) = db.session.scalars(
+        select(InvoiceLine).where(InvoiceLine.service_id == service.id)
+    ).all()
+    assert (first.period_start, first.period_end) == (task.execute_on, service.expires_on)
+    assert first.total_excl_vat > 0
     # ... and back: the number becomes an alias again (the unique index is on active rows).
     back = lifecycle.request_to_alias(account, line, actor=None)
     db.session.commit()

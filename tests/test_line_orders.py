@@ -17,6 +17,7 @@ from telephony.billing import cancel, run_renewal
 from telephony.models import (
     Account,
     AuditEvent,
+    InvoiceLine,
     Line,
     LineStatus,
     Offer,
@@ -108,6 +109,16 @@ def test_a_first_order_waits_for_the_procedure_then_the_daily_run_creates_the_li
     )
     assert service.service_type == "sip_line" and service.expires_on == date(2026, 4, 1)
     assert str(service.monthly_price_excl_vat) == "9.99"
+    # Billed from the day it came to the 1st (21 days of March's 31), collected as a
+    # renewal is: a line ordered then terminated is not free.
+    (first_period,) = db.session.scalars(
+        select(InvoiceLine).where(InvoiceLine.service_id == service.id)
+    ).all()
+    assert (first_period.period_start, first_period.period_end) == (
+        date(2026, 3, 11),
+        date(2026, 4, 1),
+    )
+    assert str(first_period.total_excl_vat) == "6.77"  # 9.99 × 21 / 31
     created = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "line.created"))
     assert created.after["number"] == line.number and created.actor_id is None
     message = db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "line_created"))

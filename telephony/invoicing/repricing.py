@@ -71,6 +71,15 @@ def settle_price_change(
     return notes
 
 
+def invoice_first_period(service: Service, day: date) -> list[Invoice]:
+    """A service begun on `day` (a new line, a number converted) for the days up to its
+    first expiry (the next 1st): its price, as a change from nothing, by the same rule and
+    collected the same way. (It was given free: a line ordered and terminated at once, or
+    an alias number made a line on the 1st, cost nothing.)"""
+    db.session.flush()  # (its id makes the key)
+    return settle_price_change(service, Decimal("0.00"), day, provider=None)
+
+
 def _line(service: Service, amount: Decimal, start: date, end: date, monthly: Decimal):
     """The line of a difference: in whole months at the monthly difference when the days
     are whole months (so that a later refund prices them by the same rule), else the days
