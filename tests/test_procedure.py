@@ -635,3 +635,16 @@ def test_an_agent_corrects_the_details_without_the_iban_and_reads_agent_words(cl
         procedure = procedures.latest(demo_account("vt30003-s"))
         assert procedure.holder_name == "Jürg Meier"
         assert procedure.iban == DETAILS["vt30003-s"]["iban"].replace(" ", "")
+
+
+@pytest.mark.parametrize("name", ["王小明 株式会社", "שלום", "ไทย", "𝔘𝔫𝔦𝔬𝔫", "Ｆｕｌｌ", "١٢٣"])
+def test_holder_details_in_another_script_are_refused_beside_the_field(app_ctx, name):
+    """The mandate's PDF draws Latin letters only (other scripts came out as boxes, or
+    Hebrew backwards) and the bank's file carries them: accents, ß, Ø are Latin."""
+    account = demo_account("vt10001-f")
+    with pytest.raises(procedures.InvalidDetails) as refused:
+        procedures.check_details(account, {**DETAILS["vt10001-f"], "holder_name": name})
+    assert "Latin letters" in str(refused.value.errors["holder_name"])
+    latin = {**DETAILS["vt10001-f"], "holder_name": "Jürg Ørsted-Straße"}
+    details = procedures.check_details(account, latin)
+    assert details.holder_name == "Jürg Ørsted-Straße"

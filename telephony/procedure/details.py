@@ -96,9 +96,14 @@ def _clean_text(value: str | None, limit: int) -> tuple[str, object | None]:
     """Trimmed NFC text with single spaces, or a message saying what is wrong with it."""
     text = unicodedata.normalize("NFC", value or "").strip()
     for ch in text:
-        if ch == " " or ch in ALLOWED_SIGNS or unicodedata.category(ch)[0] in "LMN":
+        kind = unicodedata.category(ch)[0]
+        if kind in "LN" and not (ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")):
+            # The mandate's PDF has no glyphs or shaping for other scripts (boxes, or Hebrew
+            # backwards), and the bank's file carries Latin letters only.
+            return text, _l("Write it in Latin letters, as the bank writes it.")
+        if ch == " " or ch in ALLOWED_SIGNS or kind in "LMN":
             continue
-        if unicodedata.category(ch)[0] in "CZ":
+        if kind in "CZ":
             return text, _l("Remove the tabs, line breaks and other invisible characters.")
         return text, _l(
             "Use only letters, digits, spaces and these signs: %(signs)s",
