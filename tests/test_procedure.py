@@ -29,6 +29,7 @@ from telephony.models import (
 )
 from tests.conftest import csrf_from
 from tests.factories import DETAILS, FR_IBAN, demo_account, validate_procedure
+from tests.live import form_fields
 
 
 def pdf_text(data: bytes) -> str:
@@ -496,9 +497,8 @@ def test_agent_validates_with_iban_masked(client, auth, app):
     manage = client.get("/procedure/manage?lang=en").get_data(as_text=True)
     assert "CH93" not in manage and "2957" in manage
     assert "CH93" not in client.get("/procedure/").get_data(as_text=True)
-    response = client.post(
-        "/procedure/manage", data={"status": "validated", "csrf_token": csrf_from(manage)}
-    )
+    seen = form_fields(manage, "/procedure/manage")  # the CSRF token and the version seen
+    response = client.post("/procedure/manage", data={**seen, "status": "validated"})
     assert response.status_code == 303
     with app.app_context():
         assert procedures.is_validated(demo_account("vt30003-s"))
@@ -508,10 +508,35 @@ def test_agent_validates_with_iban_masked(client, auth, app):
         assert event.on_behalf and event.reason == "Documents arrived by e-mail"
     # A status the rules don't allow: a message, no 500.
     manage = client.get("/procedure/manage").get_data(as_text=True)
-    response = client.post(
-        "/procedure/manage", data={"status": "todo", "csrf_token": csrf_from(manage)}
-    )
+    seen = {"csrf_token": csrf_from(manage), "version": procedure_version(app)}
+    response = client.post("/procedure/manage", data={**seen, "status": "todo"})
     assert response.status_code == 422
+
+
+def procedure_version(app) -> str:
+    with app.app_context():
+        return procedures.version_of(procedures.latest(demo_account("vt30003-s")))
+
+
+def test_an_agent_never_validates_details_changed_since_the_page_was_opened(client, auth, app):
+    """The customer corrects the IBAN while the agent has the procedure open: the agent's
+    "validated" is refused (409), saying to check again; sent from the new page, it goes."""
+    _agent_acting_for_swiss_customer_with_details(client, auth, app, "Documents arrived")
+    manage = client.get("/procedure/manage?lang=en").get_data(as_text=True)
+    seen = form_fields(manage, "/procedure/manage")
+    with app.app_context():
+        procedure = procedures.latest(demo_account("vt30003-s"))
+        procedure.holder_city = "Bellinzona"  # as the customer's correction saves it
+        db.session.commit()
+    refused = client.post("/procedure/manage?lang=en", data={**seen, "status": "validated"})
+    assert refused.status_code == 409
+    assert "The customer changed the procedure since this page was opened" in refused.text
+    with app.app_context():
+        assert not procedures.is_validated(demo_account("vt30003-s"))
+    again = form_fields(refused.text, "/procedure/manage")
+    assert (
+        client.post("/procedure/manage", data={**again, "status": "validated"}).status_code == 303
+    )
 
 
 def test_the_procedure_documents_match_the_country():

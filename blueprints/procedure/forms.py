@@ -1,7 +1,15 @@
 """The forms only parse: every rule on the values lives in telephony.procedure."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 
 from blueprints.forms import BaseForm
 
@@ -24,6 +32,8 @@ class ProcedureForm(BaseForm):
 
 
 class StatusForm(BaseForm):
+    #: The procedure as the agent saw it (telephony.procedure.version_of).
+    version = HiddenField()
     status = RadioField(_l("New status"), validate_choice=False)
     # Translators: why an agent rejects or cancels a procedure; the customer reads it.
     reason = TextAreaField(_l("Reason (required to reject or cancel)"))

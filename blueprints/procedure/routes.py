@@ -158,8 +158,20 @@ def manage():
     form.status.choices = [
         (status.value, procedure_status_label(status, agent=True)) for status in allowed
     ]
+    seen = procedure is not None and form.version.data == procedures.version_of(procedure)
+    conflict = False
+    if procedure is not None and not form.is_submitted():
+        form.version.data = procedures.version_of(procedure)
+    elif procedure is not None and form.validate_on_submit() and not seen:
+        conflict = True
+        # (The account is locked for this request: the customer's edits wait for it.)
+        form.status.errors.append(
+            _("The customer changed the procedure since this page was opened: check it again.")
+        )
+        form.version.data = procedures.version_of(procedure)
     if (
         procedure is not None
+        and seen
         and form.validate_on_submit()
         and perform(
             lambda: procedures.change_status(
@@ -184,7 +196,7 @@ def manage():
         return redirect(url_for("procedure.manage"), 303)
     return render(
         "procedure/manage.html",
-        status=422 if form.is_submitted() else 200,
+        status=409 if conflict else 422 if form.is_submitted() else 200,
         account=account,
         procedure=procedure,
         form=form,

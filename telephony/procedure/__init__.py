@@ -50,6 +50,7 @@ from telephony.procedure.workflow import (
     latest,
     require_for_order,
     submit,
+    version_of,
     waiting_ids,
     waiting_orders,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "check_details",
     "checklist",
     "clean_reason",
+    "version_of",
     "document_kind",
     "generate_reference",
     "get",

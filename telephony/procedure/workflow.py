@@ -4,6 +4,7 @@ its orders wait for it."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import string
 import unicodedata
@@ -147,6 +148,16 @@ def waiting_orders(account: Account) -> list[ScheduledTask]:
             .order_by(ScheduledTask.execute_on, ScheduledTask.id)
         )
     )
+
+
+def version_of(procedure: ValidationProcedure) -> str:
+    """What an agent's form says it was opened on (every column of the procedure): one
+    sent on another version (the customer corrected the IBAN meanwhile) is refused, so an
+    agent never validates details they did not see."""
+    from extensions import column_keys
+
+    values = repr(tuple(getattr(procedure, key) for key in column_keys(ValidationProcedure)))
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
 
 
 def document_kind(procedure: ValidationProcedure, operator: Mapping) -> str:
