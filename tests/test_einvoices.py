@@ -175,3 +175,26 @@ def test_an_xml_that_breaks_its_schema_is_never_handed_out(app_ctx, monkeypatch)
     for make in (einvoice.ubl_xml, einvoice.cii_xml):
         with pytest.raises(einvoice.InvalidXml):
             make(document)
+
+
+def test_invoices_waiting_for_details_do_not_hold_back_the_others(app_ctx, tmp_path):
+    """Invoices whose customer lacks the details the format needs wait; they are passed
+    over, and the next ones are handed to the platform (the first `limit` of them waiting
+    stopped every delivery for good)."""
+    from flask import current_app
+
+    from documents.invoice import invoice_pdf
+    from telephony.invoicing.einvoice import deliver
+
+    current_app.config["EINVOICE_DIR"] = str(tmp_path)
+    be = demo_account("vt20002-b")
+    for _ in range(3):
+        issue_invoice(be, "1.00")
+    fr = demo_account("vt10001-f")
+    validate_procedure(fr)
+    ready = issue_invoice(fr, "1.00")
+    from datetime import date
+
+    report = deliver(invoice_pdf, date.today(), limit=3)
+    db.session.refresh(ready)
+    assert ready.einvoice_sent_at is not None and ready.number in report.sent

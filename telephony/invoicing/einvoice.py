@@ -351,45 +351,60 @@ def deliver(pdf: Callable[[Invoice], bytes], day: date, limit: int = 1000) -> De
     the platform: here a folder (EINVOICE_DIR) a connector to the accredited platform (a PDP
     in France, a Peppol access point in Belgium) reads. The file is written first (a
     temporary name, then renamed to the invoice's number: written twice, it is the same
-    file), then the invoice is marked, so a run that dies in between loses nothing."""
-    from telephony.invoicing.document import build
-
+    file), then the invoice is marked, so a run that dies in between loses nothing. At
+    most `limit` are handed over a run."""
     report = DeliveryReport()
     folder = delivery_dir()
     folder.mkdir(parents=True, exist_ok=True)
     operator = current_app.config["OPERATOR"]
-    invoices = db.session.scalars(
-        select(Invoice)
-        .join(Account, Account.id == Invoice.account_id)
-        .where(
-            Invoice.kind.in_((InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE)),
-            Invoice.einvoice_sent_at.is_(None),
-            Invoice.issued_on <= day,
-            Account.kind != AccountKind.INDIVIDUAL,
-            Account.country.in_((Country.FR, Country.BE)),
-        )
-        .order_by(Invoice.id)
-        .limit(limit)
-    ).all()
-    for invoice in invoices:
-        document = build(invoice, operator, invoice.account.language)
-        if document.missing():
-            report.waiting.append(invoice.number)
-            continue
-        if kind(document) == "factur-x":
-            name, data = f"{invoice.number}.pdf", pdf(invoice)
-        else:
-            name, data = f"{invoice.number}.xml", ubl_xml(document)
-        handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{invoice.number}.", suffix=".part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(partial, folder / name)
-        db.session.execute(
-            update(Invoice)
-            .where(Invoice.id == invoice.id, Invoice.einvoice_sent_at.is_(None))
-            .values(einvoice_sent_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        report.sent.append(invoice.number)
+    last = 0
+    while len(report.sent) < limit:
+        # Keyset pages: invoices waiting for their customer's details are passed over, not
+        # taken again (the first `limit` of them waiting stopped every later delivery).
+        invoices = db.session.scalars(
+            select(Invoice)
+            .join(Account, Account.id == Invoice.account_id)
+            .where(
+                Invoice.id > last,
+                Invoice.kind.in_((InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE)),
+                Invoice.einvoice_sent_at.is_(None),
+                Invoice.issued_on <= day,
+                Account.kind != AccountKind.INDIVIDUAL,
+                Account.country.in_((Country.FR, Country.BE)),
+            )
+            .order_by(Invoice.id)
+            .limit(limit)
+        ).all()
+        if not invoices:
+            break
+        for invoice in invoices:
+            last = invoice.id
+            if len(report.sent) >= limit:
+                break
+            _deliver_one(invoice, pdf, operator, folder, report)
     return report
+
+
+def _deliver_one(invoice: Invoice, pdf, operator: dict, folder: Path, report) -> None:
+    from telephony.invoicing.document import build
+
+    document = build(invoice, operator, invoice.account.language)
+    if document.missing():
+        report.waiting.append(invoice.number)
+        return
+    if kind(document) == "factur-x":
+        name, data = f"{invoice.number}.pdf", pdf(invoice)
+    else:
+        name, data = f"{invoice.number}.xml", ubl_xml(document)
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{invoice.number}.", suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(partial, folder / name)
+    db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id, Invoice.einvoice_sent_at.is_(None))
+        .values(einvoice_sent_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    report.sent.append(invoice.number)
