@@ -325,3 +325,40 @@ def test_one_customers_bad_details_leave_only_that_debit_out(app_ctx, tmp_path):
     with pytest.raises(InvalidDetails) as refused:
         check_details(be, {**DETAILS["vt20002-b"], "bic": "G3BABEBB"})
     assert "bic" in refused.value.errors
+
+
+def test_a_whole_file_or_payment_block_rejected_puts_its_invoices_back_to_pay(app_ctx, tmp_path):
+    """A status report may reject a whole file (GrpSts) or one payment block (PmtInfSts)
+    with no line per debit: each debit of it is returned, not none."""
+    import re
+
+    from flask import current_app
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    be, _ = _pay_by_mandate("vt20002-b")
+    invoices = [issue_invoice(be, "10.00", issued=TODAY - timedelta(days=15)) for _ in range(2)]
+    collect(TODAY)
+    (file,) = db.session.scalars(select(DebitCollection)).all()
+    head = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>'
+        f"<GrpHdr><MsgId>R1</MsgId></GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>{file.message_id}"
+        "</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId>"
+    )
+    block = re.search(r"<PmtInfId>([^<]+)</PmtInfId>", file.xml).group(1)
+    by_block = record_returns(
+        head + "</OrgnlGrpInfAndSts><OrgnlPmtInfAndSts>"
+        f"<OrgnlPmtInfId>{block}</OrgnlPmtInfId><PmtInfSts>RJCT</PmtInfSts>"
+        "<StsRsnInf><Rsn><Cd>MS03</Cd></Rsn></StsRsnInf>"
+        "</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>",
+        TODAY,
+    )
+    db.session.expire_all()
+    assert len(by_block.returned) == 2
+    assert {invoice.status for invoice in invoices} == {InvoiceStatus.AWAITING_PAYMENT}
+    assert {d.return_reason for d in db.session.scalars(select(Debit))} == {"MS03"}
+    whole = record_returns(
+        head + "<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf>"
+        "</OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>",
+        TODAY,
+    )
+    assert len(whole.already) == 2  # (returned once only)

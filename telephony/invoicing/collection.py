@@ -402,7 +402,7 @@ def record_returns(xml: bytes | str, day: date) -> ReturnsReport:
     """Put the invoice of each returned debit back to pay, once each, and tell the
     customer. One transaction per debit."""
     report = ReturnsReport()
-    for end_to_end_id, reason in parse_status_report(xml):
+    for end_to_end_id, reason in parse_status_report(xml) + _rejected_blocks(xml, report):
         debit = db.session.scalar(select(Debit).where(Debit.end_to_end_id == end_to_end_id))
         if debit is None:
             report.unknown.append(end_to_end_id)
@@ -438,6 +438,61 @@ def record_returns(xml: bytes | str, day: date) -> ReturnsReport:
         db.session.commit()
         report.returned.append(end_to_end_id)
     return report
+
+
+def _rejected_blocks(xml: bytes | str, report: ReturnsReport) -> list[tuple[str, str]]:
+    """(end-to-end id, reason) of every debit of a whole file (GrpSts) or payment block
+    (PmtInfSts) the bank rejected: a report may reject them without a line each, and was
+    read as rejecting nothing (the invoices stayed "collection sent", as if paid)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml, parser)
+
+    def child(element, name):
+        return next(
+            (c for c in element if isinstance(c.tag, str) and _local(c.tag) == name), None
+        )
+
+    def text(element, name) -> str:
+        found = child(element, name) if element is not None else None
+        return (found.text or "").strip() if found is not None else ""
+
+    found: list[tuple[str, str]] = []
+    group = next((e for e in root.iter() if _local(str(e.tag)) == "OrgnlGrpInfAndSts"), None)
+    message_id = text(group, "OrgnlMsgId")
+    collection = (
+        db.session.scalar(select(DebitCollection).where(DebitCollection.message_id == message_id))
+        if message_id
+        else None
+    )
+    if group is not None and text(group, "GrpSts") == "RJCT":
+        if collection is None:
+            report.unknown.append(message_id or "?")
+            return found
+        reason = _reason(group)
+        found += [
+            (e2e, reason)
+            for e2e in db.session.scalars(
+                select(Debit.end_to_end_id).where(Debit.collection_id == collection.id)
+            )
+        ]
+        return found
+    for block in root.iter():
+        if _local(str(block.tag)) != "OrgnlPmtInfAndSts" or text(block, "PmtInfSts") != "RJCT":
+            continue
+        block_id = text(block, "OrgnlPmtInfId")
+        if collection is None or not block_id:
+            report.unknown.append(block_id or "?")
+            continue
+        # The block's debits, as the file sent them.
+        sent = etree.fromstring(collection.xml.encode(), parser)
+        for info in sent.iter():
+            if _local(str(info.tag)) == "PmtInf" and text(info, "PmtInfId") == block_id:
+                found += [
+                    ((e.text or "").strip(), _reason(block))
+                    for e in info.iter()
+                    if _local(str(e.tag)) == "EndToEndId"
+                ]
+    return found
 
 
 def waiting_for_debit(account: Account) -> bool:
