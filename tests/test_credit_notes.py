@@ -257,3 +257,62 @@ def test_an_invoice_not_paid_when_its_service_ends_is_cancelled_and_made_again_f
     assert "Payable by" not in cancelled
     settled = pdf_text(invoice_pdf(note, locale="en"))
     assert f"Set against invoice {renewal.number}, which was not paid" in settled
+
+
+def test_an_invoice_refunded_line_by_line_gives_back_what_it_charged_and_no_more(app_ctx):
+    """One invoice bills two services; each ends with its own note. Each rounded its own
+    VAT: 2.48 refunded of 2.47 charged, and the invoice never shown as refunded. The
+    notes now add up to the invoice exactly, the last taking what is left of the VAT."""
+    from datetime import timedelta
+
+    from telephony.invoicing import credit_notes
+    from telephony.invoicing.numbering import next_number
+    from telephony.models import (
+        InvoiceKind,
+        InvoiceLine,
+        InvoiceStatus,
+        Payment,
+        PaymentMethod,
+        Service,
+    )
+    from telephony.payments import pay_invoice
+
+    fr = demo_account("vt10001-f")
+    first, second = db.session.scalars(
+        select(Service).where(Service.account_id == fr.id).order_by(Service.id).limit(2)
+    ).all()
+    start = date.today()
+    end = start + timedelta(days=30)
+    lines = [
+        InvoiceLine(
+            service_id=service.id, description=service.name, quantity=1,
+            unit_price_excl_vat=Decimal("1.03"), total_excl_vat=Decimal("1.03"),
+            period_start=start, period_end=end,
+        )
+        for service in (first, second)
+    ]  # fmt: skip
+    invoice = Invoice(
+        account_id=fr.id, number=next_number("FR", start.year), kind=InvoiceKind.INVOICE,
+        currency="EUR", vat_rate=fr.vat_rate, total_excl_vat=Decimal("2.06"),
+        total_vat=Decimal("0.41"), total_incl_vat=Decimal("2.47"), issued_on=start,
+        due_on=start, lines=lines,
+    )  # fmt: skip
+    db.session.add(invoice)
+    db.session.commit()
+    sandbox = PROVIDERS["sandbox"]
+    pay_invoice(
+        invoice, method=PaymentMethod.CARD, instrument="4242424242424242", actor=None,
+        provider=sandbox,
+    )  # fmt: skip
+    db.session.commit()
+    for service in (first, second):
+        credit_notes.refund_terminated(service, start, provider=sandbox)
+        db.session.commit()
+    refunded = -sum(
+        payment.amount
+        for payment in db.session.scalars(
+            select(Payment).where(Payment.account_id == fr.id, Payment.amount < 0)
+        )
+    )
+    db.session.refresh(invoice)
+    assert refunded == Decimal("2.47") and invoice.status == InvoiceStatus.REFUNDED

@@ -26,7 +26,7 @@ import calendar
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -172,7 +172,26 @@ def issue(
     invoice was not paid, nothing is refunded (the note is set against it). Once per `key`."""
     account = invoice.account
     excl = sum((line.total_excl_vat for line in lines), Decimal("0.00"))
-    vat = round_cents(excl * invoice.vat_rate)
+    # The notes of one invoice add up to it at most, VAT included: each rounded its own
+    # VAT, and two notes of 1.03 refunded 2.48 of an invoice of 2.47. The VAT left is
+    # the invoice's less the earlier notes'; the note that credits the rest takes it all.
+    before_excl, before_vat, before_incl = db.session.execute(
+        select(
+            func.coalesce(func.sum(Invoice.total_excl_vat), 0),
+            func.coalesce(func.sum(Invoice.total_vat), 0),
+            func.coalesce(func.sum(Invoice.total_incl_vat), 0),
+        ).where(
+            Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == invoice.id
+        )
+    ).one()
+    before_excl, before_vat, before_incl = (
+        Decimal(str(value)) for value in (before_excl, before_vat, before_incl)
+    )
+    vat_left = max(invoice.total_vat - before_vat, Decimal("0.00"))
+    if before_excl + excl >= invoice.total_excl_vat:
+        vat = vat_left
+    else:
+        vat = min(round_cents(excl * invoice.vat_rate), vat_left)
     note = Invoice(
         account_id=account.id,
         account=account,
@@ -228,7 +247,7 @@ def issue(
                 )
             )
             note.status = InvoiceStatus.REFUNDED
-    if note.total_incl_vat >= invoice.total_incl_vat:
+    if before_incl + note.total_incl_vat >= invoice.total_incl_vat:  # all of it now
         db.session.execute(
             update(Invoice)
             .where(Invoice.id == invoice.id, Invoice.status.in_(PAID))
