@@ -448,9 +448,7 @@ def _rejected_blocks(xml: bytes | str, report: ReturnsReport) -> list[tuple[str,
     root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml, parser)
 
     def child(element, name):
-        return next(
-            (c for c in element if isinstance(c.tag, str) and _local(c.tag) == name), None
-        )
+        return next((c for c in element if isinstance(c.tag, str) and _local(c.tag) == name), None)
 
     def text(element, name) -> str:
         found = child(element, name) if element is not None else None

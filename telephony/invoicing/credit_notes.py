@@ -180,9 +180,7 @@ def issue(
             func.coalesce(func.sum(Invoice.total_excl_vat), 0),
             func.coalesce(func.sum(Invoice.total_vat), 0),
             func.coalesce(func.sum(Invoice.total_incl_vat), 0),
-        ).where(
-            Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == invoice.id
-        )
+        ).where(Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == invoice.id)
     ).one()
     before_excl, before_vat, before_incl = (
         Decimal(str(value)) for value in (before_excl, before_vat, before_incl)
