@@ -51,7 +51,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from extensions import db, rows_changed
 from telephony import DomainError, NotFound, audit
 from telephony.dates import local_today
-from telephony.locking import lock_account, lock_accounts
+from telephony.locking import lock_account, lock_free_accounts
 from telephony.models import (
     Account,
     AuditEvent,
@@ -426,18 +426,24 @@ def run_batches(day: date, last_id: int, size: int | None = None) -> RenewalRepo
             session.rollback()
             return report
         try:
-            lock_accounts(account_id for _task, account_id in claimed)
-            done = _run_claimed([task_id for task_id, _account in claimed], day)
+            # Accounts a request holds are not waited for while the tasks are held: the
+            # request (account first, then the task it cancels) would wait for us, and
+            # PostgreSQL would end one of the two. Their tasks go one by one, after.
+            held = lock_free_accounts(account_id for _task, account_id in claimed)
+            ready = [task_id for task_id, account_id in claimed if account_id in held]
+            done = _run_claimed(ready, day) if ready else []
             session.commit()
         except Exception:  # noqa: BLE001 - a task refused, or a deadlock: each on its own
             session.rollback()
-            for task_id, _account in claimed:
-                outcome, message = run_task(task_id, day)
-                report.add(task_id, outcome, message)
-                if outcome in ("waiting", "skipped"):
-                    tried.add(task_id)
-            continue
+            held, done = set(), []
         report.done += done
+        for task_id, account_id in claimed:
+            if account_id in held:
+                continue
+            outcome, message = run_task(task_id, day)  # (the account's lock first)
+            report.add(task_id, outcome, message)
+            if outcome in ("waiting", "skipped"):
+                tried.add(task_id)
 
 
 def _run_claimed(task_ids: list[int], day: date) -> list[int]:

@@ -66,3 +66,27 @@ def lock_accounts(account_ids) -> None:
         .with_for_update(key_share=True)
     )
     db.session.expire_all()
+
+
+def lock_free_accounts(account_ids) -> set[int]:
+    """`lock_accounts` for those of `account_ids` no other transaction holds now, without
+    waiting for the others (PostgreSQL: SKIP LOCKED): the ids locked. A holder of other
+    rows (the renewal run's claimed tasks) must not wait for an account a request holds:
+    the request, which takes the account first, may be waiting for those very rows.
+    SQLite has one writer at a time: every id, as lock_accounts."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return set()
+    if db.session.get_bind().dialect.name != "postgresql":
+        lock_accounts(ids)
+        return set(ids)
+    held = set(
+        db.session.scalars(
+            select(Account.id)
+            .where(Account.id.in_(ids))
+            .order_by(Account.id)
+            .with_for_update(key_share=True, skip_locked=True)
+        )
+    )
+    db.session.expire_all()
+    return held

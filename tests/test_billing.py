@@ -335,3 +335,67 @@ def test_a_task_the_database_keeps_refusing_is_left_for_the_next_run(app_ctx, mo
     report = run_renewal(DAY)
     assert report.done == [fine.id] and report.skipped == [stuck.id]
     assert db.session.get(ScheduledTask, stuck.id).status == TaskStatus.TODO
+
+
+def test_a_customer_cancelling_while_a_worker_holds_the_task_is_not_deadlocked(app):
+    """A worker claims tasks, then locks their accounts; a request locks its account, then
+    cancels one of those tasks. The worker waiting for the account while the request
+    waited for the task: PostgreSQL ended the request (a 500, nothing cancelled). The
+    worker now passes over an account a request holds and runs its task alone after."""
+    from telephony import billing, offers
+    from telephony.locking import lock_account
+    from telephony.models import Line, Offer
+    from tests.factories import demo_account
+
+    with app.app_context():
+        account = demo_account()
+        line = db.session.scalar(select(Line).where(Line.description == "Atelier"))
+        offer = db.session.scalar(
+            select(Offer).where(Offer.country == account.country, Offer.code == "entreprise")
+        )
+        (task,) = offers.request_change(account, [line], offer, actor=None)
+        db.session.commit()
+        task_id, day, account_id = task.id, task.execute_on, account.id
+    out: dict = {}
+    real = billing.lock_free_accounts
+
+    def slow(ids):
+        time.sleep(0.5)  # the request locks the account meanwhile
+        return real(ids)
+
+    def worker():
+        with app.app_context():
+            try:
+                out["worker"] = billing.run_batches(day, task_id)
+            except Exception as error:  # noqa: BLE001 - reported below
+                out["worker"] = repr(error)
+            finally:
+                db.session.remove()
+
+    def request():
+        with app.app_context():
+            time.sleep(0.2)
+            try:
+                lock_account(account_id)
+                mine = demo_account()
+                billing.cancel(billing.get_task(mine, task_id), account=mine, actor=None)
+                db.session.commit()
+                out["request"] = "cancelled"
+            except Exception as error:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                out["request"] = repr(error)
+            finally:
+                db.session.remove()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(billing, "lock_free_accounts", slow)
+        threads = [threading.Thread(target=worker), threading.Thread(target=request)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert "Deadlock" not in str(out.get("request")) and "Deadlock" not in str(out.get("worker"))
+    with app.app_context():
+        status = db.session.scalar(select(ScheduledTask.status).where(ScheduledTask.id == task_id))
+    # One of the two took effect, cleanly: cancelled, or carried out before the cancel.
+    assert (status == TaskStatus.CANCELLED) == (out["request"] == "cancelled")
