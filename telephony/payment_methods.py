@@ -22,6 +22,7 @@ from telephony.dates import add_months, local_today
 from telephony.models import (
     Account,
     PaymentMethod,
+    ProcedureStatus,
     StoredPaymentMethod,
     User,
     ValidationProcedure,
@@ -235,6 +236,35 @@ def remove(
         before=summary,
         after={"default": _summary(new_default)} if new_default is not None else None,
     )
+
+
+def restorable_mandate(account: Account) -> ValidationProcedure | None:
+    """The validated procedure whose mandate the customer removed (it is the latest, and
+    the account has no mandate method): the mandate may come back without a new
+    procedure (one could not be filled while this one stands validated)."""
+    from telephony import procedure as procedures
+
+    latest = procedures.latest(account)
+    if latest is None or latest.status != ProcedureStatus.VALIDATED:
+        return None
+    has_mandate = db.session.scalar(
+        select(StoredPaymentMethod.id).where(
+            StoredPaymentMethod.account_id == account.id,
+            StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
+        )
+    )
+    return None if has_mandate else latest
+
+
+def restore_mandate(account: Account, *, actor: User | None) -> bool:
+    """The removed mandate of the validated procedure, a payment method again (the default
+    when there is none). False: nothing to restore (there already, or no such procedure).
+    Under the account's lock (the request's): twice at once, once."""
+    procedure = restorable_mandate(account)
+    if procedure is None:
+        return False
+    add_mandate(account, procedure, actor=actor)
+    return True
 
 
 def add_mandate(account: Account, procedure: ValidationProcedure, *, actor: User | None) -> None:

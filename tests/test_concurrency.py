@@ -88,6 +88,7 @@ CASES = {
     "billing.add_card": "test_a_card_sent_many_times_is_kept_once",
     "billing.make_default": "test_one_default_payment_method_whatever_arrives",
     "billing.remove": "test_one_default_payment_method_whatever_arrives",
+    "billing.restore_mandate": "test_a_removed_mandate_comes_back_once",
     "services.configure_renewal": "test_a_renewal_setting_changes_once",
     "services.pay_invoice": "test_a_services_invoice_is_paid_once",
     "services.extend": "test_a_payment_ahead_is_made_once",
@@ -1268,3 +1269,39 @@ def test_an_faq_answer_saved_many_times_at_once_is_saved_once(site):
     assert count(site, saves) == 1
     for _ in range(6):  # both workers of gunicorn, on PostgreSQL
         assert "Combox" in site.client().get("/faq/voicemail?lang=de_CH").text
+
+
+def test_a_removed_mandate_comes_back_once(site):
+    """The customer removed the mandate of their validated procedure (a new one cannot be
+    filled while it stands): "Use the mandate again", sent many times at once, makes one
+    payment method."""
+    from telephony import payment_methods
+    from tests.factories import demo_account, validate_procedure
+
+    with site.app.app_context():
+        account = demo_account("vt20002-b")
+        validate_procedure(account)
+        mandate = db.session.scalar(
+            select(StoredPaymentMethod).where(
+                StoredPaymentMethod.account_id == account.id,
+                StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
+            )
+        )
+        payment_methods.remove(account, mandate, new_default=None, actor=None)
+        db.session.commit()
+        account_id = account.id
+        db.session.remove()
+    customer = site.client().sign_in("be")
+    page = customer.get("/billing/payment-methods?lang=en").text
+    assert "Use the mandate again" in page
+    token = customer.token("/billing/payment-methods")
+    replies = at_once(
+        N, lambda _i: customer.post("/billing/payment-methods/mandate", {"csrf_token": token})
+    )
+    assert {r.status for r in replies} <= FINE
+    mandates = select(func.count(StoredPaymentMethod.id)).where(
+        StoredPaymentMethod.account_id == account_id,
+        StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
+    )
+    assert count(site, mandates) == 1
+    assert "Use the mandate again" not in customer.get("/billing/payment-methods?lang=en").text

@@ -34,7 +34,20 @@ def payment_methods_page():
         methods=methods,
         expiry={m.id: payment_methods.expiry(m, today) for m in methods},
         default_form=DefaultForm(),
+        restorable=payment_methods.restorable_mandate(account),
     )
+
+
+@bp.post("/payment-methods/mandate")
+@account_required
+def restore_mandate():
+    """The mandate of the validated procedure, removed, a payment method again."""
+    account = current_account()
+    if DefaultForm().validate_on_submit() and perform(
+        lambda: payment_methods.restore_mandate(account, actor=current_user)
+    ):
+        flash(_("The direct debit mandate is a payment method again."), "success")
+    return redirect(url_for("billing.payment_methods_page"), 303)
 
 
 @bp.route("/payment-methods/new-card", methods=["GET", "POST"])
