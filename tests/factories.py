@@ -28,6 +28,7 @@ from telephony.models import (
     InvoiceLine,
     Line,
     NumberReservation,
+    PaymentMethod,
     ProcedureStatus,
     ServiceNumber,
     StoredPaymentMethod,
@@ -190,6 +191,17 @@ def claimed_by_someone(url, table: str = "scheduled_task") -> bool:
             return len(free) < total
     finally:
         engine.dispose()
+
+
+def mandate_method(account) -> StoredPaymentMethod | None:
+    """The account's direct-debit mandate among its payment methods (its validated
+    procedure's), if it has one."""
+    return db.session.scalar(
+        select(StoredPaymentMethod).where(
+            StoredPaymentMethod.account_id == account.id,
+            StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
+        )
+    )
 
 
 def stored_card(account, last4="4242") -> StoredPaymentMethod:

@@ -27,9 +27,14 @@ from telephony.models import (
     InvoiceStatus,
     PaymentMethod,
     ServiceEmail,
-    StoredPaymentMethod,
 )
-from tests.factories import claimed_by_someone, demo_account, issue_invoice, validate_procedure
+from tests.factories import (
+    claimed_by_someone,
+    demo_account,
+    issue_invoice,
+    mandate_method,
+    validate_procedure,
+)
 
 TODAY = date.today()
 SCHEMA = xmlschema.XMLSchema(str(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd"))
@@ -40,12 +45,7 @@ def _pay_by_mandate(code: str):
     """The account's procedure validated, and its SEPA mandate made the default method."""
     account = demo_account(code)
     procedure = validate_procedure(account)
-    mandate = db.session.scalar(
-        select(StoredPaymentMethod).where(
-            StoredPaymentMethod.account_id == account.id,
-            StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
-        )
-    )
+    mandate = mandate_method(account)
     payment_methods.set_default(account, mandate, actor=None, today=TODAY)
     db.session.commit()
     return account, procedure

@@ -1276,17 +1276,12 @@ def test_a_removed_mandate_comes_back_once(site):
     filled while it stands): "Use the mandate again", sent many times at once, makes one
     payment method."""
     from telephony import payment_methods
-    from tests.factories import demo_account, validate_procedure
+    from tests.factories import demo_account, mandate_method, validate_procedure
 
     with site.app.app_context():
         account = demo_account("vt20002-b")
         validate_procedure(account)
-        mandate = db.session.scalar(
-            select(StoredPaymentMethod).where(
-                StoredPaymentMethod.account_id == account.id,
-                StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
-            )
-        )
+        mandate = mandate_method(account)
         payment_methods.remove(account, mandate, new_default=None, actor=None)
         db.session.commit()
         account_id = account.id

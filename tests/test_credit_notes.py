@@ -194,18 +194,14 @@ def test_an_invoice_not_paid_when_its_service_ends_is_cancelled_and_made_again_f
     from telephony import payment_methods
     from telephony.invoicing.collection import collect
     from telephony.invoicing.credit_notes import unused_paid
-    from telephony.models import Debit, InvoiceLine, Line, PaymentMethod, StoredPaymentMethod
+    from telephony.models import Debit, InvoiceLine, Line
     from telephony.services.run import run_services
+    from tests.factories import mandate_method
 
     app.config["COLLECTION_DIR"] = str(tmp_path)
     be = demo_account("vt20002-b")
     validate_procedure(be)
-    mandate = db.session.scalar(
-        select(StoredPaymentMethod).where(
-            StoredPaymentMethod.account_id == be.id,
-            StoredPaymentMethod.kind == PaymentMethod.SEPA_DEBIT,
-        )
-    )
+    mandate = mandate_method(be)
     payment_methods.set_default(be, mandate, actor=None, today=date(2026, 12, 4))
     service = db.session.scalar(
         select(Service).where(Service.account_id == be.id, Service.name.like("%Werkplaats"))
