@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -362,3 +363,101 @@ def test_a_whole_file_or_payment_block_rejected_puts_its_invoices_back_to_pay(ap
         TODAY,
     )
     assert len(whole.already) == 2  # (returned once only)
+
+
+def _credit(invoice, amount: str):
+    """A credit note of `amount` excl. VAT against `invoice` (a part of its line given
+    back, as a termination does), refund due: a debit is not refunded through a card."""
+    from telephony.invoicing import credit_notes
+    from telephony.models import InvoiceLine
+    from telephony.payments import configured_provider
+
+    note = credit_notes.issue(
+        invoice,
+        [
+            InvoiceLine(
+                description="Extra",
+                quantity=1,
+                unit_price_excl_vat=Decimal(amount),
+                total_excl_vat=Decimal(amount),
+                period_start=TODAY,
+                period_end=TODAY + timedelta(days=30),
+            )
+        ],
+        key=f"test:{invoice.id}:{amount}",
+        day=TODAY,
+        provider=configured_provider(),
+        actor=None,
+    )
+    db.session.commit()
+    return note
+
+
+def test_a_returned_debit_of_a_fully_credited_invoice_leaves_nothing_owed_either_way(
+    app_ctx, tmp_path
+):
+    """Credited in full while its debit was on its way (its service ended), then returned
+    by the bank: the money never came, so the credit note refunds nothing (it was left
+    "refund due": the operator owed its whole amount), and nothing is to pay."""
+    from flask import current_app
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    be, _procedure = _pay_by_mandate("vt20002-b")
+    invoice = issue_invoice(be, "10.00", issued=TODAY - timedelta(days=15))
+    collect(TODAY)
+    note = _credit(invoice, "10.00")
+    db.session.expire_all()
+    assert invoice.status == InvoiceStatus.REFUNDED
+    assert note.status == InvoiceStatus.AWAITING_PAYMENT  # refund due
+    debit = db.session.scalar(select(Debit).where(Debit.invoice_id == invoice.id))
+    report = record_returns(_status_report((debit.end_to_end_id, "AM04")), TODAY)
+    assert report.returned == [debit.end_to_end_id]
+    db.session.expire_all()
+    assert invoice.status == InvoiceStatus.CANCELLED
+    assert note.status == InvoiceStatus.PAID  # settled against the invoice: no refund
+    to_pay = db.session.scalars(
+        select(Invoice).where(
+            Invoice.account_id == be.id, Invoice.status == InvoiceStatus.AWAITING_PAYMENT
+        )
+    ).all()
+    assert to_pay == []
+    mail = db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "debit_returned"))
+    assert invoice.number in mail.subject
+    assert "Betaal" not in mail.body and "terugbetaald" in mail.body  # nl_BE
+
+
+def test_a_returned_debit_of_a_partly_credited_invoice_asks_for_the_rest_only(app_ctx, tmp_path):
+    """Credited in part, then returned: the customer owes the invoice less the note, not
+    the whole invoice with the note still to be refunded to them."""
+    from flask import current_app
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    be, _procedure = _pay_by_mandate("vt20002-b")
+    invoice = issue_invoice(be, "10.00", issued=TODAY - timedelta(days=15))
+    collect(TODAY)
+    note = _credit(invoice, "4.00")
+    debit = db.session.scalar(select(Debit).where(Debit.invoice_id == invoice.id))
+    record_returns(_status_report((debit.end_to_end_id, "MS02")), TODAY)
+    db.session.expire_all()
+    assert invoice.status == InvoiceStatus.CANCELLED
+    assert note.status == InvoiceStatus.PAID
+    (again,) = db.session.scalars(
+        select(Invoice).where(
+            Invoice.account_id == be.id, Invoice.status == InvoiceStatus.AWAITING_PAYMENT
+        )
+    ).all()
+    assert again.total_excl_vat == Decimal("6.00")
+    assert again.total_incl_vat == Decimal("6.00") + (Decimal("6.00") * be.vat_rate).quantize(
+        Decimal("0.01")
+    )
+    # The notes against the first invoice add up to it: its own and the settled rest.
+    notes = db.session.scalars(
+        select(Invoice).where(Invoice.credited_invoice_id == invoice.id)
+    ).all()
+    assert sum(n.total_incl_vat for n in notes) == invoice.total_incl_vat
+    mail = db.session.scalar(select(ServiceEmail).where(ServiceEmail.template == "debit_returned"))
+    assert again.number in mail.body
+    # Collected again: the new invoice, for what is left.
+    collect(TODAY)
+    latest = db.session.scalar(select(Debit).order_by(Debit.id.desc()).limit(1))
+    assert latest.invoice_id == again.id and latest.amount == again.total_incl_vat

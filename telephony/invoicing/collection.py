@@ -43,6 +43,7 @@ from sqlalchemy.orm import selectinload
 
 from extensions import db, rows_changed
 from telephony import audit
+from telephony.invoicing import credit_notes
 from telephony.locking import lock_account
 from telephony.mail import queue_email
 from telephony.models import (
@@ -418,23 +419,23 @@ def record_returns(xml: bytes | str, day: date) -> ReturnsReport:
             db.session.rollback()
             report.already.append(end_to_end_id)
             continue
-        db.session.execute(
-            update(Invoice)
-            .where(Invoice.id == debit.invoice_id, Invoice.status == InvoiceStatus.COLLECTION_SENT)
-            .values(status=InvoiceStatus.AWAITING_PAYMENT)
-            .execution_options(synchronize_session=False)
-        )
         invoice = db.session.get_one(Invoice, debit.invoice_id)
-        db.session.refresh(invoice)
+        to_pay = credit_notes.debit_returned(invoice, day)
         audit.record(
             "invoice.debit_returned",
             account=invoice.account,
             actor=None,
             target_type="invoice",
             target_id=invoice.id,
-            after={"reason": reason, "debit": end_to_end_id},
+            after={
+                "reason": reason,
+                "debit": end_to_end_id,
+                "to_pay": to_pay.number if to_pay is not None else None,
+            },
         )
-        queue_email(invoice.account, "debit_returned", invoice=invoice, reason=reason)
+        queue_email(
+            invoice.account, "debit_returned", invoice=invoice, to_pay=to_pay, reason=reason
+        )
         db.session.commit()
         report.returned.append(end_to_end_id)
     return report

@@ -18,17 +18,24 @@ awaiting payment, or a direct debit to come) is not left to be paid for days tha
 be served (`cancel_unpaid`): a credit note of its whole amount cancels it, with nothing to
 refund ("settled"), and what is still owed (the days served, the other services' lines) is
 invoiced again, under a new number.
+
+A direct debit the bank returns was never received (`debit_returned`): the credit notes
+of its invoice refund nothing (each still waiting to be refunded is set against it), and
+what the customer owes is the invoice less those notes — itself when it has none, nothing
+when they cover it, and otherwise a new invoice of the rest, the first cancelled by a
+settled note (as `cancel_unpaid` does).
 """
 
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from extensions import db, rows_changed
 from telephony import audit
@@ -347,6 +354,84 @@ def cancel_unpaid(service: Service, day: date, *, actor: User | None = None) -> 
     return made
 
 
+def debit_returned(invoice: Invoice, day: date) -> Invoice | None:
+    """The direct debit of `invoice` came back (it was "collection sent", or "refunded" by
+    credit notes since): the invoice to pay now — `invoice` itself when no note credits
+    it, a new invoice of what the notes leave when they credit part of it, None when they
+    credit all of it (cancelled: nothing to pay, nothing to refund). The notes still
+    waiting to be refunded are settled: they gave back money that never came (a fully
+    credited invoice returned by the bank left the operator owing its whole amount).
+    None too when the invoice was not waiting for its debit (returned already)."""
+    claimed = rows_changed(
+        update(Invoice)
+        .where(
+            Invoice.id == invoice.id,
+            Invoice.status.in_((InvoiceStatus.COLLECTION_SENT, InvoiceStatus.REFUNDED)),
+        )
+        .values(status=InvoiceStatus.AWAITING_PAYMENT)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invoice)
+    if not claimed:
+        return None
+    notes = db.session.scalars(
+        select(Invoice)
+        .options(selectinload(Invoice.lines))
+        .where(Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == invoice.id)
+        .order_by(Invoice.id)
+    ).all()
+    if not notes:
+        return invoice
+    db.session.execute(
+        update(Invoice)
+        .where(
+            Invoice.id.in_([note.id for note in notes]),
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,  # refund due: none now
+        )
+        .values(status=InvoiceStatus.PAID)
+        .execution_options(synchronize_session=False)
+    )
+    # What the notes credited, per service, taken from the invoice's lines in order; a
+    # line they credited in part is owed up to the first day they gave back.
+    credited: dict[int | None, Decimal] = defaultdict(Decimal)
+    from_day: dict[int | None, date] = {}
+    for note in notes:
+        for line in note.lines:
+            credited[line.service_id] += line.total_excl_vat
+            if line.period_start is not None:
+                earliest = from_day.get(line.service_id, line.period_start)
+                from_day[line.service_id] = min(earliest, line.period_start)
+    owed = []
+    for line in invoice.lines:
+        taken = min(credited[line.service_id], line.total_excl_vat)
+        credited[line.service_id] -= taken
+        if line.total_excl_vat - taken > 0:
+            end = line.period_end if not taken else from_day.get(line.service_id, line.period_end)
+            owed.append((line, line.total_excl_vat - taken, end))
+    open_key = invoice.open_key
+    db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id)
+        .values(status=InvoiceStatus.CANCELLED, open_key=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invoice)
+    if not owed:
+        return None
+    issue(
+        invoice,
+        [_copy(line, amount, end) for line, amount, end in owed],
+        key=f"returned:{invoice.id}",
+        day=day,
+        provider=None,
+        actor=None,
+        settled=True,
+    )
+    return _invoice_again(
+        invoice, [_copy(line, amount, end) for line, amount, end in owed], None, day, open_key
+    )
+
+
 def _copy(line: InvoiceLine, amount: Decimal, end: date | None) -> InvoiceLine:
     """`line` again, for `amount` up to `end` (the whole line when they are its own)."""
     whole = amount == line.total_excl_vat and end == line.period_end
@@ -364,17 +449,17 @@ def _copy(line: InvoiceLine, amount: Decimal, end: date | None) -> InvoiceLine:
 def _invoice_again(
     invoice: Invoice,
     lines: list[InvoiceLine],
-    service: Service,
+    service: Service | None,
     day: date,
     open_key: str | None,
 ) -> Invoice:
     """What is still owed of a cancelled `invoice`, under a new number, due as it was; paid,
     it does what the cancelled one would have (its on-paid action) but for the service
-    that ended (no period added to it)."""
+    that ended, if one did (no period added to it)."""
     excl = sum((line.total_excl_vat for line in lines), Decimal("0.00"))
     vat = round_cents(excl * invoice.vat_rate)
     on_paid = dict(invoice.on_paid or {})
-    if "extend" in on_paid:
+    if "extend" in on_paid and service is not None:
         on_paid["extend"] = {
             key: value for key, value in on_paid["extend"].items() if int(key) != service.id
         }
@@ -384,7 +469,7 @@ def _invoice_again(
         kind=InvoiceKind.INVOICE,
         status=InvoiceStatus.AWAITING_PAYMENT,
         number=next_number(invoice.account.country.value, day.year),
-        request_key=f"again:{invoice.id}",
+        request_key=f"again:{invoice.id}"[:64],
         open_key=open_key,
         currency=invoice.currency,
         vat_rate=invoice.vat_rate,
