@@ -7,7 +7,7 @@ database goes through `paragraph_text`, never straight into Paragraph markup.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -191,16 +191,27 @@ def purchase_order_pdf(invoice, *, operator: dict, locale: str, invariant: bool 
                 para(_("Description"), "head"),
                 # Translators: column of a purchase order: number of units ordered.
                 para(_("Quantity"), "head-amount"),
-                # Translators: column of a purchase order: price of one unit for one month.
-                para(_("Unit price excl. VAT (a month)"), "head-amount"),
+                para(_("Unit price excl. VAT"), "head-amount"),
                 # Translators: column (quantity × unit price) and total row of a purchase order.
                 para(_("Total excl. VAT"), "head-amount"),
             ]
         ]
         for line in invoice.lines:
+            described = [para(line.description, "cell")]
+            if line.period_start and line.period_end:  # what it pays for, last day included
+                described.append(
+                    para(
+                        _(
+                            "From %(start)s to %(end)s",
+                            start=day(line.period_start, "medium", locale=locale),
+                            end=day(line.period_end - timedelta(days=1), "medium", locale=locale),
+                        ),
+                        "small",
+                    )
+                )
             rows.append(
                 [
-                    para(line.description, "cell"),
+                    described,
                     para(format_decimal(line.quantity, locale=locale), "amount"),
                     para(money(line.unit_price_excl_vat), "amount"),
                     para(money(line.total_excl_vat), "amount"),

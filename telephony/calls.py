@@ -5,7 +5,12 @@ Rules:
   from its basic calls up to the line's maximum;
 * an increase costs EXTRA_CALL_PRICE excl. VAT a month per extra call (in the account's
   currency, VAT of its country); it produces a purchase order that needs the terms accepted,
-  and the calls are added once the order is paid;
+  and the calls are added once the order is paid. The order pays them from the day it is
+  made to the end of the period the line has paid (its service's expiry; a month when
+  nothing is paid ahead), by the rule of refunds (whole months at the monthly price, the
+  days of a part month in proportion): the renewal then bills them with the line. (It
+  paid a month, and a monthly line renewed on the 1st paid the days to the order's month
+  end twice.);
 * a decrease is a task carried out at the next renewal; while it is pending, no other
   change of calls (nor a second purchase order);
 * while a termination or conversion is pending, the calls don't change.
@@ -15,13 +20,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -49,6 +55,7 @@ from telephony.models import (
     LineStatus,
     ScheduledTask,
     Service,
+    ServiceState,
     TaskAction,
     User,
     utcnow,
@@ -72,6 +79,17 @@ class Quote:
     added: int
     unit: Price
     total: Price
+    #: What this order pays: the added calls from `start` to `end` (excluded), each
+    #: `first_unit` excl. VAT.
+    start: date
+    end: date
+    first_unit: Decimal
+    first: Price
+
+    @property
+    def last_day(self) -> date:
+        """The last day this order pays for (`end` is the first one it does not)."""
+        return self.end - timedelta(days=1)
 
 
 def open_orders(account: Account) -> list[Invoice]:
@@ -192,15 +210,39 @@ def check_total(line: Line, new_total: int | None) -> int:
     return new_total
 
 
+def paid_until(line: Line, today: date) -> date:
+    """The end of the period the line has paid (its service's expiry), or a month from
+    `today` when it has paid nothing beyond today."""
+    expires = db.session.scalar(
+        select(func.max(Service.expires_on)).where(
+            Service.target_type == "line",
+            Service.target_id == line.id,
+            Service.state != ServiceState.TERMINATED,
+        )
+    )
+    return expires if expires is not None and expires > today else add_months(today, 1)
+
+
 def quote(account: Account, line: Line, new_total: int) -> Quote:
+    from telephony.invoicing.credit_notes import unused_value
+
     added = max(0, new_total - line.calls_current)
     country = account.country.value
+    unit = settings().extra_call_price
+    start = local_today(account.timezone)
+    end = paid_until(line, start)
+    first_unit = unused_value(unit, start, end)
     return Quote(
         line=line,
         new_total=new_total,
         added=added,
-        unit=price_for(settings().extra_call_price, country),
-        total=price_for(round_cents(settings().extra_call_price * added), country),
+        unit=price_for(unit, country),
+        total=price_for(round_cents(unit * added), country),
+        start=start,
+        end=end,
+        # Per call for the days, then times the calls: the order's line as printed.
+        first_unit=first_unit,
+        first=price_for(first_unit * added, country),
     )
 
 
@@ -233,7 +275,7 @@ def order_calls(
     offer = quote(account, line, new_total)
     with force_locale(account.language):  # the order is written in the customer's language
         description = gettext(
-            "Extra simultaneous calls on line %(number)s, monthly",
+            "Extra simultaneous calls on line %(number)s",
             number=international(line.number),  # as people read it, on screen and in the PDF
         )
     order = Invoice(
@@ -243,11 +285,11 @@ def order_calls(
         kind=InvoiceKind.PURCHASE_ORDER,
         status=InvoiceStatus.AWAITING_PAYMENT,
         open_key=order_key(line),
-        currency=offer.total.currency,
-        vat_rate=offer.total.vat_rate,
-        total_excl_vat=offer.total.excl_vat,
-        total_vat=offer.total.vat,
-        total_incl_vat=offer.total.incl_vat,
+        currency=offer.first.currency,
+        vat_rate=offer.first.vat_rate,
+        total_excl_vat=offer.first.excl_vat,
+        total_vat=offer.first.vat,
+        total_incl_vat=offer.first.incl_vat,
         terms_reference=current_app.config["OPERATOR"]["terms_reference"],
         on_paid={
             "action": ADD_ON_PAYMENT,
@@ -260,8 +302,10 @@ def order_calls(
             InvoiceLine(
                 description=description,
                 quantity=offer.added,
-                unit_price_excl_vat=offer.unit.excl_vat,
-                total_excl_vat=offer.total.excl_vat,
+                unit_price_excl_vat=offer.first_unit,
+                total_excl_vat=offer.first.excl_vat,
+                period_start=offer.start,
+                period_end=offer.end,
             )
         ],
     )
@@ -340,9 +384,11 @@ def add_paid_calls(order: Invoice, actor: User | None) -> None:
         )
     before = line.calls_current
     line.calls_current += added
-    # The order paid the added calls' first month; what the service paid beyond it, at
-    # the old price, is settled at the difference.
-    _update_service_price(line, add_months(local_today(account.timezone), 1))
+    # The order paid the added calls up to the end of its period (the line's expiry when
+    # it was made); what the service paid beyond it, at the old price (a renewal since),
+    # is settled at the difference.
+    paid_to = order.lines[0].period_end if order.lines else None
+    _update_service_price(line, paid_to or add_months(local_today(account.timezone), 1))
     audit.record(
         "calls.added",
         account=account,

@@ -7,7 +7,7 @@ data can be written `...where(Model.account_id == account.id)` and indexed on it
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -586,6 +586,11 @@ class InvoiceLine(Model):
     period_end: Mapped[date | None] = mapped_column(Date)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day the line pays for, as people write a period (its end excluded)."""
+        return self.period_end - timedelta(days=1) if self.period_end else None
 
 
 class InvoiceSequence(Model):

@@ -13,6 +13,7 @@ from extensions import db
 from labels import ORDER_STATUSES
 from telephony import DomainError, calls
 from telephony.billing import cancel, run_renewal
+from telephony.invoicing.credit_notes import unused_value
 from telephony.models import (
     Account,
     AuditEvent,
@@ -82,10 +83,14 @@ def test_increase_needs_the_terms_and_prices_each_extra_call(app_ctx):
     assert refused.value.field == "terms"
     order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
     assert order.kind.value == "purchase_order"
-    assert order.lines[0].quantity == 2
-    assert order.total_excl_vat == Decimal("2.00")
-    assert order.total_vat == Decimal("0.40")  # 20 % in France
-    assert order.total_incl_vat == Decimal("2.40")
+    # 1.00 a month per call, from today to the end of the period the line has paid.
+    today, paid_until = _paid_period(account, accueil)
+    (line,) = order.lines
+    assert (line.quantity, line.period_start, line.period_end) == (2, today, paid_until)
+    assert line.unit_price_excl_vat == unused_value(Decimal("1.00"), today, paid_until)
+    assert order.total_excl_vat == 2 * line.unit_price_excl_vat
+    assert order.total_vat == (order.total_excl_vat * Decimal("0.20")).quantize(Decimal("0.01"))
+    assert order.total_incl_vat == order.total_excl_vat + order.total_vat
     assert order.currency == "EUR"
     assert order.terms_reference
     assert accueil.calls_current == 4  # nothing added before payment
@@ -95,9 +100,52 @@ def test_swiss_orders_are_in_chf_with_swiss_vat(app_ctx):
     account, studio = _line("vt30003-s", "Studio")
     order = calls.order_calls(account, studio, 5, actor=None, terms_accepted=True)
     assert order.currency == "CHF"
-    assert order.total_excl_vat == Decimal("3.00")
-    assert order.total_vat == Decimal("0.24")  # 8.1 %, rounded to the cent
+    today, paid_until = _paid_period(account, studio)
+    assert order.lines[0].unit_price_excl_vat == unused_value(Decimal("1.00"), today, paid_until)
+    assert order.total_vat == (order.total_excl_vat * Decimal("0.081")).quantize(Decimal("0.01"))
     assert "Linea" in order.lines[0].description or "linea" in order.lines[0].description
+
+
+def _paid_period(account, line) -> tuple[date, date]:
+    """The account's today and the end of the period the line's service has paid."""
+    from telephony.dates import local_today
+
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == line.id)
+    )
+    return local_today(account.timezone), service.expires_on
+
+
+def test_calls_bought_mid_month_are_paid_to_the_renewal_then_with_the_line(app_ctx):
+    """A monthly line renewed on the 1st: the order paid a month of the extra calls from
+    the 15th, and the renewal on the 1st the month after at the new price: the days from
+    the 1st to the 15th were paid twice (review). The order pays to the 1st, the renewal
+    from it: each day once."""
+    from telephony.payments import PROVIDERS
+    from telephony.services import paying
+    from tests.factories import stored_card
+
+    account, accueil = _line("vt10001-f", "Accueil")
+    today, paid_until = _paid_period(account, accueil)
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == accueil.id)
+    )
+    assert service.period_months == 1
+    order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+    db.session.commit()
+    paying.charge_many(
+        [order], stored_card(account), actor=None, provider=PROVIDERS["sandbox"], today=today
+    )
+    db.session.commit()
+    assert accueil.calls_current == 6
+    assert order.lines[0].period_end == paid_until == service.expires_on
+    # Nothing else billed now (no difference for days the order did not pay).
+    from telephony.invoicing.repricing import KEY_PREFIX
+
+    assert not db.session.scalars(
+        select(Invoice).where(Invoice.request_key.like(KEY_PREFIX + "%"))
+    ).all()
+    assert service.monthly_price_excl_vat == accueil.monthly_price_excl_vat
 
 
 def test_calls_are_added_when_the_order_is_paid_and_not_before(app_ctx):
@@ -213,7 +261,14 @@ def test_calls_page_shows_the_cost_live_and_generates_a_purchase_order(app, fr_c
     )
     body = fragment.get_data(as_text=True)
     assert body.strip().startswith('<div id="calls-summary"')
-    assert "3 extra calls" in body and "€3.60" in body
+    assert "3 extra calls" in body and "€3.60" in body  # a month
+    with app.app_context():
+        from tests.factories import demo_account
+
+        today, paid_until = _paid_period(demo_account(), db.session.get(Line, line_id))
+    first = 3 * unused_value(Decimal("1.00"), today, paid_until)
+    first_incl = first + (first * Decimal("0.20")).quantize(Decimal("0.01"))
+    assert f"€{first_incl}" in body  # this order: to the end of the period paid
     assert "HX-Request" in fragment.headers["Vary"]
     # Only what the number means is said (the page's live region), not the whole form.
     assert "aria-live" not in body
@@ -233,7 +288,7 @@ def test_calls_page_shows_the_cost_live_and_generates_a_purchase_order(app, fr_c
     assert done.status_code == 303
     order_url = done.headers["Location"]
     order_page = client.get(order_url).get_data(as_text=True)
-    assert "Download PDF" in order_page and "€3.60" in order_page
+    assert "Download PDF" in order_page and f"€{first_incl}" in order_page
 
     pdf = client.get(order_url + "/pdf")
     assert pdf.mimetype == "application/pdf"
@@ -466,10 +521,11 @@ def _year_paid_ahead(description: str):
     return account, line, service, paid
 
 
-def test_calls_added_inside_a_paid_year_invoice_the_difference_beyond_the_orders_month(app_ctx):
-    """The order pays the added calls' first month; the rest of the year was paid at the
-    old price and went unbilled (review). As after an offer change: an invoice of the
-    difference for the months beyond the order's."""
+def test_calls_added_inside_a_paid_year_are_paid_by_the_order_to_the_years_end(app_ctx):
+    """A year paid ahead at the old price: the order pays the added calls to its end (it
+    paid a month, and the rest of the year went unbilled, review); nothing else is
+    invoiced. Paid days later, a renewal meanwhile: the difference beyond the order's
+    period is invoiced as after an offer change."""
     from telephony.dates import add_months, local_today
     from telephony.invoicing.credit_notes import unused_value
     from telephony.invoicing.repricing import KEY_PREFIX
@@ -491,11 +547,19 @@ def test_calls_added_inside_a_paid_year_invoice_the_difference_beyond_the_orders
     db.session.commit()
     difference = service.monthly_price_excl_vat - old_price
     assert difference == 2 * settings().extra_call_price
+    assert order.lines[0].period_end == expires > add_months(today, 11)
+    assert order.total_excl_vat == 2 * unused_value(settings().extra_call_price, today, expires)
+    assert not db.session.scalars(
+        select(Invoice).where(Invoice.request_key.like(KEY_PREFIX + "%"))
+    ).all()
+    # An order paid after its period moved on (the year renewed since): the rest is billed.
+    order.lines[0].period_end = add_months(expires, -6)
+    service.monthly_price_excl_vat = old_price
+    calls._update_service_price(line, order.lines[0].period_end)
     (invoice,) = db.session.scalars(
         select(Invoice).where(Invoice.request_key.like(KEY_PREFIX + "%"))
     )
-    assert invoice.lines[0].service_id == service.id and invoice.lines[0].period_end == expires
-    assert invoice.total_excl_vat == unused_value(difference, add_months(today, 1), expires)
+    assert invoice.total_excl_vat == unused_value(difference, add_months(expires, -6), expires)
 
 
 def test_calls_removed_inside_a_paid_year_are_refunded_the_difference(app_ctx):

@@ -159,7 +159,7 @@ def test_english_purchase_order_wording(app):
         "Account C1042",
         "Description",
         "Quantity",
-        "Unit price excl. VAT (a month)",
+        "Unit price excl. VAT",
         "Total excl. VAT €12.00",
         "VAT 20% €2.40",
         "Total incl. VAT €14.40",
@@ -168,6 +168,19 @@ def test_english_purchase_order_wording(app):
         "Page 1 of 1",
     ):
         assert words in text, (words, text)
+
+
+def test_a_purchase_order_line_says_the_days_it_pays_for(app):
+    """Extra calls are paid to the end of the period the line has paid: the line says
+    which days, the last one included."""
+    from datetime import date
+
+    invoice = make_invoice()
+    invoice.lines[0].period_start = date(2026, 3, 2)
+    invoice.lines[0].period_end = date(2026, 4, 1)
+    text = pdf_text(build(app, invoice, "en"))
+    assert "From Mar 2, 2026 to Mar 31, 2026" in text, text
+    assert "(a month)" not in text
 
 
 def test_paid_purchase_order_says_so(app):
