@@ -99,7 +99,26 @@ def pending_lifecycle(account: Account, target_type: str, target_id: int):
 
 def line_busy(account: Account, line: Line):
     """Why no conversion or termination can be requested for `line` now, or None."""
-    return _line_busy(line, pending_line_changes(account, [line.id])[line.id])
+    return _line_busy(line, pending_line_changes(account, [line.id])[line.id]) or _suspended(
+        account, "line", line.id
+    )
+
+
+def _suspended(account: Account, target_type: str, target_id: int):
+    """Why a service suspended (for an unpaid invoice, or a manual one lapsed) cannot
+    end nor change: its debt is paid, or it is renewed, first (a line suspended for debt
+    could be terminated from its page, and its unpaid invoice was then cancelled)."""
+    suspended = db.session.scalar(
+        select(Service.id).where(
+            Service.account_id == account.id,
+            Service.target_type == target_type,
+            Service.target_id == target_id,
+            Service.state == ServiceState.SUSPENDED,
+        )
+    )
+    if suspended is None:
+        return None
+    return _l("This service is suspended: pay its invoice or renew it first (My services).")
 
 
 def _line_busy(line: Line, pending: set[str]):
@@ -120,7 +139,9 @@ def alias_busy(account: Account, alias: AliasNumber):
         alias.pool_id and pending_lifecycle(account, "number_pool", alias.pool_id)
     ):
         return _l("A termination or conversion is already pending for this number.")
-    return None
+    if alias.pool_id is not None:
+        return _suspended(account, "number_pool", alias.pool_id)
+    return _suspended(account, "alias_number", alias.id)
 
 
 @dataclass(frozen=True)
@@ -138,7 +159,7 @@ def line_actions(account: Account, line: Line) -> LineActions:
     from telephony import calls, offers
 
     pending = pending_line_changes(account, [line.id])[line.id]
-    busy = _line_busy(line, pending)
+    busy = _line_busy(line, pending) or _suspended(account, "line", line.id)
     return LineActions(
         change_offer=offers.line_refusal(line, pending) is None,
         change_calls=calls.refusal(line, pending) is None,

@@ -97,7 +97,9 @@ def _lines(header: str, line, query, locale, currency: str) -> Iterator[str]:
                 SERVICE_STATES.get(str(service.state), service.state),
                 RENEWAL_STATUSES.get(row.renewal, row.renewal),
                 service.period_months,
-                numeric_day(effect_on) if effect_on else _("Immediately"),
+                numeric_day(effect_on)
+                if effect_on
+                else (_("Immediately") if row.renewal == "invoice_to_pay" else ""),
                 effect_on.isoformat() if effect_on else "",
                 numeric_day(service.expires_on),
                 service.expires_on.isoformat(),

@@ -79,7 +79,13 @@ def export():
     filters = listing.Filters.from_args(request.args)
     today = local_today(account.timezone)
     ids = request.args.getlist("ids")
-    chosen = [s.id for s in batch.selected(account, ids)] if ids else None
+    try:
+        chosen = [s.id for s in batch.selected(account, ids)] if ids else None
+    except NotFound:
+        raise
+    except DomainError as error:  # too many rows selected (a 500, review): say so
+        flash(str(error.message), "error")
+        return redirect(url_for("services.index", **filters.args()), 303)
     response = Response(
         stream_with_context(csv_rows(account, filters, today, chosen)),
         mimetype="text/csv",
@@ -310,7 +316,13 @@ def batch_action():
     ids = request.values.getlist("ids")
     action = request.values.get("action", "")
     if action == "export":
-        batch.selected(account, ids)  # another account's id: 404
+        try:
+            batch.selected(account, ids)  # another account's id: 404
+        except NotFound:
+            raise
+        except DomainError as error:  # too many rows selected: say so (a 500, review)
+            flash(str(error.message), "error")
+            return redirect(url_for("services.index"), 303)
         return redirect(url_for("services.export", ids=ids), 303)
     form = BatchForm()
     if request.method == "POST" and form.validate_on_submit():

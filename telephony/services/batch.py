@@ -100,11 +100,14 @@ def outcome(action: str, service: Service, status: str, today: date, day: int = 
         return "ended"
     if status == "invoice_to_pay":
         return "invoice_due"
+    if action in ("align", "enable_auto", "disable_auto") and (
+        service.state == ServiceState.SUSPENDED
+    ):
+        # Lapsed (a manual service not renewed): paying a few days must not bring it
+        # back, nor a change of mode (made automatic, it stayed suspended for ever);
+        # renewing it (its whole period) does.
+        return "suspended"
     if action == "align":
-        if service.state == ServiceState.SUSPENDED:
-            # Lapsed (a manual service not renewed): paying a few days must not bring it
-            # back; renewing it (its whole period) does.
-            return "suspended"
         if service.expires_on.day == day:
             return "already"
         if service.committed_until is not None and service.committed_until > today:
@@ -184,12 +187,13 @@ def preview(account: Account, ids, action: str, today: date, day=None) -> Previe
         excl = sum((a.amount for a in result.alignments), Decimal("0.00"))
         result.total = excl + round_cents(excl * account.vat_rate)
     if action == "renew" and result.changing:
-        options = {
-            s.id: next(o for o in paying.options(account, s) if o.months == s.period_months)
-            for s in result.changing
-            if s.period_months in renewal.allowed_periods(s)
-        }
-        result.total = sum(o.price.incl_vat for o in options.values())
+        # As the invoice will say: each line rounded, the VAT once on their sum (adding
+        # each service's price incl. VAT gave 17.97 for an invoice of 17.96, review).
+        excl = sum(
+            (round_cents(s.monthly_price_excl_vat * s.period_months) for s in result.changing),
+            Decimal("0.00"),
+        )
+        result.total = excl + round_cents(excl * account.vat_rate)
     return result
 
 

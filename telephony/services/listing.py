@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
-    and_,
     case,
     exists,
     func,
@@ -69,21 +68,22 @@ _INVOICE_DUE = exists(
 #: The renewal status, and its rank for sorting (the order of RENEWAL_STATUSES).
 RENEWAL_STATUS = case(
     (Service.state == ServiceState.TERMINATED, literal("terminated")),
-    (Service.terminate_on.is_not(None), literal("termination_requested")),
+    # An invoice due first: "Pay invoice" is then the only action, whatever else is
+    # pending (a termination requested hid it, review).
     (_INVOICE_DUE, literal("invoice_to_pay")),
+    (Service.terminate_on.is_not(None), literal("termination_requested")),
     (Service.renewal_mode == RenewalMode.MANUAL, literal("manual")),
     else_=literal("automatic"),
 )
 _RENEWAL_RANK = case(
     {status: rank for rank, status in enumerate(RENEWAL_STATUSES)}, value=RENEWAL_STATUS
 )
-#: The date of effect: none while an invoice is due, the termination date, else the expiry.
+#: The date of effect: none for a terminated service or while an invoice is due (it is
+#: "immediately"), the termination date, else the expiry (the CSV's column too).
 EFFECT_ON = case(
-    (
-        and_(Service.state != ServiceState.TERMINATED, Service.terminate_on.is_not(None)),
-        Service.terminate_on,
-    ),
+    (Service.state == ServiceState.TERMINATED, literal(None)),
     (_INVOICE_DUE, literal(None)),
+    (Service.terminate_on.is_not(None), Service.terminate_on),
     else_=Service.expires_on,
 )
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from telephony import DomainError, NotFound, audit, payment_methods
-from telephony.dates import add_months
+from telephony.dates import add_months, local_today
 from telephony.invoicing.numbering import next_number
 from telephony.models import (
     Account,
@@ -147,19 +147,32 @@ class Option:
 
 def extension_refusal(service: Service, today: date) -> Blocked | None:
     """Why the service can't be paid ahead or renewed now: the states `blocked` names
-    (a commitment forbids anticipating, not renewing by hand)."""
+    (a commitment forbids anticipating, not renewing by hand; renewing is what brings a
+    lapsed service back)."""
     why = blocked(service, today)
     if why is not None and why.reason == "committed" and service.renewal_mode == RenewalMode.MANUAL:
+        return None
+    if why is not None and why.reason == "suspended":
         return None
     return why
 
 
-def options(account: Account, service: Service) -> list[Option]:
+def period_start(account: Account, service: Service, today: date | None = None) -> date:
+    """Where a period paid now begins: the expiry, or the account's today for a service
+    suspended since it lapsed (the days it was off are not sold). The page, the invoice
+    and the new expiry all start there (they were three different dates, review)."""
+    if service.state != ServiceState.SUSPENDED:
+        return service.expires_on
+    return max(service.expires_on, today or local_today(account.timezone))
+
+
+def options(account: Account, service: Service, today: date | None = None) -> list[Option]:
+    start = period_start(account, service, today)
     return [
         Option(
             months,
             price_for(service.monthly_price_excl_vat * months, account.country.value),
-            add_months(service.expires_on, months),
+            add_months(start, months),
         )
         for months in allowed_periods(service)
     ]
@@ -317,8 +330,8 @@ def extend_many(
             quantity=months,
             unit_price_excl_vat=service.monthly_price_excl_vat,
             total_excl_vat=round_cents(service.monthly_price_excl_vat * months),
-            period_start=service.expires_on,
-            period_end=add_months(service.expires_on, months),
+            period_start=period_start(account, service, today),
+            period_end=add_months(period_start(account, service, today), months),
         )
         for service, months in periods
     ]
@@ -426,11 +439,13 @@ def service_paid(invoice: Invoice, actor: User | None) -> None:
     moves on by its period, and a service suspended for this debt is active again."""
     extend_by = {int(k): int(v) for k, v in (invoice.on_paid or {}).get("extend", {}).items()}
     ids = {line.service_id for line in invoice.lines if line.service_id is not None}
+    # Where each period paid begins, as invoiced (a lapsed service's: the day it was sold).
+    starts = {line.service_id: line.period_start for line in invoice.lines if line.period_start}
     for service in db.session.scalars(select(Service).where(Service.id.in_(ids))):
         if service.id in extend_by:
             start = service.expires_on
-            if service.state == ServiceState.SUSPENDED:
-                start = max(start, utcnow().date())  # lapsed: the new period starts now
+            if service.state == ServiceState.SUSPENDED:  # lapsed: from the invoiced day
+                start = max(start, starts.get(service.id) or local_today(invoice.account.timezone))
             service.expires_on = add_months(start, extend_by[service.id])
             if service.renewal_mode == RenewalMode.MANUAL:
                 service.renewed_on = utcnow().date()

@@ -27,6 +27,7 @@ from telephony.models import (
     Account,
     RenewalMode,
     Service,
+    ServiceState,
     StoredPaymentMethod,
     User,
 )
@@ -67,7 +68,8 @@ def renewal_status(service: Service) -> str:
 @dataclass(frozen=True)
 class Blocked:
     """Why the renewal cannot change now: `reason` is one of terminated,
-    termination_requested, invoice_to_pay, committed; `until` ends a commitment."""
+    termination_requested, invoice_to_pay, suspended, committed; `until` ends a
+    commitment."""
 
     reason: str
     until: date | None = None
@@ -77,6 +79,10 @@ def blocked(service: Service, today: date, status: str | None = None) -> Blocked
     status = status or renewal_status(service)
     if status in ("terminated", "termination_requested", "invoice_to_pay"):
         return Blocked(status)
+    if service.state == ServiceState.SUSPENDED:
+        # Lapsed (a manual service not renewed): made automatic, it stayed suspended for
+        # ever (the run renews active services only). Renewing it brings it back.
+        return Blocked("suspended")
     if service.committed_until is not None and service.committed_until > today:
         return Blocked("committed", service.committed_until)
     return None
@@ -92,6 +98,7 @@ class RenewalBlocked(DomainError):
                 "Its termination is requested: cancel the termination first."
             ),
             "invoice_to_pay": _l("An invoice of this service is due: pay it first."),
+            "suspended": _l("This service is suspended: renew it first."),
             "committed": _l("This service is in a commitment period."),
         }
         super().__init__(messages[why.reason])
