@@ -477,8 +477,11 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
             )
         if terms:  # (none on a credit note: no heading over nothing)
             # Translators: heading of the payment terms on an invoice.
-            story.append(para(_("Terms"), "heading"))
-            story += [para(text, "small") for text in terms]
+            # The heading with its first paragraph: it ended a page, its text on the next.
+            heading = para(_("Terms"), "heading")
+            texts = [para(text, "small") for text in terms]
+            story.append(KeepTogether([heading, texts[0]]))
+            story += texts[1:]
         if means.kind == "transfer" and document.currency == "CHF":
             story.append(PageBottom(_qr_bill(document, language)))
 

@@ -112,6 +112,12 @@ def test_the_credit_note_is_listed_and_its_pdf_and_factur_x_say_what_it_refunds(
         note_id, note_number, invoice_number = note.id, note.number, invoice.number
     page = client.get("/billing/invoices?lang=en&status=refunded").text
     assert note_number in page and f"Credit note for {invoice_number}" in page
+    # In the CSV too: what it is, what it credits, and negative (it was exported as an
+    # invoice of a positive amount: a column's sum counted the refund as billed).
+    csv = client.get("/billing/invoices/export.csv?lang=en").get_data(as_text=True)
+    (row,) = [line.split(",") for line in csv.splitlines() if line.startswith(note_number)]
+    assert row[1:3] == ["Credit note", invoice_number]
+    assert Decimal(row[-2]) < 0 and Decimal(row[-6]) < 0  # incl. and excl. VAT
     assert client.get(f"/billing/invoices/{note_id}/pay").status_code == 404
     pdf = client.get(f"/billing/invoices/{note_id}.pdf").data
     text = pdf_text(pdf)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from documents.invoice import invoice_pdf
 from extensions import db
 from telephony import NotFound
-from telephony.invoicing.archives import build_queued, get_ready
+from telephony.invoicing.archives import KEEP_DAYS, build_queued, get_ready
 from telephony.models import Account, InvoiceArchive, utcnow
 from tests.conftest import csrf_from
 from tests.factories import hidden_value
@@ -59,6 +59,14 @@ def test_a_zip_is_asked_once_built_in_the_background_and_offered_when_ready(sign
         be = db.session.scalar(select(Account).where(Account.code == "vt20002-b"))
         with pytest.raises(NotFound):
             get_ready(be, archive_id)
+        # Past its keeping days it is gone, whether a worker deleted it yet or not (its
+        # link still downloaded until one did).
+        db.session.execute(
+            update(InvoiceArchive).values(created_at=utcnow() - timedelta(days=KEEP_DAYS, hours=1))
+        )
+        db.session.commit()
+    assert f"archives/{archive_id}.zip" not in client.get("/billing/invoices?lang=en").text
+    assert client.get(f"/billing/invoices/archives/{archive_id}.zip").status_code == 404
 
 
 def test_a_bad_period_is_said_beside_its_field(signed_in):

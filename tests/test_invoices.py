@@ -154,7 +154,8 @@ def test_the_csv_follows_the_filters_in_the_readers_dialect(signed_in):
     rows = text.splitlines()[1:]
     assert len(rows) == 3 and all("86,32" in row and "86.32" in row for row in rows)
     english = client.get("/billing/invoices/export.csv?lang=en").get_data(as_text=True)
-    assert english.splitlines()[0].startswith("Number,Issued on,")
+    assert english.splitlines()[0].startswith("Number,Document,Credits invoice,Issued on,")
+    assert english.splitlines()[1].split(",")[1:3] == ["Invoice", ""]
 
 
 def test_the_csv_dates_have_their_whole_year(signed_in):
@@ -162,7 +163,7 @@ def test_the_csv_dates_have_their_whole_year(signed_in):
     import re
 
     swiss = signed_in("ch").get("/billing/invoices/export.csv?lang=de_CH")
-    issued = swiss.get_data(as_text=True).splitlines()[1].split(";")[1]
+    issued = swiss.get_data(as_text=True).splitlines()[1].split(";")[3]
     assert re.fullmatch(r"\d{2}\.\d{2}\.20\d{2}", issued), issued
 
 
@@ -444,3 +445,78 @@ def test_a_long_invoice_keeps_each_number_whole_and_names_itself_on_every_page(a
             starts = line.count("+33")
             whole = len(re.findall(r"\+33(?:[ \u00a0]?\d){9}", line))
             assert starts == whole, line
+
+
+def test_a_swiss_francs_invoice_left_to_pay_has_its_qr_bill_not_a_sepa_debit(app_ctx):
+    """The Swiss customer's default method is its francs authorization (LSV+): no direct
+    debit file collects francs, so an invoice left to pay (a charge refused) must carry its
+    QR-bill; it said "SEPA direct debit", with no slip, and the service was suspended."""
+    from telephony.invoicing.collection import collect
+    from telephony.models import Debit
+
+    account = demo_account("vt30003-s")
+    validate_procedure(account)
+    invoice = issue_invoice(account, "100.00")
+    data = invoice_pdf(invoice)
+    collect(date.today())
+    db.session.refresh(invoice)
+    assert invoice.status == InvoiceStatus.AWAITING_PAYMENT
+    assert db.session.scalar(select(Debit).where(Debit.invoice_id == invoice.id)) is None
+    assert "SEPA" not in pdf_text(data)
+    assert [code for code in _qr_codes(data) if code.startswith("SPC")]
+
+
+def test_the_day_paid_is_the_customers_not_utcs(app_ctx):
+    """Paid at 23:30 UTC on 31 December: 00:30 on 1 January in Paris."""
+    from datetime import UTC, datetime
+
+    invoice = issue_invoice(demo_account(), "10.00", issued=date(2026, 12, 31))
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    db.session.commit()
+    text = pdf_text(invoice_pdf(invoice, locale="fr_FR"))
+    assert "1er janvier 2027" in text and "31 décembre 2026" not in text.split("Paiement")[-1]
+
+
+def test_the_terms_heading_never_ends_a_page_alone(app_ctx):
+    """A table that fills the pages left "Conditions" at a page's foot, its text on the
+    next (review): whatever the number of lines, the heading keeps its first paragraph."""
+    from decimal import Decimal
+
+    from telephony.models import InvoiceLine, Service
+
+    account = demo_account("vt10001-f")
+    validate_procedure(account)  # a company: late-payment terms too
+    account.name = (
+        "Établissements Pharmaceutiques et Cosmétiques du Grand Sud-Ouest Réunis & Associés "
+        "— Direction Générale des Achats Télécoms"
+    )
+    services = db.session.scalars(select(Service).where(Service.account_id == account.id)).all()
+    for count in range(24, 34):
+        invoice = issue_invoice(account, "1.00")
+        invoice.lines = [
+            InvoiceLine(
+                service_id=services[i % len(services)].id,  # (a number's line: its RIO too)
+                description=(
+                    f"Ligne SIP {i} – Libellé client très long pour le poste d'accueil du "
+                    f"bâtiment B, étage {i}, salle de réunion « Mont-Blanc »"
+                )
+                if i % 3 == 0
+                else f"Line {i}",
+                quantity=i + 1,
+                unit_price_excl_vat=Decimal("3.33"),
+                total_excl_vat=Decimal("3.33") * (i + 1),
+                period_start=date(2026, 12, 1),
+                period_end=date(2027, 1, 1),
+            )
+            for i in range(count)
+        ]
+        db.session.commit()
+        with pdfplumber.open(io.BytesIO(invoice_pdf(invoice, locale="fr_FR"))) as pdf:
+            for page in pdf.pages[:-1]:
+                body = [
+                    line
+                    for line in (page.extract_text() or "").splitlines()
+                    if "Page " not in line and "Velora Telecom ·" not in line
+                ]
+                assert body[-1].strip() not in ("Conditions", "Paiement"), (count, body[-3:])

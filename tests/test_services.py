@@ -241,9 +241,12 @@ def test_the_exports_stream_whole_after_the_view_has_returned(app, client, signe
 def test_exported_cells_that_look_like_formulas_are_neutralised():
     from blueprints.services.export import neutralise
 
-    for value in ("=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx"):
+    for value in ("=1+1", "+33", "-2+3", "-A1", "-1e3", "-2)", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(value) == "'" + value
     assert neutralise("Accueil") == "Accueil" and neutralise(None) == ""
+    # A negative amount (a credit note's) stays a number, as each locale writes it.
+    for value in ("-14.40", "-1,234.50", "-1\u202f234,50", "-1’234.50", "-2"):
+        assert neutralise(value) == value
 
 
 def test_a_number_range_row_leads_to_its_numbers_page_and_terminates_there(signed_in):

@@ -1,6 +1,8 @@
 """The invoices as CSV: the rows the filters select, streamed, in the reader's dialect (as
 My services' export: `;` and a BOM for a French, Dutch, German or Italian spreadsheet),
-dates and amounts as the locale writes them and as ISO values."""
+dates and amounts as the locale writes them and as ISO values. A credit note says so and
+which invoice it credits, and its amounts are negative (as on the page): a column's sum is
+what was billed less what was credited."""
 
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ def rows(account: Account, filters: listing.Filters, today) -> Iterator[str]:
     header = bom + line(
         [
             _("Number"),
+            # Translators: CSV column: "Invoice" or "Credit note".
+            _("Document"),
+            # Translators: CSV column: the invoice a credit note credits.
+            _("Credits invoice"),
             _("Issued on"),
             _("Issued on (ISO 8601)"),
             _("Due on"),
@@ -50,22 +56,27 @@ def _lines(header: str, line, query, locale) -> Iterator[str]:
     def amount(value) -> list[str]:
         return [format_decimal(value, "#,##0.00", locale=locale), f"{value:.2f}"]
 
+    invoice_word, note_word = _("Invoice"), _("Credit note")
     yield header
     database.use_transaction()  # a server-side cursor (yield_per) lives in one
     for row in db.session.execute(query):
         invoice = row.Invoice
         issued = invoice.issued_on or invoice.created_at.date()
+        note = invoice.is_credit_note
+        sign = -1 if note else 1
         yield line(
             [
                 invoice.number,
+                note_word if note else invoice_word,
+                invoice.credited.number if note and invoice.credited else "",
                 numeric_day(issued),
                 issued.isoformat(),
                 numeric_day(invoice.due_on),
                 invoice.due_on.isoformat() if invoice.due_on else "",
                 INVOICE_STATUSES.get(row.shown_status, row.shown_status),
-                *amount(invoice.total_excl_vat),
-                *amount(invoice.total_vat),
-                *amount(invoice.total_incl_vat),
+                *amount(sign * invoice.total_excl_vat),
+                *amount(sign * invoice.total_vat),
+                *amount(sign * invoice.total_incl_vat),
                 invoice.currency,
             ]
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 
 from babel.numbers import format_decimal
@@ -31,10 +32,18 @@ def dialect() -> tuple[str, bool]:
     return (",", False) if get_locale().language == "en" else (";", True)
 
 
+#: A negative number as a locale writes it ("-1 234,50", "-1’234.50"): digits and
+#: separators only, nothing a spreadsheet could run; it stays a number.
+NEGATIVE_NUMBER = re.compile(r"-\d[\d.,' \u00a0\u202f\u2019]*")
+
+
 def neutralise(value: object) -> str:
-    """A cell as text; one that starts like a formula gets a leading apostrophe."""
+    """A cell as text; one that starts like a formula gets a leading apostrophe (but a
+    negative amount, a credit note's, which would become text)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    if text.startswith(FORMULA_START) and not NEGATIVE_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def line_writer() -> tuple[Callable[[list], str], str]:

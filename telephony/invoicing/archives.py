@@ -116,6 +116,8 @@ def get_ready(account: Account, archive_id: int) -> InvoiceArchive:
             InvoiceArchive.id == archive_id,
             InvoiceArchive.account_id == account.id,
             InvoiceArchive.status == "ready",
+            # Past KEEP_DAYS it is gone, whether a worker deleted it yet or not.
+            InvoiceArchive.created_at >= utcnow() - timedelta(days=KEEP_DAYS),
         )
     )
     if archive is None:

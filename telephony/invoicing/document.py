@@ -9,7 +9,7 @@ and `missing` says what a structured format would lack and where to fill it in."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
@@ -20,6 +20,7 @@ from stdnum.iso7064 import mod_97_10
 
 from extensions import db
 from telephony import rio as rios
+from telephony.dates import local_today
 from telephony.invoicing.buyer import of as buyer_of
 from telephony.models import (
     AccountKind,
@@ -243,6 +244,16 @@ def transfer_reference(country: str, number: str) -> str:
     return "RF" + mod_97_10.calc_check_digits(compact + "RF") + compact
 
 
+def _local_day(invoice: Invoice, moment: datetime | None) -> date | None:
+    """The customer's calendar day of `moment` (stored in UTC): paid at 23:30 UTC on
+    31 December is paid on 1 January in Paris."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return local_today(invoice.account.timezone, moment)
+
+
 def _means(invoice: Invoice, operator: dict, country: str) -> Means:
     if invoice.is_credit_note:  # refunded through the provider, or by transfer later
         if invoice.status == InvoiceStatus.REFUNDED:
@@ -271,12 +282,12 @@ def _means(invoice: Invoice, operator: dict, country: str) -> Means:
                 .order_by(ValidationProcedure.id.desc())
                 .limit(1)
             )
-            signed = procedure and (procedure.submitted_at or procedure.created_at)
+            signed = (procedure.submitted_at or procedure.created_at) if procedure else None
             collection = db.session.get_one(DebitCollection, debit.collection_id)
             return Means(
                 kind="debit",
                 mandate=debit.mandate_reference,
-                signed_on=signed.date() if signed else None,
+                signed_on=_local_day(invoice, signed),
                 debtor_account=mask_iban(procedure.iban) if procedure else "",
                 collection_on=collection.collection_on,
                 creditor_id=operator.get("creditor_ids", {}).get(country, ""),
@@ -289,12 +300,9 @@ def _means(invoice: Invoice, operator: dict, country: str) -> Means:
             .order_by(Payment.id.desc())
             .limit(1)
         )
-        paid_at = invoice.paid_at
-        if paid_at is not None and paid_at.tzinfo is None:
-            paid_at = paid_at.replace(tzinfo=UTC)
         return Means(
             kind="paid",
-            paid_on=paid_at.date() if paid_at else None,
+            paid_on=_local_day(invoice, invoice.paid_at),
             paid_by=payment.method.value if payment else "",
         )
     default = db.session.scalar(
@@ -307,14 +315,18 @@ def _means(invoice: Invoice, operator: dict, country: str) -> Means:
         default is not None
         and default.kind == PaymentMethod.SEPA_DEBIT
         and default.procedure
-        and default.procedure.currency == invoice.currency  # (else no file collects it)
+        and default.procedure.status == ProcedureStatus.VALIDATED
+        # What `collection.collect` takes: euro invoices, by a euro mandate. A Swiss
+        # account's francs authorization (LSV+) was named a SEPA debit that no file ever
+        # collected, and its invoice had no QR-bill.
+        and default.procedure.currency == invoice.currency == "EUR"
     ):
         procedure = default.procedure
         signed = procedure.submitted_at or procedure.created_at
         return Means(
             kind="debit",
             mandate=procedure.mandate_reference or "",
-            signed_on=signed.date() if signed else None,
+            signed_on=_local_day(invoice, signed),
             debtor_account=mask_iban(procedure.iban),
             collection_on=invoice.due_on,
             creditor_id=operator.get("creditor_ids", {}).get(country, ""),
