@@ -198,3 +198,45 @@ def test_invoices_waiting_for_details_do_not_hold_back_the_others(app_ctx, tmp_p
     report = deliver(invoice_pdf, date.today(), limit=3)
     db.session.refresh(ready)
     assert ready.einvoice_sent_at is not None and ready.number in report.sent
+
+
+def test_an_invoice_cancelled_unpaid_and_its_note_say_nothing_was_paid(app_ctx):
+    """Cancelled by a credit note set against it (never paid, nothing refunded): the UBL
+    of both said the whole amount was paid in advance (BT-113)."""
+    from decimal import Decimal
+
+    from flask import current_app
+
+    from telephony.invoicing import credit_notes, einvoice
+    from telephony.invoicing.document import build
+    from telephony.models import InvoiceLine
+
+    account = demo_account("vt20002-b")
+    validate_procedure(account)
+    invoice = issue_invoice(account, "10.00")
+    invoice.status = InvoiceStatus.CANCELLED
+    note = credit_notes.issue(
+        invoice,
+        [
+            InvoiceLine(
+                description="Extra",
+                quantity=1,
+                unit_price_excl_vat=Decimal("10.00"),
+                total_excl_vat=Decimal("10.00"),
+            )
+        ],
+        key="cancel-test",
+        day=invoice.issued_on,
+        provider=None,
+        actor=None,
+        settled=True,
+    )
+    db.session.commit()
+    for document in (invoice, note):
+        xml = einvoice.ubl_xml(build(document, current_app.config["OPERATOR"], "nl_BE"))
+        assert _value(xml, "PrepaidAmount") in ("", "0.00"), document.number
+        assert _value(xml, "PayableAmount") == f"{document.total_incl_vat:.2f}"
+        assert fatal_rules(xml, "ubl-2.1/EN16931-UBL-validation.xslt") == []
+        facturx.xml_check_xsd(
+            xml, flavor="ubl-2.1-creditnote" if document is note else "ubl-2.1-invoice"
+        )

@@ -44,8 +44,11 @@ PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 #: names how it was paid (bank card, direct debit), else "instrument not defined".
 MEANS_CODES = {"transfer": "58", "debit": "59"}
 PAID_CODES = {"card": "48", "sepa_debit": "59"}
-#: Means of a document that owes nothing more.
-SETTLED = ("paid", "refunded", "settled", "cancelled")
+#: Means of a document whose amount changed hands (BT-113, paid amount: money received,
+#: or refunded for a credit note). Not an invoice cancelled by a credit note nor that note
+#: ("settled"): nothing was paid, the one is set against the other (both said the whole
+#: amount was paid in advance, review).
+SETTLED = ("paid", "refunded")
 #: What each missing detail is called, for the customer.
 MISSING = {
     "address": _l("your postal address"),
