@@ -51,6 +51,18 @@ def test_a_french_company_gets_a_factur_x_pdf_whose_xml_matches_it(signed_in):
     assert xml, "no Factur-X XML in the PDF"
     assert facturx.get_level(etree.fromstring(xml)) == "en16931"
     assert fatal_rules(xml, "facturx-en16931/FACTUR-X_EN16931.xslt") == []
+    # The French rules too (BR-FR-Flux2, shipped with factur-x): the billing framework,
+    # and the late-payment penalties, the recovery indemnity and the discount as coded
+    # notes, in French (they were one English sentence).
+    assert fatal_rules(xml, "cii-schematron-fr-ctc/BR-FR-Flux2-Schematron-CII.xslt") == []
+    notes = etree.fromstring(xml).xpath("//*[local-name()='IncludedNote']")
+    assert [n.xpath("string(*[local-name()='SubjectCode'])") for n in notes] == [
+        "PMD",
+        "PMT",
+        "AAB",
+    ]
+    assert "Pénalités de retard" in notes[0].xpath("string(*[local-name()='Content'])")
+    assert "Payable avant le" in _value(xml, "Description")
     document_id = etree.fromstring(xml).xpath(
         "string(//*[local-name()='ExchangedDocument']/*[local-name()='ID'])"
     )
@@ -89,6 +101,8 @@ def test_a_belgian_association_downloads_a_peppol_ubl_invoice(signed_in):
     ]
     assert root.xpath("string(/*/*[local-name()='ID'])") == number
     assert _value(xml, "PayableAmount") == "16.92"
+    terms = root.xpath("string(//*[local-name()='PaymentTerms']/*[local-name()='Note'])")
+    assert terms.startswith("Te betalen"), terms  # the customer's Dutch, not English
 
 
 def test_without_its_details_a_business_is_told_what_is_missing_and_where(signed_in):

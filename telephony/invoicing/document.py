@@ -129,6 +129,8 @@ class InvoiceDocument:
     credited_number: str = ""
     credited_issued_on: date | None = None
     notes: list[str] = field(default_factory=list)
+    #: The language it is written in (its e-invoice's terms and notes too).
+    locale: str = "en"
 
     @property
     def is_credit_note(self) -> bool:
@@ -404,4 +406,5 @@ def build(invoice: Invoice, operator: dict, locale: str) -> InvoiceDocument:
         and not invoice.is_credit_note,
         credited_number=invoice.credited.number if invoice.credited else "",
         credited_issued_on=invoice.credited.issued_on if invoice.credited else None,
+        locale=locale,
     )

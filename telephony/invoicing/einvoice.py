@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 from extensions import db
 from telephony import DomainError
 from telephony.invoicing.buyer import of as buyer_of
-from telephony.invoicing.document import InvoiceDocument, latest_details
+from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, latest_details
 from telephony.models import Account, AccountKind, Country, Invoice, InvoiceKind, utcnow
 from telephony.wording import joined
 
@@ -236,14 +236,49 @@ def data_dict(document: InvoiceDocument) -> dict:
     elif means.kind == "debit":
         data["BT-89"] = means.mandate
         data["BT-90"] = means.creditor_id
-    if document.late_payment_terms:
-        data["BT-20"] = (
-            "Late payment: ECB refinancing rate plus 10 points; fixed recovery indemnity "
-            "EUR 40.00 (Code de commerce L441-10, D441-5)."
-        )
-    elif document.due_on:
-        data["BT-20"] = f"Payable by {document.due_on.isoformat()}."
+    data.update(_terms(document))
     return data
+
+
+def _terms(document: InvoiceDocument) -> dict:
+    """The payment terms (BT-20) and, for a French business customer, the notes the French
+    rules want coded (BR-FR-05: late-payment penalties PMD, the recovery indemnity PMT,
+    the early-payment discount AAB), in the document's language, as its PDF says them
+    (they were one English sentence in a French invoice)."""
+    from babel.dates import format_date
+    from babel.numbers import format_currency
+    from flask_babel import force_locale, gettext
+
+
+    terms: dict = {}
+    with force_locale(document.locale):
+        if document.due_on and not document.is_credit_note:
+            terms["BT-20"] = gettext(
+                "Payable by %(date)s, without discount for early payment.",
+                date=format_date(document.due_on, "long", locale=document.locale),
+            )
+        if document.late_payment_terms:
+            terms["BG-1"] = [
+                {
+                    "BT-21": "PMD",
+                    "BT-22": gettext(
+                        "Late payment penalties: the European Central Bank's refinancing "
+                        "rate plus 10 points (French Commercial Code, article L441-10)."
+                    ),
+                },
+                {
+                    "BT-21": "PMT",
+                    "BT-22": gettext(
+                        "Fixed indemnity for recovery costs in case of late payment: "
+                        "%(amount)s (French Commercial Code, article D441-5).",
+                        amount=format_currency(
+                            FR_RECOVERY_INDEMNITY, "EUR", locale=document.locale
+                        ),
+                    ),
+                },
+                {"BT-21": "AAB", "BT-22": gettext("No discount for early payment.")},
+            ]
+    return terms
 
 
 class InvalidXml(Exception):
@@ -285,8 +320,12 @@ def cii_xml(document: InvoiceDocument) -> bytes:
     """The Factur-X (EN 16931 profile) CII XML, checked against its XSD."""
     from facturx import generate_xml
 
+    data = data_dict(document)
+    # The French billing framework (BR-FR-08, cadre de facturation): services, S2 when
+    # already paid, else S1.
+    data["BT-23"] = "S2" if document.means.kind == "paid" else "S1"
     xml = generate_xml(
-        data_dict(document),
+        data,
         flavor="factur-x",
         level="en16931",
         check_xsd=False,  # checked here, against the schema compiled once
