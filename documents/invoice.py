@@ -32,6 +32,7 @@ from documents.layout import CONTENT_WIDTH, PAYMENT_PART, build_pdf, country_nam
 from labels import organisation_id_name
 from telephony.invoicing import einvoice
 from telephony.invoicing.document import FR_RECOVERY_INDEMNITY, InvoiceDocument, build
+from telephony.money import round_cents
 from templating import day, phones
 
 #: Description | Quantity | Unit price | VAT | Total.
@@ -359,8 +360,17 @@ def render(document: InvoiceDocument, *, operator_name: str, locale: str, invari
         story += [Grid(header, rows, totals, widths=COLUMNS), Spacer(1, 2 * mm)]
         story.append(
             para(
-                # Translators: the rounding rule, under an invoice's totals.
+                # Translators: the rounding rule, under the totals of the credit note that
+                # completes an invoice's refund (its VAT is what the earlier ones left).
                 _(
+                    "Amounts are rounded to the cent on each line; the VAT is what is left of "
+                    "the invoice's VAT after its earlier credit notes, so that together they "
+                    "give back exactly the VAT invoiced."
+                )
+                if document.is_credit_note
+                and document.total_vat != round_cents(document.total_excl_vat * document.vat_rate)
+                # Translators: the rounding rule, under an invoice's totals.
+                else _(
                     "Amounts are rounded to the cent on each line; the VAT is computed on the "
                     "total excluding VAT and rounded to the cent."
                 ),

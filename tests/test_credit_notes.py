@@ -318,3 +318,14 @@ def test_an_invoice_refunded_line_by_line_gives_back_what_it_charged_and_no_more
     )
     db.session.refresh(invoice)
     assert refunded == Decimal("2.47") and invoice.status == InvoiceStatus.REFUNDED
+    # Each note states the rule its VAT follows: the last one's is what was left (0.20,
+    # not 1.03 x 20 % = 0.21, which the printed rule said, review).
+    from documents.invoice import invoice_pdf
+
+    notes = db.session.scalars(
+        select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
+    ).all()
+    assert [note.total_vat for note in notes] == [Decimal("0.21"), Decimal("0.20")]
+    texts = [" ".join(pdf_text(invoice_pdf(note, locale="en")).split()) for note in notes]
+    assert "the VAT is computed on the total excluding VAT" in texts[0]
+    assert "what is left of the invoice's VAT after its earlier credit notes" in texts[1]

@@ -249,7 +249,6 @@ def _terms(document: InvoiceDocument) -> dict:
     from babel.numbers import format_currency
     from flask_babel import force_locale, gettext
 
-
     terms: dict = {}
     with force_locale(document.locale):
         if document.due_on and not document.is_credit_note:
