@@ -136,8 +136,7 @@ def public_page(content_version):
                     content_version(),
                     _locale_key(),
                     request.full_path,
-                    request.headers.get("HX-Request", ""),
-                    request.headers.get("HX-Target", ""),
+                    *_htmx_headers(),
                 )
             )
             etag = hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -160,7 +159,7 @@ def public_page(content_version):
             response.set_etag(etag)
             response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
             # The language comes from Accept-Language; a session cookie means another page.
-            response.vary.update(("Accept-Language", "Cookie", "HX-Request", "HX-Target"))
+            response.vary.update(("Accept-Language", "Cookie", *HTMX_HEADERS))
             return response
 
         return wrapper
@@ -188,7 +187,7 @@ def token_swapped_page(view):
             body, token = kept
             fresh = generate_csrf().encode()
             response = current_app.response_class(body.replace(token, fresh), mimetype="text/html")
-            response.vary.update(("HX-Request", "HX-Target"))
+            response.vary.update(HTMX_HEADERS)
             return response
         response = make_response(view(*args, **kwargs))
         token = g.get("csrf_token")  # the signed token the page was given (Flask-WTF)
@@ -312,9 +311,19 @@ def _page_key(view) -> tuple[str, ...]:
         current_app.extensions["build"]["id"],
         _locale_key(),
         request.full_path,
-        request.headers.get("HX-Request", ""),
-        request.headers.get("HX-Target", ""),
+        *_htmx_headers(),
     )
+
+
+#: The request headers that decide whether a page or one of its blocks is rendered
+#: (htmx.requested_block): every one is in the key of a kept page and in its Vary. (Without
+#: HX-Boosted, a boosted request, which gets the whole page, stored it under the key of a
+#: block: anyone could make the FAQ's results block a whole page for every visitor.)
+HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Boosted")
+
+
+def _htmx_headers() -> tuple[str, ...]:
+    return tuple(request.headers.get(name, "") for name in HTMX_HEADERS)
 
 
 def _account_page_key(view) -> tuple[int, bytes]:
@@ -325,7 +334,6 @@ def _account_page_key(view) -> tuple[int, bytes]:
     parts = (
         view.__module__,
         *_page_key(view),
-        request.headers.get("HX-Boosted", ""),
         request.headers.get("X-Pager", ""),
         _row(account),
         data_version(account),

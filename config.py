@@ -260,6 +260,9 @@ class Config:
     CARD_RATE_LIMIT = "20 per 10 minutes;60 per day"
     #: Changes of an account's billing contact (each e-mails the new address).
     CONTACT_CHANGE_RATE_LIMIT = "5 per day"
+    #: FAQ searches per client address (each new query runs the search engine and takes
+    #: a place in the public pages kept): a person types far fewer.
+    FAQ_SEARCH_RATE_LIMIT = "120 per minute"
     RATELIMIT_HEADERS_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -365,6 +368,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRANSLATION_EDITOR": ("TRANSLATION_EDITOR", lambda v: v == "1"),
     "TRANSLATIONS_DIR": ("TRANSLATIONS_DIR", str),
     "FAQ_CONTENT_DIR": ("FAQ_CONTENT_DIR", str),
+    "FAQ_SEARCH_RATE_LIMIT": ("FAQ_SEARCH_RATE_LIMIT", str),
 }
 
 

@@ -37,6 +37,6 @@ def render(template: str, *, blocks: tuple[str, ...] = (), status: int = 200, **
         render_block(template, block, **context) if block else render_template(template, **context)
     )
     response = make_response(body, status)
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
+    # What requested_block reads: a shared cache keeps one answer per combination.
+    response.vary.update(("HX-Request", "HX-Target", "HX-Boosted"))
     return response

@@ -544,6 +544,37 @@ def test_public_faq_pages_set_no_cookie_and_answer_conditional_requests(app):
     assert "no-store" in form.headers["Cache-Control"]
 
 
+def test_a_boosted_request_cannot_make_the_results_block_a_whole_page_for_others(app):
+    """A boosted request (htmx asking for the whole page) was kept under the key of the
+    results block: every later htmx search for that query got a whole page in its
+    results (review). Each of the three headers is in the key and in Vary."""
+    attacker = app.test_client().get(
+        "/faq?q=voicemail",
+        headers={"HX-Request": "true", "HX-Target": "faq-results", "HX-Boosted": "true"},
+    )
+    assert "<html" in attacker.text  # boosted: the whole page, as htmx asked
+    victim = app.test_client().get(
+        "/faq?q=voicemail", headers={"HX-Request": "true", "HX-Target": "faq-results"}
+    )
+    assert "<html" not in victim.text and "Results for" in victim.text
+    assert victim.headers["ETag"] != attacker.headers["ETag"]
+    assert {"HX-Request", "HX-Target", "HX-Boosted"} <= set(
+        name.strip() for name in victim.headers["Vary"].split(",")
+    )
+
+
+def test_searches_are_rate_limited_per_client_not_the_questions(app_factory):
+    from extensions import db
+
+    app = app_factory(RATELIMIT_ENABLED=True, FAQ_SEARCH_RATE_LIMIT="5 per minute")
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    codes = [client.get(f"/faq?q=word{n}").status_code for n in range(7)]
+    assert codes == [200] * 5 + [429] * 2
+    assert client.get("/faq").status_code == 200  # the list of questions is not a search
+
+
 def test_a_visitor_with_a_session_gets_pages_no_cache_keeps(client, auth):
     chosen = client.get("/faq?lang=nl_BE")  # a language remembered: a session begins
     assert "Set-Cookie" in chosen.headers and chosen.headers["Cache-Control"] == "no-store"

@@ -1,4 +1,4 @@
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from blueprints.faq import bp
@@ -29,7 +29,14 @@ def _content_version() -> str:
     return answer_service().corpus.content_hash
 
 
+def _not_a_search() -> bool:
+    return not request.args.get("q")
+
+
 @bp.get("/faq")
+@limiter.limit(
+    lambda: current_app.config["FAQ_SEARCH_RATE_LIMIT"], exempt_when=_not_a_search
+)  # searches: a client asking for thousands of new queries runs the engine each time
 @public_page(_content_version)
 def index():
     """Every question, or the ones matching `q` (the index ranks them)."""
