@@ -130,10 +130,11 @@ def public_page(content_version):
             if not is_shared():
                 return view(*args, **kwargs)
             build = current_app.extensions["build"]
+            version = content_version()
             key = "|".join(
                 (
                     build["id"],
-                    content_version(),
+                    version,
                     _locale_key(),
                     request.full_path,
                     *_htmx_headers(),
@@ -141,17 +142,20 @@ def public_page(content_version):
             )
             etag = hashlib.sha256(key.encode()).hexdigest()[:32]
             pages = current_app.extensions.setdefault("public_pages", OrderedDict())
-            if _not_modified(etag, build["modified"]):
+            modified = _content_modified(version, build["modified"])
+            # A date alone says "not modified" only of a page this process made (an
+            # unknown address answered 304 to it, not 404).
+            if _not_modified(etag, modified, known=etag in pages):
                 response = current_app.response_class(status=304)
             elif etag in pages:  # made for another visitor: the same page
                 pages.move_to_end(etag)
                 response = current_app.response_class(pages[etag], mimetype="text/html")
-                response.last_modified = build["modified"]
+                response.last_modified = modified
             else:
                 response = make_response(view(*args, **kwargs))
                 if response.status_code != 200 or session.modified:
                     return response  # an error, or it began a session: not for others
-                response.last_modified = build["modified"]
+                response.last_modified = modified
                 if response.mimetype == "text/html" and not response.direct_passthrough:
                     pages[etag] = response.get_data()
                     if len(pages) > PUBLIC_PAGES:
@@ -472,11 +476,24 @@ def is_shared() -> bool:
     return name not in request.cookies and not session.modified
 
 
-def _not_modified(etag: str, modified: datetime) -> bool:
+def _not_modified(etag: str, modified: datetime, *, known: bool = True) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains(etag)
     since = request.if_modified_since
-    return since is not None and modified <= since
+    return known and since is not None and modified <= since
+
+
+def _content_modified(version: str, built: datetime) -> datetime:
+    """When the content named `version` was first seen by this process (not before the
+    build): a translator's saved answer makes a new version, and a client asking "modified
+    since?" with only a date got 304 and kept the old page, the build being older."""
+    seen: dict[str, datetime] = current_app.extensions.setdefault("content_seen", {})
+    first = seen.get(version)
+    if first is None:
+        if len(seen) > 64:
+            seen.clear()
+        first = seen[version] = max(built, datetime.now(UTC).replace(microsecond=0))
+    return first
 
 
 @assets.get("/assets/<digest>/<path:filename>")

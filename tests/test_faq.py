@@ -544,6 +544,27 @@ def test_public_faq_pages_set_no_cookie_and_answer_conditional_requests(app):
     assert "no-store" in form.headers["Cache-Control"]
 
 
+def test_a_date_alone_does_not_keep_an_answer_a_translator_changed_since(app):
+    """Asked "modified since?" with only a date, the page said 304 as long as the build
+    was older, though a translator had saved the answer since (review); and an address
+    that never was a page said 304 rather than 404."""
+    import time
+
+    from blueprints.faq.answers import answer_service
+
+    client = app.test_client()
+    first = client.get("/faq/voicemail")
+    modified = first.headers["Last-Modified"]
+    assert client.get("/faq/voicemail", headers={"If-Modified-Since": modified}).status_code == 304
+    time.sleep(1.1)  # (dates are to the second)
+    with app.app_context():
+        answer_service().corpus.content_hash = "a translator saved an answer"
+    changed = client.get("/faq/voicemail", headers={"If-Modified-Since": modified})
+    assert changed.status_code == 200 and changed.headers["Last-Modified"] != modified
+    missing = client.get("/faq/no-such-answer", headers={"If-Modified-Since": modified})
+    assert missing.status_code == 404
+
+
 def test_a_boosted_request_cannot_make_the_results_block_a_whole_page_for_others(app):
     """A boosted request (htmx asking for the whole page) was kept under the key of the
     results block: every later htmx search for that query got a whole page in its
