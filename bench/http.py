@@ -227,7 +227,7 @@ def measure(url: str, label: str, words: list[str] | None = None) -> None:
         DATABASE_URL=url,
         SECRET_KEY="bench-only-not-secret",  # noqa: S106 - a benchmark's server
         # wrk is one client asking for thousands of searches a second: the limit is
-        # checked as for anyone (its cost is measured), never reached.
+        # counted as for anyone (its cost is measured), never reached.
         FAQ_SEARCH_RATE_LIMIT="100000000 per minute",
         PYTHONPATH=str(ROOT),
     )

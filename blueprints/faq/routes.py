@@ -1,10 +1,11 @@
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from blueprints.faq import bp
 from blueprints.faq.answers import SCREENS, answer_html, answer_service, screen_url_of
 from blueprints.faq.forms import FeedbackForm
 from blueprints.faq.panel import PANEL_BLOCKS, panel_groups, panel_query
+from blueprints.faq.throttle import limit_searches
 from caching import is_shared, public_page
 from extensions import db, limiter
 from htmx import is_htmx, render, requested_block
@@ -29,14 +30,8 @@ def _content_version() -> str:
     return answer_service().corpus.content_hash
 
 
-def _not_a_search() -> bool:
-    return not request.args.get("q")
-
-
 @bp.get("/faq")
-@limiter.limit(
-    lambda: current_app.config["FAQ_SEARCH_RATE_LIMIT"], exempt_when=_not_a_search
-)  # searches: a client asking for thousands of new queries runs the engine each time
+@limit_searches  # each new query runs the engine: not thousands a client
 @public_page(_content_version)
 def index():
     """Every question, or the ones matching `q` (the index ranks them)."""
