@@ -461,3 +461,49 @@ def test_a_returned_debit_of_a_partly_credited_invoice_asks_for_the_rest_only(ap
     collect(TODAY)
     latest = db.session.scalar(select(Debit).order_by(Debit.id.desc()).limit(1))
     assert latest.invoice_id == again.id and latest.amount == again.total_incl_vat
+
+
+def test_a_customer_who_stops_paying_by_mandate_during_the_run_stops_nothing_else(
+    app_ctx, tmp_path, monkeypatch
+):
+    """The run chose the invoices; before their file was made, a customer made a card the
+    default (another request): building its debit raised KeyError and the whole run
+    stopped, the other customers uncollected (review). Its invoice is left to pay as it
+    pays now; the others are collected."""
+    from flask import current_app
+
+    from telephony.models import StoredPaymentMethod
+    from tests.factories import stored_card
+
+    current_app.config["COLLECTION_DIR"] = str(tmp_path)
+    app = current_app._get_current_object()
+    fr, _procedure = _pay_by_mandate("vt10001-f")
+    be, _procedure = _pay_by_mandate("vt20002-b")
+    fr_invoice = issue_invoice(fr, "10.00", issued=TODAY - timedelta(days=15))
+    be_invoice = issue_invoice(be, "20.00", issued=TODAY - timedelta(days=15))
+    card_id = stored_card(fr).id
+    db.session.commit()
+    make_file, switched = collection._make_file, []
+
+    def card_made_default():
+        with app.app_context():
+            account = demo_account("vt10001-f")
+            card = db.session.get(StoredPaymentMethod, card_id)
+            payment_methods.set_default(account, card, actor=None, today=TODAY)
+            db.session.commit()
+
+    def meanwhile(*args, **kwargs):
+        if not switched:  # "Make default" clicked on the card while the run goes on
+            switched.append(1)
+            other = threading.Thread(target=card_made_default)
+            other.start()
+            other.join()
+        return make_file(*args, **kwargs)
+
+    monkeypatch.setattr(collection, "_make_file", meanwhile)
+    report = collect(TODAY)
+    db.session.expire_all()
+    assert report.debits == 1
+    assert fr_invoice.status == InvoiceStatus.AWAITING_PAYMENT
+    assert be_invoice.status == InvoiceStatus.COLLECTION_SENT
+    assert db.session.scalar(select(Debit).where(Debit.invoice_id == fr_invoice.id)) is None
