@@ -62,7 +62,7 @@ def test_a_french_company_gets_a_factur_x_pdf_whose_xml_matches_it(signed_in):
         "AAB",
     ]
     assert "Pénalités de retard" in notes[0].xpath("string(*[local-name()='Content'])")
-    assert "Payable avant le" in _value(xml, "Description")
+    assert "Payable au plus tard le" in _value(xml, "Description")
     document_id = etree.fromstring(xml).xpath(
         "string(//*[local-name()='ExchangedDocument']/*[local-name()='ID'])"
     )
