@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 
 from extensions import db, rows_changed
 from telephony import NotFound
-from telephony.models import Account, EmailStatus, ServiceEmail, utcnow
+from telephony.models import Account, EmailStatus, SentAttachment, ServiceEmail, utcnow
 
 MAX_ATTEMPTS = 8
 #: How long a sender owns a claimed message before another run may take it back.
@@ -54,10 +54,19 @@ def get_message(account: Account, message_id: int) -> ServiceEmail:
 
 def attachment_of(message: ServiceEmail, *, masked: bool = False):
     """(file name, MIME type, bytes) of the message's attachment, or None when it has
-    none or its document is gone. An attachment type nobody builds is an error."""
+    none or its document is gone: as it was sent, once it was; made now before. An
+    attachment type nobody builds is an error."""
     if not message.attachment_type or message.attachment_id is None:
         return None
-    builder = ATTACHMENTS.get(message.attachment_type)
+    sent = db.session.get(SentAttachment, message.id) if message.sent_at else None
+    if sent is not None:
+        return sent.filename, sent.mimetype, sent.masked if masked else sent.data
+    return _build_attachment(message, masked=masked)
+
+
+def _build_attachment(message: ServiceEmail, *, masked: bool = False):
+    """The attachment made now, from the data of now."""
+    builder = ATTACHMENTS.get(message.attachment_type or "")
     if builder is None:
         raise LookupError(f"no builder for attachments of type {message.attachment_type!r}")
     return builder(message.attachment_id, masked=masked)
@@ -208,9 +217,12 @@ class _Connection:
 
 
 def _send_one(message: ServiceEmail, connection: _Connection, cfg) -> bool:
-    """Send one claimed message and record the outcome (committed). True when sent."""
+    """Send one claimed message and record the outcome (committed). True when sent; its
+    attachment is kept as sent."""
+    attached = None
     try:
-        connection.send(_compose(message, cfg))
+        attached = _build_attachment(message) if message.attachment_type else None
+        connection.send(_compose(message, cfg, attached))
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         if not isinstance(exc, smtplib.SMTPRecipientsRefused):
             connection.close()  # a broken connection is not reused
@@ -225,6 +237,18 @@ def _send_one(message: ServiceEmail, connection: _Connection, cfg) -> bool:
     message.status = EmailStatus.SENT
     message.sent_at = utcnow()
     message.last_error = ""
+    if attached is not None and db.session.get(SentAttachment, message.id) is None:
+        filename, mimetype, data = attached
+        masked = _build_attachment(message, masked=True)
+        db.session.add(
+            SentAttachment(
+                email_id=message.id,
+                filename=filename,
+                mimetype=mimetype,
+                data=data,
+                masked=masked[2] if masked is not None else data,
+            )
+        )
     db.session.commit()
     return True
 
@@ -253,7 +277,7 @@ def _parts(message: ServiceEmail, cfg) -> tuple[str, str]:
     return text, html
 
 
-def _compose(message: ServiceEmail, cfg) -> EmailMessage:
+def _compose(message: ServiceEmail, cfg, attached=None) -> EmailMessage:
     """The message as mail clients and spam filters expect an automatic one (RFC 5322
     Date, RFC 3834 Auto-Submitted, its language, replies to support)."""
     email = EmailMessage()
@@ -267,7 +291,6 @@ def _compose(message: ServiceEmail, cfg) -> EmailMessage:
     text, html = _parts(message, cfg)
     email.set_content(text)
     email.add_alternative(html, subtype="html")
-    attached = attachment_of(message)
     if attached is not None:
         filename, mimetype, data = attached
         maintype, subtype = mimetype.split("/", 1)

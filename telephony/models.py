@@ -755,6 +755,20 @@ class ServiceEmail(Model):
     screen_url: Mapped[str | None] = mapped_column(String(500))
 
 
+class SentAttachment(Model):
+    """The document a service e-mail carried, as it was sent: its archive shows that, not
+    the document made again from today's data (a procedure's details changed since, its
+    date). With the copy an agent may see (bank details masked)."""
+
+    __tablename__ = "sent_attachment"
+
+    email_id: Mapped[int] = mapped_column(ForeignKey("service_email.id"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    masked: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class AuditEvent(Model):
     """Who did what to whose account, when, with the state before and after."""
 

@@ -183,3 +183,26 @@ def test_every_service_email_links_to_its_page(app, app_ctx):
     folder = Path(app.root_path) / "templates" / "mail"
     for path in folder.glob("*.txt"):
         assert "{% block screen %}" in path.read_text(), path.name
+
+
+def test_a_sent_attachment_stays_as_it_was_sent(app_ctx, smtp):
+    """The e-mails page made the attachment again from the data of the day it was opened:
+    a procedure whose bank details changed since showed the new IBAN in the message that
+    carried the old one (review). Kept as sent, with the agents' masked copy."""
+    from telephony.mail import attachment_of
+    from tests.factories import pdf_text
+
+    message_id = _queue_procedure_mail()
+    assert send_queued() == (1, 0)
+    sent_pdf = [p for p in smtp.messages[0].walk() if p.get_filename()][0]
+    sent_bytes = sent_pdf.get_payload(decode=True)
+    account = demo_account("vt10001-f")
+    changed = {**DETAILS["vt10001-f"], "iban": "FR7630006000011234567890189"}
+    procedures.submit(account, changed, actor=None)  # new details, the same procedure
+    db.session.commit()
+    message = db.session.get(ServiceEmail, message_id)
+    _name, _type, data = attachment_of(message)
+    assert data == sent_bytes
+    assert "FR14 2004" in pdf_text(data)
+    masked = pdf_text(attachment_of(message, masked=True)[2])
+    assert "FR14 2004" not in masked and "FR76 3000" not in masked

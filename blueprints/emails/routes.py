@@ -1,5 +1,5 @@
 """Service e-mails: every message the operator sent the account, newest first, with its
-attachment (built again from the stored data; bank details masked for agents)."""
+attachment (as it was sent, kept then; bank details masked for agents)."""
 
 from flask import abort, current_app
 from flask_login import current_user
