@@ -205,13 +205,12 @@ def _fits_in_cookie(data: dict) -> bool:
 def stop_acting() -> None:
     """Acting for a customer ends with the session (timed out, or signed out): the audit
     says so, as the agent's "Stop acting" would."""
-    from telephony import locking, support
+    from telephony import support
 
-    account = acting.account()
-    if account is not None:
+    # Any agent: the record may say acting where the session does not (two tabs).
+    if current_user.is_authenticated and support.can_act(current_user):
         database.use_transaction()  # (any request, a GET too, may find the agent idle)
-        locking.lock_account(account.id)
-        support.stop_acting(current_user, account)
+        support.stop_acting(current_user)
         db.session.commit()
 
 

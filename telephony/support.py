@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, literal, select, union_all, update
 from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from extensions import db
@@ -66,11 +66,19 @@ def can_act(user: User) -> bool:
     return user.role in (Role.AGENT, Role.ADMIN)
 
 
-def start_acting(agent: User, account: Account, reason: str | None) -> str:
-    """Check the reason and record that `agent` acts for `account` (caller's transaction)."""
+def start_acting(
+    agent: User, account: Account, reason: str | None, *, ending_reason: str = ""
+) -> str:
+    """Check the reason and record that `agent` acts for `account` (caller's transaction),
+    and that acting for any other account ends: an agent acts for one customer at a time,
+    on the record too (two tabs' "Act for" at once both started, and only one ended)."""
     if not can_act(agent):
         raise DomainError(_l("Only support agents can act for a customer."))
     reason = clean_reason(reason)
+    lock_agent(agent)
+    for other in open_acting(agent):
+        if other.id != account.id:
+            audit.record("agent.acting_stopped", account=other, actor=agent, reason=ending_reason)
     latest = _latest_acting(agent, account)
     repeated = (
         latest is not None
@@ -83,10 +91,49 @@ def start_acting(agent: User, account: Account, reason: str | None) -> str:
     return reason
 
 
-def stop_acting(agent: User, account: Account, reason: str = "") -> None:
-    latest = _latest_acting(agent, account)
-    if latest is None or latest.action != "agent.acting_stopped":
+def stop_acting(agent: User, reason: str = "") -> list[Account]:
+    """Record that `agent` acts for no one now (whatever a session says: the record is
+    what counts). The accounts it was acting for."""
+    lock_agent(agent)
+    ended = open_acting(agent)
+    for account in ended:
         audit.record("agent.acting_stopped", account=account, actor=agent, reason=reason)
+    return ended
+
+
+def lock_agent(agent: User) -> None:
+    """Hold the agent's row until the transaction ends: one change of whom an agent acts
+    for at a time (telephony.locking does the same for accounts)."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(User.id).where(User.id == agent.id).with_for_update(key_share=True))
+    else:
+        session.execute(
+            update(User)
+            .where(User.id == agent.id)
+            .values(id=User.id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def open_acting(agent: User) -> list[Account]:
+    """The accounts whose last acting event by `agent` is a start."""
+    last = (
+        select(func.max(AuditEvent.id))
+        .where(
+            AuditEvent.actor_id == agent.id,
+            AuditEvent.action.in_(("agent.acting_started", "agent.acting_stopped")),
+        )
+        .group_by(AuditEvent.account_id)
+    )
+    return list(
+        db.session.scalars(
+            select(Account)
+            .join(AuditEvent, AuditEvent.account_id == Account.id)
+            .where(AuditEvent.id.in_(last), AuditEvent.action == "agent.acting_started")
+            .order_by(Account.id)
+        )
+    )
 
 
 def _latest_acting(agent: User, account: Account) -> AuditEvent | None:

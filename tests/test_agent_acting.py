@@ -275,3 +275,55 @@ def test_an_inline_check_an_agent_sends_is_an_audited_view(app, client, signed_i
     assert views() == before + 1
     client.post("/procedure/check", data={"csrf_token": token})
     assert views() == before + 1
+
+
+def test_an_agent_acts_for_one_customer_at_a_time_on_the_record_too(app, signed_in):
+    """Two tabs sent "Act for" two customers at once: each request read no previous
+    customer from the session, both starts were recorded, the session kept one, and
+    "Stop acting" ended that one only: the record said the agent still acted for the
+    other (review, on PostgreSQL). Starting ends every other period on the record, and
+    stopping ends all of them, whatever the session holds."""
+    agent = signed_in("agent")
+
+    def act(code: str, session_client) -> None:
+        with app.app_context():
+            account_id = db.session.scalar(select(Account.id).where(Account.code == code))
+        page = session_client.get(f"/agent/accounts/{account_id}")
+        reply = session_client.post(
+            f"/agent/accounts/{account_id}/act",
+            data={"csrf_token": csrf_from(page.text), "reason": "Caller asks for help"},
+        )
+        assert reply.status_code == 303
+
+    def still_acting() -> list[str]:
+        """The accounts whose last acting event of the agent is a start."""
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == "agent@example.com"))
+            last: dict[int, str] = {}
+            for account_id, action in db.session.execute(
+                select(AuditEvent.account_id, AuditEvent.action)
+                .where(
+                    AuditEvent.actor_id == user.id,
+                    AuditEvent.action.in_(("agent.acting_started", "agent.acting_stopped")),
+                )
+                .order_by(AuditEvent.id)
+            ):
+                last[account_id] = action
+            return sorted(
+                db.session.get(Account, account_id).code
+                for account_id, action in last.items()
+                if action == "agent.acting_started"
+            )
+
+    # The second tab's request, as if its session were read before the first one ended.
+    act("vt20002-b", agent)
+    with agent.session_transaction() as session:
+        session.pop("acting_for", None)
+    act("vt30003-s", agent)
+    assert still_acting() == ["vt30003-s"]
+    # The session lost it; the record did not: Stop acting ends what the record says.
+    with agent.session_transaction() as session:
+        session.pop("acting_for", None)
+    page = agent.get("/agent/")
+    assert agent.post("/agent/stop", data={"csrf_token": csrf_from(page.text)}).status_code == 303
+    assert still_acting() == []

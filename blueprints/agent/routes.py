@@ -107,15 +107,14 @@ def act(account_id: int):
     locking.lock_account(account.id)
     form = ActForm()
     if form.validate_on_submit():
-        previous = acting_account()
-
-        def switch():
-            # Acting for another customer ends acting for the previous one, on the record.
-            if previous is not None and previous.id != account.id:
-                support.stop_acting(current_user, previous, action_reason())
-            return support.start_acting(current_user, account, form.reason.data)
-
-        done = perform(switch, form, "reason")
+        # Acting for another customer ends acting for the previous one, on the record.
+        done = perform(
+            lambda: support.start_acting(
+                current_user, account, form.reason.data, ending_reason=action_reason()
+            ),
+            form,
+            "reason",
+        )
         if done:
             acting_state.start(account.id, done.value)
             flash(
@@ -179,10 +178,10 @@ def locale():
 def stop():
     if StopForm().validate_on_submit():
         account = acting_account()
-        if account is not None:
-            locking.lock_account(account.id)
-            support.stop_acting(current_user, account, action_reason())
-            db.session.commit()
+        ended = support.stop_acting(current_user, action_reason())
+        db.session.commit()
+        if account is not None or ended:
+            account = account or ended[0]
             flash(
                 _(
                     "You no longer act for %(name)s (%(code)s).",
