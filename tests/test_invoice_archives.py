@@ -106,3 +106,29 @@ def test_an_archive_whose_worker_died_is_built_by_the_next_one(signed_in, runner
     assert result.exit_code == 0 and "1 built" in result.output
     with client.application.app_context():
         assert db.session.scalar(select(InvoiceArchive.status)) == "ready"
+
+
+def test_a_slow_worker_that_fails_after_its_lease_leaves_the_next_ones_archive_ready(
+    signed_in,
+):
+    """Worker A's lease ran out while it built; B built the archive; then A failed and set
+    it back to queued (or failed): a ready archive built again, or shown failed (review)."""
+    client = signed_in("fr")
+    client.post("/billing/invoices/archives", data=_form(client.get("/billing/invoices").text))
+    with client.application.app_context():
+        calls = []
+
+        def slow_then_failing(invoice):
+            if not calls:  # A: while it builds, its lease ends and B makes it ready
+                calls.append(1)
+                db.session.execute(
+                    update(InvoiceArchive).values(status="ready", data=b"B's", ready_at=utcnow())
+                )
+                db.session.commit()
+                raise OSError("A's disk is full")
+            return invoice_pdf(invoice)
+
+        assert build_queued(slow_then_failing) == (0, 1)
+        archive = db.session.scalar(select(InvoiceArchive))
+        db.session.refresh(archive)
+        assert archive.status == "ready" and archive.data == b"B's"

@@ -193,7 +193,9 @@ def build_queued(pdf: Callable[[Invoice], bytes], limit: int = 20) -> tuple[int,
                 continue
             db.session.execute(
                 update(InvoiceArchive)
-                .where(InvoiceArchive.id == archive_id)
+                # Still this worker's to give back: one whose lease ran out while it built
+                # must not undo what the next worker made ready.
+                .where(InvoiceArchive.id == archive_id, InvoiceArchive.status == "building")
                 .values(
                     status="failed" if attempts >= MAX_ATTEMPTS else "queued",
                     next_attempt_at=utcnow() + timedelta(minutes=2**attempts),
