@@ -162,6 +162,37 @@ def test_paying_the_invoice_due_reactivates_a_suspended_service(app_ctx):
     ) == {"name": due.name, "invoice": invoice.number}
 
 
+def test_paying_one_of_two_overdue_invoices_keeps_the_service_suspended(app_ctx):
+    """Suspended for two unpaid invoices, one paid: it came back, though the other was
+    still overdue (and the next run suspended it again, review)."""
+    from datetime import timedelta
+
+    from tests.factories import issue_invoice
+
+    account = demo_account()
+    due = _service("+33972100101")
+    due.state = ServiceState.SUSPENDED
+    first = paying.due_invoice(account, due)
+    other = issue_invoice(account, "3.00", issued=TODAY - timedelta(days=40))
+    other.lines[0].service_id = due.id
+    other.on_paid = {"action": "service_paid"}  # (a services invoice)
+    db.session.commit()
+    assert other.due_on < TODAY and first.id < other.id
+    paying.pay_due(
+        account, due, first, stored_card(account), actor=None,
+        provider=PROVIDERS["sandbox"], today=TODAY,
+    )  # fmt: skip
+    db.session.commit()
+    assert due.state == ServiceState.SUSPENDED
+    assert paying.due_invoice(account, due).id == other.id
+    paying.pay_due(
+        account, due, other, stored_card(account), actor=None,
+        provider=PROVIDERS["sandbox"], today=TODAY,
+    )  # fmt: skip
+    db.session.commit()
+    assert due.state == ServiceState.ACTIVE
+
+
 def test_a_declined_invoice_payment_is_kept_and_the_invoice_stays_due(app_ctx):
     account = demo_account()
     due = _service("+33972100101")

@@ -450,7 +450,9 @@ def service_paid(invoice: Invoice, actor: User | None) -> None:
             if service.renewal_mode == RenewalMode.MANUAL:
                 service.renewed_on = utcnow().date()
                 service.suspended_on = None
-        if service.state == ServiceState.SUSPENDED:
+        if service.state == ServiceState.SUSPENDED and not _overdue(
+            service, local_today(invoice.account.timezone)
+        ):
             service.state = ServiceState.ACTIVE
             service.suspended_on = None
             audit.record(
@@ -461,6 +463,26 @@ def service_paid(invoice: Invoice, actor: User | None) -> None:
                 target_id=service.id,
                 after={"name": service.name, "invoice": invoice.number},
             )
+
+
+def _overdue(service: Service, today: date) -> bool:
+    """Another invoice of the service is still unpaid past its due date, as the renewal run
+    suspends for: paying one of two did bring it back (and the next run suspended it
+    again)."""
+    return (
+        db.session.scalar(
+            select(Invoice.id)
+            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+            .where(
+                InvoiceLine.service_id == service.id,
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+                Invoice.due_on < today,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def get_method(account: Account, method_id: str | None) -> StoredPaymentMethod | None:
