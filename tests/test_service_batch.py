@@ -308,6 +308,26 @@ def test_align_without_a_payment_method_leaves_an_invoice_to_pay(app_ctx):
     assert paying.due_invoice(account, line) is not None
 
 
+def test_an_expired_default_card_is_said_before_the_alignment_is_confirmed(signed_in, app):
+    """The page said "paid now with your default payment method" while the card had
+    expired, and the alignment was left to pay (review)."""
+    from telephony import payment_methods
+
+    with app.app_context():
+        account = demo_account()
+        card = payment_methods.default_method(account)
+        card.exp_month, card.exp_year = 1, 2020
+        db.session.commit()
+        ids = _ids(account, "+33972100001")
+        preview = batch.preview(account, ids, "align", TODAY, "15")
+        assert preview.method is None and preview.expired.id == card.id
+    client = signed_in("fr")
+    query = "&".join(f"ids={i}" for i in ids)
+    page = client.get(f"/services/batch?action=align&day=15&{query}&lang=en").text
+    assert "Your default card has expired" in page
+    assert "paid now with your default payment method" not in page
+
+
 @pytest.mark.parametrize("day", ["0", "29", "", "x", "15\x00", "9" * 40, "\u00b2", "\u0661"])
 def test_a_day_outside_1_to_28_is_refused_beside_its_field(app_ctx, day):
     account = demo_account()

@@ -141,7 +141,10 @@ class Alignment:
 class Preview:
     action: str
     groups: dict[str, list[Service]] = field(default_factory=dict)
+    #: The default payment method, if it can pay now (an expired card cannot).
     method: StoredPaymentMethod | None = None
+    #: The default method when it is a card that has expired.
+    expired: StoredPaymentMethod | None = None
     #: renew and align: what the services that change cost now, incl. VAT.
     total: object = None
     #: align: the day, and each service's prorated line.
@@ -177,7 +180,16 @@ def preview(account: Account, ids, action: str, today: date, day=None) -> Previe
     groups: dict[str, list[Service]] = defaultdict(list)
     for service in services:
         groups[outcome(action, service, statuses[service.id], today, align_day)].append(service)
-    result = Preview(action, dict(groups), payment_methods.default_method(account))
+    default = payment_methods.default_method(account)
+    # An expired default card pays nothing: the page said "paid now with your default
+    # method" and the alignment was left to pay (review).
+    expired = default is not None and payment_methods.expiry(default, today).expired
+    result = Preview(
+        action,
+        dict(groups),
+        None if expired else default,
+        expired=default if expired else None,
+    )
     if action == "align":
         result.day = align_day
         for service in result.changing:
