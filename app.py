@@ -192,7 +192,16 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=translations,
     )
     # Flask-Babel builds its default domain itself; ours adds the regional fallback.
-    babel.domain_instance = FallbackDomain(translation_directories=[translations])
+    babel.domain_instance = domain = FallbackDomain(translation_directories=[translations])
+    # Templates ask this app's domain directly: Flask-Babel's own callables look the domain
+    # up again through the request's context for every message (a page shows dozens).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
+    )
     if app.config["TRANSLATION_EDITOR"]:
         # Catalogues saved in the workspace (or compiled by hand) show on the next request,
         # in every worker: each compares the compiled files' modification first.
