@@ -21,6 +21,16 @@ def first_of_next_month(day: date) -> date:
     return date(day.year, day.month + 1, 1)
 
 
+def first_renewal(day: date, renewal_day: int | None) -> date:
+    """The first expiry of a service begun on `day`: the account's renewal day (1 to 28,
+    set when it aligned its services) after `day`, or the 1st of the next month. (New
+    services expired on the 1st, undoing an account's alignment.)"""
+    if not renewal_day:
+        return first_of_next_month(day)
+    candidate = day.replace(day=renewal_day)
+    return candidate if candidate > day else add_months(candidate, 1)
+
+
 def next_billing_date(tz_name: str, now: datetime | None = None) -> date:
     """When a change requested at `now` takes effect: the 1st of the next month, local time."""
     return first_of_next_month(local_today(tz_name, now))

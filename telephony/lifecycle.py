@@ -32,7 +32,7 @@ from telephony.billing import (
     pending_line_changes,
     schedule,
 )
-from telephony.dates import first_of_next_month, local_today, next_billing_date
+from telephony.dates import first_of_next_month, first_renewal, local_today, next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -467,10 +467,10 @@ def _new_service(account: Account, name, service_type, target_type, target_id, p
         target_id=target_id,
         state=ServiceState.ACTIVE,
         period_months=1,
-        # Started today: renewed on the 1st, like every monthly service, and billed from
-        # today to then.
+        # Started today: renewed on the 1st (or the account's renewal day), like every
+        # monthly service, and billed from today to then.
         renewed_on=day,
-        expires_on=first_of_next_month(day),
+        expires_on=first_renewal(day, account.renewal_day),
         monthly_price_excl_vat=price,
     )
     db.session.add(service)

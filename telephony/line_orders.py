@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from telephony import DomainError, NotFound, audit, inventory, lifecycle, procedure
 from telephony.billing import Waiting, pending_key, schedule
-from telephony.dates import first_of_next_month, local_today
+from telephony.dates import first_renewal, local_today
 from telephony.invoicing.repricing import invoice_first_period
 from telephony.mail import queue_email
 from telephony.models import (
@@ -322,11 +322,11 @@ def apply_order_line(task: ScheduledTask, day: date) -> str:
         state=ServiceState.ACTIVE,
         period_months=1,
         renewed_on=day,
-        expires_on=first_of_next_month(day),
+        expires_on=first_renewal(day, account.renewal_day),
         monthly_price_excl_vat=line.monthly_price_excl_vat,
     )
     db.session.add(service)
-    invoice_first_period(service, day)  # (from today to the 1st, when it renews)
+    invoice_first_period(service, day)  # (from today to its first renewal)
     task.params = {**task.params, "line_id": line.id}
     audit.record(
         "line.created",

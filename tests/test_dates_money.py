@@ -86,3 +86,13 @@ def test_rates_follow_the_locale_and_keep_their_decimals(app, locale, expected):
     with app.test_request_context(), force_locale(locale):
         assert percent(Decimal("0.081")) == expected
         assert percent(Decimal("0.20")) == expected.replace("8,1", "20").replace("8.1", "20")
+
+
+def test_the_first_renewal_of_a_service_is_the_accounts_day_or_the_1st():
+    from telephony.dates import first_renewal
+
+    assert first_renewal(date(2026, 3, 10), None) == date(2026, 4, 1)
+    assert first_renewal(date(2026, 3, 10), 15) == date(2026, 3, 15)
+    assert first_renewal(date(2026, 3, 15), 15) == date(2026, 4, 15)  # not the day it began
+    assert first_renewal(date(2026, 12, 20), 5) == date(2027, 1, 5)
+    assert first_renewal(date(2027, 1, 31), 28) == date(2027, 2, 28)

@@ -128,6 +128,32 @@ def test_a_first_order_waits_for_the_procedure_then_the_daily_run_creates_the_li
     assert order.line.id == line.id and not order.waiting
 
 
+def test_a_line_of_an_aligned_account_renews_on_its_day_not_the_1st(app_ctx):
+    """An account that aligned its services on the 15th got new lines renewing on the
+    1st: the alignment undone by the next order (review: renewal_day unused). The first
+    period runs to the 15th, billed by the same rule."""
+    account = demo_account()
+    validate_procedure(account)
+    account.renewal_day = 15
+    task = _order(account, now=datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    db.session.commit()
+    assert run_renewal(task.execute_on).done == [task.id]
+    db.session.expire_all()
+    line_id = db.session.get(ScheduledTask, task.id).params["line_id"]
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == line_id)
+    )
+    assert service.expires_on == date(2026, 3, 15)
+    (first_period,) = db.session.scalars(
+        select(InvoiceLine).where(InvoiceLine.service_id == service.id)
+    ).all()
+    assert (first_period.period_start, first_period.period_end) == (
+        date(2026, 3, 10),
+        date(2026, 3, 15),
+    )
+    assert str(first_period.total_excl_vat) == "1.61"  # 9.99 x 5 / 31
+
+
 def test_a_validated_account_orders_without_waiting_nor_a_new_procedure(app_ctx):
     account = demo_account("vt30003-s")
     validate_procedure(account)
