@@ -195,7 +195,7 @@ def _init_extensions(app: Flask) -> None:
     babel.domain_instance = domain = FallbackDomain(translation_directories=[translations])
     # Templates ask this app's domain directly: Flask-Babel's own callables look the domain
     # up again through the request's context for every message (a page shows dozens).
-    app.jinja_env.install_gettext_callables(
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # (jinja2.ext.i18n)
         gettext=lambda s: domain.get_translations().ugettext(s),
         ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
         newstyle=True,

@@ -65,6 +65,23 @@ _INVOICE_DUE = exists(
         Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
     )
 )
+
+
+def invoice_overdue(day: date):
+    """The service (correlated) has an invoice still unpaid after its due date: what the
+    renewal run suspends an automatic service for, and what keeps it suspended."""
+    return exists(
+        select(InvoiceLine.id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(
+            InvoiceLine.service_id == Service.id,
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+            Invoice.due_on < day,
+        )
+    )
+
+
 #: The renewal status, and its rank for sorting (the order of RENEWAL_STATUSES).
 RENEWAL_STATUS = case(
     (Service.state == ServiceState.TERMINATED, literal("terminated")),

@@ -44,6 +44,7 @@ from telephony.models import (
 )
 from telephony.money import Price, price_for, round_cents
 from telephony.payments import FAILURES, pay_invoices
+from telephony.services.listing import invoice_overdue
 from telephony.services.renewal import Blocked, RenewalBlocked, allowed_periods, blocked
 from telephony.settings import settings
 from telephony.wiring import Plug
@@ -469,20 +470,7 @@ def _overdue(service: Service, today: date) -> bool:
     """Another invoice of the service is still unpaid past its due date, as the renewal run
     suspends for: paying one of two did bring it back (and the next run suspended it
     again)."""
-    return (
-        db.session.scalar(
-            select(Invoice.id)
-            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-            .where(
-                InvoiceLine.service_id == service.id,
-                Invoice.kind == InvoiceKind.INVOICE,
-                Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
-                Invoice.due_on < today,
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return bool(db.session.scalar(select(invoice_overdue(today)).where(Service.id == service.id)))
 
 
 def get_method(account: Account, method_id: str | None) -> StoredPaymentMethod | None:

@@ -68,6 +68,7 @@ from telephony.models import (
 )
 from telephony.money import CENT, Price, price_for, round_cents
 from telephony.payments import PROVIDERS, pay_invoice
+from telephony.services.listing import invoice_overdue
 from telephony.services.paying import SERVICE_PAID, _instrument
 from telephony.settings import settings
 
@@ -386,18 +387,7 @@ def _names_on(invoice: Invoice) -> list[str]:
 # --- 3. Suspend ---------------------------------------------------------------------------
 
 
-def _unpaid(day: date):
-    """An automatic service with a renewal invoice still unpaid after its due date."""
-    return exists(
-        select(InvoiceLine.id)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(
-            InvoiceLine.service_id == Service.id,
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
-            Invoice.due_on < day,
-        )
-    )
+_unpaid = invoice_overdue  # (an automatic service with an invoice unpaid past its due date)
 
 
 def _to_suspend(day: date):
