@@ -206,6 +206,26 @@ class Rows(Flowable):
         self.height = sum(height for _names, _texts, height in self._cells)
         return self.width, self.height
 
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        """The rows that fit, then the rest, each part a box of its own (a letter listing a
+        hundred numbers could not be laid out: one box taller than a page)."""
+        self.wrap(avail_width, avail_height)
+        used = fitting = 0
+        for _names, _texts, height in self._cells:
+            if used + height > avail_height:
+                break
+            used += height
+            fitting += 1
+        if fitting in (0, len(self.rows)):
+            return []
+        options = {
+            "label": self.label,
+            "value": self.value,
+            "label_width": self.label_width,
+            "padding": self.padding,
+        }
+        return [Rows(self.rows[:fitting], **options), Rows(self.rows[fitting:], **options)]
+
     def draw(self) -> None:
         canvas = self.canv
         vertical, horizontal = self.padding

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Spacer
+from reportlab.platypus import KeepTogether, Spacer
 
 from documents.flow import Rows, SignatureBox, Text, TextStyle
 from documents.fonts import register_fonts
@@ -134,17 +134,26 @@ def loa_pdf(
                 label_width=LABEL_WIDTH,
             ),
             Spacer(1, 6 * mm),
-            Text(
-                _(
-                    "Sign and date this letter, then upload it on the order's page within "
-                    "three months of this date: %(date)s.",
-                    date=day(today, "long", locale=locale),
-                ),
-                styles["body"],
-            ),
-            Spacer(1, 3 * mm),
-            SignatureBox(
-                _("Place"), _("Date"), _("Signature of the holder"), label=styles["label"]
+            # What to do with the box, and the box, on one page (a long list of numbers
+            # left the box alone on the last one).
+            KeepTogether(
+                [
+                    Text(
+                        _(
+                            "Sign and date this letter, then upload it on the order's page "
+                            "within three months of this date: %(date)s.",
+                            date=day(today, "long", locale=locale),
+                        ),
+                        styles["body"],
+                    ),
+                    Spacer(1, 3 * mm),
+                    SignatureBox(
+                        _("Place"),
+                        _("Date"),
+                        _("Signature of the holder"),
+                        label=styles["label"],
+                    ),
+                ]
             ),
         ]
         return build_pdf(

@@ -924,3 +924,25 @@ def test_a_number_of_the_operators_own_block_or_in_quarantine_is_not_ported_in(a
     )  # fmt: skip
     db.session.flush()
     assert free_number("FR") != block
+
+
+def test_the_letter_of_a_hundred_numbers_continues_on_the_next_pages(app, app_ctx):
+    """One box held every number: from 43 numbers it was taller than a page, and the
+    letter of a common block of a hundred could not be made (500, review)."""
+    from documents.port_loa import loa_pdf
+    from tests.factories import pdf_text
+
+    order = _order("04 78 12 30 00 - 04 78 12 30 99")
+    first = porting.ranges(order)[0][0]
+    porting.save_details(
+        demo_account(),
+        order,
+        {**DETAILS, "billing_number": "04 78 12 30 00", f"range-{first.id}": "all"},
+        actor=_user(),
+        today=TODAY,
+    )
+    with app.test_request_context():
+        pdf = loa_pdf(order, demo_account(), operator=app.config["OPERATOR"], today=TODAY)
+    text = pdf_text(pdf)
+    assert "+33 4 78 12 30 00" in text and "+33 4 78 12 30 99" in text
+    assert "Page 3 sur 3" in text or "Page 2 sur 2" in text or "Page 4 sur 4" in text
