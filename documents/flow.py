@@ -210,7 +210,7 @@ class Rows(Flowable):
         """The rows that fit, then the rest, each part a box of its own (a letter listing a
         hundred numbers could not be laid out: one box taller than a page)."""
         self.wrap(avail_width, avail_height)
-        used = fitting = 0
+        used, fitting = 0.0, 0
         for _names, _texts, height in self._cells:
             if used + height > avail_height:
                 break
@@ -218,13 +218,17 @@ class Rows(Flowable):
             fitting += 1
         if fitting in (0, len(self.rows)):
             return []
-        options = {
-            "label": self.label,
-            "value": self.value,
-            "label_width": self.label_width,
-            "padding": self.padding,
-        }
-        return [Rows(self.rows[:fitting], **options), Rows(self.rows[fitting:], **options)]
+
+        def part(rows: list[tuple[str, str]]) -> Rows:
+            return Rows(
+                rows,
+                label=self.label,
+                value=self.value,
+                label_width=self.label_width,
+                padding=self.padding,
+            )
+
+        return [part(self.rows[:fitting]), part(self.rows[fitting:])]
 
     def draw(self) -> None:
         canvas = self.canv
