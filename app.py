@@ -298,6 +298,17 @@ def _register_template_helpers(app: Flask) -> None:
         return Markup('<span lang="{}">{}</span>').format(bcp47(locale_id), display_name(locale_id))
 
     app.jinja_env.globals["language_name"] = language_name
+
+    def debit_scheme(procedure) -> str:
+        """A validated procedure's debit scheme: "sepa", or in francs "lsv" or "bdd"."""
+        from telephony.procedure import document_kind
+
+        return document_kind(procedure, app.config["OPERATOR"])
+
+    app.jinja_env.globals["debit_scheme"] = debit_scheme
+    from telephony.procedure import formatted_organisation_id
+
+    app.jinja_env.globals["formatted_organisation_id"] = formatted_organisation_id
     from htmx import rendering_block
 
     app.jinja_env.globals["htmx_block"] = rendering_block

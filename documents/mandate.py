@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Spacer
+from reportlab.platypus import KeepTogether, Spacer
 
 from documents.flow import Rows, SignatureBox, Text, TextStyle
 from documents.fonts import register_fonts
@@ -215,7 +215,12 @@ def procedure_pdf(
         )
         if procedure.organisation_id:
             # Its name in the country: SIREN or SIRET, enterprise number, UID.
-            debtor_rows.append((str(organisation_id_name(country)), procedure.organisation_id))
+            debtor_rows.append(
+                (
+                    str(organisation_id_name(country)),
+                    procedures.formatted_organisation_id(country, procedure.organisation_id),
+                )
+            )
         # Translators: heading of the debtor block (the holder of the debited account).
         story.append(para(_("Account holder (debtor)"), "heading"))
         story.append(rows_table(debtor_rows))
@@ -268,11 +273,14 @@ def procedure_pdf(
             Text(str(item), styles["body"], bullet="☐")
             for item in procedures.checklist(country, customer_kind, with_form=False)
         ]
+        # Where to send them, kept together: at the longest details, the address's last
+        # line and the reminder went alone onto a second page.
+        sending: list = []
         # Translators: heading of the instructions saying where to send the file.
-        story.append(para(_("How to send them"), "heading"))
+        sending.append(para(_("How to send them"), "heading"))
         route = procedures.sending(country, operator)
         if route.by_post:
-            story.append(
+            sending.append(
                 para(
                     _(
                         "Send the signed original and the original documents by post "
@@ -280,9 +288,9 @@ def procedure_pdf(
                     )
                 )
             )
-            story += [para(line, "strong") for line in route.address]
+            sending += [para(line, "strong") for line in route.address]
         else:
-            story.append(
+            sending.append(
                 para(
                     _(
                         "Scan the signed form and the documents and send them by e-mail "
@@ -292,7 +300,7 @@ def procedure_pdf(
                 )
             )
         if kind != "sepa":
-            story.append(para(_("We forward the signed authorization to your bank.")))
+            sending.append(para(_("We forward the signed authorization to your bank.")))
         # One channel per country: the letter (France) or the e-mail (Belgium, Switzerland).
         if route.by_post:
             reminder = _(
@@ -304,14 +312,16 @@ def procedure_pdf(
                 "Write the reference %(reference)s in your e-mail.",
                 reference=procedure.mandate_reference,
             )
-        story.append(para(reminder, "small"))
+        sending.append(para(reminder, "small"))
         # Translators: date the document was printed, at the bottom of the procedure PDF.
-        story.append(
+        sending.append(
             para(
                 _("Printed on %(date)s", date=day(today, "long", locale=locale)),
                 "small",
             )
         )
+
+        story.append(KeepTogether(sending))
 
         # Translators: subject of the procedure PDF (file properties).
         subject = _("Validation procedure of account %(code)s", code=account.code)

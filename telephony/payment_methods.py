@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from extensions import db
 from telephony import DomainError, NotFound, audit
@@ -43,6 +44,7 @@ def list_methods(account: Account) -> list[StoredPaymentMethod]:
     return list(
         db.session.scalars(
             select(StoredPaymentMethod)
+            .options(selectinload(StoredPaymentMethod.procedure))  # (a mandate's scheme)
             .where(StoredPaymentMethod.account_id == account.id)
             .order_by(
                 case((StoredPaymentMethod.is_default, 0), else_=1),

@@ -256,7 +256,9 @@ def test_a_swiss_account_with_a_euro_mandate_is_charged_not_left_to_a_file(app_c
 
     current_app.config["COLLECTION_DIR"] = str(tmp_path)
     swiss = demo_account("vt30003-s")
-    procedure = procedures.submit(swiss, {**DETAILS["vt30003-s"], "currency": "EUR"}, actor=None)
+    procedure = procedures.submit(
+        swiss, {**DETAILS["vt30003-s"], "currency": "EUR", "bic": "POFICHBEXXX"}, actor=None
+    )
     procedures.change_status(swiss, procedure, ProcedureStatus.VALIDATED, actor=None)
     db.session.commit()
     assert payment_methods.default_method(swiss).kind == PaymentMethod.SEPA_DEBIT

@@ -231,7 +231,7 @@ def test_pdf_france_company(app_ctx):
         "13 mois",
         "Lieu",
         "Signature",
-        "732829320",
+        "732 829 320",  # as it is written (compact, review)
         "K-bis",
         "chèque",
         "BP 4021",
@@ -279,7 +279,7 @@ def test_pdf_belgium_association(app_ctx, locale, words):
         "Rue du Commutateur 4",
         "Vzw De Groene Fiets",
         "BE68 5390 0754 7034",
-        "0403170701",
+        "0403.170.701",
         "vt20002-b – VT-CGV-2026-01",  # the contract reference, required in Belgium
         "procedure-be@velora.example",
     ]:
@@ -326,7 +326,11 @@ def test_pdf_switzerland_bdd_when_configured(app, app_ctx):
 
 def test_pdf_switzerland_eur_account_is_a_sepa_mandate(app_ctx):
     text, _data, procedure = build(
-        "vt30003-s", currency="EUR", document_locale="fr_CH", holder_name="Jürg Müller-Schärer"
+        "vt30003-s",
+        currency="EUR",
+        bic="POFICHBEXXX",  # (outside the EEA, a SEPA debit names the bank)
+        document_locale="fr_CH",
+        holder_name="Jürg Müller-Schärer",
     )
     for element in [
         "Mandat de prélèvement SEPA",
@@ -336,6 +340,7 @@ def test_pdf_switzerland_eur_account_is_a_sepa_mandate(app_ctx):
         "13 mois",
         "procedure-ch@velora.example",
         procedure.mandate_reference,
+        "POFICHBEXXX",
     ]:
         assert element in text, element
     assert "LSV+" not in text
@@ -673,3 +678,80 @@ def test_holder_details_in_another_script_are_refused_beside_the_field(app_ctx, 
     latin = {**DETAILS["vt10001-f"], "holder_name": "Jürg Ørsted-Straße"}
     details = procedures.check_details(account, latin)
     assert details.holder_name == "Jürg Ørsted-Straße"
+
+
+def test_a_sepa_debit_from_outside_the_eea_names_its_bank(app_ctx):
+    """A Swiss euro account whose bank schwifty does not know was accepted without a BIC,
+    and its SEPA mandate printed an empty BIC row (review)."""
+    swiss = demo_account("vt30003-s")
+    with pytest.raises(procedures.InvalidDetails) as refused:
+        procedures.check_details(swiss, {**DETAILS["vt30003-s"], "currency": "EUR"})
+    assert "needs the bank's BIC" in str(refused.value.errors["bic"])
+    given = procedures.check_details(
+        swiss, {**DETAILS["vt30003-s"], "currency": "EUR", "bic": "POFICHBEXXX"}
+    )
+    assert given.bic == "POFICHBEXXX"
+    # In francs (LSV+), the clearing number names the bank: no BIC asked for.
+    assert procedures.check_details(swiss, DETAILS["vt30003-s"]).bic == ""
+
+
+def test_a_qr_iban_is_not_an_account_to_debit(app_ctx):
+    """A QR-IBAN (bank code 30000-31999) only receives QR-bill payments (review)."""
+    with pytest.raises(procedures.InvalidDetails) as refused:
+        procedures.check_details(
+            demo_account("vt30003-s"),
+            {**DETAILS["vt30003-s"], "iban": "CH44 3199 9123 0008 8901 2"},
+        )
+    assert "QR-IBAN" in str(refused.value.errors["iban"])
+
+
+def test_a_swiss_uid_written_as_its_vat_number_is_taken(app_ctx):
+    swiss = demo_account("vt30003-s")
+    for written in ("CHE-100.155.212 MWST", "CHE-100.155.212 TVA", "che100155212 iva"):
+        details = procedures.check_details(
+            swiss, {**DETAILS["vt30003-s"], "customer_kind": "company", "organisation_id": written}
+        )
+        assert details.organisation_id == "CHE100155212", written
+
+
+def test_filled_again_after_a_rejection_it_still_says_why_it_was_asked(app_ctx):
+    """Refilled after a rejection, the procedure said "Started in advance" though it still
+    followed the change of billing contact, and orders waited for it (review)."""
+    from telephony.models import ProcedureStatus
+
+    account = demo_account()
+    first = procedures.billing_contact_changed(account, actor=None)
+    assert first.trigger == "billing_contact"
+    procedures.submit(account, DETAILS["vt10001-f"], actor=None)
+    procedures.change_status(
+        account, first, ProcedureStatus.REJECTED, actor=None, reason="Unsigned form"
+    )
+    again = procedures.submit(account, DETAILS["vt10001-f"], actor=None)
+    assert again.id != first.id and again.trigger == "billing_contact"
+
+
+def test_where_to_send_them_stays_on_one_page_at_the_longest_details(app_ctx):
+    """At the maximum lengths the address's last line and the reminder went alone onto a
+    second page (review): the block moves whole."""
+    longest = ("Wéééééééé " * 8)[:70].strip()
+    text, data, _procedure = build(
+        "vt10001-f", holder_name=longest, holder_street=longest, holder_city=longest
+    )
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        pages = [page.extract_text() or "" for page in pdf.pages]
+    block = next(page for page in pages if "Comment les envoyer" in page)
+    assert "France" in block.split("Comment les envoyer")[1] and "Imprimé le" in block
+
+
+def test_a_francs_authorization_is_not_named_a_sepa_mandate_among_payment_methods(signed_in):
+    from telephony import payment_methods
+    from tests.factories import mandate_method
+
+    client = signed_in("ch")
+    with client.application.app_context():
+        swiss = demo_account("vt30003-s")
+        validate_procedure(swiss)
+        payment_methods.set_default(swiss, mandate_method(swiss), actor=None, today=date.today())
+        db.session.commit()
+    page = client.get("/billing/payment-methods?lang=en").text
+    assert "LSV+ direct debit" in page and "SEPA direct debit" not in page

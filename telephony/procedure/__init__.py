@@ -29,6 +29,7 @@ from telephony.procedure.details import (
     bank_code,
     bank_name,
     check_details,
+    formatted_organisation_id,
     initial_values,
     kept_iban,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "InvalidDetails",
     "Sending",
     "bank_code",
+    "formatted_organisation_id",
     "bank_name",
     "billing_contact_changed",
     "change_status",

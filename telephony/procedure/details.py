@@ -42,6 +42,14 @@ POSTCODE_DIGITS = {
 CURRENCIES = {"FR": ("EUR",), "BE": ("EUR",), "CH": ("CHF", "EUR")}
 #: IBAN countries of an account debited in CHF (LSV+/BDD).
 CHF_IBAN_COUNTRIES = ("CH", "LI")
+#: The European Economic Area: a SEPA debit from an account outside it (Switzerland,
+#: Monaco, San Marino, the United Kingdom...) names the debtor's bank by its BIC.
+EEA = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
+    "IS LI NO".split()
+)
+#: The bank codes (IID) of Swiss QR-IBANs: accounts that only receive QR-bill payments.
+QR_IID = range(30000, 32000)
 
 TEXT_LIMITS = {"holder_name": 70, "holder_street": 70, "holder_postcode": 16, "holder_city": 70}
 #: Signs allowed in names and addresses besides letters, digits and spaces (the SEPA set,
@@ -139,6 +147,13 @@ def _check_iban(value: str | None, errors: dict) -> IBAN | None:
     if not iban.in_sepa_zone:
         errors["iban"] = _l("Direct debits need an account in a country of the SEPA zone.")
         return None
+    if iban.country_code in CHF_IBAN_COUNTRIES and iban.bank_code.isdigit():
+        if int(iban.bank_code) in QR_IID:
+            errors["iban"] = _l(
+                "This is a QR-IBAN, which only receives QR-bill payments: enter the "
+                "account's ordinary IBAN."
+            )
+            return None
     return iban
 
 
@@ -159,6 +174,8 @@ def check_organisation_id(country: str, value: str | None) -> tuple[str, object 
     }
     if not value or len(value) > 30:
         return "", messages[country]
+    if country == "CH":  # the UID as its VAT number is written too: CHE-… MWST/TVA/IVA
+        value = re.sub(r"\s*(MWST|TVA|IVA|VAT)\s*$", "", value, flags=re.IGNORECASE)
     checksum = False
     for module in validators:
         try:
@@ -237,6 +254,18 @@ def check_details(
             bic = str(parsed)
     elif iban is not None and iban.bic is not None:
         bic = str(iban.bic)  # best effort: not every bank is in schwifty's registry
+    if (
+        not bic
+        and "bic" not in errors
+        and iban is not None
+        and currency == "EUR"
+        and iban.country_code not in EEA
+    ):
+        # A SEPA debit from outside the EEA names the bank: the mandate printed it empty.
+        errors["bic"] = _l(
+            "A direct debit from an account outside the European Economic Area needs "
+            "the bank's BIC: enter it."
+        )
 
     kind_value = raw.get("customer_kind") or ""
     kind = next((k for k in AccountKind if k.value == kind_value), None)
@@ -302,6 +331,22 @@ def bank_name(procedure: ValidationProcedure) -> str:
         return IBAN(procedure.iban).bank_name or ""
     except SchwiftyException:
         return ""
+
+
+def formatted_organisation_id(country: str, value: str | None) -> str:
+    """A stored (compact) identifier as it is written in its country: 732 829 320 00074,
+    0403.170.701, CHE-100.155.212."""
+    value = value or ""
+    if not value:
+        return ""
+    if country == "FR":
+        return (siret if len(value) == 14 else siren).format(value)
+    if country == "BE":
+        digits = value.removeprefix("BE").rjust(10, "0")
+        return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
+    if country == "CH":
+        return ch_uid.format(value)
+    return value
 
 
 def bank_code(procedure: ValidationProcedure) -> str:

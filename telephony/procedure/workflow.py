@@ -231,7 +231,10 @@ def submit(
     if procedure is not None and procedure.status == ProcedureStatus.VALIDATED:
         raise DomainError(_l("Your procedure is already validated."))
     if procedure is None or not procedure.is_open:
-        procedure = ValidationProcedure(account_id=account.id, trigger="anticipated")
+        # Filled again after a rejection: still why it was asked for (a change of billing
+        # contact, a first order), not "started in advance".
+        trigger = procedure.trigger if procedure is not None else "anticipated"
+        procedure = ValidationProcedure(account_id=account.id, trigger=trigger)
         db.session.add(procedure)
     elif procedure.status == ProcedureStatus.WAITING and all(
         getattr(procedure, name) == getattr(details, name) for name in FIELDS
