@@ -210,6 +210,19 @@ def check_total(line: Line, new_total: int | None) -> int:
     return new_total
 
 
+def _service_id(line: Line) -> int | None:
+    return db.session.scalar(
+        select(Service.id)
+        .where(
+            Service.target_type == "line",
+            Service.target_id == line.id,
+            Service.state != ServiceState.TERMINATED,
+        )
+        .order_by(Service.id.desc())
+        .limit(1)
+    )
+
+
 def paid_until(line: Line, today: date) -> date:
     """The end of the period the line has paid (its service's expiry), or a month from
     `today` when it has paid nothing beyond today."""
@@ -300,6 +313,9 @@ def order_calls(
         created_by_id=actor.id if actor else None,
         lines=[
             InvoiceLine(
+                # The line's service: what the order paid ahead is refunded with it when the
+                # line ends before (it was kept: no refund looked at an order's invoice).
+                service_id=_service_id(line),
                 description=description,
                 quantity=offer.added,
                 unit_price_excl_vat=offer.first_unit,

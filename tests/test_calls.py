@@ -581,3 +581,75 @@ def test_calls_removed_inside_a_paid_year_are_refunded_the_difference(app_ctx):
     )
     assert note.total_excl_vat == unused_value(difference, task.execute_on, service.expires_on)
     assert note.status == InvoiceStatus.REFUNDED
+
+
+def _ordered_and_paid(account, line, added: int):
+    from telephony.dates import local_today
+    from telephony.payments import PROVIDERS
+    from telephony.services import paying
+    from tests.factories import stored_card
+
+    order = calls.order_calls(
+        account, line, line.calls_current + added, actor=None, terms_accepted=True
+    )
+    db.session.commit()
+    paying.charge_many(
+        [order],
+        stored_card(account),
+        actor=None,
+        provider=PROVIDERS["sandbox"],
+        today=local_today(account.timezone),
+    )
+    db.session.commit()
+    return db.session.scalar(
+        select(Invoice).where(Invoice.request_key == f"{calls.ORDER_INVOICE_KEY}{order.number}")
+    )
+
+
+def test_calls_paid_ahead_by_an_order_are_refunded_when_the_line_ends(app_ctx):
+    """The order's invoice named no service: a yearly line terminated gave back its year
+    at the old price and kept the calls' months (review)."""
+    from telephony import lifecycle
+    from telephony.invoicing.credit_notes import unused_paid
+    from telephony.settings import settings
+
+    account, line, service, paid = _year_paid_ahead("Comptabilité")
+    ordered = _ordered_and_paid(account, line, 5)
+    assert ordered.lines[0].service_id == service.id
+    task = lifecycle.request_termination(account, line, "moving", "", actor=None)
+    db.session.commit()
+    run_renewal(task.execute_on)
+    note = db.session.scalar(
+        select(Invoice).where(
+            Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.credited_invoice_id == ordered.id
+        )
+    )
+    # The refunds' rule: the unused part of what the order paid, at its price.
+    assert note.total_excl_vat == unused_paid(ordered.lines[0], task.execute_on) > 0
+    assert note.total_excl_vat > 5 * settings().extra_call_price * 11  # eleven months left
+
+
+def test_calls_bought_then_removed_inside_a_paid_year_are_given_back_once(app_ctx):
+    """A year paid ahead and an order paying calls on the same days: the removal credited
+    the difference against each of them (review): once, from the newest."""
+    from telephony.invoicing.credit_notes import unused_value
+    from telephony.settings import settings
+
+    account, line, service, paid = _year_paid_ahead("Accueil")
+    basic = line.calls_basic
+    ordered = _ordered_and_paid(account, line, 2)
+    task = calls.request_removal(account, line, line.calls_current - 2, actor=None)
+    db.session.commit()
+    run_renewal(task.execute_on)
+    notes = db.session.scalars(
+        select(Invoice).where(
+            Invoice.kind == InvoiceKind.CREDIT_NOTE,
+            Invoice.credited_invoice_id.in_((paid.id, ordered.id)),
+        )
+    ).all()
+    given = sum(note.total_excl_vat for note in notes)
+    assert given == unused_value(
+        2 * settings().extra_call_price, task.execute_on, service.expires_on
+    )
+    assert [note.credited_invoice_id for note in notes] == [ordered.id]
+    assert basic <= line.calls_current

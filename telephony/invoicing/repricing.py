@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from extensions import db
 from telephony.dates import add_months
-from telephony.invoicing.credit_notes import issue, paid_lines, unused_value
+from telephony.invoicing.credit_notes import credit_lines, issue, paid_lines, unused_value
 from telephony.models import Account, Invoice, InvoiceLine, Service
 from telephony.settings import settings
 
@@ -50,14 +50,25 @@ def settle_price_change(
             return []
         line = _line(service, amount, day, service.expires_on, difference)
         return [_invoice_difference(service, line, day, key)]
+    # The difference for the days paid beyond `day`, given back once: several invoices may
+    # pay the same days (a year paid ahead, then a purchase order for calls on it), each
+    # credited from the newest (what was added last is what a decrease takes away), none
+    # beyond what it has left.
+    left = unused_value(difference, day, service.expires_on)
     notes = []
-    for paid in paid_lines(service, day):
-        if paid.period_end is None:
+    for paid in sorted(paid_lines(service, day), key=lambda line: line.id, reverse=True):
+        if paid.period_end is None or left <= 0:
             continue
         start = max(day, paid.period_start or day)
-        amount = min(unused_value(difference, start, paid.period_end), paid.total_excl_vat)
+        given = sum((note.total_excl_vat for note in credit_lines(paid)), Decimal("0.00"))
+        amount = min(
+            unused_value(difference, start, paid.period_end),
+            paid.total_excl_vat - given,
+            left,
+        )
         if amount <= 0:
             continue
+        left -= amount
         note = issue(
             paid.invoice,
             [_line(service, amount, start, paid.period_end, difference)],
