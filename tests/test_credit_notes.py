@@ -329,3 +329,14 @@ def test_an_invoice_refunded_line_by_line_gives_back_what_it_charged_and_no_more
     texts = [" ".join(pdf_text(invoice_pdf(note, locale="en")).split()) for note in notes]
     assert "the VAT is computed on the total excluding VAT" in texts[0]
     assert "what is left of the invoice's VAT after its earlier credit notes" in texts[1]
+
+
+def test_whole_months_are_counted_from_the_day_itself_not_from_february_28th():
+    """From 31 January, stepping month by month stayed on the 28th after February: a
+    period from the 31st cost as much as from the 28th (review)."""
+    monthly = Decimal("12.00")
+    assert unused_value(monthly, date(2027, 2, 1), date(2028, 1, 1)) == Decimal("132.00")
+    # 11 months (31 January -> 31 December), then 1 day of December's 31.
+    assert unused_value(monthly, date(2027, 1, 31), date(2028, 1, 1)) == Decimal("132.39")
+    # 11 months (28 January -> 28 December), then 4 days of December's 31.
+    assert unused_value(monthly, date(2027, 1, 28), date(2028, 1, 1)) == Decimal("133.55")

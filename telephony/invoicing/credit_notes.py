@@ -60,9 +60,13 @@ def unused_value(monthly_price: Decimal, day: date, paid_until: date) -> Decimal
     """What the days from `day` to `paid_until` (excluded) are worth."""
     if paid_until <= day:
         return Decimal("0.00")
-    months, start = 0, day
-    while add_months(start, 1) <= paid_until:
-        months, start = months + 1, add_months(start, 1)
+    # Whole months counted from `day` itself (31 January + 2 months is 31 March): stepping
+    # from the month before stayed on the 28th after February, and from the 31st a year
+    # cost as much as from the 28th.
+    months = 0
+    while add_months(day, months + 1) <= paid_until:
+        months += 1
+    start = add_months(day, months)
     days = (paid_until - start).days
     in_month = calendar.monthrange(start.year, start.month)[1]
     return round_cents(monthly_price * months + monthly_price * days / in_month)
