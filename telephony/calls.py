@@ -515,7 +515,10 @@ def apply_removal(task: ScheduledTask, day: date) -> str:
     remove = min(int(task.params["remove"]), line.calls_current - line.calls_basic)
     line.calls_current -= max(0, remove)
     line.calls_to_remove = 0
-    _update_service_price(line, day)
+    # From the day it was due, as an offer change: a run late by two days settled the
+    # difference from its own day, and kept two days of the calls removed.
+    effective = min(task.execute_on or day, day)
+    _update_service_price(line, effective)
     audit.record(
         "calls.removed",
         account=account,
@@ -525,7 +528,7 @@ def apply_removal(task: ScheduledTask, day: date) -> str:
         before={"calls_current": before},
         after={"calls_current": line.calls_current},
     )
-    queue_email(account, "calls_removed", line=line, day=day, before=before)
+    queue_email(account, "calls_removed", line=line, day=effective, before=before)
     return f"calls {before} -> {line.calls_current}"
 
 
