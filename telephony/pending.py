@@ -70,10 +70,17 @@ def pending(account: Account) -> list[PendingRequest]:
 def acknowledge(account: Account, tasks: list[ScheduledTask]) -> None:
     """Queue the "request recorded" e-mail: each request, what it will change and when
     (in the caller's transaction: a refused request sends nothing)."""
+    from telephony.billing import cancellable
     from telephony.mail import queue_email
 
     if tasks:
-        queue_email(account, "request_received", requests=describe(account, tasks))
+        queue_email(
+            account,
+            "request_received",
+            requests=describe(account, tasks),
+            # A termination less than 24 hours ahead: the message must not offer to cancel it.
+            final={task.id for task in tasks if not cancellable(task, account)},
+        )
 
 
 def acknowledge_cancelled(account: Account, task: ScheduledTask) -> None:

@@ -193,3 +193,32 @@ def test_a_cancelled_request_is_confirmed_by_e_mail(app_ctx):
     assert "annulée" in sent.subject and "Velora Telecom\u00a0:" in sent.subject
     assert "Changement d'offre" in sent.body and "ne sera pas effectuée" in sent.body
     assert sent.screen_url.endswith("/lines/requests")
+
+
+def test_a_termination_inside_the_cut_off_is_not_said_cancellable_by_its_message(
+    app_ctx, monkeypatch
+):
+    """Requested less than 24 hours ahead, a termination cannot be cancelled, yet its
+    acknowledgement offered to cancel it on the requests page (review)."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from extensions import db
+    from telephony import billing, lifecycle
+    from telephony.models import Line, ServiceEmail, User
+    from tests.factories import demo_account
+
+    account = demo_account()
+    customer = db.session.scalar(select(User).where(User.email == "demo-fr@example.com"))
+    line = db.session.scalar(select(Line).where(Line.description == "Atelier"))
+    monkeypatch.setattr(billing, "local_today", lambda *_args: date(2027, 1, 31))
+    lifecycle.request_termination(
+        account, line, "moving", "", actor=customer, now=datetime(2027, 1, 31, 9, tzinfo=UTC)
+    )
+    db.session.commit()
+    body = db.session.scalar(
+        select(ServiceEmail.body).where(ServiceEmail.template == "request_received")
+    )
+    assert "annuler" not in body.replace("ne peut plus être annulée", "")
+    assert "ne peut plus être annulée" in body
