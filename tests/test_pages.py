@@ -20,8 +20,11 @@ def test_dashboard_lists_the_fr_company_lines_and_numbers(signed_in):
     assert "Plug &amp; Phone" in html or "Plug & Phone Cisco SPA504G" in html
     assert "+33 1 84 80 00 10" in html  # a pool number
     assert "vt10001-f-1" in html
-    # French prices in EUR, formatted for English here.
+    # French prices in EUR, formatted for English here: each line's own, its extra calls
+    # included (the offer's price was shown, review: Accueil's 3 extra calls are billed).
     assert "€9.99" in html
+    accueil = html.split("+33 9 72 10 00 01", 1)[1].split("</tr>", 1)[0]
+    assert "€12.99" in accueil
 
 
 def test_security_headers_and_no_inline_script_or_style(signed_in):
