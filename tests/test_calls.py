@@ -654,3 +654,17 @@ def test_calls_bought_then_removed_inside_a_paid_year_are_given_back_once(app_ct
     )
     assert [note.credited_invoice_id for note in notes] == [ordered.id]
     assert basic <= line.calls_current
+
+
+def test_an_order_awaiting_payment_is_on_the_pending_requests_page(signed_in, app):
+    """It holds its line's other changes ("Other changes are pending... cancel them
+    first"), yet the requests page did not list it (review)."""
+    client = signed_in("fr")
+    with app.app_context():
+        account, accueil = _line("vt10001-f", "Accueil")
+        order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+        db.session.commit()
+        order_id, number = order.id, order.number
+    page = client.get("/lines/requests?lang=en").text
+    assert "Purchase orders awaiting payment" in page and number in page
+    assert f'href="/orders/{order_id}"' in page and "No request is pending." not in page

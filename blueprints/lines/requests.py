@@ -9,7 +9,7 @@ from blueprints.lines.shared import cancel
 from caching import account_page
 from htmx import render
 from security import account_required, safe_local_target
-from telephony import billing, pending
+from telephony import billing, calls, pending
 
 
 @bp.get("/requests")
@@ -17,7 +17,13 @@ from telephony import billing, pending
 @account_page
 def requests():
     account = current_account()
-    return render("lines/requests.html", account=account, requests=pending.pending(account))
+    return render(
+        "lines/requests.html",
+        account=account,
+        requests=pending.pending(account),
+        # A purchase order awaiting payment is pending too (it holds its line's changes).
+        orders=calls.open_orders(account),
+    )
 
 
 @bp.post("/requests/<int:task_id>/cancel")
