@@ -946,3 +946,26 @@ def test_the_letter_of_a_hundred_numbers_continues_on_the_next_pages(app, app_ct
     text = pdf_text(pdf)
     assert "+33 4 78 12 30 00" in text and "+33 4 78 12 30 99" in text
     assert "Page 3 sur 3" in text or "Page 2 sur 2" in text or "Page 4 sur 4" in text
+
+
+@pytest.mark.parametrize("day", ["2027-03-26", "2027-03-29", "2027-05-17", "2028-12-26"])
+def test_a_swiss_port_is_not_on_the_cantons_common_days_off(app_ctx, day):
+    """Good Friday, Easter Monday, Whit Monday and St Stephen's Day are off in nearly every
+    canton; the national list has four days only, and a port was accepted on them."""
+    from telephony.models import Account, User
+
+    swiss = db.session.scalar(select(Account).where(Account.code == "vt30003-s"))
+    user = db.session.scalar(select(User).where(User.email == "demo-ch@example.com"))
+    order, _created = porting.create(swiss, "022 555 12 34", False, actor=user)
+    raw = {
+        **DETAILS,
+        "organisation_id": "",
+        "postcode": "1204",
+        "city": "Genève",
+        "contact_mobile": "+41 79 123 45 67",
+        "billing_number": "022 555 12 34",
+        "when": "date",
+        "requested_on": day,
+    }
+    with pytest.raises(DomainError, match="working day"):
+        porting.save_details(swiss, order, raw, actor=user, today=TODAY)

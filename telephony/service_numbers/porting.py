@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 import holidays
 import phonenumbers
+from dateutil.easter import easter
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -413,8 +414,27 @@ def in_order(order: PortOrder) -> list[PortNumber]:
     return [number for number in order.numbers if number.status != PortStatus.CANCELLED]
 
 
+def public_holidays(country: str, years) -> holidays.HolidayBase:
+    """The days off of `country`. Switzerland's national list has four days only; Good
+    Friday, Easter and Whit Mondays and St Stephen's Day are off in nearly every canton
+    (a port was accepted on them, review)."""
+    off = holidays.country_holidays(country, years=years)
+    if country == "CH":
+        for year in [years] if isinstance(years, int) else years:
+            sunday = easter(year)
+            off.update(
+                {
+                    sunday - timedelta(days=2): "Good Friday",
+                    sunday + timedelta(days=1): "Easter Monday",
+                    sunday + timedelta(days=50): "Whit Monday",
+                    date(year, 12, 26): "St Stephen's Day",
+                }
+            )
+    return off
+
+
 def _working_days_after(country: str, start: date, days: int) -> date:
-    off = holidays.country_holidays(country, years=range(start.year, start.year + 2))
+    off = public_holidays(country, range(start.year, start.year + 2))
     day = start
     while days:
         day += timedelta(days=1)
@@ -582,7 +602,7 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
             errors["requested_on"] = _l("Enter the date as YYYY-MM-DD.")
         else:
             first = earliest_date(order, today)
-            off = holidays.country_holidays(order.country.value, years=requested.year)
+            off = public_holidays(order.country.value, requested.year)
             if requested < today:
                 errors["requested_on"] = _l("This date is past.")
             elif requested < first:
