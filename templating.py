@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache, partial
 from typing import Any
@@ -14,7 +14,7 @@ from babel.dates import parse_pattern
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal, format_percent
 from flask import request, url_for
-from flask_babel import format_datetime, format_time, get_locale
+from flask_babel import format_datetime, format_time, get_locale, to_user_timezone
 from markupsafe import Markup
 
 
@@ -43,6 +43,9 @@ def day(value: date | None, fmt: str = "medium", locale: Locale | str | None = N
     in an e-mail or in a PDF, goes through here; `locale` defaults to the request's."""
     if not value:
         return ""
+    if isinstance(value, datetime):  # a moment (stored in UTC): the reader's calendar day
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = to_user_timezone(moment).date()
     locale = Locale.parse(locale) if locale is not None else get_locale()
     pattern = locale.date_formats[fmt].pattern if fmt in locale.date_formats else fmt
     mark = FIRST_OF_MONTH.get(locale.language)

@@ -96,3 +96,14 @@ def test_the_first_renewal_of_a_service_is_the_accounts_day_or_the_1st():
     assert first_renewal(date(2026, 3, 15), 15) == date(2026, 4, 15)  # not the day it began
     assert first_renewal(date(2026, 12, 20), 5) == date(2027, 1, 5)
     assert first_renewal(date(2027, 1, 31), 28) == date(2027, 2, 28)
+
+
+def test_a_moment_is_shown_as_the_readers_day_not_utcs(app):
+    """A number acquired at 23:30 UTC on 31 January (00:30 in Paris, billed from 1 February)
+    said "Jan 31, 2027" (review): a datetime shown as a day is the reader's day."""
+    from templating import day
+
+    with app.test_request_context("/?lang=en"):
+        assert day(datetime(2027, 1, 31, 23, 30, tzinfo=UTC), locale="en") == "Feb 1, 2027"
+        assert day(datetime(2027, 1, 31, 23, 30), locale="en") == "Feb 1, 2027"  # (naive: UTC)
+        assert day(date(2027, 1, 31), locale="en") == "Jan 31, 2027"
