@@ -306,6 +306,7 @@ def _register_template_helpers(app: Flask) -> None:
         return document_kind(procedure, app.config["OPERATOR"])
 
     app.jinja_env.globals["debit_scheme"] = debit_scheme
+    app.jinja_env.tests["french_number"] = lambda number: str(number).startswith("+33")
     from telephony.procedure import formatted_organisation_id
 
     app.jinja_env.globals["formatted_organisation_id"] = formatted_organisation_id

@@ -947,3 +947,28 @@ def test_a_number_is_billed_from_the_day_it_is_acquired(app_ctx):
     ).all()
     assert (line.period_start, line.period_end) == (today, add_months(today, 1))
     assert line.total_excl_vat == Decimal("3.00")
+
+
+def test_a_french_number_of_a_swiss_account_shows_its_rio(app, signed_in):
+    """The RIO column appeared only on a French account's page: a Swiss account's French
+    number had none, though it needs it to leave (review)."""
+    from telephony.models import Account, NumberArea, NumberType, User
+    from telephony.service_numbers import licences, owned, reservations
+    from telephony.service_numbers.inventory import Search
+
+    with app.app_context():
+        swiss = db.session.scalar(select(Account).where(Account.code == "vt30003-s"))
+        customer = db.session.scalar(select(User).where(User.email == "demo-ch@example.com"))
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.com"))
+        if not licences.has_licence(swiss):
+            licences.set_licences(swiss, "phone_system", 10, actor=agent)
+        lyon = db.session.scalar(select(NumberArea).where(NumberArea.city == "Lyon"))
+        held, _ = reservations.reserve(
+            swiss, Search("FR", NumberType.GEOGRAPHIC, (lyon.id,)), 1, actor=customer
+        )
+        (number,) = reservations.acquire(
+            swiss, held, [str(reservations.held_numbers(held)[0].id)], actor=customer
+        )
+        db.session.commit()
+        expected = owned.rio_of(swiss, number, app.config["OPERATOR"])
+    assert expected and expected in signed_in("ch").get("/service-numbers/?lang=en").text
