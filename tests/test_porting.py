@@ -969,3 +969,24 @@ def test_a_swiss_port_is_not_on_the_cantons_common_days_off(app_ctx, day):
     }
     with pytest.raises(DomainError, match="working day"):
         porting.save_details(swiss, order, raw, actor=user, today=TODAY)
+
+
+def test_a_signed_letter_goes_when_what_it_names_is_changed(app_ctx):
+    """A corrected holder or carrier went again with the signed letter that named the old
+    ones (the one the carrier had rejected, review): the letter must be signed again. The
+    same details saved again keep it."""
+    order = _order()
+    rios = {f"rio-{n.id}": _rio(n.number) for n in order.numbers}
+    porting.save_details(demo_account(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+    porting.upload(
+        demo_account(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY
+    )
+    porting.save_details(demo_account(), order, {**DETAILS, **rios}, actor=_user(), today=TODAY)
+    assert porting.missing(order) == []
+    changed = {**DETAILS, **rios, "losing_carrier": "Autre Opérateur SA"}
+    porting.save_details(demo_account(), order, changed, actor=_user(), today=TODAY)
+    assert "loa" not in porting.documents(order)
+    with force_locale("en"):
+        assert [str(gap) for gap in porting.missing(order)] == [
+            "the signed letter of authorization"
+        ]

@@ -631,6 +631,7 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
         rios[number.id] = value
     if errors:
         raise InvalidForm(errors)
+    printed = _letter_says(order)
     order.holder = {key: texts[key] for key in HOLDER_FIELDS}
     order.losing_carrier, order.carrier_account = texts["losing_carrier"], texts["carrier_account"]
     order.full_port = scope == "full"
@@ -639,6 +640,11 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
     for number in order.numbers:
         if number.id in rios:
             number.rio = rios[number.id]
+    letter = documents(order).get("loa")
+    if letter is not None and order.details_saved and _letter_says(order) != printed:
+        # The signed letter names what just changed: it no longer stands for this order (a
+        # corrected holder went again with the letter the carrier had rejected, review).
+        db.session.delete(letter)
     order.details_saved = True
     audit.record(
         "port.details_saved",
@@ -652,6 +658,20 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
         },
     )
     return order
+
+
+def _letter_says(order: PortOrder) -> tuple:
+    """Who and what the signed letter of authorisation names (the date asked for aside:
+    moved to a later day, the same holder's letter still stands, if recent enough)."""
+    return (
+        dict(order.holder or {}),
+        order.losing_carrier,
+        order.carrier_account,
+        order.full_port,
+        order.billing_number,
+        dict(order.range_scope or {}),
+        sorted((number.number, number.rio or "") for number in order.numbers),
+    )
 
 
 def documents(order: PortOrder) -> dict[str, PortDocument]:
