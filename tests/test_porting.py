@@ -873,16 +873,14 @@ def test_no_cancelling_inside_the_day_before_the_confirmed_date(app_ctx):
     order = _submitted("04 78 12 34 56")
     for status in ("processing", "contacting_carrier"):
         porting.advance(order, PortStatus(status), today=date.today())
-    porting.advance(
-        order, PortStatus.DATE_CONFIRMED, on=date.today() + timedelta(days=1), today=date.today()
-    )
-    assert not porting.is_cancellable(order, date.today())
+    # (The next working day: a confirmed date is one.)
+    on = porting._working_days_after("FR", date.today(), 1)
+    porting.advance(order, PortStatus.DATE_CONFIRMED, on=on, today=date.today())
+    assert not porting.is_cancellable(order, on - timedelta(days=1))
     with pytest.raises(DomainError, match="cut-off"):
-        porting.cancel(demo_account(), order, actor=_user())
-    assert porting.is_cancellable(order, date.today() - timedelta(days=1))
-    assert porting.cancel(
-        demo_account(), order, actor=_user(), today=date.today() - timedelta(days=1)
-    )
+        porting.cancel(demo_account(), order, actor=_user(), today=on - timedelta(days=1))
+    assert porting.is_cancellable(order, on - timedelta(days=2))
+    assert porting.cancel(demo_account(), order, actor=_user(), today=on - timedelta(days=2))
 
 
 def test_the_e_mails_count_only_the_numbers_still_in_the_order(app_ctx):
@@ -990,3 +988,15 @@ def test_a_signed_letter_goes_when_what_it_names_is_changed(app_ctx):
         assert [str(gap) for gap in porting.missing(order)] == [
             "the signed letter of authorization"
         ]
+
+
+@pytest.mark.parametrize("on", [date(2020, 1, 1), date(2027, 3, 14), date(2027, 5, 8)])
+def test_the_carriers_confirmed_date_is_a_working_day_to_come(app_ctx, on):
+    """The operator's command took a past day or a Sunday (a typo), and the e-mail told the
+    customer (review)."""
+    order = _submitted("04 78 12 34 56")
+    for status in ("processing", "contacting_carrier"):
+        porting.advance(order, PortStatus(status), today=TODAY)
+    with pytest.raises(DomainError, match="working day to come"):
+        porting.advance(order, PortStatus.DATE_CONFIRMED, on=on, today=TODAY)
+    assert order.status == PortStatus.CONTACTING_CARRIER and order.confirmed_on is None

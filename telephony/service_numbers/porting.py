@@ -914,10 +914,19 @@ def advance(
         raise DomainError(f"{status.value}: not a status the carrier's answers move an order to")
     if status == PortStatus.DATE_CONFIRMED and on is None:
         raise DomainError("a confirmed date is needed (--date)")
+    if on is not None and status == PortStatus.DATE_CONFIRMED:
+        # A date the customer is told: a working day to come (a typo gave a Sunday, or a
+        # past day, and the e-mail said it, review).
+        off = public_holidays(order.country.value, on.year)
+        if on < today or on.weekday() >= 5 or on in off:
+            raise DomainError(f"{on.isoformat()}: a confirmed date is a working day to come")
     moved = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(allowed))
-        .values(status=status, **({"confirmed_on": on} if on else {}))
+        .values(
+            status=status,
+            **({"confirmed_on": on} if on and status == PortStatus.DATE_CONFIRMED else {}),
+        )
         .execution_options(synchronize_session=False)
     )
     if not moved:
