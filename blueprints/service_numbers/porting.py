@@ -270,7 +270,7 @@ def port_submit(order_id: int):
     return _order_action(
         order_id,
         lambda account, order: porting.submit(account, order, actor=current_user),
-        _("The order is submitted: you will be told of each step."),
+        _("The order is submitted: its page shows where it stands."),
     )
 
 
