@@ -225,7 +225,9 @@ def _service_id(line: Line) -> int | None:
 
 def paid_until(line: Line, today: date) -> date:
     """The end of the period the line has paid (its service's expiry), or a month from
-    `today` when it has paid nothing beyond today."""
+    `today` for a line without a service. A line whose renewal is due (today, before the
+    run, or unpaid) takes no order: it paid a month that the renewal then billed again at
+    the new price (review)."""
     expires = db.session.scalar(
         select(func.max(Service.expires_on)).where(
             Service.target_type == "line",
@@ -233,7 +235,14 @@ def paid_until(line: Line, today: date) -> date:
             Service.state != ServiceState.TERMINATED,
         )
     )
-    return expires if expires is not None and expires > today else add_months(today, 1)
+    if expires is None:
+        return add_months(today, 1)
+    if expires <= today:
+        raise DomainError(
+            _l("This line's renewal is due: order extra calls once it is renewed."),
+            field="calls",
+        )
+    return expires
 
 
 def quote(account: Account, line: Line, new_total: int) -> Quote:

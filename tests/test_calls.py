@@ -668,3 +668,19 @@ def test_an_order_awaiting_payment_is_on_the_pending_requests_page(signed_in, ap
     page = client.get("/lines/requests?lang=en").text
     assert "Purchase orders awaiting payment" in page and number in page
     assert f'href="/orders/{order_id}"' in page and "No request is pending." not in page
+
+
+def test_no_order_for_calls_while_the_lines_renewal_is_due(app_ctx):
+    """On the renewal day, before the run: the order paid a month from today, then the run
+    renewed the same month at the new price, calls included (review)."""
+    account, accueil = _line("vt10001-f", "Accueil")
+    today, _paid_until = _paid_period(account, accueil)
+    service = db.session.scalar(
+        select(Service).where(Service.target_type == "line", Service.target_id == accueil.id)
+    )
+    service.expires_on = today
+    db.session.commit()
+    with pytest.raises(DomainError, match="renewal is due") as refused:
+        calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+    assert refused.value.field == "calls"
+    assert db.session.scalar(_orders()) == 0
