@@ -1000,3 +1000,22 @@ def test_the_carriers_confirmed_date_is_a_working_day_to_come(app_ctx, on):
     with pytest.raises(DomainError, match="working day to come"):
         porting.advance(order, PortStatus.DATE_CONFIRMED, on=on, today=TODAY)
     assert order.status == PortStatus.CONTACTING_CARRIER and order.confirmed_on is None
+
+
+def test_a_toll_free_port_asks_for_communication_credits_first(app_ctx):
+    """As a toll-free number acquired: its calls are paid by the holder's credits. A port
+    went through at a balance of 0 (review)."""
+    from decimal import Decimal
+
+    from telephony.service_numbers import credits
+
+    order = _order("0805 12 34 56", toll_free=True)
+    details = {**DETAILS, "billing_number": "0805 12 34 56"}
+    porting.save_details(demo_account(), order, details, actor=_user(), today=TODAY)
+    porting.upload(
+        demo_account(), order, "loa", "letter.pdf", PDF, "2027-02-27", actor=_user(), today=TODAY
+    )
+    with pytest.raises(DomainError, match="buy some first"):
+        porting.submit(demo_account(), order, actor=_user(), today=TODAY)
+    credits._move(demo_account(), "purchase", Decimal("20.00"), None)
+    assert porting.submit(demo_account(), order, actor=_user(), today=TODAY) is True

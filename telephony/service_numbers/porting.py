@@ -54,7 +54,7 @@ from telephony.models import (
     utcnow,
 )
 from telephony.procedure.details import check_organisation_id
-from telephony.service_numbers import owned, zones
+from telephony.service_numbers import credits, owned, zones
 from telephony.service_numbers.inventory import classify
 from telephony.settings import settings
 from telephony.sms import queue_sms
@@ -833,6 +833,12 @@ def submit(account: Account, order: PortOrder, *, actor: User, today: date | Non
         if gaps:
             raise DomainError(_l("Before submitting, add: %(what)s.", what=wording.listing(gaps)))
         _check_still_valid(order, today or local_today(account.timezone))
+    if order.toll_free and credits.balance(account) <= 0:
+        # As for a toll-free number acquired: its calls are paid by the holder's credits,
+        # and a ported one could take none (a port went through at 0, review).
+        raise DomainError(
+            _l("Toll-free numbers are paid by communication credits: buy some first.")
+        )
     sent = rows_changed(
         update(PortOrder)
         .where(PortOrder.id == order.id, PortOrder.status.in_(EDITABLE))
