@@ -1111,7 +1111,7 @@ def test_a_port_order_is_made_and_submitted_once(site):
         "billing_number": "04 78 44 00 01",
         "scope": "full",
         "when": "asap",
-        f"rio-{number.id}": rio.rio("AB", "E", "123456", number.number),
+        f"rio-{number.id}": rio.rio("AB", "F", "123456", number.number),
     }
     replies = at_once(N, lambda _i: customer.post(path, details))
     assert {r.status for r in replies} == {303}

@@ -39,7 +39,7 @@ def _user():
 
 
 def _rio(number: str) -> str:
-    return rio.rio("AB", "E", "123456", number)
+    return rio.rio("AB", "F", "123456", number)
 
 
 def test_each_line_is_checked_and_the_rest_kept(app_ctx):
@@ -1019,3 +1019,15 @@ def test_a_toll_free_port_asks_for_communication_credits_first(app_ctx):
         porting.submit(demo_account(), order, actor=_user(), today=TODAY)
     credits._move(demo_account(), "purchase", Decimal("20.00"), None)
     assert porting.submit(demo_account(), order, actor=_user(), today=TODAY) is True
+
+
+@pytest.mark.parametrize("quality", ["E", "P", "7"])
+def test_a_mobiles_rio_is_not_taken_for_a_fixed_number(app_ctx, quality):
+    """The third character of a RIO is the customer's quality: E or P for a mobile, a
+    letter other than those for a fixed line; the key alone was checked (review)."""
+    order = _order("04 78 12 34 56")
+    (number,) = order.numbers
+    details = {**DETAILS, f"rio-{number.id}": rio.rio("AB", quality, "123456", number.number)}
+    with pytest.raises(DomainError) as refused:
+        porting.save_details(demo_account(), order, details, actor=_user(), today=TODAY)
+    assert "mobile" in str(refused.value.errors[f"rio-{number.id}"])

@@ -628,6 +628,13 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
             errors[f"rio-{number.id}"] = _l(
                 "This RIO does not match this number: call 3179 from the line to get it."
             )
+        elif not value[2].isalpha() or value[2] in "EP":
+            # Its third character is the customer's quality: E or P is a mobile's, and
+            # these are fixed numbers (a mobile's RIO was taken, review).
+            errors[f"rio-{number.id}"] = _l(
+                "This is the RIO of a mobile line: enter this fixed number's, by calling "
+                "3179 from the line."
+            )
         rios[number.id] = value
     if errors:
         raise InvalidForm(errors)

@@ -20,7 +20,7 @@ NUMBERS = ("+33478123456", "+33977000001")
 
 
 def _rio(number: str) -> str:
-    return rio.rio("AB", "E", "123456", number)
+    return rio.rio("AB", "F", "123456", number)
 
 
 def _fill_details(page, order: PortOrder, rios: dict[str, str]) -> None:
