@@ -149,7 +149,9 @@ SERVICE_NUMBER_TYPES = {
 #: must be; which countries ask for a recent bill beside the letter of authorization.
 PORT_LEAD_DAYS = {"FR": 7, "BE": 1, "CH": 5}
 PORT_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-PORT_DOCUMENT_MAX_AGE_DAYS = 90
+#: (In calendar months, as the letter says "within three months": 90 days refused one
+#: signed on 1 May and uploaded on 31 July.)
+PORT_DOCUMENT_MAX_AGE_MONTHS = 3
 PORT_BILL_REQUIRED = {"FR": False, "BE": True, "CH": True}
 #: Communication credits (toll-free numbers): the amounts offered, per currency, and what a
 #: minute of a call to a toll-free number costs its holder, per country and calling network.
@@ -212,7 +214,7 @@ class Config:
     SERVICE_NUMBER_PRICES = SERVICE_NUMBER_PRICES
     PORT_LEAD_DAYS = PORT_LEAD_DAYS
     PORT_DOCUMENT_MAX_BYTES = PORT_DOCUMENT_MAX_BYTES
-    PORT_DOCUMENT_MAX_AGE_DAYS = PORT_DOCUMENT_MAX_AGE_DAYS
+    PORT_DOCUMENT_MAX_AGE_MONTHS = PORT_DOCUMENT_MAX_AGE_MONTHS
     PORT_BILL_REQUIRED = PORT_BILL_REQUIRED
     CREDIT_AMOUNTS = CREDIT_AMOUNTS
     TOLL_FREE_RATES = TOLL_FREE_RATES

@@ -48,7 +48,7 @@ class OperatorSettings:
     service_number_prices: Mapping[str, Mapping[str, Decimal]]
     port_lead_days: Mapping[str, int]
     port_document_max_bytes: int
-    port_document_max_age_days: int
+    port_document_max_age_months: int
     port_bill_required: Mapping[str, bool]
     credit_amounts: Mapping[str, tuple[int, ...]]
     toll_free_rates: Mapping[str, Mapping[str, Decimal]]

@@ -188,7 +188,7 @@ def test_documents_are_checked(app_ctx, data, message):
 
 def test_a_letter_must_be_recent(app_ctx):
     order = _order()
-    for signed, message in (("2026-11-01", "within the last 90 days"), ("2027-03-02", "to come")):
+    for signed, message in (("2026-11-30", "within the last 3 months"), ("2027-03-02", "to come")):
         with pytest.raises(DomainError, match=message):
             porting.upload(
                 demo_account(), order, "loa", "l.pdf", PDF, signed, actor=_user(), today=TODAY
@@ -855,7 +855,7 @@ def test_a_draft_kept_for_weeks_is_checked_again_when_submitted(app_ctx):
         demo_account(), order, {**details, "requested_on": later.isoformat()}, actor=_user(),
         today=date.today(),
     )  # fmt: skip
-    with pytest.raises(DomainError, match="days old"):
+    with pytest.raises(DomainError, match="months old"):
         porting.submit(demo_account(), order, actor=_user())
     assert order.status == PortStatus.DRAFT
 
@@ -1031,3 +1031,19 @@ def test_a_mobiles_rio_is_not_taken_for_a_fixed_number(app_ctx, quality):
     with pytest.raises(DomainError) as refused:
         porting.save_details(demo_account(), order, details, actor=_user(), today=TODAY)
     assert "mobile" in str(refused.value.errors[f"rio-{number.id}"])
+
+
+def test_within_three_months_is_counted_in_months_as_the_letter_says(app_ctx):
+    """Signed on 1 May, uploaded on 31 July: within three months, as the letter asks, yet
+    refused by a count of 90 days (review)."""
+    order = _order()
+    porting.upload(
+        demo_account(), order, "loa", "l.pdf", PDF, "2027-05-01", actor=_user(),
+        today=date(2027, 7, 31),
+    )  # fmt: skip
+    assert "loa" in porting.documents(order)
+    with pytest.raises(DomainError, match="within the last 3 months"):
+        porting.upload(
+            demo_account(), order, "loa", "l.pdf", PDF, "2027-04-30", actor=_user(),
+            today=date(2027, 7, 31),
+        )  # fmt: skip

@@ -9,7 +9,7 @@ Rules (REFERENCE.md, "Service numbers and porting"):
 - the date: as soon as possible, or a working day of the number's country at least
   PORT_LEAD_DAYS working days away (the `holidays` library);
 - the letter of authorization lists every number, is signed, dated within
-  PORT_DOCUMENT_MAX_AGE_DAYS, and uploaded (with a recent bill where the country asks for
+  PORT_DOCUMENT_MAX_AGE_MONTHS, and uploaded (with a recent bill where the country asks for
   one) before the order is submitted, explicitly;
 - a number is in one open order at a time (a partial unique index).
 """
@@ -28,12 +28,13 @@ from dateutil.easter import easter
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db, rows_changed
 from telephony import DomainError, InvalidForm, NotFound, audit, rio, wording
-from telephony.dates import local_today
+from telephony.dates import add_months, local_today
 from telephony.mail import queue_email
 from telephony.models import (
     Account,
@@ -758,11 +759,13 @@ def upload(
         ) from None
     if signed > today:
         raise DomainError(_l("This date is still to come."), "signed_on")
-    if signed < today - timedelta(days=settings().port_document_max_age_days):
+    months = settings().port_document_max_age_months
+    if add_months(signed, months) < today:
         raise DomainError(
-            _l(
-                "The document must be dated within the last %(days)d days.",
-                days=settings().port_document_max_age_days,
+            _ln(
+                "The document must be dated within the last %(num)d month.",
+                "The document must be dated within the last %(num)d months.",
+                months,
             ),
             "signed_on",
         )
@@ -815,12 +818,15 @@ def _check_still_valid(order: PortOrder, today: date) -> None:
                 date=wording.long_date(first),
             )
         )
-    oldest = today - timedelta(days=settings().port_document_max_age_days)
-    if any(document.signed_on < oldest for document in documents(order).values()):
+    months = settings().port_document_max_age_months
+    if any(
+        add_months(document.signed_on, months) < today for document in documents(order).values()
+    ):
         raise DomainError(
-            _l(
-                "A document is more than %(days)d days old: upload a recent one.",
-                days=settings().port_document_max_age_days,
+            _ln(
+                "A document is more than %(num)d month old: upload a recent one.",
+                "A document is more than %(num)d months old: upload a recent one.",
+                months,
             )
         )
 
