@@ -56,7 +56,8 @@ EXPIRY = ("week", "month", "renewed_month")
 SORTS = ("name", "type", "state", "renewal", "frequency", "effect")
 QUERY_MAX = 100
 
-_INVOICE_DUE = exists(
+#: The lines of the service's (correlated) invoices awaiting payment.
+_UNPAID_LINES = (
     select(InvoiceLine.id)
     .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
     .where(
@@ -65,21 +66,13 @@ _INVOICE_DUE = exists(
         Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
     )
 )
+_INVOICE_DUE = exists(_UNPAID_LINES)
 
 
 def invoice_overdue(day: date):
     """The service (correlated) has an invoice still unpaid after its due date: what the
     renewal run suspends an automatic service for, and what keeps it suspended."""
-    return exists(
-        select(InvoiceLine.id)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(
-            InvoiceLine.service_id == Service.id,
-            Invoice.kind == InvoiceKind.INVOICE,
-            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
-            Invoice.due_on < day,
-        )
-    )
+    return exists(_UNPAID_LINES.where(Invoice.due_on < day))
 
 
 #: The renewal status, and its rank for sorting (the order of RENEWAL_STATUSES).
