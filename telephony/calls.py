@@ -145,6 +145,13 @@ def pending_line_actions(account: Account, line: Line) -> set[str]:
     return pending_line_changes(account, [line.id])[line.id]
 
 
+def suspended(account: Account, line: Line):
+    """The refusal of any change of calls while the line's service is suspended."""
+    from telephony.lifecycle import SUSPENDED, suspended_targets
+
+    return SUSPENDED if suspended_targets(account, "line", [line.id]) else None
+
+
 def refusal(line: Line, pending: set[str]):
     """Why the calls of `line` can't change at all (a translatable message), or None."""
     if line.status != LineStatus.ACTIVE:
@@ -283,7 +290,7 @@ def order_calls(
 ) -> Invoice:
     """An increase: a purchase order that adds the calls once paid (caller's transaction)."""
     pending = pending_line_actions(account, line)
-    blocked = refusal(line, pending)
+    blocked = refusal(line, pending) or suspended(account, line)
     if blocked:
         raise DomainError(blocked, field="calls")
     new_total = check_total(line, new_total)
@@ -487,7 +494,7 @@ def request_removal(
 ) -> ScheduledTask:
     """A decrease: the calls go at the next renewal; shown "to be removed" until then."""
     pending = pending_line_actions(account, line)
-    blocked = refusal(line, pending) or _order_refusal(pending)
+    blocked = refusal(line, pending) or suspended(account, line) or _order_refusal(pending)
     if blocked:
         raise DomainError(blocked, field="calls")
     new_total = check_total(line, new_total)

@@ -104,21 +104,29 @@ def line_busy(account: Account, line: Line):
     )
 
 
+SUSPENDED = _l("This service is suspended: pay its invoice or renew it first (My services).")
+
+
+def suspended_targets(account: Account, target_type: str, target_ids) -> set[int]:
+    """Those of `target_ids` whose service is suspended (one query)."""
+    return set(
+        db.session.scalars(
+            select(Service.target_id).where(
+                Service.account_id == account.id,
+                Service.target_type == target_type,
+                Service.target_id.in_(list(target_ids)),
+                Service.state == ServiceState.SUSPENDED,
+            )
+        )
+    )
+
+
 def _suspended(account: Account, target_type: str, target_id: int):
     """Why a service suspended (for an unpaid invoice, or a manual one lapsed) cannot
     end nor change: its debt is paid, or it is renewed, first (a line suspended for debt
-    could be terminated from its page, and its unpaid invoice was then cancelled)."""
-    suspended = db.session.scalar(
-        select(Service.id).where(
-            Service.account_id == account.id,
-            Service.target_type == target_type,
-            Service.target_id == target_id,
-            Service.state == ServiceState.SUSPENDED,
-        )
-    )
-    if suspended is None:
-        return None
-    return _l("This service is suspended: pay its invoice or renew it first (My services).")
+    could be terminated from its page, and its unpaid invoice was then cancelled; its
+    offer and calls could still change)."""
+    return SUSPENDED if suspended_targets(account, target_type, [target_id]) else None
 
 
 def _line_busy(line: Line, pending: set[str]):
@@ -159,10 +167,11 @@ def line_actions(account: Account, line: Line) -> LineActions:
     from telephony import calls, offers
 
     pending = pending_line_changes(account, [line.id])[line.id]
-    busy = _line_busy(line, pending) or _suspended(account, "line", line.id)
+    suspended = _suspended(account, "line", line.id)
+    busy = _line_busy(line, pending) or suspended
     return LineActions(
-        change_offer=offers.line_refusal(line, pending) is None,
-        change_calls=calls.refusal(line, pending) is None,
+        change_offer=offers.line_refusal(line, pending) is None and suspended is None,
+        change_calls=calls.refusal(line, pending) is None and suspended is None,
         convert_to_alias=line.kind != LineKind.FAX and busy is None,
         terminate=busy is None,
     )

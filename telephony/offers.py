@@ -124,10 +124,17 @@ class Eligibility:
 
 def eligibility(account: Account, lines: list[Line], offer: Offer) -> list[Eligibility]:
     """For each line, whether it may move to `offer` and why not (one query in all)."""
+    from telephony.lifecycle import SUSPENDED, suspended_targets
+
     pending = pending_actions(account, [line.id for line in lines])
+    suspended = suspended_targets(account, "line", [line.id for line in lines])
     result = []
     for line in lines:
-        reason = line_refusal(line, pending[line.id]) or offer_refusal(line, offer, account)
+        reason = (
+            line_refusal(line, pending[line.id])
+            or (SUSPENDED if line.id in suspended else None)
+            or offer_refusal(line, offer, account)
+        )
         result.append(Eligibility(line, reason))
     return result
 

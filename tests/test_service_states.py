@@ -183,3 +183,44 @@ def test_too_many_rows_for_an_export_are_said_not_a_500(app, signed_in):
         assert reply.status_code == 303, url
         page = client.get(reply.headers["Location"]).text
         assert "Select at most 500 services at a time." in page
+
+
+def test_a_line_suspended_for_debt_changes_neither_offer_nor_calls(app_ctx):
+    """Terminations and conversions were refused while suspended; its offer and its calls
+    could still change (review)."""
+    from telephony import calls, offers
+    from telephony.models import Offer
+
+    day = _first_expiry()
+    run_services(day)
+    run_services(day + timedelta(days=SERVICE_PAYMENT_DAYS + 1))
+    be = demo_account("vt20002-b")
+    service = db.session.scalar(
+        select(Service).where(Service.account_id == be.id, Service.service_type == "sip_line")
+    )
+    assert service.state == ServiceState.SUSPENDED
+    line = db.session.get(Line, service.target_id)
+    actions = lifecycle.line_actions(be, line)
+    assert not (actions.change_offer or actions.change_calls or actions.terminate)
+    other = db.session.scalar(
+        select(Offer).where(Offer.country == be.country, Offer.id != line.offer_id, Offer.active)
+    )
+    if other is not None:
+        try:
+            offers.request_change(be, [line], other, actor=None)
+        except DomainError as refused:
+            assert "suspended" in str(refused.message)
+        else:
+            raise AssertionError("a suspended line changed its offer")
+    for change in (
+        lambda: calls.order_calls(
+            be, line, line.calls_current + 1, actor=None, terms_accepted=True
+        ),
+        lambda: calls.request_removal(be, line, line.calls_basic, actor=None),
+    ):
+        try:
+            change()
+        except DomainError as refused:
+            assert "suspended" in str(refused.message)
+        else:
+            raise AssertionError("a suspended line changed its calls")

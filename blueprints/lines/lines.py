@@ -203,7 +203,9 @@ def change_calls(line_id: int):
     account = current_account()
     line = inventory.get_line(account, line_id)
     form = CallsForm()
-    refusal = calls.refusal(line, calls.pending_line_actions(account, line))
+    refusal = calls.refusal(line, calls.pending_line_actions(account, line)) or calls.suspended(
+        account, line
+    )
     if refusal is None and form.validate_on_submit():
         intent = request.form.get("intent")
         increase = intent == "increase" or (
