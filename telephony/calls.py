@@ -259,7 +259,8 @@ def quote(account: Account, line: Line, new_total: int) -> Quote:
     country = account.country.value
     unit = settings().extra_call_price
     start = local_today(account.timezone)
-    end = paid_until(line, start)
+    # (Nothing added, nothing paid: the page's unit price, whatever the line's renewal.)
+    end = paid_until(line, start) if added else start
     first_unit = unused_value(unit, start, end)
     return Quote(
         line=line,

@@ -684,3 +684,22 @@ def test_no_order_for_calls_while_the_lines_renewal_is_due(app_ctx):
         calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
     assert refused.value.field == "calls"
     assert db.session.scalar(_orders()) == 0
+
+
+def test_the_calls_page_says_why_while_the_renewal_is_due(app, signed_in):
+    """The page priced its unit through the order's period, which a due renewal refuses:
+    it must still answer, and say why more calls wait."""
+    client = signed_in("fr")
+    with app.app_context():
+        account, accueil = _line("vt10001-f", "Accueil")
+        today, _paid = _paid_period(account, accueil)
+        service = db.session.scalar(
+            select(Service).where(Service.target_type == "line", Service.target_id == accueil.id)
+        )
+        service.expires_on = today
+        db.session.commit()
+        line_id = accueil.id
+    page = client.get(f"/lines/{line_id}/calls?lang=en")
+    assert page.status_code == 200
+    asked = client.get(f"/lines/{line_id}/calls?calls=7&lang=en")
+    assert asked.status_code == 200 and "renewal is due" in asked.text
