@@ -501,6 +501,10 @@ def test_agent_validates_with_iban_masked(client, auth, app):
     _agent_acting_for_swiss_customer_with_details(client, auth, app, "Documents arrived by e-mail")
     manage = client.get("/procedure/manage?lang=en").get_data(as_text=True)
     assert "CH93" not in manage and "2957" in manage
+    # What the signed paper says, to compare before validating (review): the address and
+    # the kind of document, a francs authorization here.
+    assert "Via Nassa 5, 6900 Lugano (CH)" in manage
+    assert "Direct debit authorization with right of objection (LSV+)" in manage
     assert "CH93" not in client.get("/procedure/").get_data(as_text=True)
     seen = form_fields(manage, "/procedure/manage")  # the CSRF token and the version seen
     response = client.post("/procedure/manage", data={**seen, "status": "validated"})
