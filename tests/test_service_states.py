@@ -30,6 +30,19 @@ def _first_expiry() -> date:
     return db.session.scalar(select(func.min(Service.expires_on)))
 
 
+def _belgian_line_suspended_for_debt():
+    """The Belgian line's renewal left unpaid past the payment days: suspended."""
+    day = _first_expiry()
+    run_services(day)
+    run_services(day + timedelta(days=SERVICE_PAYMENT_DAYS + 1))
+    be = demo_account("vt20002-b")
+    service = db.session.scalar(
+        select(Service).where(Service.account_id == be.id, Service.service_type == "sip_line")
+    )
+    assert service.state == ServiceState.SUSPENDED
+    return be, service
+
+
 def _row(html: str, service_id: int) -> str:
     row = html[html.index(f"select-{service_id}") :]
     return row[: row.index("</tr>")]
@@ -37,14 +50,7 @@ def _row(html: str, service_id: int) -> str:
 
 def test_a_line_suspended_for_debt_cannot_be_terminated_from_its_page(app, signed_in):
     with app.app_context():
-        day = _first_expiry()
-        run_services(day)
-        run_services(day + timedelta(days=SERVICE_PAYMENT_DAYS + 1))
-        be = demo_account("vt20002-b")
-        service = db.session.scalar(
-            select(Service).where(Service.account_id == be.id, Service.service_type == "sip_line")
-        )
-        assert service.state == ServiceState.SUSPENDED
+        be, service = _belgian_line_suspended_for_debt()
         assert paying.due_invoice(be, service) is not None
         line_id, service_id = service.target_id, service.id
         assert "suspended" in str(lifecycle.line_busy(be, db.session.get(Line, line_id)))
@@ -191,14 +197,7 @@ def test_a_line_suspended_for_debt_changes_neither_offer_nor_calls(app_ctx):
     from telephony import calls, offers
     from telephony.models import Offer
 
-    day = _first_expiry()
-    run_services(day)
-    run_services(day + timedelta(days=SERVICE_PAYMENT_DAYS + 1))
-    be = demo_account("vt20002-b")
-    service = db.session.scalar(
-        select(Service).where(Service.account_id == be.id, Service.service_type == "sip_line")
-    )
-    assert service.state == ServiceState.SUSPENDED
+    be, service = _belgian_line_suspended_for_debt()
     line = db.session.get(Line, service.target_id)
     actions = lifecycle.line_actions(be, line)
     assert not (actions.change_offer or actions.change_calls or actions.terminate)
