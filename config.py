@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,10 @@ SERVICE_NUMBER_TYPES = {
 #: for, per country; the largest document accepted; how recent a signed letter or a bill
 #: must be; which countries ask for a recent bill beside the letter of authorization.
 PORT_LEAD_DAYS = {"FR": 7, "BE": 1, "CH": 5}
+#: The French rules of 1 July 2027: business fixed-number ports in 3 working days at most,
+#: and a RIO for direct-dial ranges too (before: the signed mandate alone).
+PORT_RULES_2027 = date(2027, 7, 1)
+PORT_LEAD_DAYS_2027 = {"FR": 3}
 PORT_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 #: (In calendar months, as the letter says "within three months": 90 days refused one
 #: signed on 1 May and uploaded on 31 July.)
@@ -213,6 +218,8 @@ class Config:
     SERVICE_NUMBER_CAPACITY = SERVICE_NUMBER_CAPACITY
     SERVICE_NUMBER_PRICES = SERVICE_NUMBER_PRICES
     PORT_LEAD_DAYS = PORT_LEAD_DAYS
+    PORT_RULES_2027 = PORT_RULES_2027
+    PORT_LEAD_DAYS_2027 = PORT_LEAD_DAYS_2027
     PORT_DOCUMENT_MAX_BYTES = PORT_DOCUMENT_MAX_BYTES
     PORT_DOCUMENT_MAX_AGE_MONTHS = PORT_DOCUMENT_MAX_AGE_MONTHS
     PORT_BILL_REQUIRED = PORT_BILL_REQUIRED

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -47,6 +48,8 @@ class OperatorSettings:
     service_number_capacity: Mapping[str, int]
     service_number_prices: Mapping[str, Mapping[str, Decimal]]
     port_lead_days: Mapping[str, int]
+    port_rules_2027: date
+    port_lead_days_2027: Mapping[str, int]
     port_document_max_bytes: int
     port_document_max_age_months: int
     port_bill_required: Mapping[str, bool]

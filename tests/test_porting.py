@@ -1047,3 +1047,21 @@ def test_within_three_months_is_counted_in_months_as_the_letter_says(app_ctx):
             demo_account(), order, "loa", "l.pdf", PDF, "2027-04-30", actor=_user(),
             today=date(2027, 7, 31),
         )  # fmt: skip
+
+
+def test_the_french_rules_of_july_2027_apply_from_that_day(app_ctx):
+    """From 1 July 2027 a business fixed-number port takes at most 3 working days, and a
+    direct-dial range needs its RIO (before: 7 days, and the signed mandate alone)."""
+    order = _order("04 78 12 30 00 - 04 78 12 30 02")
+    first = porting.ranges(order)[0][0]
+    monday_before, monday_after = date(2027, 6, 7), date(2027, 9, 6)
+    assert porting.earliest_date(order, monday_before) == date(2027, 6, 16)  # 7 working days
+    assert porting.earliest_date(order, monday_after) == date(2027, 9, 9)  # 3 working days
+    assert not porting.needs_rio(first, monday_before)
+    assert porting.needs_rio(first, monday_after)  # one RIO a range: its first number's
+    assert not any(porting.needs_rio(number, monday_after) for number in order.numbers[1:])
+    details = {**DETAILS, "billing_number": "04 78 12 30 00", f"range-{first.id}": "all"}
+    porting.save_details(demo_account(), order, details, actor=_user(), today=monday_before)
+    with pytest.raises(DomainError) as refused:
+        porting.save_details(demo_account(), order, details, actor=_user(), today=monday_after)
+    assert f"rio-{first.id}" in refused.value.errors

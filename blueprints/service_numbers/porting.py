@@ -134,8 +134,8 @@ def _order_page(
             for first, _last, _count in porting.ranges(order)
         },
         removable=porting.is_editable(order) and len(porting.in_order(order)) > 1,
-        needs_rio=porting.needs_rio,
-        ports_with_mandate=porting.ports_with_mandate,
+        needs_rio=lambda number: porting.needs_rio(number, today),
+        ports_with_mandate=lambda number: porting.ports_with_mandate(number, today),
         french=order.country == Country.FR,
         editable=porting.is_editable(order),
         closed=porting.is_closed(order),

@@ -387,18 +387,22 @@ def orders_of(account: Account) -> list[PortOrder]:
     )
 
 
-def needs_rio(number: PortNumber) -> bool:
-    """French geographic and 09 numbers given on their own: checked with their RIO; 08
-    numbers and direct-dial ranges: the signed mandate."""
-    return number.number.startswith("+33") and not ports_with_mandate(number)
+def needs_rio(number: PortNumber, today: date | None = None) -> bool:
+    """French geographic and 09 numbers: checked with their RIO; 08 numbers, and
+    direct-dial ranges before 1 July 2027: the signed mandate. From then a range has one
+    RIO, its first number's."""
+    if not number.number.startswith("+33") or ports_with_mandate(number, today):
+        return False
+    return not number.range_first or number.number == number.range_first
 
 
-def ports_with_mandate(number: PortNumber) -> bool:
-    """French toll-free (08) numbers and French direct-dial ranges port with the signed
-    mandate, not a RIO (a RIO for ranges becomes mandatory on 1 July 2027)."""
-    return number.number.startswith("+338") or (
-        number.number.startswith("+33") and bool(number.range_first)
-    )
+def ports_with_mandate(number: PortNumber, today: date | None = None) -> bool:
+    """French toll-free (08) numbers port with the signed mandate, not a RIO, and so do
+    French direct-dial ranges until a RIO becomes mandatory for them (1 July 2027)."""
+    if number.number.startswith("+338"):
+        return True
+    before_2027_rules = (today or date.today()) < settings().port_rules_2027
+    return number.number.startswith("+33") and bool(number.range_first) and before_2027_rules
 
 
 def ranges(order: PortOrder) -> list[tuple[PortNumber, PortNumber, int]]:
@@ -445,9 +449,13 @@ def _working_days_after(country: str, start: date, days: int) -> date:
 
 
 def earliest_date(order: PortOrder, today: date) -> date:
-    return _working_days_after(
-        order.country.value, today, settings().port_lead_days[order.country.value]
-    )
+    """The first day a port may be asked for: the country's lead time in working days
+    (in France 7, and 3 from 1 July 2027)."""
+    country = order.country.value
+    lead = settings().port_lead_days[country]
+    if today >= settings().port_rules_2027:
+        lead = settings().port_lead_days_2027.get(country, lead)
+    return _working_days_after(country, today, lead)
 
 
 HOLDER_FIELDS = (
@@ -618,7 +626,7 @@ def save_details(account: Account, order: PortOrder, raw, *, actor: User, today:
         errors["when"] = _l("Choose as soon as possible, or a date.")
     rios = {}
     for number in numbers:
-        if not needs_rio(number):
+        if not needs_rio(number, today):
             continue
         value = "".join(str(raw.get(f"rio-{number.id}") or "").split()).upper()
         if not value:
