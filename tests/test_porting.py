@@ -1065,3 +1065,16 @@ def test_the_french_rules_of_july_2027_apply_from_that_day(app_ctx):
     with pytest.raises(DomainError) as refused:
         porting.save_details(demo_account(), order, details, actor=_user(), today=monday_after)
     assert f"rio-{first.id}" in refused.value.errors
+
+
+def test_a_swiss_special_number_asks_for_the_proof_of_its_allocation(app_ctx):
+    """0848 numbers, filed as national, went without the regulator's allocation proof that
+    every Swiss toll-free and special number needs (review)."""
+    from telephony.models import Account, User
+
+    swiss = db.session.scalar(select(Account).where(Account.code == "vt30003-s"))
+    user = db.session.scalar(select(User).where(User.email == "demo-ch@example.com"))
+    order, _checked = porting.create(swiss, "0848 123 456", False, actor=user)
+    assert "allocation" in porting.document_kinds(order)
+    plain, _checked = porting.create(swiss, "022 555 12 34", False, actor=user)
+    assert "allocation" not in porting.document_kinds(plain)

@@ -404,7 +404,8 @@ def test_an_operator_imports_ranges_from_csv(app, runner, tmp_path):
         "+33478123456,Auvergne-Rhône-Alpes,Lyon\n"
         "not a number,,\n"
         "+33478123458,,\n"
-        "+33612345678,,\n",
+        "+33612345678,,\n"
+        "+41848123456,,\n",  # a Swiss special number: allocated to its holder, not sold
         encoding="utf-8",
     )
     result = runner.invoke(args=["service-numbers", "import", str(source)])
@@ -414,6 +415,7 @@ def test_an_operator_imports_ranges_from_csv(app, runner, tmp_path):
     assert "line 6: not a valid" in result.output
     assert "line 7: a geographic number needs its region and city" in result.output
     assert "line 8: not a valid" in result.output  # a mobile number is no service number
+    assert "line 9: a Swiss special number is allocated to its holder" in result.output
     with app.app_context():
         number = db.session.scalar(
             select(ServiceNumber).where(ServiceNumber.number == "+33478123457")

@@ -83,6 +83,11 @@ TYPES = {
 MAX_DIGITS = 10
 
 
+#: Swiss toll-free and special numbers (0800, 084x, 090x): the regulator allocates them to
+#: their holder; they come by porting only, with the proof of allocation.
+SWISS_ALLOCATED = ("+41800", "+4184", "+4190")
+
+
 def types_sold(country: str) -> tuple[NumberType, ...]:
     return tuple(NumberType(kind) for kind in settings().service_number_types.get(country, ()))
 
@@ -224,6 +229,9 @@ def import_csv(text: str) -> ImportReport:
             refused.append((line, "not a valid FR, BE or CH service number"))
             continue
         number, country, kind = found
+        if number.startswith(SWISS_ALLOCATED):
+            refused.append((line, "a Swiss special number is allocated to its holder, not sold"))
+            continue
         if number in seen:
             refused.append((line, "twice in the file"))
             continue

@@ -56,7 +56,7 @@ from telephony.models import (
 )
 from telephony.procedure.details import check_organisation_id
 from telephony.service_numbers import credits, owned, zones
-from telephony.service_numbers.inventory import classify
+from telephony.service_numbers.inventory import SWISS_ALLOCATED, classify
 from telephony.settings import settings
 from telephony.sms import queue_sms
 
@@ -703,9 +703,14 @@ DOCUMENT_KINDS = ("loa", "bill", "allocation")
 
 
 def allocation_required(order: PortOrder) -> bool:
-    """Swiss toll-free numbers are allocated by the regulator to their holder: porting one
-    needs the proof of that allocation."""
-    return order.country == Country.CH and order.toll_free
+    """Swiss toll-free and special numbers (0800, 084x, 090x) are allocated by the
+    regulator to their holder: porting one needs the proof of that allocation (a 0848
+    number, filed as national, went without, review)."""
+    if order.country != Country.CH:
+        return False
+    return order.toll_free or any(
+        number.number.startswith(SWISS_ALLOCATED) for number in in_order(order)
+    )
 
 
 def document_kinds(order: PortOrder) -> tuple[str, ...]:
