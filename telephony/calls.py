@@ -404,17 +404,42 @@ def _update_service_price(line: Line, settle_from: date) -> None:
         settle_price_change(service, old_price, settle_from, provider=configured_provider())
 
 
-def add_paid_calls(order: Invoice, actor: User | None) -> None:
-    """The purchase order is paid: the line gets its calls now."""
+def check_paid_calls(order: Invoice) -> Line:
+    """What paying the purchase order would refuse, before anything is charged (the
+    payment's `payable` check): its line ended, or its calls beyond the line's maximum."""
     line = db.session.get(Line, order.on_paid["line_id"])
-    account = order.account
-    added = int(order.on_paid["add"])
-    if line is None or line.account_id != account.id or line.status != LineStatus.ACTIVE:
+    if line is None or line.account_id != order.account_id or line.status != LineStatus.ACTIVE:
         raise DomainError(_l("This line is terminated."))
-    if line.calls_current + added > line.calls_max:
+    if line.calls_current + int(order.on_paid["add"]) > line.calls_max:
         raise DomainError(
             _l("This order would exceed the line's maximum of simultaneous calls."),
         )
+    return line
+
+
+def cancel_orders_of_lines(line_ids: list[int]) -> None:
+    """The purchase orders still awaiting payment of lines that end: cancelled (nothing
+    is left to pay for a line that is gone), by their open keys."""
+    if not line_ids:
+        return
+    keys = [pending_key("line", line_id, CALLS_ORDER) for line_id in line_ids]
+    db.session.execute(
+        update(Invoice)
+        .where(
+            Invoice.open_key.in_(keys),
+            Invoice.kind == InvoiceKind.PURCHASE_ORDER,
+            Invoice.status == InvoiceStatus.AWAITING_PAYMENT,
+        )
+        .values(status=InvoiceStatus.CANCELLED, open_key=None)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def add_paid_calls(order: Invoice, actor: User | None) -> None:
+    """The purchase order is paid: the line gets its calls now."""
+    line = check_paid_calls(order)
+    account = order.account
+    added = int(order.on_paid["add"])
     before = line.calls_current
     line.calls_current += added
     # The order paid the added calls up to the end of its period (the line's expiry when
@@ -553,4 +578,5 @@ PLUG = Plug(
     tasks={REMOVE: apply_removal},
     cancel_hooks={REMOVE: _removal_cancelled},
     paid={ADD_ON_PAYMENT: add_paid_calls},
+    payable={ADD_ON_PAYMENT: check_paid_calls},
 )

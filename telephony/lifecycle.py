@@ -32,6 +32,7 @@ from telephony.billing import (
     pending_line_changes,
     schedule,
 )
+from telephony.calls import cancel_orders_of_lines
 from telephony.dates import first_of_next_month, first_renewal, local_today, next_billing_date
 from telephony.mail import queue_email
 from telephony.models import (
@@ -497,6 +498,7 @@ def apply_to_alias(task: ScheduledTask, day: date) -> str:
     line = _active_line(task)
     account = db.session.get_one(Account, task.account_id)
     line.status = LineStatus.TERMINATED
+    cancel_orders_of_lines([line.id])
     db.session.flush()  # free the number before the alias number takes it
     alias = AliasNumber(
         account_id=account.id,
@@ -599,6 +601,7 @@ def apply_line_termination(task: ScheduledTask, day: date) -> str:
     line = _active_line(task)
     account = db.session.get_one(Account, task.account_id)
     line.status = LineStatus.TERMINATED
+    cancel_orders_of_lines([line.id])
     end_services("line", [line.id], day)
     hardware = _request_hardware_return(line, day)
     audit.record(

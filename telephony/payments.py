@@ -176,6 +176,9 @@ PROVIDERS: dict[str, PaymentProvider] = {"sandbox": SandboxProvider()}
 #: What happens when an invoice is paid, by `invoice.on_paid["action"]`. Feature modules
 #: register their handlers (e.g. adding simultaneous calls once a purchase order is paid).
 PAID_HANDLERS: dict[str, Callable[[Invoice, User | None], None]] = {}
+#: What an on-paid action would refuse, checked before the charge (a card is never charged
+#: for an invoice whose payment is then rolled back): action → check(invoice).
+PAYABLE_CHECKS: dict[str, Callable[[Invoice], object]] = {}
 
 
 def on_paid(action: str):
@@ -245,6 +248,10 @@ def pay_invoices(
         db.session.refresh(invoice)
     if claimed != len(ids):
         raise NotPayable(_l("This document is not awaiting payment."))
+    for invoice in invoices:
+        check = PAYABLE_CHECKS.get((invoice.on_paid or {}).get("action"))
+        if check is not None:
+            check(invoice)  # a refusal rolls the claim back: nothing charged
     attempt = 1 + (
         db.session.scalar(select(func.count(Payment.id)).where(Payment.invoice_id.in_(ids))) or 0
     )

@@ -39,6 +39,9 @@ class Plug:
     cancel_hooks: Mapping[str, Callable] = field(default_factory=dict)
     #: invoice.on_paid["action"] → handler(invoice, actor) when it is paid
     paid: Mapping[str, Callable] = field(default_factory=dict)
+    #: invoice.on_paid["action"] → check(invoice) raising DomainError when its on-paid
+    #: action would refuse: run before any money is taken
+    payable: Mapping[str, Callable] = field(default_factory=dict)
     #: attachment type → builder(id, masked=False) -> (file name, MIME type, bytes) | None
     attachments: Mapping[str, Callable] = field(default_factory=dict)
 
@@ -65,6 +68,7 @@ def wire() -> None:
         _register(billing.ACTIONS, "task action", name, plug.tasks)
         _register(billing.CANCEL_HOOKS, "cancel hook", name, plug.cancel_hooks)
         _register(payments.PAID_HANDLERS, "on-paid action", name, plug.paid)
+        _register(payments.PAYABLE_CHECKS, "payable check", name, plug.payable)
         _register(mail.ATTACHMENTS, "attachment type", name, plug.attachments)
     problems = [
         f"task action {action.value!r} has no {what}"

@@ -703,3 +703,54 @@ def test_the_calls_page_says_why_while_the_renewal_is_due(app, signed_in):
     assert page.status_code == 200
     asked = client.get(f"/lines/{line_id}/calls?calls=7&lang=en")
     assert asked.status_code == 200 and "renewal is due" in asked.text
+
+
+def test_an_order_of_a_line_that_ended_is_refused_before_the_card_is_charged(app_ctx):
+    """Paying an order whose calls can no longer be added (its line ended) is refused
+    before any money is taken: no charge without its payment record (it was charged, then
+    rolled back with the refusal)."""
+    from telephony.models import LineStatus, Payment
+
+    account, accueil = _line("vt10001-f", "Accueil")
+    order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+    db.session.commit()
+    accueil.status = LineStatus.TERMINATED
+    db.session.commit()
+    payments = db.session.scalar(select(func.count()).select_from(Payment))
+    provider = SandboxProvider()
+    with pytest.raises(DomainError, match="This line is terminated"):
+        pay_invoice(
+            order,
+            method=PaymentMethod.CARD,
+            instrument="4242424242424242",
+            actor=None,
+            provider=provider,
+        )
+    db.session.rollback()
+    assert provider.charges == 0
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == payments
+
+
+def test_a_line_that_ends_cancels_its_order_awaiting_payment(app_ctx):
+    """Nothing is left to pay for a line that is gone: its purchase order is cancelled
+    when the line ends (here a termination carried out by the run)."""
+    from telephony.lifecycle import apply_line_termination
+    from telephony.models import ScheduledTask
+
+    account, accueil = _line("vt10001-f", "Accueil")
+    order = calls.order_calls(account, accueil, 6, actor=None, terms_accepted=True)
+    db.session.commit()
+    task = ScheduledTask(
+        account_id=account.id,
+        action="terminate_line",
+        target_type="line",
+        target_id=accueil.id,
+        params={},
+        execute_on=date(2026, 4, 1),
+    )
+    db.session.add(task)
+    db.session.flush()
+    apply_line_termination(task, date(2026, 4, 1))
+    db.session.commit()
+    db.session.refresh(order)
+    assert order.status == InvoiceStatus.CANCELLED and order.open_key is None

@@ -507,6 +507,9 @@ def _release(rows, day: date) -> dict[int, list[str]]:
             line.status = LineStatus.TERMINATED
             numbers[owners[("line", line.id)].id].append(line.number)
             ended.append((line.number, line.account_id))
+        from telephony.calls import cancel_orders_of_lines
+
+        cancel_orders_of_lines(by_type["line"])
     alias_filter = []
     if by_type.get("alias_number"):
         alias_filter.append(AliasNumber.id.in_(by_type["alias_number"]))
