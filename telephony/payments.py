@@ -249,7 +249,7 @@ def pay_invoices(
     if claimed != len(ids):
         raise NotPayable(_l("This document is not awaiting payment."))
     for invoice in invoices:
-        check = PAYABLE_CHECKS.get((invoice.on_paid or {}).get("action"))
+        check = PAYABLE_CHECKS.get((invoice.on_paid or {}).get("action") or "")
         if check is not None:
             check(invoice)  # a refusal rolls the claim back: nothing charged
     attempt = 1 + (
