@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from flask import g, request, session
+from flask import flash, g, request, session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
@@ -18,12 +19,27 @@ KEY = "acting_for"
 
 
 def state() -> dict | None:
-    """What the signed-in agent is doing for a customer (None for anyone else)."""
+    """What the signed-in agent is doing for a customer (None for anyone else). The record
+    decides: a session acting for a customer the agent no longer acts for (they stopped,
+    or began acting for another, in another browser) acts for no one, and forgets it."""
     user = current_user._get_current_object()  # (each read through the proxy costs)
     if not user.is_authenticated or not support.can_act(user):
         return None
     value = session.get(KEY)
-    return value if isinstance(value, dict) and "account_id" in value else None
+    if not isinstance(value, dict) or "account_id" not in value:
+        return None
+    if value["account_id"] != user.acting_for_id:
+        session.pop(KEY, None)
+        g.pop("acting_account", None)
+        flash(
+            _(
+                "You no longer act for this customer: acting was stopped or moved to another "
+                "customer in another window."
+            ),
+            "info",
+        )
+        return None
+    return value
 
 
 def account() -> Account | None:

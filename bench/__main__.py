@@ -59,7 +59,11 @@ def foundation(url: str) -> None:
         create_demo()
         code = create_scale_account(5000)
         analyze()
-        email = db.session.scalar(select(User.email).join(Account).where(Account.code == code))
+        email = db.session.scalar(
+            select(User.email)
+            .join(Account, Account.id == User.account_id)
+            .where(Account.code == code)
+        )
     print(f"database: {label(url)}")
 
     client = app.test_client()

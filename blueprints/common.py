@@ -110,9 +110,11 @@ def refuse_another_customers_form():
     while acting for another customer changes nothing (acting.py): a 409 page; for htmx,
     whose part of the page would be replaced by it, the page is reloaded (the current
     customer's) with the same message."""
-    if request.method in SAFE_METHODS or not acting_state.sent_for_another():
+    htmx = request.headers.get("HX-Request") == "true"
+    # A page's htmx read too: the block would show the other customer's rows in it.
+    if (request.method in SAFE_METHODS and not htmx) or not acting_state.sent_for_another():
         return None
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         flash(OPENED_FOR_ANOTHER, "error")
         response = current_app.response_class(status=204)
         response.headers["HX-Refresh"] = "true"
@@ -122,8 +124,8 @@ def refuse_another_customers_form():
 
 def customer_blueprint_hooks(bp) -> None:
     """What every blueprint of the customer's pages runs before its views."""
+    bp.before_request(refuse_another_customers_form)  # (refused: not a view to record)
     bp.before_request(audit_agent_view)
-    bp.before_request(refuse_another_customers_form)
     bp.before_request(lock_for_change)
 
 

@@ -247,8 +247,10 @@ class User(UserMixin, Model):
     #: password, a removal): a session remembers the value it was opened with.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: An agent: the customer they act for now, as the record says (telephony.support).
+    acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
-    account: Mapped[Account | None] = relationship()
+    account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
 
     def set_password(self, password: str) -> None:
         method = "scrypt"

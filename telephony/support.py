@@ -88,6 +88,7 @@ def start_acting(
     )
     if not repeated:  # the same form sent twice (under the account's lock) is recorded once
         audit.record("agent.acting_started", account=account, actor=agent, reason=reason)
+    agent.acting_for_id = account.id
     return reason
 
 
@@ -98,6 +99,7 @@ def stop_acting(agent: User, reason: str = "") -> list[Account]:
     ended = open_acting(agent)
     for account in ended:
         audit.record("agent.acting_stopped", account=account, actor=agent, reason=reason)
+    agent.acting_for_id = None
     return ended
 
 

@@ -327,3 +327,61 @@ def test_an_agent_acts_for_one_customer_at_a_time_on_the_record_too(app, signed_
     page = agent.get("/agent/")
     assert agent.post("/agent/stop", data={"csrf_token": csrf_from(page.text)}).status_code == 303
     assert still_acting() == []
+
+
+def test_a_session_acts_for_no_one_once_the_agent_acts_for_another_elsewhere(app, signed_in):
+    """One agent, two browsers: the first acts for the French company, the second then
+    acts for the Belgian association, which ends the first period on the record. The first
+    browser's session acted on, its changes recorded as on behalf of a customer the record
+    said the agent no longer acted for (review). It now acts for no one."""
+    from tests.conftest import Auth
+
+    first = signed_in("agent")
+    fr_id = _fr_id(app)
+    with app.app_context():
+        be_id = db.session.scalar(select(Account.id).where(Account.code == "vt20002-b"))
+        fr_email = db.session.get(Account, fr_id).billing_email
+    act_for(first, fr_id)
+    form = first.get("/procedure/billing-contact?lang=en").text
+    second = app.test_client()
+    assert Auth(second).login("agent@example.com").status_code == 303
+    act_for(second, be_id)
+
+    reply = first.post(
+        "/procedure/billing-contact?lang=en",
+        data={
+            "contact_name": "Sent from the first browser",
+            "contact_email": "first@example.com",
+            "csrf_token": csrf_from(form),
+            "acting_for": str(fr_id),
+        },
+    )
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("/agent/")
+    assert first.get("/lines/").headers["Location"].endswith("/agent/")
+    assert "acting was stopped or moved" in first.get("/agent/?lang=en").text
+    with app.app_context():
+        assert db.session.get(Account, fr_id).billing_email == fr_email
+    # The second browser acts on.
+    assert second.get("/lines/").status_code == 200
+
+
+def test_an_htmx_read_for_another_customer_reloads_the_page(app, signed_in):
+    """A page opened while acting for one customer asks for a block (sorting My services)
+    after the agent began acting for another: it got the other customer's rows under the
+    first one's heading (review). The page is reloaded instead, as for a form."""
+    client = signed_in("agent")
+    fr_id = _fr_id(app)
+    with app.app_context():
+        be_id = db.session.scalar(select(Account.id).where(Account.code == "vt20002-b"))
+    act_for(client, fr_id)
+    act_for(client, be_id)
+    reply = client.get(
+        "/services/?sort=name",
+        headers={"HX-Request": "true", "HX-Target": "services-table", "X-Acting-For": str(fr_id)},
+    )
+    assert reply.status_code == 204 and reply.headers["HX-Refresh"] == "true"
+    same = client.get(
+        "/services/?sort=name",
+        headers={"HX-Request": "true", "HX-Target": "services-table", "X-Acting-For": str(be_id)},
+    )
+    assert same.status_code == 200

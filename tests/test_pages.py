@@ -63,7 +63,11 @@ def test_error_pages_are_translated(signed_in):
 def _scale_client(app, client, lines):
     with app.app_context():
         code = create_scale_account(lines)
-        email = db.session.scalar(select(User.email).join(Account).where(Account.code == code))
+        email = db.session.scalar(
+            select(User.email)
+            .join(Account, Account.id == User.account_id)
+            .where(Account.code == code)
+        )
     from tests.conftest import Auth
 
     assert Auth(client).login(email).status_code == 303

@@ -247,7 +247,9 @@ def test_the_user_and_account_read_with_the_record_are_as_a_query_loads_them(
         with db.engine.connect() as connection:  # what a query of its own reads
             columns = [*User.__table__.c, *Account.__table__.c]
             stored = connection.execute(
-                select(*columns).join(Account).where(User.id == made.id)
+                select(*columns)
+                .join(Account, Account.id == User.account_id)
+                .where(User.id == made.id)
             ).one()
         with count_queries() as counter:  # every column there, the account in the session
             account = made.account
