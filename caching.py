@@ -477,23 +477,29 @@ def is_shared() -> bool:
 
 
 def _not_modified(etag: str, modified: datetime, *, known: bool = True) -> bool:
-    if request.if_none_match:
-        return request.if_none_match.contains(etag)
+    """Whether the client holds this page already: by its ETag, compared weakly as
+    If-None-Match is (a proxy that compresses marks the tag weak), or by date. `*` or a
+    date alone says it only of a page this process made (an unknown address answered
+    304 to it, not 404)."""
+    tags = request.if_none_match
+    if tags:
+        return known if tags.star_tag else tags.contains_weak(etag)
     since = request.if_modified_since
     return known and since is not None and modified <= since
 
 
 def _content_modified(version: str, built: datetime) -> datetime:
-    """When the content named `version` was first seen by this process (not before the
+    """When this process began serving the content named `version` (not before the
     build): a translator's saved answer makes a new version, and a client asking "modified
-    since?" with only a date got 304 and kept the old page, the build being older."""
-    seen: dict[str, datetime] = current_app.extensions.setdefault("content_seen", {})
-    first = seen.get(version)
-    if first is None:
-        if len(seen) > 64:
-            seen.clear()
-        first = seen[version] = max(built, datetime.now(UTC).replace(microsecond=0))
-    return first
+    since?" with only a date got 304 and kept the old page, the build being older. It only
+    moves forward: content put back as it was is a change too (its first time would
+    answer 304 to a client holding the newer text)."""
+    seen: dict[str, Any] = current_app.extensions.setdefault("content_seen", {})
+    if seen.get("version") != version:
+        now = datetime.now(UTC).replace(microsecond=0)
+        seen["at"] = max(built, now, seen.get("at", built))
+        seen["version"] = version
+    return seen["at"]
 
 
 @assets.get("/assets/<digest>/<path:filename>")
@@ -502,9 +508,27 @@ def asset(digest: str, filename: str):
     (a page cached before a release) gets the current file, not to be kept."""
     folder = str(current_app.static_folder)
     response = send_from_directory(folder, filename)
-    current = file_digest(folder, filename)
+    # The file as it is now (changed in place since the process began, its old digest
+    # must not keep the new bytes for a year).
+    current = _digest_on_disk(folder, filename)
     response.headers["Cache-Control"] = IMMUTABLE if digest == current else "no-cache"
+    # The same file for everyone: no Vary on the session's cookie (a shared cache would
+    # keep a copy per visitor).
+    g.no_session_vary = True
     return response
+
+
+def _digest_on_disk(folder: str, filename: str) -> str:
+    try:
+        stat = Path(folder, filename).stat()
+    except OSError:
+        return "missing"
+    return _digest_of_version(folder, filename, stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@lru_cache(maxsize=256)
+def _digest_of_version(folder: str, filename: str, *_version: int) -> str:
+    return file_digest.__wrapped__(folder, filename)
 
 
 def static_url(filename: str) -> str:

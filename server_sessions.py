@@ -450,7 +450,7 @@ class ServerSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
-        if session.accessed:
+        if session.accessed and not g.get("no_session_vary"):
             response.vary.add("Cookie")
         if USER_KEY not in session:
             # Anonymous, or just signed out: the server record (if any) goes.

@@ -624,3 +624,69 @@ def test_static_files_are_named_by_their_content_and_kept_a_year(client):
     with client.get("/assets/000000000000/css/app.css") as stale:
         assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache"
     assert client.get("/assets/000000000000/../config.py").status_code == 404
+
+
+def test_conditional_requests_compare_weakly_and_star_only_for_known_pages(app):
+    """A proxy that compresses marks the ETag weak (W/"..."): it never matched, so the 304
+    path never fired behind it; and `If-None-Match: *` answered 304 to an answer that
+    does not exist (review)."""
+    client = app.test_client()
+    etag = client.get("/faq/voicemail").headers["ETag"]
+    weak = client.get("/faq/voicemail", headers={"If-None-Match": "W/" + etag})
+    assert weak.status_code == 304
+    assert client.get("/faq/no-such-answer", headers={"If-None-Match": "*"}).status_code == 404
+    assert client.get("/faq/voicemail", headers={"If-None-Match": "*"}).status_code == 304
+
+
+def test_last_modified_only_moves_forward_when_content_is_put_back(app):
+    """Content put back as it was (a translator's change undone) took its first time
+    again: a client holding the newer text, asking with that date only, got 304."""
+    from datetime import UTC, datetime, timedelta
+
+    from caching import _content_modified
+
+    built = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.test_request_context():
+        first = _content_modified("A", built)
+        later = first + timedelta(minutes=5)  # B, served a while after
+        app.extensions["content_seen"] = {"version": "B", "at": later}
+        assert _content_modified("A", built) >= later
+
+
+def test_a_static_file_changed_in_place_is_not_kept_a_year_under_its_old_name(app, tmp_path):
+    """A process worked out a file's digest once: after an in-place deploy, the old
+    digest's address served the new bytes as immutable for a year (review). And static
+    files say nothing of the visitor's cookie (Vary: Cookie made a copy per visitor)."""
+    from caching import static_url
+
+    (tmp_path / "site.css").write_text("body { color: black }")
+    app.static_folder = str(tmp_path)
+    client = app.test_client()
+    with app.test_request_context():
+        url = static_url("site.css")
+    with client.get(url) as kept:
+        assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    (tmp_path / "site.css").write_text("body { color: navy }  /* deployed again */")
+    with client.get(url) as changed:
+        assert changed.headers["Cache-Control"] == "no-cache"
+    client.get("/faq?lang=fr_FR")  # a session begins
+    with client.get(url) as reply:
+        assert "Cookie" not in reply.headers.get("Vary", "")
+
+
+def test_a_refused_search_says_when_to_come_back_and_blank_queries_are_not_counted(
+    app_factory,
+):
+    """The 429 said nothing of when to search again (Retry-After), and a query of spaces,
+    which searches nothing, counted against the limit."""
+    from extensions import db
+
+    app = app_factory(RATELIMIT_ENABLED=True, FAQ_SEARCH_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    assert [client.get("/faq?q=%20%20").status_code for _ in range(3)] == [200] * 3
+    codes = [client.get(f"/faq?q=word{n}").status_code for n in range(3)]
+    assert codes == [200, 200, 429]
+    refused = client.get("/faq?q=again")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60

@@ -41,8 +41,19 @@ def csrf_error(_error):
     return _page(400, _l("Your form has expired or was sent from another page. Please try again."))
 
 
-for _code in (400, 401, 403, 404, 405, 409, 429):
+for _code in (400, 401, 403, 404, 405, 409):
     bp.app_errorhandler(_code)(lambda error, code=_code: _page(code))
+
+
+@bp.app_errorhandler(429)
+def too_many(error):
+    """Refused for now: the page says so, and when to come back where the limit knows
+    (`TooManyRequests(retry_after=...)`)."""
+    response = _page(429)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 @bp.app_errorhandler(NotFound)

@@ -16,8 +16,9 @@ import time
 from functools import wraps
 
 import limits
-from flask import abort, current_app, request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
 
 #: Client addresses counted in one window at most: past it the window starts again (a
 #: crowd of addresses must not grow the dict without end).
@@ -42,6 +43,11 @@ class Window:
             self.counts[key] = count
         return count <= self.amount
 
+    def seconds_left(self, now: float | None = None) -> int:
+        """Until the current window ends (a refused client may come back then)."""
+        now = time.monotonic() if now is None else now
+        return max(1, int(self.seconds - now % self.seconds + 0.999))
+
 
 _windows: dict[str, Window] = {}
 
@@ -61,12 +67,10 @@ def limit_searches(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         config = current_app.config
-        if (
-            request.args.get("q")
-            and config.get("RATELIMIT_ENABLED", True)
-            and not _window(config["FAQ_SEARCH_RATE_LIMIT"]).allows(get_remote_address())
-        ):
-            abort(429)
+        if request.args.get("q", "").strip() and config.get("RATELIMIT_ENABLED", True):
+            window = _window(config["FAQ_SEARCH_RATE_LIMIT"])
+            if not window.allows(get_remote_address()):
+                raise TooManyRequests(retry_after=window.seconds_left())
         return view(*args, **kwargs)
 
     return wrapper

@@ -21,6 +21,14 @@ document.addEventListener("htmx:afterSwap", (event) => {
   if (summary) summary.focus();
 });
 
+// An htmx read the server refused or failed (too many searches, an error): the page itself,
+// as without JavaScript, says what happened (htmx would leave the old results, silently).
+document.addEventListener("htmx:responseError", (event) => {
+  const config = event.detail.requestConfig;
+  const path = event.detail.pathInfo && event.detail.pathInfo.finalRequestPath;
+  if (config && config.verb === "get" && path) window.location.assign(path);
+});
+
 // FAQ panel of the agents: "Copy the answer" buttons (the text stays selectable without them).
 function showCopyButtons(root) {
   if (!navigator.clipboard) return;
