@@ -690,3 +690,18 @@ def test_a_refused_search_says_when_to_come_back_and_blank_queries_are_not_count
     assert codes == [200, 200, 429]
     refused = client.get("/faq?q=again")
     assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_a_search_finding_more_than_ten_answers_says_so_and_shows_more(app):
+    """Results were cut at ten, the status saying "10 answers found" of a search that
+    found 15, with no way to see the rest (review)."""
+    client = app.test_client()
+    first = client.get("/faq?q=ligne", headers={"Accept-Language": "fr-FR"})
+    assert first.text.count("<li>\n      <h3") == 10
+    assert "10 premières réponses trouvées" in first.text
+    assert 'href="/faq?q=ligne&amp;page=2"' in first.text
+    second = client.get("/faq?q=ligne&page=2", headers={"Accept-Language": "fr-FR"})
+    shown = second.text.count("<li>\n      <h3")
+    assert 10 < shown <= 20 and f"{shown} réponses trouvées" in second.text
+    assert "page=3" not in second.text
+    assert client.get("/faq?q=ligne&page=99999999999").status_code == 200

@@ -1,6 +1,7 @@
 from flask import abort, redirect, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, ngettext
 
+from blueprints.common import page_arg
 from blueprints.faq import bp
 from blueprints.faq.answers import SCREENS, answer_html, answer_service, screen_url_of
 from blueprints.faq.forms import FeedbackForm
@@ -15,6 +16,7 @@ from telephony.faq import feedback as faq_feedback
 
 MAX_QUERY = 200  # characters kept from the query string
 RESULTS = 10
+MAX_PAGES = 5  # "Show more answers" up to fifty: past them, other words find better
 VOTED_KEY = "faq_voted"
 
 
@@ -30,6 +32,15 @@ def _content_version() -> str:
     return answer_service().corpus.content_hash
 
 
+def _found_text(results, more: bool) -> str:
+    """What the search found, as the status line says it (read out by screen readers)."""
+    if results is None:
+        return ""
+    if more:
+        return gettext("The first %(num)d answers found.", num=len(results))
+    return ngettext("%(num)d answer found.", "%(num)d answers found.", len(results))
+
+
 @bp.get("/faq")
 @limit_searches  # each new query runs the engine: not thousands a client
 @public_page(_content_version)
@@ -38,12 +49,19 @@ def index():
     service = answer_service()
     locale = _locale()
     query = _query()
-    results = service.found(locale, query, RESULTS) if query else None
+    # "Show more answers" asks for the next ten with the first ones (a page of the URL).
+    shown = RESULTS * min(page_arg(), MAX_PAGES)
+    found = service.found(locale, query, shown + 1) if query else None
+    results = found[:shown] if found is not None else None
+    more = found is not None and len(found) > shown
     return render(
         "faq/index.html",
         blocks=("faq-results",),
         q=query,
         results=results,
+        more=more,
+        found_text=_found_text(results, more),
+        next_page=shown // RESULTS + 1,
         entries=service.entries(locale) if results is None else (),
         is_htmx_request=is_htmx(),
     )
