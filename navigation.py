@@ -24,16 +24,18 @@ ENTRIES = [
 ]
 
 
-def _has_licence(account) -> bool:
+def _may_follow(account) -> bool:
     from caching import account_fact
-    from telephony.service_numbers.licences import has_licence
+    from telephony.service_numbers.licences import may_follow
 
-    # On every page: asked once per version of the account's data (the licences are tracked).
-    return account_fact(account, "has_licence", lambda: has_licence(account))
+    # On every page: asked once per version of the account's data (licences, numbers and
+    # port orders are tracked). Without a licence, an account holding numbers or following
+    # a port order still uses those pages: the menu leads there as long as they answer.
+    return account_fact(account, "may_follow_service_numbers", lambda: may_follow(account))
 
 
 #: Entries offered only to some accounts: endpoint → test of the account.
-OFFERED_TO = {"service_numbers.index": _has_licence}
+OFFERED_TO = {"service_numbers.index": _may_follow}
 
 #: Pages below an entry that is not their blueprint's first one.
 _AREA = {

@@ -74,6 +74,8 @@ TRACKED = (
     Tracked("invoice"),
     Tracked("invoice_line", ACCOUNTS_OF_INVOICE_LINE),
     Tracked("validation_procedure"),
+    Tracked("service_number"),
+    Tracked("port_order"),
 )
 
 #: SQLite (row triggers).

@@ -974,3 +974,25 @@ def test_a_french_number_of_a_swiss_account_shows_its_rio(app, signed_in):
         db.session.commit()
         expected = owned.rio_of(swiss, number, app.config["OPERATOR"])
     assert expected and expected in signed_in("ch").get("/service-numbers/?lang=en").text
+
+
+def test_the_menu_leads_to_the_numbers_an_account_holds_without_a_licence(app, signed_in):
+    """Licences taken back to none, an account holding a number still pays for it,
+    releases it and follows its port orders there: the page answered, the menu hid it
+    (review). The menu follows the page; a number taken is seen at once (tracked)."""
+    from telephony.models import InventoryState, ServiceNumber
+
+    with app.app_context():
+        db.session.execute(Licence.__table__.update().values(quantity=0))
+        db.session.commit()
+    client = _in_english(signed_in("fr"))
+    assert 'href="/service-numbers/"' not in client.get("/lines/").text
+    with app.app_context():
+        account_id = db.session.scalar(select(Account.id).where(Account.code == "vt10001-f"))
+        number = db.session.scalar(
+            select(ServiceNumber).where(ServiceNumber.state == InventoryState.AVAILABLE).limit(1)
+        )
+        number.state, number.account_id = InventoryState.TAKEN, account_id
+        db.session.commit()
+    assert 'href="/service-numbers/"' in client.get("/lines/").text
+    assert client.get("/service-numbers/").status_code == 200
