@@ -312,7 +312,8 @@ def test_a_downloaded_catalogue_uploaded_unchanged_changes_nothing(workspace):
     reply = client.get("/translations/de/download")
     assert reply.status_code == 200
     assert 'filename="de.po"' in reply.headers["Content-Disposition"]
-    assert reply.data.decode() == before
+    stamp = re.search(r'^"X-Workspace-Downloaded: [0-9TZ:-]+\\n"\n', reply.data.decode(), re.M)
+    assert stamp and reply.data.decode().replace(stamp.group(0), "") == before
     answer = upload(client, "de", reply.data)
     assert answer.status_code == 303
     report = client.get(answer.headers["Location"] + "?lang=en").text
@@ -555,3 +556,24 @@ def test_two_translators_on_one_faq_answer_the_second_save_meets_the_first(works
     assert theirs != version
     again = second.post(path, data={**mine, "version": theirs})
     assert again.status_code == 303 and "Seconda versione" in file.read_text("utf-8")
+
+
+def test_an_upload_keeps_what_was_saved_in_the_workspace_since_its_download(workspace):
+    """Translator A downloads the French catalogue; B saves "Sign in" in the workspace;
+    A changes "Search" in the file and uploads it. The upload put "Sign in" back as it
+    was when A downloaded, reported as A's change (review). The entries saved since the
+    download (its stamp) are kept, and listed with the upload's text to compare."""
+    client = sign_in(workspace)
+    downloaded = client.get("/translations/fr/download").data.decode()
+    other = sign_in(workspace)
+    path = f"/translations/fr/{SIGN_IN}"
+    saved = other.post(path, data={**form_of(other, path), "strings-0": "Connexion"})
+    assert saved.status_code == 303
+    text = downloaded.replace('msgstr "Rechercher"', 'msgstr "Chercher"', 1)
+    answer = upload(client, "fr", text.encode())
+    report = client.get(answer.headers["Location"] + "?lang=en").text
+    after = po_text(workspace, "fr")
+    assert 'msgstr "Connexion"' in after and 'msgstr "Chercher"' in after
+    assert "1 entry changed" in report
+    assert "1 entry saved by someone since your download, kept" in report
+    assert "Se connecter" in report  # the upload's text, to compare

@@ -20,11 +20,13 @@ import dataclasses
 import fcntl
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -476,6 +478,9 @@ class Merge:
     refused: list[tuple[Entry, list[Problem]]]
     skipped_fuzzy: int
     unknown: int
+    #: Entries saved in the workspace since the file was downloaded, which the upload
+    #: would have put back as they were: kept, with the upload's text (to look at).
+    kept: list[tuple[Entry, tuple[str, ...]]] = dataclasses.field(default_factory=list)
 
 
 class NotACatalogue(DomainError):
@@ -512,9 +517,14 @@ def parse_upload(data: bytes, locale: str) -> Catalog:
     return catalog
 
 
-def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
+def merge(
+    directory: Path, locale: str, uploaded: Catalog, saved_since: set[str] | None = None
+) -> Merge:
     """Each translated entry of `uploaded` that the site has and that differs is checked
-    like a save; the ones that pass are written together (one file, one compile)."""
+    like a save; the ones that pass are written together (one file, one compile).
+    `saved_since`: the entries saved in the workspace since the file was downloaded
+    (`download_stamp`); the upload differs from what they say now because someone saved
+    them meanwhile, not because the translator changed them: they are kept."""
     directory = Path(directory)
     check_locale(locale)
     by_id = {(e.msgid, e.context): e for e in entries(directory, locale)}
@@ -541,6 +551,9 @@ def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
             continue
         if strings == entry.strings and not entry.fuzzy:
             result.unchanged += 1
+            continue
+        if saved_since is not None and entry.key in saved_since:
+            result.kept.append((entry, strings))
             continue
         problems = problems_of(directory, locale, entry, strings)
         if problems:
@@ -570,8 +583,43 @@ def merge(directory: Path, locale: str, uploaded: Catalog) -> Merge:
     return result
 
 
-def export(directory: Path, locale: str, keys: set[str] | None = None) -> bytes:
-    """The locale's `.po` as it is on disk, or (`keys`) a patch holding only those entries."""
+#: The header a downloaded file carries: when it was taken (`merge` keeps what was saved
+#: in the workspace since). Tools keep a header they don't know (Poedit does).
+STAMP_HEADER = b"X-Workspace-Downloaded"
+_STAMP = re.compile(rb'^"X-Workspace-Downloaded: (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\\n"$', re.M)
+
+
+def download_stamp(data: bytes) -> datetime | None:
+    """When an uploaded file was downloaded from the workspace (None: not from there)."""
+    found = _STAMP.search(data[:8192])
+    if found is None:
+        return None
+    try:
+        return datetime.strptime(found.group(1).decode(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _stamped(data: bytes, moment: datetime) -> bytes:
+    """`data` (a .po file) with the download stamp at the end of its header entry."""
+    line = b'"%s: %s\\n"\n' % (STAMP_HEADER, moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
+    start = data.find(b'msgid ""\nmsgstr ""\n')
+    end = data.find(b"\n\n", start)
+    if start < 0 or end < 0:
+        return data
+    return data[: end + 1] + line + data[end + 1 :]
+
+
+def export(
+    directory: Path, locale: str, keys: set[str] | None = None, at: datetime | None = None
+) -> bytes:
+    """The locale's `.po` as it is on disk, or (`keys`) a patch holding only those entries,
+    stamped with the moment it was taken (`at`, now by default)."""
+    moment = (at or datetime.now(UTC)).replace(microsecond=0)
+    return _stamped(_export(directory, locale, keys), moment)
+
+
+def _export(directory: Path, locale: str, keys: set[str] | None) -> bytes:
     import io
 
     directory = Path(directory)

@@ -282,7 +282,9 @@ def upload(locale: str):
     except catalogs.NotACatalogue as refused:
         form.file.errors.append(refused.message)
         return _handoff_page(locale, form=form, status=422)
-    merged = catalogs.merge(_directory(), locale, uploaded)
+    downloaded = catalogs.download_stamp(data)
+    saved_since = history.keys_changed_since(locale, downloaded) if downloaded else None
+    merged = catalogs.merge(_directory(), locale, uploaded, saved_since)
     history.record_merge(current_user, locale, merged)
     db.session.commit()
     session[f"upload-report-{locale}"] = {
@@ -294,6 +296,11 @@ def upload(locale: str):
             for entry, problems in merged.refused
         ][:100],
         "refused_count": len(merged.refused),
+        "kept": [
+            (entry.key, entry.sources[0][:200], " / ".join(strings)[:300])
+            for entry, strings in merged.kept
+        ][:100],
+        "kept_count": len(merged.kept),
         "fuzzy": merged.skipped_fuzzy,
         "unknown": merged.unknown,
     }
