@@ -156,6 +156,28 @@ def unbroken(text: str | None) -> Markup:
     return Markup('<span class="nowrap">{}</span>').format(text or "")
 
 
+_MASKED = re.compile(r"•[•\s]*(\S+)")
+
+
+def masked(text: str | None) -> Markup:
+    """A masked IBAN or card number ("•••• 4242"): the bullets shown, not read out one by
+    one; a screen reader hears "ending in 4242"."""
+    from flask_babel import gettext
+
+    found = _MASKED.search(text or "")
+    if found is None:
+        return Markup("{}").format(text or "")
+    return Markup(
+        '{}<span class="nowrap" aria-hidden="true">{}</span><span class="visually-hidden">{}'
+        "</span>{}"
+    ).format(
+        (text or "")[: found.start()],
+        found.group(0),
+        gettext("ending in %(digits)s", digits=found.group(1)),
+        (text or "")[found.end() :],
+    )
+
+
 def joined(items) -> str:
     """ "A, B and C" as the language joins them."""
     from telephony.wording import joined as join_in_language
@@ -179,6 +201,7 @@ def register_filters(app) -> None:
         control_id=control_id,
         datetime_attr=datetime_attr,
         unbroken=unbroken,
+        masked=masked,
         listing=joined,
     )
     from caching import static_url

@@ -217,3 +217,17 @@ def test_an_agent_acting_gets_pages_made_for_the_request(app, client, signed_in,
         html = client.get("/lines/").get_data(as_text=True)
     assert again.count > 1
     assert 'class="agent-banner"' in html
+
+
+def test_masked_numbers_are_said_by_their_last_digits_not_their_bullets(app):
+    """A masked IBAN or card was read out as a row of bullets (review by hand)."""
+    from templating import masked
+
+    with app.test_request_context("/?lang=en"):
+        shown = str(masked("Visa •••• 4242"))
+    assert shown == (
+        'Visa <span class="nowrap" aria-hidden="true">•••• 4242</span>'
+        '<span class="visually-hidden">ending in 4242</span>'
+    )
+    with app.test_request_context():
+        assert str(masked("<b>")) == "&lt;b&gt;"

@@ -12,7 +12,9 @@ document.addEventListener("DOMContentLoaded", () => {
 // What an htmx swap put in the page: an outerHTML swap leaves its target out of the page,
 // replaced by the new element of the same id.
 const swapped = (event) => {
-  const target = event.detail.target;
+  // (A page restored from history names its element, not a target.)
+  const target = event.detail.target || event.detail.elt;
+  if (!target) return document;
   if (target.isConnected) return target;
   return (target.id && document.getElementById(target.id)) || document;
 };
