@@ -23,6 +23,9 @@ from telephony.models import (
     Country,
     InventoryState,
     Line,
+    LineStatus,
+    PortNumber,
+    PortOrder,
     ProcedureStatus,
     ScheduledTask,
     ServiceNumber,
@@ -31,7 +34,7 @@ from telephony.models import (
     ValidationProcedure,
 )
 from telephony.paging import Page, paginate
-from telephony.text import fold
+from telephony.text import fold_name
 
 MAX_QUERY = 200
 #: Digits (and the signs people put between them) and nothing else: a phone number.
@@ -83,17 +86,38 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-#: Where an account's numbers are: its lines, its alias numbers and the service numbers it
-#: holds (acquired or ported in), each with what the result says of it.
+class _Porting:
+    """The numbers of open port orders, with their order's account (as a model's columns)."""
+
+    _rows = (
+        select(PortOrder.account_id.label("account_id"), PortNumber.number.label("number"))
+        .join(PortOrder, PortOrder.id == PortNumber.order_id)
+        .where(PortNumber.active)
+        .subquery("porting")
+    )
+    account_id = _rows.c.account_id
+    number = _rows.c.number
+
+
+#: Where an account's numbers are: its lines and alias numbers in use (an ended one goes
+#: back to the operator, then to someone else: the caller is not that account's), the
+#: service numbers it holds (acquired or ported in) and the numbers it is porting in (a
+#: caller quotes the number they are bringing), each with what the result says of it.
 NUMBER_KINDS = (
-    (Line, "line", Line.description, true()),
-    (AliasNumber, "alias_number", AliasNumber.description, true()),
+    (Line, "line", Line.description, Line.status != LineStatus.TERMINATED),
+    (
+        AliasNumber,
+        "alias_number",
+        AliasNumber.description,
+        AliasNumber.status != LineStatus.TERMINATED,
+    ),
     (
         ServiceNumber,
         "service_number",
         null().label("description"),
         ServiceNumber.state == InventoryState.TAKEN,
     ),
+    (_Porting, "port_number", null().label("description"), true()),
 )
 
 
@@ -125,28 +149,40 @@ def search_accounts(query: str, number: int, size: int) -> Page:
     """Accounts whose id, name, billing contact's name (both without accents), billing
     e-mail or a user's e-mail contains `query`, or that have the phone number `query`
     stands for."""
-    text = " ".join((query or "").split())[:MAX_QUERY].lower()
+    text = " ".join((query or "").split())[:MAX_QUERY].lower().strip(" ,;.")
     stmt = select(Account).order_by(Account.code)
     if text:
-        pattern = _like_pattern(text)
         candidates = phone_candidates(text)
         by_number: ColumnElement[bool] = false()
         if candidates:
             numbers = _accounts_with_numbers(candidates)
             by_number = Account.id.in_(select(numbers.c[0]))
-        stmt = stmt.where(
-            or_(
-                func.lower(Account.code).like(pattern, escape="\\"),
-                Account.search_name.like(_like_pattern(fold(text)), escape="\\"),
-                func.lower(Account.billing_email).like(pattern, escape="\\"),
-                exists().where(
-                    User.account_id == Account.id,
-                    func.lower(User.email).like(pattern, escape="\\"),
-                ),
-                by_number,
-            )
-        )
+        # Each word somewhere (the name's words in any order, "&" left out, a code written
+        # with spaces or without its dash), or the whole query as it was typed.
+        words = [_word_matches(word) for word in text.split() if _compact(word)]
+        stmt = stmt.where(or_(_word_matches(text), and_(*words) if words else false(), by_number))
     return paginate(stmt, number, size)
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only: how an account code is compared ("VT 10001 F", "vt10001f")."""
+    return "".join(ch for ch in fold_name(text) if ch.isalnum())
+
+
+def _word_matches(word: str) -> ColumnElement[bool]:
+    pattern = _like_pattern(word)
+    compact = _compact(word)
+    return or_(
+        func.replace(func.lower(Account.code), "-", "").like(
+            _like_pattern(compact or word), escape="\\"
+        ),
+        Account.search_name.like(_like_pattern(fold_name(word)), escape="\\"),
+        func.lower(Account.billing_email).like(pattern, escape="\\"),
+        exists().where(
+            User.account_id == Account.id,
+            func.lower(User.email).like(pattern, escape="\\"),
+        ),
+    )
 
 
 @dataclass(frozen=True)

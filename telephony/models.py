@@ -37,7 +37,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from extensions import db
 from telephony import versioning
 from telephony.settings import settings
-from telephony.text import fold
+from telephony.text import fold_name
 
 if TYPE_CHECKING:  # what db.Model is, for the type checker: the declarative base
     from extensions import Base as Model
@@ -187,7 +187,7 @@ class Account(Model):
     #: The day of the month (1 to 28) the account's services were last aligned on.
     renewal_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    #: The name and the billing contact's, folded (telephony.text.fold), for the agents'
+    #: The name and the billing contact's, folded (telephony.text.fold_name), for the agents'
     #: search: "dupre" finds "Dupré", "societe" "SOCIÉTÉ" (SQL's lower() knows no accents).
     #: Kept by the ORM whenever either changes (search_name_of).
     search_name: Mapped[str] = mapped_column(String(310), default="", server_default="")
@@ -211,7 +211,7 @@ class Account(Model):
 
 
 def search_name_of(name: str | None, contact: str | None) -> str:
-    return fold(f"{name or ''}\n{contact or ''}")
+    return fold_name(f"{name or ''}\n{contact or ''}")
 
 
 @event.listens_for(Account, "before_insert")

@@ -424,3 +424,47 @@ def test_agents_read_the_procedure_status_in_their_own_words(app, signed_in):
         page = agent.get(path).text
         assert "Waiting for the customer's documents" in page, path
         assert "Waiting for your documents" not in page, path
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "vt10001f",
+        "VT 10001 F",
+        "boulangerie dupre fils",
+        "Fils Dupré",
+        "+33 9 72 10 00 03,",
+    ],
+)
+def test_a_caller_is_found_however_the_agent_types_what_they_say(app_ctx, typed):
+    """The search was one literal substring: a code without its dash, the name's words in
+    another order or without "&", a number with the comma it was pasted with found no one
+    (review)."""
+    assert _codes(directory.search_accounts(typed, 1, 50)) == ["vt10001-f"]
+
+
+def test_a_name_with_a_ligature_is_found_written_out(app_ctx):
+    fr = db.session.scalar(select(Account).where(Account.code == "vt10001-f"))
+    fr.name = "Les Sœurs Dupré"
+    db.session.commit()
+    assert _codes(directory.search_accounts("soeurs", 1, 50)) == ["vt10001-f"]
+
+
+def test_an_ended_number_finds_no_one_and_a_number_being_ported_in_its_account(app_ctx):
+    """A terminated line's number goes back to the operator, then to someone else: it
+    still led to its former account. A number being ported in, which a caller quotes,
+    led nowhere (review)."""
+    from telephony.models import Line, LineStatus, PortNumber, PortOrder
+
+    line = db.session.scalar(select(Line).where(Line.number == "+33972100003"))
+    line.status = LineStatus.TERMINATED
+    fr = db.session.get(Account, line.account_id)
+    order = PortOrder(account_id=fr.id, country=fr.country)
+    db.session.add(order)
+    db.session.flush()
+    db.session.add(PortNumber(order_id=order.id, number="+33478123456", number_type="geographic"))
+    db.session.commit()
+    assert _codes(directory.search_accounts("0972100003", 1, 50)) == []
+    assert _codes(directory.search_accounts("04 78 12 34 56", 1, 50)) == ["vt10001-f"]
+    matched = directory.matched_numbers("0478123456", [fr.id])
+    assert [m.kind for m in matched[fr.id]] == ["port_number"]
