@@ -254,6 +254,9 @@ class Config:
     #: Signing in again within this many seconds of the timeout goes back to where the
     #: agent was, acting for the same customer, with the unsent form filled in (idle.py).
     AGENT_RESUME_WINDOW = 8 * 3600
+    #: ...and acting for the same customer again, without a new reason, within this many
+    #: (the call it began for may still be going on; hours later, it is another one).
+    AGENT_RESUME_ACTING_WINDOW = 15 * 60
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Rate limits (Flask-Limiter); Redis in production through REDIS_URL.

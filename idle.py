@@ -11,9 +11,11 @@ agent was doing is lost with it (WCAG 2.2.1):
   copied cookie opens nothing) but keeps a *resume point* in the anonymous cookie: the user,
   the page they were on, whom they were acting for, and the text of the form they were
   sending (the draft), when it is small enough for a cookie;
-* signing in again as the same user within AGENT_RESUME_WINDOW goes back to that page, acting
-  for the same customer (audited as a new start), with the form filled in again
-  (`restore_draft`, called by every form) or, where no form takes it, its text shown.
+* signing in again as the same user within AGENT_RESUME_WINDOW goes back to that page, with
+  the form filled in again (`restore_draft`, called by every form) or, where no form takes
+  it, its text shown; within AGENT_RESUME_ACTING_WINDOW (the caller may still be on the
+  line), acting for the same customer again (audited as a new start); later, the agent
+  chooses the customer again, with a reason.
 """
 
 from __future__ import annotations
@@ -223,7 +225,10 @@ def resume(user, point: object) -> str | None:
     if not isinstance(at, int) or time.time() - at > current_app.config["AGENT_RESUME_WINDOW"]:
         return None
     was = point.get("acting")
-    if isinstance(was, dict) and isinstance(was.get("account_id"), int):
+    # Acting again without a word only while the caller may still be on the line: later,
+    # the agent chooses the customer again, with a reason (the text typed is offered back).
+    recent = time.time() - at <= current_app.config["AGENT_RESUME_ACTING_WINDOW"]
+    if recent and isinstance(was, dict) and isinstance(was.get("account_id"), int):
         _resume_acting(user, was)
     draft = point.get(DRAFT)
     if isinstance(draft, dict) and isinstance(draft.get("fields"), list):

@@ -347,3 +347,24 @@ def test_a_draft_of_one_customers_form_never_fills_anothers(app, client, signed_
     assert "alice@customer-a.example" in page  # offered back as text, to copy if meant
     with app.app_context():
         assert contacts.current(db.session.get(Account, be)).email != "alice@customer-a.example"
+
+
+def test_acting_is_not_resumed_hours_later_without_a_new_reason(app, client, signed_in):
+    """Signing in again up to eight hours after the timeout started acting for the same
+    customer again, on the old reason, without the agent choosing to (review): past the
+    acting window the agent chooses again; the text typed is still offered back."""
+    signed_in("agent")
+    target = account_id(app)
+    token = csrf_from(client.get(f"/agent/accounts/{target}").text)
+    client.post(f"/agent/accounts/{target}/act", data={"csrf_token": token, "reason": "Caller"})
+    note_sent_too_late(app, client, "Late but kept")
+    with client.session_transaction() as session:
+        point = session["resume"]
+        session["resume"] = {
+            **point,
+            "at": point["at"] - app.config["AGENT_RESUME_ACTING_WINDOW"] - 1,
+        }
+    Auth(client).login(USERS["agent"])
+    assert acting_audit(app, target) == ["agent.acting_started", "agent.acting_stopped"]
+    assert client.get("/lines/").headers["Location"].endswith("/agent/")
+    assert "Late but kept" in client.get("/agent/?lang=en").text
