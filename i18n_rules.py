@@ -288,6 +288,11 @@ def check_typography(texts: Iterable[Text]) -> list[str]:
     return problems
 
 
+def doubled_space(text: str) -> bool:
+    """Two spaces in a row, a no-break one included (a Markdown line break aside)."""
+    return bool(_SPACE_TWICE.search(text))
+
+
 def check_spacing(texts: Iterable[Text]) -> list[str]:
     """Two spaces in a row, a no-break one included (a Markdown line break aside), in a
     written text (a page's text is not checked so: HTML folds its spaces)."""

@@ -291,12 +291,15 @@ class LocaleStats:
         return self.translated / self.total if self.total else 1.0
 
 
-def stats() -> list[LocaleStats]:
-    """Completeness of every supported locale, counting what falls back to the base."""
-    template_ids = [m.id for m in read_catalog(POT) if m.id] if POT.exists() else []
+def stats(directory: Path | None = None) -> list[LocaleStats]:
+    """Completeness of every supported locale, counting what falls back to the base, in
+    `directory` (the app's TRANSLATIONS_DIR; the checkout's by default)."""
+    root = Path(directory) if directory is not None else TRANSLATIONS_DIR
+    pot = root / "messages.pot"
+    template_ids = [m.id for m in read_catalog(pot) if m.id] if pot.exists() else []
     loaded: dict[str, dict] = {}
     for name in BASES + REGIONALS:
-        path = po_path(name)
+        path = root / name / "LC_MESSAGES" / "messages.po"
         loaded[name] = (
             {m.id: m for m in read_catalog(path, locale=name) if m.id} if path.exists() else {}
         )

@@ -577,3 +577,59 @@ def test_an_upload_keeps_what_was_saved_in_the_workspace_since_its_download(work
     assert "1 entry changed" in report
     assert "1 entry saved by someone since your download, kept" in report
     assert "Se connecter" in report  # the upload's text, to compare
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # fr_CH shows the French text: "code postal" is not its word (NPA).
+        ("Se connecter avec le code postal", "In français (Suisse), which shows this text"),
+        ("Se  connecter", "Put one space between two words, not two."),
+        ("Se connecter\n", "Begin and end with a line break only where the source does."),
+    ],
+)
+def test_a_save_is_checked_as_translate_check_checks_it(workspace, text, message):
+    """A save passed what `flask translate check` then refused (the build broke): a
+    region's word in the base language it shows, two spaces, a line break the source has
+    not (msgfmt -c refuses it)."""
+    client = sign_in(workspace)
+    path = f"/translations/fr/{SIGN_IN}"
+    before = po_text(workspace, "fr")
+    reply = client.post(path + "?lang=en", data={**form_of(client, path), "strings-0": text})
+    assert reply.status_code == 422 and message in reply.text.replace("&#39;", "'")
+    assert po_text(workspace, "fr") == before
+
+
+def test_a_base_faq_answer_is_checked_for_the_regions_that_show_it(workspace):
+    client = sign_in(workspace)
+    path = "/translations/fr/faq/voicemail"
+    page = client.get(path).text
+    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
+    reply = client.post(
+        path + "?lang=en",
+        data={"csrf_token": csrf_from(page), "version": version, "keywords": "",
+              "question": "Comment utiliser ma messagerie vocale ?",
+              "body": "Indiquez votre code postal, puis composez le **123**."},
+    )  # fmt: skip
+    assert reply.status_code == 422
+    assert "In français (Suisse), which shows this text" in reply.text
+
+
+def test_the_index_counts_the_catalogues_the_workspace_edits(workspace):
+    """The index read the checkout's catalogues, not TRANSLATIONS_DIR: 300 French entries
+    emptied there still showed 100 % (review)."""
+    from babel.messages.pofile import read_po, write_po
+
+    path = workspace.folder / "fr" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    emptied = 0
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and emptied < 300:
+            message.string = ""
+            emptied += 1
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=96)
+    page = sign_in(workspace).get("/translations/?lang=en").text
+    row = page.split("français (France)</span> <small>")[1].split("</tr>")[0]
+    assert "1608 of 1608" not in row.replace(",", "")

@@ -225,9 +225,42 @@ def problems_of(directory: Path, locale: str, entry: Entry, strings=None) -> lis
     strings = entry.strings if strings is None else tuple(strings)
     if not any(strings):
         return []
-    return check_entry(
-        locale, entry.sources, strings, termbase(directory), apostrophe_of(directory, locale)
-    )
+    terms = termbase(directory)
+    problems = check_entry(locale, entry.sources, strings, terms, apostrophe_of(directory, locale))
+    if locale in BASES:  # the regions that take this text have their own words too
+        problems += _regional_problems(directory, locale, entry, strings, terms)
+    return problems
+
+
+def _regional_problems(directory: Path, base: str, entry: Entry, strings, terms) -> list[Problem]:
+    """The rules of each regional locale that shows the base language's text of `entry`
+    (it has none of its own), each said with the region's name: a word a region does not
+    use, saved in the base, broke that region (flask translate check found it)."""
+    from flask_babel import lazy_gettext as _l
+
+    from i18n import display_name
+    from translating.checks import language_problems
+
+    problems = []
+    for regional in REGIONALS:
+        if base_language(regional) != base:
+            continue
+        own = next((e for e in entries(directory, regional) if e.key == entry.key), None)
+        if own is not None and any(own.strings):
+            continue
+        for form, text in enumerate(strings):
+            if not text:
+                continue
+            for problem in language_problems(regional, form, text, entry.sources[0], terms, None):
+                if problem.code != "termbase":
+                    continue  # (the register and typography are the language's, checked)
+                message = _l(
+                    "In %(language)s, which shows this text: %(problem)s",
+                    language=display_name(regional),
+                    problem=problem.message,
+                )
+                problems.append(Problem(form, problem.code, message))
+    return problems
 
 
 _terms_kept: dict[str, tuple[tuple, list]] = {}

@@ -96,6 +96,21 @@ def check_entry(
                 else _l("The source has no percent sign: add none (write the word).")
             )
             problems.append(Problem(form, "percent", message))
+        if i18n_rules.doubled_space(text) and not i18n_rules.doubled_space(sources[0]):
+            problems.append(
+                Problem(form, "space-twice", _l("Put one space between two words, not two."))
+            )
+        if (text.startswith("\n"), text.endswith("\n")) != (
+            sources[0].startswith("\n"),
+            sources[0].endswith("\n"),
+        ):
+            problems.append(
+                Problem(
+                    form,
+                    "line-break",
+                    _l("Begin and end with a line break only where the source does."),
+                )
+            )
         if markup(text) != markup(sources[0]):
             problems.append(
                 Problem(

@@ -131,8 +131,11 @@ def inherited_text(root: Path, locale: str, item: FaqText) -> tuple[str, str, st
     return (read[0].get("question", ""), read[1], read[0].get("keywords", "")) if read else None
 
 
-def problems(root: Path, locale: str, question: str, keywords: str, body: str) -> dict:
-    """Problems by field ("question", "keywords", "body"), as `translate check` finds them."""
+def problems(
+    root: Path, locale: str, question: str, keywords: str, body: str, slug: str | None = None
+) -> dict:
+    """Problems by field ("question", "keywords", "body"), as `translate check` finds them:
+    a base language's answer (`slug`) for the regions showing it too."""
     found: dict[str, list[Problem]] = {}
     slugs = {path.stem for path in (Path(root) / SOURCE_LOCALE).glob("*.md")}
     terms = catalogs.termbase(catalogs_dir())  # the termbase of the catalogues
@@ -190,8 +193,31 @@ def problems(root: Path, locale: str, question: str, keywords: str, body: str) -
                     )
             # Keywords may hold any variant (people search with them): not checked.
             issues.extend(language_problems(locale, 0, value, "", terms, apostrophe))
+            if slug is not None:
+                issues.extend(_regional_problems(Path(root), locale, slug, value, terms))
         if issues:
             found[name] = issues
+    return found
+
+
+def _regional_problems(root: Path, base: str, slug: str, value: str, terms) -> list[Problem]:
+    """The words of each region that shows the base language's answer (it has no file of
+    its own): a word a region does not use, saved in the base, broke that region."""
+    from i18n import base_language, display_name
+    from i18n_tools import REGIONALS
+
+    found = []
+    for regional in REGIONALS:
+        if base_language(regional) != base or (root / regional / f"{slug}.md").is_file():
+            continue
+        for problem in language_problems(regional, 0, value, "", terms, None):
+            if problem.code == "termbase":
+                message = _l(
+                    "In %(language)s, which shows this text: %(problem)s",
+                    language=display_name(regional),
+                    problem=problem.message,
+                )
+                found.append(Problem(0, problem.code, message))
     return found
 
 
@@ -260,7 +286,7 @@ def save(
     before = text_of(root, locale, slug)
     question, keywords = question.strip(), " ".join(keywords.split())
     body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
-    found = problems(root, locale, question, keywords, body)
+    found = problems(root, locale, question, keywords, body, slug)
     if found:
         raise Invalid(found)
     header = [

@@ -55,7 +55,7 @@ def index():
     """Completeness of every locale, and what is missing, read from the .po files."""
     import acting
 
-    rows = stats()
+    rows = stats(_directory())
     return render(
         "translators/index.html",
         rows=rows,
