@@ -10,6 +10,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from blueprints.translators import bp
+from i18n import base_language
 from security import safe_local_target, translator_required
 from translating import catalogs
 
@@ -30,16 +31,19 @@ def in_context_messages() -> list[dict] | None:
         entry = known.get(key)
         if editable and entry is None:
             continue  # not a message of the catalogues (a dynamic text)
-        shown = ""
+        shown, supplier = "", locale
         if entry is not None:
-            shown = next((s for s in entry.strings if s), "") or next(
-                (s for s in entry.base_strings or () if s), ""
-            )
+            shown = next((s for s in entry.strings if s), "")
+            if not shown and entry.base_strings is not None:
+                # The region shows its base language's text: a fix goes there, for every
+                # region that shows it (a regional entry would hold it for one only).
+                shown = next((s for s in entry.base_strings if s), "")
+                supplier = base_language(locale)
         rows.append(
             {
                 "source": msgid,
                 "shown": shown,
-                "href": url_for("translators.entry", locale=locale, key=key)
+                "href": url_for("translators.entry", locale=supplier, key=key)
                 if entry is not None
                 else None,
                 "marked": bool(shown) and "%" not in shown and "<" not in shown,

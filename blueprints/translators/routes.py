@@ -12,7 +12,7 @@ from blueprints.translators.forms import EntryForm, PatchForm, SameAsBaseForm, U
 from extensions import db
 from htmx import render
 from i18n import base_language, display_name, territory_name
-from i18n_tools import stats
+from i18n_tools import BASES, stats
 from security import safe_local_target, translator_required
 from telephony.paging import Page
 from translating import catalogs, history
@@ -62,6 +62,7 @@ def index():
         display_name=display_name,
         editor=current_app.config.get("TRANSLATION_EDITOR"),
         preview_accounts=acting.preview_accounts(),
+        base_locales=BASES,
         territory_name=territory_name,
     )
 
