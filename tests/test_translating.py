@@ -643,3 +643,32 @@ def test_the_index_leads_to_the_base_languages_where_everything_is_written(works
     page = sign_in(workspace).get("/translations/?lang=en").text
     for base in ("fr", "nl", "de", "it"):
         assert f'href="/translations/{base}/"' in page
+
+
+def test_a_region_saving_its_base_answer_as_it_is_makes_no_copy_and_a_copy_can_go(workspace):
+    """Saving a regional answer left as its base language's made a copy of it, which
+    took no later correction of the base, and nothing removed it (review)."""
+    client = sign_in(workspace)
+    path = "/translations/fr_BE/faq/voicemail"
+    page = client.get(path + "?lang=en").text
+    fields = {
+        name: re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+        for name in ("question", "keywords", "version")
+    }
+    body = re.search(r'<textarea id="faq-body"[^>]*>\n?(.*?)</textarea>', page, re.S).group(1)
+    import html
+
+    sent = {k: html.unescape(v) for k, v in fields.items()} | {"body": html.unescape(body)}
+    reply = client.post(path + "?lang=en", data={**sent, "csrf_token": csrf_from(page)})
+    own = workspace.faq_folder / "fr_BE" / "voicemail.md"
+    assert reply.status_code == 422 and "the region shows already" in reply.text
+    assert not own.exists()
+    reply = client.post(
+        path, data={**sent, "body": sent["body"] + "\n\nEn Belgique aussi.",
+                    "csrf_token": csrf_from(page)},
+    )  # fmt: skip
+    assert reply.status_code == 303 and own.exists()
+    page = client.get(path + "?lang=en").text
+    assert "remove this region&#39;s answer" in page or "remove this region's answer" in page
+    gone = client.post(path + "/same-as-base", data={"csrf_token": csrf_from(page)})
+    assert gone.status_code == 303 and not own.exists()

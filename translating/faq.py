@@ -287,6 +287,14 @@ def save(
     question, keywords = question.strip(), " ".join(keywords.split())
     body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     found = problems(root, locale, question, keywords, body, slug)
+    inherited = inherited_text(root, locale, before) if not before.own else None
+    if not found and inherited is not None and _same(inherited, question, keywords, body):
+        # A region's copy of its base language's answer would stop taking its corrections.
+        message = _l(
+            "This is the answer the region shows already: change what differs in the "
+            "region, or leave it."
+        )
+        found = {"body": [Problem(0, "same-as-base", message)]}
     if found:
         raise Invalid(found)
     header = [
@@ -306,6 +314,32 @@ def save(
         if version is not None and version != version_of(current):
             raise Conflict(current)
         catalogs.replace_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
+    return SavedText(before, text_of(root, locale, slug))
+
+
+def _same(inherited: tuple[str, str, str], question: str, keywords: str, body: str) -> bool:
+    base_question, base_body, base_keywords = inherited
+    return (
+        base_question.strip() == question
+        and " ".join(base_keywords.split()) == keywords
+        and base_body.replace("\r\n", "\n").strip() == body
+    )
+
+
+def remove_regional(root: Path, locale: str, slug: str) -> SavedText | None:
+    """A region's own answer goes: the region shows its base language's again (None:
+    it had none, or `locale` is not a region)."""
+    root = Path(root)
+    from i18n import base_language
+
+    before = text_of(root, locale, slug)
+    if base_language(locale) == locale or not before.own:
+        return None
+    path = root / locale / f"{slug}.md"
+    with catalogs.locked(root / locale / ".faq"):
+        if not path.is_file():
+            return None
+        path.unlink()
     return SavedText(before, text_of(root, locale, slug))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -192,4 +192,42 @@ def faq_save(locale: str, slug: str):
     )
     db.session.commit()
     flash(_l("Saved. The FAQ shows the new answer now."), "success")
+    return redirect(url_for("translators.faq_edit", locale=locale, slug=slug), 303)
+
+
+@bp.post("/<locale>/faq/<slug>/same-as-base")
+@translator_required
+@editor_required
+def faq_same_as_base(locale: str, slug: str):
+    """A region's own answer goes: the region shows its base language's again, and takes
+    its corrections from then on."""
+    catalogs.check_locale(locale)
+    faq_texts.text_of(_root(), locale, slug)  # (404 for an unknown answer)
+    if not BaseForm().validate():
+        abort(400)
+    removed = faq_texts.remove_regional(_root(), locale, slug)
+    if removed is not None:
+        target = int(hashlib.sha256(f"faq\x04{locale}\x04{slug}".encode()).hexdigest()[:7], 16)
+        audit.record(
+            "faq_translation.saved",
+            account=None,
+            actor=current_user,
+            target_type="faq",
+            target_id=target,
+            before={
+                "locale": locale,
+                "slug": slug,
+                "question": removed.before.question,
+                "answer": removed.before.body,
+            },
+            after={"locale": locale, "slug": slug, "question": "", "answer": ""},
+        )
+        db.session.commit()
+        flash(
+            _l(
+                "The region's own answer is removed: it shows the %(language)s answer again.",
+                language=display_name(base_language(locale)),
+            ),
+            "success",
+        )
     return redirect(url_for("translators.faq_edit", locale=locale, slug=slug), 303)
