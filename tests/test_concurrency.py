@@ -84,6 +84,7 @@ CASES = {
     "translators.save": "test_a_translation_saved_many_times_at_once_is_saved_once",
     "translators.same_as_base": "test_a_translation_saved_many_times_at_once_is_saved_once",
     "translators.faq_save": "test_an_faq_answer_saved_many_times_at_once_is_saved_once",
+    "translators.faq_same_as_base": "test_a_regional_faq_answer_removed_many_times_at_once_goes_once",
     "translators.upload": "test_a_catalogue_uploaded_many_times_at_once_changes_each_entry_once",
     "billing.add_card": "test_a_card_sent_many_times_is_kept_once",
     "billing.make_default": "test_one_default_payment_method_whatever_arrives",
@@ -1269,6 +1270,22 @@ def test_an_faq_answer_saved_many_times_at_once_is_saved_once(site):
     assert count(site, saves) == 1
     for _ in range(6):  # both workers of gunicorn, on PostgreSQL
         assert "Combox" in site.client().get("/faq/voicemail?lang=de_CH").text
+
+
+def test_a_regional_faq_answer_removed_many_times_at_once_goes_once(site):
+    removals = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "faq_translation.saved", AuditEvent.after["answer"].as_string() == ""
+    )
+    translator = site.client().sign_in("translator")
+    path = "/translations/fr_CH/faq/call-forwarding"
+    fields = form_fields(translator.get(path).text, path)
+    data = {**fields, "question": "Comment renvoyer mes appels\u00a0?", "keywords": ""}
+    data["body"] = "En Suisse aussi, composez le **21** puis le numéro."
+    assert translator.post(path, data).status == 303
+    token = translator.token(path)
+    replies = at_once(N, lambda _i: translator.post(path + "/same-as-base", {"csrf_token": token}))
+    assert {r.status for r in replies} == {303}
+    assert count(site, removals) == 1
 
 
 def test_a_removed_mandate_comes_back_once(site):
