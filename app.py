@@ -217,6 +217,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
+    # The browser's fingerprint that strong protection compares, as Flask-Login makes it,
+    # worked out once per address and User-Agent (a SHA-512 on every request otherwise).
+    from security import session_identifier
+
+    login_manager._session_identifier_generator = session_identifier
     from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Please sign in to see this page.")

@@ -51,9 +51,12 @@ def content_locale(locale_id: str) -> str:
     return "en" if locale_id == PSEUDO_LOCALE else locale_id
 
 
-def as_locale(locale_id: str) -> Locale | str:
-    """What Flask-Babel's locale selector returns: the id, or the pseudo-locale's object."""
-    return PseudoLocale() if locale_id == PSEUDO_LOCALE else locale_id
+@lru_cache(maxsize=64)
+def as_locale(locale_id: str) -> Locale:
+    """What Flask-Babel's locale selector returns: the locale's object, made once per
+    process (Flask-Babel parsed the id again on every request; the catalogue of the last
+    locale asked for is then found by identity, FallbackDomain._translations)."""
+    return PseudoLocale() if locale_id == PSEUDO_LOCALE else Locale.parse(locale_id)
 
 
 def base_language(locale_id: str) -> str:

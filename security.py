@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import wraps
+import hashlib
+from functools import lru_cache, wraps
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -60,6 +61,20 @@ def set_security_headers(response):
     if hsts and "strict-transport-security" not in present:
         headers.add("Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains")
     return response
+
+
+def session_identifier() -> str:
+    """Flask-Login's session identifier (flask_login.utils._create_identifier): the same
+    digest of the client's address and User-Agent, kept per pair."""
+    from flask_login.utils import _get_remote_addr
+
+    agent = request.headers.get("User-Agent")
+    return _identifier_of(_get_remote_addr(), agent.encode() if agent is not None else None)
+
+
+@lru_cache(maxsize=4096)
+def _identifier_of(address: bytes | None, user_agent: bytes | None) -> str:
+    return hashlib.sha512(f"{address!r}|{user_agent!r}".encode()).hexdigest()
 
 
 def refuse_nul():

@@ -422,6 +422,16 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = True
 
 
+def _vary_on_cookie(response) -> None:
+    """`response.vary.add("Cookie")`, without parsing the header into a set and writing
+    it back on every page."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Cookie"
+    elif "cookie" not in {part.strip().lower() for part in vary.split(",")}:
+        response.headers["Vary"] = f"{vary}, Cookie"
+
+
 class ServerSessionInterface(SessionInterface):
     def __init__(self, store: SessionStore):
         self.store = store
@@ -451,7 +461,7 @@ class ServerSessionInterface(SessionInterface):
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
         if session.accessed and not g.get("no_session_vary"):
-            response.vary.add("Cookie")
+            _vary_on_cookie(response)
         if USER_KEY not in session:
             # Anonymous, or just signed out: the server record (if any) goes.
             if session.token is not None:
