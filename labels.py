@@ -137,6 +137,7 @@ AUDIT_ACTIONS = {
     "agent.acting_started": _l("Agent started acting for the customer"),
     "agent.acting_stopped": _l("Agent stopped acting for the customer"),
     "agent.viewed": _l("Agent viewed a page"),
+    "agent.refused": _l("Agent's change refused"),
     "agent.note_added": _l("Call note added"),
     "agent.note_edited": _l("Call note corrected"),
     "account.billing_contact_changed": _l("Billing contact changed"),

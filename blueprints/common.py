@@ -27,6 +27,8 @@ OPENED_FOR_ANOTHER = _l(
 )
 #: Said beside a card's number when too many cards were refused (attempts.count_card).
 TOO_MANY_CARDS = _l("Too many cards were refused: try again in a few minutes, or call us.")
+#: The audit event of an acting agent's change that the rules refused.
+REFUSED = "agent.refused"
 #: Methods that change nothing: everything else is a change and takes the account's lock.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -114,6 +116,7 @@ def refuse_another_customers_form():
     # A page's htmx read too: the block would show the other customer's rows in it.
     if (request.method in SAFE_METHODS and not htmx) or not acting_state.sent_for_another():
         return None
+    record_agent_refusal(str(_in_english(OPENED_FOR_ANOTHER)))
     if htmx:
         flash(OPENED_FOR_ANOTHER, "error")
         response = current_app.response_class(status=204)
@@ -169,6 +172,7 @@ def perform(change: Callable[[], Any], form=None, field: str | None = None) -> O
         raise
     except DomainError as error:
         db.session.rollback()
+        record_agent_refusal(str(_in_english(error.message)), error.field)
         if form is None:
             flash(str(error.message), "error")
         else:
@@ -176,6 +180,31 @@ def perform(change: Callable[[], Any], form=None, field: str | None = None) -> O
         return Outcome(error=error)
     db.session.commit()
     return Outcome(value=value)
+
+
+def _in_english(message):
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        return str(message)
+
+
+def record_agent_refusal(message: str, field: str | None = None) -> None:
+    """An acting agent's change that the rules refused is on the customer's record too
+    (a supervisor sees repeated declined cards, a form sent for another customer): in a
+    transaction of its own, the refused one rolled back."""
+    account = acting_account()
+    if account is None:
+        return
+    database.use_transaction()  # (an htmx read refused writes too)
+    audit.record(
+        REFUSED,
+        account=account,
+        actor=current_user._get_current_object(),
+        target_type="page",
+        after={"path": request.path[:200], "field": field or "", "message": message[:300]},
+    )
+    db.session.commit()
 
 
 def inline_check(rule: Callable[[], Any], form, field: str | None = None) -> None:

@@ -385,3 +385,30 @@ def test_an_htmx_read_for_another_customer_reloads_the_page(app, signed_in):
         headers={"HX-Request": "true", "HX-Target": "services-table", "X-Acting-For": str(be_id)},
     )
     assert same.status_code == 200
+
+
+def test_an_acting_agents_refused_change_is_on_the_customers_record(app, signed_in):
+    """A change the rules refused left no trace: a supervisor could not see an agent's
+    repeated declined cards or forms sent for another customer (review)."""
+    client = signed_in("agent")
+    fr_id = _fr_id(app)
+    act_for(client, fr_id)
+    path = "/billing/payment-methods/new-card"
+    page = client.get(path + "?lang=en").text
+    declined = client.post(
+        path + "?lang=en",
+        data={
+            "csrf_token": csrf_from(page),
+            "acting_for": str(fr_id),
+            "number": "4000 0000 0000 0002",
+            "expiry": "12/30",
+            "cvc": "123",
+        },
+    )
+    assert declined.status_code == 422
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "agent.refused")
+        ).all()
+        assert [(e.account_id, e.on_behalf) for e in events] == [(fr_id, True)]
+        assert events[0].after["path"] == path and events[0].after["message"]
