@@ -19,6 +19,7 @@ SESSION_REDIS_URL is set (production sets it from REDIS_URL).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -277,6 +278,70 @@ def _changes_of(app: Flask) -> SqliteChanges | None:
     return SqliteChanges(path)
 
 
+class DirectConnections:
+    """PostgreSQL: the session's record read on a connection of its own (one per thread,
+    in autocommit, made by the engine as its pool's are, then detached from it), not the
+    request's: taking a pooled connection for the request's session and giving it back
+    (its isolation level set and reset, its transaction begun and ended) cost more than
+    the read itself, and a kept page reads nothing else. A connection the server lost is
+    made again once; the engine's dispose() closes them all."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.engine = engine
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.made: list = []
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
+
+    def read(self, key: str):
+        dialect = self.engine.dialect
+        sql, make = _direct_statement(dialect, _load_statement)
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, (key,), prepare=True)
+                    values = cursor.fetchone()
+            except dialect.loaded_dbapi.OperationalError:
+                self._drop(connection)
+                if attempt == 2:
+                    raise
+                continue
+            return None if values is None else make(values)
+        return None  # (never reached)
+
+    def _connection(self):
+        held = getattr(self.local, "held", None)
+        if held is not None and held[0] == os.getpid() and not held[1].closed:
+            return held[1]
+        fairy = self.engine.raw_connection()  # (the engine's settings and connect events)
+        fairy.detach()
+        connection = fairy.dbapi_connection
+        connection.autocommit = True
+        self.local.held = (os.getpid(), connection)
+        with self.lock:
+            self.made.append(connection)
+        return connection
+
+    def _drop(self, connection) -> None:
+        self.local.held = None
+        with self.lock:
+            if connection in self.made:
+                self.made.remove(connection)
+        with contextlib.suppress(Exception):
+            connection.close()
+
+    def close(self) -> None:
+        with self.lock:
+            made, self.made = self.made, []
+        for connection in made:
+            with contextlib.suppress(Exception):
+                connection.close()
+        self.local = threading.local()
+
+
 class DatabaseStore:
     """Records in the `web_session` table, through the request's own database session.
 
@@ -293,11 +358,16 @@ class DatabaseStore:
     #: Rows kept at most (then all go: the next requests read them again).
     KEEP = 2000
 
-    def __init__(self, changes: SqliteChanges | None = None):
+    def __init__(
+        self, changes: SqliteChanges | None = None, direct: DirectConnections | None = None
+    ):
         self.changes = changes
+        self.direct = direct
         self.kept: dict[str, tuple[tuple[int, int], object]] = {}
 
     def _read(self, key: str):
+        if self.direct is not None:
+            return self.direct.read(key)
         dialect = db.session.get_bind().dialect
         connection = db.session.connection()
         if dialect.name == "postgresql":
@@ -512,7 +582,15 @@ class ServerSessionInterface(SessionInterface):
         )
 
 
+def _direct_of(app: Flask) -> DirectConnections | None:
+    with app.app_context():
+        engine = db.engine
+    return DirectConnections(engine) if engine.dialect.name == "postgresql" else None
+
+
 def init_app(app: Flask) -> None:
     url = app.config.get("SESSION_REDIS_URL")
-    store: SessionStore = RedisStore(url) if url else DatabaseStore(_changes_of(app))
+    store: SessionStore = (
+        RedisStore(url) if url else DatabaseStore(_changes_of(app), _direct_of(app))
+    )
     app.session_interface = ServerSessionInterface(store)

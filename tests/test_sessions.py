@@ -334,3 +334,31 @@ def test_a_commit_from_another_process_ends_a_kept_session_at_once(app, client, 
         engine.dispose()
     assert not opens_account(thief)
     assert not opens_account(client)
+
+
+def test_a_session_read_on_a_connection_the_server_lost_is_read_again(app, signed_in):
+    """PostgreSQL reads the session's record on a connection of its own per thread (the
+    request's pooled one cost more than the read): when the server ends it (a restart, an
+    idle timeout), the next page reads it again on a new one, and the engine's dispose()
+    closes them all."""
+    from sqlalchemy import create_engine, text
+
+    from extensions import db
+
+    client = signed_in("fr")
+    store = app.session_interface.store
+    if getattr(store, "direct", None) is None:
+        pytest.skip("SQLite reads the record on the request's connection")
+    assert client.get("/lines/").status_code == 200
+    pid = store.direct.local.held[1].info.backend_pid
+    admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as other:
+            assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+    assert client.get("/lines/").status_code == 200
+    assert store.direct.local.held[1].info.backend_pid != pid
+    with app.app_context():
+        db.engine.dispose()
+    assert store.direct.made == []
