@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     # (After the blueprints: a limit on a whole blueprint keeps the check.)
     _skip_empty_limit_check(app, limiter)
+    _check_csrf_of_changes_only(app)
     import caching
 
     caching.init_app(app)
@@ -341,3 +342,26 @@ def _skip_empty_limit_check(app, limiter) -> None:
     checks = app.before_request_funcs.setdefault(None, [])
     if limiter._check_request_limit in checks:
         checks.remove(limiter._check_request_limit)
+
+
+def _check_csrf_of_changes_only(app) -> None:
+    """Flask-WTF's before_request looks up whether the view is exempt before asking whether
+    the request's method needs a token at all: on every page. The same check, the method
+    first (its hook replaced; its version is pinned)."""
+    from flask import request
+
+    checks = app.before_request_funcs.setdefault(None, [])
+    hook = next(
+        (f for f in checks if f.__name__ == "csrf_protect" and "flask_wtf" in f.__module__),
+        None,
+    )
+    if hook is None:
+        return
+    methods = app.config["WTF_CSRF_METHODS"]
+
+    def csrf_protect():
+        if request.method in methods:
+            return hook()
+        return None
+
+    checks[checks.index(hook)] = csrf_protect

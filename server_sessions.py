@@ -162,7 +162,7 @@ def _account_join():
     return Account, Account.id == User.account_id
 
 
-def _persistent(model, row, prefix: str):
+def _persistent(model, row, prefix: str, session=None):
     """The `model` instance of these columns of `row`, in the request's session as if a
     query had loaded it. (The ORM's own loading of a user and their account cost more
     than the rest of a kept page: this is plain attribute setting.)"""
@@ -172,7 +172,7 @@ def _persistent(model, row, prefix: str):
 
     keys, pick = _columns_of(model, prefix, row._fields)
     values = pick(row)
-    session = db.session()
+    session = session if session is not None else db.session()
     present = session.identity_map.get(identity_key(model, values[0]))
     if present is not None:
         return present  # loaded already in this session: that one
@@ -205,9 +205,12 @@ def _hold(row) -> None:
     made, for what it renders after."""
     from telephony.models import Account, User
 
-    user = None if row.user_id is None else _persistent(User, row, "user_")
+    session = db.session()
+    user = None if row.user_id is None else _persistent(User, row, "user_", session)
     g.session_user = user
-    g.session_account = None if row.account_id is None else _persistent(Account, row, "account_")
+    g.session_account = (
+        None if row.account_id is None else _persistent(Account, row, "account_", session)
+    )
     if user is not None and user.account_id is not None and is_safe_request():
         g.data_versions = {user.account_id: (row.version_id or 0, row.version_count)}
 
