@@ -34,6 +34,7 @@ from flask import Flask, g
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import CallbackDict
 
 import database
@@ -208,9 +209,12 @@ def _hold(row) -> None:
     session = db.session()
     user = None if row.user_id is None else _persistent(User, row, "user_", session)
     g.session_user = user
-    g.session_account = (
-        None if row.account_id is None else _persistent(Account, row, "account_", session)
-    )
+    account = None if row.account_id is None else _persistent(Account, row, "account_", session)
+    g.session_account = account
+    if user is not None and account is not None and user.account_id == account.id:
+        # user.account, loaded as a query with the account would load it (the lazy load
+        # looked it up in the session again at each read).
+        set_committed_value(user, "account", account)
     if user is not None and user.account_id is not None and is_safe_request():
         g.data_versions = {user.account_id: (row.version_id or 0, row.version_count)}
 
