@@ -223,6 +223,7 @@ def _init_extensions(app: Flask) -> None:
     from security import session_identifier
 
     login_manager._session_identifier_generator = session_identifier
+    _find_current_user_directly()
     from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Please sign in to see this page.")
@@ -365,3 +366,23 @@ def _check_csrf_of_changes_only(app) -> None:
         return None
 
     checks[checks.index(hook)] = csrf_protect
+
+
+def _find_current_user_directly() -> None:
+    """Flask-Login's `current_user` asks `flask_login.utils._get_user` at each read, which
+    goes through three of Flask's context proxies (a page reads the user a dozen times).
+    The same function, reading the request's context directly: the user loaded once per
+    request, or None outside one (its version is pinned)."""
+    import flask_login.utils
+    from flask import current_app
+    from flask.globals import _cv_app, _cv_request
+
+    def get_user():
+        if _cv_request.get(None) is None:
+            return None
+        found = _cv_app.get().g.__dict__
+        if "_login_user" not in found:
+            current_app.login_manager._load_user()
+        return found["_login_user"]
+
+    flask_login.utils._get_user = get_user
