@@ -168,8 +168,7 @@ def masked(text: str | None) -> Markup:
     if found is None:
         return Markup("{}").format(text or "")
     return Markup(
-        '{}<span class="nowrap" aria-hidden="true">{}</span><span class="visually-hidden">{}'
-        "</span>{}"
+        '{}<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>{}'
     ).format(
         (text or "")[: found.start()],
         found.group(0),

@@ -226,7 +226,7 @@ def test_masked_numbers_are_said_by_their_last_digits_not_their_bullets(app):
     with app.test_request_context("/?lang=en"):
         shown = str(masked("Visa •••• 4242"))
     assert shown == (
-        'Visa <span class="nowrap" aria-hidden="true">•••• 4242</span>'
+        'Visa <span aria-hidden="true">•••• 4242</span>'
         '<span class="visually-hidden">ending in 4242</span>'
     )
     with app.test_request_context():
