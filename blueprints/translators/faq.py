@@ -170,27 +170,7 @@ def faq_save(locale: str, slug: str):
         return _edit_page(locale, conflict.current, sent, conflict=conflict.current, status=409)
     if not saved.changed:
         return redirect(url_for("translators.faq_edit", locale=locale, slug=slug), 303)
-    target = int(hashlib.sha256(f"faq\x04{locale}\x04{slug}".encode()).hexdigest()[:7], 16)
-    audit.record(
-        "faq_translation.saved",
-        account=None,
-        actor=current_user,
-        target_type="faq",
-        target_id=target,
-        before={
-            "locale": locale,
-            "slug": slug,
-            "question": saved.before.question,
-            "answer": saved.before.body,
-        },
-        after={
-            "locale": locale,
-            "slug": slug,
-            "question": saved.after.question,
-            "answer": saved.after.body,
-        },
-    )
-    db.session.commit()
+    _record(locale, slug, saved.before, saved.after)
     flash(_l("Saved. The FAQ shows the new answer now."), "success")
     return redirect(url_for("translators.faq_edit", locale=locale, slug=slug), 303)
 
@@ -207,22 +187,7 @@ def faq_same_as_base(locale: str, slug: str):
         abort(400)
     removed = faq_texts.remove_regional(_root(), locale, slug)
     if removed is not None:
-        target = int(hashlib.sha256(f"faq\x04{locale}\x04{slug}".encode()).hexdigest()[:7], 16)
-        audit.record(
-            "faq_translation.saved",
-            account=None,
-            actor=current_user,
-            target_type="faq",
-            target_id=target,
-            before={
-                "locale": locale,
-                "slug": slug,
-                "question": removed.before.question,
-                "answer": removed.before.body,
-            },
-            after={"locale": locale, "slug": slug, "question": "", "answer": ""},
-        )
-        db.session.commit()
+        _record(locale, slug, removed.before, None)
         flash(
             _l(
                 "The region's own answer is removed: it shows the %(language)s answer again.",
@@ -231,3 +196,23 @@ def faq_same_as_base(locale: str, slug: str):
             "success",
         )
     return redirect(url_for("translators.faq_edit", locale=locale, slug=slug), 303)
+
+
+def _record(locale: str, slug: str, before, after) -> None:
+    """An answer saved (`after`), or a region's own answer removed (None), on the record."""
+    target = int(hashlib.sha256(f"faq\x04{locale}\x04{slug}".encode()).hexdigest()[:7], 16)
+    audit.record(
+        "faq_translation.saved",
+        account=None,
+        actor=current_user,
+        target_type="faq",
+        target_id=target,
+        before={"locale": locale, "slug": slug, "question": before.question, "answer": before.body},
+        after={
+            "locale": locale,
+            "slug": slug,
+            "question": after.question if after else "",
+            "answer": after.body if after else "",
+        },
+    )
+    db.session.commit()
