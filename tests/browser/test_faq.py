@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import check_accessibility, sign_in
 
@@ -36,6 +37,9 @@ def test_live_search_with_a_typo_then_the_answer_then_the_screen(
     page.wait_for_url(re.compile(r"[?&]q="))  # the URL follows the search
     assert page.locator("#faq-status").inner_text() != ""
     assert page.locator("#faq-results mark").count() > 0
+    # The tab says what was searched, as a page loaded with the query does (it kept the
+    # list's title, review by hand).
+    expect(page).to_have_title(re.compile(re.escape(query) + " · Velora Telecom$"))
     check_accessibility(page)
     result.click()
     page.wait_for_url(re.compile(f"/faq/{slug}"))
